@@ -1,0 +1,87 @@
+/**
+ * Admin routes: agent and peer status, manual sync ("Get updates"),
+ * conflicts (list with both versions and the differing fields, resolve) and
+ * the failed queue (list, retry).
+ */
+import { Hono } from 'hono'
+import { z } from 'zod'
+import type { ObjectVersion } from '../../protocol/object.js'
+import type { StoredObject } from '../../store/types.js'
+import { NotFoundError } from '../errors.js'
+import { readJson } from './body.js'
+import type { AdminDeps } from './deps.js'
+
+const resolveBody = z.union([
+  z.strictObject({ pick: z.enum(['local', 'remote']) }),
+  z.strictObject({ data: z.record(z.string(), z.unknown()) })
+])
+
+/** Top-level fields and data keys whose values differ between two versions. */
+export function differingFields (a: ObjectVersion, b: ObjectVersion): string[] {
+  const out: string[] = []
+  for (const field of ['type', 'id', 'parent', 'deleted'] as const) if (a[field] !== b[field]) out.push(field)
+  if (JSON.stringify(a.refs) !== JSON.stringify(b.refs)) out.push('refs')
+  const keys = new Set([...Object.keys(a.data), ...Object.keys(b.data)])
+  for (const key of [...keys].sort()) {
+    if (JSON.stringify(a.data[key]) !== JSON.stringify(b.data[key])) out.push(`data.${key}`)
+  }
+  return out
+}
+
+function versionView (v: ObjectVersion): Record<string, unknown> {
+  return { type: v.type, id: v.id, parent: v.parent, refs: v.refs, data: v.data, vector: v.vector, origin: v.origin, deleted: v.deleted, at: v.at }
+}
+
+export function presentConflict (o: StoredObject): Record<string, unknown> {
+  return {
+    uid: o.uid,
+    type: o.type,
+    id: o.id,
+    local: versionView(o),
+    remote: versionView(o.conflicts[0]!),
+    remotes: o.conflicts.map(versionView),
+    differingFields: differingFields(o, o.conflicts[0]!)
+  }
+}
+
+export function adminRoutes (deps: AdminDeps): Hono {
+  const app = new Hono()
+
+  app.get('/status', (c) => c.json(deps.status()))
+
+  app.get('/peers/:name', (c) => c.json(deps.peerStatus(c.req.param('name'))))
+
+  app.post('/peers/:name/sync', async (c) => {
+    const progress = await deps.syncNow(c.req.param('name'))
+    return c.json({ peer: c.req.param('name'), done: true, progress })
+  })
+
+  app.get('/conflicts', async (c) => {
+    const items = await deps.conflicts.list({ limit: 1000 })
+    return c.json({ items: items.map(presentConflict), count: items.length })
+  })
+
+  app.get('/conflicts/:uid', async (c) => {
+    const found = await deps.documents.get(c.req.param('uid'))
+    if (found === undefined || found.conflicts.length === 0) throw new NotFoundError(`object ${c.req.param('uid')} has no conflict`)
+    return c.json(presentConflict(found))
+  })
+
+  app.post('/conflicts/:uid/resolve', async (c) => {
+    const body = await readJson(c, resolveBody)
+    const stored = await deps.conflicts.resolve(c.req.param('uid'), body)
+    return c.json({ uid: stored.uid, resolved: true, vector: stored.vector })
+  })
+
+  app.get('/failed', async (c) => {
+    const items = await deps.failed.list()
+    return c.json({ items, count: items.length })
+  })
+
+  app.post('/failed/:uid/retry', async (c) => {
+    const result = await deps.failed.retry(c.req.param('uid'))
+    return c.json({ uid: c.req.param('uid'), applied: result.applied, entry: result.entry ?? null })
+  })
+
+  return app
+}

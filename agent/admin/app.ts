@@ -1,0 +1,66 @@
+/**
+ * The local HTTP app (Hono): the embedded document API and the admin API on
+ * one server. Exported as a factory returning the app value; only the agent's
+ * process wiring binds a port.
+ *
+ * Security: every /api route needs `Authorization: Bearer <token>` (reads
+ * too, unless http.publicStatus is on); a wrong token is a 401 and a log
+ * line; no CORS headers are ever sent, so browsers on other origins cannot
+ * read anything.
+ */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { AgentError, BadRequestError } from '../errors.js'
+import { tokenMatches } from '../identity.js'
+import type { AdminDeps } from './deps.js'
+import { documentRoutes } from './documents.js'
+import { adminRoutes } from './admin-routes.js'
+
+export function createAdminApp (deps: AdminDeps): Hono {
+  const app = new Hono()
+
+  app.use('/api/*', async (c, next) => {
+    if (deps.publicStatus && c.req.method === 'GET') return await next()
+    const header = c.req.header('authorization') ?? ''
+    const match = /^Bearer\s+(.+)$/i.exec(header)
+    if (match === null || !tokenMatches(match[1]!.trim(), deps.token)) {
+      deps.log.warn({ method: c.req.method, path: c.req.path, reason: match === null ? 'no token' : 'wrong token' }, 'admin API: unauthorized request refused')
+      return c.json({ error: 'UNAUTHORIZED', message: 'a valid admin token is required: send Authorization: Bearer <token> (the token is in the agent\'s admin.token file)' }, 401)
+    }
+    await next()
+  })
+
+  app.use('/api/*', bodyLimit({
+    maxSize: deps.maxBodyBytes,
+    onError: (c) => c.json({ error: 'BAD_REQUEST', message: `request body larger than ${deps.maxBodyBytes} bytes` }, 413)
+  }))
+
+  app.route('/api/objects', documentRoutes(deps))
+  app.route('/api', adminRoutes(deps))
+
+  app.notFound((c) => c.json({ error: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` }, 404))
+
+  app.onError((err, c) => {
+    const status = statusFor(err)
+    if (status >= 500) deps.log.error({ err: err.message, path: c.req.path }, 'admin API error')
+    const body: Record<string, unknown> = { error: err instanceof AgentError ? err.code : 'INTERNAL', message: err.message }
+    if (err instanceof BadRequestError && err.details !== undefined) body.details = err.details
+    return c.json(body, status)
+  })
+
+  return app
+}
+
+function statusFor (err: Error): ContentfulStatusCode {
+  if (!(err instanceof AgentError)) return 500
+  switch (err.code) {
+    case 'BAD_REQUEST': case 'CONFIG_INVALID': return 400
+    case 'UNAUTHORIZED': return 401
+    case 'RULE_VIOLATION': return 403
+    case 'NOT_FOUND': return 404
+    case 'TIMEOUT': return 504
+    case 'STORE_CLOSED': case 'STORE_WRITE_FAILED': case 'STORE_LOCKED': case 'NOT_STARTED': return 503
+    default: return 500
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What the admin HTTP app needs from the agent: a narrow facade, so the app
+ * can be tested through `app.request()` without a socket and without libp2p.
+ */
+import type { StoredObject, FailedEntry } from '../../store/types.js'
+import type { DocumentInput, Resolution } from '../local-writes.js'
+import type { Logger } from '../logger.js'
+import type { ProgressSnapshot } from '../progress.js'
+import type { PeerStatus } from '../replicator.js'
+
+export interface AgentStatusReport {
+  readonly domain: string
+  readonly peerId: string
+  readonly listen: readonly string[]
+  readonly httpUrl: string | undefined
+  readonly instance: string
+  readonly epoch: string
+  readonly objects: number
+  readonly feedHead: number
+  readonly conflicts: number
+  readonly failed: number
+  readonly startedAt: number
+  readonly peers: readonly PeerStatus[]
+}
+
+export interface AdminDeps {
+  readonly token: string
+  /** reads (GET) of /api work without the token */
+  readonly publicStatus: boolean
+  readonly maxBodyBytes: number
+  readonly log: Logger
+  readonly documents: {
+    get (uid: string): Promise<StoredObject | undefined>
+    list (options: { type?: string, after?: string, limit: number }): Promise<{ items: readonly StoredObject[], next: string | null }>
+    put (input: DocumentInput): Promise<StoredObject>
+    delete (uid: string): Promise<StoredObject>
+  }
+  status (): AgentStatusReport
+  peerStatus (name: string): PeerStatus
+  syncNow (name: string): Promise<ProgressSnapshot>
+  readonly conflicts: {
+    list (options: { limit?: number, after?: string }): Promise<StoredObject[]>
+    resolve (uid: string, resolution: Resolution): Promise<StoredObject>
+  }
+  readonly failed: {
+    list (): Promise<FailedEntry[]>
+    retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The composition root: `createAgent(config, deps?)` wires the store, the
+ * instance connector, the libp2p mesh, the replicator and the HTTP server
+ * into one Agent with an explicit lifecycle.
+ *
+ * Lifecycle: stopped → starting → started → stopping → stopped. start() and
+ * stop() are idempotent; a failed start unwinds whatever had started, then
+ * rethrows. Stop order: HTTP server and protocol handler → sessions → store →
+ * libp2p; each step's failure is logged and the next step still runs.
+ */
+import './polyfills.js'
+import type { AddressInfo } from 'node:net'
+import { serve, type ServerType } from '@hono/node-server'
+import type { Hono } from 'hono'
+import type { LoadedConfig } from '../config/load.js'
+import { createLevelStore } from '../store/level-store.js'
+import type { Store } from '../store/types.js'
+import { createAdminApp } from './admin/app.js'
+import type { AdminDeps, AgentStatusReport } from './admin/deps.js'
+import type { ApplyStats } from './apply-remote.js'
+import type { InstanceConnector } from './connectors/connector.js'
+import { createEmbeddedConnector } from './connectors/embedded.js'
+import { AgentError, describeError, NotFoundError } from './errors.js'
+import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from './identity.js'
+import { createLogger, type Logger } from './logger.js'
+import { deleteDocument, resolveConflict, writeDocument, type LocalWriteDeps } from './local-writes.js'
+import { createMesh, type Mesh } from './mesh.js'
+import { createReplicator, type Replicator } from './replicator.js'
+
+export type AgentState = 'stopped' | 'starting' | 'started' | 'stopping'
+
+export interface AgentDeps {
+  readonly logger?: Logger
+  readonly now?: () => number
+  /** replaces the connector the config names (tests, the SENAITE issue) */
+  readonly connector?: InstanceConnector
+  readonly events?: {
+    onBatchApplied?: (peer: string, stats: ApplyStats, batch: { remaining: number, more: boolean, durationMs: number }) => void
+    onPeerChange?: (peer: string) => void
+    onCommit?: (head: number) => void
+  }
+}
+
+export interface Agent {
+  readonly config: LoadedConfig
+  readonly state: AgentState
+  start (): Promise<void>
+  stop (): Promise<void>
+  /** available after start */
+  readonly peerId: string
+  readonly store: Store
+  readonly replicator: Replicator
+  readonly app: Hono
+  readonly token: string
+  listenAddrs (): string[]
+  readonly httpUrl: string | undefined
+  status (): AgentStatusReport
+  /** local writes, the same path the document API takes */
+  readonly local: LocalWriteDeps
+}
+
+export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent {
+  const log = deps.logger ?? createLogger({ level: config.log.level, domain: config.domain })
+  const now = deps.now ?? Date.now
+  let state: AgentState = 'stopped'
+  let store: Store | undefined
+  let mesh: Mesh | undefined
+  let replicator: Replicator | undefined
+  let connector: InstanceConnector | undefined
+  let app: Hono | undefined
+  let server: ServerType | undefined
+  let httpUrl: string | undefined
+  let token = ''
+  let peerId = ''
+  let local: LocalWriteDeps | undefined
+  let startedAt = 0
+  let unsubscribeCommit: (() => void) | undefined
+
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new AgentError('NOT_STARTED', `${what} is not available: the agent is ${state}`)
+    return value
+  }
+
+  const status = (): AgentStatusReport => {
+    const s = need(store, 'store')
+    const info = s.info()
+    return {
+      domain: config.domain,
+      peerId,
+      listen: mesh?.listenAddrs() ?? [],
+      httpUrl,
+      instance: config.instance.kind,
+      epoch: info.epoch,
+      objects: info.objects,
+      feedHead: info.head,
+      conflicts: info.conflicts,
+      failed: info.failed,
+      startedAt,
+      peers: need(replicator, 'replicator').status()
+    }
+  }
+
+  async function retryFailed (uid: string): Promise<{ applied: boolean, entry: import('../store/types.js').FailedEntry | undefined }> {
+    const s = need(store, 'store')
+    const r = need(replicator, 'replicator')
+    const entry = await s.getFailed(uid)
+    if (entry === undefined) throw new NotFoundError(`object ${uid} is not in the failed queue`)
+    // fetch the object afresh: the peer may hold a newer version by now
+    const { objects } = await r.fetchFrom(entry.peer, [uid])
+    await r.applyFrom(entry.peer, objects.length > 0 ? objects : [entry.version])
+    const after = await s.getFailed(uid)
+    return { applied: after === undefined, entry: after }
+  }
+
+  const adminDeps = (): AdminDeps => ({
+    token,
+    publicStatus: config.http.publicStatus,
+    maxBodyBytes: config.http.maxBodyBytes,
+    log: log.child({ component: 'http' }),
+    documents: {
+      get: async (uid) => await need(store, 'store').getObject(uid),
+      list: async (options) => await need(store, 'store').listObjects(options),
+      put: async (input) => await writeDocument(need(local, 'store'), input),
+      delete: async (uid) => await deleteDocument(need(local, 'store'), uid)
+    },
+    status,
+    peerStatus: (name) => need(replicator, 'replicator').peerStatus(name),
+    syncNow: async (name) => await need(replicator, 'replicator').syncNow(name),
+    conflicts: {
+      list: async (options) => await need(store, 'store').listConflicts(options),
+      resolve: async (uid, resolution) => await resolveConflict(need(local, 'store'), uid, resolution)
+    },
+    failed: {
+      list: async () => await need(store, 'store').listFailed(),
+      retry: retryFailed
+    }
+  })
+
+  async function unwind (): Promise<void> {
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['http server', async () => { if (server !== undefined) await closeServer(server); server = undefined; httpUrl = undefined }],
+      ['replicator', async () => { await replicator?.stop() }],
+      ['connector', async () => { await connector?.stop() }],
+      ['mesh', async () => { await mesh?.stop() }],
+      ['store', async () => { unsubscribeCommit?.(); await store?.close() }]
+    ]
+    for (const [name, step] of steps) {
+      try {
+        await step()
+      } catch (err) {
+        log.warn({ err: describeError(err), step: name }, 'error while stopping')
+      }
+    }
+  }
+
+  const agent: Agent = {
+    config,
+    get state () { return state },
+    get peerId () { return peerId },
+    get store () { return need(store, 'store') },
+    get replicator () { return need(replicator, 'replicator') },
+    get app () { return need(app, 'http app') },
+    get token () { return token },
+    get httpUrl () { return httpUrl },
+    get local () { return need(local, 'store') },
+    listenAddrs: () => mesh?.listenAddrs() ?? [],
+    status,
+
+    async start () {
+      if (state === 'started' || state === 'starting') return
+      if (state === 'stopping') throw new AgentError('NOT_STARTED', 'the agent is stopping; start it again once stop() has resolved')
+      state = 'starting'
+      try {
+        const privateKey = await loadIdentityKey(config.paths.keyFile)
+        peerId = peerIdOf(privateKey)
+        token = await loadAdminToken(config.paths.tokenFile)
+        const psk = config.paths.pskFile !== undefined ? await loadSwarmKey(config.paths.pskFile) : undefined
+
+        store = createLevelStore({ location: config.paths.storeDir, domain: config.domain })
+        await store.open()
+        if (deps.events?.onCommit !== undefined) {
+          const onCommit = deps.events.onCommit
+          unsubscribeCommit = store.onCommit((e) => onCommit(e.head))
+        }
+
+        connector = deps.connector ?? createEmbeddedConnector()
+        mesh = createMesh({
+          privateKey,
+          listen: config.listen,
+          peers: config.peers,
+          ...(psk !== undefined ? { psk } : {}),
+          log: log.child({ component: 'mesh' }),
+          onConnectionChange: (name, connected, address) => replicator?.connectionChanged(name, connected, address)
+        })
+        replicator = createReplicator({
+          config,
+          store,
+          mesh,
+          connector,
+          log: log.child({ component: 'replicator' }),
+          now,
+          ...(deps.events !== undefined ? { events: deps.events } : {})
+        })
+        local = { store, domain: config.domain, now, rules: replicator.inboundRules }
+        const writeDeps = local
+        await connector.start({
+          store,
+          log: log.child({ component: 'connector', kind: connector.kind }),
+          recordLocalChange: async (change) => await writeDocument(writeDeps, change)
+        })
+        const r = replicator
+        await mesh.start((stream, connection, peer) => r.handleInbound(stream, connection, peer))
+        await replicator.start()
+
+        app = createAdminApp(adminDeps())
+        const started = await listen(app, config.http.listen)
+        server = started.server
+        httpUrl = started.url
+        startedAt = now()
+        state = 'started'
+        log.info({ peerId, listen: mesh.listenAddrs(), http: httpUrl }, 'agent started')
+      } catch (err) {
+        log.error({ err: describeError(err) }, 'agent failed to start')
+        await unwind()
+        state = 'stopped'
+        throw err
+      }
+    },
+
+    async stop () {
+      if (state === 'stopped' || state === 'stopping') return
+      state = 'stopping'
+      await unwind()
+      state = 'stopped'
+      log.info('agent stopped')
+    }
+  }
+  return agent
+}
+
+async function listen (app: Hono, hostPort: string): Promise<{ server: ServerType, url: string }> {
+  const sep = hostPort.lastIndexOf(':')
+  const hostname = hostPort.slice(0, sep).replace(/^\[|\]$/g, '')
+  const port = Number(hostPort.slice(sep + 1))
+  return await new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) => {
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+      resolve({ server, url: `http://${host}:${info.port}` })
+    })
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new AgentError('CONFIG_INVALID', err.code === 'EADDRINUSE'
+        ? `http.listen ${hostPort} is already in use: stop whatever listens there or choose another port`
+        : `cannot listen on http.listen ${hostPort}: ${err.message}`))
+    })
+  })
+}
+
+async function closeServer (server: ServerType): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve())
+    // SSE and keep-alive connections would hold close() open forever
+    if ('closeAllConnections' in server && typeof server.closeAllConnections === 'function') server.closeAllConnections()
+  })
+}

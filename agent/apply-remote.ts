@@ -1,0 +1,259 @@
+/**
+ * Applying a batch pulled from a remote: rules, dependencies, vectors, the
+ * instance, and the checkpoint — committed as one store transaction.
+ *
+ * 1. Rules decide per object: apply (id presented the local way) or ignore.
+ * 2. Dependencies (parent and refs) that we do not hold and the batch does not
+ *    bring are fetched from the same remote first, whatever the type filters
+ *    say; reference cycles are fine because everything lands in one batch. An
+ *    object whose dependency cannot be had is parked in the failed queue —
+ *    never written half-made — while the rest of the batch flows on.
+ * 3. Vectors decide per object (store/reconcile): fast-forward, nothing, or a
+ *    conflict sibling kept beside the current version.
+ * 4. The instance is written (connector), then objects, failed entries and the
+ *    advanced checkpoint are committed in ONE LevelDB batch.
+ */
+import type { ObjectVersion, WireObject } from '../protocol/object.js'
+import { reconcile } from '../store/reconcile.js'
+import type { Checkpoint, FailedEntry, Store, StoredObject, WriteTx } from '../store/types.js'
+import type { InstanceConnector, RemoteWrite } from './connectors/connector.js'
+import { decideInbound, presentLocally } from './rules/inbound.js'
+import type { IgnoreReason, InboundRules } from './rules/types.js'
+import { versionsOf } from './wire.js'
+
+/** How many rounds of dependency fetching one batch may do (deep chains, cycles). */
+const MAX_DEPENDENCY_ROUNDS = 16
+/** Backoff of a parked object: first retry after this, doubling up to the max. */
+export const FAILED_RETRY_MIN_MS = 5_000
+export const FAILED_RETRY_MAX_MS = 30 * 60_000
+
+export interface ApplyContext {
+  readonly store: Store
+  readonly connector: InstanceConnector
+  readonly rules: InboundRules
+  readonly rulesHash: string
+  readonly peerId: string
+  readonly now: () => number
+  /** fetch objects by uid from the same remote (its serve rules apply) */
+  readonly fetch: (uids: readonly string[]) => Promise<{ objects: readonly WireObject[], missing: readonly string[] }>
+}
+
+export interface ApplyStats {
+  received: number
+  /** objects whose current version or conflict set changed here */
+  applied: number
+  /** already held (equal or older vector) */
+  unchanged: number
+  ignored: number
+  ignoredBy: Partial<Record<IgnoreReason, number>>
+  /** new conflict siblings */
+  conflicts: number
+  /** parked in the failed queue */
+  failed: number
+  /** objects fetched because something required them */
+  dependencies: number
+}
+
+export function emptyStats (): ApplyStats {
+  return { received: 0, applied: 0, unchanged: 0, ignored: 0, ignoredBy: {}, conflicts: 0, failed: 0, dependencies: 0 }
+}
+
+interface Candidate {
+  readonly wire: WireObject
+  /** its versions as presented here (current first, then siblings) */
+  readonly versions: readonly ObjectVersion[]
+  readonly dependency: boolean
+}
+
+/**
+ * Apply `changes` from the remote and advance its checkpoint to `next`, in one
+ * transaction. `next` undefined applies without touching the checkpoint
+ * (retries of parked objects).
+ */
+export async function applyRemoteBatch (
+  ctx: ApplyContext,
+  changes: readonly WireObject[],
+  next: { seq: number, epoch: string } | undefined
+): Promise<ApplyStats> {
+  const stats = emptyStats()
+  stats.received = changes.length
+  const candidates: Candidate[] = []
+  for (const wire of changes) {
+    const decision = decideInbound(ctx.rules, wire)
+    if (decision.action === 'ignore') {
+      stats.ignored++
+      stats.ignoredBy[decision.reason] = (stats.ignoredBy[decision.reason] ?? 0) + 1
+      continue
+    }
+    candidates.push(present(ctx.rules, wire, false))
+  }
+
+  const { dependencies, unavailable } = await resolveDependencies(ctx, candidates)
+  stats.dependencies = dependencies.length
+  const all = [...dependencies, ...candidates]
+  const blocked = blockedBy(all, unavailable)
+
+  await ctx.store.write(async (tx) => {
+    const locals = await tx.getMany(all.map((c) => c.wire.uid))
+    const writes: Array<{ candidate: Candidate, local: StoredObject | undefined, holding: { current: ObjectVersion, conflicts: readonly ObjectVersion[] }, replaced: boolean, newConflicts: number }> = []
+    for (let i = 0; i < all.length; i++) {
+      const candidate = all[i]!
+      const missing = blocked.get(candidate.wire.uid)
+      if (missing !== undefined) {
+        await park(tx, ctx, candidate.wire, 'MISSING_DEPENDENCY', `needs ${missing.join(', ')}, which peer ${ctx.rules.peerName} could not provide`, missing)
+        stats.failed++
+        continue
+      }
+      const local = locals[i]
+      const result = reconcile(local !== undefined ? { current: local, conflicts: local.conflicts } : undefined, candidate.versions)
+      if (!result.changed) {
+        stats.unchanged++
+        continue
+      }
+      writes.push({ candidate, local, holding: result.holding, replaced: result.currentReplaced, newConflicts: result.newConflicts })
+    }
+
+    const remoteWrites: RemoteWrite[] = []
+    const remoteIndex: number[] = []
+    writes.forEach((w, i) => {
+      if (w.replaced) {
+        remoteWrites.push({ previous: w.local, next: w.holding.current })
+        remoteIndex.push(i)
+      }
+    })
+    const results = remoteWrites.length > 0 ? await ctx.connector.applyRemote(remoteWrites) : []
+    const refused = new Map<number, { code: string, reason: string }>()
+    results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason }) })
+
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]!
+      const failure = refused.get(i)
+      if (failure !== undefined) {
+        await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, [])
+        stats.failed++
+        continue
+      }
+      tx.putObject({
+        ...stripConflicts(w.holding.current),
+        conflicts: w.holding.conflicts,
+        via: w.replaced ? ctx.rules.peerName : (w.local?.via ?? null)
+      })
+      tx.deleteFailed(w.candidate.wire.uid)
+      stats.applied++
+      stats.conflicts += w.newConflicts
+    }
+
+    if (next !== undefined) {
+      const previous = await ctx.store.getCheckpoint(ctx.peerId)
+      const checkpoint: Checkpoint = {
+        seq: next.seq,
+        epoch: next.epoch,
+        rulesHash: ctx.rulesHash,
+        pulled: (previous?.pulled ?? 0) + changes.length,
+        updatedAt: ctx.now()
+      }
+      tx.setCheckpoint(ctx.peerId, checkpoint)
+    }
+  }, { source: ctx.rules.peerName })
+  return stats
+}
+
+function present (rules: InboundRules, wire: WireObject, dependency: boolean): Candidate {
+  return { wire, versions: versionsOf(wire).map((v) => presentLocally(rules, v)), dependency }
+}
+
+function stripConflicts (version: ObjectVersion): ObjectVersion {
+  const { conflicts: _ignored, ...rest } = version as WireObject // eslint-disable-line @typescript-eslint/no-unused-vars
+  return rest
+}
+
+function dependenciesOf (version: ObjectVersion): string[] {
+  if (version.deleted) return [] // a tombstone needs nothing to exist
+  return version.parent !== null ? [version.parent, ...version.refs] : [...version.refs]
+}
+
+/**
+ * Fetch, round by round, every dependency neither held here nor in the batch.
+ * Returns the fetched objects (to apply first) and the uids that could not be
+ * had (missing at the remote, or refused by a rule other than the type filters).
+ */
+async function resolveDependencies (ctx: ApplyContext, candidates: readonly Candidate[]): Promise<{ dependencies: Candidate[], unavailable: Set<string> }> {
+  const dependencies: Candidate[] = []
+  const unavailable = new Set<string>()
+  const known = new Set(candidates.map((c) => c.wire.uid))
+  let frontier = candidates
+  for (let round = 0; round < MAX_DEPENDENCY_ROUNDS && frontier.length > 0; round++) {
+    const wanted = new Set<string>()
+    for (const c of frontier) for (const dep of dependenciesOf(c.versions[0]!)) if (!known.has(dep)) wanted.add(dep)
+    if (wanted.size === 0) break
+    const uids = [...wanted]
+    const held = await ctx.store.getObjects(uids)
+    const toFetch = uids.filter((_, i) => held[i] === undefined)
+    for (const uid of uids) known.add(uid)
+    if (toFetch.length === 0) break
+    const { objects, missing } = await ctx.fetch(toFetch)
+    for (const uid of missing) unavailable.add(uid)
+    const fetched: Candidate[] = []
+    for (const wire of objects) {
+      const decision = decideInbound(ctx.rules, wire, { required: true })
+      if (decision.action === 'ignore') {
+        unavailable.add(wire.uid)
+        continue
+      }
+      fetched.push(present(ctx.rules, wire, true))
+    }
+    const got = new Set(objects.map((o) => o.uid))
+    for (const uid of toFetch) if (!got.has(uid) && !missing.includes(uid)) unavailable.add(uid)
+    dependencies.push(...fetched)
+    frontier = fetched
+  }
+  return { dependencies, unavailable }
+}
+
+/**
+ * Which candidates cannot be applied, with the unavailable uids behind each:
+ * a candidate is blocked when a dependency is unavailable or itself blocked.
+ */
+function blockedBy (candidates: readonly Candidate[], unavailable: ReadonlySet<string>): Map<string, string[]> {
+  const blocked = new Map<string, string[]>()
+  if (unavailable.size === 0) return blocked
+  let changed = true
+  while (changed) {
+    changed = false
+    for (const c of candidates) {
+      if (blocked.has(c.wire.uid)) continue
+      const deps = dependenciesOf(c.versions[0]!)
+      const missing = deps.filter((d) => unavailable.has(d))
+      const viaBlocked = deps.filter((d) => blocked.has(d)).flatMap((d) => blocked.get(d)!)
+      if (missing.length > 0 || viaBlocked.length > 0) {
+        blocked.set(c.wire.uid, [...new Set([...missing, ...viaBlocked])])
+        changed = true
+      }
+    }
+  }
+  return blocked
+}
+
+async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<void> {
+  const now = ctx.now()
+  const prior = await ctx.store.getFailed(wire.uid)
+  const attempts = (prior?.attempts ?? 0) + 1
+  const entry: FailedEntry = {
+    uid: wire.uid,
+    peer: ctx.rules.peerName,
+    code,
+    reason,
+    missing,
+    attempts,
+    firstFailedAt: prior?.firstFailedAt ?? now,
+    lastFailedAt: now,
+    nextRetryAt: now + retryDelay(attempts),
+    version: wire
+  }
+  tx.putFailed(entry)
+}
+
+/** Exponential backoff for parked objects: 5 s, 10 s, 20 s … capped at 30 min. */
+export function retryDelay (attempts: number): number {
+  return Math.min(FAILED_RETRY_MAX_MS, FAILED_RETRY_MIN_MS * 2 ** Math.max(0, attempts - 1))
+}

@@ -1,0 +1,50 @@
+/**
+ * The seam between the agent and the lab's system of record (its instance).
+ *
+ * The embedded connector has nothing to do: the agent's own store is the
+ * instance. The SENAITE connector writes remote versions into the site
+ * through its JSON API and reports local edits it detects by polling.
+ */
+import type { ObjectVersion } from '../../protocol/object.js'
+import type { Store, StoredObject } from '../../store/types.js'
+import type { Logger } from '../logger.js'
+
+/** A remote version about to become current here. */
+export interface RemoteWrite {
+  readonly previous: StoredObject | undefined
+  readonly next: ObjectVersion
+}
+
+export type RemoteWriteResult =
+  | { readonly ok: true }
+  /** the instance refused or failed; `retryable` decides between backoff and the failed queue */
+  | { readonly ok: false, readonly code: string, readonly reason: string, readonly retryable: boolean }
+
+/** A change the connector detected in the instance (not written by the agent). */
+export interface LocalChange {
+  readonly uid: string
+  readonly type: string
+  readonly id: string
+  readonly parent: string | null
+  readonly refs: readonly string[]
+  readonly data: Readonly<Record<string, unknown>>
+  readonly deleted: boolean
+}
+
+export interface ConnectorContext {
+  readonly store: Store
+  readonly log: Logger
+  /** record an edit made in the instance: bumps this agent's vector entry, appends to the feed */
+  readonly recordLocalChange: (change: LocalChange) => Promise<StoredObject | undefined>
+}
+
+export interface InstanceConnector {
+  readonly kind: string
+  start (context: ConnectorContext): Promise<void>
+  stop (): Promise<void>
+  /**
+   * Bring remote versions into the instance before the store commits them.
+   * One result per write, in order; never one boolean for the whole batch.
+   */
+  applyRemote (writes: readonly RemoteWrite[]): Promise<RemoteWriteResult[]>
+}

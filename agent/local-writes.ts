@@ -1,0 +1,123 @@
+/**
+ * Writes made at this agent: document API edits, edits a connector detected
+ * in the instance, and conflict resolutions. Each bumps this agent's own
+ * vector entry and appends the object to the feed, atomically.
+ *
+ * Read-only types are enforced here: an object of a type some remote marks
+ * read-only, and that did not originate here, cannot be edited locally.
+ */
+import type { ObjectVersion } from '../protocol/object.js'
+import { increment, merge } from '../protocol/version-vector.js'
+import type { Store, StoredObject } from '../store/types.js'
+import { BadRequestError, NotFoundError, RuleViolationError } from './errors.js'
+import { readOnlyRuleFor } from './rules/read-only.js'
+import type { InboundRules } from './rules/types.js'
+
+export interface LocalWriteDeps {
+  readonly store: Store
+  readonly domain: string
+  readonly now: () => number
+  /** the inbound rules of every remote (read-only enforcement) */
+  readonly rules: readonly InboundRules[]
+}
+
+export interface DocumentInput {
+  readonly uid: string
+  readonly type: string
+  readonly id: string
+  readonly parent?: string | null
+  readonly refs?: readonly string[]
+  readonly data: Readonly<Record<string, unknown>>
+}
+
+/** Create or update an object. Returns the stored result. */
+export async function writeDocument (deps: LocalWriteDeps, input: DocumentInput): Promise<StoredObject> {
+  return await deps.store.write(async (tx) => {
+    const previous = await tx.get(input.uid)
+    assertEditable(deps, previous, input.type)
+    const version: ObjectVersion = {
+      uid: input.uid,
+      type: input.type,
+      id: input.id,
+      parent: input.parent ?? null,
+      refs: [...(input.refs ?? [])],
+      data: input.data,
+      vector: increment(previous?.vector ?? {}, deps.domain),
+      origin: previous?.origin ?? deps.domain,
+      deleted: false,
+      at: deps.now()
+    }
+    return tx.putObject({ ...version, conflicts: previous?.conflicts ?? [], via: null })
+  })
+}
+
+/** Write a tombstone. Deleting an absent or already deleted object is a NotFoundError. */
+export async function deleteDocument (deps: LocalWriteDeps, uid: string): Promise<StoredObject> {
+  return await deps.store.write(async (tx) => {
+    const previous = await tx.get(uid)
+    if (previous === undefined || previous.deleted) throw new NotFoundError(`object ${uid} does not exist${previous?.deleted === true ? ' (already deleted)' : ''}`)
+    assertEditable(deps, previous, previous.type)
+    return tx.putObject({
+      ...previous,
+      data: {},
+      deleted: true,
+      vector: increment(previous.vector, deps.domain),
+      at: deps.now(),
+      via: null
+    })
+  })
+}
+
+export type Resolution = { readonly pick: 'local' | 'remote' } | { readonly data: Readonly<Record<string, unknown>> }
+
+/**
+ * Resolve a conflict: write a version whose vector dominates the current one
+ * and every sibling (pointwise max, plus one on our entry), so it replaces all
+ * of them wherever it travels and the conflict disappears there.
+ *
+ * `remote` picks the newest sibling by the deterministic vector order.
+ */
+export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolution: Resolution): Promise<StoredObject> {
+  return await deps.store.write(async (tx) => {
+    const current = await tx.get(uid)
+    if (current === undefined) throw new NotFoundError(`object ${uid} does not exist`)
+    if (current.conflicts.length === 0) throw new NotFoundError(`object ${uid} has no conflict to resolve`)
+    let base: ObjectVersion = current
+    let data: Readonly<Record<string, unknown>> = current.data
+    if ('pick' in resolution) {
+      if (resolution.pick === 'remote') base = pickSibling(current.conflicts)
+      data = base.data
+    } else {
+      if (typeof resolution.data !== 'object' || resolution.data === null) throw new BadRequestError('data must be an object')
+      data = resolution.data
+    }
+    const vector = increment(merge(current.vector, ...current.conflicts.map((c) => c.vector)), deps.domain)
+    return tx.putObject({
+      uid,
+      type: base.type,
+      id: base === current ? current.id : base.id,
+      parent: base.parent,
+      refs: base.refs,
+      data,
+      vector,
+      origin: current.origin,
+      deleted: base.deleted,
+      at: deps.now(),
+      conflicts: [],
+      via: null
+    })
+  })
+}
+
+function pickSibling (siblings: readonly ObjectVersion[]): ObjectVersion {
+  // newest wall-clock write first; ties by uid-independent vector text so every agent picks the same
+  return [...siblings].sort((a, b) => b.at - a.at || JSON.stringify(b.vector).localeCompare(JSON.stringify(a.vector)))[0]!
+}
+
+function assertEditable (deps: LocalWriteDeps, previous: StoredObject | undefined, type: string): void {
+  const target = previous !== undefined ? { type: previous.type, origin: previous.origin } : { type, origin: deps.domain }
+  const verdict = readOnlyRuleFor(deps.rules, target)
+  if (verdict !== undefined) {
+    throw new RuleViolationError('read-only-type', `${verdict.type} objects imported from peer ${verdict.peer} are read-only here (types.readOnly of peer ${verdict.peer}): edit it on ${verdict.peer}, or remove ${verdict.type} from that rule`)
+  }
+}

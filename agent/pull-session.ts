@@ -1,0 +1,329 @@
+/**
+ * The pulling side of a session: we opened a stream to a remote we import from.
+ *
+ * After the hello exchange we resume from our checkpoint — unless the
+ * remote's feed epoch or our import rules changed, in which case the
+ * checkpoint belongs to a feed or rules that no longer exist and we restart
+ * from zero. Then we pull until caught up, and again whenever the remote
+ * notifies us (live), the interval ticks, or an admin asks.
+ *
+ * Pulls are request-driven windows: the next window is requested as soon as
+ * the last batch of the current one arrives (pipelining), but only while
+ * fewer than MAX_UNAPPLIED_BATCHES wait to be applied — so memory stays
+ * bounded however large the remote's feed.
+ */
+import type { Stream } from '@libp2p/interface'
+import { HELLO_TIMEOUT_MS, MAX_GET_UIDS, MAX_UNAPPLIED_BATCHES, PROTOCOL_VERSION, REQUEST_TIMEOUT_MS } from '../protocol/constants.js'
+import { decodeServerMessage, type BatchMessage, type HelloMessage, type ServerMessage } from '../protocol/messages.js'
+import type { WireObject } from '../protocol/object.js'
+import type { Store } from '../store/types.js'
+import type { ApplyStats } from './apply-remote.js'
+import { AgentError, describeError, MessageTooLargeError, ProtocolError, TimeoutError, UnsupportedProtocolVersionError } from './errors.js'
+import { FramedStream } from './framed-stream.js'
+import type { Logger } from './logger.js'
+import { formatProgress, type PullProgress } from './progress.js'
+import type { SessionEnd } from './serve-session.js'
+
+export interface PullSessionDeps {
+  readonly store: Store
+  readonly domain: string
+  readonly peerName: string
+  readonly peerId: string
+  /** objects asked for per pull request */
+  readonly window: number
+  /** pull when the remote notifies (autoSync.live) */
+  readonly live: boolean
+  /** pull on this interval (ms); 0 = never */
+  readonly intervalMs: number
+  readonly rulesHash: string
+  readonly progress: PullProgress
+  readonly log: Logger
+  readonly now: () => number
+  /** apply one batch and advance the checkpoint, atomically */
+  readonly apply: (session: PullSession, changes: readonly WireObject[], next: { seq: number, epoch: string }) => Promise<ApplyStats>
+  readonly onActivity?: () => void
+  readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
+  /** how often to log progress during a long pull */
+  readonly progressLogMs?: number
+}
+
+interface Waiter<T> { resolve: (value: T) => void, reject: (err: Error) => void }
+
+export class PullSession {
+  readonly #stream: Stream
+  readonly #framed: FramedStream<ServerMessage>
+  readonly #deps: PullSessionDeps
+  #remote: HelloMessage | undefined
+  #remoteHead = 0
+  #appliedSeq = 0
+  #nextRequestId = 1
+  #closedError: Error | undefined
+  readonly #batches: BatchMessage[] = []
+  #batchWaiter: Waiter<BatchMessage> | undefined
+  readonly #gets = new Map<number, { objects: WireObject[], missing: string[], waiter: Waiter<{ objects: WireObject[], missing: string[] }> }>()
+  #helloWaiter: Waiter<HelloMessage> | undefined
+  #wake: (() => void) | undefined
+  #pullWanted = true
+  #syncWaiters: Array<Waiter<void>> = []
+  #pullActive = false
+  #deferredRequest: number | undefined
+
+  constructor (stream: Stream, deps: PullSessionDeps) {
+    this.#stream = stream
+    this.#deps = deps
+    this.#framed = new FramedStream<ServerMessage>(stream, decodeServerMessage)
+  }
+
+  get remote (): HelloMessage | undefined { return this.#remote }
+  get remoteHead (): number { return this.#remoteHead }
+  get appliedSeq (): number { return this.#appliedSeq }
+
+  /** Pull now; resolves once caught up (the add-on's "Get updates"). */
+  async syncNow (): Promise<void> {
+    if (this.#closedError !== undefined) throw this.#closedError
+    const done = new Promise<void>((resolve, reject) => this.#syncWaiters.push({ resolve, reject }))
+    this.#pullWanted = true
+    this.#wake?.()
+    await done
+  }
+
+  /** Fetch objects by uid from the remote (dependencies, retries). */
+  async get (uids: readonly string[]): Promise<{ objects: WireObject[], missing: string[] }> {
+    const objects: WireObject[] = []
+    const missing: string[] = []
+    for (let i = 0; i < uids.length; i += MAX_GET_UIDS) {
+      const part = await this.#getChunk(uids.slice(i, i + MAX_GET_UIDS))
+      objects.push(...part.objects)
+      missing.push(...part.missing)
+    }
+    return { objects, missing }
+  }
+
+  async #getChunk (uids: readonly string[]): Promise<{ objects: WireObject[], missing: string[] }> {
+    if (this.#closedError !== undefined) throw this.#closedError
+    const id = this.#nextRequestId++
+    const result = new Promise<{ objects: WireObject[], missing: string[] }>((resolve, reject) => {
+      this.#gets.set(id, { objects: [], missing: [], waiter: { resolve, reject } })
+    })
+    await this.#framed.send({ type: 'get', v: PROTOCOL_VERSION, id, uids })
+    return await withTimeout(result, REQUEST_TIMEOUT_MS, `peer ${this.#deps.peerName} did not answer get within ${REQUEST_TIMEOUT_MS} ms`)
+  }
+
+  /** Run the session until the stream ends, fails, or `signal` aborts. */
+  async run (signal: AbortSignal): Promise<SessionEnd> {
+    const onAbort = (): void => {
+      this.#fail(new AgentError('NOT_STARTED', 'session stopped'))
+      this.#stream.abort(new ProtocolError('agent stopping'))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    const reader = this.#readLoop()
+    const timer = this.#deps.intervalMs > 0 ? setInterval(() => { this.#pullWanted = true; this.#wake?.() }, this.#deps.intervalMs) : undefined
+    try {
+      const helloPromise = new Promise<HelloMessage>((resolve, reject) => { this.#helloWaiter = { resolve, reject } })
+      const info = this.#deps.store.info()
+      await this.#framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch })
+      const hello = await withTimeout(helloPromise, HELLO_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no hello within ${HELLO_TIMEOUT_MS} ms`)
+      this.#remote = hello
+      this.#remoteHead = hello.head
+      let since = await this.#resumePoint(hello)
+      this.#appliedSeq = since
+      this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count }, 'pull session started')
+      while (!signal.aborted && this.#closedError === undefined) {
+        if (this.#pullWanted) {
+          this.#pullWanted = false
+          since = await this.#pullUntilCaughtUp(since)
+          const waiters = this.#syncWaiters
+          this.#syncWaiters = []
+          for (const w of waiters) w.resolve()
+          continue
+        }
+        await new Promise<void>((resolve) => { this.#wake = resolve })
+        this.#wake = undefined
+      }
+      return signal.aborted ? { reason: 'aborted' } : { reason: 'closed' }
+    } catch (err) {
+      if (signal.aborted) return { reason: 'aborted' }
+      const error = err as Error
+      this.#fail(error)
+      if (error instanceof ProtocolError || error instanceof MessageTooLargeError || error instanceof UnsupportedProtocolVersionError) {
+        this.#deps.log.warn({ err: describeError(error) }, 'closing pull session: bad message from peer')
+        await this.#framed.fail((error as AgentError).code, describeError(error))
+      } else if (this.#stream.status === 'open') {
+        await this.#framed.fail(error instanceof AgentError ? error.code : 'INTERNAL', describeError(error))
+      }
+      return { reason: 'error', error }
+    } finally {
+      if (timer !== undefined) clearInterval(timer)
+      signal.removeEventListener('abort', onAbort)
+      this.#fail(this.#closedError ?? new AgentError('NOT_STARTED', 'session closed'))
+      if (this.#stream.status === 'open') await this.#framed.close()
+      await reader
+    }
+  }
+
+  async #resumePoint (hello: HelloMessage): Promise<number> {
+    const checkpoint = await this.#deps.store.getCheckpoint(this.#deps.peerId)
+    if (checkpoint === undefined) return 0
+    if (checkpoint.epoch !== hello.epoch) {
+      this.#deps.log.warn({ storedEpoch: checkpoint.epoch, remoteEpoch: hello.epoch }, 'remote feed was rebuilt (epoch changed): pulling everything again')
+      return 0
+    }
+    if (checkpoint.rulesHash !== this.#deps.rulesHash) {
+      this.#deps.log.warn('import rules for this peer changed since the checkpoint: pulling everything again under the new rules')
+      return 0
+    }
+    return checkpoint.seq
+  }
+
+  async #pullUntilCaughtUp (since: number): Promise<number> {
+    const progress = this.#deps.progress
+    const epoch = this.#remote!.epoch
+    progress.begin(since === 0)
+    this.#pullActive = true
+    let lastLog = this.#deps.now()
+    const logEvery = this.#deps.progressLogMs ?? 3000
+    let caughtUp = false
+    try {
+      await this.#requestWindow(since)
+      while (true) {
+        const batch = await this.#nextBatch()
+        if (batch.last && batch.more && this.#deferredRequest === undefined && !this.#requestedAfter(batch)) {
+          this.#deferredRequest = batch.lastSeq
+        }
+        const started = this.#deps.now()
+        const stats = await this.#deps.apply(this, batch.changes, { seq: batch.lastSeq, epoch })
+        this.#appliedSeq = batch.lastSeq
+        since = batch.lastSeq
+        progress.batch(batch.changes.length, batch.remaining, batch.more)
+        this.#deps.onBatchApplied?.(stats, { lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started })
+        if (this.#deferredRequest !== undefined && this.#batches.length < MAX_UNAPPLIED_BATCHES) {
+          const from = this.#deferredRequest
+          this.#deferredRequest = undefined
+          await this.#requestWindow(from)
+        }
+        const now = this.#deps.now()
+        if (now - lastLog >= logEvery && batch.more) {
+          lastLog = now
+          this.#deps.log.info({ peer: this.#deps.peerName }, formatProgress(progress.snapshot()))
+        }
+        if (batch.last && !batch.more) {
+          caughtUp = true
+          break
+        }
+      }
+      if (this.#remoteHead > since) this.#pullWanted = true
+      return since
+    } finally {
+      this.#pullActive = false
+      this.#deferredRequest = undefined
+      progress.end(caughtUp)
+      const snap = progress.snapshot()
+      if (snap.done > 0) this.#deps.log.info({ pulled: snap.done, rate: snap.rate }, `pull finished: ${formatProgress(snap)}`)
+    }
+  }
+
+  #lastRequestedFrom = -1
+
+  #requestedAfter (batch: BatchMessage): boolean {
+    return this.#lastRequestedFrom >= batch.lastSeq
+  }
+
+  async #requestWindow (since: number): Promise<void> {
+    this.#lastRequestedFrom = since
+    const id = this.#nextRequestId++
+    await this.#framed.send({ type: 'pull', v: PROTOCOL_VERSION, id, since, limit: this.#deps.window })
+  }
+
+  async #nextBatch (): Promise<BatchMessage> {
+    const queued = this.#batches.shift()
+    if (queued !== undefined) return queued
+    if (this.#closedError !== undefined) throw this.#closedError
+    return await withTimeout(new Promise<BatchMessage>((resolve, reject) => { this.#batchWaiter = { resolve, reject } }),
+      REQUEST_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no batch within ${REQUEST_TIMEOUT_MS} ms`)
+  }
+
+  async #readLoop (): Promise<void> {
+    try {
+      for await (const message of this.#framed) {
+        this.#deps.onActivity?.()
+        this.#dispatch(message)
+      }
+      this.#fail(new ProtocolError(`peer ${this.#deps.peerName} closed the session`))
+    } catch (err) {
+      this.#fail(err as Error)
+    }
+    this.#wake?.()
+  }
+
+  #dispatch (message: ServerMessage): void {
+    switch (message.type) {
+      case 'hello':
+        if (this.#helloWaiter === undefined || this.#remote !== undefined) throw new ProtocolError('hello sent twice')
+        if (message.v !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(message.v, PROTOCOL_VERSION)
+        this.#helloWaiter.resolve(message)
+        this.#helloWaiter = undefined
+        return
+      case 'batch':
+        if (!this.#pullActive) throw new ProtocolError('batch received while no pull was asked for')
+        if (message.lastSeq > this.#remoteHead) this.#remoteHead = message.lastSeq
+        // pipelining: ask for the next window as soon as this one is fully received
+        if (message.last && message.more && this.#batches.length < MAX_UNAPPLIED_BATCHES && this.#lastRequestedFrom < message.lastSeq) {
+          void this.#requestWindow(message.lastSeq).catch((err) => this.#fail(err as Error))
+        }
+        if (this.#batchWaiter !== undefined) {
+          const w = this.#batchWaiter
+          this.#batchWaiter = undefined
+          w.resolve(message)
+        } else {
+          this.#batches.push(message)
+        }
+        return
+      case 'objects': {
+        const pending = this.#gets.get(message.id)
+        if (pending === undefined) throw new ProtocolError(`objects for unknown request ${message.id}`)
+        pending.objects.push(...message.objects)
+        pending.missing.push(...message.missing)
+        if (message.last) {
+          this.#gets.delete(message.id)
+          pending.waiter.resolve({ objects: pending.objects, missing: pending.missing })
+        }
+        return
+      }
+      case 'notify':
+        if (message.head > this.#remoteHead) this.#remoteHead = message.head
+        if (this.#deps.live && message.head > this.#appliedSeq) {
+          this.#pullWanted = true
+          this.#wake?.()
+        }
+        return
+      case 'error':
+        throw new ProtocolError(`peer ${this.#deps.peerName} closed the session: ${message.code}: ${message.message}`)
+    }
+  }
+
+  #fail (err: Error): void {
+    if (this.#closedError === undefined) this.#closedError = err
+    const e = this.#closedError
+    this.#helloWaiter?.reject(e)
+    this.#helloWaiter = undefined
+    this.#batchWaiter?.reject(e)
+    this.#batchWaiter = undefined
+    for (const g of this.#gets.values()) g.waiter.reject(e)
+    this.#gets.clear()
+    for (const w of this.#syncWaiters) w.reject(e)
+    this.#syncWaiters = []
+    this.#wake?.()
+  }
+}
+
+async function withTimeout<T> (promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new TimeoutError(message)), ms) })
+    ])
+  } finally {
+    if (timer !== undefined) clearTimeout(timer)
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The agent's configuration schema (one YAML file per agent). The TypeScript
+ * type is inferred from it, so code and validation cannot drift apart.
+ *
+ * Keys named in the issues (domain, dataDir, listen, http.listen, instance,
+ * localPrefix, peers[].{name, peerId, addrs, pull, autoSync, prefix, types,
+ * import}) are part of the admin's contract: add keys, never rename them.
+ * Every object is strict, so a misspelt key is an error, not a silent no-op.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { z } from 'zod'
+import { durationSchema } from './duration.js'
+import { senaiteInstanceSchema } from './senaite-schema.js'
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
+
+const name = z.string().regex(NAME_RE, { message: 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+
+const multiaddrString = z.string().refine((value) => {
+  try {
+    const ma = multiaddr(value)
+    return ma.toString().length > 0 && value.startsWith('/')
+  } catch {
+    return false
+  }
+}, { message: 'is not a valid multiaddr' })
+
+const peerIdString = z.string().refine((value) => {
+  try {
+    peerIdFromString(value)
+    return true
+  } catch {
+    return false
+  }
+}, { message: 'is not a valid libp2p peer ID' })
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'must be HOST:PORT, e.g. 127.0.0.1:8101' })
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { message: 'has a port above 65535' })
+
+const typeList = z.array(z.string().min(1)).prefault([])
+
+export const typeRulesSchema = z.strictObject({
+  /** Full Sync Content Types: when non-empty, only these are imported (plus what they require) */
+  only: typeList,
+  /** Content Types to be Skipped (unless required by an imported object) */
+  skip: typeList,
+  /** types whose id gets this peer's prefix */
+  prefixable: typeList,
+  /** imported normally, never editable here */
+  readOnly: typeList,
+  /** applied only when the object originated here */
+  updateOnly: typeList
+})
+
+export const serveRulesSchema = z.strictObject({
+  /** what this peer may pull from us; empty `only` means everything */
+  types: z.strictObject({ only: typeList, skip: typeList }).prefault({}),
+  users: z.boolean().default(true),
+  registry: z.boolean().default(true),
+  settings: z.boolean().default(true)
+})
+
+export const peerSchema = z.strictObject({
+  name,
+  peerId: peerIdString,
+  addrs: z.array(multiaddrString).prefault([]),
+  /** we import from this peer (it is our "remote") */
+  pull: z.boolean().default(false),
+  autoSync: z.strictObject({
+    interval: durationSchema.prefault('60s'),
+    live: z.boolean().default(true)
+  }).prefault({}),
+  prefix: z.string().default(''),
+  types: typeRulesSchema.prefault({}),
+  import: z.strictObject({
+    users: z.boolean().default(false),
+    registry: z.boolean().default(false),
+    settings: z.boolean().default(false)
+  }).prefault({}),
+  serve: serveRulesSchema.prefault({})
+})
+
+export const embeddedInstanceSchema = z.strictObject({ kind: z.literal('embedded') })
+
+export const configSchema = z.strictObject({
+  /** unique name of this agent in the mesh; the key of its version-vector entries */
+  domain: name,
+  /** LevelDB, identity key and admin token live here (relative to the config file) */
+  dataDir: z.string().min(1).default('./data'),
+  listen: z.array(multiaddrString).prefault(['/ip4/127.0.0.1/tcp/0']),
+  http: z.strictObject({
+    listen: hostPort.default('127.0.0.1:8101'),
+    /** let GET /api/status and the page's reads work without the token */
+    publicStatus: z.boolean().default(false),
+    /** admin bearer token file (default: <dataDir>/admin.token) */
+    tokenFile: z.string().min(1).optional(),
+    /** largest request body accepted by the document and admin API */
+    maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024)
+  }).prefault({}),
+  identity: z.strictObject({
+    /** Ed25519 private key, protobuf-encoded (default: <dataDir>/identity.key) */
+    keyFile: z.string().min(1).optional()
+  }).prefault({}),
+  instance: z.discriminatedUnion('kind', [embeddedInstanceSchema, senaiteInstanceSchema]).prefault({ kind: 'embedded' }),
+  /** this agent's prefix on the other side */
+  localPrefix: z.string().default(''),
+  /** glue between prefix and id */
+  prefixSeparator: z.string().max(8).default('-'),
+  /** libp2p private network: only agents holding this pre-shared key can connect */
+  privateNetwork: z.strictObject({ pskFile: z.string().min(1) }).optional(),
+  peers: z.array(peerSchema).prefault([]),
+  sync: z.strictObject({
+    /** objects per batch frame */
+    batchSize: z.number().int().min(1).max(5000).default(500),
+    /** objects asked for per pull request */
+    window: z.number().int().min(1).max(100_000).default(4000)
+  }).prefault({}),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  }).prefault({})
+}).superRefine((config, ctx) => {
+  const names = new Map<string, number>()
+  const ids = new Map<string, number>()
+  config.peers.forEach((peer, i) => {
+    const sameName = names.get(peer.name)
+    if (sameName !== undefined) ctx.addIssue({ code: 'custom', path: ['peers', i, 'name'], message: `duplicates the name of peers[${sameName}]` })
+    else names.set(peer.name, i)
+    const sameId = ids.get(peer.peerId)
+    if (sameId !== undefined) ctx.addIssue({ code: 'custom', path: ['peers', i, 'peerId'], message: `duplicates the peerId of peers[${sameId}]` })
+    else ids.set(peer.peerId, i)
+    if (peer.name === config.domain) ctx.addIssue({ code: 'custom', path: ['peers', i, 'name'], message: 'is this agent\'s own domain' })
+    if (peer.pull && peer.addrs.length === 0) ctx.addIssue({ code: 'custom', path: ['peers', i, 'addrs'], message: 'is empty, but pull is true: this agent cannot dial the peer' })
+    checkTypeRules(peer, i, config.localPrefix, ctx)
+  })
+})
+
+function checkTypeRules (peer: z.output<typeof peerSchema>, i: number, localPrefix: string, ctx: z.RefinementCtx): void {
+  const { only, skip, prefixable, readOnly, updateOnly } = peer.types
+  const inBoth = (a: readonly string[], b: readonly string[]): string[] => a.filter((t) => b.includes(t))
+  for (const t of inBoth(only, skip)) ctx.addIssue({ code: 'custom', path: ['peers', i, 'types', 'skip'], message: `lists "${t}", which types.only also lists` })
+  for (const t of inBoth(readOnly, updateOnly)) ctx.addIssue({ code: 'custom', path: ['peers', i, 'types', 'updateOnly'], message: `lists "${t}", which types.readOnly also lists` })
+  if (peer.prefix !== '' && prefixable.length === 0) ctx.addIssue({ code: 'custom', path: ['peers', i, 'types', 'prefixable'], message: `is empty, but prefix "${peer.prefix}" is set` })
+  if (peer.prefix === '' && prefixable.length > 0) ctx.addIssue({ code: 'custom', path: ['peers', i, 'prefix'], message: 'is empty, but types.prefixable lists types to prefix' })
+  if (peer.prefix !== '' && peer.prefix === localPrefix) ctx.addIssue({ code: 'custom', path: ['peers', i, 'prefix'], message: `equals localPrefix "${localPrefix}": objects from this peer would look like our own` })
+}
+
+export type AgentConfigInput = z.input<typeof configSchema>
+export type AgentConfig = z.output<typeof configSchema>
+export type PeerConfig = AgentConfig['peers'][number]
+export type TypeRules = PeerConfig['types']

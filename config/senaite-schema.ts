@@ -1,0 +1,27 @@
+/**
+ * `instance: {kind: senaite}`: where the lab's SENAITE site is and how to
+ * reach it. The connector itself lives in agent/connectors/senaite/.
+ */
+import { z } from 'zod'
+import { durationSchema } from './duration.js'
+
+export const senaiteInstanceSchema = z.strictObject({
+  kind: z.literal('senaite'),
+  /** site URL including the portal path, e.g. https://lims.lab-a.local/senaite */
+  url: z.string().url(),
+  username: z.string().min(1),
+  /** file holding the password (relative to the config file) */
+  passwordFile: z.string().min(1).optional(),
+  /** environment variable holding the password, when no passwordFile is given */
+  passwordEnv: z.string().min(1).optional(),
+  /** trust this certificate (PEM) for HTTPS: the add-on's "Certificate Path" */
+  caFile: z.string().min(1).optional(),
+  pollInterval: durationSchema.prefault('30s'),
+  pageSize: z.number().int().min(1).max(1000).default(100),
+  /** API calls in flight at once */
+  concurrency: z.number().int().min(1).max(64).default(8),
+  /** container layout of the site */
+  layout: z.enum(['2.x', '1.x']).default('2.x')
+}).refine((s) => s.passwordFile !== undefined || s.passwordEnv !== undefined, {
+  message: 'needs passwordFile or passwordEnv', path: ['passwordFile']
+})

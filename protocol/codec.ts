@@ -1,0 +1,92 @@
+/**
+ * Framing: each message is UTF-8 JSON behind an unsigned-varint length prefix
+ * (it-length-prefixed on the way out, @libp2p/utils' LengthPrefixedDecoder on
+ * the way in). Frames above MAX_FRAME_BYTES are refused before their body is
+ * buffered, so an oversized message costs the receiver almost nothing.
+ */
+import { LengthPrefixedDecoder } from '@libp2p/utils'
+import * as lp from 'it-length-prefixed'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { MessageTooLargeError, ProtocolError } from '../agent/errors.js'
+import { MAX_DECODE_BUFFER_BYTES, MAX_FRAME_BYTES } from './constants.js'
+import type { Message } from './messages.js'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** One length-prefixed frame holding `message` as JSON. */
+export function encodeFrame (message: Message, maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
+  return encodeJsonFrame(JSON.stringify(message), maxFrameBytes)
+}
+
+/** Frame an already-serialised JSON message (lets hot paths splice JSON). */
+export function encodeJsonFrame (json: string, maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
+  const body = encoder.encode(json)
+  if (body.byteLength > maxFrameBytes) throw new MessageTooLargeError(body.byteLength, maxFrameBytes)
+  return lp.encode.single(body).subarray()
+}
+
+export interface FrameDecoderOptions {
+  maxFrameBytes?: number
+}
+
+/**
+ * Turns stream chunks into parsed JSON values. Throws MessageTooLargeError for
+ * an oversized frame and ProtocolError for bytes that are not UTF-8 JSON; the
+ * caller closes the stream on either.
+ */
+export class FrameDecoder {
+  readonly #decoder: LengthPrefixedDecoder
+  readonly #maxFrameBytes: number
+
+  constructor (options: FrameDecoderOptions = {}) {
+    this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
+    this.#decoder = new LengthPrefixedDecoder({
+      maxDataLength: this.#maxFrameBytes,
+      maxBufferSize: Math.max(MAX_DECODE_BUFFER_BYTES, this.#maxFrameBytes + 64 * 1024)
+    })
+  }
+
+  * decode (chunk: Uint8Array | Uint8ArrayList): Generator<unknown> {
+    let frames: Generator<Uint8ArrayList>
+    try {
+      frames = this.#decoder.decode(chunk)
+    } catch (err) {
+      throw this.#translate(err)
+    }
+    while (true) {
+      let next: IteratorResult<Uint8ArrayList>
+      try {
+        next = frames.next()
+      } catch (err) {
+        throw this.#translate(err)
+      }
+      if (next.done === true) return
+      yield parseJson(next.value.subarray())
+    }
+  }
+
+  #translate (err: unknown): Error {
+    const name = (err as { name?: string }).name
+    // InvalidMessageLengthError: the prefix announces more than maxDataLength;
+    // InvalidParametersError: the buffered bytes passed maxBufferSize.
+    if (name === 'InvalidMessageLengthError' || name === 'InvalidDataLengthError' || name === 'InvalidParametersError') {
+      return new MessageTooLargeError(undefined, this.#maxFrameBytes)
+    }
+    return new ProtocolError(`undecodable frame: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+function parseJson (bytes: Uint8Array): unknown {
+  let text: string
+  try {
+    text = decoder.decode(bytes)
+  } catch (err) {
+    throw new ProtocolError('frame is not valid UTF-8', { cause: err })
+  }
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new ProtocolError('frame is not valid JSON', { cause: err })
+  }
+}

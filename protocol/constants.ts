@@ -1,0 +1,55 @@
+/**
+ * The sync protocol's identity, limits and timeouts: one place, so that a
+ * reviewer sees every bound a peer can push against.
+ */
+
+/** libp2p protocol ID; bump the major part on any incompatible change. */
+export const PROTOCOL_ID = '/labmesh/sync/1.0.0'
+/** carried in every message as `v` */
+export const PROTOCOL_VERSION = 1
+
+/** hard cap on one length-prefixed frame; a larger frame closes the stream */
+export const MAX_FRAME_BYTES = 8 * 1024 * 1024
+/** bytes buffered while decoding frames before the stream is considered hostile */
+export const MAX_DECODE_BUFFER_BYTES = MAX_FRAME_BYTES + 64 * 1024
+/** largest single object (JSON bytes) accepted from the document API or a peer */
+export const MAX_OBJECT_BYTES = 4 * 1024 * 1024
+
+/** objects per batch frame, default and cap */
+export const DEFAULT_BATCH_OBJECTS = 500
+export const MAX_BATCH_OBJECTS = 5000
+/** a batch frame stops growing once its JSON passes this many bytes */
+export const BATCH_TARGET_BYTES = 1024 * 1024
+/** objects one `pull` may ask for (a window of several batches) */
+export const DEFAULT_PULL_WINDOW = 4000
+export const MAX_PULL_WINDOW = 100_000
+/** batches received but not yet applied before the puller stops asking */
+export const MAX_UNAPPLIED_BATCHES = 8
+
+/** uids per `get` request */
+export const MAX_GET_UIDS = 1000
+/** entries in one version vector */
+export const MAX_VECTOR_ENTRIES = 256
+/** concurrent siblings carried with one object */
+export const MAX_CONFLICT_SIBLINGS = 32
+/** refs of one object */
+export const MAX_REFS = 1000
+/** length of uid, type, id and domain strings */
+export const MAX_UID_LENGTH = 128
+export const MAX_TYPE_LENGTH = 128
+export const MAX_ID_LENGTH = 512
+export const MAX_DOMAIN_LENGTH = 64
+/** largest feed sequence number accepted (Number.MAX_SAFE_INTEGER) */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER
+
+/** dialing a peer (TCP + Noise + yamux) */
+export const DIAL_TIMEOUT_MS = 10_000
+/** waiting for the peer's hello after opening a session */
+export const HELLO_TIMEOUT_MS = 10_000
+/** waiting for the answer to a pull or get */
+export const REQUEST_TIMEOUT_MS = 60_000
+/** reconnect backoff bounds */
+export const RECONNECT_MIN_MS = 250
+export const RECONNECT_MAX_MS = 30_000
+/** streams a peer may have open on this protocol at once */
+export const MAX_INBOUND_STREAMS_PER_PEER = 4

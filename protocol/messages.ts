@@ -1,0 +1,153 @@
+/**
+ * Wire messages of `/labmesh/sync/1.0.0`: a discriminated union on `type`,
+ * every message carrying the protocol version `v`, and the decoders that
+ * validate untrusted input before anything else sees it.
+ *
+ * A session is one stream opened by the puller (the "client") to the peer it
+ * pulls from (the "server"). Both send `hello` first; then the client asks
+ * (`pull`, `get`) and the server answers (`batch`, `objects`) and pushes
+ * `notify` when its feed grows. `error` may flow either way before a close.
+ */
+import { z } from 'zod'
+import {
+  MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
+  MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION
+} from './constants.js'
+import type { ObjectVersion, WireObject } from './object.js'
+
+/** The peer's view of itself, exchanged once per session. */
+export interface HelloMessage {
+  readonly type: 'hello'
+  readonly v: number
+  readonly domain: string
+  /** highest feed sequence number */
+  readonly head: number
+  /** objects in the peer's store */
+  readonly count: number
+  /** random id of the peer's feed; changes when the store is rebuilt */
+  readonly epoch: string
+}
+
+/** Client → server: send feed entries after `since`, at most `limit` objects. */
+export interface PullMessage { readonly type: 'pull', readonly v: number, readonly id: number, readonly since: number, readonly limit: number }
+
+/** Client → server: send these objects by uid (dependencies, recovery). */
+export interface GetMessage { readonly type: 'get', readonly v: number, readonly id: number, readonly uids: readonly string[] }
+
+/**
+ * Server → client: part of the answer to pull `id`. `last` ends that answer;
+ * `more` says whether the feed has entries after `lastSeq`; `remaining`
+ * estimates how many (exact at the start of each answer).
+ */
+export interface BatchMessage {
+  readonly type: 'batch'
+  readonly v: number
+  readonly id: number
+  readonly changes: readonly WireObject[]
+  readonly lastSeq: number
+  readonly last: boolean
+  readonly more: boolean
+  readonly remaining: number
+}
+
+/**
+ * Server → client: (part of) the answer to get `id`; `last` ends it. `missing`
+ * lists uids the server does not have or will not serve to this peer.
+ */
+export interface ObjectsMessage {
+  readonly type: 'objects'
+  readonly v: number
+  readonly id: number
+  readonly objects: readonly WireObject[]
+  readonly missing: readonly string[]
+  readonly last: boolean
+}
+
+/** Server → client: my feed grew to `head`; pull when ready. */
+export interface NotifyMessage { readonly type: 'notify', readonly v: number, readonly head: number }
+
+/** Either way: the sender is closing the session because of `code`. */
+export interface ErrorMessage { readonly type: 'error', readonly v: number, readonly code: string, readonly message: string }
+
+export type ClientMessage = HelloMessage | PullMessage | GetMessage | ErrorMessage
+export type ServerMessage = HelloMessage | BatchMessage | ObjectsMessage | NotifyMessage | ErrorMessage
+export type Message = ClientMessage | ServerMessage
+
+// ---- validation (trust boundary: everything below runs on peer input) ----
+
+const seq = z.number().int().min(0).max(MAX_SEQ)
+const count = z.number().int().min(0).max(MAX_SEQ)
+const requestId = z.number().int().min(0).max(2 ** 31)
+const uid = z.string().min(1).max(MAX_UID_LENGTH)
+const domain = z.string().min(1).max(MAX_DOMAIN_LENGTH)
+
+const vector = z.record(domain, z.number().int().min(0).max(MAX_SEQ))
+  .refine((v) => Object.keys(v).length <= MAX_VECTOR_ENTRIES, { message: `a vector may have at most ${MAX_VECTOR_ENTRIES} entries` })
+
+const versionFields = {
+  uid,
+  type: z.string().min(1).max(MAX_TYPE_LENGTH),
+  id: z.string().max(MAX_ID_LENGTH),
+  parent: uid.nullable(),
+  refs: z.array(uid).max(MAX_REFS),
+  data: z.record(z.string(), z.unknown()),
+  vector,
+  origin: domain,
+  deleted: z.boolean(),
+  at: z.number().finite().min(0)
+}
+
+export const objectVersionSchema: z.ZodType<ObjectVersion> = z.object(versionFields)
+
+export const wireObjectSchema: z.ZodType<WireObject> = z.object({
+  ...versionFields,
+  conflicts: z.array(z.object(versionFields)).max(MAX_CONFLICT_SIBLINGS).optional()
+})
+
+const v = z.literal(PROTOCOL_VERSION)
+
+const helloSchema = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64) })
+const errorSchema = z.object({ type: z.literal('error'), v, code: z.string().max(64), message: z.string().max(4096) })
+
+const clientSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  z.object({ type: z.literal('pull'), v, id: requestId, since: seq, limit: z.number().int().min(1).max(MAX_PULL_WINDOW) }),
+  z.object({ type: z.literal('get'), v, id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) }),
+  errorSchema
+])
+
+const serverSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  z.object({
+    type: z.literal('batch'), v, id: requestId, changes: z.array(wireObjectSchema).max(MAX_BATCH_OBJECTS),
+    lastSeq: seq, last: z.boolean(), more: z.boolean(), remaining: count
+  }),
+  z.object({ type: z.literal('objects'), v, id: requestId, objects: z.array(wireObjectSchema).max(MAX_GET_UIDS), missing: z.array(uid).max(MAX_GET_UIDS), last: z.boolean() }),
+  z.object({ type: z.literal('notify'), v, head: seq }),
+  errorSchema
+])
+
+export type Role = 'client' | 'server'
+
+export type DecodeResult<T> = { ok: true, message: T } | { ok: false, error: string }
+
+/** Validate a message a client sent to us (we are the server). */
+export function decodeClientMessage (value: unknown): DecodeResult<ClientMessage> {
+  return toResult(clientSchema.safeParse(value), value)
+}
+
+/** Validate a message a server sent to us (we are the client). */
+export function decodeServerMessage (value: unknown): DecodeResult<ServerMessage> {
+  return toResult(serverSchema.safeParse(value), value)
+}
+
+function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
+  if (parsed.success) return { ok: true, message: parsed.data }
+  const rawVersion = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
+  if (rawVersion !== undefined && rawVersion !== PROTOCOL_VERSION) {
+    return { ok: false, error: `unsupported protocol version ${JSON.stringify(rawVersion)} (this agent speaks ${PROTOCOL_VERSION})` }
+  }
+  const first = parsed.error.issues[0]
+  const where = first !== undefined && first.path.length > 0 ? first.path.join('.') : 'message'
+  return { ok: false, error: `invalid message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
+}

@@ -1,0 +1,59 @@
+/**
+ * The key table: every LevelDB key prefix labmesh writes, in one place (after
+ * syncthing's keyer.go). Each prefix is a `level` sublevel, so a key on disk
+ * reads `!<prefix>!<key>`.
+ *
+ * | sublevel | key                  | value                         | meaning |
+ * | -------- | -------------------- | ----------------------------- | ------- |
+ * | `o`      | uid                  | StoredObject (JSON)           | objects: current version, siblings, seq, via |
+ * | `f`      | seq (16 digits)      | uid                           | feed: the latest version of each uid, once, by local sequence |
+ * | `t`      | type + `\x00` + uid  | ''                            | type index, for listing by type in uid order |
+ * | `c`      | peerId               | Checkpoint (JSON)             | checkpoints: per remote, last applied seq + epoch + rules hash |
+ * | `x`      | uid                  | number of siblings            | conflicts: uids that hold concurrent versions |
+ * | `e`      | uid                  | FailedEntry (JSON)            | failed: parked objects with reason and retry schedule |
+ * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
+ * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects` |
+ *
+ * Blobs (attachments) will get their own sublevel `b` (sha-256 → bytes).
+ */
+
+export const SUBLEVELS = {
+  objects: 'o',
+  feed: 'f',
+  types: 't',
+  checkpoints: 'c',
+  conflicts: 'x',
+  failed: 'e',
+  aux: 'a',
+  meta: 'm'
+} as const
+
+export const META_KEYS = {
+  epoch: 'epoch',
+  domain: 'domain',
+  schema: 'schema',
+  head: 'head',
+  objects: 'objects'
+} as const
+
+/** bump when the on-disk layout changes incompatibly */
+export const SCHEMA_VERSION = 1
+
+const SEQ_WIDTH = 16
+
+/** Feed keys sort in numeric order: zero-padded decimal. */
+export function seqKey (seq: number): string {
+  return seq.toString().padStart(SEQ_WIDTH, '0')
+}
+
+export function parseSeqKey (key: string): number {
+  return Number.parseInt(key, 10)
+}
+
+export function typeKey (type: string, uid: string): string {
+  return `${type}\x00${uid}`
+}
+
+export function auxKey (space: string, key: string): string {
+  return `${space}\x00${key}`
+}

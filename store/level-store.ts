@@ -1,0 +1,376 @@
+/**
+ * The LevelDB store (`level` 10 → classic-level on Node). Layout in keys.ts.
+ *
+ * Writes are serialised through one promise chain: a transaction reads what
+ * it needs, decides, and its operations are committed as one `batch()` — the
+ * atomic unit of the store invariant. In-memory counters (head, objects,
+ * conflicts, failed) change only after a batch has been committed, so a
+ * failed write leaves memory and disk in agreement.
+ */
+import { randomBytes } from 'node:crypto'
+import { Level } from 'level'
+import { StoreClosedError, StoreLockedError, StoreWriteError } from '../agent/errors.js'
+import { META_KEYS, SCHEMA_VERSION, SUBLEVELS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
+import type {
+  Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, ObjectWrite, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
+} from './types.js'
+
+export interface LevelStoreOptions {
+  /** directory of the LevelDB database */
+  location: string
+  /** this agent's domain; a store made for another domain refuses to open */
+  domain: string
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- level's sublevel generics do not compose with mixed batches */
+type Sub = any
+type BatchOp = { type: 'put', sublevel: Sub, key: string, value: unknown } | { type: 'del', sublevel: Sub, key: string }
+
+export function createLevelStore (options: LevelStoreOptions): Store {
+  return new LevelStore(options)
+}
+
+class LevelStore implements Store {
+  readonly #options: LevelStoreOptions
+  readonly #db: Level<string, unknown>
+  readonly #objects: Sub
+  readonly #feed: Sub
+  readonly #types: Sub
+  readonly #checkpoints: Sub
+  readonly #conflicts: Sub
+  readonly #failed: Sub
+  readonly #aux: Sub
+  readonly #meta: Sub
+  readonly #listeners = new Set<(event: CommitEvent) => void>()
+  #open = false
+  #writeChain: Promise<unknown> = Promise.resolve()
+  #epoch = ''
+  #head = 0
+  #objectCount = 0
+  #conflictCount = 0
+  readonly #failedUids = new Set<string>()
+
+  constructor (options: LevelStoreOptions) {
+    this.#options = options
+    this.#db = new Level<string, unknown>(options.location, { valueEncoding: 'json' })
+    const json = { valueEncoding: 'json' }
+    this.#objects = this.#db.sublevel(SUBLEVELS.objects, json)
+    this.#feed = this.#db.sublevel(SUBLEVELS.feed, { valueEncoding: 'utf8' })
+    this.#types = this.#db.sublevel(SUBLEVELS.types, { valueEncoding: 'utf8' })
+    this.#checkpoints = this.#db.sublevel(SUBLEVELS.checkpoints, json)
+    this.#conflicts = this.#db.sublevel(SUBLEVELS.conflicts, json)
+    this.#failed = this.#db.sublevel(SUBLEVELS.failed, json)
+    this.#aux = this.#db.sublevel(SUBLEVELS.aux, json)
+    this.#meta = this.#db.sublevel(SUBLEVELS.meta, json)
+  }
+
+  async open (): Promise<void> {
+    if (this.#open) return
+    try {
+      await this.#db.open()
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause
+      if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(this.#options.location, { cause: err })
+      throw new StoreWriteError(`cannot open the store at ${this.#options.location}: ${(err as Error).message}${cause !== undefined ? ` (${String((cause as Error).message ?? cause.code)})` : ''}: check that the directory exists and is writable`, { cause: err })
+    }
+    try {
+      await this.#loadMeta()
+    } catch (err) {
+      await this.#db.close().catch(() => {})
+      throw err
+    }
+    this.#open = true
+  }
+
+  async #loadMeta (): Promise<void> {
+    const [epoch, domain, schema, head, objects] = await this.#meta.getMany([
+      META_KEYS.epoch, META_KEYS.domain, META_KEYS.schema, META_KEYS.head, META_KEYS.objects
+    ]) as [string | undefined, string | undefined, number | undefined, number | undefined, number | undefined]
+    if (epoch === undefined) {
+      // A new store: a fresh random epoch tells every remote that any
+      // checkpoint it holds for us belongs to a feed that no longer exists.
+      this.#epoch = randomBytes(8).toString('hex')
+      await this.#meta.batch([
+        { type: 'put', key: META_KEYS.epoch, value: this.#epoch },
+        { type: 'put', key: META_KEYS.domain, value: this.#options.domain },
+        { type: 'put', key: META_KEYS.schema, value: SCHEMA_VERSION },
+        { type: 'put', key: META_KEYS.head, value: 0 },
+        { type: 'put', key: META_KEYS.objects, value: 0 }
+      ])
+      return
+    }
+    if (domain !== this.#options.domain) {
+      throw new StoreWriteError(`the store at ${this.#options.location} belongs to domain "${String(domain)}", not "${this.#options.domain}": use that domain in the config, or point dataDir at a new directory`)
+    }
+    if (schema !== SCHEMA_VERSION) {
+      throw new StoreWriteError(`the store at ${this.#options.location} has schema ${String(schema)}, this labmesh reads schema ${SCHEMA_VERSION}: use a matching labmesh version`)
+    }
+    this.#epoch = epoch
+    this.#head = head ?? 0
+    this.#objectCount = objects ?? 0
+    this.#conflictCount = await countKeys(this.#conflicts)
+    for await (const uid of this.#failed.keys()) this.#failedUids.add(uid as string)
+  }
+
+  async close (): Promise<void> {
+    if (!this.#open) return
+    this.#open = false
+    await this.#writeChain.catch(() => {})
+    await this.#db.close()
+  }
+
+  info (): StoreInfo {
+    return {
+      epoch: this.#epoch,
+      domain: this.#options.domain,
+      head: this.#head,
+      objects: this.#objectCount,
+      conflicts: this.#conflictCount,
+      failed: this.#failedUids.size
+    }
+  }
+
+  async getObject (uid: string): Promise<StoredObject | undefined> {
+    this.#assertOpen()
+    return await this.#objects.get(uid) as StoredObject | undefined
+  }
+
+  async getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {
+    this.#assertOpen()
+    if (uids.length === 0) return []
+    return await this.#objects.getMany(uids as string[]) as Array<StoredObject | undefined>
+  }
+
+  async listObjects (options: { type?: string, after?: string, limit: number }): Promise<ListPage> {
+    this.#assertOpen()
+    const limit = Math.max(1, options.limit)
+    let items: StoredObject[]
+    if (options.type !== undefined) {
+      const range = options.after !== undefined
+        ? { gt: typeKey(options.type, options.after) }
+        : { gte: typeKey(options.type, '') }
+      const keys: string[] = await this.#types.keys({ ...range, lt: `${options.type}\x01`, limit: limit + 1 }).all()
+      const uids = keys.map((k) => k.slice(options.type!.length + 1))
+      items = (await this.getObjects(uids)).filter((o): o is StoredObject => o !== undefined)
+    } else {
+      const range = options.after !== undefined ? { gt: options.after } : {}
+      items = await this.#objects.values({ ...range, limit: limit + 1 }).all()
+    }
+    const more = items.length > limit
+    if (more) items = items.slice(0, limit)
+    return { items, next: more ? (items[items.length - 1]?.uid ?? null) : null }
+  }
+
+  async readFeed (since: number, limit: number): Promise<FeedPage> {
+    this.#assertOpen()
+    const rows: Array<[string, string]> = await this.#feed.iterator({ gt: seqKey(since), limit: limit + 1 }).all()
+    const more = rows.length > limit
+    const page = more ? rows.slice(0, limit) : rows
+    const objects = await this.getObjects(page.map(([, uid]) => uid))
+    const entries = []
+    for (let i = 0; i < page.length; i++) {
+      const object = objects[i]
+      // A row whose object moved on between the two reads is skipped here: the
+      // object reappears at its newer position further along the feed.
+      if (object !== undefined) entries.push({ seq: parseSeqKey((page[i] as [string, string])[0]), object })
+    }
+    const lastRow = page[page.length - 1]
+    return { entries, lastSeq: lastRow !== undefined ? parseSeqKey(lastRow[0]) : since, more }
+  }
+
+  async countFeed (after: number, upTo?: number): Promise<number> {
+    this.#assertOpen()
+    const range = upTo !== undefined ? { gt: seqKey(after), lte: seqKey(upTo) } : { gt: seqKey(after) }
+    let n = 0
+    for await (const _ of this.#feed.keys(range)) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
+    return n
+  }
+
+  async getCheckpoint (peerId: string): Promise<Checkpoint | undefined> {
+    this.#assertOpen()
+    return await this.#checkpoints.get(peerId) as Checkpoint | undefined
+  }
+
+  async listCheckpoints (): Promise<Array<{ peerId: string, checkpoint: Checkpoint }>> {
+    this.#assertOpen()
+    const rows: Array<[string, Checkpoint]> = await this.#checkpoints.iterator().all()
+    return rows.map(([peerId, checkpoint]) => ({ peerId, checkpoint }))
+  }
+
+  async listConflicts (options: { limit?: number, after?: string } = {}): Promise<StoredObject[]> {
+    this.#assertOpen()
+    const range = options.after !== undefined ? { gt: options.after } : {}
+    const uids: string[] = await this.#conflicts.keys({ ...range, limit: options.limit ?? 1000 }).all()
+    return (await this.getObjects(uids)).filter((o): o is StoredObject => o !== undefined && o.conflicts.length > 0)
+  }
+
+  async getFailed (uid: string): Promise<FailedEntry | undefined> {
+    this.#assertOpen()
+    return await this.#failed.get(uid) as FailedEntry | undefined
+  }
+
+  async listFailed (options: { limit?: number } = {}): Promise<FailedEntry[]> {
+    this.#assertOpen()
+    return await this.#failed.values({ limit: options.limit ?? 1000 }).all()
+  }
+
+  async getAux<T = unknown> (space: string, key: string): Promise<T | undefined> {
+    this.#assertOpen()
+    return await this.#aux.get(auxKey(space, key)) as T | undefined
+  }
+
+  async * iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]> {
+    this.#assertOpen()
+    const prefix = auxKey(space, '')
+    for await (const [key, value] of this.#aux.iterator({ gte: prefix, lt: `${space}\x01` })) {
+      yield [(key as string).slice(prefix.length), value as T]
+    }
+  }
+
+  onCommit (listener: (event: CommitEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  async write<T> (fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
+    this.#assertOpen()
+    const run = async (): Promise<T> => {
+      this.#assertOpen()
+      const tx = new LevelWriteTx(this, this.#head)
+      const result = await fn(tx)
+      if (tx.ops.length === 0) return result
+      const head = tx.nextSeq - 1
+      tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.head, value: head })
+      if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
+      try {
+        await this.#db.batch(tx.ops as any)
+      } catch (err) {
+        throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
+      }
+      const grew = head > this.#head
+      this.#head = head
+      this.#objectCount += tx.objectDelta
+      this.#conflictCount += tx.conflictDelta
+      for (const [uid, present] of tx.failedChanges) {
+        if (present) this.#failedUids.add(uid)
+        else this.#failedUids.delete(uid)
+      }
+      if (grew) {
+        const event = { head, changed: tx.changed, source: options.source, conflictsAdded: tx.conflictsAdded }
+        for (const listener of this.#listeners) listener(event)
+      }
+      return result
+    }
+    const next = this.#writeChain.then(run, run)
+    this.#writeChain = next.catch(() => {})
+    return await next
+  }
+
+  #assertOpen (): void {
+    if (!this.#open) throw new StoreClosedError()
+  }
+
+  // ---- accessors for the transaction (same module, not part of Store) ----
+  get failedUids (): ReadonlySet<string> {
+    return this.#failedUids
+  }
+
+  get subs (): { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub } {
+    return { objects: this.#objects, feed: this.#feed, types: this.#types, checkpoints: this.#checkpoints, conflicts: this.#conflicts, failed: this.#failed, aux: this.#aux }
+  }
+}
+
+class LevelWriteTx implements WriteTx {
+  readonly ops: BatchOp[] = []
+  nextSeq: number
+  objectDelta = 0
+  conflictDelta = 0
+  changed = 0
+  conflictsAdded = 0
+  readonly #store: LevelStore
+  readonly #known = new Map<string, StoredObject | undefined>()
+  readonly #failedKnown = new Map<string, boolean>()
+
+  constructor (store: LevelStore, head: number) {
+    this.#store = store
+    this.nextSeq = head + 1
+  }
+
+  async get (uid: string): Promise<StoredObject | undefined> {
+    return (await this.getMany([uid]))[0]
+  }
+
+  async getMany (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {
+    const missing = uids.filter((u) => !this.#known.has(u))
+    if (missing.length > 0) {
+      const unique = [...new Set(missing)]
+      const found = await this.#store.getObjects(unique)
+      unique.forEach((u, i) => this.#known.set(u, found[i]))
+    }
+    return uids.map((u) => this.#known.get(u))
+  }
+
+  putObject (object: ObjectWrite): StoredObject {
+    if (!this.#known.has(object.uid)) throw new Error(`putObject(${object.uid}) before reading it in this transaction`)
+    const prev = this.#known.get(object.uid)
+    const { subs } = this.#store
+    const seq = this.nextSeq++
+    const stored: StoredObject = { ...object, seq }
+    if (prev !== undefined) {
+      this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
+      if (prev.type !== stored.type) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
+    } else {
+      this.objectDelta++
+    }
+    this.ops.push({ type: 'put', sublevel: subs.objects, key: stored.uid, value: stored })
+    this.ops.push({ type: 'put', sublevel: subs.feed, key: seqKey(seq), value: stored.uid })
+    this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
+    const had = (prev?.conflicts.length ?? 0) > 0
+    const has = stored.conflicts.length > 0
+    if (has) this.ops.push({ type: 'put', sublevel: subs.conflicts, key: stored.uid, value: stored.conflicts.length })
+    else if (had) this.ops.push({ type: 'del', sublevel: subs.conflicts, key: stored.uid })
+    this.conflictDelta += (has ? 1 : 0) - (had ? 1 : 0)
+    if (stored.conflicts.length > (prev?.conflicts.length ?? 0)) this.conflictsAdded++
+    this.#known.set(stored.uid, stored)
+    this.changed++
+    return stored
+  }
+
+  setCheckpoint (peerId: string, checkpoint: Checkpoint): void {
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.checkpoints, key: peerId, value: checkpoint })
+  }
+
+  putFailed (entry: FailedEntry): void {
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.failed, key: entry.uid, value: entry })
+    this.#failedKnown.set(entry.uid, true)
+  }
+
+  deleteFailed (uid: string): void {
+    if (!this.#failedExists(uid)) return
+    this.ops.push({ type: 'del', sublevel: this.#store.subs.failed, key: uid })
+    this.#failedKnown.set(uid, false)
+  }
+
+  #failedExists (uid: string): boolean {
+    return this.#failedKnown.get(uid) ?? this.#store.failedUids.has(uid)
+  }
+
+  /** failed-queue membership changes made by this tx, applied to memory after commit */
+  get failedChanges (): ReadonlyMap<string, boolean> {
+    return this.#failedKnown
+  }
+
+  putAux (space: string, key: string, value: unknown): void {
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.aux, key: auxKey(space, key), value })
+  }
+
+  deleteAux (space: string, key: string): void {
+    this.ops.push({ type: 'del', sublevel: this.#store.subs.aux, key: auxKey(space, key) })
+  }
+}
+
+async function countKeys (sub: Sub): Promise<number> {
+  let n = 0
+  for await (const _ of sub.keys()) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
+  return n
+}

@@ -1,0 +1,143 @@
+/**
+ * The store's contract: what the rest of the agent may rely on.
+ *
+ * Reads return `undefined` for what is not there. Every mutation goes through
+ * `write()`, whose transaction is committed as ONE LevelDB batch — objects,
+ * feed entries, conflict and failure indexes, and the checkpoint a pull
+ * advances — or not at all (DESIGN.md, "Store" invariant).
+ */
+import type { ObjectVersion, WireObject } from '../protocol/object.js'
+
+/** An object as this agent holds it: its current version plus local metadata. */
+export interface StoredObject extends ObjectVersion {
+  /** position in this agent's feed; the latest version of each uid appears once */
+  readonly seq: number
+  /** versions concurrent with the current one, kept beside it (never applied over it) */
+  readonly conflicts: readonly ObjectVersion[]
+  /** name of the peer the current version was pulled from; null when written here */
+  readonly via: string | null
+}
+
+/** Per remote: how far its feed is applied here, and under which rules. */
+export interface Checkpoint {
+  /** last sequence of the remote's feed applied here */
+  readonly seq: number
+  /** the remote's feed epoch this seq belongs to */
+  readonly epoch: string
+  /** hash of the import rules the checkpoint was made under */
+  readonly rulesHash: string
+  /** total objects pulled from this remote into this store (for status) */
+  readonly pulled: number
+  readonly updatedAt: number
+}
+
+/** An object parked because it could not be applied (missing dependency, instance refused it …). */
+export interface FailedEntry {
+  readonly uid: string
+  /** name of the peer the version came from */
+  readonly peer: string
+  readonly reason: string
+  readonly code: string
+  /** dependencies (uids) that could not be had, when that is the reason */
+  readonly missing: readonly string[]
+  readonly attempts: number
+  readonly firstFailedAt: number
+  readonly lastFailedAt: number
+  readonly nextRetryAt: number
+  readonly version: WireObject
+}
+
+export interface StoreInfo {
+  readonly epoch: string
+  readonly domain: string
+  readonly head: number
+  readonly objects: number
+  readonly conflicts: number
+  readonly failed: number
+}
+
+export interface FeedEntry {
+  readonly seq: number
+  readonly object: StoredObject
+}
+
+export interface FeedPage {
+  readonly entries: readonly FeedEntry[]
+  /** the last feed sequence read (≥ the last entry's seq) */
+  readonly lastSeq: number
+  /** whether the feed has entries after lastSeq */
+  readonly more: boolean
+}
+
+export interface ListPage {
+  readonly items: readonly StoredObject[]
+  readonly next: string | null
+}
+
+/** A new or replaced object handed to a transaction; the store assigns `seq`. */
+export type ObjectWrite = Omit<StoredObject, 'seq'>
+
+/** Reads and writes inside one atomic transaction. */
+export interface WriteTx {
+  /** current record, including writes made earlier in this transaction */
+  get (uid: string): Promise<StoredObject | undefined>
+  getMany (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
+  /** replace the object (it must have been read in this tx); returns it with its new feed seq */
+  putObject (object: ObjectWrite): StoredObject
+  setCheckpoint (peerId: string, checkpoint: Checkpoint): void
+  putFailed (entry: FailedEntry): void
+  /** no-op when the uid is not parked */
+  deleteFailed (uid: string): void
+  /** connector-owned key/value rows (e.g. the SENAITE uid mapping), written in the same batch */
+  putAux (space: string, key: string, value: unknown): void
+  deleteAux (space: string, key: string): void
+}
+
+export interface CommitEvent {
+  readonly head: number
+  /** objects whose current version or conflict set changed */
+  readonly changed: number
+  /** the peer whose batch this commit applied (undefined for local writes) */
+  readonly source: string | undefined
+  /** objects that gained a conflict sibling in this commit */
+  readonly conflictsAdded: number
+}
+
+export interface WriteOptions {
+  /** the peer whose batch is being applied; passed on to commit listeners */
+  readonly source?: string
+}
+
+export interface Store {
+  open (): Promise<void>
+  close (): Promise<void>
+  info (): StoreInfo
+
+  getObject (uid: string): Promise<StoredObject | undefined>
+  getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
+  /** objects in uid order, optionally of one type, after a uid */
+  listObjects (options: { type?: string, after?: string, limit: number }): Promise<ListPage>
+  /** feed entries with seq > since, at most `limit` of them */
+  readFeed (since: number, limit: number): Promise<FeedPage>
+  /** number of feed entries with seq in (after, upTo] */
+  countFeed (after: number, upTo?: number): Promise<number>
+
+  getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
+  listCheckpoints (): Promise<Array<{ peerId: string, checkpoint: Checkpoint }>>
+  listConflicts (options?: { limit?: number, after?: string }): Promise<StoredObject[]>
+  getFailed (uid: string): Promise<FailedEntry | undefined>
+  listFailed (options?: { limit?: number }): Promise<FailedEntry[]>
+  getAux<T = unknown> (space: string, key: string): Promise<T | undefined>
+  /** iterate one aux space in key order */
+  iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]>
+
+  /**
+   * Run `fn` as one transaction: writes are serialised with every other
+   * write and committed as one atomic batch after `fn` resolves; if `fn`
+   * throws, nothing is written.
+   */
+  write<T> (fn: (tx: WriteTx) => Promise<T> | T, options?: WriteOptions): Promise<T>
+
+  /** called after every commit that changed the feed */
+  onCommit (listener: (event: CommitEvent) => void): () => void
+}
