@@ -8,7 +8,7 @@
  */
 import type { ObjectVersion } from '../protocol/object.js'
 import { increment, merge } from '../protocol/version-vector.js'
-import type { Store, StoredObject } from '../store/types.js'
+import type { Store, StoredObject, WriteTx } from '../store/types.js'
 import { BadRequestError, NotFoundError, RuleViolationError } from './errors.js'
 import { readOnlyRuleFor } from './rules/read-only.js'
 import type { InboundRules } from './rules/types.js'
@@ -32,23 +32,37 @@ export interface DocumentInput {
 
 /** Create or update an object. Returns the stored result. */
 export async function writeDocument (deps: LocalWriteDeps, input: DocumentInput): Promise<StoredObject> {
+  return (await writeDocuments(deps, [input]))[0]!
+}
+
+/** Create or update many objects in one atomic transaction (imports, seeding). */
+export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly DocumentInput[]): Promise<StoredObject[]> {
   return await deps.store.write(async (tx) => {
-    const previous = await tx.get(input.uid)
-    assertEditable(deps, previous, input.type)
-    const version: ObjectVersion = {
-      uid: input.uid,
-      type: input.type,
-      id: input.id,
-      parent: input.parent ?? null,
-      refs: [...(input.refs ?? [])],
-      data: input.data,
-      vector: increment(previous?.vector ?? {}, deps.domain),
-      origin: previous?.origin ?? deps.domain,
-      deleted: false,
-      at: deps.now()
-    }
-    return tx.putObject({ ...version, conflicts: previous?.conflicts ?? [], via: null })
+    const previous = await tx.getMany(inputs.map((i) => i.uid))
+    const written = new Map<string, StoredObject>()
+    return inputs.map((input, i) => {
+      const stored = localVersion(deps, tx, input, written.get(input.uid) ?? previous[i])
+      written.set(input.uid, stored)
+      return stored
+    })
   })
+}
+
+function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, previous: StoredObject | undefined): StoredObject {
+  assertEditable(deps, previous, input.type)
+  const version: ObjectVersion = {
+    uid: input.uid,
+    type: input.type,
+    id: input.id,
+    parent: input.parent ?? null,
+    refs: [...(input.refs ?? [])],
+    data: input.data,
+    vector: increment(previous?.vector ?? {}, deps.domain),
+    origin: previous?.origin ?? deps.domain,
+    deleted: false,
+    at: deps.now()
+  }
+  return tx.putObject({ ...version, conflicts: previous?.conflicts ?? [], via: null })
 }
 
 /** Write a tombstone. Deleting an absent or already deleted object is a NotFoundError. */

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { ConfigError, type ConfigIssue } from '../agent/errors.js'
+import { crossFieldIssues } from './cross-checks.js'
 import { configSchema, type AgentConfig } from './schema.js'
 
 /** A validated config plus where it came from; file paths inside are absolute. */
@@ -54,7 +55,8 @@ export function parseConfigText (text: string, file: string | undefined, env: No
 /** Validate an in-memory config (tests, the demo). Relative paths resolve against `baseDir`. */
 export function validateConfig (raw: unknown, file?: string, baseDir?: string): LoadedConfig {
   const parsed = configSchema.safeParse(raw)
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map(toConfigIssue), file)
+  const issues = [...(parsed.success ? [] : parsed.error.issues.map(toConfigIssue)), ...crossFieldIssues(raw)]
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues, file)
   const config = parsed.data
   const base = baseDir ?? (file !== undefined ? dirname(file) : process.cwd())
   const abs = (p: string): string => isAbsolute(p) ? p : resolve(base, p)

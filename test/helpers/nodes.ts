@@ -100,13 +100,13 @@ export async function startAgent (config: LoadedConfig, deps: AgentDeps = {}): P
 }
 
 /** Poll `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T> (check: () => T | Promise<T>, options: { timeout?: number, interval?: number, what?: string } = {}): Promise<T> {
+export async function waitFor<T> (check: () => T | Promise<T>, options: { timeout?: number, interval?: number, what?: string } = {}): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeout ?? 15_000)
   let last: unknown
   while (true) {
     try {
       const value = await check()
-      if (value !== undefined && value !== null && value !== false) return value
+      if (value !== undefined && value !== null && value !== false) return value as NonNullable<T>
     } catch (err) {
       last = err
     }

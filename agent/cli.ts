@@ -1,0 +1,100 @@
+/**
+ * The `labmesh` command. The only module that reads argv and the
+ * environment, prints for people, handles signals and exits.
+ *
+ * stdout carries results (peer IDs, tables, the ready line); logs go to
+ * stderr as JSON lines.
+ */
+import './polyfills.js'
+import { Command, InvalidArgumentError } from 'commander'
+import { loadConfigFile } from '../config/load.js'
+import { createAgent } from './agent.js'
+import { adminClientFor } from './cli/admin-client.js'
+import { renderStatus } from './cli/format.js'
+import { initAgentDir } from './cli/init.js'
+import { ConfigError } from './errors.js'
+import { loadIdentityKey, peerIdOf } from './identity.js'
+import { createLogger } from './logger.js'
+import type { AgentStatusReport } from './admin/deps.js'
+
+export async function main (argv: readonly string[]): Promise<void> {
+  const program = new Command()
+  program.name('labmesh').description('Peer-to-peer replication mesh agent for laboratory instances').showHelpAfterError()
+
+  program.command('init')
+    .description('create an agent directory: labmesh.yaml, identity key, admin token; prints the peer ID')
+    .requiredOption('--domain <name>', 'unique name of this agent in the mesh, e.g. lab-a')
+    .requiredOption('--dir <dir>', 'directory to create the agent in')
+    .option('--listen <multiaddr>', 'libp2p listen address', '/ip4/127.0.0.1/tcp/4101')
+    .option('--http <host:port>', 'admin API / status page address', '127.0.0.1:8101')
+    .action(async (opts: { domain: string, dir: string, listen: string, http: string }) => {
+      const result = await initAgentDir(opts)
+      process.stdout.write(`${result.peerId}\n`)
+      process.stderr.write(`created ${result.configFile}\n  identity key ${result.keyFile} (mode 0600)\n  admin token  ${result.tokenFile} (mode 0600)\n`)
+    })
+
+  program.command('id')
+    .description('print this agent\'s peer ID')
+    .requiredOption('--config <file>', 'agent config file')
+    .action(async (opts: { config: string }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      process.stdout.write(`${peerIdOf(await loadIdentityKey(config.paths.keyFile))}\n`)
+    })
+
+  program.command('start')
+    .description('run the agent until SIGTERM / Ctrl-C')
+    .requiredOption('--config <file>', 'agent config file')
+    .action(async (opts: { config: string }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const logger = createLogger({ level: config.log.level, domain: config.domain })
+      const agent = createAgent(config, { logger })
+      await agent.start()
+      process.stdout.write(`labmesh ready: domain=${config.domain} peerId=${agent.peerId} listen=${agent.listenAddrs().join(',')} http=${agent.httpUrl ?? ''} status=${agent.httpUrl ?? ''}/#token=${agent.token}\n`)
+      await new Promise<void>((resolve) => {
+        let stopping = false
+        const shutdown = (signal: string): void => {
+          if (stopping) return
+          stopping = true
+          logger.info({ signal }, 'shutting down')
+          agent.stop().then(resolve, (err: unknown) => {
+            logger.error({ err: (err as Error).message }, 'error during shutdown')
+            resolve()
+          })
+        }
+        process.once('SIGTERM', () => shutdown('SIGTERM'))
+        process.once('SIGINT', () => shutdown('SIGINT'))
+      })
+      logger.flush()
+    })
+
+  program.command('status')
+    .description('show the agent and its peers (connected, lag, progress, conflicts)')
+    .requiredOption('--config <file>', 'agent config file')
+    .option('--json', 'print the raw JSON of GET /api/status')
+    .action(async (opts: { config: string, json?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const client = await adminClientFor(config)
+      const status = await client.get<AgentStatusReport>('/api/status')
+      process.stdout.write(opts.json === true ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status, Date.now())}\n`)
+    })
+
+  await program.parseAsync(argv as string[])
+}
+
+export function positiveInt (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number')
+  return n
+}
+
+/** Print an error the way an admin can act on it, and set the exit code. */
+export function reportFatal (err: unknown): void {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`labmesh: ${err.message}\n`)
+    process.exitCode = 2
+    return
+  }
+  const e = err as { code?: string, message?: string }
+  process.stderr.write(`labmesh: ${e.message ?? String(err)}${e.code !== undefined ? ` [${e.code}]` : ''}\n`)
+  process.exitCode = 1
+}

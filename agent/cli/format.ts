@@ -1,0 +1,38 @@
+/** Plain-text tables and numbers for the CLI. */
+import type { AgentStatusReport } from '../admin/deps.js'
+import { formatProgress } from '../progress.js'
+
+export function table (headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+export function ago (ms: number | undefined, now: number): string {
+  if (ms === undefined) return 'never'
+  const s = Math.max(0, Math.round((now - ms) / 1000))
+  if (s < 60) return `${s}s ago`
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`
+  return `${Math.floor(s / 3600)}h ago`
+}
+
+export function renderStatus (status: AgentStatusReport, now: number): string {
+  const head = [
+    `agent   ${status.domain}  (${status.peerId})`,
+    `store   ${status.objects.toLocaleString('en-US')} objects, feed head ${status.feedHead}, ${status.conflicts} conflict(s), ${status.failed} failed`,
+    `http    ${status.httpUrl ?? '-'}`
+  ].join('\n')
+  if (status.peers.length === 0) return `${head}\n\nno peers configured`
+  const rows = status.peers.map((p) => [
+    p.name,
+    p.connected ? 'connected' : 'down',
+    p.pull ? 'pull' : 'serve',
+    String(p.lagIn),
+    String(p.lagOut),
+    p.pulled.toLocaleString('en-US'),
+    p.progress.state === 'pulling' ? formatProgress(p.progress) : p.pull ? `${Math.floor(p.progress.percent)}%` : '-',
+    ago(p.lastContact, now),
+    p.lastError ?? ''
+  ])
+  return `${head}\n\n${table(['peer', 'state', 'role', 'lag in', 'lag out', 'pulled', 'progress', 'last contact', 'last error'], rows)}`
+}
