@@ -116,3 +116,14 @@ export async function waitFor<T> (check: () => T | Promise<T>, options: { timeou
     await new Promise((resolve) => setTimeout(resolve, options.interval ?? 25))
   }
 }
+
+/** A logger that keeps every line, for asserting that something was logged. */
+export function capturingLogger (domain: string): { logger: Logger, lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  const logger = createLogger({
+    level: 'debug',
+    domain,
+    destination: { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>) } }
+  })
+  return { logger, lines }
+}
