@@ -1,0 +1,112 @@
+/**
+ * Agents as real processes: `labmesh start` spawned from the built CLI, with
+ * its ready line parsed from stdout. Used by the e2e and crash tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { stringify } from 'yaml'
+import { createLevelStore } from '../../store/level-store.js'
+import { writeDocuments, type DocumentInput } from '../../agent/local-writes.js'
+import type { TestNode } from './nodes.js'
+
+export const CLI = resolve(import.meta.dirname, '../../bin/labmesh.js')
+
+export interface AgentProcess {
+  readonly proc: ChildProcess
+  readonly peerId: string
+  readonly httpUrl: string
+  readonly stderr: string[]
+  /** resolves with the exit code (or signal) */
+  readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  api<T> (method: string, path: string, body?: unknown): Promise<T>
+}
+
+/** Write a config file for `node` listing `peers` (pull from those with pull: true). */
+export async function writeNodeConfig (node: TestNode, peers: Array<{ node: TestNode, pull?: boolean, extra?: Record<string, unknown> }>, extra: Record<string, unknown> = {}): Promise<string> {
+  const file = join(node.dir, 'labmesh.yaml')
+  await writeFile(file, stringify({
+    domain: node.domain,
+    dataDir: './data',
+    listen: [node.addr],
+    http: { listen: `127.0.0.1:${node.httpPort}` },
+    log: { level: 'info' },
+    ...extra,
+    peers: peers.map((p) => ({ name: p.node.domain, peerId: p.node.peerId, addrs: [p.node.addr], pull: p.pull ?? false, autoSync: { interval: '1h', live: true }, ...p.extra }))
+  }))
+  return file
+}
+
+export async function runCli (args: readonly string[], options: { timeout?: number } = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return await new Promise((resolvePromise, reject) => {
+    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    proc.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    proc.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`labmesh ${args.join(' ')} timed out; stderr: ${stderr}`)) }, options.timeout ?? 20_000)
+    proc.on('exit', (code) => { clearTimeout(timer); resolvePromise({ code, stdout, stderr }) })
+  })
+}
+
+export async function spawnAgent (configFile: string, options: { token: string, timeout?: number }): Promise<AgentProcess> {
+  const proc = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const stderr: string[] = []
+  proc.stderr!.on('data', (d: Buffer) => { stderr.push(d.toString()) })
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((res) => proc.on('exit', (code, signal) => res({ code, signal })))
+  const ready = await new Promise<string>((res, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`agent ${configFile} not ready in time; stderr: ${stderr.join('')}`)), options.timeout ?? 20_000)
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const line = out.split('\n').find((l) => l.startsWith('labmesh ready:'))
+      if (line !== undefined) { clearTimeout(timer); res(line) }
+    })
+    void exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`agent exited with ${code} before ready: ${stderr.join('')}`)) })
+  })
+  const field = (name: string): string => new RegExp(`(?:^|\\s)${name}=(\\S*)`).exec(ready)?.[1] ?? ''
+  const httpUrl = field('http')
+  return {
+    proc,
+    peerId: field('peerId'),
+    httpUrl,
+    stderr,
+    exited,
+    async api<T> (method: string, path: string, body?: unknown): Promise<T> {
+      const response = await fetch(httpUrl + path, {
+        method,
+        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {})
+      })
+      const json = await response.json() as T
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`)
+      return json
+    }
+  }
+}
+
+/** Fill a node's store with objects before its process starts (fast, in-process, one tx per chunk). */
+export async function seedStore (node: TestNode, inputs: Iterable<DocumentInput>, chunk = 1000): Promise<void> {
+  const store = createLevelStore({ location: join(node.dir, 'data', 'store'), domain: node.domain })
+  await store.open()
+  const deps = { store, domain: node.domain, now: Date.now, rules: [] }
+  let batch: DocumentInput[] = []
+  for (const input of inputs) {
+    batch.push(input)
+    if (batch.length >= chunk) { await writeDocuments(deps, batch); batch = [] }
+  }
+  if (batch.length > 0) await writeDocuments(deps, batch)
+  await store.close()
+}
+
+/** Every object of an agent, through its document API, keyed by uid. */
+export async function allObjects (agent: AgentProcess): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Record<string, unknown>>()
+  let after: string | null = null
+  do {
+    const page: { items: Array<Record<string, unknown>>, next: string | null } = await agent.api('GET', `/api/objects?limit=1000${after !== null ? `&after=${encodeURIComponent(after)}` : ''}`)
+    for (const item of page.items) out.set(item.uid as string, item)
+    after = page.next
+  } while (after !== null)
+  return out
+}
