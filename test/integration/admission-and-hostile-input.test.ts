@@ -54,8 +54,12 @@ describe('admission and hostile input', () => {
     // (Noise proves the identity during the handshake and refuses the mismatch)
     await waitFor(() => captured.lines.some((l) => l.peer === 'lab-x' && String(l.err).includes('does not match expected remote identity')), { what: 'outbound refusal logged' })
     expect(await c.store.getObject('secret')).toBeUndefined()
-    expect(a.replicator.peerStatus('lab-x').connected).toBe(false)
-    expect(c.replicator.peerStatus('lab-a').connected).toBe(false)
+    expect(a.replicator.peerStatus('lab-x')).toMatchObject({ connected: false, sessionOpen: false, pulled: 0 })
+    // C's dial may complete on its own side before A's refusal resets it, but no session
+    // ever starts: no hello, nothing pulled, and an error to show for it
+    const fromC = c.replicator.peerStatus('lab-a')
+    expect(fromC).toMatchObject({ pulled: 0, remoteHead: 0 })
+    expect(fromC.lastError).toBeDefined()
 
     // and a bare node with an unknown key gets no session: the dial may complete on its
     // side before A's refusal lands, but A resets the connection and never answers
