@@ -20,12 +20,13 @@ import type { AdminDeps, AgentStatusReport } from './admin/deps.js'
 import type { ApplyStats } from './apply-remote.js'
 import type { InstanceConnector } from './connectors/connector.js'
 import { createEmbeddedConnector } from './connectors/embedded.js'
-import { AgentError, describeError, NotFoundError } from './errors.js'
+import { AgentError, describeError } from './errors.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
 import { deleteDocument, resolveConflict, writeDocument, type LocalWriteDeps } from './local-writes.js'
 import { createMesh, type Mesh } from './mesh.js'
 import { createReplicator, type Replicator } from './replicator.js'
+import { createFailedRetrier, type FailedRetrier } from './failed-retry.js'
 
 export type AgentState = 'stopped' | 'starting' | 'started' | 'stopping'
 
@@ -66,6 +67,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   let store: Store | undefined
   let mesh: Mesh | undefined
   let replicator: Replicator | undefined
+  let retrier: FailedRetrier | undefined
   let connector: InstanceConnector | undefined
   let app: Hono | undefined
   let server: ServerType | undefined
@@ -100,18 +102,6 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
     }
   }
 
-  async function retryFailed (uid: string): Promise<{ applied: boolean, entry: import('../store/types.js').FailedEntry | undefined }> {
-    const s = need(store, 'store')
-    const r = need(replicator, 'replicator')
-    const entry = await s.getFailed(uid)
-    if (entry === undefined) throw new NotFoundError(`object ${uid} is not in the failed queue`)
-    // fetch the object afresh: the peer may hold a newer version by now
-    const { objects } = await r.fetchFrom(entry.peer, [uid])
-    await r.applyFrom(entry.peer, objects.length > 0 ? objects : [entry.version])
-    const after = await s.getFailed(uid)
-    return { applied: after === undefined, entry: after }
-  }
-
   const adminDeps = (): AdminDeps => ({
     token,
     publicStatus: config.http.publicStatus,
@@ -132,13 +122,14 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
     },
     failed: {
       list: async () => await need(store, 'store').listFailed(),
-      retry: retryFailed
+      retry: async (uid) => await need(retrier, 'failed queue').retry(uid)
     }
   })
 
   async function unwind (): Promise<void> {
     const steps: Array<[string, () => Promise<void>]> = [
       ['http server', async () => { if (server !== undefined) await closeServer(server); server = undefined; httpUrl = undefined }],
+      ['failed queue', async () => { await retrier?.stop() }],
       ['replicator', async () => { await replicator?.stop() }],
       ['connector', async () => { await connector?.stop() }],
       ['mesh', async () => { await mesh?.stop() }],
@@ -211,6 +202,8 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
         const r = replicator
         await mesh.start((stream, connection, peer) => r.handleInbound(stream, connection, peer))
         await replicator.start()
+        retrier = createFailedRetrier({ store, replicator, log: log.child({ component: 'failed-queue' }), now })
+        retrier.start()
 
         app = createAdminApp(adminDeps())
         const started = await listen(app, config.http.listen)

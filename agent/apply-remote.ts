@@ -107,6 +107,8 @@ export async function applyRemoteBatch (
       const local = locals[i]
       const result = reconcile(local !== undefined ? { current: local, conflicts: local.conflicts } : undefined, candidate.versions)
       if (!result.changed) {
+        // we hold this version or a newer one: whatever was parked for it is moot
+        tx.deleteFailed(candidate.wire.uid)
         stats.unchanged++
         continue
       }

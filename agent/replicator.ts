@@ -13,7 +13,7 @@ import type { WireObject } from '../protocol/object.js'
 import type { Store } from '../store/types.js'
 import type { LoadedConfig } from '../config/load.js'
 import type { PeerConfig } from '../config/schema.js'
-import { applyRemoteBatch, type ApplyStats } from './apply-remote.js'
+import { applyRemoteBatch, type ApplyContext, type ApplyStats } from './apply-remote.js'
 import type { InstanceConnector } from './connectors/connector.js'
 import { describeError, NotFoundError } from './errors.js'
 import { shortPeerId, type Logger } from './logger.js'
@@ -137,14 +137,17 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
 
   const changed = (name: string): void => deps.events?.onPeerChange?.(name)
 
-  const applyContext = (rt: PeerRuntime, session: PullSession) => ({
+  const applyContext = (rt: PeerRuntime, session: PullSession | undefined): ApplyContext => ({
     store,
     connector: deps.connector,
     rules: rt.rules,
     rulesHash: rt.rulesHash,
     peerId: rt.config.peerId,
     now: deps.now,
-    fetch: async (uids: readonly string[]) => await session.get(uids)
+    fetch: async (uids: readonly string[]) => {
+      if (session === undefined) throw new NotFoundError(`peer "${rt.config.name}" is not connected`)
+      return await session.get(uids)
+    }
   })
 
   async function pullLoop (rt: PeerRuntime, signal: AbortSignal): Promise<void> {
@@ -317,9 +320,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
 
     async applyFrom (peerName, changes) {
       const rt = runtime(peerName)
-      const session = rt.session
-      if (session === undefined) throw new NotFoundError(`peer "${peerName}" is not connected`)
-      return await applyRemoteBatch(applyContext(rt, session), changes, undefined)
+      return await applyRemoteBatch(applyContext(rt, rt.session), changes, undefined)
     }
   }
 }

@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Agent } from '../../agent/agent.js'
+import { writeDocuments } from '../../agent/local-writes.js'
+import type { LoadedConfig } from '../../config/load.js'
+import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+
+describe('dependencies', () => {
+  let root: string
+  let nodes: Record<string, TestNode>
+  const agents = new Set<Agent>()
+  const run = async (config: LoadedConfig): Promise<Agent> => { const a = await startAgent(config); agents.add(a); return a }
+
+  beforeEach(async () => {
+    root = await makeTempDir()
+    nodes = await prepareNodes(['lab-a', 'lab-b', 'master'], root)
+  })
+  afterEach(async () => {
+    await Promise.all([...agents].map(async (a) => await a.stop()))
+    agents.clear()
+    await removeDir(root)
+  })
+
+  it('are fetched from the same remote first, whatever the type filters say', async () => {
+    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
+    const a = await run(meshConfig(A!, [{ node: B! }]))
+    await writeDocuments(a.local, [
+      { uid: 'client-1', type: 'Client', id: 'client-1', data: {} },
+      { uid: 'stype-1', type: 'SampleType', id: 'W', data: {} },
+      { uid: 'sample-1', type: 'AnalysisRequest', id: 'W-0001', parent: 'client-1', refs: ['stype-1'], data: {} },
+      { uid: 'analysis-1', type: 'Analysis', id: 'Ca', parent: 'sample-1', refs: [], data: {} }
+    ])
+    // B imports only analyses: their sample, its client and sample type come along as dependencies
+    const b = await run(meshConfig(B!, [{ node: A!, pull: true, extra: { types: { only: ['Analysis'] } } }]))
+    await waitFor(async () => await b.store.getObject('analysis-1'), { what: 'analysis on B' })
+    for (const uid of ['client-1', 'stype-1', 'sample-1']) expect(await b.store.getObject(uid), uid).toBeDefined()
+    expect(b.store.info().objects).toBe(4)
+  })
+
+  it('handles reference cycles in one batch', async () => {
+    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
+    const a = await run(meshConfig(A!, [{ node: B! }]))
+    // LabContact ↔ Department (the manager cycle of SENAITE's setup data)
+    await writeDocuments(a.local, [
+      { uid: 'contact-1', type: 'LabContact', id: 'labcontact-1', refs: ['dept-1'], data: {} },
+      { uid: 'dept-1', type: 'Department', id: 'department-1', refs: ['contact-1'], data: {} }
+    ])
+    const b = await run(meshConfig(B!, [{ node: A!, pull: true, extra: { types: { only: ['Department'] } } }]))
+    await waitFor(async () => (await b.store.getObject('dept-1')) !== undefined && (await b.store.getObject('contact-1')) !== undefined, { what: 'both sides of the cycle' })
+    expect(b.store.info().failed).toBe(0)
+  })
+
+  it('an object whose dependency cannot be had is parked, others keep flowing, and it is applied when the dependency arrives', async () => {
+    const { 'lab-a': A, 'lab-b': B, master: M } = nodes as Record<string, TestNode>
+    // A will not serve clients to B; M serves B nothing but clients
+    const a = await run(meshConfig(A!, [{ node: B!, extra: { serve: { types: { skip: ['Client'] } } } }, { node: M! }]))
+    await writeDocuments(a.local, [
+      { uid: 'client-1', type: 'Client', id: 'client-1', data: {} },
+      { uid: 'sample-1', type: 'AnalysisRequest', id: 'W-0001', parent: 'client-1', data: {} },
+      { uid: 'method-1', type: 'Method', id: 'method-1', data: {} }
+    ])
+    const bConfig = meshConfig(B!, [{ node: A!, pull: true }, { node: M!, pull: true }])
+    const b = await run(bConfig)
+    const parked = await waitFor(async () => await b.store.getFailed('sample-1'), { what: 'sample parked on B' })
+    expect(parked).toMatchObject({ peer: 'lab-a', code: 'MISSING_DEPENDENCY', missing: ['client-1'] })
+    expect(parked.reason).toContain('client-1')
+    // nothing half-made, and no head-of-line blocking: the unrelated method arrived
+    expect(await b.store.getObject('sample-1')).toBeUndefined()
+    expect(await b.store.getObject('method-1')).toBeDefined()
+    expect(b.store.info().failed).toBe(1)
+
+    // the dependency arrives by another route
+    await run(meshConfig(M!, [{ node: A!, pull: true }, { node: B!, extra: { serve: { types: { only: ['Client'] } } } }]))
+    await waitFor(async () => (await b.store.getObject('sample-1')) !== undefined, { what: 'parked sample applied' })
+    expect(b.store.info().failed).toBe(0)
+    expect((await b.store.getObject('sample-1'))!.parent).toBe('client-1')
+  })
+})
