@@ -35,6 +35,11 @@ export interface AgentDeps {
   readonly now?: () => number
   /** replaces the connector the config names (tests, the SENAITE issue) */
   readonly connector?: InstanceConnector
+  /**
+   * Open the store and the mesh only: no pull loops, no failed-queue retries,
+   * no HTTP server, no listening (`labmesh plan` when no agent is running).
+   */
+  readonly passive?: boolean
   readonly events?: {
     onBatchApplied?: (peer: string, stats: ApplyStats, batch: { remaining: number, more: boolean, durationMs: number }) => void
     onPeerChange?: (peer: string) => void
@@ -116,6 +121,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
     status,
     peerStatus: (name) => need(replicator, 'replicator').peerStatus(name),
     syncNow: async (name) => await need(replicator, 'replicator').syncNow(name),
+    plan: async (name) => await need(replicator, 'replicator').plan(name),
     conflicts: {
       list: async (options) => await need(store, 'store').listConflicts(options),
       resolve: async (uid, resolution) => await resolveConflict(need(local, 'store'), uid, resolution)
@@ -177,7 +183,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
         connector = deps.connector ?? createEmbeddedConnector()
         mesh = createMesh({
           privateKey,
-          listen: config.listen,
+          listen: deps.passive === true ? [] : config.listen,
           peers: config.peers,
           ...(psk !== undefined ? { psk } : {}),
           log: log.child({ component: 'mesh' }),
@@ -194,21 +200,24 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
         })
         local = { store, domain: config.domain, now, rules: replicator.inboundRules }
         const writeDeps = local
-        await connector.start({
-          store,
+        if (deps.passive !== true) {
+          await connector.start({
+            store,
           log: log.child({ component: 'connector', kind: connector.kind }),
-          recordLocalChange: async (change) => await writeDocument(writeDeps, change)
-        })
+            recordLocalChange: async (change) => await writeDocument(writeDeps, change)
+          })
+        }
         const r = replicator
         await mesh.start((stream, connection, peer) => r.handleInbound(stream, connection, peer))
-        await replicator.start()
-        retrier = createFailedRetrier({ store, replicator, log: log.child({ component: 'failed-queue' }), now })
-        retrier.start()
-
         app = createAdminApp(adminDeps())
-        const started = await listen(app, config.http.listen)
-        server = started.server
-        httpUrl = started.url
+        if (deps.passive !== true) {
+          await replicator.start()
+          retrier = createFailedRetrier({ store, replicator, log: log.child({ component: 'failed-queue' }), now })
+          retrier.start()
+          const started = await listen(app, config.http.listen)
+          server = started.server
+          httpUrl = started.url
+        }
         startedAt = now()
         state = 'started'
         log.info({ peerId, listen: mesh.listenAddrs(), http: httpUrl }, 'agent started')

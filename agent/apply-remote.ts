@@ -17,12 +17,10 @@ import type { ObjectVersion, WireObject } from '../protocol/object.js'
 import { reconcile } from '../store/reconcile.js'
 import type { Checkpoint, FailedEntry, Store, StoredObject, WriteTx } from '../store/types.js'
 import type { InstanceConnector, RemoteWrite } from './connectors/connector.js'
-import { decideInbound, presentLocally } from './rules/inbound.js'
+import { blockedBy, present, resolveDependencies, type Candidate } from './dependencies.js'
+import { decideInbound } from './rules/inbound.js'
 import type { IgnoreReason, InboundRules } from './rules/types.js'
-import { versionsOf } from './wire.js'
 
-/** How many rounds of dependency fetching one batch may do (deep chains, cycles). */
-const MAX_DEPENDENCY_ROUNDS = 16
 /** Backoff of a parked object: first retry after this, doubling up to the max. */
 export const FAILED_RETRY_MIN_MS = 5_000
 export const FAILED_RETRY_MAX_MS = 30 * 60_000
@@ -58,12 +56,6 @@ export function emptyStats (): ApplyStats {
   return { received: 0, applied: 0, unchanged: 0, ignored: 0, ignoredBy: {}, conflicts: 0, failed: 0, dependencies: 0 }
 }
 
-interface Candidate {
-  readonly wire: WireObject
-  /** its versions as presented here (current first, then siblings) */
-  readonly versions: readonly ObjectVersion[]
-  readonly dependency: boolean
-}
 
 /**
  * Apply `changes` from the remote and advance its checkpoint to `next`, in one
@@ -88,7 +80,11 @@ export async function applyRemoteBatch (
     candidates.push(present(ctx.rules, wire, false))
   }
 
-  const { dependencies, unavailable } = await resolveDependencies(ctx, candidates)
+  const { dependencies, unavailable } = await resolveDependencies({
+    rules: ctx.rules,
+    fetch: ctx.fetch,
+    held: async (uids) => (await ctx.store.getObjects(uids)).map((o) => o !== undefined)
+  }, candidates)
   stats.dependencies = dependencies.length
   const all = [...dependencies, ...candidates]
   const blocked = blockedBy(all, unavailable)
@@ -160,80 +156,9 @@ export async function applyRemoteBatch (
   return stats
 }
 
-function present (rules: InboundRules, wire: WireObject, dependency: boolean): Candidate {
-  return { wire, versions: versionsOf(wire).map((v) => presentLocally(rules, v)), dependency }
-}
-
 function stripConflicts (version: ObjectVersion): ObjectVersion {
   const { conflicts: _ignored, ...rest } = version as WireObject // eslint-disable-line @typescript-eslint/no-unused-vars
   return rest
-}
-
-function dependenciesOf (version: ObjectVersion): string[] {
-  if (version.deleted) return [] // a tombstone needs nothing to exist
-  return version.parent !== null ? [version.parent, ...version.refs] : [...version.refs]
-}
-
-/**
- * Fetch, round by round, every dependency neither held here nor in the batch.
- * Returns the fetched objects (to apply first) and the uids that could not be
- * had (missing at the remote, or refused by a rule other than the type filters).
- */
-async function resolveDependencies (ctx: ApplyContext, candidates: readonly Candidate[]): Promise<{ dependencies: Candidate[], unavailable: Set<string> }> {
-  const dependencies: Candidate[] = []
-  const unavailable = new Set<string>()
-  const known = new Set(candidates.map((c) => c.wire.uid))
-  let frontier = candidates
-  for (let round = 0; round < MAX_DEPENDENCY_ROUNDS && frontier.length > 0; round++) {
-    const wanted = new Set<string>()
-    for (const c of frontier) for (const dep of dependenciesOf(c.versions[0]!)) if (!known.has(dep)) wanted.add(dep)
-    if (wanted.size === 0) break
-    const uids = [...wanted]
-    const held = await ctx.store.getObjects(uids)
-    const toFetch = uids.filter((_, i) => held[i] === undefined)
-    for (const uid of uids) known.add(uid)
-    if (toFetch.length === 0) break
-    const { objects, missing } = await ctx.fetch(toFetch)
-    for (const uid of missing) unavailable.add(uid)
-    const fetched: Candidate[] = []
-    for (const wire of objects) {
-      const decision = decideInbound(ctx.rules, wire, { required: true })
-      if (decision.action === 'ignore') {
-        unavailable.add(wire.uid)
-        continue
-      }
-      fetched.push(present(ctx.rules, wire, true))
-    }
-    const got = new Set(objects.map((o) => o.uid))
-    for (const uid of toFetch) if (!got.has(uid) && !missing.includes(uid)) unavailable.add(uid)
-    dependencies.push(...fetched)
-    frontier = fetched
-  }
-  return { dependencies, unavailable }
-}
-
-/**
- * Which candidates cannot be applied, with the unavailable uids behind each:
- * a candidate is blocked when a dependency is unavailable or itself blocked.
- */
-function blockedBy (candidates: readonly Candidate[], unavailable: ReadonlySet<string>): Map<string, string[]> {
-  const blocked = new Map<string, string[]>()
-  if (unavailable.size === 0) return blocked
-  let changed = true
-  while (changed) {
-    changed = false
-    for (const c of candidates) {
-      if (blocked.has(c.wire.uid)) continue
-      const deps = dependenciesOf(c.versions[0]!)
-      const missing = deps.filter((d) => unavailable.has(d))
-      const viaBlocked = deps.filter((d) => blocked.has(d)).flatMap((d) => blocked.get(d)!)
-      if (missing.length > 0 || viaBlocked.length > 0) {
-        blocked.set(c.wire.uid, [...new Set([...missing, ...viaBlocked])])
-        changed = true
-      }
-    }
-  }
-  return blocked
 }
 
 async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<void> {

@@ -10,7 +10,8 @@ import { Command, InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../config/load.js'
 import { createAgent } from './agent.js'
 import { adminClientFor } from './cli/admin-client.js'
-import { renderStatus } from './cli/format.js'
+import { renderPlan, renderStatus } from './cli/format.js'
+import { planPull } from './cli/plan.js'
 import { initAgentDir } from './cli/init.js'
 import { ConfigError } from './errors.js'
 import { loadIdentityKey, peerIdOf } from './identity.js'
@@ -76,6 +77,17 @@ export async function main (argv: readonly string[]): Promise<void> {
       const client = await adminClientFor(config)
       const status = await client.get<AgentStatusReport>('/api/status')
       process.stdout.write(opts.json === true ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status, Date.now())}\n`)
+    })
+
+  program.command('plan')
+    .description('dry run: what a pull from PEER would create, update, ignore (by which rule) or flag as conflict; writes nothing')
+    .requiredOption('--config <file>', 'agent config file')
+    .requiredOption('--peer <name>', 'the remote to plan a pull from')
+    .option('--json', 'print the plan as JSON')
+    .action(async (opts: { config: string, peer: string, json?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const plan = await planPull(config, opts.peer)
+      process.stdout.write(opts.json === true ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`)
     })
 
   await program.parseAsync(argv as string[])

@@ -45,6 +45,8 @@ export interface PullSessionDeps {
   readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
   /** how often to log progress during a long pull */
   readonly progressLogMs?: number
+  /** pull until caught up once, then end the session (dry runs) */
+  readonly once?: boolean
 }
 
 interface Waiter<T> { resolve: (value: T) => void, reject: (err: Error) => void }
@@ -67,6 +69,7 @@ export class PullSession {
   #syncWaiters: Array<Waiter<void>> = []
   #pullActive = false
   #deferredRequest: number | undefined
+  #resumedFrom = 0
 
   constructor (stream: Stream, deps: PullSessionDeps) {
     this.#stream = stream
@@ -77,6 +80,8 @@ export class PullSession {
   get remote (): HelloMessage | undefined { return this.#remote }
   get remoteHead (): number { return this.#remoteHead }
   get appliedSeq (): number { return this.#appliedSeq }
+  /** the remote seq this session started pulling after */
+  get resumedFrom (): number { return this.#resumedFrom }
 
   /** Pull now; resolves once caught up (the add-on's "Get updates"). */
   async syncNow (): Promise<void> {
@@ -127,6 +132,7 @@ export class PullSession {
       this.#remoteHead = hello.head
       let since = await this.#resumePoint(hello)
       this.#appliedSeq = since
+      this.#resumedFrom = since
       this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count }, 'pull session started')
       while (!signal.aborted && this.#closedError === undefined) {
         if (this.#pullWanted) {
@@ -135,6 +141,7 @@ export class PullSession {
           const waiters = this.#syncWaiters
           this.#syncWaiters = []
           for (const w of waiters) w.resolve()
+          if (this.#deps.once === true) break
           continue
         }
         await new Promise<void>((resolve) => { this.#wake = resolve })

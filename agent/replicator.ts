@@ -13,7 +13,8 @@ import type { WireObject } from '../protocol/object.js'
 import type { Store } from '../store/types.js'
 import type { LoadedConfig } from '../config/load.js'
 import type { PeerConfig } from '../config/schema.js'
-import { applyRemoteBatch, type ApplyContext, type ApplyStats } from './apply-remote.js'
+import { applyRemoteBatch, emptyStats, type ApplyContext, type ApplyStats } from './apply-remote.js'
+import { createPlanner, type PullPlan } from './plan.js'
 import type { InstanceConnector } from './connectors/connector.js'
 import { describeError, NotFoundError } from './errors.js'
 import { shortPeerId, type Logger } from './logger.js'
@@ -99,6 +100,8 @@ export interface Replicator {
   /** fetch objects from a connected remote (retries of parked objects) */
   fetchFrom (peerName: string, uids: readonly string[]): Promise<{ objects: WireObject[], missing: string[] }>
   applyFrom (peerName: string, changes: readonly WireObject[]): Promise<ApplyStats>
+  /** dry run: what a pull from this remote would do now, writing nothing */
+  plan (peerName: string): Promise<PullPlan>
 }
 
 export function createReplicator (deps: ReplicatorDeps): Replicator {
@@ -316,6 +319,33 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       const rt = runtime(peerName)
       if (rt.session === undefined) throw new NotFoundError(`peer "${peerName}" is not connected`)
       return await rt.session.get(uids)
+    },
+
+    async plan (peerName) {
+      const rt = runtime(peerName)
+      const stream = await mesh.openStream(rt.config.peerId)
+      const planner = createPlanner(store, rt.rules)
+      const session = new PullSession(stream, {
+        store,
+        domain: config.domain,
+        peerName: rt.config.name,
+        peerId: rt.config.peerId,
+        window: config.sync.window,
+        live: false,
+        intervalMs: 0,
+        rulesHash: rt.rulesHash,
+        progress: new PullProgress(deps.now),
+        log: log.child({ peer: rt.config.name, dryRun: true }),
+        now: deps.now,
+        once: true,
+        apply: async (s, changes) => {
+          await planner.batch(changes, async (uids) => await s.get(uids))
+          return { ...emptyStats(), received: changes.length }
+        }
+      })
+      const end = await session.run(controller?.signal ?? new AbortController().signal)
+      if (end.reason === 'error') throw end.error
+      return planner.result(session.resumedFrom)
     },
 
     async applyFrom (peerName, changes) {

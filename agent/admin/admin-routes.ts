@@ -56,6 +56,8 @@ export function adminRoutes (deps: AdminDeps): Hono {
     return c.json({ peer: c.req.param('name'), done: true, progress })
   })
 
+  app.post('/peers/:name/plan', async (c) => c.json(await deps.plan(c.req.param('name'))))
+
   app.get('/conflicts', async (c) => {
     const items = await deps.conflicts.list({ limit: 1000 })
     return c.json({ items: items.map(presentConflict), count: items.length })

@@ -7,6 +7,7 @@ import type { DocumentInput, Resolution } from '../local-writes.js'
 import type { Logger } from '../logger.js'
 import type { ProgressSnapshot } from '../progress.js'
 import type { PeerStatus } from '../replicator.js'
+import type { PullPlan } from '../plan.js'
 
 export interface AgentStatusReport {
   readonly domain: string
@@ -38,6 +39,8 @@ export interface AdminDeps {
   status (): AgentStatusReport
   peerStatus (name: string): PeerStatus
   syncNow (name: string): Promise<ProgressSnapshot>
+  /** dry run of a pull from this remote */
+  plan (name: string): Promise<PullPlan>
   readonly conflicts: {
     list (options: { limit?: number, after?: string }): Promise<StoredObject[]>
     resolve (uid: string, resolution: Resolution): Promise<StoredObject>

@@ -1,6 +1,7 @@
 /** Plain-text tables and numbers for the CLI. */
 import type { AgentStatusReport } from '../admin/deps.js'
 import { formatProgress } from '../progress.js'
+import type { PullPlan } from '../plan.js'
 
 export function table (headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -35,4 +36,22 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
     p.lastError ?? ''
   ])
   return `${head}\n\n${table(['peer', 'state', 'role', 'lag in', 'lag out', 'pulled', 'progress', 'last contact', 'last error'], rows)}`
+}
+
+export function renderPlan (plan: PullPlan): string {
+  const types = Object.keys(plan.types).sort()
+  const head = `dry run of a pull from ${plan.peer}: ${plan.objects.toLocaleString('en-US')} feed entries after seq ${plan.since}; nothing was written`
+  if (types.length === 0) return `${head}\n\nnothing to pull: this agent is up to date with ${plan.peer}`
+  const rows = types.map((t) => {
+    const p = plan.types[t]!
+    const ignored = Object.entries(p.ignore).map(([reason, n]) => `${n} ${reason}`).join(', ')
+    return [t, String(p.create), String(p.update), String(p.unchanged), String(p.conflict), String(p.park), ignored === '' ? '0' : ignored, p.asDependency > 0 ? String(p.asDependency) : '']
+  })
+  const rules = [...new Set(types.flatMap((t) => Object.values(plan.types[t]!.rules)))]
+  return [
+    head,
+    '',
+    table(['type', 'create', 'update', 'unchanged', 'conflict', 'park', 'ignore (rule)', 'as dependency'], rows),
+    ...(rules.length > 0 ? ['', 'rules that ignore objects:', ...rules.map((r) => `  - ${r}`)] : [])
+  ].join('\n')
 }
