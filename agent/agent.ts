@@ -23,7 +23,7 @@ import { createEmbeddedConnector } from './connectors/embedded.js'
 import { AgentError, describeError } from './errors.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
-import { deleteDocument, resolveConflict, writeDocument, type LocalWriteDeps } from './local-writes.js'
+import { deleteDocument, recordInstanceChange, resolveConflict, writeDocument, type LocalWriteDeps } from './local-writes.js'
 import { createMesh, type Mesh } from './mesh.js'
 import { createReplicator, type Replicator } from './replicator.js'
 import { createFailedRetrier, type FailedRetrier } from './failed-retry.js'
@@ -44,6 +44,7 @@ export interface AgentDeps {
     onBatchApplied?: (peer: string, stats: ApplyStats, batch: { remaining: number, more: boolean, durationMs: number }) => void
     onPeerChange?: (peer: string) => void
     onCommit?: (head: number) => void
+    onReadOnlyRevert?: (uid: string, peer: string) => void
   }
 }
 
@@ -81,6 +82,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   let peerId = ''
   let local: LocalWriteDeps | undefined
   let startedAt = 0
+  let readOnlyReverts = 0
   let unsubscribeCommit: (() => void) | undefined
 
   const need = <T>(value: T | undefined, what: string): T => {
@@ -102,6 +104,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
       feedHead: info.head,
       conflicts: info.conflicts,
       failed: info.failed,
+      readOnlyReverts,
       startedAt,
       peers: need(replicator, 'replicator').status()
     }
@@ -204,7 +207,18 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
           await connector.start({
             store,
           log: log.child({ component: 'connector', kind: connector.kind }),
-            recordLocalChange: async (change) => await writeDocument(writeDeps, change)
+            recordLocalChange: async (change) => await recordInstanceChange({
+              ...writeDeps,
+              revert: async (object) => {
+                const [result] = await need(connector, 'connector').applyRemote([{ previous: object, next: object }])
+                if (result !== undefined && !result.ok) throw new AgentError('CONNECTOR_ERROR', `could not revert ${object.uid} in the instance: ${result.reason}`)
+              },
+              onReverted: (object, verdict) => {
+                readOnlyReverts++
+                log.warn({ uid: object.uid, type: object.type, id: object.id, peer: verdict.peer }, `reverted a local edit of read-only ${object.type} ${object.id} (types.readOnly of peer ${verdict.peer}); it was not sent out`)
+                deps.events?.onReadOnlyRevert?.(object.uid, verdict.peer)
+              }
+            }, change)
           })
         }
         const r = replicator

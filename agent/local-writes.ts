@@ -135,3 +135,30 @@ function assertEditable (deps: LocalWriteDeps, previous: StoredObject | undefine
     throw new RuleViolationError('read-only-type', `${verdict.type} objects imported from peer ${verdict.peer} are read-only here (types.readOnly of peer ${verdict.peer}): edit it on ${verdict.peer}, or remove ${verdict.type} from that rule`)
   }
 }
+
+export interface InstanceChangeDeps extends LocalWriteDeps {
+  /** writes the stored version back into the instance (revert) */
+  readonly revert: (object: StoredObject) => Promise<void>
+  readonly onReverted: (object: StoredObject, verdict: { peer: string, type: string }) => void
+}
+
+/**
+ * An edit a connector detected in its instance. It becomes a local version —
+ * unless the object is read-only here: an instance that cannot refuse the
+ * edit (SENAITE) gets the last version from the peer written back, the revert
+ * is reported, and the edit never reaches the feed, so it is never sent out.
+ */
+export async function recordInstanceChange (deps: InstanceChangeDeps, change: DocumentInput & { readonly deleted: boolean }): Promise<StoredObject | undefined> {
+  const previous = await deps.store.getObject(change.uid)
+  const verdict = previous !== undefined ? readOnlyRuleFor(deps.rules, previous) : undefined
+  if (previous !== undefined && verdict !== undefined) {
+    await deps.revert(previous)
+    deps.onReverted(previous, verdict)
+    return undefined
+  }
+  if (change.deleted) {
+    if (previous === undefined || previous.deleted) return previous
+    return await deleteDocument(deps, change.uid)
+  }
+  return await writeDocument(deps, change)
+}

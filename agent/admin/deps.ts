@@ -20,6 +20,8 @@ export interface AgentStatusReport {
   readonly feedHead: number
   readonly conflicts: number
   readonly failed: number
+  /** local edits of read-only objects that were reverted (connectors that cannot refuse) */
+  readonly readOnlyReverts: number
   readonly startedAt: number
   readonly peers: readonly PeerStatus[]
 }

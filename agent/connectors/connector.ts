@@ -34,7 +34,12 @@ export interface LocalChange {
 export interface ConnectorContext {
   readonly store: Store
   readonly log: Logger
-  /** record an edit made in the instance: bumps this agent's vector entry, appends to the feed */
+  /**
+   * Record an edit made in the instance: bumps this agent's vector entry and
+   * appends to the feed. Resolves undefined when the edit was not accepted —
+   * an object of a read-only type, which the agent has reverted in the
+   * instance (through applyRemote) and reported.
+   */
   readonly recordLocalChange: (change: LocalChange) => Promise<StoredObject | undefined>
 }
 
