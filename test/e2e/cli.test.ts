@@ -61,6 +61,19 @@ describe('labmesh CLI as processes', () => {
     const json = JSON.parse((await runCli(['status', '--config', join(root, 'b', 'labmesh.yaml'), '--json'])).stdout) as { domain: string, objects: number, peers: Array<{ name: string, connected: boolean }> }
     expect(json).toMatchObject({ domain: 'lab-b', objects: 1, peers: [{ name: 'lab-a', connected: true }] })
 
+    // plan through the running agent's API: B is up to date, nothing to do
+    const plan = await runCli(['plan', '--config', join(root, 'b', 'labmesh.yaml'), '--peer', 'lab-a'])
+    expect(plan.code).toBe(0)
+    expect(plan.stdout).toContain('nothing to pull')
+    // … and from a stopped B, planning in-process: A's new object would be created
+    await a.api('PUT', '/api/objects/client-2', { type: 'Client', id: 'client-2', data: {} })
+    b.proc.kill('SIGTERM')
+    expect(await b.exited).toEqual({ code: 0, signal: null })
+    running.splice(running.indexOf(b), 1)
+    const offline = await runCli(['plan', '--config', join(root, 'b', 'labmesh.yaml'), '--peer', 'lab-a', '--json'])
+    expect(offline.code, offline.stderr).toBe(0)
+    expect(JSON.parse(offline.stdout)).toMatchObject({ peer: 'lab-a', types: { Client: { create: 1, unchanged: 0 } } })
+
     a.proc.kill('SIGTERM')
     expect(await a.exited).toEqual({ code: 0, signal: null })
     running.splice(running.indexOf(a), 1)
