@@ -119,7 +119,12 @@ export async function applyRemoteBatch (
         remoteIndex.push(i)
       }
     })
-    const results = remoteWrites.length > 0 ? await ctx.connector.applyRemote(remoteWrites) : []
+    const rows = {
+      get: async <T>(space: string, key: string) => await ctx.store.getAux<T>(space, key),
+      put: (space: string, key: string, value: unknown) => tx.putAux(space, key, value),
+      delete: (space: string, key: string) => tx.deleteAux(space, key)
+    }
+    const results = remoteWrites.length > 0 ? await ctx.connector.applyRemote(remoteWrites, rows) : []
     const refused = new Map<number, { code: string, reason: string }>()
     results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason }) })
 

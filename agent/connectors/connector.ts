@@ -43,6 +43,17 @@ export interface ConnectorContext {
   readonly recordLocalChange: (change: LocalChange) => Promise<StoredObject | undefined>
 }
 
+/**
+ * Rows a connector keeps in the agent's store (e.g. SENAITE uid ↔ path),
+ * written in the SAME transaction as the objects whose remote writes created
+ * them, so the mapping and the applied versions commit together or not at all.
+ */
+export interface ConnectorRows {
+  get<T = unknown> (space: string, key: string): Promise<T | undefined>
+  put (space: string, key: string, value: unknown): void
+  delete (space: string, key: string): void
+}
+
 export interface InstanceConnector {
   readonly kind: string
   start (context: ConnectorContext): Promise<void>
@@ -51,5 +62,5 @@ export interface InstanceConnector {
    * Bring remote versions into the instance before the store commits them.
    * One result per write, in order; never one boolean for the whole batch.
    */
-  applyRemote (writes: readonly RemoteWrite[]): Promise<RemoteWriteResult[]>
+  applyRemote (writes: readonly RemoteWrite[], rows?: ConnectorRows): Promise<RemoteWriteResult[]>
 }
