@@ -23,7 +23,7 @@ import { createEmbeddedConnector } from './connectors/embedded.js'
 import { AgentError, describeError } from './errors.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
-import { deleteDocument, recordInstanceChange, resolveConflict, writeDocument, type LocalWriteDeps } from './local-writes.js'
+import { deleteDocument, recordInstanceChange, resolveConflict, writeDocument, writeDocuments, type LocalWriteDeps } from './local-writes.js'
 import { createMesh, type Mesh } from './mesh.js'
 import { createReplicator, type Replicator } from './replicator.js'
 import { createFailedRetrier, type FailedRetrier } from './failed-retry.js'
@@ -119,6 +119,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
       get: async (uid) => await need(store, 'store').getObject(uid),
       list: async (options) => await need(store, 'store').listObjects(options),
       put: async (input) => await writeDocument(need(local, 'store'), input),
+      putMany: async (inputs) => await writeDocuments(need(local, 'store'), inputs),
       delete: async (uid) => await deleteDocument(need(local, 'store'), uid)
     },
     status,

@@ -36,6 +36,8 @@ export interface AdminDeps {
     get (uid: string): Promise<StoredObject | undefined>
     list (options: { type?: string, after?: string, limit: number }): Promise<{ items: readonly StoredObject[], next: string | null }>
     put (input: DocumentInput): Promise<StoredObject>
+    /** many objects in one atomic transaction */
+    putMany (inputs: readonly DocumentInput[]): Promise<StoredObject[]>
     delete (uid: string): Promise<StoredObject>
   }
   status (): AgentStatusReport

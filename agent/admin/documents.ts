@@ -21,6 +21,10 @@ const documentBody = z.strictObject({
   data: z.record(z.string(), z.unknown())
 })
 
+const bulkBody = z.strictObject({
+  items: z.array(documentBody.extend({ uid })).min(1).max(10_000)
+})
+
 /** The public shape of an object (no store-internal fields but seq and conflicts). */
 export function presentObject (o: StoredObject): Record<string, unknown> {
   return {
@@ -56,6 +60,13 @@ export function documentRoutes (deps: AdminDeps): Hono {
     const after = c.req.query('after')
     const page = await deps.documents.list({ limit, ...(type !== undefined && type !== '' ? { type } : {}), ...(after !== undefined && after !== '' ? { after } : {}) })
     return c.json({ items: page.items.map(presentObject), next: page.next })
+  })
+
+  // Many objects in one atomic write (imports, bulk edits): all or nothing.
+  app.post('/', async (c) => {
+    const body = await readJson(c, bulkBody)
+    const stored = await deps.documents.putMany(body.items.map((i) => ({ uid: i.uid, type: i.type, id: i.id, parent: i.parent ?? null, refs: i.refs ?? [], data: i.data })))
+    return c.json({ written: stored.length, feedHead: stored.reduce((m, o) => Math.max(m, o.seq), 0) })
   })
 
   app.get('/:uid', async (c) => {
