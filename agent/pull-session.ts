@@ -70,6 +70,9 @@ export class PullSession {
   #pullActive = false
   #deferredRequest: number | undefined
   #resumedFrom = 0
+  /** time spent applying vs waiting for the remote in the current pull (tuning) */
+  #applyMs = 0
+  #waitMs = 0
 
   constructor (stream: Stream, deps: PullSessionDeps) {
     this.#stream = stream
@@ -187,6 +190,8 @@ export class PullSession {
     const epoch = this.#remote!.epoch
     progress.begin(since === 0)
     this.#pullActive = true
+    this.#applyMs = 0
+    this.#waitMs = 0
     let lastLog = this.#deps.now()
     const logEvery = this.#deps.progressLogMs ?? 3000
     let caughtUp = false
@@ -199,6 +204,7 @@ export class PullSession {
         }
         const started = this.#deps.now()
         const stats = await this.#deps.apply(this, batch.changes, { seq: batch.lastSeq, epoch })
+        this.#applyMs += this.#deps.now() - started
         this.#appliedSeq = batch.lastSeq
         since = batch.lastSeq
         progress.batch(batch.changes.length, batch.remaining, batch.more)
@@ -225,7 +231,7 @@ export class PullSession {
       this.#deferredRequest = undefined
       progress.end(caughtUp)
       const snap = progress.snapshot()
-      if (snap.done > 0) this.#deps.log.info({ pulled: snap.done, rate: snap.rate }, `pull finished: ${formatProgress(snap)}`)
+      if (snap.done > 0) this.#deps.log.info({ pulled: snap.done, rate: snap.rate, applyMs: Math.round(this.#applyMs), waitMs: Math.round(this.#waitMs) }, `pull finished: ${formatProgress(snap)}`)
     }
   }
 
@@ -245,8 +251,13 @@ export class PullSession {
     const queued = this.#batches.shift()
     if (queued !== undefined) return queued
     if (this.#closedError !== undefined) throw this.#closedError
-    return await withTimeout(new Promise<BatchMessage>((resolve, reject) => { this.#batchWaiter = { resolve, reject } }),
-      REQUEST_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no batch within ${REQUEST_TIMEOUT_MS} ms`)
+    const started = this.#deps.now()
+    try {
+      return await withTimeout(new Promise<BatchMessage>((resolve, reject) => { this.#batchWaiter = { resolve, reject } }),
+        REQUEST_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no batch within ${REQUEST_TIMEOUT_MS} ms`)
+    } finally {
+      this.#waitMs += this.#deps.now() - started
+    }
   }
 
   async #readLoop (): Promise<void> {

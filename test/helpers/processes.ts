@@ -3,6 +3,7 @@
  * its ready line parsed from stdout. Used by the e2e and crash tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { stringify } from 'yaml'
@@ -10,7 +11,9 @@ import { createLevelStore } from '../../store/level-store.js'
 import { writeDocuments, type DocumentInput } from '../../agent/local-writes.js'
 import type { TestNode } from './nodes.js'
 
-export const CLI = resolve(import.meta.dirname, '../../bin/labmesh.js')
+/** bin/labmesh.js of this checkout, found from the source tree or from dist/ */
+export const CLI = [resolve(import.meta.dirname, '../../bin/labmesh.js'), resolve(import.meta.dirname, '../../../bin/labmesh.js')]
+  .find((file) => existsSync(file)) ?? resolve(import.meta.dirname, '../../bin/labmesh.js')
 
 export interface AgentProcess {
   readonly proc: ChildProcess
@@ -49,8 +52,8 @@ export async function runCli (args: readonly string[], options: { timeout?: numb
   })
 }
 
-export async function spawnAgent (configFile: string, options: { token: string, timeout?: number }): Promise<AgentProcess> {
-  const proc = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function spawnAgent (configFile: string, options: { token: string, timeout?: number, nodeArgs?: readonly string[] }): Promise<AgentProcess> {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
   const stderr: string[] = []
   proc.stderr!.on('data', (d: Buffer) => { stderr.push(d.toString()) })
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((res) => proc.on('exit', (code, signal) => res({ code, signal })))
