@@ -67,6 +67,16 @@ describe('dependencies', () => {
     expect(await b.store.getObject('sample-1')).toBeUndefined()
     expect(await b.store.getObject('method-1')).toBeDefined()
     expect(b.store.info().failed).toBe(1)
+    // the admin sees it, and a retry while the dependency is still missing keeps it parked
+    const api = async (method: string, path: string): Promise<{ status: number, json: Record<string, unknown> }> => {
+      const r = await b.app.request(path, { method, headers: { authorization: `Bearer ${b.token}` } })
+      return { status: r.status, json: await r.json() as Record<string, unknown> }
+    }
+    const listed = await api('GET', '/api/failed')
+    expect(listed.json).toMatchObject({ count: 1, items: [{ uid: 'sample-1', peer: 'lab-a', missing: ['client-1'] }] })
+    const retried = await api('POST', '/api/failed/sample-1/retry')
+    expect(retried.json).toMatchObject({ uid: 'sample-1', applied: false, entry: { attempts: 2 } })
+    expect((await api('POST', '/api/failed/not-parked/retry')).status).toBe(404)
 
     // the dependency arrives by another route
     await run(meshConfig(M!, [{ node: A!, pull: true }, { node: B!, extra: { serve: { types: { only: ['Client'] } } } }]))
