@@ -19,7 +19,7 @@ import { createAdminApp } from './admin/app.js'
 import type { AdminDeps, AgentStatusReport } from './admin/deps.js'
 import type { ApplyStats } from './apply-remote.js'
 import type { InstanceConnector } from './connectors/connector.js'
-import { createEmbeddedConnector } from './connectors/embedded.js'
+import { createConnectorFor } from './connectors/index.js'
 import { AgentError, describeError } from './errors.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
@@ -40,6 +40,8 @@ export interface AgentDeps {
    * no HTTP server, no listening (`labmesh plan` when no agent is running).
    */
   readonly passive?: boolean
+  /** environment for secrets such as instance.passwordEnv */
+  readonly env?: NodeJS.ProcessEnv
   readonly events?: {
     onBatchApplied?: (peer: string, stats: ApplyStats, batch: { remaining: number, more: boolean, durationMs: number }) => void
     onPeerChange?: (peer: string) => void
@@ -184,7 +186,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
           unsubscribeCommit = store.onCommit((e) => onCommit(e.head))
         }
 
-        connector = deps.connector ?? createEmbeddedConnector()
+        connector = deps.connector ?? createConnectorFor(config, deps.env ?? {})
         mesh = createMesh({
           privateKey,
           listen: deps.passive === true ? [] : config.listen,
@@ -208,7 +210,8 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
           await connector.start({
             store,
           log: log.child({ component: 'connector', kind: connector.kind }),
-            recordLocalChange: async (change) => await recordInstanceChange({
+            pullsIdle: () => need(replicator, 'replicator').status().every((p) => p.progress.state === 'idle'),
+            recordLocalChange: async (change, rows) => await recordInstanceChange({
               ...writeDeps,
               revert: async (object) => {
                 const [result] = await need(connector, 'connector').applyRemote([{ previous: object, next: object }])
@@ -219,7 +222,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
                 log.warn({ uid: object.uid, type: object.type, id: object.id, peer: verdict.peer }, `reverted a local edit of read-only ${object.type} ${object.id} (types.readOnly of peer ${verdict.peer}); it was not sent out`)
                 deps.events?.onReadOnlyRevert?.(object.uid, verdict.peer)
               }
-            }, change)
+            }, change, rows)
           })
         }
         const r = replicator

@@ -35,9 +35,13 @@ export async function writeDocument (deps: LocalWriteDeps, input: DocumentInput)
   return (await writeDocuments(deps, [input]))[0]!
 }
 
+/** A row of a connector's own table, committed with the write it belongs to. */
+export interface AuxRow { readonly space: string, readonly key: string, readonly value: unknown }
+
 /** Create or update many objects in one atomic transaction (imports, seeding). */
-export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly DocumentInput[]): Promise<StoredObject[]> {
+export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly DocumentInput[], rows: readonly AuxRow[] = []): Promise<StoredObject[]> {
   return await deps.store.write(async (tx) => {
+    for (const row of rows) tx.putAux(row.space, row.key, row.value)
     const previous = await tx.getMany(inputs.map((i) => i.uid))
     const written = new Map<string, StoredObject>()
     return inputs.map((input, i) => {
@@ -66,8 +70,9 @@ function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, 
 }
 
 /** Write a tombstone. Deleting an absent or already deleted object is a NotFoundError. */
-export async function deleteDocument (deps: LocalWriteDeps, uid: string): Promise<StoredObject> {
+export async function deleteDocument (deps: LocalWriteDeps, uid: string, rows: readonly AuxRow[] = []): Promise<StoredObject> {
   return await deps.store.write(async (tx) => {
+    for (const row of rows) tx.putAux(row.space, row.key, row.value)
     const previous = await tx.get(uid)
     if (previous === undefined || previous.deleted) throw new NotFoundError(`object ${uid} does not exist${previous?.deleted === true ? ' (already deleted)' : ''}`)
     assertEditable(deps, previous, previous.type)
@@ -148,7 +153,7 @@ export interface InstanceChangeDeps extends LocalWriteDeps {
  * edit (SENAITE) gets the last version from the peer written back, the revert
  * is reported, and the edit never reaches the feed, so it is never sent out.
  */
-export async function recordInstanceChange (deps: InstanceChangeDeps, change: DocumentInput & { readonly deleted: boolean }): Promise<StoredObject | undefined> {
+export async function recordInstanceChange (deps: InstanceChangeDeps, change: DocumentInput & { readonly deleted: boolean }, rows: readonly AuxRow[] = []): Promise<StoredObject | undefined> {
   const previous = await deps.store.getObject(change.uid)
   const verdict = previous !== undefined ? readOnlyRuleFor(deps.rules, previous) : undefined
   if (previous !== undefined && verdict !== undefined) {
@@ -158,7 +163,7 @@ export async function recordInstanceChange (deps: InstanceChangeDeps, change: Do
   }
   if (change.deleted) {
     if (previous === undefined || previous.deleted) return previous
-    return await deleteDocument(deps, change.uid)
+    return await deleteDocument(deps, change.uid, rows)
   }
-  return await writeDocument(deps, change)
+  return (await writeDocuments(deps, [change], rows))[0]
 }

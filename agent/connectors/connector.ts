@@ -31,6 +31,13 @@ export interface LocalChange {
   readonly deleted: boolean
 }
 
+/** A connector row written in the same transaction as a recorded local change. */
+export interface ConnectorRow {
+  readonly space: string
+  readonly key: string
+  readonly value: unknown
+}
+
 export interface ConnectorContext {
   readonly store: Store
   readonly log: Logger
@@ -40,7 +47,9 @@ export interface ConnectorContext {
    * an object of a read-only type, which the agent has reverted in the
    * instance (through applyRemote) and reported.
    */
-  readonly recordLocalChange: (change: LocalChange) => Promise<StoredObject | undefined>
+  readonly recordLocalChange: (change: LocalChange, rows?: readonly ConnectorRow[]) => Promise<StoredObject | undefined>
+  /** false while a pull is applying batches: instance-side cascades of our own writes are not local edits */
+  readonly pullsIdle: () => boolean
 }
 
 /**

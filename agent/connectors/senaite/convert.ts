@@ -1,0 +1,156 @@
+/**
+ * Translation between SENAITE items and mesh objects (pure).
+ *
+ * Reading (item → mesh): references in any of SENAITE's shapes — AT dicts
+ * `{uid, url, api_url}` (empty single ref `{}`), lists of them, Dexterity UID
+ * strings, record fields whose keys end in `_uid` — become mesh uids and are
+ * listed in `refs`. Volatile and site-local keys (URLs, paths, `modified`)
+ * are dropped, so the content hash changes only when content does. Workflow
+ * state and history travel as data (`review_state`, `review_history`).
+ *
+ * Writing (mesh → item): every mesh uid that the version lists in `refs` is
+ * replaced by the target site's own UID; a reference whose target is not
+ * there yet is left out (and patched later: reference cycles).
+ */
+import { createHash } from 'node:crypto'
+import type { ObjectVersion } from '../../../protocol/object.js'
+import { isSenaiteUid } from './portal-types.js'
+
+/** Keys of a complete item that are not content (or not portable between sites). */
+const VOLATILE_KEYS = new Set([
+  'uid', 'UID', 'url', 'api_url', 'path', 'parent_path', 'parent_url', 'parent_id', 'parent_uid', 'portal_type', 'id', 'getId',
+  'modified', 'effective', '_runtime', 'workflow_info', 'children', 'children_count', 'review_state', 'allowedRolesAndUsers'
+])
+
+/** Fields the agent manages itself on write (workflow is replayed through transitions). */
+export const WORKFLOW_KEYS = ['review_state', 'review_history'] as const
+
+export interface ItemTranslation {
+  /** SENAITE uid → mesh uid (undefined when the uid is not an object we know) */
+  readonly meshUidOf: (senaiteUid: string) => string | undefined
+}
+
+export interface ReadResult {
+  readonly parent: string | null
+  readonly refs: string[]
+  readonly data: Record<string, unknown>
+  readonly reviewState: string | undefined
+}
+
+/** A complete SENAITE item as mesh data. */
+export function itemToData (item: Record<string, unknown>, t: ItemTranslation): ReadResult {
+  const refs = new Set<string>()
+  const translate = (value: unknown, key: string): unknown => {
+    if (Array.isArray(value)) {
+      if (value.length === 0) return null
+      return value.map((v) => translate(v, key))
+    }
+    if (isPlainObject(value)) {
+      const keys = Object.keys(value)
+      if (keys.length === 0) return null // SENAITE's empty AT reference
+      if (typeof value.uid === 'string' && keys.every((k) => k === 'uid' || k === 'url' || k === 'api_url')) {
+        const mesh = t.meshUidOf(value.uid)
+        if (mesh !== undefined) { refs.add(mesh); return mesh }
+        return null // a reference to something outside what we replicate
+      }
+      if ('download' in value && 'filename' in value) {
+        return { filename: value.filename ?? null, content_type: value.content_type ?? null, ...(typeof value.data === 'string' ? { data: value.data } : {}) }
+      }
+      const out: Record<string, unknown> = {}
+      for (const k of keys.sort()) {
+        const v = value[k]
+        if (k.endsWith('_uid') && isSenaiteUid(v)) {
+          const mesh = t.meshUidOf(v)
+          if (mesh !== undefined) refs.add(mesh)
+          out[k] = mesh ?? null
+        } else {
+          out[k] = translate(v, `${key}.${k}`)
+        }
+      }
+      return out
+    }
+    if (isSenaiteUid(value)) {
+      const mesh = t.meshUidOf(value)
+      if (mesh !== undefined) { refs.add(mesh); return mesh }
+      return value
+    }
+    if (value === '' || value === false || value === 0) return null // SENAITE returns falsy values as null
+    return value
+  }
+
+  const data: Record<string, unknown> = {}
+  for (const key of Object.keys(item).sort()) {
+    if (VOLATILE_KEYS.has(key)) continue
+    data[key] = translate(item[key], key)
+  }
+  // a sample's title is its site-local id: not content
+  if (data.title === item.id) delete data.title
+  const workflow = Array.isArray(item.workflow_info) ? item.workflow_info[0] as Record<string, unknown> | undefined : undefined
+  const reviewState = typeof item.review_state === 'string' ? item.review_state : typeof workflow?.review_state === 'string' ? workflow.review_state : undefined
+  if (reviewState !== undefined) data.review_state = reviewState
+  if (Array.isArray(workflow?.review_history)) data.review_history = workflow.review_history
+  const parentUid = typeof item.parent_uid === 'string' && item.parent_uid !== '' ? t.meshUidOf(item.parent_uid) : undefined
+  if (parentUid !== undefined) refs.delete(parentUid)
+  return { parent: parentUid ?? null, refs: [...refs].sort(), data, reviewState }
+}
+
+export interface WriteTranslation {
+  /** mesh uid → this site's uid, when the target exists here */
+  readonly localUidOf: (meshUid: string) => string | undefined
+}
+
+export interface WritePayload {
+  readonly fields: Record<string, unknown>
+  /** fields left out because a referenced object does not exist here yet */
+  readonly deferred: string[]
+  readonly reviewState: string | undefined
+}
+
+/** The fields to send to SENAITE for a mesh version. */
+export function versionToFields (version: ObjectVersion, t: WriteTranslation): WritePayload {
+  const refs = new Set(version.refs)
+  if (version.parent !== null) refs.add(version.parent)
+  const deferred: string[] = []
+  let missing = false
+  const translate = (value: unknown): unknown => {
+    if (typeof value === 'string' && refs.has(value)) {
+      const local = t.localUidOf(value)
+      if (local === undefined) missing = true
+      return local
+    }
+    if (Array.isArray(value)) return value.map(translate).filter((v) => v !== undefined)
+    if (isPlainObject(value)) {
+      if ('filename' in value && 'data' in value) return value // file upload: {filename, content_type, data (base64)}
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(value)) out[k] = translate(v)
+      return out
+    }
+    return value
+  }
+  const fields: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(version.data)) {
+    if ((WORKFLOW_KEYS as readonly string[]).includes(key)) continue
+    if (value === null) continue // SENAITE cannot clear most fields through the API; null means "empty here"
+    missing = false
+    const translated = translate(value)
+    if (missing) { deferred.push(key); continue }
+    fields[key] = translated
+  }
+  const reviewState = typeof version.data.review_state === 'string' ? version.data.review_state : undefined
+  return { fields, deferred, reviewState }
+}
+
+/** Content hash of what a site shows for an object (echo detection). */
+export function contentHash (read: Pick<ReadResult, 'parent' | 'refs' | 'data'>, type: string): string {
+  return createHash('sha256').update(canonicalJson([type, read.parent, read.refs, read.data])).digest('hex')
+}
+
+export function canonicalJson (value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (isPlainObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`
+  return JSON.stringify(value) ?? 'null'
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,176 @@
+/**
+ * Writing remote versions into a SENAITE site through its JSON API: one
+ * object per request (the API refuses lists), parents before children,
+ * create-then-patch for references to objects not there yet (cycles),
+ * workflow reached by replaying transitions, deletes as deactivation (or
+ * cancellation). Each object's outcome is reported on its own.
+ */
+import type { ObjectVersion } from '../../../protocol/object.js'
+import type { ConnectorRows, RemoteWrite, RemoteWriteResult } from '../connector.js'
+import { ConnectorError } from '../../errors.js'
+import type { Logger } from '../../logger.js'
+import type { SenaiteClient } from './client.js'
+import { contentHash, itemToData, versionToFields } from './convert.js'
+import { HASH_SPACE, MAP_SPACE, type LocalRef, type Mapping } from './mapping.js'
+import { portalType, resourceOf, type Layout } from './portal-types.js'
+import { transitionsTo, type HistoryEntry } from './workflow.js'
+
+interface Envelope { items?: Array<Record<string, unknown>>, count?: number }
+
+export interface WriterDeps {
+  readonly client: SenaiteClient
+  readonly mapping: Mapping
+  readonly layout: Layout
+  /** the portal path, e.g. /senaite */
+  readonly portalPath: string
+  readonly log: Logger
+}
+
+export interface Writer {
+  write (writes: readonly RemoteWrite[], rows: ConnectorRows | undefined): Promise<RemoteWriteResult[]>
+  readonly written: number
+}
+
+export function createWriter (deps: WriterDeps): Writer {
+  const { client, mapping } = deps
+  const containers = new Map<string, string>()
+  let written = 0
+
+  async function containerUid (path: string): Promise<string> {
+    const cached = containers.get(path)
+    if (cached !== undefined) return cached
+    const full = `${deps.portalPath}/${path}`
+    const found = await client.get<Envelope>('search', { path: full, depth: 0, limit: 1 })
+    const uid = found.items?.[0]?.uid
+    if (typeof uid !== 'string') throw new ConnectorError(`container ${full} does not exist in this site: check instance.layout (${deps.layout})`, false)
+    containers.set(path, uid)
+    return uid
+  }
+
+  /** The complete current record of an object, with workflow (for state and the echo hash). */
+  async function readBack (uid: string): Promise<Record<string, unknown>> {
+    const item = await client.get<Record<string, unknown>>(uid, { workflow: 'yes', complete: 'yes' })
+    return item
+  }
+
+  const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid)
+  const localUidOf = (mesh: string): string | undefined => mapping.local(mesh)?.uid
+
+  async function create (version: ObjectVersion, fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const info = portalType(version.type)
+    let container: string
+    if (version.parent !== null && localUidOf(version.parent) !== undefined) container = localUidOf(version.parent)!
+    else if (info?.container !== undefined) container = await containerUid(info.container[deps.layout])
+    else throw new ConnectorError(`${version.type} ${version.id} needs its parent ${version.parent ?? '(none)'} in this site first`, true)
+    if (info?.adoptById === true) {
+      // created with its parent (analyses of a sample): take the one SENAITE made
+      const siblings = await client.get<Envelope>(resourceOf(version.type), { path: `${await pathOf(container)}`, depth: 1, limit: 1000 })
+      const match = siblings.items?.find((i) => i.id === version.id || i.getKeyword === version.data.Keyword)
+      if (match !== undefined) return match
+    }
+    const created = await client.post<Envelope>(`${resourceOf(version.type)}/create/${container}`, { portal_type: version.type, ...fields })
+    const item = created.items?.[0]
+    if (item === undefined || typeof item.uid !== 'string') throw new ConnectorError(`SENAITE created no ${version.type} for ${version.id}`, false)
+    return item
+  }
+
+  async function pathOf (uid: string): Promise<string> {
+    const item = await client.get<Record<string, unknown>>(uid)
+    return String(item.path ?? '')
+  }
+
+  /** write one version; `deferred` when some reference could not be set yet */
+  async function writeOne (w: RemoteWrite, rows: ConnectorRows | undefined): Promise<{ result: RemoteWriteResult, deferred: boolean }> {
+    const version = w.next
+    const existing = mapping.local(version.uid) ?? (isOwn(version.uid) ? { uid: version.uid, path: '', id: version.id } : undefined)
+    try {
+      if (version.deleted) {
+        if (existing !== undefined) await retire(existing.uid, version.type)
+        return { result: { ok: true }, deferred: false }
+      }
+      const payload = versionToFields(version, { localUidOf: (m) => localUidOf(m) ?? (isOwn(m) ? m : undefined) })
+      let item: Record<string, unknown>
+      if (existing !== undefined) {
+        if (Object.keys(payload.fields).length > 0) await client.post(`update/${existing.uid}`, payload.fields)
+        item = await readBack(existing.uid)
+      } else {
+        item = await create(version, payload.fields)
+        const ref: LocalRef = { uid: item.uid as string, path: String(item.path ?? ''), id: String(item.id ?? '') }
+        await mapping.journal(version.uid, ref)
+        mapping.set(version.uid, ref)
+        rows?.put(MAP_SPACE, version.uid, ref)
+        item = await readBack(ref.uid)
+      }
+      const localUid = item.uid as string
+      const history = (Array.isArray(version.data.review_history) ? version.data.review_history : []) as HistoryEntry[]
+      const actions = transitionsTo(item.review_state as string | undefined ?? stateOf(item), payload.reviewState, history)
+      if (actions === undefined) {
+        deps.log.warn({ uid: version.uid, from: stateOf(item), to: payload.reviewState }, 'no known transitions reach the target review state')
+      } else if (actions.length > 0) {
+        for (const action of actions) await client.post(`update/${localUid}`, { transition: action })
+        item = await readBack(localUid)
+      }
+      const hash = contentHash(itemToData(item, { meshUidOf: (u) => meshUidOf(u) ?? u }), version.type)
+      mapping.setHash(version.uid, hash)
+      rows?.put(HASH_SPACE, version.uid, hash)
+      written++
+      return { result: { ok: true }, deferred: payload.deferred.length > 0 }
+    } catch (err) {
+      const e = err as ConnectorError
+      return { result: { ok: false, code: 'SENAITE_REFUSED', reason: e.message, retryable: e.retryable === true }, deferred: false }
+    }
+  }
+
+  async function retire (uid: string, type: string): Promise<void> {
+    if (portalType(type)?.deactivable !== false) {
+      await client.post(`delete/${uid}`, {})
+      return
+    }
+    // nothing is deleted in SENAITE: samples and analyses are cancelled instead
+    await client.post(`update/${uid}`, { transition: 'cancel' })
+  }
+
+  /** a mesh uid that is a SENAITE uid we already know as ours */
+  function isOwn (meshUid: string): boolean {
+    return mapping.mesh(meshUid) === meshUid
+  }
+
+  return {
+    get written () { return written },
+
+    async write (writes, rows) {
+      const results: RemoteWriteResult[] = new Array(writes.length)
+      // parents and referenced objects first: level by level inside the batch
+      const pending = new Map(writes.map((w, i) => [w.next.uid, i]))
+      const needs = (i: number): string[] => {
+        const v = writes[i]!.next
+        return [...(v.parent !== null ? [v.parent] : []), ...v.refs].filter((u) => pending.has(u) && u !== v.uid)
+      }
+      const done = new Set<string>()
+      const deferred: number[] = []
+      let remaining = writes.map((_, i) => i)
+      while (remaining.length > 0) {
+        let level = remaining.filter((i) => needs(i).every((u) => done.has(u)))
+        // a reference cycle: write those whose parent is there, patch the references afterwards
+        if (level.length === 0) level = remaining.filter((i) => { const p = writes[i]!.next.parent; return p === null || done.has(p) || !pending.has(p) })
+        if (level.length === 0) level = [remaining[0]!]
+        const outcomes = await Promise.all(level.map(async (i) => await writeOne(writes[i]!, rows)))
+        level.forEach((i, k) => {
+          results[i] = outcomes[k]!.result
+          if (outcomes[k]!.deferred) deferred.push(i)
+          done.add(writes[i]!.next.uid)
+        })
+        const set = new Set(level)
+        remaining = remaining.filter((i) => !set.has(i))
+      }
+      // create-then-patch: set the references whose targets exist now
+      for (const i of deferred) results[i] = (await writeOne(writes[i]!, rows)).result
+      return results
+    }
+  }
+}
+
+function stateOf (item: Record<string, unknown>): string | undefined {
+  const wf = Array.isArray(item.workflow_info) ? item.workflow_info[0] as Record<string, unknown> | undefined : undefined
+  return typeof wf?.review_state === 'string' ? wf.review_state : undefined
+}
