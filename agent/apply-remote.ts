@@ -65,7 +65,7 @@ export function emptyStats (): ApplyStats {
 export async function applyRemoteBatch (
   ctx: ApplyContext,
   changes: readonly WireObject[],
-  next: { seq: number, epoch: string } | undefined
+  next: { seq: number, epoch: string, servesHash?: string | undefined } | undefined
 ): Promise<ApplyStats> {
   const stats = emptyStats()
   stats.received = changes.length
@@ -152,6 +152,7 @@ export async function applyRemoteBatch (
         seq: next.seq,
         epoch: next.epoch,
         rulesHash: ctx.rulesHash,
+        ...(next.servesHash !== undefined ? { servesHash: next.servesHash } : {}),
         pulled: (previous?.pulled ?? 0) + changes.length,
         updatedAt: ctx.now()
       }

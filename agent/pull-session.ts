@@ -40,7 +40,7 @@ export interface PullSessionDeps {
   readonly log: Logger
   readonly now: () => number
   /** apply one batch and advance the checkpoint, atomically */
-  readonly apply: (session: PullSession, changes: readonly WireObject[], next: { seq: number, epoch: string }) => Promise<ApplyStats>
+  readonly apply: (session: PullSession, changes: readonly WireObject[], next: { seq: number, epoch: string, servesHash: string | undefined }) => Promise<ApplyStats>
   readonly onActivity?: () => void
   readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
   /** how often to log progress during a long pull */
@@ -182,6 +182,10 @@ export class PullSession {
       this.#deps.log.warn('import rules for this peer changed since the checkpoint: pulling everything again under the new rules')
       return 0
     }
+    if (checkpoint.servesHash !== hello.serves) {
+      this.#deps.log.warn('the peer serves us under different rules than when the checkpoint was made: pulling everything again')
+      return 0
+    }
     return checkpoint.seq
   }
 
@@ -203,7 +207,7 @@ export class PullSession {
           this.#deferredRequest = batch.lastSeq
         }
         const started = this.#deps.now()
-        const stats = await this.#deps.apply(this, batch.changes, { seq: batch.lastSeq, epoch })
+        const stats = await this.#deps.apply(this, batch.changes, { seq: batch.lastSeq, epoch, servesHash: this.#remote!.serves })
         this.#applyMs += this.#deps.now() - started
         this.#appliedSeq = batch.lastSeq
         since = batch.lastSeq

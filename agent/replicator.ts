@@ -23,7 +23,7 @@ import { sleep } from './mesh.js'
 import { PullProgress, type ProgressSnapshot } from './progress.js'
 import { PullSession } from './pull-session.js'
 import { compileInboundRules, inboundRulesHash } from './rules/inbound.js'
-import { compileServeRules, serveExclusion } from './rules/serve.js'
+import { compileServeRules, serveExclusion, serveRulesHash } from './rules/serve.js'
 import type { InboundRules } from './rules/types.js'
 import { serveSession } from './serve-session.js'
 
@@ -276,6 +276,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         peerId: peer.peerId,
         batchSize: config.sync.batchSize,
         mayServe: (object) => serveExclusion(rules, object) === undefined,
+        servesHash: serveRulesHash(rules),
         log: peerLog,
         onActivity: () => { rt.lastContact = deps.now() },
         onServed: (n) => { rt.served += n },

@@ -25,6 +25,8 @@ export interface ServeSessionDeps {
   readonly batchSize: number
   /** serve rules: may this peer receive this object? */
   readonly mayServe: (object: StoredObject) => boolean
+  /** hash of those rules, announced in hello */
+  readonly servesHash: string
   readonly log: Logger
   /** called on every message from the peer (last-contact tracking) */
   readonly onActivity?: () => void
@@ -82,7 +84,7 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
         skipOwnVersions = (await deps.store.getCheckpoint(deps.peerId))?.epoch === message.epoch
         const info = deps.store.info()
         notifiedHead = info.head
-        await framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: deps.domain, head: info.head, count: info.objects, epoch: info.epoch })
+        await framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: deps.servesHash })
         log.debug({ remoteDomain: message.domain }, 'serve session: hello')
         continue
       }

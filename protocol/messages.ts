@@ -26,6 +26,12 @@ export interface HelloMessage {
   readonly count: number
   /** random id of the peer's feed; changes when the store is rebuilt */
   readonly epoch: string
+  /**
+   * Server only: hash of what it serves this client (its serve rules). A
+   * checkpoint made under other serve rules is not trusted: objects withheld
+   * then would never be sent.
+   */
+  readonly serves?: string
 }
 
 /** Client → server: send feed entries after `since`, at most `limit` objects. */
@@ -106,7 +112,7 @@ export const wireObjectSchema: z.ZodType<WireObject> = z.object({
 
 const v = z.literal(PROTOCOL_VERSION)
 
-const helloSchema = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64) })
+const helloSchema = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() })
 const errorSchema = z.object({ type: z.literal('error'), v, code: z.string().max(64), message: z.string().max(4096) })
 
 const clientSchema = z.discriminatedUnion('type', [

@@ -26,6 +26,8 @@ export interface Checkpoint {
   readonly epoch: string
   /** hash of the import rules the checkpoint was made under */
   readonly rulesHash: string
+  /** the remote's hash of what it served us when the checkpoint was made */
+  readonly servesHash?: string
   /** total objects pulled from this remote into this store (for status) */
   readonly pulled: number
   readonly updatedAt: number

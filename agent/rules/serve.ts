@@ -3,6 +3,7 @@
  * Enforced on every path out — pull and get — so an excluded object never
  * reaches that peer.
  */
+import { createHash } from 'node:crypto'
 import type { PeerConfig } from '../../config/schema.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import { SPECIAL_TYPES, type ServeExclusion, type ServeRules } from './types.js'
@@ -15,6 +16,12 @@ export function compileServeRules (peer: PeerConfig): ServeRules {
     registry: peer.serve.registry,
     settings: peer.serve.settings
   })
+}
+
+/** A stable hash of serve rules, sent in hello so a client can tell they changed. */
+export function serveRulesHash (rules: ServeRules): string {
+  const canonical = JSON.stringify([[...rules.only].sort(), [...rules.skip].sort(), rules.users, rules.registry, rules.settings])
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16)
 }
 
 /** Why `object` must not be served to the peer, or undefined when it may be. */

@@ -86,4 +86,20 @@ describe('relay and resume', () => {
     await waitFor(() => b.store.info().objects === 53, { what: 'B pulled the rebuilt feed from zero' })
     expect((await b.store.getCheckpoint(A!.peerId))!.epoch).toBe(a.store.info().epoch)
   })
+
+  it('a change of the remote\'s serve rules for us restarts the pull from zero', async () => {
+    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
+    let a = await run(startAgent(meshConfig(A!, [{ node: B!, extra: { serve: { types: { skip: ['Client'] } } } }])))
+    const b = await run(startAgent(meshConfig(B!, [{ node: A!, pull: true }])))
+    await writeDocuments(a.local, [
+      { uid: 'client-1', type: 'Client', id: 'client-1', data: {} },
+      { uid: 'method-1', type: 'Method', id: 'method-1', data: {} }
+    ])
+    await waitFor(async () => await b.store.getObject('method-1'), { what: 'method on B' })
+    expect(await b.store.getObject('client-1')).toBeUndefined()
+    await a.stop()
+    agents.delete(a)
+    a = await run(startAgent(meshConfig(A!, [{ node: B! }])))
+    await waitFor(async () => await b.store.getObject('client-1'), { what: 'client on B once A serves it' })
+  })
 })
