@@ -72,7 +72,7 @@ export async function spawnWorker (options: SpawnWorkerOptions): Promise<WorkerH
   if (child.stdout !== null) prefixLines(child.stdout, name)
   if (child.stderr !== null) prefixLines(child.stderr, name)
 
-  const pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
+  const pending = new Map<number, { readonly method: string, resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   let nextId = 1
   let exitInfo: WorkerExit | undefined
   // Not Promise.withResolvers: Node 20 lacks it and this helper must not depend on the libp2p polyfill.
@@ -101,7 +101,7 @@ export async function spawnWorker (options: SpawnWorkerOptions): Promise<WorkerH
     pending.delete(msg.id)
     if (msg.ok) p.resolve(msg.value)
     else {
-      const err = new WorkerError(`${name}: ${msg.error?.name ?? 'Error'}: ${msg.error?.message ?? 'unknown error'}`)
+      const err = new WorkerError(`${name}.${p.method}: ${msg.error?.name ?? 'Error'}: ${msg.error?.message ?? 'unknown error'}`)
       if (msg.error?.stack !== undefined) err.stack = `${err.message}\n[${name}] ${msg.error.stack}`
       p.reject(err)
     }
@@ -121,7 +121,7 @@ export async function spawnWorker (options: SpawnWorkerOptions): Promise<WorkerH
   const call = async <R>(method: string, params?: unknown, callOptions?: { readonly timeoutMs?: number }): Promise<R> => {
     if (exitInfo !== undefined) throw new WorkerExitedError(`worker ${name} has exited`)
     const id = nextId++
-    const result = new Promise<unknown>((resolve, reject) => { pending.set(id, { resolve, reject }) })
+    const result = new Promise<unknown>((resolve, reject) => { pending.set(id, { method, resolve, reject }) })
     const message: CallMessage = { kind: 'call', id, method, params: params ?? null }
     child.send(message)
     if (callOptions?.timeoutMs === undefined) return await result as R
@@ -181,13 +181,25 @@ export function serveWorker (methods: WorkerMethods, options: ServeWorkerOptions
         if (method === undefined) throw new WorkerError(`unknown method ${msg.method}`)
         reply = { kind: 'result', id: msg.id, ok: true, value: await method(msg.params) ?? null }
       } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err))
+        const e = toError(err)
         reply = { kind: 'result', id: msg.id, ok: false, error: { name: e.name, message: e.message, ...(e.stack === undefined ? {} : { stack: e.stack }) } }
       }
       send(reply)
     })()
   })
   send({ kind: 'ready' } satisfies ReadyMessage)
+}
+
+/** Some libraries reject with non-Errors (libp2p can reject with an Event); keep what they say. */
+function toError (err: unknown): Error {
+  if (err instanceof Error) return err
+  if (typeof err === 'object' && err !== null && 'type' in err) {
+    const inner = (err as { error?: unknown }).error
+    const e = new Error(`${String((err as { type: unknown }).type)} event${inner instanceof Error ? `: ${inner.name}: ${inner.message}` : ''}`)
+    if (inner instanceof Error && inner.stack !== undefined) e.stack = inner.stack
+    return e
+  }
+  return new Error(String(err))
 }
 
 function prefixLines (stream: Readable, name: string): void {
