@@ -1,9 +1,10 @@
 /**
- * The pure parts of the benchmark helpers: flag parsing and the RSS peak
- * bookkeeping (with an injected RSS reader and clock).
+ * The pure parts of the benchmark helpers: flag parsing, the RSS peak
+ * bookkeeping (with an injected RSS reader and clock) and bulk framing.
  */
 import { describe, expect, it } from 'vitest'
 import { BenchArgsError, parseBenchArgs } from '../../bench/lib/args.js'
+import { createFrameReader, encodeFrames } from '../../bench/lib/frames.js'
 import { createRssSampler } from '../../bench/lib/rss.js'
 
 describe('parseBenchArgs', () => {
@@ -37,5 +38,24 @@ describe('createRssSampler', () => {
     expect(first.maxGapMs).toBe(350)
     sampler.reset()
     expect(sampler.report().peakBytes).toBe(200)
+  })
+})
+
+describe('encodeFrames / createFrameReader', () => {
+  it('round-trips coalesced messages across arbitrary chunk boundaries', () => {
+    const payloads = Array.from({ length: 300 }, (_, i) => new TextEncoder().encode('x'.repeat(i * 7 % 2000) + String(i)))
+    const wire = encodeFrames(payloads)
+    const read = createFrameReader(1 << 20)
+    const out: string[] = []
+    // uneven chunks, one far larger than the reader's slice size
+    for (const [a, b] of [[0, 1], [1, 130], [130, 200_000], [200_000, wire.byteLength]] as const) {
+      for (const m of read(wire.subarray(a, Math.min(b, wire.byteLength)))) out.push(new TextDecoder().decode(m.subarray()))
+    }
+    expect(out).toEqual(payloads.map((p) => new TextDecoder().decode(p)))
+  })
+
+  it('refuses a message over the limit', () => {
+    const read = createFrameReader(100)
+    expect(() => [...read(encodeFrames([new Uint8Array(101)]))]).toThrow()
   })
 })
