@@ -13,6 +13,9 @@
  *     runs a continuous replication, caught up, and the time is from the first
  *     edit written to the last edited doc written on R;
  * (c) peak RSS of both processes, sampled every 50 ms in each, per phase.
+ *     Each initial replication runs in a fresh R process (the batch-1000 one
+ *     in `R1000`), so its peak is not inherited from an earlier phase; the
+ *     incremental phases reuse the default-batch R, as a running replica would.
  *
  * Run: node dist/bench/baselines/pouchdb.js [--objects 50000] [--edits 1000]
  */
@@ -88,10 +91,14 @@ export async function runPouchdbBaseline (options: Partial<PouchdbOptions> = {})
   const log = opts.log ?? createBenchLog('pouchdb')
   const workers: WorkerHandle[] = []
   try {
-    const server = await spawnWorker({ name: 'S', module: WORKER })
-    workers.push(server)
-    const replica = await spawnWorker({ name: 'R', module: WORKER })
-    workers.push(replica)
+    const spawn = async (name: string): Promise<WorkerHandle> => {
+      const w = await spawnWorker({ name, module: WORKER })
+      workers.push(w)
+      return w
+    }
+    const server = await spawn('S')
+    // Each initial replication gets a fresh R process, so its peak RSS is its own.
+    const replica = await spawn('R')
     const peaks = { server: 0, replica: 0, serverGap: 0, replicaGap: 0, serverLife: 0, replicaLife: 0 }
     const phase = createPhaseMeter(server, replica, peaks)
 
@@ -105,17 +112,20 @@ export async function runPouchdbBaseline (options: Partial<PouchdbOptions> = {})
     const loadRss = await phase.read()
     log('S loaded', { seconds: seconds(served.loadMs), url: served.url })
 
-    const initial = async (db: string, batchSize: number | undefined): Promise<InitialResult> => {
-      await phase.reset()
-      const r = await replica.call<ReplicateResult>('replicate', { url: served.url, db, ...(batchSize === undefined ? {} : { batchSize }) })
-      if (r.docCount !== opts.objects) throw new Error(`R holds ${r.docCount} of ${opts.objects} docs after replication`)
-      const ms = r.completedAt - r.startedAt
-      const result = { batchSize: batchSize ?? POUCHDB_DEFAULT_BATCH_SIZE, seconds: seconds(ms), objectsPerSecond: perSecond(opts.objects, ms), rss: await phase.read() }
+    const initial = async (r: WorkerHandle, db: string, batchSize: number | undefined): Promise<InitialResult> => {
+      const meter = createPhaseMeter(server, r, peaks)
+      await meter.reset()
+      const res = await r.call<ReplicateResult>('replicate', { url: served.url, db, ...(batchSize === undefined ? {} : { batchSize }) })
+      if (res.docCount !== opts.objects) throw new Error(`R holds ${res.docCount} of ${opts.objects} docs after replication`)
+      const ms = res.completedAt - res.startedAt
+      const result = { batchSize: batchSize ?? POUCHDB_DEFAULT_BATCH_SIZE, seconds: seconds(ms), objectsPerSecond: perSecond(opts.objects, ms), rss: await meter.read() }
       log(`initial replication into ${db}`, { ...result })
       return result
     }
-    const defaultBatch = await initial('r-default', undefined)
-    const batch1000 = await initial('r-b1000', 1_000)
+    const defaultBatch = await initial(replica, 'r-default', undefined)
+    const replica1000 = await spawn('R1000')
+    const batch1000 = await initial(replica1000, 'r-b1000', 1_000)
+    await replica1000.stop(30_000)
 
     // (b) one-shot incremental into the database synced with the default batch size.
     await phase.reset()
