@@ -16,6 +16,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 
 const SHUTDOWN = '__shutdown'
 
@@ -62,7 +63,7 @@ export interface SpawnWorkerOptions {
 }
 
 export async function spawnWorker (options: SpawnWorkerOptions): Promise<WorkerHandle> {
-  const modulePath = options.module instanceof URL ? options.module.pathname : options.module
+  const modulePath = options.module instanceof URL ? fileURLToPath(options.module) : options.module
   const child: ChildProcess = fork(modulePath, [...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: options.env ?? process.env,
