@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - Same (domain, seed, count, options) → byte-identical stream of objects; the
- *   only randomness is the seeded PRNG below (never Math.random or the clock).
+ *   only randomness is the seeded PRNG of rng.ts (never Math.random or the clock).
  * - Objects come in dependency order: every `parent` and every `refs` uid of
  *   an object was yielded earlier in the same stream.
  * - Lazy: the stream is a generator. Memory is bounded by the lab set-up
@@ -20,18 +20,11 @@ import {
   CATEGORIES, CLIENT_KINDS, CONDITIONS, DEPARTMENTS, FIRST_NAMES, JOB_TITLES, LAST_NAMES, PLACES,
   REMARKS, SAMPLE_POINTS, SAMPLE_TYPES, SERVICES, STORAGE_LOCATIONS, type ServiceSpec
 } from './lims-vocabulary.js'
+import { ascii, distinct, entry, HOUR, iso, MINUTE, phone, resultValue, uncertainty } from './lims-values.js'
+import { createRng, type Rng } from './rng.js'
 
-/** A small seeded PRNG (sfc32, seeded through splitmix32). */
-export interface Rng {
-  /** uniform in [0, 1) */
-  next: () => number
-  /** uniform integer in [0, n) */
-  int: (n: number) => number
-  /** uniform integer in [min, max] */
-  between: (min: number, max: number) => number
-  pick: <T>(items: readonly T[]) => T
-  chance: (p: number) => boolean
-}
+export { editObject } from './lims-edit.js'
+export { createRng, type Rng } from './rng.js'
 
 export interface LimsDataOptions {
   /** the agent's domain: origin and vector key of every object, part of every uid */
@@ -64,40 +57,6 @@ export const LIMS_TYPES = Object.freeze([
 export type LimsType = typeof LIMS_TYPES[number]
 
 const DEFAULT_START_AT = Date.UTC(2024, 0, 1)
-const MINUTE = 60_000
-const HOUR = 60 * MINUTE
-
-export function createRng (seed: number | string): Rng {
-  let s = typeof seed === 'number' ? seed >>> 0 : hash32(seed)
-  const splitmix = (): number => {
-    s = (s + 0x9e3779b9) >>> 0
-    let z = s
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
-    return (z ^ (z >>> 16)) >>> 0
-  }
-  let a = splitmix(); let b = splitmix(); let c = splitmix(); let d = splitmix()
-  const next = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0
-    d = (d + 1) >>> 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) >>> 0
-    c = ((c << 21) | (c >>> 11)) >>> 0
-    c = (c + t) >>> 0
-    return t / 4294967296
-  }
-  const int = (n: number): number => Math.floor(next() * n)
-  return {
-    next,
-    int,
-    between: (min, max) => min + int(max - min + 1),
-    pick: (items) => {
-      if (items.length === 0) throw new RangeError('pick from an empty list')
-      return items[int(items.length)] as (typeof items)[number]
-    },
-    chance: (p) => next() < p
-  }
-}
 
 /** The uid of the object at `index` in the stream for (domain, seed): 32 lowercase hex chars. */
 export function limsUid (domain: string, seed: number, index: number): string {
@@ -382,98 +341,6 @@ function sampleGroup (ctx: Ctx, index: number, sampleNo: number, nAnalyses: numb
     sampleId, clientUid: c.uid, refs: [c.uid, contact.uid, st.uid, ...serviceNos.map((no) => (setup.services[no] as Named).uid)],
     data, at: t, analyses
   }
-}
-
-interface HistoryEntry { readonly action: string, readonly actor: string, readonly time: string, readonly review_state: string }
-
-function entry (action: string, actor: string, time: number, state: string): HistoryEntry {
-  return { action, actor, time: iso(time), review_state: state }
-}
-
-/** The next workflow step per state; states without further steps cycle through a re-measurement. */
-const SAMPLE_EDITS: Readonly<Record<string, readonly [string, string]>> = {
-  sample_due: ['receive', 'sample_received'],
-  sample_received: ['submit', 'to_be_verified'],
-  to_be_verified: ['verify', 'verified'],
-  verified: ['publish', 'published'],
-  published: ['republish', 'published']
-}
-const ANALYSIS_EDITS: Readonly<Record<string, readonly [string, string]>> = {
-  unassigned: ['submit', 'to_be_verified'],
-  assigned: ['submit', 'to_be_verified'],
-  to_be_verified: ['verify', 'verified'],
-  verified: ['publish', 'published'],
-  published: ['retract', 'to_be_verified']
-}
-
-/**
- * A realistic next version of a sample or analysis: one workflow transition
- * appended to its review history and, where the step produces one, a new
- * result. Any other type gets a touched `Remarks`. `vector`, `uid`, `origin`
- * and `refs` are kept as they are; `at` moves forward.
- */
-export function editObject (obj: ObjectVersion, rng: Rng): ObjectVersion {
-  const data = obj.data as Record<string, unknown>
-  const history = Array.isArray(data.review_history) ? data.review_history as HistoryEntry[] : []
-  const at = obj.at + rng.between(5, 240) * MINUTE
-  const actor = `analyst${rng.between(1, 20)}`
-  if (obj.type === 'Analysis' || obj.type === 'AnalysisRequest') {
-    const table = obj.type === 'Analysis' ? ANALYSIS_EDITS : SAMPLE_EDITS
-    const state = typeof data.review_state === 'string' ? data.review_state : ''
-    const [action, next] = table[state] ?? ['submit', 'to_be_verified']
-    const newData: Record<string, unknown> = { ...data, review_state: next, review_history: [...history, entry(action, actor, at, next)] }
-    if (obj.type === 'Analysis' && (action === 'submit' || action === 'retract')) {
-      const spec = SERVICES.find((s) => s.keyword === data.Keyword) ?? SERVICES[0] as ServiceSpec
-      const result = resultValue(rng, spec)
-      Object.assign(newData, { Result: result, Uncertainty: uncertainty(result, spec), Analyst: actor, ResultCaptureDate: iso(at) })
-    }
-    if (obj.type === 'AnalysisRequest') {
-      if (action === 'receive') newData.DateReceived = iso(at)
-      if (action === 'verify') newData.DateVerified = iso(at)
-      if (action === 'publish' || action === 'republish') newData.DatePublished = iso(at)
-      if (action === 'republish') newData.Remarks = rng.pick(REMARKS)
-    }
-    return { ...obj, data: newData, at }
-  }
-  return { ...obj, data: { ...data, Remarks: rng.pick(REMARKS) }, at }
-}
-
-function resultValue (rng: Rng, spec: ServiceSpec): string {
-  if (rng.chance(0.05)) return `<${spec.min}`
-  // Log-uniform: lab results span orders of magnitude more often than not.
-  const lo = Math.log(Math.max(spec.min, 1e-3))
-  const hi = Math.log(Math.max(spec.max, spec.min + 1e-3))
-  return Math.exp(lo + rng.next() * (hi - lo)).toFixed(spec.decimals)
-}
-
-function uncertainty (result: string, spec: ServiceSpec): string {
-  const v = Number.parseFloat(result)
-  return Number.isFinite(v) ? (v * 0.08).toFixed(spec.decimals) : ''
-}
-
-function distinct (rng: Rng, k: number, n: number): number[] {
-  const chosen = new Set<number>()
-  while (chosen.size < Math.min(k, n)) chosen.add(rng.int(n))
-  return [...chosen]
-}
-
-function phone (rng: Rng): string {
-  return `+27 ${rng.between(10, 89)} ${rng.between(100, 999)} ${rng.between(1000, 9999)}`
-}
-
-function iso (ms: number): string {
-  // second precision, as SENAITE's JSON API reports dates
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
-function ascii (s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '')
-}
-
-function hash32 (s: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0
-  return h
 }
 
 function clamp (v: number, lo: number, hi: number): number {
