@@ -12,6 +12,8 @@ import { MAX_DECODE_BUFFER_BYTES, MAX_FRAME_BYTES } from './constants.js'
 import type { Message } from './messages.js'
 
 const encoder = new TextEncoder()
+/** bytes handed to the length-prefixed decoder at a time */
+const DECODE_SLICE_BYTES = 64 * 1024
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** One length-prefixed frame holding `message` as JSON. */
@@ -47,10 +49,23 @@ export class FrameDecoder {
     })
   }
 
+  /**
+   * Yamux grants the sender more window as soon as bytes arrive, not when the
+   * reader has used them, so one chunk from a busy stream can hold many MiB of
+   * frames. Feeding the decoder slice by slice keeps its buffer at most one
+   * frame plus one slice, so only a truly oversized frame is refused.
+   */
   * decode (chunk: Uint8Array | Uint8ArrayList): Generator<unknown> {
+    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
+    for (let offset = 0; offset < bytes.byteLength; offset += DECODE_SLICE_BYTES) {
+      yield * this.#decodeSlice(bytes.subarray(offset, offset + DECODE_SLICE_BYTES))
+    }
+  }
+
+  * #decodeSlice (slice: Uint8Array): Generator<unknown> {
     let frames: Generator<Uint8ArrayList>
     try {
-      frames = this.#decoder.decode(chunk)
+      frames = this.#decoder.decode(slice)
     } catch (err) {
       throw this.#translate(err)
     }

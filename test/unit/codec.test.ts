@@ -23,6 +23,15 @@ describe('framing', () => {
     expect(split).toEqual(messages)
   })
 
+  it('decodes one huge chunk of many frames (a busy yamux stream delivers several MiB at once)', () => {
+    const frame = encodeFrame({ type: 'error', v: PROTOCOL_VERSION, code: 'x', message: 'y'.repeat(3000) })
+    const count = Math.ceil((12 * 1024 * 1024) / frame.byteLength)
+    const chunk = Buffer.concat(Array.from({ length: count }, () => frame))
+    let n = 0
+    for (const _ of new FrameDecoder({ maxFrameBytes: 64 * 1024 }).decode(chunk)) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
+    expect(n).toBe(count)
+  })
+
   it('refuses an oversized frame from its length prefix alone', () => {
     const d = new FrameDecoder({ maxFrameBytes: 1024 })
     const big = lp.encode.single(new Uint8Array(4096)).subarray().subarray(0, 10)
