@@ -12,12 +12,12 @@
 import type { ConnectorContext, ConnectorRow } from '../connector.js'
 import type { Logger } from '../../logger.js'
 import type { Store } from '../../../store/types.js'
-import type { SenaiteClient } from './client.js'
+import { SenaiteApiError, type SenaiteClient } from './client.js'
 import { contentHash, itemToData } from './convert.js'
 import { HASH_SPACE, MAP_SPACE, POLL_SPACE, type Mapping } from './mapping.js'
 import { resourceOf, type PortalTypeInfo } from './portal-types.js'
 
-export type DetectionMode = 'modified-since' | 'modified-range' | 'scan'
+export type DetectionMode = 'modified-since' | 'modified-range' | 'scan' | 'absent'
 
 interface Listing { count?: number, items?: Array<Record<string, unknown>>, next?: string | null }
 
@@ -45,7 +45,7 @@ export interface Poller {
 }
 
 /** Overlap of consecutive polls, so an object saved during a poll is not missed. */
-const OVERLAP_MS: Record<DetectionMode, number> = { 'modified-since': 5_000, 'modified-range': 120_000, scan: 0 }
+const OVERLAP_MS: Record<DetectionMode, number> = { 'modified-since': 5_000, 'modified-range': 120_000, scan: 0, absent: 0 }
 
 export function createPoller (deps: PollerDeps): Poller {
   const { client, mapping, store, context, log } = deps
@@ -87,7 +87,14 @@ export function createPoller (deps: PollerDeps): Poller {
     async detect () {
       const future = '2999-01-01T00:00:00'
       for (const t of deps.types) {
-        const all = await count(t.type, {})
+        let all: number
+        try {
+          all = await count(t.type, {})
+        } catch (err) {
+          // a type this site does not have (an add-on's, or an older version): not replicated here
+          if (err instanceof SenaiteApiError && !err.retryable) { modes[t.type] = 'absent'; continue }
+          throw err
+        }
         if (all === 0) { modes[t.type] = 'scan'; continue }
         if (await count(t.type, { modified_since: future }) === 0) modes[t.type] = 'modified-since'
         else if (await count(t.type, { 'modified.query:record:date': future, 'modified.range:record': 'min' }) === 0) modes[t.type] = 'modified-range'
@@ -104,6 +111,7 @@ export function createPoller (deps: PollerDeps): Poller {
       const changed: Array<{ info: PortalTypeInfo, item: Record<string, unknown> }> = []
       const newest: Record<string, string> = {}
       for (const info of deps.types) {
+        if (modes[info.type] === 'absent') continue
         for await (const item of list(info.type, queryFor(info.type, cursorOf[info.type]), true)) {
           changed.push({ info, item })
           const modified = typeof item.modified === 'string' ? item.modified : undefined
