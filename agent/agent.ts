@@ -211,7 +211,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
             store,
           log: log.child({ component: 'connector', kind: connector.kind }),
             pullsIdle: () => need(replicator, 'replicator').status().every((p) => p.progress.state === 'idle'),
-            recordLocalChange: async (change, rows) => await recordInstanceChange({
+            recordLocalChange: async (change, rows, precondition) => await recordInstanceChange({
               ...writeDeps,
               revert: async (object) => {
                 const [result] = await need(connector, 'connector').applyRemote([{ previous: object, next: object }])
@@ -222,7 +222,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
                 log.warn({ uid: object.uid, type: object.type, id: object.id, peer: verdict.peer }, `reverted a local edit of read-only ${object.type} ${object.id} (types.readOnly of peer ${verdict.peer}); it was not sent out`)
                 deps.events?.onReadOnlyRevert?.(object.uid, verdict.peer)
               }
-            }, change, rows)
+            }, change, rows, precondition)
           })
         }
         const r = replicator

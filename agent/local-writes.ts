@@ -39,8 +39,9 @@ export async function writeDocument (deps: LocalWriteDeps, input: DocumentInput)
 export interface AuxRow { readonly space: string, readonly key: string, readonly value: unknown }
 
 /** Create or update many objects in one atomic transaction (imports, seeding). */
-export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly DocumentInput[], rows: readonly AuxRow[] = []): Promise<StoredObject[]> {
+export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly DocumentInput[], rows: readonly AuxRow[] = [], precondition?: () => boolean): Promise<StoredObject[]> {
   return await deps.store.write(async (tx) => {
+    if (precondition !== undefined && !precondition()) return []
     for (const row of rows) tx.putAux(row.space, row.key, row.value)
     const previous = await tx.getMany(inputs.map((i) => i.uid))
     const written = new Map<string, StoredObject>()
@@ -153,7 +154,7 @@ export interface InstanceChangeDeps extends LocalWriteDeps {
  * edit (SENAITE) gets the last version from the peer written back, the revert
  * is reported, and the edit never reaches the feed, so it is never sent out.
  */
-export async function recordInstanceChange (deps: InstanceChangeDeps, change: DocumentInput & { readonly deleted: boolean }, rows: readonly AuxRow[] = []): Promise<StoredObject | undefined> {
+export async function recordInstanceChange (deps: InstanceChangeDeps, change: DocumentInput & { readonly deleted: boolean }, rows: readonly AuxRow[] = [], precondition?: () => boolean): Promise<StoredObject | undefined> {
   const previous = await deps.store.getObject(change.uid)
   const verdict = previous !== undefined ? readOnlyRuleFor(deps.rules, previous) : undefined
   if (previous !== undefined && verdict !== undefined) {
@@ -165,5 +166,5 @@ export async function recordInstanceChange (deps: InstanceChangeDeps, change: Do
     if (previous === undefined || previous.deleted) return previous
     return await deleteDocument(deps, change.uid, rows)
   }
-  return (await writeDocuments(deps, [change], rows))[0]
+  return (await writeDocuments(deps, [change], rows, precondition))[0]
 }

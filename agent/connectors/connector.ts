@@ -45,9 +45,11 @@ export interface ConnectorContext {
    * Record an edit made in the instance: bumps this agent's vector entry and
    * appends to the feed. Resolves undefined when the edit was not accepted —
    * an object of a read-only type, which the agent has reverted in the
-   * instance (through applyRemote) and reported.
+   * instance (through applyRemote) and reported — or when `precondition`,
+   * checked inside the store transaction, says the observation is stale
+   * (the connector wrote into the instance since it looked).
    */
-  readonly recordLocalChange: (change: LocalChange, rows?: readonly ConnectorRow[]) => Promise<StoredObject | undefined>
+  readonly recordLocalChange: (change: LocalChange, rows?: readonly ConnectorRow[], precondition?: () => boolean) => Promise<StoredObject | undefined>
   /** false while a pull is applying batches: instance-side cascades of our own writes are not local edits */
   readonly pullsIdle: () => boolean
 }

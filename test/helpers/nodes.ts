@@ -32,17 +32,35 @@ export async function removeDir (dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 })
 }
 
-/** A port free right now on 127.0.0.1. */
+/**
+ * A port free right now on 127.0.0.1, for configs that must name their ports
+ * before anything listens. Ports come from a block below the kernel's
+ * ephemeral range (where port-0 binds of other processes land), chosen by pid
+ * so that parallel test processes rarely share a block; each is checked free.
+ */
 export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = nextCandidatePort()
+    if (await isFree(port)) return port
+  }
+  throw new Error('no free port found for a test node')
+}
+
+const PORT_BLOCK = 50
+const portState = { block: (process.pid * 7919) % 240, offset: 0 }
+
+function nextCandidatePort (): number {
+  portState.offset++
+  if (portState.offset >= PORT_BLOCK) { portState.offset = 0; portState.block = (portState.block + 1) % 240 }
+  return 20_000 + portState.block * PORT_BLOCK + portState.offset
+}
+
+async function isFree (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
     const server = createServer()
     server.unref()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
 }
 

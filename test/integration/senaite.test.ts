@@ -28,25 +28,77 @@ describe('SENAITE connector against simulated sites', () => {
     await removeDir(root)
   })
 
-  it('full bidirectional sync of a generated lab dataset; edits through one site appear in the other', async () => {
+  async function api (sim: SenaiteSimulator, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const r = await sim.app.request(`/senaite/@@API/senaite/v1/${path}`, {
+      method, headers: { authorization: `Basic ${Buffer.from('labman:labman').toString('base64')}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {})
+    })
+    return await r.json() as Record<string, unknown>
+  }
+
+  it('full bidirectional sync of a generated lab dataset: references, review states, edits both ways, no echoes', async () => {
     const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
     const simA = await startSimulator()
     const simB = await startSimulator()
     sims.push(simA, simB)
-    const seeded = await seedSimulator(simA, { seed: 7, samples: 12 })
+    const seeded = await seedSimulator(simA, { seed: 7, samples: 30 })
     const a = await startAgent(meshConfig(A!, [{ node: B!, pull: true }], { instance: await senaiteInstance(A!, simA) as never }))
     agents.add(a)
     await waitFor(() => a.store.info().objects >= seeded.objects, { what: 'site A read into agent A', timeout: 30_000 })
     const started = performance.now()
+    const connectorB = { calls: 0 }
     const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }], { instance: await senaiteInstance(B!, simB) as never }))
     agents.add(b)
     await waitFor(() => simB.site.content().length >= simA.site.content().length && b.replicator.peerStatus('lab-a').progress.percent === 100, { what: 'site B filled', timeout: 60_000 })
     const seconds = (performance.now() - started) / 1000
-    const written = (b.status() as unknown as { instance: string }) && (await Promise.resolve((a as unknown as { connector?: SenaiteConnector }).connector))
-    void written
+    void connectorB
     console.log(`wrote ${simB.site.content().length} objects into site B in ${seconds.toFixed(2)} s = ${(simB.site.content().length / seconds).toFixed(0)} objects/s`)
-    const [ca, cb] = [contentOf(simA), contentOf(simB)]
-    console.log('only A:', ca.filter((x) => !cb.includes(x)).slice(0, 20), '\nonly B:', cb.filter((x) => !ca.includes(x)).slice(0, 20), b.status().failed, await b.store.listFailed())
     expect(contentOf(simB)).toEqual(contentOf(simA))
+
+    // references point at the right local objects (by what they are, since UIDs differ per site)
+    const describe = (sim: SenaiteSimulator, uid: unknown): string => { const o = typeof uid === 'string' ? sim.site.get(uid) : undefined; return o === undefined ? 'none' : `${o.portalType}:${String(o.fields.title ?? o.fields.Keyword ?? o.fields.Surname ?? '')}` }
+    const samplesOf = (sim: SenaiteSimulator) => new Map(sim.site.content().filter((o) => o.portalType === 'AnalysisRequest').map((o) => [String(o.fields.ClientSampleID), o]))
+    const [samplesA, samplesB] = [samplesOf(simA), samplesOf(simB)]
+    for (const [key, sa] of samplesA) {
+      const sb = samplesB.get(key)!
+      expect(sb.uid).not.toBe(sa.uid)
+      for (const field of ['Contact', 'SampleType', 'Client']) expect(describe(simB, sb.fields[field]), `${key}.${field}`).toBe(describe(simA, sa.fields[field]))
+      expect(describe(simB, sb.parentUid)).toBe(describe(simA, sa.parentUid))
+      const kw = (sim: SenaiteSimulator, s: typeof sa) => sim.site.children(s.uid).map((x) => `${x.id}:${x.reviewState}:${String(x.fields.Result ?? '')}:${describe(sim, x.fields.AnalysisService)}`).sort()
+      expect(kw(simB, sb), key).toEqual(kw(simA, sa))
+      expect(sb.history.map((h) => h.review_state)).toContain(sa.reviewState)
+    }
+    const ws = (sim: SenaiteSimulator) => sim.site.content().find((o) => o.portalType === 'Worksheet')
+    const layout = (sim: SenaiteSimulator) => (ws(sim)!.fields.Layout as Array<{ analysis_uid: string }>).map((r) => describe(sim, r.analysis_uid) + '@' + describe(sim, sim.site.get(r.analysis_uid)?.parentUid))
+    expect(layout(simB)).toEqual(layout(simA))
+
+    // echo-free: once settled, idle poll cycles record nothing on either side …
+    const settled = async (): Promise<number[]> => {
+      let last = [-1, -1]
+      return await waitFor(async () => {
+        await new Promise((r) => setTimeout(r, 400)) // two poll intervals
+        const now = [a.store.info().head, b.store.info().head]
+        const same = now[0] === last[0] && now[1] === last[1]
+        last = now
+        return same ? now : undefined
+      }, { timeout: 20_000, what: 'feeds settle' })
+    }
+    const heads = await settled()
+    for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 250))
+    expect([a.store.info().head, b.store.info().head]).toEqual(heads)
+    // … and nothing was ever recorded as a local edit by the agent's own writes
+    const ownEdits = async (agent: Agent, domain: string): Promise<string[]> => (await agent.store.listObjects({ limit: 10_000 })).items
+      .filter((o) => o.origin === domain ? (o.vector[domain] ?? 0) > 1 : (o.vector[domain] ?? 0) > 0)
+      .map((o) => `${o.type} ${o.id} ${JSON.stringify(o.vector)}`)
+    expect(await ownEdits(b, 'lab-b')).toEqual([])
+    expect(await ownEdits(a, 'lab-a')).toEqual([])
+
+    // an edit through site B's API appears in site A, and one through A's in B
+    const sampleB = samplesB.get('CS-3')!
+    await api(simB, 'POST', `update/${sampleB.uid}`, { Remarks: 'edited on site B' })
+    await waitFor(() => samplesA.get('CS-3')!.fields.Remarks === 'edited on site B', { what: 'B → A edit', timeout: 20_000 })
+    const clientA = simA.site.content().find((o) => o.portalType === 'Client')!
+    await api(simA, 'POST', `update/${clientA.uid}`, { Phone: '+41 44 000 00 00' })
+    await waitFor(() => simB.site.content().find((o) => o.portalType === 'Client' && o.fields.title === clientA.fields.title)?.fields.Phone === '+41 44 000 00 00', { what: 'A → B edit', timeout: 20_000 })
+    expect(a.store.info().conflicts + b.store.info().conflicts).toBe(0)
   })
 })

@@ -89,7 +89,8 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
         mapping = await loadMapping(context.store, join(options.dataDir, 'senaite-journal.ndjson'))
         const portalPath = new URL(instance.url).pathname.replace(/\/+$/, '')
         writer = createWriter({ client, mapping, layout: instance.layout, portalPath, log: context.log })
-        poller = createPoller({ client, mapping, store: context.store, context, types: PORTAL_TYPES, pageSize: instance.pageSize, log: context.log })
+        const w = writer
+        poller = createPoller({ client, mapping, store: context.store, context, types: PORTAL_TYPES, pageSize: instance.pageSize, log: context.log, writerGeneration: () => w.generation })
         await poller.detect()
       } catch (err) {
         await mapping?.close()

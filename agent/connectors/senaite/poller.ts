@@ -16,6 +16,7 @@ import { SenaiteApiError, type SenaiteClient } from './client.js'
 import { contentHash, itemToData } from './convert.js'
 import { HASH_SPACE, MAP_SPACE, POLL_SPACE, type Mapping } from './mapping.js'
 import { resourceOf, type PortalTypeInfo } from './portal-types.js'
+import { READ_FLAGS } from './writer.js'
 
 export type DetectionMode = 'modified-since' | 'modified-range' | 'scan' | 'absent'
 
@@ -29,6 +30,8 @@ export interface PollerDeps {
   readonly types: readonly PortalTypeInfo[]
   readonly pageSize: number
   readonly log: Logger
+  /** the writer's batch generation: odd while writing; a poll that overlaps a write is stale */
+  readonly writerGeneration: () => number
 }
 
 export interface PollResult {
@@ -54,7 +57,7 @@ export function createPoller (deps: PollerDeps): Poller {
 
   async function * list (type: string, query: Record<string, string | number | undefined>, complete: boolean): AsyncGenerator<Record<string, unknown>> {
     for (let start = 0; ; start += deps.pageSize) {
-      const page = await client.get<Listing>(resourceOf(type), { ...query, limit: deps.pageSize, b_start: start, ...(complete ? { complete: 'yes', workflow: 'yes', filedata: 'yes' } : {}) })
+      const page = await client.get<Listing>(resourceOf(type), { ...query, limit: deps.pageSize, b_start: start, ...(complete ? READ_FLAGS : {}) })
       const items = (page.items ?? []).filter((i) => typeof i.uid === 'string' && i.portal_type === type)
       for (const item of items) yield item
       if ((page.items ?? []).length < deps.pageSize || page.next === null || page.next === undefined) return
@@ -105,7 +108,9 @@ export function createPoller (deps: PollerDeps): Poller {
     },
 
     async poll () {
-      if (!context.pullsIdle()) return { deferred: true, scanned: 0, recorded: 0 }
+      const generation = deps.writerGeneration()
+      const stale = (): boolean => deps.writerGeneration() !== generation
+      if (!context.pullsIdle() || generation % 2 === 1) return { deferred: true, scanned: 0, recorded: 0 }
       const cursorOf = await loadCursors()
       // 1. collect what changed, type by type (dependency order)
       const changed: Array<{ info: PortalTypeInfo, item: Record<string, unknown> }> = []
@@ -118,6 +123,8 @@ export function createPoller (deps: PollerDeps): Poller {
           if (modified !== undefined && (newest[info.type] === undefined || Date.parse(modified) > Date.parse(newest[info.type]!))) newest[info.type] = modified
         }
       }
+      // a batch was written while we listed: what we saw may be our own half-finished writes
+      if (stale()) return { deferred: true, scanned: changed.length, recorded: 0 }
       // 2. objects first seen here are ours: their SENAITE uid is their mesh uid
       const seen = new Set(changed.map((c) => c.item.uid as string))
       const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid) ?? (seen.has(uid) ? uid : undefined)
@@ -134,7 +141,9 @@ export function createPoller (deps: PollerDeps): Poller {
         if (known === undefined) rows.push({ space: MAP_SPACE, key: meshUid, value: ref })
         // an object that came from another lab keeps its mesh id (SENAITE gave it its own)
         const id = known !== undefined && known !== senaiteUid ? ((await store.getObject(meshUid))?.id ?? ref.id) : ref.id
-        const stored = await context.recordLocalChange({ uid: meshUid, type: info.type, id, parent: read.parent, refs: read.refs, data: read.data, deleted: false }, rows)
+        // checked again inside the store transaction: no batch may have been written since we looked
+        const stored = await context.recordLocalChange({ uid: meshUid, type: info.type, id, parent: read.parent, refs: read.refs, data: read.data, deleted: false }, rows, () => !stale())
+        if (stale()) return { deferred: true, scanned: changed.length, recorded }
         if (known === undefined) mapping.set(meshUid, ref)
         if (stored !== undefined) {
           mapping.setHash(meshUid, hash)

@@ -17,6 +17,9 @@ import { transitionsTo, type HistoryEntry } from './workflow.js'
 
 interface Envelope { items?: Array<Record<string, unknown>>, count?: number }
 
+/** The flags the poller reads with: hashes must be computed on the same view. */
+export const READ_FLAGS = { complete: 'yes', workflow: 'yes', filedata: 'yes' } as const
+
 export interface WriterDeps {
   readonly client: SenaiteClient
   readonly mapping: Mapping
@@ -29,12 +32,15 @@ export interface WriterDeps {
 export interface Writer {
   write (writes: readonly RemoteWrite[], rows: ConnectorRows | undefined): Promise<RemoteWriteResult[]>
   readonly written: number
+  /** odd while a batch is being written; changes with every batch (the poller's staleness check) */
+  readonly generation: number
 }
 
 export function createWriter (deps: WriterDeps): Writer {
   const { client, mapping } = deps
   const containers = new Map<string, string>()
   let written = 0
+  let generation = 0
 
   async function containerUid (path: string): Promise<string> {
     const cached = containers.get(path)
@@ -49,8 +55,30 @@ export function createWriter (deps: WriterDeps): Writer {
 
   /** The complete current record of an object, with workflow (for state and the echo hash). */
   async function readBack (uid: string): Promise<Record<string, unknown>> {
-    const item = await client.get<Record<string, unknown>>(uid, { workflow: 'yes', complete: 'yes' })
-    return item
+    return await client.get<Record<string, unknown>>(uid, READ_FLAGS)
+  }
+
+  /**
+   * After a batch: remember what the site now shows for every object written
+   * and for their parents, with the batch's final uid mapping. Cascades our
+   * writes set off (a sample moved by its analyses) are then not mistaken
+   * for local edits, and references to objects written later in the batch
+   * resolve the way the poller will resolve them.
+   */
+  async function refreshHashes (meshUids: Iterable<string>, rows: ConnectorRows | undefined): Promise<void> {
+    await Promise.all([...new Set(meshUids)].map(async (mesh) => {
+      const local = mapping.local(mesh)?.uid ?? (isOwn(mesh) ? mesh : undefined)
+      if (local === undefined) return
+      try {
+        const item = await readBack(local)
+        const type = typeof item.portal_type === 'string' ? item.portal_type : ''
+        const hash = contentHash(itemToData(item, { meshUidOf }), type)
+        mapping.setHash(mesh, hash)
+        rows?.put(HASH_SPACE, mesh, hash)
+      } catch (err) {
+        deps.log.debug({ uid: mesh, err: (err as Error).message }, 'could not refresh the content hash after a write')
+      }
+    }))
   }
 
   const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid)
@@ -91,28 +119,24 @@ export function createWriter (deps: WriterDeps): Writer {
       const payload = versionToFields(version, { localUidOf: (m) => localUidOf(m) ?? (isOwn(m) ? m : undefined) })
       let item: Record<string, unknown>
       if (existing !== undefined) {
-        if (Object.keys(payload.fields).length > 0) await client.post(`update/${existing.uid}`, payload.fields)
-        item = await readBack(existing.uid)
+        item = Object.keys(payload.fields).length > 0
+          ? (await client.post<Envelope>(`update/${existing.uid}`, payload.fields)).items?.[0] ?? await readBack(existing.uid)
+          : await readBack(existing.uid)
       } else {
         item = await create(version, payload.fields)
         const ref: LocalRef = { uid: item.uid as string, path: String(item.path ?? ''), id: String(item.id ?? '') }
         await mapping.journal(version.uid, ref)
         mapping.set(version.uid, ref)
         rows?.put(MAP_SPACE, version.uid, ref)
-        item = await readBack(ref.uid)
       }
       const localUid = item.uid as string
       const history = (Array.isArray(version.data.review_history) ? version.data.review_history : []) as HistoryEntry[]
       const actions = transitionsTo(item.review_state as string | undefined ?? stateOf(item), payload.reviewState, history)
       if (actions === undefined) {
         deps.log.warn({ uid: version.uid, from: stateOf(item), to: payload.reviewState }, 'no known transitions reach the target review state')
-      } else if (actions.length > 0) {
+      } else {
         for (const action of actions) await client.post(`update/${localUid}`, { transition: action })
-        item = await readBack(localUid)
       }
-      const hash = contentHash(itemToData(item, { meshUidOf: (u) => meshUidOf(u) ?? u }), version.type)
-      mapping.setHash(version.uid, hash)
-      rows?.put(HASH_SPACE, version.uid, hash)
       written++
       return { result: { ok: true }, deferred: payload.deferred.length > 0 }
     } catch (err) {
@@ -137,36 +161,53 @@ export function createWriter (deps: WriterDeps): Writer {
 
   return {
     get written () { return written },
+    get generation () { return generation },
 
     async write (writes, rows) {
-      const results: RemoteWriteResult[] = new Array(writes.length)
-      // parents and referenced objects first: level by level inside the batch
-      const pending = new Map(writes.map((w, i) => [w.next.uid, i]))
-      const needs = (i: number): string[] => {
-        const v = writes[i]!.next
-        return [...(v.parent !== null ? [v.parent] : []), ...v.refs].filter((u) => pending.has(u) && u !== v.uid)
+      generation++
+      try {
+        return await writeBatch(writes, rows)
+      } finally {
+        generation++
       }
-      const done = new Set<string>()
-      const deferred: number[] = []
-      let remaining = writes.map((_, i) => i)
-      while (remaining.length > 0) {
-        let level = remaining.filter((i) => needs(i).every((u) => done.has(u)))
-        // a reference cycle: write those whose parent is there, patch the references afterwards
-        if (level.length === 0) level = remaining.filter((i) => { const p = writes[i]!.next.parent; return p === null || done.has(p) || !pending.has(p) })
-        if (level.length === 0) level = [remaining[0]!]
-        const outcomes = await Promise.all(level.map(async (i) => await writeOne(writes[i]!, rows)))
-        level.forEach((i, k) => {
-          results[i] = outcomes[k]!.result
-          if (outcomes[k]!.deferred) deferred.push(i)
-          done.add(writes[i]!.next.uid)
-        })
-        const set = new Set(level)
-        remaining = remaining.filter((i) => !set.has(i))
-      }
-      // create-then-patch: set the references whose targets exist now
-      for (const i of deferred) results[i] = (await writeOne(writes[i]!, rows)).result
-      return results
     }
+  }
+
+  async function writeBatch (writes: readonly RemoteWrite[], rows: ConnectorRows | undefined): Promise<RemoteWriteResult[]> {
+    const results: RemoteWriteResult[] = new Array(writes.length)
+    // parents and referenced objects first: level by level inside the batch
+    const pending = new Map(writes.map((w, i) => [w.next.uid, i]))
+    const needs = (i: number): string[] => {
+      const v = writes[i]!.next
+      return [...(v.parent !== null ? [v.parent] : []), ...v.refs].filter((u) => pending.has(u) && u !== v.uid)
+    }
+    const done = new Set<string>()
+    const deferred: number[] = []
+    let remaining = writes.map((_, i) => i)
+    while (remaining.length > 0) {
+      let level = remaining.filter((i) => needs(i).every((u) => done.has(u)))
+      // a reference cycle: write those whose parent is there, patch the references afterwards
+      if (level.length === 0) level = remaining.filter((i) => { const p = writes[i]!.next.parent; return p === null || done.has(p) || !pending.has(p) })
+      if (level.length === 0) level = [remaining[0]!]
+      const outcomes = await Promise.all(level.map(async (i) => await writeOne(writes[i]!, rows)))
+      level.forEach((i, k) => {
+        results[i] = outcomes[k]!.result
+        if (outcomes[k]!.deferred) deferred.push(i)
+        done.add(writes[i]!.next.uid)
+      })
+      const set = new Set(level)
+      remaining = remaining.filter((i) => !set.has(i))
+    }
+    // create-then-patch: set the references whose targets exist now
+    for (const i of deferred) results[i] = (await writeOne(writes[i]!, rows)).result
+    const touched: string[] = []
+    writes.forEach((w, i) => {
+      if (!results[i]!.ok) return
+      touched.push(w.next.uid)
+      if (w.next.parent !== null) touched.push(w.next.parent)
+    })
+    await refreshHashes(touched, rows)
+    return results
   }
 }
 
