@@ -32,6 +32,8 @@ export interface SimulatorOptions {
   readonly version?: string
   readonly registry?: Readonly<Record<string, unknown>>
   readonly settings?: Readonly<Record<string, Record<string, unknown>>>
+  /** fault injection: a validation message for creates/updates this site refuses (400, or 200 with always200) */
+  readonly refuse?: (portalType: string, fields: Record<string, unknown>) => string | undefined
 }
 
 export interface SenaiteSimulator {
@@ -147,6 +149,8 @@ export function createSenaiteSimulator (options: SimulatorOptions = {}): Senaite
           : typeof body.parent_uid === 'string' ? site.get(body.parent_uid)
             : typeof body.parent_path === 'string' ? site.atPath(body.parent_path) : undefined
         if (container === undefined) throw new SimError(404, 'No object found')
+        const refusal = options.refuse?.(type.type, body)
+        if (refusal !== undefined) throw new SimError(400, refusal)
         const created = site.create(type, container, body, name!)
         return c.json({ count: 1, items: [render(created)], url: `${origin}${base}/create`, _runtime: runtime(start) })
       }
@@ -163,6 +167,8 @@ export function createSenaiteSimulator (options: SimulatorOptions = {}): Senaite
         return c.json({ count: 1, items: [render(target)], url: `${origin}${base}/delete`, _runtime: runtime(start) })
       }
       const type = SIM_TYPE_BY_NAME.get(target.portalType)!
+      const refusal = options.refuse?.(type.type, body)
+      if (refusal !== undefined) throw new SimError(400, refusal)
       site.setFields(target, type, body) // a failed update keeps what it set: fields first, transition last
       if (typeof body.transition === 'string') site.transition(target, body.transition, name!)
       return c.json({ count: 1, items: [render(target)], url: `${origin}${base}/update`, _runtime: runtime(start) })

@@ -16,6 +16,7 @@ import { SenaiteApiError, type SenaiteClient } from './client.js'
 import { contentHash, itemToData } from './convert.js'
 import { HASH_SPACE, MAP_SPACE, POLL_SPACE, type Mapping } from './mapping.js'
 import { resourceOf, type PortalTypeInfo } from './portal-types.js'
+import { readSiteRecords } from './site-records.js'
 import { READ_FLAGS } from './writer.js'
 
 export type DetectionMode = 'modified-since' | 'modified-range' | 'scan' | 'absent'
@@ -149,6 +150,14 @@ export function createPoller (deps: PollerDeps): Poller {
           mapping.setHash(meshUid, hash)
           recorded++
         }
+      }
+      // users, registry records and settings: few, read whole each cycle, compared by hash
+      for (const record of await readSiteRecords(client, deps.pageSize)) {
+        const hash = contentHash({ parent: null, refs: [], data: record.data }, record.type)
+        if (mapping.hash(record.uid) === hash) continue
+        if (stale()) return { deferred: true, scanned: changed.length, recorded }
+        const stored = await context.recordLocalChange({ uid: record.uid, type: record.type, id: record.id, parent: null, refs: [], data: record.data, deleted: false }, [{ space: HASH_SPACE, key: record.uid, value: hash }], () => !stale())
+        if (stored !== undefined) { mapping.setHash(record.uid, hash); recorded++ }
       }
       // 3. advance the cursors
       const updates = Object.entries(newest).filter(([type, iso]) => cursorOf[type] === undefined || Date.parse(iso) > Date.parse(cursorOf[type]!))

@@ -13,6 +13,7 @@ import type { SenaiteClient } from './client.js'
 import { contentHash, itemToData, versionToFields } from './convert.js'
 import { HASH_SPACE, MAP_SPACE, type LocalRef, type Mapping } from './mapping.js'
 import { portalType, resourceOf, type Layout } from './portal-types.js'
+import { isSiteRecordType, unwritableReason } from './site-records.js'
 import { transitionsTo, type HistoryEntry } from './workflow.js'
 
 interface Envelope { items?: Array<Record<string, unknown>>, count?: number }
@@ -110,6 +111,7 @@ export function createWriter (deps: WriterDeps): Writer {
   /** write one version; `deferred` when some reference could not be set yet */
   async function writeOne (w: RemoteWrite, rows: ConnectorRows | undefined): Promise<{ result: RemoteWriteResult, deferred: boolean }> {
     const version = w.next
+    if (isSiteRecordType(version.type)) return { result: { ok: false, code: 'SENAITE_UNSUPPORTED', reason: unwritableReason(version.type), retryable: false }, deferred: false }
     const existing = mapping.local(version.uid) ?? (isOwn(version.uid) ? { uid: version.uid, path: '', id: version.id } : undefined)
     try {
       if (version.deleted) {
