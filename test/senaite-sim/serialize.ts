@@ -65,6 +65,10 @@ export function completeItem (ctx: ViewContext, o: SimObject, options: CompleteO
       if (type?.files?.includes(key) === true) { out[key] = fileView(ctx, o, key, value, options.filedata); continue }
       out[key] = nullIfFalsy(value)
     }
+    // every schema field appears in a complete item, set or not
+    for (const [key, ref] of Object.entries(type?.refs ?? {})) {
+      if (!(key in out)) out[key] = referenceView(ctx, undefined, ref.multi, dexterity)
+    }
   }
   if (options.workflow) {
     out.workflow_info = [{
