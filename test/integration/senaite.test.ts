@@ -39,7 +39,7 @@ describe('SENAITE connector against simulated sites', () => {
     const simA = await startSimulator()
     const simB = await startSimulator()
     sims.push(simA, simB)
-    const seeded = await seedSimulator(simA, { seed: 7, samples: 30 })
+    const seeded = await seedSimulator(simA, { seed: 7, samples: Number(process.env.LABMESH_SENAITE_SAMPLES ?? 30) })
     const a = await startAgent(meshConfig(A!, [{ node: B!, pull: true }], { instance: await senaiteInstance(A!, simA) as never }))
     agents.add(a)
     await waitFor(() => a.store.info().objects >= seeded.objects, { what: 'site A read into agent A', timeout: 30_000 })
