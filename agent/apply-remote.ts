@@ -136,10 +136,14 @@ export async function applyRemoteBatch (
         stats.failed++
         continue
       }
+      const conflictVia = w.holding.conflicts.length === 0
+        ? undefined
+        : w.newConflicts > 0 ? [...new Set([...(w.local?.conflictVia ?? []), ctx.rules.peerName])] : w.local?.conflictVia
       tx.putObject({
         ...stripConflicts(w.holding.current),
         conflicts: w.holding.conflicts,
-        via: w.replaced ? ctx.rules.peerName : (w.local?.via ?? null)
+        via: w.replaced ? ctx.rules.peerName : (w.local?.via ?? null),
+        ...(conflictVia !== undefined ? { conflictVia } : {})
       })
       tx.deleteFailed(w.candidate.wire.uid)
       stats.applied++

@@ -67,7 +67,7 @@ function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, 
     deleted: false,
     at: deps.now()
   }
-  return tx.putObject({ ...version, conflicts: previous?.conflicts ?? [], via: null })
+  return tx.putObject({ ...version, conflicts: previous?.conflicts ?? [], via: null, ...(previous?.conflictVia !== undefined ? { conflictVia: previous.conflictVia } : {}) })
 }
 
 /** Write a tombstone. Deleting an absent or already deleted object is a NotFoundError. */

@@ -48,6 +48,10 @@ export interface PeerStatus {
   readonly lagIn: number
   /** feed positions this peer is behind us, as of its last pull */
   readonly lagOut: number
+  /** lagIn for a remote we pull from, lagOut for a peer that only pulls from us */
+  readonly lag: number
+  /** open conflicts whose other side came from this peer */
+  readonly conflicts: number
   readonly progress: ProgressSnapshot
   readonly sessionOpen: boolean
 }
@@ -212,8 +216,10 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
     }
   }
 
-  const statusOf = (rt: PeerRuntime): PeerStatus => {
+  const statusOf = (rt: PeerRuntime, conflictsByPeer: Map<string, number>): PeerStatus => {
     const head = store.info().head
+    const lagIn = rt.config.pull ? Math.max(0, rt.remoteHead - rt.appliedSeq) : 0
+    const lagOut = rt.servedSince !== undefined ? Math.max(0, head - rt.servedSince) : 0
     return {
       name: rt.config.name,
       peerId: rt.config.peerId,
@@ -226,8 +232,10 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       served: rt.served,
       remoteHead: rt.remoteHead,
       appliedSeq: rt.appliedSeq,
-      lagIn: rt.config.pull ? Math.max(0, rt.remoteHead - rt.appliedSeq) : 0,
-      lagOut: rt.servedSince !== undefined ? Math.max(0, head - rt.servedSince) : 0,
+      lagIn,
+      lagOut,
+      lag: rt.config.pull ? lagIn : lagOut,
+      conflicts: conflictsByPeer.get(rt.config.name) ?? 0,
       progress: rt.progress.snapshot(),
       sessionOpen: rt.session !== undefined
     }
@@ -300,11 +308,12 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
     },
 
     status () {
-      return [...runtimes.values()].map(statusOf)
+      const byPeer = store.conflictsByPeer()
+      return [...runtimes.values()].map((rt) => statusOf(rt, byPeer))
     },
 
     peerStatus (name) {
-      return statusOf(runtime(name))
+      return statusOf(runtime(name), store.conflictsByPeer())
     },
 
     async syncNow (name) {

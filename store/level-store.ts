@@ -47,7 +47,8 @@ class LevelStore implements Store {
   #epoch = ''
   #head = 0
   #objectCount = 0
-  #conflictCount = 0
+  /** uid → peers whose batches brought its conflict siblings (the `x` index, in memory) */
+  readonly #conflictVia = new Map<string, readonly string[]>()
   readonly #failedUids = new Set<string>()
 
   constructor (options: LevelStoreOptions) {
@@ -108,7 +109,7 @@ class LevelStore implements Store {
     this.#epoch = epoch
     this.#head = head ?? 0
     this.#objectCount = objects ?? 0
-    this.#conflictCount = await countKeys(this.#conflicts)
+    for await (const [uid, via] of this.#conflicts.iterator()) this.#conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])
     for await (const uid of this.#failed.keys()) this.#failedUids.add(uid as string)
   }
 
@@ -125,7 +126,7 @@ class LevelStore implements Store {
       domain: this.#options.domain,
       head: this.#head,
       objects: this.#objectCount,
-      conflicts: this.#conflictCount,
+      conflicts: this.#conflictVia.size,
       failed: this.#failedUids.size
     }
   }
@@ -227,6 +228,12 @@ class LevelStore implements Store {
     }
   }
 
+  conflictsByPeer (): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const via of this.#conflictVia.values()) for (const peer of via) out.set(peer, (out.get(peer) ?? 0) + 1)
+    return out
+  }
+
   onCommit (listener: (event: CommitEvent) => void): () => void {
     this.#listeners.add(listener)
     return () => { this.#listeners.delete(listener) }
@@ -250,7 +257,10 @@ class LevelStore implements Store {
       const grew = head > this.#head
       this.#head = head
       this.#objectCount += tx.objectDelta
-      this.#conflictCount += tx.conflictDelta
+      for (const [uid, via] of tx.conflictChanges) {
+        if (via === undefined) this.#conflictVia.delete(uid)
+        else this.#conflictVia.set(uid, via)
+      }
       for (const [uid, present] of tx.failedChanges) {
         if (present) this.#failedUids.add(uid)
         else this.#failedUids.delete(uid)
@@ -284,7 +294,8 @@ class LevelWriteTx implements WriteTx {
   readonly ops: BatchOp[] = []
   nextSeq: number
   objectDelta = 0
-  conflictDelta = 0
+  /** conflict index changes of this tx: uid → peers, or undefined when the conflict is gone */
+  readonly conflictChanges = new Map<string, readonly string[] | undefined>()
   changed = 0
   conflictsAdded = 0
   readonly #store: LevelStore
@@ -327,9 +338,14 @@ class LevelWriteTx implements WriteTx {
     this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
     const had = (prev?.conflicts.length ?? 0) > 0
     const has = stored.conflicts.length > 0
-    if (has) this.ops.push({ type: 'put', sublevel: subs.conflicts, key: stored.uid, value: stored.conflicts.length })
-    else if (had) this.ops.push({ type: 'del', sublevel: subs.conflicts, key: stored.uid })
-    this.conflictDelta += (has ? 1 : 0) - (had ? 1 : 0)
+    if (has) {
+      const via = stored.conflictVia ?? []
+      this.ops.push({ type: 'put', sublevel: subs.conflicts, key: stored.uid, value: via })
+      this.conflictChanges.set(stored.uid, via)
+    } else if (had) {
+      this.ops.push({ type: 'del', sublevel: subs.conflicts, key: stored.uid })
+      this.conflictChanges.set(stored.uid, undefined)
+    }
     if (stored.conflicts.length > (prev?.conflicts.length ?? 0)) this.conflictsAdded++
     this.#known.set(stored.uid, stored)
     this.changed++

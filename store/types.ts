@@ -16,6 +16,8 @@ export interface StoredObject extends ObjectVersion {
   readonly conflicts: readonly ObjectVersion[]
   /** name of the peer the current version was pulled from; null when written here */
   readonly via: string | null
+  /** peers whose batches brought the conflict siblings (status per peer) */
+  readonly conflictVia?: readonly string[]
 }
 
 /** Per remote: how far its feed is applied here, and under which rules. */
@@ -140,6 +142,8 @@ export interface Store {
    */
   write<T> (fn: (tx: WriteTx) => Promise<T> | T, options?: WriteOptions): Promise<T>
 
+  /** open conflicts per peer that brought a sibling */
+  conflictsByPeer (): Map<string, number>
   /** called after every commit that changed the feed */
   onCommit (listener: (event: CommitEvent) => void): () => void
 }

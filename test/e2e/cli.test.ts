@@ -59,7 +59,7 @@ describe('labmesh CLI as processes', () => {
     expect(status.stdout).toMatch(/lab-a\s+connected\s+pull\s+0\s/)
     expect(status.stdout).toContain('1 objects')
     const json = JSON.parse((await runCli(['status', '--config', join(root, 'b', 'labmesh.yaml'), '--json'])).stdout) as { domain: string, objects: number, peers: Array<{ name: string, connected: boolean }> }
-    expect(json).toMatchObject({ domain: 'lab-b', objects: 1, peers: [{ name: 'lab-a', connected: true }] })
+    expect(json).toMatchObject({ domain: 'lab-b', peerId: peerB, objects: 1, feedHead: 1, peers: [{ name: 'lab-a', peerId: peerA, connected: true, lag: 0, conflicts: 0 }] })
 
     // plan through the running agent's API: B is up to date, nothing to do
     const plan = await runCli(['plan', '--config', join(root, 'b', 'labmesh.yaml'), '--peer', 'lab-a'])

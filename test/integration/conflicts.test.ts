@@ -48,9 +48,13 @@ describe('concurrent edits', () => {
     expect(onB!.data).toEqual({ name: 'Happy Hills Ltd', phone: '1' })
     expect(onB!.conflicts.map((c) => c.data)).toEqual([{ name: 'Happy Hills', phone: '2' }])
     expect((await a.store.listConflicts()).map((o) => o.uid)).toEqual(['client-1'])
+    // the status names the peer the other side came from
+    expect(a.status().peers).toEqual([expect.objectContaining({ name: 'lab-b', conflicts: 1, lag: expect.any(Number) })])
+    expect(b.status().peers).toEqual([expect.objectContaining({ name: 'lab-a', conflicts: 1 })])
 
     await resolveConflict(a.local, 'client-1', { data: { name: 'Happy Hills Ltd', phone: '2' } })
     await waitFor(() => a.store.info().conflicts === 0 && b.store.info().conflicts === 0, { what: 'resolution everywhere' })
+    expect(a.status().peers[0]!.conflicts).toBe(0)
     const resolvedA = await a.store.getObject('client-1')
     const resolvedB = await waitFor(async () => { const o = await b.store.getObject('client-1'); return o?.data.phone === '2' ? o : undefined })
     expect(resolvedB.data).toEqual({ name: 'Happy Hills Ltd', phone: '2' })
