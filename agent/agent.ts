@@ -26,6 +26,8 @@ import { createLogger, type Logger } from './logger.js'
 import { deleteDocument, recordInstanceChange, resolveConflict, writeDocument, writeDocuments, type LocalWriteDeps } from './local-writes.js'
 import { createMesh, type Mesh } from './mesh.js'
 import { createReplicator, type Replicator } from './replicator.js'
+import { createEventBus, type EventBus } from './events.js'
+import { createMetrics, type AgentMetrics } from './metrics.js'
 import { createFailedRetrier, type FailedRetrier } from './failed-retry.js'
 
 export type AgentState = 'stopped' | 'starting' | 'started' | 'stopping'
@@ -40,6 +42,8 @@ export interface AgentDeps {
    * no HTTP server, no listening (`labmesh plan` when no agent is running).
    */
   readonly passive?: boolean
+  /** also export the process's own metrics (CPU, memory, event loop): once per process, so only the CLI turns it on */
+  readonly processMetrics?: boolean
   /** environment for secrets such as instance.passwordEnv */
   readonly env?: NodeJS.ProcessEnv
   readonly events?: {
@@ -66,6 +70,9 @@ export interface Agent {
   status (): AgentStatusReport
   /** local writes, the same path the document API takes */
   readonly local: LocalWriteDeps
+  /** what happens in the agent (SSE, metrics, tests) */
+  readonly bus: EventBus
+  readonly metrics: AgentMetrics
 }
 
 export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent {
@@ -86,6 +93,8 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   let startedAt = 0
   let readOnlyReverts = 0
   let unsubscribeCommit: (() => void) | undefined
+  const bus = createEventBus((err) => log.warn({ err: describeError(err) }, 'event listener failed'))
+  let metrics: AgentMetrics | undefined
 
   const need = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new AgentError('NOT_STARTED', `${what} is not available: the agent is ${state}`)
@@ -115,6 +124,9 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   const adminDeps = (): AdminDeps => ({
     token,
     publicStatus: config.http.publicStatus,
+    publicMetrics: config.http.publicMetrics,
+    bus,
+    metrics: () => need(metrics, 'metrics'),
     maxBodyBytes: config.http.maxBodyBytes,
     log: log.child({ component: 'http' }),
     documents: {
@@ -145,7 +157,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
       ['replicator', async () => { await replicator?.stop() }],
       ['connector', async () => { await connector?.stop() }],
       ['mesh', async () => { await mesh?.stop() }],
-      ['store', async () => { unsubscribeCommit?.(); await store?.close() }]
+      ['store', async () => { unsubscribeCommit?.(); metrics?.stop(); await store?.close() }]
     ]
     for (const [name, step] of steps) {
       try {
@@ -166,6 +178,8 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
     get token () { return token },
     get httpUrl () { return httpUrl },
     get local () { return need(local, 'store') },
+    bus,
+    get metrics () { return need(metrics, 'metrics') },
     listenAddrs: () => mesh?.listenAddrs() ?? [],
     status,
 
@@ -181,10 +195,16 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
 
         store = createLevelStore({ location: config.paths.storeDir, domain: config.domain })
         await store.open()
-        if (deps.events?.onCommit !== undefined) {
-          const onCommit = deps.events.onCommit
-          unsubscribeCommit = store.onCommit((e) => onCommit(e.head))
-        }
+        const s = store
+        let lastConflicts = s.info().conflicts
+        let lastFailed = s.info().failed
+        unsubscribeCommit = s.onCommit((e) => {
+          deps.events?.onCommit?.(e.head)
+          const info = s.info()
+          bus.emit({ type: 'commit', head: e.head, objects: info.objects })
+          if (info.conflicts !== lastConflicts) { lastConflicts = info.conflicts; bus.emit({ type: 'conflict', open: info.conflicts }) }
+          if (info.failed !== lastFailed) { lastFailed = info.failed; bus.emit({ type: 'failure', parked: info.failed }) }
+        })
 
         connector = deps.connector ?? createConnectorFor(config, deps.env ?? {})
         mesh = createMesh({
@@ -193,8 +213,12 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
           peers: config.peers,
           ...(psk !== undefined ? { psk } : {}),
           log: log.child({ component: 'mesh' }),
-          onConnectionChange: (name, connected, address) => replicator?.connectionChanged(name, connected, address)
+          onConnectionChange: (name, connected, address) => {
+            replicator?.connectionChanged(name, connected, address)
+            bus.emit({ type: 'peer', peer: name, connected, ...(address !== undefined ? { address } : {}) })
+          }
         })
+        const external = deps.events
         replicator = createReplicator({
           config,
           store,
@@ -202,7 +226,16 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
           connector,
           log: log.child({ component: 'replicator' }),
           now,
-          ...(deps.events !== undefined ? { events: deps.events } : {})
+          events: {
+            onBatchApplied: (peer, stats, batch) => {
+              external?.onBatchApplied?.(peer, stats, batch)
+              bus.emit({ type: 'batch', peer, received: stats.received, applied: stats.applied, conflicts: stats.conflicts, failed: stats.failed, remaining: batch.remaining, more: batch.more, durationMs: batch.durationMs })
+            },
+            onPeerChange: (peer) => external?.onPeerChange?.(peer),
+            onProgress: (peer, progress) => bus.emit({ type: 'progress', peer, progress }),
+            onPullFinished: (peer, pulled, durationMs, caughtUp) => bus.emit({ type: 'pull-finished', peer, pulled, durationMs, caughtUp }),
+            onServed: (peer, objects) => bus.emit({ type: 'served', peer, objects })
+          }
         })
         local = { store, domain: config.domain, now, rules: replicator.inboundRules }
         const writeDeps = local
@@ -221,12 +254,14 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
                 readOnlyReverts++
                 log.warn({ uid: object.uid, type: object.type, id: object.id, peer: verdict.peer }, `reverted a local edit of read-only ${object.type} ${object.id} (types.readOnly of peer ${verdict.peer}); it was not sent out`)
                 deps.events?.onReadOnlyRevert?.(object.uid, verdict.peer)
+                bus.emit({ type: 'read-only-revert', uid: object.uid, peer: verdict.peer })
               }
             }, change, rows, precondition)
           })
         }
         const r = replicator
         await mesh.start((stream, connection, peer) => r.handleInbound(stream, connection, peer))
+        metrics = createMetrics({ bus, status, processMetrics: deps.processMetrics === true })
         app = createAdminApp(adminDeps())
         if (deps.passive !== true) {
           await replicator.start()

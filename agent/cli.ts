@@ -48,7 +48,7 @@ export async function main (argv: readonly string[]): Promise<void> {
     .action(async (opts: { config: string }) => {
       const config = await loadConfigFile(opts.config, process.env)
       const logger = createLogger({ level: config.log.level, domain: config.domain })
-      const agent = createAgent(config, { logger, env: process.env })
+      const agent = createAgent(config, { logger, env: process.env, processMetrics: true })
       await agent.start()
       process.stdout.write(`labmesh ready: domain=${config.domain} peerId=${agent.peerId} listen=${agent.listenAddrs().join(',')} http=${agent.httpUrl ?? ''} status=${agent.httpUrl ?? ''}/#token=${agent.token}\n`)
       await new Promise<void>((resolve) => {

@@ -43,6 +43,7 @@ export interface PullSessionDeps {
   readonly apply: (session: PullSession, changes: readonly WireObject[], next: { seq: number, epoch: string, servesHash: string | undefined }) => Promise<ApplyStats>
   readonly onActivity?: () => void
   readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
+  readonly onPullFinished?: (pulled: number, durationMs: number, caughtUp: boolean) => void
   /** how often to log progress during a long pull */
   readonly progressLogMs?: number
   /** pull until caught up once, then end the session (dry runs) */
@@ -235,6 +236,7 @@ export class PullSession {
       this.#deferredRequest = undefined
       progress.end(caughtUp)
       const snap = progress.snapshot()
+      this.#deps.onPullFinished?.(snap.done, (snap.finishedAt ?? 0) - (snap.startedAt ?? 0), caughtUp)
       if (snap.done > 0) this.#deps.log.info({ pulled: snap.done, rate: snap.rate, applyMs: Math.round(this.#applyMs), waitMs: Math.round(this.#waitMs) }, `pull finished: ${formatProgress(snap)}`)
     }
   }

@@ -59,6 +59,9 @@ export interface PeerStatus {
 export interface ReplicatorEvents {
   onBatchApplied?: (peer: string, stats: ApplyStats, batch: { remaining: number, more: boolean, durationMs: number }) => void
   onPeerChange?: (peer: string) => void
+  onProgress?: (peer: string, progress: ProgressSnapshot) => void
+  onPullFinished?: (peer: string, pulled: number, durationMs: number, caughtUp: boolean) => void
+  onServed?: (peer: string, objects: number) => void
 }
 
 export interface ReplicatorDeps {
@@ -191,8 +194,10 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
           rt.appliedSeq = batch.lastSeq
           rt.remoteHead = Math.max(rt.remoteHead, session.remoteHead)
           deps.events?.onBatchApplied?.(rt.config.name, stats, batch)
+          deps.events?.onProgress?.(rt.config.name, rt.progress.snapshot())
           changed(rt.config.name)
-        }
+        },
+        onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(rt.config.name, pulled, durationMs, caughtUp)
       })
       rt.session = session
       const checkpoint = await store.getCheckpoint(rt.config.peerId).catch(() => undefined)
@@ -287,7 +292,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         servesHash: serveRulesHash(rules),
         log: peerLog,
         onActivity: () => { rt.lastContact = deps.now() },
-        onServed: (n) => { rt.served += n },
+        onServed: (n) => { rt.served += n; deps.events?.onServed?.(peer.name, n) },
         onPull: (since) => { rt.servedSince = since; changed(peer.name) }
       }, signal).then((end) => {
         if (end.reason === 'error') rt.lastError = describeError(end.error)

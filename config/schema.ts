@@ -92,8 +92,10 @@ export const configSchema = z.strictObject({
   listen: z.array(multiaddrString).prefault(['/ip4/127.0.0.1/tcp/0']),
   http: z.strictObject({
     listen: hostPort.default('127.0.0.1:8101'),
-    /** let GET /api/status and the page's reads work without the token */
+    /** let GET /api/* (status, peers, conflicts, failed, events) work without the token */
     publicStatus: z.boolean().default(false),
+    /** let GET /metrics work without the token (a Prometheus scraper can also send it as a bearer token) */
+    publicMetrics: z.boolean().default(false),
     /** admin bearer token file (default: <dataDir>/admin.token) */
     tokenFile: z.string().min(1).optional(),
     /** largest request body accepted by the document and admin API */

@@ -51,11 +51,6 @@ export function adminRoutes (deps: AdminDeps): Hono {
 
   app.get('/peers/:name', (c) => c.json(deps.peerStatus(c.req.param('name'))))
 
-  app.post('/peers/:name/sync', async (c) => {
-    const progress = await deps.syncNow(c.req.param('name'))
-    return c.json({ peer: c.req.param('name'), done: true, progress })
-  })
-
   app.post('/peers/:name/plan', async (c) => c.json(await deps.plan(c.req.param('name'))))
 
   app.get('/conflicts', async (c) => {

@@ -8,7 +8,7 @@
  * line; no CORS headers are ever sent, so browsers on other origins cannot
  * read anything.
  */
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { AgentError, BadRequestError } from '../errors.js'
@@ -16,20 +16,26 @@ import { tokenMatches } from '../identity.js'
 import type { AdminDeps } from './deps.js'
 import { documentRoutes } from './documents.js'
 import { adminRoutes } from './admin-routes.js'
+import { eventRoutes, jobRoutes, metricsRoute } from './live-routes.js'
+import { pageRoutes } from './page.js'
 
 export function createAdminApp (deps: AdminDeps): Hono {
   const app = new Hono()
 
-  app.use('/api/*', async (c, next) => {
-    if (deps.publicStatus && c.req.method === 'GET') return await next()
+  const requireToken = (open: (method: string) => boolean): MiddlewareHandler => async (c, next) => {
+    if (open(c.req.method)) return await next()
     const header = c.req.header('authorization') ?? ''
     const match = /^Bearer\s+(.+)$/i.exec(header)
-    if (match === null || !tokenMatches(match[1]!.trim(), deps.token)) {
-      deps.log.warn({ method: c.req.method, path: c.req.path, reason: match === null ? 'no token' : 'wrong token' }, 'admin API: unauthorized request refused')
+    // EventSource cannot send headers: the event stream alone also takes ?token=
+    const presented = match?.[1]?.trim() ?? (c.req.path === '/api/events' ? c.req.query('token') : undefined)
+    if (presented === undefined || !tokenMatches(presented, deps.token)) {
+      deps.log.warn({ method: c.req.method, path: c.req.path, reason: presented === undefined ? 'no token' : 'wrong token' }, 'admin API: unauthorized request refused')
       return c.json({ error: 'UNAUTHORIZED', message: 'a valid admin token is required: send Authorization: Bearer <token> (the token is in the agent\'s admin.token file)' }, 401)
     }
     await next()
-  })
+  }
+  app.use('/api/*', requireToken((method) => deps.publicStatus && method === 'GET'))
+  app.use('/metrics', requireToken(() => deps.publicMetrics))
 
   app.use('/api/*', bodyLimit({
     maxSize: deps.maxBodyBytes,
@@ -37,7 +43,11 @@ export function createAdminApp (deps: AdminDeps): Hono {
   }))
 
   app.route('/api/objects', documentRoutes(deps))
+  app.route('/api', jobRoutes(deps))
+  app.route('/api', eventRoutes(deps))
   app.route('/api', adminRoutes(deps))
+  app.route('/', metricsRoute(deps))
+  app.route('/', pageRoutes())
 
   app.notFound((c) => c.json({ error: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` }, 404))
 

@@ -8,6 +8,8 @@ import type { Logger } from '../logger.js'
 import type { ProgressSnapshot } from '../progress.js'
 import type { PeerStatus } from '../replicator.js'
 import type { PullPlan } from '../plan.js'
+import type { EventBus } from '../events.js'
+import type { AgentMetrics } from '../metrics.js'
 
 export interface AgentStatusReport {
   readonly domain: string
@@ -30,6 +32,10 @@ export interface AdminDeps {
   readonly token: string
   /** reads (GET) of /api work without the token */
   readonly publicStatus: boolean
+  /** GET /metrics works without the token */
+  readonly publicMetrics: boolean
+  readonly bus: EventBus
+  readonly metrics: () => AgentMetrics
   readonly maxBodyBytes: number
   readonly log: Logger
   readonly documents: {

@@ -1,0 +1,61 @@
+/**
+ * Prometheus metrics (prom-client) with a registry per agent: several agents
+ * share one process in tests and the demo, so nothing goes to the global
+ * default registry. Gauges read the agent's state when scraped; counters and
+ * the pull-duration histogram follow the event bus.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { AgentStatusReport } from './admin/deps.js'
+import type { EventBus } from './events.js'
+
+export interface AgentMetrics {
+  readonly registry: Registry
+  /** the exposition text of GET /metrics */
+  render (): Promise<string>
+  readonly contentType: string
+  stop (): void
+}
+
+export function createMetrics (deps: { readonly bus: EventBus, readonly status: () => AgentStatusReport, readonly processMetrics?: boolean }): AgentMetrics {
+  const registry = new Registry()
+  const status = deps.status
+  const perPeer = (name: string, help: string, pick: (p: AgentStatusReport['peers'][number]) => number): Gauge<'peer'> => new Gauge({
+    name, help, labelNames: ['peer'] as const, registers: [registry],
+    collect () {
+      this.reset()
+      for (const p of status().peers) this.set({ peer: p.name }, pick(p))
+    }
+  })
+  new Gauge({ name: 'labmesh_objects', help: 'Objects in this agent\'s store (tombstones included)', registers: [registry], collect () { this.set(status().objects) } })
+  new Gauge({ name: 'labmesh_feed_head', help: 'Highest sequence number of this agent\'s feed', registers: [registry], collect () { this.set(status().feedHead) } })
+  new Gauge({ name: 'labmesh_conflicts', help: 'Objects holding unresolved concurrent versions', registers: [registry], collect () { this.set(status().conflicts) } })
+  new Gauge({ name: 'labmesh_failed', help: 'Objects parked in the failed queue', registers: [registry], collect () { this.set(status().failed) } })
+  perPeer('labmesh_peer_connected', '1 when a connection to the peer is open', (p) => p.connected ? 1 : 0)
+  perPeer('labmesh_peer_lag_in', 'Feed positions this agent is behind the peer (remotes)', (p) => p.lagIn)
+  perPeer('labmesh_peer_lag_out', 'Feed positions the peer is behind this agent, as of its last pull', (p) => p.lagOut)
+  perPeer('labmesh_peer_conflicts', 'Open conflicts whose other side came from the peer', (p) => p.conflicts)
+  perPeer('labmesh_peer_sync_progress_percent', 'Progress of the current or last pull from the peer', (p) => p.progress.percent)
+  const pulled = new Counter({ name: 'labmesh_pulled_objects_total', help: 'Objects received from the peer since start', labelNames: ['peer'] as const, registers: [registry] })
+  const served = new Counter({ name: 'labmesh_served_objects_total', help: 'Objects served to the peer since start', labelNames: ['peer'] as const, registers: [registry] })
+  const applied = new Counter({ name: 'labmesh_applied_objects_total', help: 'Objects whose version changed here, by peer', labelNames: ['peer'] as const, registers: [registry] })
+  const pullDuration = new Histogram({
+    name: 'labmesh_pull_duration_seconds', help: 'Duration of pulls from a remote until caught up', labelNames: ['peer'] as const, registers: [registry],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
+  })
+  if (deps.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'labmesh_process_' })
+
+  const unsubscribe = deps.bus.subscribe((event) => {
+    switch (event.type) {
+      case 'batch': pulled.inc({ peer: event.peer }, event.received); applied.inc({ peer: event.peer }, event.applied); break
+      case 'served': served.inc({ peer: event.peer }, event.objects); break
+      case 'pull-finished': if (event.pulled > 0) pullDuration.observe({ peer: event.peer }, event.durationMs / 1000); break
+    }
+  })
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: async () => await registry.metrics(),
+    stop: unsubscribe
+  }
+}
