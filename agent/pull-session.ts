@@ -44,6 +44,8 @@ export interface PullSessionDeps {
   readonly onActivity?: () => void
   readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
   readonly onPullFinished?: (pulled: number, durationMs: number, caughtUp: boolean) => void
+  /** the session is established (hello exchanged, resume point known) */
+  readonly onStarted?: (since: number) => void
   /** how often to log progress during a long pull */
   readonly progressLogMs?: number
   /** pull until caught up once, then end the session (dry runs) */
@@ -138,6 +140,7 @@ export class PullSession {
       this.#appliedSeq = since
       this.#resumedFrom = since
       this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count }, 'pull session started')
+      this.#deps.onStarted?.(since)
       while (!signal.aborted && this.#closedError === undefined) {
         if (this.#pullWanted) {
           this.#pullWanted = false

@@ -197,7 +197,8 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
           deps.events?.onProgress?.(rt.config.name, rt.progress.snapshot())
           changed(rt.config.name)
         },
-        onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(rt.config.name, pulled, durationMs, caughtUp)
+        onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(rt.config.name, pulled, durationMs, caughtUp),
+        onStarted: () => { rt.lastError = undefined; changed(rt.config.name) }
       })
       rt.session = session
       const checkpoint = await store.getCheckpoint(rt.config.peerId).catch(() => undefined)

@@ -5,7 +5,21 @@
  */
 export const PAGE_SCRIPT = String.raw`
 'use strict'
-const state = { token: '', status: null, conflicts: [], failed: [], timer: 0 }
+const state = { token: '', status: null, conflicts: [], failed: [], timer: 0, progress: {} }
+
+// A status refresh can be answered after a newer progress event arrived: keep
+// the newest progress per peer (same pull started later, or more done).
+function newer (a, b) {
+  if (!a) return b
+  if (!b) return a
+  if ((b.startedAt || 0) !== (a.startedAt || 0)) return (b.startedAt || 0) > (a.startedAt || 0) ? b : a
+  if (a.state !== b.state) return b.finishedAt ? b : a.finishedAt ? a : b
+  return b.done >= a.done ? b : a
+}
+function mergeProgress (peer, progress) {
+  state.progress[peer] = newer(state.progress[peer], progress)
+  return state.progress[peer]
+}
 const $ = (id) => document.getElementById(id)
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag)
@@ -60,7 +74,7 @@ function renderPeer (p) {
   const bar = el('progress', { max: '100', value: String(pr.percent), 'aria-label': 'sync progress with ' + p.name, 'data-testid': 'progress-' + p.name })
   const label = p.pull ? (pulling ? pr.percent.toFixed(1) + ' %' + (pr.etaSeconds !== undefined ? ' · ETA ' + eta(pr.etaSeconds) : '') + ' · ' + n(pr.done) + ' / ' + n(pr.done + pr.remaining) : (pr.percent === 100 ? 'up to date' : pr.percent + ' %')) : 'serves only'
   return el('tr', { 'data-testid': 'peer-' + p.name, 'data-connected': String(p.connected) },
-    el('td', {}, el('span', { class: 'dot' + (p.connected ? ' up' : ''), role: 'img', 'aria-label': p.connected ? 'connected' : 'not connected' }), p.name, el('div', { class: 'muted' }, p.address || '')),
+    el('td', {}, el('span', { class: 'dot' + (p.connected ? ' up' : ''), role: 'img', 'aria-label': p.connected ? 'connected' : 'not connected' }), p.name, el('div', { class: 'muted' }, (p.address || '').replace(/\/p2p\/.*$/, ''))),
     el('td', {}, p.pull ? 'pull + serve' : 'serve'),
     el('td', {}, p.pull ? bar : '', ' ', el('span', { 'data-testid': 'progress-text-' + p.name }, label)),
     el('td', {}, n(p.lagIn) + ' / ' + n(p.lagOut)),
@@ -76,7 +90,8 @@ function renderConflicts () {
 
 function renderConflict (c) {
   const diff = new Set(c.differingFields)
-  const rows = [el('div', { class: 'head' }, 'field'), el('div', { class: 'head' }, 'here (' + c.local.origin + ', ' + JSON.stringify(c.local.vector) + ')'), el('div', { class: 'head' }, 'other side (' + JSON.stringify(c.remote.vector) + ')')]
+  const here = state.status ? state.status.domain : 'this agent'
+  const rows = [el('div', { class: 'head' }, 'field'), el('div', { class: 'head' }, 'kept here at ' + here + ' ' + JSON.stringify(c.local.vector)), el('div', { class: 'head' }, 'the other side ' + JSON.stringify(c.remote.vector))]
   const keys = [...new Set([...Object.keys(c.local.data), ...Object.keys(c.remote.data)])].sort()
   for (const key of ['id', 'deleted', ...keys.map((k) => 'data.' + k)]) {
     const pick = (v) => key.startsWith('data.') ? v.data[key.slice(5)] : v[key]
@@ -103,6 +118,7 @@ function renderFailed () {
 
 async function refresh () {
   const [status, conflicts, failed] = await Promise.all([api('GET', '/api/status'), api('GET', '/api/conflicts'), api('GET', '/api/failed')])
+  for (const p of status.peers) p.progress = mergeProgress(p.name, p.progress)
   state.status = status
   state.conflicts = conflicts.items
   state.failed = failed.items
@@ -121,7 +137,7 @@ function listen () {
   source.addEventListener('progress', (e) => {
     const event = JSON.parse(e.data)
     const peer = state.status && state.status.peers.find((p) => p.name === event.peer)
-    if (peer) { peer.progress = event.progress; renderStatus() }
+    if (peer) { peer.progress = mergeProgress(event.peer, event.progress); renderStatus() }
   })
   for (const type of ['peer', 'batch', 'pull-finished', 'conflict', 'failure', 'commit', 'read-only-revert']) source.addEventListener(type, scheduleRefresh)
 }

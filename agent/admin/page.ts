@@ -54,6 +54,7 @@ const PAGE_HTML = `<!doctype html>
 const PAGE_CSS = `
 :root { --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --ok: #1a7f37; --down: #8c959f; --warn: #9a6700; --bad: #cf222e; --accent: #0969da; --bg-alt: #f6f8fa; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); margin: 0 auto; max-width: 1200px; padding: 1rem 1.5rem 3rem; }
 h1 { font-size: 1.4rem; margin: .2rem 0; } h2 { font-size: 1.1rem; margin: 1.6rem 0 .4rem; }
 .muted { color: var(--muted); } .error { color: var(--bad); }

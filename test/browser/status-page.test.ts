@@ -1,0 +1,114 @@
+/**
+ * The status page in a real browser (Debian's Chromium driven by
+ * playwright-core): a two-agent mesh, a 20,000-object initial pull watched
+ * to 100 %, and a conflict resolved with a click.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Agent } from '../../agent/agent.js'
+import { writeDocument } from '../../agent/local-writes.js'
+import { createLevelStore } from '../../store/level-store.js'
+import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { seedStore } from '../helpers/processes.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const OBJECTS = 20_000
+
+describe('status page in Chromium', () => {
+  let root: string
+  let nodes: Record<string, TestNode>
+  let browser: Browser
+  const agents = new Set<Agent>()
+
+  beforeAll(async () => {
+    root = await makeTempDir('labmesh-browser-')
+    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all([...agents].map(async (a) => await a.stop()))
+    await removeDir(root)
+  })
+
+  const open = async (agent: Agent): Promise<Page> => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await page.goto(`${agent.httpUrl!}/#token=${agent.token}`)
+    return page
+  }
+
+  it('shows peers, a live initial-sync progress bar reaching 100 %, and resolves a conflict with a click', async () => {
+    const A = nodes['lab-a']!
+    const B = nodes['lab-b']!
+    const pad = 'Sample received in good condition; stored at 4 °C. '.repeat(12)
+    await seedStore(A, (function * () {
+      for (let i = 0; i < OBJECTS; i++) yield { uid: `s-${String(i).padStart(6, '0')}`, type: 'AnalysisRequest', id: `W-${String(i).padStart(5, '0')}`, data: { ClientSampleID: `CS-${i}`, Remarks: pad } }
+    })())
+    const aConfig = meshConfig(A, [{ node: B, pull: true }], { sync: { batchSize: 250, window: 1000 } })
+    // B first, while A is down: the page is open before the pull begins
+    const b = await startAgent(meshConfig(B, [{ node: A, pull: true }], { sync: { batchSize: 250, window: 1000 } }))
+    agents.add(b)
+    const pageB = await open(b)
+    await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="false"]')
+    await pageB.evaluate(() => {
+      const seen: number[] = []
+      ;(window as unknown as { seen: number[] }).seen = seen
+      const record = (): void => {
+        const bar = document.querySelector('[data-testid="progress-lab-a"]') as HTMLProgressElement | null
+        if (bar !== null && (seen.length === 0 || seen[seen.length - 1] !== bar.value)) seen.push(bar.value)
+      }
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true })
+    })
+
+    let a = await startAgent(aConfig)
+    agents.add(a)
+    await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="true"]', { timeout: 30_000 })
+    await pageB.waitForFunction(() => document.querySelector('[data-testid="progress-text-lab-a"]')?.textContent === 'up to date', undefined, { timeout: 60_000 })
+    const seen = await pageB.evaluate(() => (window as unknown as { seen: number[] }).seen)
+    expect(seen[seen.length - 1]).toBe(100)
+    expect(seen.some((v) => v > 0 && v < 100), `progress values seen: ${seen.join(', ')}`).toBe(true)
+    // never backwards during one pull
+    const during = seen.slice(seen.findIndex((v) => v > 0))
+    console.log(`progress values seen: ${seen.join(", ")}`)
+    expect(during).toEqual([...during].sort((x, y) => x - y))
+    expect(b.store.info().objects).toBe(OBJECTS)
+
+    // both sides see each other connected
+    const pageA = await open(a)
+    await pageA.waitForSelector('[data-testid="peer-lab-b"][data-connected="true"]')
+
+    // a conflict: A goes down, both sides edit the same sample, A comes back
+    await writeDocument(a.local, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'checked' } })
+    await waitFor(async () => (await b.store.getObject('s-000042'))?.data.Remarks === 'checked', { what: 'edit on B' })
+    await pageA.close()
+    await a.stop()
+    agents.delete(a)
+    await writeDocument(b.local, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab B' } })
+    {
+      const store = createLevelStore({ location: join(A.dir, 'data', 'store'), domain: 'lab-a' })
+      await store.open()
+      await writeDocument({ store, domain: 'lab-a', now: Date.now, rules: [] }, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab A' } })
+      await store.close()
+    }
+    a = await startAgent(aConfig)
+    agents.add(a)
+    const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
+    expect(await card.textContent()).toContain('data.Remarks')
+    await mkdir('test-results', { recursive: true })
+    await pageB.screenshot({ path: 'test-results/status-page.png', fullPage: true })
+
+    await pageB.click('[data-testid="take-remote-s-000042"]')
+    await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { state: 'detached', timeout: 30_000 })
+    await waitFor(async () => a.store.info().conflicts === 0 && b.store.info().conflicts === 0, { what: 'conflict gone on both agents', timeout: 30_000 })
+    const [onA, onB] = await Promise.all([a.store.getObject('s-000042'), b.store.getObject('s-000042')])
+    expect(onB!.data.Remarks).toBe('edited at lab A')
+    expect(onA!.data.Remarks).toBe('edited at lab A')
+    expect(onA!.vector).toEqual(onB!.vector)
+    await pageB.screenshot({ path: 'test-results/status-page-resolved.png', fullPage: true })
+  }, 180_000)
+})
