@@ -10,10 +10,11 @@ import { Command, InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../config/load.js'
 import { createAgent } from './agent.js'
 import { adminClientFor } from './cli/admin-client.js'
-import { renderPlan, renderStatus } from './cli/format.js'
+import { renderConflicts, renderPlan, renderStatus, type ConflictView } from './cli/format.js'
+import { syncPeer } from './cli/sync.js'
 import { planPull } from './cli/plan.js'
 import { initAgentDir } from './cli/init.js'
-import { ConfigError } from './errors.js'
+import { AgentError, ConfigError } from './errors.js'
 import { loadIdentityKey, peerIdOf } from './identity.js'
 import { createLogger } from './logger.js'
 import type { AgentStatusReport } from './admin/deps.js'
@@ -77,6 +78,50 @@ export async function main (argv: readonly string[]): Promise<void> {
       const client = await adminClientFor(config)
       const status = await client.get<AgentStatusReport>('/api/status')
       process.stdout.write(opts.json === true ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status, Date.now())}\n`)
+    })
+
+  program.command('sync')
+    .description('pull from PEER now and wait until caught up (the add-on\'s "Get updates"), with progress and ETA')
+    .argument('<peer>', 'the remote to pull from')
+    .requiredOption('--config <file>', 'agent config file')
+    .action(async (peer: string, opts: { config: string }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const client = await adminClientFor(config)
+      const tty = process.stderr.isTTY === true
+      let lastPrinted = 0
+      const job = await syncPeer(client, peer, {
+        progress (line, final) {
+          if (tty) process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`)
+          else if (final || Date.now() - lastPrinted > 2000) { process.stderr.write(`${line}\n`); lastPrinted = Date.now() }
+        }
+      })
+      if (job.state === 'failed') throw new AgentError('CONNECTOR_ERROR', `sync from ${peer} failed: ${job.error ?? 'unknown error'}`)
+      const p = job.progress
+      process.stdout.write(`synced from ${peer}: ${p?.done ?? 0} object(s) pulled in ${(((job.finishedAt ?? job.startedAt) - job.startedAt) / 1000).toFixed(1)} s\n`)
+    })
+
+  program.command('conflicts')
+    .description('list objects holding concurrent versions, with the fields that differ')
+    .requiredOption('--config <file>', 'agent config file')
+    .option('--json', 'print the raw JSON of GET /api/conflicts')
+    .action(async (opts: { config: string, json?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const list = await (await adminClientFor(config)).get<{ items: ConflictView[] }>('/api/conflicts')
+      process.stdout.write(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : `${renderConflicts(list.items)}\n`)
+    })
+
+  program.command('resolve')
+    .description('resolve a conflict: keep this agent\'s version (local) or take the other side (remote)')
+    .argument('<uid>', 'the object in conflict')
+    .requiredOption('--pick <side>', 'local or remote', (v: string) => {
+      if (v !== 'local' && v !== 'remote') throw new InvalidArgumentError('must be local or remote')
+      return v
+    })
+    .requiredOption('--config <file>', 'agent config file')
+    .action(async (uid: string, opts: { config: string, pick: 'local' | 'remote' }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const result = await (await adminClientFor(config)).post<{ vector: Record<string, number> }>(`/api/conflicts/${encodeURIComponent(uid)}/resolve`, { pick: opts.pick })
+      process.stdout.write(`resolved ${uid} (${opts.pick}); new version ${JSON.stringify(result.vector)} replicates to every agent\n`)
     })
 
   program.command('plan')

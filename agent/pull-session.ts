@@ -21,7 +21,7 @@ import type { ApplyStats } from './apply-remote.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, TimeoutError, UnsupportedProtocolVersionError } from './errors.js'
 import { FramedStream } from './framed-stream.js'
 import type { Logger } from './logger.js'
-import { formatProgress, type PullProgress } from './progress.js'
+import { formatProgress, type ProgressSnapshot, type PullProgress } from './progress.js'
 import type { SessionEnd } from './serve-session.js'
 
 export interface PullSessionDeps {
@@ -69,7 +69,7 @@ export class PullSession {
   #helloWaiter: Waiter<HelloMessage> | undefined
   #wake: (() => void) | undefined
   #pullWanted = true
-  #syncWaiters: Array<Waiter<void>> = []
+  #syncWaiters: Array<Waiter<ProgressSnapshot>> = []
   #pullActive = false
   #deferredRequest: number | undefined
   #resumedFrom = 0
@@ -89,13 +89,16 @@ export class PullSession {
   /** the remote seq this session started pulling after */
   get resumedFrom (): number { return this.#resumedFrom }
 
-  /** Pull now; resolves once caught up (the add-on's "Get updates"). */
-  async syncNow (): Promise<void> {
+  /**
+   * Pull now; resolves once caught up (the add-on's "Get updates") with the
+   * progress of a pull that started after this call.
+   */
+  async syncNow (): Promise<ProgressSnapshot> {
     if (this.#closedError !== undefined) throw this.#closedError
-    const done = new Promise<void>((resolve, reject) => this.#syncWaiters.push({ resolve, reject }))
+    const done = new Promise<ProgressSnapshot>((resolve, reject) => this.#syncWaiters.push({ resolve, reject }))
     this.#pullWanted = true
     this.#wake?.()
-    await done
+    return await done
   }
 
   /** Fetch objects by uid from the remote (dependencies, retries). */
@@ -144,10 +147,12 @@ export class PullSession {
       while (!signal.aborted && this.#closedError === undefined) {
         if (this.#pullWanted) {
           this.#pullWanted = false
-          since = await this.#pullUntilCaughtUp(since)
+          // only the waiters registered before this pull began are served by it
           const waiters = this.#syncWaiters
           this.#syncWaiters = []
-          for (const w of waiters) w.resolve()
+          since = await this.#pullUntilCaughtUp(since)
+          const snapshot = this.#deps.progress.snapshot()
+          for (const w of waiters) w.resolve(snapshot)
           if (this.#deps.once === true) break
           continue
         }

@@ -294,7 +294,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         log: peerLog,
         onActivity: () => { rt.lastContact = deps.now() },
         onServed: (n) => { rt.served += n; deps.events?.onServed?.(peer.name, n) },
-        onPull: (since) => { rt.servedSince = since; changed(peer.name) }
+        onPosition: (seq) => { rt.servedSince = seq; changed(peer.name) }
       }, signal).then((end) => {
         if (end.reason === 'error') rt.lastError = describeError(end.error)
         peerLog.info({ reason: end.reason }, 'serve session ended')
@@ -327,8 +327,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       if (!rt.config.pull) throw new NotFoundError(`peer "${name}" is not a remote of this agent (pull: false): set pull: true to import from it`)
       const session = rt.session
       if (session === undefined || session.remote === undefined) throw new NotFoundError(`peer "${name}" is not connected${rt.lastError !== undefined ? ` (${rt.lastError})` : ''}: try again once it is up`)
-      await session.syncNow()
-      return rt.progress.snapshot()
+      return await session.syncNow()
     },
 
     async fetchFrom (peerName, uids) {

@@ -31,8 +31,8 @@ export interface ServeSessionDeps {
   /** called on every message from the peer (last-contact tracking) */
   readonly onActivity?: () => void
   readonly onServed?: (objects: number) => void
-  /** the peer asked for our feed after `since` (how far behind it is) */
-  readonly onPull?: (since: number) => void
+  /** how far along our feed the peer is: after each batch it was sent, and when it is caught up */
+  readonly onPosition?: (seq: number) => void
 }
 
 export type SessionEnd = { reason: 'closed' } | { reason: 'aborted' } | { reason: 'error', error: AgentError | Error }
@@ -46,6 +46,9 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
   // its feed is the one we pulled them from (same epoch): a peer whose store
   // was rebuilt gets everything again.
   let skipOwnVersions = false
+  /** the peer's position in our feed, and our head when we last looked */
+  let position = 0
+  let knownHead = deps.store.info().head
   let notifiedHead = 0
   let notifyScheduled = false
   // remaining-count cache: continuing a pull where the last answer ended
@@ -56,8 +59,14 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
   signal.addEventListener('abort', onAbort, { once: true })
 
   const unsubscribe = deps.store.onCommit((event) => {
+    const previousHead = knownHead
+    knownHead = event.head
     if (!helloDone || event.head <= notifiedHead || notifyScheduled) return
-    if (event.source === deps.peerName && event.conflictsAdded === 0) return // it already has what it just sent us
+    if (event.source === deps.peerName && event.conflictsAdded === 0) {
+      // it already has what it just sent us; if it was caught up, it still is
+      if (position >= previousHead) { position = event.head; deps.onPosition?.(position) }
+      return
+    }
     notifyScheduled = true
     // coalesce a burst of commits into one notify
     setImmediate(() => {
@@ -84,15 +93,17 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
         skipOwnVersions = (await deps.store.getCheckpoint(deps.peerId))?.epoch === message.epoch
         const info = deps.store.info()
         notifiedHead = info.head
+        knownHead = info.head
         await framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: deps.servesHash })
         log.debug({ remoteDomain: message.domain }, 'serve session: hello')
         continue
       }
       switch (message.type) {
         case 'pull': {
-          deps.onPull?.(message.since)
+          position = Math.max(position, message.since)
+          deps.onPosition?.(position)
           const cached = countCache !== undefined && countCache.since === message.since ? countCache : undefined
-          countCache = await answerPull(framed, message, deps, cached, skipOwnVersions)
+          countCache = await answerPull(framed, message, deps, cached, skipOwnVersions, (seq) => { position = Math.max(position, seq); deps.onPosition?.(position) })
           break
         }
         case 'get':
@@ -134,7 +145,8 @@ async function answerPull (
   pull: PullMessage,
   deps: ServeSessionDeps,
   cached: { since: number, remaining: number, head: number } | undefined,
-  skipOwnVersions: boolean
+  skipOwnVersions: boolean,
+  sent: (lastSeq: number) => void
 ): Promise<{ since: number, remaining: number, head: number }> {
   const head = deps.store.info().head
   let remaining = cached !== undefined
@@ -168,6 +180,7 @@ async function answerPull (
     }
     await framed.sendJson(batchJson(pull.id, parts, page.lastSeq, windowDone, page.more, page.more ? Math.max(remaining, 1) : 0))
     served += parts.length
+    sent(page.lastSeq)
     since = page.lastSeq
     if (windowDone) break
   }

@@ -55,3 +55,18 @@ export function renderPlan (plan: PullPlan): string {
     ...(rules.length > 0 ? ['', 'rules that ignore objects:', ...rules.map((r) => `  - ${r}`)] : [])
   ].join('\n')
 }
+
+export interface ConflictView {
+  readonly uid: string
+  readonly type: string
+  readonly id: string
+  readonly differingFields: readonly string[]
+  readonly local: { readonly vector: Record<string, number>, readonly at: number }
+  readonly remotes: ReadonlyArray<{ readonly vector: Record<string, number>, readonly origin: string, readonly at: number }>
+}
+
+export function renderConflicts (items: readonly ConflictView[]): string {
+  if (items.length === 0) return 'no conflicts'
+  const rows = items.map((c) => [c.uid, c.type, c.id, c.differingFields.join(', '), JSON.stringify(c.local.vector), c.remotes.map((r) => JSON.stringify(r.vector)).join(' ')])
+  return `${table(['uid', 'type', 'id', 'differs in', 'kept here', 'other side(s)'], rows)}\n\nresolve with: labmesh resolve UID --pick local|remote --config FILE`
+}

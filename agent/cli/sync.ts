@@ -1,0 +1,32 @@
+/**
+ * `labmesh sync PEER`: the add-on's "Get updates" from a shell — starts a
+ * pull as a job on the running agent and draws its progress (%, ETA) until
+ * it is done.
+ */
+import type { ProgressSnapshot } from '../progress.js'
+import { formatProgress } from '../progress.js'
+import type { AdminClient } from './admin-client.js'
+
+interface Job { state: 'running' | 'done' | 'failed', progress: ProgressSnapshot | undefined, error: string | undefined, startedAt: number, finishedAt: number | undefined }
+
+export interface SyncOutput {
+  /** progress drawing (a TTY gets one line rewritten in place) */
+  progress (line: string, final: boolean): void
+}
+
+export async function syncPeer (client: AdminClient, peer: string, out: SyncOutput, pollMs = 200): Promise<Job> {
+  const started = await client.post<{ job: string }>(`/api/peers/${encodeURIComponent(peer)}/sync?async=1`)
+  while (true) {
+    const job = await client.get<Job>(`/api/jobs/${started.job}`)
+    if (job.progress !== undefined) out.progress(progressLine(peer, job.progress), job.state !== 'running')
+    if (job.state !== 'running') return job
+    await new Promise((resolve) => setTimeout(resolve, pollMs))
+  }
+}
+
+export function progressLine (peer: string, p: ProgressSnapshot): string {
+  const width = 30
+  const filled = Math.round((Math.min(100, p.percent) / 100) * width)
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`
+  return `${peer} ${bar} ${formatProgress(p)}${p.rate > 0 ? ` at ${p.rate.toLocaleString('en-US')}/s` : ''}`
+}

@@ -1,0 +1,65 @@
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { writeDocument } from '../../agent/local-writes.js'
+import { createLevelStore } from '../../store/level-store.js'
+import { makeTempDir, prepareNodes, removeDir, waitFor, type TestNode } from '../helpers/nodes.js'
+import { runCli, spawnAgent, writeNodeConfig, type AgentProcess } from '../helpers/processes.js'
+
+describe('labmesh sync, conflicts and resolve as processes', () => {
+  let root: string
+  let nodes: Record<string, TestNode>
+  const running: AgentProcess[] = []
+
+  beforeEach(async () => {
+    root = await makeTempDir('labmesh-cli-admin-')
+    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
+  })
+  afterEach(async () => {
+    for (const a of running.splice(0)) { a.proc.kill('SIGKILL'); await a.exited }
+    await removeDir(root)
+  })
+
+  it('pulls on demand with progress, lists a conflict and resolves it', async () => {
+    const A = nodes['lab-a']!
+    const B = nodes['lab-b']!
+    const aFile = await writeNodeConfig(A, [{ node: B, pull: true }])
+    // B pulls only when asked (no live notify, no interval)
+    const bFile = await writeNodeConfig(B, [{ node: A, pull: true, extra: { autoSync: { interval: '0s', live: false } } }])
+    const a = await spawnAgent(aFile, { token: A.token })
+    running.push(a)
+    let b = await spawnAgent(bFile, { token: B.token })
+    running.push(b)
+    await waitFor(async () => { const p = await b.api<{ sessionOpen: boolean, progress: { state: string } }>('GET', '/api/peers/lab-a'); return p.sessionOpen && p.progress.state === 'idle' }, { what: 'B connected and idle' })
+    await a.api('POST', '/api/objects', { items: Array.from({ length: 200 }, (_, i) => ({ uid: `c-${i}`, type: 'Client', id: `client-${i}`, data: { i } })) })
+    const synced = await runCli(['sync', 'lab-a', '--config', bFile])
+    expect(synced.code, synced.stderr).toBe(0)
+    expect(synced.stdout).toMatch(/^synced from lab-a: 200 object\(s\) pulled in \d+\.\d s$/m)
+    expect(synced.stderr).toMatch(/lab-a \[#+\] pulled 200 \/ 200 \(100%\)/)
+    expect((await b.api<{ objects: number }>('GET', '/api/status')).objects).toBe(200)
+
+    // a conflict: B stops, both edit client c-7, B comes back
+    b.proc.kill('SIGTERM')
+    await b.exited
+    running.splice(running.indexOf(b), 1)
+    await a.api('PUT', '/api/objects/c-7', { type: 'Client', id: 'client-7', data: { i: 7, phone: 'from A' } })
+    const store = createLevelStore({ location: join(B.dir, 'data', 'store'), domain: 'lab-b' })
+    await store.open()
+    await writeDocument({ store, domain: 'lab-b', now: Date.now, rules: [] }, { uid: 'c-7', type: 'Client', id: 'client-7', data: { i: 7, phone: 'from B' } })
+    await store.close()
+    b = await spawnAgent(bFile, { token: B.token })
+    running.push(b)
+    await runCli(['sync', 'lab-a', '--config', bFile])
+    await waitFor(async () => (await a.api<{ conflicts: number }>('GET', '/api/status')).conflicts === 1, { what: 'conflict on A' })
+
+    const listed = await runCli(['conflicts', '--config', bFile])
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toMatch(/c-7\s+Client\s+client-7\s+data\.phone/)
+    const resolved = await runCli(['resolve', 'c-7', '--pick', 'remote', '--config', bFile])
+    expect(resolved.code, resolved.stderr).toBe(0)
+    expect(resolved.stdout).toContain('resolved c-7 (remote)')
+    await waitFor(async () => (await a.api<{ conflicts: number }>('GET', '/api/status')).conflicts === 0, { what: 'resolution reached A' })
+    expect((await b.api<{ data: { phone: string } }>('GET', '/api/objects/c-7')).data.phone).toBe('from A')
+    expect((await runCli(['conflicts', '--config', bFile])).stdout).toContain('no conflicts')
+    expect((await runCli(['resolve', 'c-7', '--pick', 'sideways', '--config', bFile])).code).not.toBe(0)
+  })
+})

@@ -1,0 +1,108 @@
+import parsePrometheusTextFormat from 'parse-prometheus-text-format'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Agent } from '../../agent/agent.js'
+import { writeDocuments } from '../../agent/local-writes.js'
+import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+
+describe('admin API on a running two-agent mesh', () => {
+  let root: string
+  let nodes: Record<string, TestNode>
+  let a: Agent
+  let b: Agent
+  const captured = capturingLogger('lab-b')
+
+  beforeAll(async () => {
+    root = await makeTempDir()
+    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
+    a = await startAgent(meshConfig(nodes['lab-a']!, [{ node: nodes['lab-b']! }]))
+    await writeDocuments(a.local, Array.from({ length: 300 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
+    b = await startAgent(meshConfig(nodes['lab-b']!, [{ node: nodes['lab-a']!, pull: true, extra: { autoSync: { interval: '1h', live: false } } }]), { logger: captured.logger })
+    await waitFor(() => b.store.info().objects === 300)
+  })
+  afterAll(async () => {
+    await b.stop()
+    await a.stop()
+    await removeDir(root)
+  })
+
+  const request = async (agent: Agent, method: string, path: string, token: string | null = agent.token, body?: unknown): Promise<Response> => await agent.app.request(path, {
+    method, headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {})
+  })
+
+  it('answers 401 on every /api route and /metrics, without a token and with a wrong one, and logs it', async () => {
+    const routes = b.app.routes.filter((r) => r.path.startsWith('/api') || r.path === '/metrics').filter((r) => r.method !== 'ALL')
+    const unique = [...new Map(routes.map((r) => [`${r.method} ${r.path}`, r])).values()]
+    expect(unique.length).toBeGreaterThanOrEqual(15)
+    for (const route of unique) {
+      const path = route.path.replace(':uid', 'o-1').replace(':name', 'lab-a').replace(':id', '1').replace('/*', '/x')
+      for (const token of [null, 'not-the-token-not-the-token']) {
+        const response = await request(b, route.method, path, token, route.method === 'GET' ? undefined : {})
+        expect(response.status, `${route.method} ${path} with ${token === null ? 'no' : 'a wrong'} token`).toBe(401)
+      }
+    }
+    expect(captured.lines.filter((l) => String(l.msg).includes('unauthorized')).length).toBeGreaterThanOrEqual(unique.length * 2)
+    // the SSE stream alone accepts ?token= (EventSource cannot send headers); nothing else does
+    expect((await b.app.request(`/api/status?token=${b.token}`)).status).toBe(401)
+  })
+
+  it('reports status per peer with lag, progress and counts', async () => {
+    const status = await (await request(b, 'GET', '/api/status')).json() as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(status).toMatchObject({ domain: 'lab-b', peerId: b.peerId, objects: 300, conflicts: 0, failed: 0 })
+    expect(status.peers[0]).toMatchObject({ name: 'lab-a', connected: true, pull: true, lag: 0, lagIn: 0, conflicts: 0, pulled: 300, progress: { percent: 100, state: 'idle', initial: true } })
+    const peer = await (await request(b, 'GET', '/api/peers/lab-a')).json() as Record<string, unknown>
+    expect(peer).toMatchObject({ name: 'lab-a', connected: true })
+    expect((await request(b, 'GET', '/api/peers/nobody')).status).toBe(404)
+    const fromA = await (await request(a, 'GET', '/api/peers/lab-b')).json() as Record<string, unknown>
+    expect(fromA).toMatchObject({ name: 'lab-b', served: 300, lagOut: 0 })
+  })
+
+  it('syncs on demand, also as a job to poll, and streams events', async () => {
+    await writeDocuments(a.local, Array.from({ length: 50 }, (_, i) => ({ uid: `n-${i}`, type: 'Client', id: `n-${i}`, data: {} })))
+    // live is off for this peer: nothing arrives until someone asks
+    await new Promise((r) => setTimeout(r, 200))
+    expect(b.store.info().objects).toBe(300)
+
+    const controller = new AbortController()
+    const events: string[] = []
+    const stream = await fetch(`${b.httpUrl!}/api/events?token=${b.token}`, { signal: controller.signal })
+    expect(stream.headers.get('content-type')).toContain('text/event-stream')
+    const reading = (async () => {
+      const reader = stream.body!.getReader()
+      const decoder = new TextDecoder()
+      try {
+        while (true) {
+          const { value, done } = await reader.read()
+          if (done) return
+          events.push(...decoder.decode(value).split('\n').filter((l) => l.startsWith('event: ')).map((l) => l.slice(7)))
+        }
+      } catch { /* aborted */ }
+    })()
+
+    const sync = await (await request(b, 'POST', '/api/peers/lab-a/sync', b.token, {})).json() as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(sync).toMatchObject({ peer: 'lab-a', done: true, progress: { percent: 100 } })
+    expect(b.store.info().objects).toBe(350)
+    await waitFor(() => events.includes('batch') && events.includes('commit') && events.includes('progress'), { what: `events streamed (got ${events.join(',')})`, timeout: 5000 })
+    expect(events[0]).toBe('hello')
+
+    await writeDocuments(a.local, [{ uid: 'late', type: 'Client', id: 'late', data: {} }])
+    const job = await (await request(b, 'POST', '/api/peers/lab-a/sync?async=1', b.token, {})).json() as { job: string }
+    const done = await waitFor(async () => { const j = await (await request(b, 'GET', `/api/jobs/${job.job}`)).json() as { state: string }; return j.state === 'done' ? j : undefined })
+    expect(done).toMatchObject({ peer: 'lab-a', state: 'done', progress: { percent: 100 } })
+    expect(await b.store.getObject('late')).toBeDefined()
+    controller.abort()
+    await reading
+  })
+
+  it('exposes Prometheus metrics that a Prometheus parser reads', async () => {
+    const response = await request(b, 'GET', '/metrics')
+    expect(response.headers.get('content-type')).toContain('text/plain')
+    const families = parsePrometheusTextFormat(await response.text()) as Array<{ name: string, type: string, metrics: Array<{ value?: string, labels?: Record<string, string>, buckets?: Record<string, string> }> }>
+    const byName = new Map(families.map((f) => [f.name, f]))
+    expect(Number(byName.get('labmesh_objects')!.metrics[0]!.value)).toBe(b.store.info().objects)
+    expect(Number(byName.get('labmesh_feed_head')!.metrics[0]!.value)).toBe(b.store.info().head)
+    expect(byName.get('labmesh_peer_connected')!.metrics).toEqual([expect.objectContaining({ labels: { peer: 'lab-a' }, value: '1' })])
+    expect(Number(byName.get('labmesh_pulled_objects_total')!.metrics[0]!.value)).toBeGreaterThanOrEqual(50)
+    expect(byName.get('labmesh_pull_duration_seconds')!.type).toBe('HISTOGRAM')
+    for (const name of ['labmesh_conflicts', 'labmesh_failed', 'labmesh_peer_lag_in', 'labmesh_peer_lag_out', 'labmesh_served_objects_total']) expect(byName.has(name), name).toBe(true)
+  })
+})
