@@ -29,7 +29,8 @@ describe('labmesh sync, conflicts and resolve as processes', () => {
     running.push(a)
     let b = await spawnAgent(bFile, { token: B.token })
     running.push(b)
-    await waitFor(async () => { const p = await b.api<{ sessionOpen: boolean, progress: { state: string } }>('GET', '/api/peers/lab-a'); return p.sessionOpen && p.progress.state === 'idle' }, { what: 'B connected and idle' })
+    // B's first pull (of an empty A) has run: from now on B pulls only when asked
+    await waitFor(async () => { const p = await b.api<{ sessionOpen: boolean, progress: { state: string, finishedAt?: number } }>('GET', '/api/peers/lab-a'); return p.sessionOpen && p.progress.state === 'idle' && p.progress.finishedAt !== undefined }, { what: 'B connected and idle' })
     await a.api('POST', '/api/objects', { items: Array.from({ length: 200 }, (_, i) => ({ uid: `c-${i}`, type: 'Client', id: `client-${i}`, data: { i } })) })
     const synced = await runCli(['sync', 'lab-a', '--config', bFile])
     expect(synced.code, synced.stderr).toBe(0)

@@ -44,8 +44,9 @@ describe('SENAITE sites: migration, HTTPS, connection checks, change detection',
     agents.add(o)
     const n = await startAgent(meshConfig(N!, [{ node: O!, pull: true, extra: { autoSync: { interval: '0s', live: false } } }], { instance: await senaiteInstance(N!, newSite) as never }))
     agents.add(n)
-    await waitFor(() => newSite.site.content().length === oldSite.site.content().length && n.replicator.peerStatus('old').progress.percent === 100, { what: 'migrated', timeout: 60_000 })
-    expect(summary(newSite)).toEqual(summary(oldSite))
+    // converged: the same content (parked objects are retried until they land)
+    await waitFor(() => JSON.stringify(summary(newSite)) === JSON.stringify(summary(oldSite)), { what: 'migrated', timeout: 60_000 })
+    expect(n.store.info().failed).toBe(0)
     // the new site's setup objects live where 2.x keeps them
     const dept = newSite.site.content().find((x) => x.portalType === 'Department')!
     expect(dept.path.startsWith('/senaite/setup/departments/')).toBe(true)
