@@ -199,9 +199,12 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
         let lastConflicts = s.info().conflicts
         let lastFailed = s.info().failed
         unsubscribeCommit = s.onCommit((e) => {
-          deps.events?.onCommit?.(e.head)
           const info = s.info()
-          bus.emit({ type: 'commit', head: e.head, objects: info.objects })
+          if (e.changed > 0) {
+            deps.events?.onCommit?.(e.head)
+            bus.emit({ type: 'commit', head: e.head, objects: info.objects })
+          }
+          // a write that only parks objects (or un-parks them) changes no feed entry: still an event
           if (info.conflicts !== lastConflicts) { lastConflicts = info.conflicts; bus.emit({ type: 'conflict', open: info.conflicts }) }
           if (info.failed !== lastFailed) { lastFailed = info.failed; bus.emit({ type: 'failure', parked: info.failed }) }
         })

@@ -1,83 +1,126 @@
 /**
- * Progress of pulling from one remote: percentage, rate and ETA, for logs,
- * the CLI and the status page.
+ * Progress of pulling from one remote: what is left, percentage, rate and
+ * ETA, for logs, the status API, the CLI and the status page.
  *
- * Honest by construction: `remaining` comes from the remote's own count at
- * each batch boundary, and 100 % is reported only once the remote said there
- * is nothing more after what we applied.
+ * Honest by construction:
+ * - `remaining` is the remote's own exact count at each batch boundary (its
+ *   feed entries after the batch's lastSeq, i.e. objects), plus — as an
+ *   upper bound, one object per position — the feed positions it announced
+ *   since (notify). Before the first batch of a session it is the positions
+ *   between our checkpoint and the head the hello announced.
+ * - 100 % only when everything up to the remote's head, as of the hello or
+ *   the last notify, is applied here and the last batch left nothing after
+ *   it. Until the first hello of this run the remote's head is unknown, and
+ *   progress says so (`remoteHead` undefined, not caught up).
  */
 
 export interface ProgressSnapshot {
   readonly state: 'idle' | 'pulling'
-  /** true while pulling from seq 0 (first sync, or after a feed/rules reset) */
+  /** true while (or after) pulling from seq 0: a first sync, or after a feed/rules reset */
   readonly initial: boolean
-  /** objects applied (received) in the current or last run */
+  /** objects received in the current or last pull */
   readonly done: number
-  /** objects the remote still has for us, as of the last batch */
+  /** objects the remote still has for us (exact at a batch boundary, see the header) */
   readonly remaining: number
-  /** 0–100; 100 only when caught up */
+  /** 0–100; 100 only when caught up; otherwise done / (done + remaining), at most 99.9 */
   readonly percent: number
-  /** objects per second over the current run */
+  /** objects per second over the current (or last) pull */
   readonly rate: number
-  /** seconds to go at `rate`, undefined when unknown */
+  /** seconds to go at `rate`; 0 when caught up, undefined when no rate is measured yet */
   readonly etaSeconds: number | undefined
   readonly startedAt: number | undefined
   readonly finishedAt: number | undefined
+  /** the remote's feed head as last heard (hello, notify, batch); undefined before the first hello of this run */
+  readonly remoteHead: number | undefined
+  /** the last seq of the remote's feed applied here */
+  readonly appliedSeq: number
+  /** everything the remote announced is applied */
+  readonly caughtUp: boolean
 }
 
 export class PullProgress {
   #state: 'idle' | 'pulling' = 'idle'
   #initial = false
   #done = 0
-  #remaining = 0
-  #caughtUp = false
   #startedAt: number | undefined
   #finishedAt: number | undefined
+  #remoteHead: number | undefined
+  #appliedSeq = 0
+  /** the remote's exact count after #appliedSeq, and the head it was exact for */
+  #exact: { remaining: number, head: number } | undefined
   readonly #now: () => number
 
   constructor (now: () => number) {
     this.#now = now
   }
 
-  begin (initial: boolean, remaining?: number): void {
+  /** What the checkpoint says is applied (agent start; the remote is not heard yet). */
+  restore (appliedSeq: number): void {
+    this.#appliedSeq = appliedSeq
+  }
+
+  /** A session's hello: the remote's head, and where we resume in its feed. */
+  connected (remoteHead: number, resumeFrom: number): void {
+    this.#remoteHead = remoteHead
+    this.#appliedSeq = resumeFrom
+    this.#exact = undefined
+  }
+
+  /** The remote announced a head (notify). */
+  heard (head: number): void {
+    if (this.#remoteHead === undefined || head > this.#remoteHead) this.#remoteHead = head
+  }
+
+  begin (initial: boolean): void {
     this.#state = 'pulling'
     this.#initial = initial
     this.#done = 0
-    this.#remaining = remaining ?? 0
-    this.#caughtUp = false
     this.#startedAt = this.#now()
     this.#finishedAt = undefined
   }
 
-  batch (received: number, remaining: number, more: boolean): void {
+  /** A batch was applied: `remaining` is the remote's count after `lastSeq`. */
+  batch (received: number, remaining: number, more: boolean, lastSeq: number): void {
     this.#done += received
-    this.#remaining = more ? Math.max(remaining, 0) : 0
-    this.#caughtUp = !more
+    this.#appliedSeq = lastSeq
+    this.heard(lastSeq)
+    // an older remote may say more with a zero count: something is still there
+    this.#exact = { remaining: more ? Math.max(1, remaining) : remaining, head: this.#remoteHead! }
   }
 
-  end (caughtUp: boolean): void {
+  end (): void {
     this.#state = 'idle'
-    this.#caughtUp = caughtUp
-    if (caughtUp) this.#remaining = 0
     this.#finishedAt = this.#now()
+  }
+
+  /** Objects still to pull, as far as we know (the `remaining` of the snapshot). */
+  pending (): number {
+    if (this.#remoteHead === undefined) return this.#exact?.remaining ?? 0
+    if (this.#exact === undefined) return Math.max(0, this.#remoteHead - this.#appliedSeq)
+    return this.#exact.remaining + Math.max(0, this.#remoteHead - this.#exact.head)
   }
 
   snapshot (): ProgressSnapshot {
     const now = this.#now()
     const elapsed = this.#startedAt !== undefined ? ((this.#finishedAt ?? now) - this.#startedAt) / 1000 : 0
     const rate = elapsed > 0 ? this.#done / elapsed : 0
-    const total = this.#done + this.#remaining
-    const percent = this.#caughtUp ? 100 : total > 0 ? Math.min(99.9, (this.#done / total) * 100) : 0
+    const remaining = this.pending()
+    const caughtUp = this.#remoteHead !== undefined && remaining === 0 && this.#appliedSeq >= this.#remoteHead
+    const total = this.#done + remaining
+    const percent = caughtUp ? 100 : total > 0 ? Math.min(99.9, (this.#done / total) * 100) : 0
     return {
       state: this.#state,
       initial: this.#initial,
       done: this.#done,
-      remaining: this.#remaining,
-      percent: Math.round(percent * 10) / 10,
+      remaining,
+      percent: caughtUp ? 100 : Math.floor(percent * 10) / 10,
       rate: Math.round(rate),
-      etaSeconds: this.#caughtUp ? 0 : rate > 0 ? Math.ceil(this.#remaining / rate) : undefined,
+      etaSeconds: caughtUp ? 0 : rate > 0 ? Math.ceil(remaining / rate) : undefined,
       startedAt: this.#startedAt,
-      finishedAt: this.#finishedAt
+      finishedAt: this.#finishedAt,
+      remoteHead: this.#remoteHead,
+      appliedSeq: this.#appliedSeq,
+      caughtUp
     }
   }
 }

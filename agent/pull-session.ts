@@ -142,6 +142,7 @@ export class PullSession {
       let since = await this.#resumePoint(hello)
       this.#appliedSeq = since
       this.#resumedFrom = since
+      this.#deps.progress.connected(hello.head, since)
       this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count }, 'pull session started')
       this.#deps.onStarted?.(since)
       while (!signal.aborted && this.#closedError === undefined) {
@@ -220,7 +221,7 @@ export class PullSession {
         this.#applyMs += this.#deps.now() - started
         this.#appliedSeq = batch.lastSeq
         since = batch.lastSeq
-        progress.batch(batch.changes.length, batch.remaining, batch.more)
+        progress.batch(batch.changes.length, batch.remaining, batch.more, batch.lastSeq)
         this.#deps.onBatchApplied?.(stats, { lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started })
         if (this.#deferredRequest !== undefined && this.#batches.length < MAX_UNAPPLIED_BATCHES) {
           const from = this.#deferredRequest
@@ -242,7 +243,7 @@ export class PullSession {
     } finally {
       this.#pullActive = false
       this.#deferredRequest = undefined
-      progress.end(caughtUp)
+      progress.end()
       const snap = progress.snapshot()
       this.#deps.onPullFinished?.(snap.done, (snap.finishedAt ?? 0) - (snap.startedAt ?? 0), caughtUp)
       if (snap.done > 0) this.#deps.log.info({ pulled: snap.done, rate: snap.rate, applyMs: Math.round(this.#applyMs), waitMs: Math.round(this.#waitMs) }, `pull finished: ${formatProgress(snap)}`)
@@ -323,6 +324,7 @@ export class PullSession {
       }
       case 'notify':
         if (message.head > this.#remoteHead) this.#remoteHead = message.head
+        this.#deps.progress.heard(message.head)
         if (this.#deps.live && message.head > this.#appliedSeq) {
           this.#pullWanted = true
           this.#wake?.()

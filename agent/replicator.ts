@@ -25,35 +25,58 @@ import { PullSession } from './pull-session.js'
 import { compileInboundRules, inboundRulesHash } from './rules/inbound.js'
 import { compileServeRules, serveExclusion, serveRulesHash } from './rules/serve.js'
 import type { InboundRules } from './rules/types.js'
-import { serveSession } from './serve-session.js'
+import { serveSession, type SessionEnd } from './serve-session.js'
 
-/** What the admin API shows for one peer. */
+/**
+ * What the admin API shows for one peer. Lags count objects: a feed entry is
+ * the latest version of one object, so "entries after a position" is "objects
+ * changed since it".
+ */
 export interface PeerStatus {
   readonly name: string
   readonly peerId: string
+  /** we import from this peer (it is one of our remotes) */
   readonly pull: boolean
+  /** a libp2p connection to the peer is open */
   readonly connected: boolean
+  /** its address on the open connection, or the last one seen */
   readonly address: string | undefined
+  /** ms since the epoch of the last message or connection from it */
   readonly lastContact: number | undefined
+  /** the last session or connection error; cleared when a pull session starts */
   readonly lastError: string | undefined
-  /** objects pulled from this peer into our store (all time) */
+  /** objects received from this peer into our store (all time, from the checkpoint) */
   readonly pulled: number
-  /** objects we served to this peer since start */
+  /** objects we sent this peer since this agent started */
   readonly served: number
-  /** remote feed head as last heard (hello, notify, batch) */
+  /** the remote's feed head as last heard (hello, notify, batch); the checkpoint's seq before the first hello */
   readonly remoteHead: number
-  /** last remote seq applied here */
+  /** last seq of the remote's feed applied here */
   readonly appliedSeq: number
-  /** feed positions we are behind this remote (≈ objects) */
+  /**
+   * Objects this remote has that we have not applied (0 for peers we do not
+   * pull from): the remote's exact count at the last batch boundary, plus the
+   * feed positions it announced since as an upper bound (= progress.remaining).
+   */
   readonly lagIn: number
-  /** feed positions this peer is behind us, as of its last pull */
+  /**
+   * Objects of our feed after this peer's position (it has not pulled them):
+   * exact while it has a session open (kept current as we commit); once it
+   * disconnects, the last count plus our feed growth since, an upper bound.
+   * Counts what its serve rules may exclude. 0 until it has pulled from us.
+   */
   readonly lagOut: number
   /** lagIn for a remote we pull from, lagOut for a peer that only pulls from us */
   readonly lag: number
-  /** open conflicts whose other side came from this peer */
+  /** open conflicts (objects) whose concurrent sibling arrived in a batch from this peer */
   readonly conflicts: number
+  /** objects in the failed queue whose version came from this peer */
+  readonly failed: number
   readonly progress: ProgressSnapshot
+  /** a pull session with this remote is open */
   readonly sessionOpen: boolean
+  /** serve sessions this peer has open with us (it pulls from us) */
+  readonly serving: number
 }
 
 export interface ReplicatorEvents {
@@ -86,10 +109,9 @@ interface PeerRuntime {
   served: number
   pulledBase: number
   pulledSession: number
-  remoteHead: number
-  appliedSeq: number
-  /** the seq this peer last pulled from (our feed) */
-  servedSince: number | undefined
+  /** the peer's position in our feed, the objects after it, and our head when that was counted */
+  out: { position: number, pending: number, head: number } | undefined
+  serving: number
   session: PullSession | undefined
 }
 
@@ -128,9 +150,8 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       served: 0,
       pulledBase: 0,
       pulledSession: 0,
-      remoteHead: 0,
-      appliedSeq: 0,
-      servedSince: undefined,
+      out: undefined,
+      serving: 0,
       session: undefined
     })
   }
@@ -188,11 +209,9 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         log: peerLog,
         now: deps.now,
         apply: async (s, changes, next) => await applyRemoteBatch(applyContext(rt, s), changes, next),
-        onActivity: () => { rt.lastContact = deps.now(); rt.remoteHead = Math.max(rt.remoteHead, session.remoteHead) },
+        onActivity: () => { rt.lastContact = deps.now() },
         onBatchApplied: (stats, batch) => {
           rt.pulledSession += stats.received
-          rt.appliedSeq = batch.lastSeq
-          rt.remoteHead = Math.max(rt.remoteHead, session.remoteHead)
           deps.events?.onBatchApplied?.(rt.config.name, stats, batch)
           deps.events?.onProgress?.(rt.config.name, rt.progress.snapshot())
           changed(rt.config.name)
@@ -210,9 +229,9 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       rt.session = undefined
       if (end.reason === 'error') {
         rt.lastError = describeError(end.error)
-        peerLog.warn({ err: rt.lastError }, 'pull session ended with an error')
+        peerLog.warn({ err: rt.lastError, pulled: rt.pulledSession }, 'pull session ended with an error')
       } else {
-        peerLog.info({ reason: end.reason }, 'pull session ended')
+        peerLog.info({ reason: end.reason, pulled: rt.pulledSession }, 'pull session ended')
       }
       changed(rt.config.name)
       if (signal.aborted) return
@@ -222,10 +241,12 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
     }
   }
 
-  const statusOf = (rt: PeerRuntime, conflictsByPeer: Map<string, number>): PeerStatus => {
+  const statusOf = (rt: PeerRuntime, conflictsByPeer: Map<string, number>, failedByPeer: Map<string, number>): PeerStatus => {
     const head = store.info().head
-    const lagIn = rt.config.pull ? Math.max(0, rt.remoteHead - rt.appliedSeq) : 0
-    const lagOut = rt.servedSince !== undefined ? Math.max(0, head - rt.servedSince) : 0
+    const progress = rt.progress.snapshot()
+    const lagIn = rt.config.pull ? progress.remaining : 0
+    const out = rt.out
+    const lagOut = out === undefined ? 0 : rt.serving > 0 ? out.pending : out.pending + Math.max(0, head - out.head)
     return {
       name: rt.config.name,
       peerId: rt.config.peerId,
@@ -236,14 +257,16 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       lastError: rt.lastError,
       pulled: rt.pulledBase + rt.pulledSession,
       served: rt.served,
-      remoteHead: rt.remoteHead,
-      appliedSeq: rt.appliedSeq,
+      remoteHead: progress.remoteHead ?? progress.appliedSeq,
+      appliedSeq: progress.appliedSeq,
       lagIn,
       lagOut,
       lag: rt.config.pull ? lagIn : lagOut,
       conflicts: conflictsByPeer.get(rt.config.name) ?? 0,
-      progress: rt.progress.snapshot(),
-      sessionOpen: rt.session !== undefined
+      failed: failedByPeer.get(rt.config.name) ?? 0,
+      progress,
+      sessionOpen: rt.session !== undefined,
+      serving: rt.serving
     }
   }
 
@@ -256,8 +279,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       for (const { checkpoint, peerId } of await store.listCheckpoints()) {
         const rt = [...runtimes.values()].find((r) => r.config.peerId === peerId)
         if (rt !== undefined) {
-          rt.appliedSeq = checkpoint.seq
-          rt.remoteHead = checkpoint.seq
+          rt.progress.restore(checkpoint.seq)
           rt.pulledBase = checkpoint.pulled
         }
       }
@@ -283,6 +305,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       }
       const peerLog = log.child({ peer: peer.name, peerId: shortPeerId(peer.peerId), side: 'serve' })
       peerLog.info('serve session started')
+      rt.serving++
       const done = serveSession(stream, {
         store,
         domain: config.domain,
@@ -294,10 +317,15 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         log: peerLog,
         onActivity: () => { rt.lastContact = deps.now() },
         onServed: (n) => { rt.served += n; deps.events?.onServed?.(peer.name, n) },
-        onPosition: (seq) => { rt.servedSince = seq; changed(peer.name) }
-      }, signal).then((end) => {
+        onPosition: (position, pending) => {
+          const moved = rt.out?.position !== position
+          rt.out = { position, pending, head: store.info().head }
+          if (moved) changed(peer.name)
+        }
+      }, signal).catch((err: unknown): SessionEnd => ({ reason: 'error', error: err as Error })).then((end) => {
+        rt.serving--
         if (end.reason === 'error') rt.lastError = describeError(end.error)
-        peerLog.info({ reason: end.reason }, 'serve session ended')
+        peerLog.info({ reason: end.reason, served: rt.served }, 'serve session ended')
         changed(peer.name)
       })
       inbound.add(done)
@@ -314,12 +342,13 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
     },
 
     status () {
-      const byPeer = store.conflictsByPeer()
-      return [...runtimes.values()].map((rt) => statusOf(rt, byPeer))
+      const conflicts = store.conflictsByPeer()
+      const failed = store.failedByPeer()
+      return [...runtimes.values()].map((rt) => statusOf(rt, conflicts, failed))
     },
 
     peerStatus (name) {
-      return statusOf(runtime(name), store.conflictsByPeer())
+      return statusOf(runtime(name), store.conflictsByPeer(), store.failedByPeer())
     },
 
     async syncNow (name) {

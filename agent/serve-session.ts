@@ -6,12 +6,17 @@
  * transport's back-pressure), answer `get` by uid, and push `notify` when our
  * feed grows. Serve rules decide per object what this peer may receive; an
  * excluded object is never sent, by pull or by get.
+ *
+ * Every batch frame carries `remaining`: the exact number of our feed entries
+ * after that frame's `lastSeq` at the moment it is sent (a FeedTally keeps
+ * the count current as commits land), and `more` agrees with it.
  */
 import type { Stream } from '@libp2p/interface'
 import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_GET_UIDS, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeClientMessage, type ClientMessage, type GetMessage, type PullMessage } from '../protocol/messages.js'
 import type { Store, StoredObject } from '../store/types.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, TimeoutError, UnsupportedProtocolVersionError } from './errors.js'
+import { FeedTally } from './feed-tally.js'
 import { FramedStream } from './framed-stream.js'
 import type { Logger } from './logger.js'
 import { toWire } from './wire.js'
@@ -31,8 +36,12 @@ export interface ServeSessionDeps {
   /** called on every message from the peer (last-contact tracking) */
   readonly onActivity?: () => void
   readonly onServed?: (objects: number) => void
-  /** how far along our feed the peer is: after each batch it was sent, and when it is caught up */
-  readonly onPosition?: (seq: number) => void
+  /**
+   * How far along our feed the peer is, and how many of our feed entries
+   * (objects) lie after that position — exact, as of the last commit. Called
+   * when a pull arrives, after each frame, and after every commit.
+   */
+  readonly onPosition?: (seq: number, pending: number) => void
 }
 
 export type SessionEnd = { reason: 'closed' } | { reason: 'aborted' } | { reason: 'error', error: AgentError | Error }
@@ -46,27 +55,35 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
   // its feed is the one we pulled them from (same epoch): a peer whose store
   // was rebuilt gets everything again.
   let skipOwnVersions = false
-  /** the peer's position in our feed, and our head when we last looked */
-  let position = 0
+  // The peer's position in our feed is the tally's cursor; the tally counts
+  // what lies after it. A pull that continues where the last answer ended
+  // (every window of an initial sync) needs no recount.
+  const tally = new FeedTally(deps.store)
+  const report = (): void => {
+    const cursor = tally.cursor
+    if (cursor !== undefined) deps.onPosition?.(cursor, tally.remaining)
+  }
   let knownHead = deps.store.info().head
   let notifiedHead = 0
   let notifyScheduled = false
-  // remaining-count cache: continuing a pull where the last answer ended
-  // avoids recounting the feed for every window of an initial sync
-  let countCache: { since: number, remaining: number, head: number } | undefined
 
   const onAbort = (): void => { stream.abort(new ProtocolError('agent stopping')) }
   signal.addEventListener('abort', onAbort, { once: true })
 
+  // subscribed before the tally, so the tally has counted a commit when this runs
+  tally.start()
   const unsubscribe = deps.store.onCommit((event) => {
     const previousHead = knownHead
     knownHead = event.head
-    if (!helloDone || event.head <= notifiedHead || notifyScheduled) return
+    if (event.changed === 0) return
     if (event.source === deps.peerName && event.conflictsAdded === 0) {
       // it already has what it just sent us; if it was caught up, it still is
-      if (position >= previousHead) { position = event.head; deps.onPosition?.(position) }
+      if (tally.cursor !== undefined && tally.cursor >= previousHead) tally.jumpToHead(event.head)
+      report()
       return
     }
+    report()
+    if (!helloDone || event.head <= notifiedHead || notifyScheduled) return
     notifyScheduled = true
     // coalesce a burst of commits into one notify
     setImmediate(() => {
@@ -99,13 +116,11 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
         continue
       }
       switch (message.type) {
-        case 'pull': {
-          position = Math.max(position, message.since)
-          deps.onPosition?.(position)
-          const cached = countCache !== undefined && countCache.since === message.since ? countCache : undefined
-          countCache = await answerPull(framed, message, deps, cached, skipOwnVersions, (seq) => { position = Math.max(position, seq); deps.onPosition?.(position) })
+        case 'pull':
+          if (tally.cursor !== message.since) await tally.reset(message.since)
+          report()
+          await answerPull(framed, message, deps, tally, skipOwnVersions, report)
           break
-        }
         case 'get':
           await answerGet(framed, message, deps)
           break
@@ -131,36 +146,31 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
   } finally {
     clearTimeout(helloTimer)
     unsubscribe()
+    tally.stop()
     signal.removeEventListener('abort', onAbort)
     if (stream.status === 'open') await framed.close()
   }
 }
 
 /**
- * Stream up to `limit` feed entries after `since` as batch frames. Returns the
- * remaining-count state for the next window.
+ * Stream up to `limit` feed entries after the tally's cursor (the pull's
+ * `since`) as batch frames; each frame's `remaining` and `more` are the
+ * tally's exact count after that frame's `lastSeq`.
  */
 async function answerPull (
   framed: FramedStream<ClientMessage>,
   pull: PullMessage,
   deps: ServeSessionDeps,
-  cached: { since: number, remaining: number, head: number } | undefined,
+  tally: FeedTally,
   skipOwnVersions: boolean,
-  sent: (lastSeq: number) => void
-): Promise<{ since: number, remaining: number, head: number }> {
-  const head = deps.store.info().head
-  let remaining = cached !== undefined
-    ? cached.remaining + (head > cached.head ? await deps.store.countFeed(cached.head, head) : 0)
-    : await deps.store.countFeed(pull.since, head)
-  let since = pull.since
+  sent: () => void
+): Promise<void> {
   let rowsSent = 0
   let served = 0
   while (true) {
     const want = Math.min(deps.batchSize, pull.limit - rowsSent)
-    const page = await deps.store.readFeed(since, want)
+    const page = await tally.readPage(want)
     rowsSent += page.entries.length
-    remaining = Math.max(0, remaining - page.entries.length)
-    const windowDone = !page.more || rowsSent >= pull.limit
     const parts: string[] = []
     let bytes = 0
     for (let i = 0; i < page.entries.length; i++) {
@@ -170,22 +180,25 @@ async function answerPull (
       const json = JSON.stringify(toWire(entry.object))
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
-        await framed.sendJson(batchJson(pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining + page.entries.length - i))
+        const remaining = tally.advance(page.entries[i - 1]!.seq)
+        await framed.sendJson(batchJson(pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining))
         served += parts.length
+        sent()
         parts.length = 0
         bytes = 0
       }
       parts.push(json)
       bytes += json.length
     }
-    await framed.sendJson(batchJson(pull.id, parts, page.lastSeq, windowDone, page.more, page.more ? Math.max(remaining, 1) : 0))
+    // the count is taken right before sending, so `more` and `remaining` agree with it
+    const remaining = tally.advance(page.lastSeq)
+    const windowDone = remaining === 0 || rowsSent >= pull.limit || page.entries.length === 0
+    await framed.sendJson(batchJson(pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining))
     served += parts.length
-    sent(page.lastSeq)
-    since = page.lastSeq
+    sent()
     if (windowDone) break
   }
   if (served > 0) deps.onServed?.(served)
-  return { since, remaining, head: Math.max(head, deps.store.info().head) }
 }
 
 function batchJson (id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {

@@ -49,7 +49,8 @@ class LevelStore implements Store {
   #objectCount = 0
   /** uid → peers whose batches brought its conflict siblings (the `x` index, in memory) */
   readonly #conflictVia = new Map<string, readonly string[]>()
-  readonly #failedUids = new Set<string>()
+  /** uid → the peer its parked version came from (the failed queue's keys, in memory) */
+  readonly #failedPeer = new Map<string, string>()
 
   constructor (options: LevelStoreOptions) {
     this.#options = options
@@ -110,7 +111,7 @@ class LevelStore implements Store {
     this.#head = head ?? 0
     this.#objectCount = objects ?? 0
     for await (const [uid, via] of this.#conflicts.iterator()) this.#conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])
-    for await (const uid of this.#failed.keys()) this.#failedUids.add(uid as string)
+    for await (const [uid, entry] of this.#failed.iterator()) this.#failedPeer.set(uid as string, (entry as FailedEntry).peer)
   }
 
   async close (): Promise<void> {
@@ -127,7 +128,7 @@ class LevelStore implements Store {
       head: this.#head,
       objects: this.#objectCount,
       conflicts: this.#conflictVia.size,
-      failed: this.#failedUids.size
+      failed: this.#failedPeer.size
     }
   }
 
@@ -228,6 +229,12 @@ class LevelStore implements Store {
     }
   }
 
+  failedByPeer (): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const peer of this.#failedPeer.values()) out.set(peer, (out.get(peer) ?? 0) + 1)
+    return out
+  }
+
   conflictsByPeer (): Map<string, number> {
     const out = new Map<string, number>()
     for (const via of this.#conflictVia.values()) for (const peer of via) out.set(peer, (out.get(peer) ?? 0) + 1)
@@ -254,24 +261,29 @@ class LevelStore implements Store {
       } catch (err) {
         throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
       }
-      const grew = head > this.#head
       this.#head = head
       this.#objectCount += tx.objectDelta
       for (const [uid, via] of tx.conflictChanges) {
         if (via === undefined) this.#conflictVia.delete(uid)
         else this.#conflictVia.set(uid, via)
       }
-      for (const [uid, present] of tx.failedChanges) {
-        if (present) this.#failedUids.add(uid)
-        else this.#failedUids.delete(uid)
+      for (const [uid, peer] of tx.failedChanges) {
+        if (peer !== undefined) this.#failedPeer.set(uid, peer)
+        else this.#failedPeer.delete(uid)
       }
-      if (grew) {
-        const event = { head, changed: tx.changed, source: options.source, conflictsAdded: tx.conflictsAdded }
-        for (const listener of this.#listeners) listener(event)
-      }
+      const event: CommitEvent = { head, changed: tx.changed, moved: tx.moved, source: options.source, conflictsAdded: tx.conflictsAdded }
+      for (const listener of this.#listeners) listener(event)
       return result
     }
     const next = this.#writeChain.then(run, run)
+    this.#writeChain = next.catch(() => {})
+    return await next
+  }
+
+  async readBetweenWrites<T> (fn: () => Promise<T>): Promise<T> {
+    this.#assertOpen()
+    // a link of the write chain that writes nothing: commits wait for it
+    const next = this.#writeChain.then(fn, fn)
     this.#writeChain = next.catch(() => {})
     return await next
   }
@@ -281,8 +293,8 @@ class LevelStore implements Store {
   }
 
   // ---- accessors for the transaction (same module, not part of Store) ----
-  get failedUids (): ReadonlySet<string> {
-    return this.#failedUids
+  isFailed (uid: string): boolean {
+    return this.#failedPeer.has(uid)
   }
 
   get subs (): { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub } {
@@ -297,10 +309,13 @@ class LevelWriteTx implements WriteTx {
   /** conflict index changes of this tx: uid → peers, or undefined when the conflict is gone */
   readonly conflictChanges = new Map<string, readonly string[] | undefined>()
   changed = 0
+  /** feed seqs deleted by this tx (old positions of replaced objects) */
+  readonly moved: number[] = []
   conflictsAdded = 0
   readonly #store: LevelStore
   readonly #known = new Map<string, StoredObject | undefined>()
-  readonly #failedKnown = new Map<string, boolean>()
+  /** failed-queue changes of this tx: uid → peer of the parked version, or undefined when removed */
+  readonly #failedKnown = new Map<string, string | undefined>()
 
   constructor (store: LevelStore, head: number) {
     this.#store = store
@@ -329,6 +344,7 @@ class LevelWriteTx implements WriteTx {
     const stored: StoredObject = { ...object, seq }
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
+      this.moved.push(prev.seq)
       if (prev.type !== stored.type) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
     } else {
       this.objectDelta++
@@ -358,21 +374,21 @@ class LevelWriteTx implements WriteTx {
 
   putFailed (entry: FailedEntry): void {
     this.ops.push({ type: 'put', sublevel: this.#store.subs.failed, key: entry.uid, value: entry })
-    this.#failedKnown.set(entry.uid, true)
+    this.#failedKnown.set(entry.uid, entry.peer)
   }
 
   deleteFailed (uid: string): void {
     if (!this.#failedExists(uid)) return
     this.ops.push({ type: 'del', sublevel: this.#store.subs.failed, key: uid })
-    this.#failedKnown.set(uid, false)
+    this.#failedKnown.set(uid, undefined)
   }
 
   #failedExists (uid: string): boolean {
-    return this.#failedKnown.get(uid) ?? this.#store.failedUids.has(uid)
+    return this.#failedKnown.has(uid) ? this.#failedKnown.get(uid) !== undefined : this.#store.isFailed(uid)
   }
 
   /** failed-queue membership changes made by this tx, applied to memory after commit */
-  get failedChanges (): ReadonlyMap<string, boolean> {
+  get failedChanges (): ReadonlyMap<string, string | undefined> {
     return this.#failedKnown
   }
 

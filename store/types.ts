@@ -99,8 +99,19 @@ export interface WriteTx {
 
 export interface CommitEvent {
   readonly head: number
-  /** objects whose current version or conflict set changed */
+  /**
+   * objects whose current version or conflict set changed: each got a new
+   * feed entry in (previous head, head]; 0 when the commit only moved
+   * checkpoints, failed entries or aux rows
+   */
   readonly changed: number
+  /**
+   * feed seqs this commit removed: the old positions of objects it replaced
+   * (including positions assigned earlier in the same transaction). With
+   * `changed`, a listener can keep "entries after seq S" exact without
+   * re-counting the feed: +changed, −1 for every moved seq above S.
+   */
+  readonly moved: readonly number[]
   /** the peer whose batch this commit applied (undefined for local writes) */
   readonly source: string | undefined
   /** objects that gained a conflict sibling in this commit */
@@ -125,6 +136,12 @@ export interface Store {
   readFeed (since: number, limit: number): Promise<FeedPage>
   /** number of feed entries with seq in (after, upTo] */
   countFeed (after: number, upTo?: number): Promise<number>
+  /**
+   * Run `fn` (reads only) between two writes: no commit lands while it runs,
+   * and every earlier commit's listeners have already been called. What it
+   * reads is therefore consistent with what commit listeners have seen.
+   */
+  readBetweenWrites<T> (fn: () => Promise<T>): Promise<T>
 
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   listCheckpoints (): Promise<Array<{ peerId: string, checkpoint: Checkpoint }>>
@@ -144,6 +161,8 @@ export interface Store {
 
   /** open conflicts per peer that brought a sibling */
   conflictsByPeer (): Map<string, number>
-  /** called after every commit that changed the feed */
+  /** parked objects per peer their version came from */
+  failedByPeer (): Map<string, number>
+  /** called after every committed write; `changed` is 0 when the feed did not change */
   onCommit (listener: (event: CommitEvent) => void): () => void
 }
