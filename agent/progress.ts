@@ -79,13 +79,17 @@ export class PullProgress {
     this.#finishedAt = undefined
   }
 
-  /** A batch was applied: `remaining` is the remote's count after `lastSeq`. */
-  batch (received: number, remaining: number, more: boolean, lastSeq: number): void {
+  /**
+   * A batch was applied: `remaining` is the remote's count after `lastSeq`
+   * when it sent the batch — which it did after every notify we had received
+   * by then, i.e. with everything up to `headAtReceipt` included.
+   */
+  batch (received: number, remaining: number, more: boolean, lastSeq: number, headAtReceipt: number): void {
     this.#done += received
     this.#appliedSeq = lastSeq
     this.heard(lastSeq)
     // an older remote may say more with a zero count: something is still there
-    this.#exact = { remaining: more ? Math.max(1, remaining) : remaining, head: this.#remoteHead! }
+    this.#exact = { remaining: more ? Math.max(1, remaining) : remaining, head: Math.max(lastSeq, headAtReceipt) }
   }
 
   end (): void {
@@ -96,8 +100,11 @@ export class PullProgress {
   /** Objects still to pull, as far as we know (the `remaining` of the snapshot). */
   pending (): number {
     if (this.#remoteHead === undefined) return this.#exact?.remaining ?? 0
-    if (this.#exact === undefined) return Math.max(0, this.#remoteHead - this.#appliedSeq)
-    return this.#exact.remaining + Math.max(0, this.#remoteHead - this.#exact.head)
+    const positions = Math.max(0, this.#remoteHead - this.#appliedSeq)
+    if (this.#exact === undefined) return positions
+    const pending = this.#exact.remaining + Math.max(0, this.#remoteHead - this.#exact.head)
+    // a remote whose count is not exact could say 0 below its own head: trust the head
+    return pending === 0 ? positions : pending
   }
 
   snapshot (): ProgressSnapshot {

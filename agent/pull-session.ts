@@ -73,6 +73,8 @@ export class PullSession {
   #pullActive = false
   #deferredRequest: number | undefined
   #resumedFrom = 0
+  /** the remote's head as we knew it when each batch arrived: its `remaining` is exact up to there */
+  readonly #headAtReceipt = new WeakMap<BatchMessage, number>()
   /** time spent applying vs waiting for the remote in the current pull (tuning) */
   #applyMs = 0
   #waitMs = 0
@@ -221,7 +223,7 @@ export class PullSession {
         this.#applyMs += this.#deps.now() - started
         this.#appliedSeq = batch.lastSeq
         since = batch.lastSeq
-        progress.batch(batch.changes.length, batch.remaining, batch.more, batch.lastSeq)
+        progress.batch(batch.changes.length, batch.remaining, batch.more, batch.lastSeq, this.#headAtReceipt.get(batch) ?? batch.lastSeq)
         this.#deps.onBatchApplied?.(stats, { lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started })
         if (this.#deferredRequest !== undefined && this.#batches.length < MAX_UNAPPLIED_BATCHES) {
           const from = this.#deferredRequest
@@ -299,6 +301,7 @@ export class PullSession {
       case 'batch':
         if (!this.#pullActive) throw new ProtocolError('batch received while no pull was asked for')
         if (message.lastSeq > this.#remoteHead) this.#remoteHead = message.lastSeq
+        this.#headAtReceipt.set(message, this.#remoteHead)
         // pipelining: ask for the next window as soon as this one is fully received
         if (message.last && message.more && this.#batches.length < MAX_UNAPPLIED_BATCHES && this.#lastRequestedFrom < message.lastSeq) {
           void this.#requestWindow(message.lastSeq).catch((err) => this.#fail(err as Error))
