@@ -129,6 +129,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
     metrics: () => need(metrics, 'metrics'),
     maxBodyBytes: config.http.maxBodyBytes,
     log: log.child({ component: 'http' }),
+    now,
     documents: {
       get: async (uid) => await need(store, 'store').getObject(uid),
       list: async (options) => await need(store, 'store').listObjects(options),

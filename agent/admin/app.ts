@@ -3,10 +3,16 @@
  * one server. Exported as a factory returning the app value; only the agent's
  * process wiring binds a port.
  *
- * Security: every /api route needs `Authorization: Bearer <token>` (reads
- * too, unless http.publicStatus is on); a wrong token is a 401 and a log
- * line; no CORS headers are ever sent, so browsers on other origins cannot
- * read anything.
+ * Security: every /api route needs `Authorization: Bearer <token>`; a wrong
+ * or missing token is a 401 and a log line. `http.publicStatus` opens the
+ * status reads the page makes (GET of status, peers, jobs, events, conflicts,
+ * failed) — never writes, and never the document API's reads of lab data.
+ * `/metrics` needs the token too (Prometheus sends it with
+ * `authorization.credentials_file`) unless `http.publicMetrics` is on. The
+ * event stream alone also takes `?token=`, because EventSource cannot send
+ * headers. No CORS headers are ever sent, so pages on other origins can read
+ * nothing. The status page itself (`/`, `/app.js`, `/style.css`) holds no
+ * data and is public.
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -19,11 +25,14 @@ import { adminRoutes } from './admin-routes.js'
 import { eventRoutes, jobRoutes, metricsRoute } from './live-routes.js'
 import { pageRoutes } from './page.js'
 
+/** GET routes that http.publicStatus opens: what the status page reads */
+const STATUS_READS = /^\/api\/(status|events|conflicts|failed|peers\/[^/]+|jobs\/[^/]+|conflicts\/[^/]+)$/
+
 export function createAdminApp (deps: AdminDeps): Hono {
   const app = new Hono()
 
-  const requireToken = (open: (method: string) => boolean): MiddlewareHandler => async (c, next) => {
-    if (open(c.req.method)) return await next()
+  const requireToken = (open: (method: string, path: string) => boolean): MiddlewareHandler => async (c, next) => {
+    if (open(c.req.method, c.req.path)) return await next()
     const header = c.req.header('authorization') ?? ''
     const match = /^Bearer\s+(.+)$/i.exec(header)
     // EventSource cannot send headers: the event stream alone also takes ?token=
@@ -34,7 +43,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
     }
     await next()
   }
-  app.use('/api/*', requireToken((method) => deps.publicStatus && method === 'GET'))
+  app.use('/api/*', requireToken((method, path) => deps.publicStatus && method === 'GET' && STATUS_READS.test(path)))
   app.use('/metrics', requireToken(() => deps.publicMetrics))
 
   app.use('/api/*', bodyLimit({

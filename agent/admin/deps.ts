@@ -38,6 +38,8 @@ export interface AdminDeps {
   readonly metrics: () => AgentMetrics
   readonly maxBodyBytes: number
   readonly log: Logger
+  /** the agent's clock (job times) */
+  readonly now: () => number
   readonly documents: {
     get (uid: string): Promise<StoredObject | undefined>
     list (options: { type?: string, after?: string, limit: number }): Promise<{ items: readonly StoredObject[], next: string | null }>

@@ -68,13 +68,16 @@ describe('status page in Chromium', () => {
     let a = await startAgent(aConfig)
     agents.add(a)
     await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="true"]', { timeout: 30_000 })
+    // during the pull the row says how far, how many and how long to go
+    await pageB.waitForFunction(() => /^\d+\.\d % · [\d,]+ \/ 20,000 · ETA \d+/.test(document.querySelector('[data-testid="progress-text-lab-a"]')?.textContent ?? ''), undefined, { timeout: 30_000 })
+    await mkdir('test-results', { recursive: true })
+    await pageB.screenshot({ path: 'test-results/status-page-pulling.png' })
     await pageB.waitForFunction(() => document.querySelector('[data-testid="progress-text-lab-a"]')?.textContent === 'up to date', undefined, { timeout: 60_000 })
     const seen = await pageB.evaluate(() => (window as unknown as { seen: number[] }).seen)
     expect(seen[seen.length - 1]).toBe(100)
     expect(seen.some((v) => v > 0 && v < 100), `progress values seen: ${seen.join(', ')}`).toBe(true)
     // never backwards during one pull
     const during = seen.slice(seen.findIndex((v) => v > 0))
-    console.log(`progress values seen: ${seen.join(", ")}`)
     expect(during).toEqual([...during].sort((x, y) => x - y))
     expect(b.store.info().objects).toBe(OBJECTS)
 
@@ -99,7 +102,6 @@ describe('status page in Chromium', () => {
     agents.add(a)
     const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
     expect(await card.textContent()).toContain('data.Remarks')
-    await mkdir('test-results', { recursive: true })
     await pageB.screenshot({ path: 'test-results/status-page.png', fullPage: true })
 
     await pageB.click('[data-testid="take-remote-s-000042"]')

@@ -103,6 +103,28 @@ describe('admin API on a running two-agent mesh', () => {
     expect(byName.get('labmesh_peer_connected')!.metrics).toEqual([expect.objectContaining({ labels: { peer: 'lab-a' }, value: '1' })])
     expect(Number(byName.get('labmesh_pulled_objects_total')!.metrics[0]!.value)).toBeGreaterThanOrEqual(50)
     expect(byName.get('labmesh_pull_duration_seconds')!.type).toBe('HISTOGRAM')
-    for (const name of ['labmesh_conflicts', 'labmesh_failed', 'labmesh_peer_lag_in', 'labmesh_peer_lag_out', 'labmesh_served_objects_total']) expect(byName.has(name), name).toBe(true)
+    for (const name of ['labmesh_conflicts', 'labmesh_failed', 'labmesh_peer_lag_in', 'labmesh_peer_lag_out', 'labmesh_served_objects_total', 'labmesh_peer_failed']) expect(byName.has(name), name).toBe(true)
+    // each agent has its own registry: A's numbers are A's
+    const fromA = parsePrometheusTextFormat(await (await request(a, 'GET', '/metrics')).text()) as Array<{ name: string, metrics: Array<{ value?: string }> }>
+    expect(Number(fromA.find((f) => f.name === 'labmesh_objects')!.metrics[0]!.value)).toBe(a.store.info().objects)
+    expect(fromA.find((f) => f.name === 'labmesh_served_objects_total')!.metrics.length).toBeGreaterThan(0)
+  })
+
+  it('closes its event streams when the agent stops (last: it stops B)', async () => {
+    const response = await fetch(`${b.httpUrl!}/api/events`, { headers: { authorization: `Bearer ${b.token}` } })
+    const reader = response.body!.getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    expect(first).toContain('event: hello')
+    const listening = b.bus.listeners
+    const started = Date.now()
+    await b.stop()
+    expect(Date.now() - started).toBeLessThan(5000)
+    // the client sees its stream end, and the agent kept no subscription
+    const end = await (async () => {
+      try { while (!(await reader.read()).done) { /* drain */ } return 'ended' } catch { return 'cut off' }
+    })()
+    expect(['ended', 'cut off']).toContain(end)
+    expect(b.bus.listeners).toBeLessThan(listening)
+    expect(b.bus.listeners).toBe(0)
   })
 })

@@ -1,0 +1,285 @@
+/**
+ * The admin HTTP app alone, through `app.request()` with fake AdminDeps (no
+ * socket, no libp2p, no store): authorisation on every route, the public
+ * switches, sync jobs, the event stream, conflicts, the failed queue, the
+ * status page's files, and no CORS.
+ */
+import parsePrometheusTextFormat from 'parse-prometheus-text-format'
+import { describe, expect, it } from 'vitest'
+import { createAdminApp } from '../../agent/admin/app.js'
+import type { AdminDeps, AgentStatusReport } from '../../agent/admin/deps.js'
+import { NotFoundError } from '../../agent/errors.js'
+import { createEventBus } from '../../agent/events.js'
+import { createMetrics } from '../../agent/metrics.js'
+import type { ProgressSnapshot } from '../../agent/progress.js'
+import type { PeerStatus } from '../../agent/replicator.js'
+import type { FailedEntry, StoredObject } from '../../store/types.js'
+import { capturingLogger, waitFor } from '../helpers/nodes.js'
+
+const TOKEN = 'a'.repeat(64)
+
+const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
+  state: 'idle', initial: true, done: 0, remaining: 0, percent: 100, rate: 0, etaSeconds: 0, startedAt: 1, finishedAt: 2, remoteHead: 10, appliedSeq: 10, caughtUp: true, ...over
+})
+
+const peer = (over: Partial<PeerStatus> = {}): PeerStatus => ({
+  name: 'lab-a', peerId: '12D3KooWPeer', pull: true, connected: true, address: '/ip4/127.0.0.1/tcp/4101', lastContact: 1000, lastError: undefined,
+  pulled: 10, served: 3, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1, ...over
+})
+
+const stored = (data: Record<string, unknown>, siblingData: Record<string, unknown>): StoredObject => ({
+  uid: 'c-1', type: 'Client', id: 'client-1', parent: null, refs: [], data, vector: { 'lab-b': 2, 'lab-a': 1 }, origin: 'lab-a', deleted: false, at: 5, seq: 9, via: null,
+  conflicts: [{ uid: 'c-1', type: 'Client', id: 'client-1', parent: null, refs: [], data: siblingData, vector: { 'lab-a': 2 }, origin: 'lab-a', deleted: false, at: 4 }],
+  conflictVia: ['lab-a']
+})
+
+function fakeDeps (over: Partial<AdminDeps> = {}) {
+  const bus = createEventBus()
+  const captured = capturingLogger('lab-b')
+  const calls: string[] = []
+  const sync = { resolve: (_p: ProgressSnapshot): void => {}, reject: (_e: Error): void => {} }
+  let peerState = peer()
+  const report = (): AgentStatusReport => ({
+    domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: undefined, instance: 'embedded', epoch: 'e', objects: 12, feedHead: 20,
+    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, peers: [peerState]
+  })
+  const failedEntry: FailedEntry = {
+    uid: 'f-1', peer: 'lab-a', reason: 'needs p-9', code: 'MISSING_DEPENDENCY', missing: ['p-9'], attempts: 2, firstFailedAt: 1, lastFailedAt: 2, nextRetryAt: 3,
+    version: { uid: 'f-1', type: 'Sample', id: 'S-1', parent: 'p-9', refs: [], data: {}, vector: { 'lab-a': 1 }, origin: 'lab-a', deleted: false, at: 1 }
+  }
+  const deps: AdminDeps = {
+    token: TOKEN,
+    publicStatus: false,
+    publicMetrics: false,
+    bus,
+    metrics: () => metrics,
+    maxBodyBytes: 2048,
+    log: captured.logger,
+    now: () => 50_000,
+    documents: {
+      get: async (uid) => uid === 'c-1' ? stored({ name: 'B', phone: '1' }, { name: 'A', phone: '1' }) : undefined,
+      list: async () => ({ items: [], next: null }),
+      put: async (input) => ({ ...stored(input.data as Record<string, unknown>, {}), conflicts: [] }),
+      putMany: async () => [],
+      delete: async () => { throw new NotFoundError('no such object') }
+    },
+    status: report,
+    peerStatus: (name) => {
+      if (name !== 'lab-a') throw new NotFoundError(`no peer named "${name}" in this agent's config`)
+      return peerState
+    },
+    syncNow: async (name) => {
+      calls.push(`sync ${name}`)
+      return await new Promise<ProgressSnapshot>((resolve, reject) => { sync.resolve = resolve; sync.reject = reject })
+    },
+    plan: async (name) => ({ peer: name, since: 0, objects: 0, types: {} }),
+    conflicts: {
+      list: async () => [stored({ name: 'B', phone: '1' }, { name: 'A', phone: '1' })],
+      resolve: async (uid, resolution) => { calls.push(`resolve ${uid} ${JSON.stringify(resolution)}`); return { ...stored({}, {}), conflicts: [], vector: { 'lab-a': 2, 'lab-b': 3 } } }
+    },
+    failed: {
+      list: async () => [failedEntry],
+      retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } }
+    },
+    ...over
+  }
+  const metrics = createMetrics({ bus, status: report })
+  const app = createAdminApp(deps)
+  const request = async (method: string, path: string, options: { token?: string | null, body?: unknown, headers?: Record<string, string> } = {}): Promise<Response> => {
+    const token = options.token === undefined ? TOKEN : options.token
+    return await app.request(path, {
+      method,
+      headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {})
+    })
+  }
+  return { app, deps, bus, calls, sync, captured, request, setPeer: (p: PeerStatus) => { peerState = p } }
+}
+
+/** every route of the app under /api, and /metrics, with its parameters filled in */
+function protectedRoutes (app: ReturnType<typeof createAdminApp>): Array<{ method: string, path: string }> {
+  const routes = app.routes
+    .filter((r) => r.method !== 'ALL' && (r.path.startsWith('/api/') || r.path === '/metrics'))
+    .map((r) => ({ method: r.method, path: r.path.replace(/:uid/g, 'c-1').replace(/:name/g, 'lab-a').replace(/:id/g, '1') }))
+  return [...new Map(routes.map((r) => [`${r.method} ${r.path}`, r])).values()]
+}
+
+describe('admin app with fake deps', () => {
+  it('refuses every /api route and /metrics without the token and with a wrong one, with a log line each', async () => {
+    const { app, request, captured } = fakeDeps()
+    const routes = protectedRoutes(app)
+    // the app's own route table, not a hand list: every API the agent serves is in it
+    for (const expected of ['GET /api/status', 'GET /api/peers/lab-a', 'POST /api/peers/lab-a/sync', 'GET /api/jobs/1', 'GET /api/events', 'GET /api/conflicts',
+      'POST /api/conflicts/c-1/resolve', 'GET /api/failed', 'POST /api/failed/c-1/retry', 'GET /metrics', 'GET /api/objects', 'PUT /api/objects/c-1']) {
+      expect(routes.map((r) => `${r.method} ${r.path}`)).toContain(expected)
+    }
+    for (const route of routes) {
+      for (const token of [null, 'b'.repeat(64), 'short']) {
+        const response = await request(route.method, route.path, { token, ...(route.method === 'GET' ? {} : { body: {} }) })
+        expect(response.status, `${route.method} ${route.path} with ${token === null ? 'no' : 'a wrong'} token`).toBe(401)
+        expect(await response.json()).toMatchObject({ error: 'UNAUTHORIZED' })
+      }
+    }
+    const refusals = captured.lines.filter((l) => l.msg === 'admin API: unauthorized request refused')
+    expect(refusals).toHaveLength(routes.length * 3)
+    expect(refusals[0]).toMatchObject({ level: 40, reason: 'no token' })
+    expect(refusals[1]).toMatchObject({ reason: 'wrong token' })
+    // a token in the query string counts only for the event stream
+    expect((await request('GET', `/api/status?token=${TOKEN}`, { token: null })).status).toBe(401)
+    expect((await request('GET', `/metrics?token=${TOKEN}`, { token: null })).status).toBe(401)
+  })
+
+  it('publicStatus opens the page\'s reads only; publicMetrics opens /metrics', async () => {
+    const { request } = fakeDeps({ publicStatus: true, publicMetrics: true })
+    for (const path of ['/api/status', '/api/peers/lab-a', '/api/conflicts', '/api/conflicts/c-1', '/api/failed']) {
+      expect((await request('GET', path, { token: null })).status, path).toBe(200)
+    }
+    // lab data and every write still need the token
+    expect((await request('GET', '/api/objects', { token: null })).status).toBe(401)
+    expect((await request('GET', '/api/objects/c-1', { token: null })).status).toBe(401)
+    expect((await request('POST', '/api/conflicts/c-1/resolve', { token: null, body: { pick: 'local' } })).status).toBe(401)
+    expect((await request('POST', '/api/peers/lab-a/sync', { token: null, body: {} })).status).toBe(401)
+    expect((await request('GET', '/metrics', { token: null })).status).toBe(200)
+    const closed = fakeDeps()
+    expect((await closed.request('GET', '/metrics', { token: null })).status).toBe(401)
+    expect((await closed.request('GET', '/metrics')).status).toBe(200)
+  })
+
+  it('reports status and peers, 404 for an unknown peer', async () => {
+    const { request } = fakeDeps()
+    const status = await (await request('GET', '/api/status')).json() as AgentStatusReport
+    expect(status).toMatchObject({ domain: 'lab-b', peerId: '12D3KooWSelf', objects: 12, feedHead: 20, peers: [{ name: 'lab-a', connected: true, lag: 0, conflicts: 1, failed: 1 }] })
+    expect(await (await request('GET', '/api/peers/lab-a')).json()).toMatchObject({ name: 'lab-a', lagOut: 2 })
+    const missing = await request('GET', '/api/peers/nobody')
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toMatchObject({ error: 'NOT_FOUND', message: expect.stringContaining('nobody') })
+  })
+
+  it('syncs and answers when done, or as a job whose progress can be polled', async () => {
+    const { request, sync, calls, setPeer } = fakeDeps()
+    const waiting = request('POST', '/api/peers/lab-a/sync', { body: {} })
+    await new Promise((resolve) => setImmediate(resolve))
+    sync.resolve(progress({ done: 7 }))
+    expect(await (await waiting).json()).toMatchObject({ peer: 'lab-a', done: true, progress: { done: 7, percent: 100 } })
+
+    const started = await request('POST', '/api/peers/lab-a/sync?async=1', { body: {} })
+    expect(started.status).toBe(202)
+    const { job, poll } = await started.json() as { job: string, poll: string }
+    expect(poll).toBe(`/api/jobs/${job}`)
+    // while it runs, the job shows the peer's live progress
+    setPeer(peer({ progress: progress({ state: 'pulling', percent: 40, done: 40, remaining: 60, caughtUp: false }) }))
+    expect(await (await request('GET', poll)).json()).toMatchObject({ id: job, peer: 'lab-a', state: 'running', progress: { percent: 40 }, startedAt: 50_000 })
+    sync.resolve(progress({ done: 100 }))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await (await request('GET', poll)).json()).toMatchObject({ state: 'done', progress: { done: 100, percent: 100 }, finishedAt: 50_000 })
+
+    // a job that fails later says why
+    const second = await (await request('POST', '/api/peers/lab-a/sync?async=1', { body: {} })).json() as { poll: string }
+    sync.reject(new Error('peer lab-a closed the session'))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await (await request('GET', second.poll)).json()).toMatchObject({ state: 'failed', error: 'peer lab-a closed the session' })
+    expect(calls.filter((c) => c === 'sync lab-a')).toHaveLength(3)
+    expect((await request('GET', '/api/jobs/999')).status).toBe(404)
+    expect((await request('POST', '/api/peers/nobody/sync?async=1', { body: {} })).status).toBe(404)
+  })
+
+  it('answers a sync that cannot start with its error, not with a job', async () => {
+    const { request } = fakeDeps({ syncNow: async () => { throw new NotFoundError('peer "lab-a" is not connected: try again once it is up') } })
+    const response = await request('POST', '/api/peers/lab-a/sync?async=1', { body: {} })
+    expect(response.status).toBe(404)
+    expect(await response.json()).toMatchObject({ message: expect.stringContaining('not connected') })
+  })
+
+  it('lists conflicts with both versions and the fields that differ, and resolves them', async () => {
+    const { request, calls } = fakeDeps()
+    const list = await (await request('GET', '/api/conflicts')).json() as { count: number, items: Array<Record<string, unknown>> }
+    expect(list.count).toBe(1)
+    expect(list.items[0]).toMatchObject({ uid: 'c-1', differingFields: ['data.name'], local: { data: { name: 'B' } }, remote: { data: { name: 'A' }, vector: { 'lab-a': 2 } } })
+    expect(await (await request('GET', '/api/conflicts/c-1')).json()).toMatchObject({ uid: 'c-1' })
+    expect((await request('GET', '/api/conflicts/zz')).status).toBe(404)
+    const bad = await request('POST', '/api/conflicts/c-1/resolve', { body: { pick: 'sideways' } })
+    expect(bad.status).toBe(400)
+    expect((await request('POST', '/api/conflicts/c-1/resolve', { body: 'not json' })).status).toBe(400)
+    expect(await (await request('POST', '/api/conflicts/c-1/resolve', { body: { pick: 'remote' } })).json()).toMatchObject({ uid: 'c-1', resolved: true })
+    expect(calls).toContain('resolve c-1 {"pick":"remote"}')
+  })
+
+  it('lists the failed queue and retries an entry', async () => {
+    const { request, calls } = fakeDeps()
+    expect(await (await request('GET', '/api/failed')).json()).toMatchObject({ count: 1, items: [{ uid: 'f-1', peer: 'lab-a', missing: ['p-9'] }] })
+    expect(await (await request('POST', '/api/failed/f-1/retry', { body: {} })).json()).toEqual({ uid: 'f-1', applied: true, entry: null })
+    expect(calls).toContain('retry f-1')
+  })
+
+  it('streams events as SSE (the token may come in the query) and lets go of the bus when the client leaves', async () => {
+    const { app, bus } = fakeDeps()
+    const before = bus.listeners // the metrics follow the bus too
+    const controller = new AbortController()
+    const response = await app.request(`/api/events?token=${TOKEN}`, { signal: controller.signal })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toContain('text/event-stream')
+    const reader = response.body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    const until = async (needle: string): Promise<void> => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`stream ended before ${needle}`)
+        text += decoder.decode(value)
+      }
+    }
+    await until('event: hello')
+    expect(text).toContain('"domain":"lab-b"')
+    expect(bus.listeners).toBe(before + 1)
+    bus.emit({ type: 'peer', peer: 'lab-a', connected: false })
+    bus.emit({ type: 'progress', peer: 'lab-a', progress: progress({ state: 'pulling', percent: 12.5, caughtUp: false }) })
+    bus.emit({ type: 'conflict', open: 2 })
+    bus.emit({ type: 'failure', parked: 3 })
+    bus.emit({ type: 'batch', peer: 'lab-a', received: 5, applied: 5, conflicts: 0, failed: 0, remaining: 10, more: true, durationMs: 3 })
+    await until('event: batch')
+    expect(text).toMatch(/event: peer\ndata: \{"type":"peer","peer":"lab-a","connected":false\}/)
+    expect(text).toContain('"percent":12.5')
+    for (const type of ['conflict', 'failure']) expect(text).toContain(`event: ${type}\n`)
+    controller.abort()
+    await reader.cancel().catch(() => {})
+    await waitFor(() => bus.listeners === before, { what: 'the stream to unsubscribe' })
+  })
+
+  it('renders metrics a Prometheus parser reads', async () => {
+    const { request } = fakeDeps()
+    const response = await request('GET', '/metrics')
+    expect(response.headers.get('content-type')).toContain('text/plain')
+    const families = parsePrometheusTextFormat(await response.text()) as Array<{ name: string, metrics: Array<{ value?: string, labels?: Record<string, string> }> }>
+    const byName = new Map(families.map((f) => [f.name, f]))
+    expect(byName.get('labmesh_objects')!.metrics[0]!.value).toBe('12')
+    expect(byName.get('labmesh_peer_lag_out')!.metrics[0]).toMatchObject({ labels: { peer: 'lab-a' }, value: '2' })
+    expect(byName.get('labmesh_peer_failed')!.metrics[0]).toMatchObject({ labels: { peer: 'lab-a' }, value: '1' })
+    expect(byName.get('labmesh_peer_last_contact_timestamp_seconds')!.metrics[0]!.value).toBe('1')
+  })
+
+  it('serves the status page without a token, under a strict CSP, and sends no CORS headers anywhere', async () => {
+    const { request } = fakeDeps()
+    const page = await request('GET', '/', { token: null })
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toContain('text/html')
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+    expect(await page.text()).toContain('<script src="/app.js" defer></script>')
+    const script = await request('GET', '/app.js', { token: null })
+    expect(script.headers.get('content-type')).toContain('javascript')
+    expect(await script.text()).toContain("new EventSource('/api/events'")
+    expect((await request('GET', '/style.css', { token: null })).headers.get('content-type')).toContain('text/css')
+    const origin = { origin: 'https://evil.example', 'access-control-request-method': 'POST' }
+    for (const [method, path] of [['OPTIONS', '/api/status'], ['GET', '/api/status'], ['POST', '/api/conflicts/c-1/resolve'], ['GET', '/']]) {
+      const response = await request(method!, path!, { headers: origin })
+      const cors: string[] = []
+      response.headers.forEach((_value, name) => { if (name.startsWith('access-control-')) cors.push(name) })
+      expect(cors, `${method} ${path}`).toEqual([])
+    }
+  })
+
+  it('refuses a body over the limit', async () => {
+    const { request } = fakeDeps()
+    const response = await request('PUT', '/api/objects/c-2', { body: { type: 'Client', id: 'c-2', data: { blob: 'x'.repeat(4096) } } })
+    expect(response.status).toBe(413)
+  })
+})
