@@ -1,5 +1,6 @@
 /** Plain-text tables and numbers for the CLI. */
 import type { AgentStatusReport } from '../admin/deps.js'
+import type { PeerStatus } from '../replicator.js'
 import { formatProgress } from '../progress.js'
 import type { PullPlan } from '../plan.js'
 
@@ -24,18 +25,32 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
     `http    ${status.httpUrl ?? '-'}`
   ].join('\n')
   if (status.peers.length === 0) return `${head}\n\nno peers configured`
+  const n = (x: number): string => x.toLocaleString('en-US')
   const rows = status.peers.map((p) => [
     p.name,
     p.connected ? 'connected' : 'down',
     p.pull ? 'pull' : 'serve',
-    String(p.lagIn),
-    String(p.lagOut),
-    p.pulled.toLocaleString('en-US'),
-    p.progress.state === 'pulling' ? formatProgress(p.progress) : p.pull ? `${Math.floor(p.progress.percent)}%` : '-',
+    n(p.lagIn),
+    n(p.lagOut),
+    n(p.pulled),
+    n(p.served),
+    String(p.conflicts),
+    String(p.failed),
+    syncState(p),
     ago(p.lastContact, now),
     p.lastError ?? ''
   ])
-  return `${head}\n\n${table(['peer', 'state', 'role', 'lag in', 'lag out', 'pulled', 'progress', 'last contact', 'last error'], rows)}`
+  return `${head}\n\n${table(['peer', 'state', 'role', 'lag in', 'lag out', 'pulled', 'served', 'conflicts', 'failed', 'sync', 'last contact', 'last error'], rows)}`
+}
+
+/** The sync column: honest about what is known (see agent/progress.ts). */
+export function syncState (p: PeerStatus): string {
+  const pr = p.progress
+  if (!p.pull) return '-'
+  if (pr.state === 'pulling') return formatProgress(pr)
+  if (pr.caughtUp) return 'up to date'
+  if (pr.remoteHead === undefined) return p.connected ? 'waiting for hello' : 'not reached yet'
+  return `${pr.remaining.toLocaleString('en-US')} to pull`
 }
 
 export function renderPlan (plan: PullPlan): string {
