@@ -123,6 +123,26 @@ describe('pending counts, lag and progress', () => {
     await waitFor(() => a.replicator.peerStatus('lab-b').lagOut === 0, { what: 'A sees B caught up again' })
   })
 
+  it('a batch that only parks objects still reaches the admin: failure event, per-peer count, metric', async () => {
+    const A = nodes['lab-a']!
+    const B = nodes['lab-b']!
+    const a = await startAgent(meshConfig(A, [{ node: B }]))
+    agents.add(a)
+    const b = await startAgent(meshConfig(B, [{ node: A, pull: true }]))
+    agents.add(b)
+    await waitFor(() => b.replicator.peerStatus('lab-a').progress.caughtUp, { what: 'B connected and caught up' })
+    const events: string[] = []
+    b.bus.subscribe((e) => { if (e.type === 'failure') events.push(JSON.stringify(e)) })
+    // a sample whose client exists nowhere: B parks it, and its feed does not change
+    const head = b.store.info().head
+    await writeDocuments(a.local, [{ uid: 'sample-1', type: 'AnalysisRequest', id: 'S-1', refs: ['client-nowhere'], data: {} }])
+    await waitFor(() => events.length > 0, { what: 'a failure event' })
+    expect(JSON.parse(events[0]!)).toEqual({ type: 'failure', parked: 1 })
+    expect(b.store.info().head).toBe(head)
+    expect(b.replicator.peerStatus('lab-a')).toMatchObject({ failed: 1, lagIn: 0 })
+    expect(await (await b.app.request('/metrics', { headers: { authorization: `Bearer ${b.token}` } })).text()).toContain('labmesh_peer_failed{peer="lab-a"} 1')
+  })
+
   it('logs one line per session start and end, and progress every few seconds of a long pull', async () => {
     const A = nodes['lab-a']!
     const B = nodes['lab-b']!
