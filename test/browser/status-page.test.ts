@@ -1,7 +1,8 @@
 /**
  * The status page in a real browser (Debian's Chromium driven by
  * playwright-core): a two-agent mesh, a 20,000-object initial pull watched
- * to 100 %, and a conflict resolved with a click.
+ * to 100 % (with percent and ETA on the way), a conflict resolved with a
+ * click and gone on both agents, and a parked object retried from the page.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -102,7 +103,14 @@ describe('status page in Chromium', () => {
     agents.add(a)
     const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
     expect(await card.textContent()).toContain('data.Remarks')
+    // and a failure: a sample whose client exists nowhere is parked on B
+    await writeDocument(a.local, { uid: 'orphan-1', type: 'AnalysisRequest', id: 'W-ORPHAN', refs: ['client-nowhere'], data: {} })
+    const failed = await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { timeout: 30_000 })
+    expect(await failed.textContent()).toContain('client-nowhere')
     await pageB.screenshot({ path: 'test-results/status-page.png', fullPage: true })
+    // Retry while the client is still missing: it stays parked, and the page says so
+    await pageB.click('[data-testid="retry-orphan-1"]')
+    await pageB.waitForFunction(() => document.getElementById('message')?.textContent?.includes('still parked') === true, undefined, { timeout: 30_000 })
 
     await pageB.click('[data-testid="take-remote-s-000042"]')
     await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { state: 'detached', timeout: 30_000 })
@@ -111,6 +119,10 @@ describe('status page in Chromium', () => {
     expect(onB!.data.Remarks).toBe('edited at lab A')
     expect(onA!.data.Remarks).toBe('edited at lab A')
     expect(onA!.vector).toEqual(onB!.vector)
+    // once the client exists, the parked sample is applied and leaves the page
+    await writeDocument(a.local, { uid: 'client-nowhere', type: 'Client', id: 'client-nowhere', data: {} })
+    await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { state: 'detached', timeout: 30_000 })
+    expect(b.store.info().failed).toBe(0)
     await pageB.screenshot({ path: 'test-results/status-page-resolved.png', fullPage: true })
   }, 180_000)
 })
