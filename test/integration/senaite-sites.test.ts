@@ -45,8 +45,9 @@ describe('SENAITE sites: migration, HTTPS, connection checks, change detection',
     const n = await startAgent(meshConfig(N!, [{ node: O!, pull: true, extra: { autoSync: { interval: '0s', live: false } } }], { instance: await senaiteInstance(N!, newSite) as never }))
     agents.add(n)
     // converged: the same content (parked objects are retried until they land)
-    await waitFor(() => JSON.stringify(summary(newSite)) === JSON.stringify(summary(oldSite)), { what: 'migrated', timeout: 60_000 })
-    expect(n.store.info().failed).toBe(0)
+    await waitFor(() => JSON.stringify(summary(newSite)) === JSON.stringify(summary(oldSite)) && n.store.info().failed === 0, { what: 'migrated', timeout: 60_000 })
+    const parked = await n.store.listFailed()
+    expect(parked.map((f) => `${f.version.type} ${f.version.id}: ${f.reason}`)).toEqual([])
     // the new site's setup objects live where 2.x keeps them
     const dept = newSite.site.content().find((x) => x.portalType === 'Department')!
     expect(dept.path.startsWith('/senaite/setup/departments/')).toBe(true)

@@ -46,7 +46,8 @@ describe('SENAITE connector against simulated sites', () => {
     const started = performance.now()
     const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }], { instance: await senaiteInstance(B!, simB) as never }))
     agents.add(b)
-    await waitFor(() => JSON.stringify(contentOf(simB)) === JSON.stringify(contentOf(simA)), { what: 'site B filled', timeout: 60_000 })
+    // the same content in both sites, and B's pull finished (so its last batch is committed, patches included)
+    await waitFor(() => JSON.stringify(contentOf(simB)) === JSON.stringify(contentOf(simA)) && b.replicator.peerStatus('lab-a').progress.state === 'idle' && b.replicator.peerStatus('lab-a').progress.percent === 100, { what: 'site B filled', timeout: 60_000 })
     const seconds = (performance.now() - started) / 1000
     console.log(`wrote ${simB.site.content().length} objects into site B in ${seconds.toFixed(2)} s = ${(simB.site.content().length / seconds).toFixed(0)} objects/s`)
     expect(contentOf(simB)).toEqual(contentOf(simA))

@@ -42,6 +42,8 @@ export function createWriter (deps: WriterDeps): Writer {
   const containers = new Map<string, string>()
   let written = 0
   let generation = 0
+  /** versions written with references left out because their targets were not here yet */
+  const awaitingTargets = new Map<string, { write: RemoteWrite, deferred: number }>()
 
   async function containerUid (path: string): Promise<string> {
     const cached = containers.get(path)
@@ -156,6 +158,10 @@ export function createWriter (deps: WriterDeps): Writer {
     await client.post(`update/${uid}`, { transition: 'cancel' })
   }
 
+  function deferredCount (w: RemoteWrite): number {
+    return versionToFields(w.next, { localUidOf: (m) => localUidOf(m) ?? (isOwn(m) ? m : undefined) }).deferred.length
+  }
+
   /** a mesh uid that is a SENAITE uid we already know as ours */
   function isOwn (meshUid: string): boolean {
     return mapping.mesh(meshUid) === meshUid
@@ -201,7 +207,20 @@ export function createWriter (deps: WriterDeps): Writer {
       remaining = remaining.filter((i) => !set.has(i))
     }
     // create-then-patch: set the references whose targets exist now
-    for (const i of deferred) results[i] = (await writeOne(writes[i]!, rows)).result
+    for (const i of deferred) {
+      const again = await writeOne(writes[i]!, rows)
+      results[i] = again.result
+      if (again.deferred) awaitingTargets.set(writes[i]!.next.uid, { write: writes[i]!, deferred: deferredCount(writes[i]!) })
+      else awaitingTargets.delete(writes[i]!.next.uid)
+    }
+    // references still waiting from earlier batches: patch once more of them can be set
+    for (const [uid, waiting] of [...awaitingTargets]) {
+      if (pending.has(uid)) { awaitingTargets.delete(uid); continue } // this batch carried a newer version
+      if (deferredCount(waiting.write) >= waiting.deferred) continue
+      const again = await writeOne(waiting.write, rows)
+      if (!again.deferred || !again.result.ok) awaitingTargets.delete(uid)
+      else awaitingTargets.set(uid, { write: waiting.write, deferred: deferredCount(waiting.write) })
+    }
     const touched: string[] = []
     writes.forEach((w, i) => {
       if (!results[i]!.ok) return
