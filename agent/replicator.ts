@@ -111,6 +111,10 @@ export interface Replicator {
   plan (peerName: string): Promise<PullPlan>
 }
 
+function capBelowDone (p: ProgressSnapshot): ProgressSnapshot {
+  return p.percent < 100 ? p : { ...p, percent: 99.9, etaSeconds: undefined }
+}
+
 export function createReplicator (deps: ReplicatorDeps): Replicator {
   const { config, store, mesh, log } = deps
   const runtimes = new Map<string, PeerRuntime>()
@@ -242,7 +246,8 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       lagOut,
       lag: rt.config.pull ? lagIn : lagOut,
       conflicts: conflictsByPeer.get(rt.config.name) ?? 0,
-      progress: rt.progress.snapshot(),
+      // honest: not 100 % while the remote announced more than we applied
+      progress: lagIn > 0 ? capBelowDone(rt.progress.snapshot()) : rt.progress.snapshot(),
       sessionOpen: rt.session !== undefined
     }
   }
