@@ -1,27 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Agent } from '../../agent/agent.js'
+import { describe, expect, it } from 'vitest'
+import { useTestMesh } from '../helpers/lifecycle.js'
 import { writeDocument } from '../../agent/local-writes.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
 import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
 
 describe('SENAITE connector: read-only reverts, refusals, users, attachments', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-  const sims: SenaiteSimulator[] = []
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['master', 'lab-a'], root)
-  })
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    for (const s of sims.splice(0)) await s.stop()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['master', 'lab-a'])
 
   const api = async (sim: SenaiteSimulator, path: string, body: unknown): Promise<Record<string, unknown>> => {
     const r = await sim.app.request(`/senaite/@@API/senaite/v1/${path}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('labman:labman').toString('base64')}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -29,14 +15,12 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
   }
 
   it('an edit made in SENAITE to a read-only object is reverted and reported, never sent out', async () => {
-    const { master: M, 'lab-a': A } = nodes as Record<string, TestNode>
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
     const site = await startSimulator()
-    sims.push(site)
-    const m = await startAgent(meshConfig(M!, [{ node: A!, pull: true }]))
-    agents.add(m)
+    mesh.track(site)
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
     await writeDocument(m.local, { uid: 'method-icp', type: 'Method', id: 'method-1', data: { title: 'ICP-MS', description: 'owned by the master' } })
-    const a = await startAgent(meshConfig(A!, [{ node: M!, pull: true, extra: { types: { readOnly: ['Method'] } } }], { instance: await senaiteInstance(A!, site) as never }))
-    agents.add(a)
+    const a = await mesh.start(meshConfig(A, [{ node: M, pull: true, extra: { types: { readOnly: ['Method'] } } }], { instance: await senaiteInstance(A, site) as never }))
     const method = await waitFor(() => site.site.content().find((o) => o.portalType === 'Method'), { what: 'method written into the site' })
     expect(method.fields.title).toBe('ICP-MS')
 
@@ -49,16 +33,14 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
   })
 
   it('a permanent refusal parks the object with SENAITE\'s message; the rest flows; users are exported, never imported into SENAITE', async () => {
-    const { master: M, 'lab-a': A } = nodes as Record<string, TestNode>
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
     const site = await startSimulator({ errorStyle: 'always200', refuse: (type, fields) => type === 'Client' && fields.title === 'Refused Ltd' ? JSON.stringify({ ClientID: 'Client ID is not unique' }) : undefined })
-    sims.push(site)
-    const m = await startAgent(meshConfig(M!, [{ node: A!, pull: true, extra: { import: { users: true } } }]))
-    agents.add(m)
+    mesh.track(site)
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true, extra: { import: { users: true } } }]))
     await writeDocument(m.local, { uid: 'c-bad', type: 'Client', id: 'client-x', data: { title: 'Refused Ltd', ClientID: 'X' } })
     await writeDocument(m.local, { uid: 'c-good', type: 'Client', id: 'client-y', data: { title: 'Accepted Ltd', ClientID: 'Y' } })
     await writeDocument(m.local, { uid: '@user:auditor', type: '@user', id: 'auditor', data: { roles: ['Analyst'], groups: [] } })
-    const a = await startAgent(meshConfig(A!, [{ node: M!, pull: true, extra: { import: { users: true } } }], { instance: await senaiteInstance(A!, site) as never }))
-    agents.add(a)
+    const a = await mesh.start(meshConfig(A, [{ node: M, pull: true, extra: { import: { users: true } } }], { instance: await senaiteInstance(A, site) as never }))
     await waitFor(() => site.site.content().some((o) => o.fields.title === 'Accepted Ltd'), { what: 'good client written' })
     const parked = await waitFor(async () => await a.store.getFailed('c-bad'), { what: 'bad client parked' })
     expect(parked.code).toBe('SENAITE_REFUSED')
@@ -73,15 +55,13 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
   })
 
   it('attachment files travel with their objects', async () => {
-    const { master: M, 'lab-a': A } = nodes as Record<string, TestNode>
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
     const source = await startSimulator()
     const target = await startSimulator()
-    sims.push(source, target)
+    mesh.track(source); mesh.track(target)
     await seedSimulator(source, { seed: 11, samples: 6, clients: 1 })
-    const m = await startAgent(meshConfig(M!, [{ node: A! }], { instance: await senaiteInstance(M!, source) as never }))
-    agents.add(m)
-    const a = await startAgent(meshConfig(A!, [{ node: M!, pull: true }], { instance: await senaiteInstance(A!, target) as never }))
-    agents.add(a)
+    await mesh.start(meshConfig(M, [{ node: A }], { instance: await senaiteInstance(M, source) as never }))
+    await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, target) as never }))
     const files = (sim: SenaiteSimulator): string[] => sim.site.content().filter((o) => o.portalType === 'Attachment' || o.portalType === 'Method')
       .map((o) => { const f = (o.fields.AttachmentFile ?? o.fields.MethodDocument) as { filename: string, data: string }; return `${f.filename}:${Buffer.from(f.data, 'base64').toString()}` }).sort()
     await waitFor(() => files(target).length === files(source).length && files(source).length > 1, { what: 'attachments copied', timeout: 30_000 })

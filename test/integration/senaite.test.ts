@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
 import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
 
 /** What a site holds, independent of its own UIDs and ids: type, state and a few identifying fields. */
@@ -11,21 +12,7 @@ function contentOf (sim: SenaiteSimulator): string[] {
 }
 
 describe('SENAITE connector against simulated sites', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-  const sims: SenaiteSimulator[] = []
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    for (const s of sims.splice(0)) await s.stop()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b'])
 
   async function api (sim: SenaiteSimulator, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const r = await sim.app.request(`/senaite/@@API/senaite/v1/${path}`, {
@@ -35,18 +22,17 @@ describe('SENAITE connector against simulated sites', () => {
   }
 
   it('full bidirectional sync of a generated lab dataset: references, review states, edits both ways, no echoes', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
     const simA = await startSimulator()
     const simB = await startSimulator()
-    sims.push(simA, simB)
+    mesh.track(simA); mesh.track(simB)
     const seeded = await seedSimulator(simA, { seed: 7, samples: Number(process.env.LABMESH_SENAITE_SAMPLES ?? 30) })
-    const a = await startAgent(meshConfig(A!, [{ node: B!, pull: true }], { instance: await senaiteInstance(A!, simA) as never }))
-    agents.add(a)
+    const a = await mesh.start(meshConfig(A, [{ node: B, pull: true }], { instance: await senaiteInstance(A, simA) as never }))
     await waitFor(() => a.store.info().objects >= seeded.objects, { what: 'site A read into agent A', timeout: 30_000 })
     const started = performance.now()
-    const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }], { instance: await senaiteInstance(B!, simB) as never }))
-    agents.add(b)
-    await waitFor(() => JSON.stringify(contentOf(simB)) === JSON.stringify(contentOf(simA)), { what: 'site B filled', timeout: 60_000 })
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }], { instance: await senaiteInstance(B, simB) as never }))
+    // the same content in both sites, and B's pull finished (so its last batch is committed, patches included)
+    await waitFor(() => JSON.stringify(contentOf(simB)) === JSON.stringify(contentOf(simA)) && b.replicator.peerStatus('lab-a').progress.state === 'idle' && b.replicator.peerStatus('lab-a').progress.percent === 100, { what: 'site B filled', timeout: 60_000 })
     const seconds = (performance.now() - started) / 1000
     console.log(`wrote ${simB.site.content().length} objects into site B in ${seconds.toFixed(2)} s = ${(simB.site.content().length / seconds).toFixed(0)} objects/s`)
     expect(contentOf(simB)).toEqual(contentOf(simA))

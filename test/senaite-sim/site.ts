@@ -127,6 +127,11 @@ export class Site {
     }
     for (const action of wf.auto ?? []) this.transition(o, action, actor)
     if (type.type === 'AnalysisRequest') this.#createAnalyses(o, actor)
+    // a sample's Analyses field lists the analyses inside it
+    if (type.type === 'Analysis' && container.portalType === 'AnalysisRequest' && !this.#creatingAnalyses) {
+      container.fields.Analyses = [...(Array.isArray(container.fields.Analyses) ? container.fields.Analyses as string[] : []), o.uid]
+      container.modified = now
+    }
     return o
   }
 
@@ -136,8 +141,11 @@ export class Site {
     for (let i = 1; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`
   }
 
+  #creatingAnalyses = false
+
   #createAnalyses (sample: SimObject, actor: string): void {
     const services = Array.isArray(sample.fields.Analyses) ? sample.fields.Analyses as string[] : []
+    this.#creatingAnalyses = true
     const analysisType = SIM_TYPE_BY_NAME.get('Analysis')!
     const created: string[] = []
     for (const serviceUid of services) {
@@ -147,6 +155,7 @@ export class Site {
       const a = this.create(analysisType, sample, { Keyword: keyword, AnalysisService: serviceUid, title: service.fields.title ?? keyword }, actor)
       created.push(a.uid)
     }
+    this.#creatingAnalyses = false
     sample.fields.Analyses = created
   }
 

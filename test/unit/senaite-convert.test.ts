@@ -70,9 +70,10 @@ describe('mesh version → SENAITE fields', () => {
   }
   const local: Record<string, string> = { 'mesh-client': U(51), 'mesh-contact': U(52), 'mesh-stype': U(53), 'mesh-service': U(54) }
 
-  it('writes references as this site\'s UIDs, workflow left to transitions, nulls left out', () => {
-    const payload = versionToFields(version, { localUidOf: (m) => local[m] })
-    expect(payload.fields).toEqual({ Contact: U(52), SampleType: U(53), Analyses: [U(54)], ClientSampleID: 'HH-778' })
+  it('writes references as this site\'s UIDs; workflow, children lists, unwritable and null fields left out', () => {
+    const payload = versionToFields({ ...version, data: { ...version.data, created: '2024-01-01T00:00:00+00:00' } }, { localUidOf: (m) => local[m] })
+    // a sample's analyses travel as objects of their own: its Analyses field is not written
+    expect(payload.fields).toEqual({ Contact: U(52), SampleType: U(53), ClientSampleID: 'HH-778' })
     expect(payload.deferred).toEqual([])
     expect(payload.reviewState).toBe('sample_received')
   })

@@ -25,6 +25,16 @@ const VOLATILE_KEYS = new Set([
 /** Fields the agent manages itself on write (workflow is replayed through transitions). */
 export const WORKFLOW_KEYS = ['review_state', 'review_history'] as const
 
+/** Fields SENAITE sets itself and a client cannot write (§2.6). */
+const UNWRITABLE_KEYS = new Set(['created', 'modified', 'effective', 'author', 'creators', 'tags'])
+
+/**
+ * Fields that list an object's children: the children travel as objects of
+ * their own (a sample's analyses are created inside it), so the field is
+ * not written — on create SENAITE would read it as service UIDs.
+ */
+const CHILD_LIST_KEYS: Readonly<Record<string, readonly string[]>> = { AnalysisRequest: ['Analyses'] }
+
 export interface ItemTranslation {
   /** SENAITE uid → mesh uid (undefined when the uid is not an object we know) */
   readonly meshUidOf: (senaiteUid: string) => string | undefined
@@ -128,8 +138,9 @@ export function versionToFields (version: ObjectVersion, t: WriteTranslation): W
     return value
   }
   const fields: Record<string, unknown> = {}
+  const childLists = CHILD_LIST_KEYS[version.type] ?? []
   for (const [key, value] of Object.entries(version.data)) {
-    if ((WORKFLOW_KEYS as readonly string[]).includes(key)) continue
+    if ((WORKFLOW_KEYS as readonly string[]).includes(key) || UNWRITABLE_KEYS.has(key) || childLists.includes(key)) continue
     if (value === null) continue // SENAITE cannot clear most fields through the API; null means "empty here"
     missing = false
     const translated = translate(value)

@@ -129,13 +129,25 @@ export function createPoller (deps: PollerDeps): Poller {
       // 2. objects first seen here are ours: their SENAITE uid is their mesh uid
       const seen = new Set(changed.map((c) => c.item.uid as string))
       const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid) ?? (seen.has(uid) ? uid : undefined)
+      // an object does not need its own children to exist first (a sample's Analyses are inside it)
+      const childrenOf = new Map<string, Set<string>>()
+      for (const { item } of changed) {
+        const parent = typeof item.parent_uid === 'string' ? meshUidOf(item.parent_uid) : undefined
+        const child = meshUidOf(item.uid as string)
+        if (parent !== undefined && child !== undefined) {
+          if (!childrenOf.has(parent)) childrenOf.set(parent, new Set())
+          childrenOf.get(parent)!.add(child)
+        }
+      }
       let recorded = 0
       for (const { info, item } of changed) {
         const senaiteUid = item.uid as string
         const known = mapping.mesh(senaiteUid)
         const meshUid = known ?? senaiteUid
-        const read = itemToData(item, { meshUidOf })
-        const hash = contentHash(read, info.type)
+        const translated = itemToData(item, { meshUidOf })
+        const children = childrenOf.get(meshUid)
+        const read = children === undefined ? translated : { ...translated, refs: translated.refs.filter((r) => !children.has(r)) }
+        const hash = contentHash(translated, info.type)
         if (mapping.hash(meshUid) === hash) continue // unchanged, or the echo of our own write
         const rows: ConnectorRow[] = [{ space: HASH_SPACE, key: meshUid, value: hash }]
         const ref = { uid: senaiteUid, path: String(item.path ?? ''), id: String(item.id ?? '') }

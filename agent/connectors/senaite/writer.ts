@@ -10,7 +10,7 @@ import type { ConnectorRows, RemoteWrite, RemoteWriteResult } from '../connector
 import { ConnectorError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import type { SenaiteClient } from './client.js'
-import { contentHash, itemToData, versionToFields } from './convert.js'
+import { canonicalJson, contentHash, itemToData, versionToFields } from './convert.js'
 import { HASH_SPACE, MAP_SPACE, type LocalRef, type Mapping } from './mapping.js'
 import { portalType, resourceOf, type Layout } from './portal-types.js'
 import { isSiteRecordType, unwritableReason } from './site-records.js'
@@ -42,6 +42,10 @@ export function createWriter (deps: WriterDeps): Writer {
   const containers = new Map<string, string>()
   let written = 0
   let generation = 0
+  /** versions written with references left out because their targets were not here yet */
+  const awaitingTargets = new Map<string, { write: RemoteWrite, deferred: number }>()
+  /** per written object, the fields this batch sent (what the read-back must show) */
+  const sentKeys = new Map<string, string[]>()
 
   async function containerUid (path: string): Promise<string> {
     const cached = containers.get(path)
@@ -66,14 +70,18 @@ export function createWriter (deps: WriterDeps): Writer {
    * for local edits, and references to objects written later in the batch
    * resolve the way the poller will resolve them.
    */
-  async function refreshHashes (meshUids: Iterable<string>, rows: ConnectorRows | undefined): Promise<void> {
+  async function refreshHashes (meshUids: Iterable<string>, written: ReadonlyMap<string, ObjectVersion>, rows: ConnectorRows | undefined): Promise<void> {
     await Promise.all([...new Set(meshUids)].map(async (mesh) => {
       const local = mapping.local(mesh)?.uid ?? (isOwn(mesh) ? mesh : undefined)
       if (local === undefined) return
       try {
         const item = await readBack(local)
         const type = typeof item.portal_type === 'string' ? item.portal_type : ''
-        const hash = contentHash(itemToData(item, { meshUidOf }), type)
+        const read = itemToData(item, { meshUidOf })
+        const version = written.get(mesh)
+        // someone edited the object between our write and this read: leave it to the poller
+        if (version !== undefined && !showsWhatWeWrote(read.data, version, sentKeys.get(mesh) ?? [])) return
+        const hash = contentHash(read, type)
         mapping.setHash(mesh, hash)
         rows?.put(HASH_SPACE, mesh, hash)
       } catch (err) {
@@ -120,6 +128,7 @@ export function createWriter (deps: WriterDeps): Writer {
       }
       const payload = versionToFields(version, { localUidOf: (m) => localUidOf(m) ?? (isOwn(m) ? m : undefined) })
       let item: Record<string, unknown>
+      sentKeys.set(version.uid, Object.keys(payload.fields))
       if (existing !== undefined) {
         item = Object.keys(payload.fields).length > 0
           ? (await client.post<Envelope>(`update/${existing.uid}`, payload.fields)).items?.[0] ?? await readBack(existing.uid)
@@ -154,6 +163,10 @@ export function createWriter (deps: WriterDeps): Writer {
     }
     // nothing is deleted in SENAITE: samples and analyses are cancelled instead
     await client.post(`update/${uid}`, { transition: 'cancel' })
+  }
+
+  function deferredCount (w: RemoteWrite): number {
+    return versionToFields(w.next, { localUidOf: (m) => localUidOf(m) ?? (isOwn(m) ? m : undefined) }).deferred.length
   }
 
   /** a mesh uid that is a SENAITE uid we already know as ours */
@@ -201,16 +214,47 @@ export function createWriter (deps: WriterDeps): Writer {
       remaining = remaining.filter((i) => !set.has(i))
     }
     // create-then-patch: set the references whose targets exist now
-    for (const i of deferred) results[i] = (await writeOne(writes[i]!, rows)).result
+    for (const i of deferred) {
+      const again = await writeOne(writes[i]!, rows)
+      results[i] = again.result
+      if (again.deferred) awaitingTargets.set(writes[i]!.next.uid, { write: writes[i]!, deferred: deferredCount(writes[i]!) })
+      else awaitingTargets.delete(writes[i]!.next.uid)
+    }
+    // references still waiting from earlier batches: patch once more of them can be set
+    for (const [uid, waiting] of [...awaitingTargets]) {
+      if (pending.has(uid)) { awaitingTargets.delete(uid); continue } // this batch carried a newer version
+      if (deferredCount(waiting.write) >= waiting.deferred) continue
+      const again = await writeOne(waiting.write, rows)
+      if (!again.deferred || !again.result.ok) awaitingTargets.delete(uid)
+      else awaitingTargets.set(uid, { write: waiting.write, deferred: deferredCount(waiting.write) })
+    }
     const touched: string[] = []
     writes.forEach((w, i) => {
       if (!results[i]!.ok) return
       touched.push(w.next.uid)
       if (w.next.parent !== null) touched.push(w.next.parent)
     })
-    await refreshHashes(touched, rows)
+    await refreshHashes(touched, new Map(writes.filter((_, i) => results[i]!.ok).map((w) => [w.next.uid, w.next])), rows)
+    sentKeys.clear()
     return results
   }
+}
+
+/**
+ * Whether the site shows the field values we wrote (SENAITE returns falsy
+ * values as null, so "empty" matches "empty"). Workflow fields are excluded:
+ * the site moves them through cascades of its own.
+ */
+function showsWhatWeWrote (read: Record<string, unknown>, version: ObjectVersion, sent: readonly string[]): boolean {
+  const empty = (v: unknown): boolean => v === null || v === undefined || v === '' || v === false || v === 0 || (Array.isArray(v) && v.length === 0)
+  for (const key of sent) {
+    const value = version.data[key]
+    if (!(key in read)) continue // a field this site does not show or keep
+    const shown = read[key]
+    if (empty(value) && empty(shown)) continue
+    if (canonicalJson(value) !== canonicalJson(shown)) return false
+  }
+  return true
 }
 
 function stateOf (item: Record<string, unknown>): string | undefined {
