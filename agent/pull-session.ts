@@ -44,6 +44,8 @@ export interface PullSessionDeps {
   readonly onActivity?: () => void
   readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
   readonly onPullFinished?: (pulled: number, durationMs: number, caughtUp: boolean) => void
+  /** the remote announced a newer head (notify): progress changed even if no pull follows */
+  readonly onHeadAnnounced?: (head: number) => void
   /** the session is established (hello exchanged, resume point known) */
   readonly onStarted?: (since: number) => void
   /** how often to log progress during a long pull */
@@ -328,6 +330,7 @@ export class PullSession {
       case 'notify':
         if (message.head > this.#remoteHead) this.#remoteHead = message.head
         this.#deps.progress.heard(message.head)
+        this.#deps.onHeadAnnounced?.(message.head)
         if (this.#deps.live && message.head > this.#appliedSeq) {
           this.#pullWanted = true
           this.#wake?.()

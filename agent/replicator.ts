@@ -217,6 +217,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
           changed(rt.config.name)
         },
         onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(rt.config.name, pulled, durationMs, caughtUp),
+        onHeadAnnounced: () => deps.events?.onProgress?.(rt.config.name, rt.progress.snapshot()),
         onStarted: () => { rt.lastError = undefined; changed(rt.config.name) }
       })
       rt.session = session

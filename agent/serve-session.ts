@@ -70,7 +70,7 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
   const onAbort = (): void => { stream.abort(new ProtocolError('agent stopping')) }
   signal.addEventListener('abort', onAbort, { once: true })
 
-  // subscribed before the tally, so the tally has counted a commit when this runs
+  // the tally subscribes first, so it has counted a commit by the time this listener runs
   tally.start()
   const unsubscribe = deps.store.onCommit((event) => {
     const previousHead = knownHead

@@ -110,12 +110,16 @@ describe('pending counts, lag and progress', () => {
     await waitFor(() => a.replicator.peerStatus('lab-b').lagOut === 0, { what: 'A sees B caught up' })
 
     // A gets 5 new objects and edits 2: B hears of it (notify) but does not pull
+    const announced: number[] = []
+    b.bus.subscribe((e) => { if (e.type === 'progress' && e.peer === 'lab-a' && !e.progress.caughtUp) announced.push(e.progress.remaining) })
     await writeDocuments(a.local, [...Array.from({ length: 5 }, (_, i) => doc(100 + i)), doc(3, 1), doc(4, 1)])
     await waitFor(() => !peer().progress.caughtUp, { what: 'B hears the notify' })
     expect(peer().progress.percent).toBeLessThan(100)
     expect(peer()).toMatchObject({ lagIn: 7, lag: 7, progress: { state: 'idle', remaining: 7 } })
     expect(a.replicator.peerStatus('lab-b')).toMatchObject({ lagOut: 7, lag: 7 })
     expect(b.store.info().objects).toBe(100)
+    // the status page hears it too: a progress event, though no pull runs
+    await waitFor(() => announced.includes(7), { what: 'a progress event for the announced head' })
 
     const progress = await b.replicator.syncNow('lab-a')
     expect(progress).toMatchObject({ percent: 100, caughtUp: true, done: 7, remaining: 0 })
