@@ -25,7 +25,7 @@ describe('status page in Chromium', () => {
 
   beforeAll(async () => {
     root = await makeTempDir('labmesh-browser-')
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
+    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c', 'lab-d'], root)
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']
@@ -125,4 +125,36 @@ describe('status page in Chromium', () => {
     expect(b.store.info().failed).toBe(0)
     await pageB.screenshot({ path: 'test-results/status-page-resolved.png', fullPage: true })
   }, 180_000)
+
+  it('asks for the token once when there is none, and shows status read-only under publicStatus', async () => {
+    const C = nodes['lab-c']!
+    const D = nodes['lab-d']!
+    // D is configured but never started: C shows it as not connected
+    const c = await startAgent(meshConfig(C, [{ node: D, pull: true }]))
+    agents.add(c)
+    const page = await browser.newPage()
+    await page.goto(c.httpUrl!)
+    await page.waitForSelector('#login:not([hidden])')
+    await page.getByLabel('Admin token').fill(c.token)
+    await page.getByRole('button', { name: 'Show status' }).click()
+    await page.waitForSelector('[data-testid="peer-lab-d"][data-connected="false"]')
+    expect(await page.isHidden('#login')).toBe(true)
+    expect(await page.textContent('[data-testid="progress-text-lab-d"]')).toBe('not reached yet')
+    // kept for this tab: a reload needs no token
+    await page.reload()
+    await page.waitForSelector('[data-testid="peer-lab-d"]')
+    await page.close()
+    await c.stop()
+    agents.delete(c)
+
+    const open = await startAgent(meshConfig(C, [{ node: D, pull: true }], { http: { listen: `127.0.0.1:${C.httpPort}`, publicStatus: true } }))
+    agents.add(open)
+    const anonymous = await browser.newPage()
+    await anonymous.goto(open.httpUrl!)
+    await anonymous.waitForSelector('[data-testid="peer-lab-d"]')
+    await anonymous.waitForFunction(() => document.getElementById('live')?.textContent === 'live')
+    expect(await anonymous.isHidden('#login')).toBe(true)
+    expect(await anonymous.textContent('[data-testid="domain"]')).toBe('lab-c')
+    await anonymous.close()
+  })
 })
