@@ -55,6 +55,7 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
   // its feed is the one we pulled them from (same epoch): a peer whose store
   // was rebuilt gets everything again.
   let skipOwnVersions = false
+  let peerEpoch = ''
   // The peer's position in our feed is the tally's cursor; the tally counts
   // what lies after it. A pull that continues where the last answer ended
   // (every window of an initial sync) needs no recount.
@@ -107,7 +108,7 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
         if (message.v !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(message.v, PROTOCOL_VERSION)
         helloDone = true
         clearTimeout(helloTimer)
-        skipOwnVersions = (await deps.store.getCheckpoint(deps.peerId))?.epoch === message.epoch
+        peerEpoch = message.epoch
         const info = deps.store.info()
         notifiedHead = info.head
         knownHead = info.head
@@ -117,6 +118,9 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
       }
       switch (message.type) {
         case 'pull':
+          // checked per pull: on a first sync both sides start at once, and only
+          // once we have pulled from this peer do we hold versions it has
+          if (!skipOwnVersions) skipOwnVersions = (await deps.store.getCheckpoint(deps.peerId))?.epoch === peerEpoch
           if (tally.cursor !== message.since) await tally.reset(message.since)
           report()
           await answerPull(framed, message, deps, tally, skipOwnVersions, report)
