@@ -72,7 +72,7 @@ class LevelStore implements Store {
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause
       if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(this.#options.location, { cause: err })
-      throw new StoreWriteError(`cannot open the store at ${this.#options.location}: ${(err as Error).message}${cause !== undefined ? ` (${String((cause as Error).message ?? cause.code)})` : ''}: check that the directory exists and is writable`, { cause: err })
+      throw new StoreWriteError(`cannot open the store at ${this.#options.location}: ${(err as Error).message}${cause !== undefined ? ` (${String((cause as Error).message ?? cause.code)})` : ''}: check that the directory exists and is writable (it is <dataDir>/store; dataDir is set in the config)`, { cause: err })
     }
     try {
       await this.#loadMeta()
