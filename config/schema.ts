@@ -92,7 +92,7 @@ export const configSchema = z.strictObject({
   listen: z.array(multiaddrString).prefault(['/ip4/127.0.0.1/tcp/0']),
   http: z.strictObject({
     listen: hostPort.default('127.0.0.1:8101'),
-    /** let GET /api/* (status, peers, conflicts, failed, events) work without the token */
+    /** let GET /api/* (status, peers, conflicts, failed, events) work without the token; the document API (/api/objects) always needs it */
     publicStatus: z.boolean().default(false),
     /** let GET /metrics work without the token (a Prometheus scraper can also send it as a bearer token) */
     publicMetrics: z.boolean().default(false),

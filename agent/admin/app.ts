@@ -22,8 +22,8 @@ import { pageRoutes } from './page.js'
 export function createAdminApp (deps: AdminDeps): Hono {
   const app = new Hono()
 
-  const requireToken = (open: (method: string) => boolean): MiddlewareHandler => async (c, next) => {
-    if (open(c.req.method)) return await next()
+  const requireToken = (open: (method: string, path: string) => boolean): MiddlewareHandler => async (c, next) => {
+    if (open(c.req.method, c.req.path)) return await next()
     const header = c.req.header('authorization') ?? ''
     const match = /^Bearer\s+(.+)$/i.exec(header)
     // EventSource cannot send headers: the event stream alone also takes ?token=
@@ -34,7 +34,8 @@ export function createAdminApp (deps: AdminDeps): Hono {
     }
     await next()
   }
-  app.use('/api/*', requireToken((method) => deps.publicStatus && method === 'GET'))
+  // publicStatus opens the status reads, never the lab's records (the document API)
+  app.use('/api/*', requireToken((method, path) => deps.publicStatus && method === 'GET' && path !== '/api/objects' && !path.startsWith('/api/objects/')))
   app.use('/metrics', requireToken(() => deps.publicMetrics))
 
   app.use('/api/*', bodyLimit({
