@@ -10,6 +10,7 @@
 import type { Stream } from '@libp2p/interface'
 import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_GET_UIDS, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeClientMessage, type ClientMessage, type GetMessage, type PullMessage } from '../protocol/messages.js'
+import type { ObjectVersion } from '../protocol/object.js'
 import type { Store, StoredObject } from '../store/types.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, TimeoutError, UnsupportedProtocolVersionError } from './errors.js'
 import { FramedStream } from './framed-stream.js'
@@ -23,8 +24,8 @@ export interface ServeSessionDeps {
   readonly peerName: string
   readonly peerId: string
   readonly batchSize: number
-  /** serve rules: may this peer receive this object? */
-  readonly mayServe: (object: StoredObject) => boolean
+  /** serve rules: may this peer receive this version (current or sibling)? */
+  readonly mayServe: (version: ObjectVersion) => boolean
   /** hash of those rules, announced in hello */
   readonly servesHash: string
   readonly log: Logger
@@ -167,7 +168,7 @@ async function answerPull (
       const entry = page.entries[i]!
       if (skipOwnVersions && entry.object.via === deps.peerName && entry.object.conflicts.length === 0) continue // it holds this version already
       if (!deps.mayServe(entry.object)) continue
-      const json = JSON.stringify(toWire(entry.object))
+      const json = JSON.stringify(toWire(servable(entry.object, deps)))
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
         await framed.sendJson(batchJson(pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining + page.entries.length - i))
@@ -205,7 +206,7 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
       missing.push(uids[i]!)
       continue
     }
-    const json = JSON.stringify(toWire(object))
+    const json = JSON.stringify(toWire(servable(object, deps)))
     if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
       await framed.sendJson(objectsJson(get.id, parts, [], false))
       served += parts.length
@@ -218,6 +219,17 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
   await framed.sendJson(objectsJson(get.id, parts, missing, true))
   served += parts.length
   if (served > 0) deps.onServed?.(served)
+}
+
+/**
+ * The object as this peer may see it: a conflict sibling of a type its serve
+ * rules exclude stays here (a version is content like any other, and the
+ * sibling may be of another type than the current version).
+ */
+function servable (object: StoredObject, deps: ServeSessionDeps): StoredObject {
+  if (object.conflicts.length === 0) return object
+  const conflicts = object.conflicts.filter((c) => deps.mayServe(c))
+  return conflicts.length === object.conflicts.length ? object : { ...object, conflicts }
 }
 
 function objectsJson (id: number, parts: string[], missing: string[], last: boolean): string {
