@@ -65,7 +65,7 @@ export class PullSession {
   #closedError: Error | undefined
   readonly #batches: BatchMessage[] = []
   #batchWaiter: Waiter<BatchMessage> | undefined
-  readonly #gets = new Map<number, { objects: WireObject[], missing: string[], waiter: Waiter<{ objects: WireObject[], missing: string[] }> }>()
+  readonly #gets = new Map<number, { uids: ReadonlySet<string>, objects: WireObject[], missing: string[], waiter: Waiter<{ objects: WireObject[], missing: string[] }> }>()
   #helloWaiter: Waiter<HelloMessage> | undefined
   #wake: (() => void) | undefined
   #pullWanted = true
@@ -117,7 +117,7 @@ export class PullSession {
     if (this.#closedError !== undefined) throw this.#closedError
     const id = this.#nextRequestId++
     const result = new Promise<{ objects: WireObject[], missing: string[] }>((resolve, reject) => {
-      this.#gets.set(id, { objects: [], missing: [], waiter: { resolve, reject } })
+      this.#gets.set(id, { uids: new Set(uids), objects: [], missing: [], waiter: { resolve, reject } })
     })
     await this.#framed.send({ type: 'get', v: PROTOCOL_VERSION, id, uids })
     return await withTimeout(result, REQUEST_TIMEOUT_MS, `peer ${this.#deps.peerName} did not answer get within ${REQUEST_TIMEOUT_MS} ms`)
@@ -313,6 +313,9 @@ export class PullSession {
       case 'objects': {
         const pending = this.#gets.get(message.id)
         if (pending === undefined) throw new ProtocolError(`objects for unknown request ${message.id}`)
+        // whatever comes back is applied as a dependency: only what was asked for may come back
+        const stray = [...message.objects.map((o) => o.uid), ...message.missing].find((uid) => !pending.uids.has(uid))
+        if (stray !== undefined) throw new ProtocolError(`peer ${this.#deps.peerName} answered get ${message.id} with ${stray}, which was not asked for`)
         pending.objects.push(...message.objects)
         pending.missing.push(...message.missing)
         if (message.last) {

@@ -19,7 +19,7 @@ import {
 import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { frameReader } from '../helpers/wire-client.js'
-import { scaled, withSeed, type Rng } from '../helpers/seeded.js'
+import { forkRng, scaled, withSeed, type Rng } from '../helpers/seeded.js'
 import { storeDigest } from '../helpers/store-audit.js'
 
 const FILE = 'test/faults/fuzz-serve.test.ts'
@@ -95,7 +95,7 @@ describe('protocol fuzzing: the serving side', () => {
   })
 
   it('survives random, mutated and hostile frames: every session closed with a logged reason, the store unchanged', async () => {
-    await withSeed('fuzz-serve', FILE, async (rng) => {
+    await withSeed('fuzz-serve', FILE, async (_rng, seed) => {
       const targetFrames = scaled(3_000, 100_000)
       const knownUids = Array.from({ length: 60 }, (_, i) => `o-${i}`)
       const before = await storeDigest(a.store)
@@ -110,6 +110,7 @@ describe('protocol fuzzing: the serving side', () => {
       const reasonsOf = (peer: string): number => captured.lines.filter((l) => l.peer === peer && REASONS.includes(String(l.msg))).length
       const worker = async (peer: string): Promise<void> => {
         const raw = raws.get(peer)!
+        const rng = forkRng(seed, peer)
         while (frames < targetFrames) {
           const session = clientSession(rng, peer, knownUids)
           frames += session.frames.length

@@ -23,8 +23,24 @@ export function rawFrame (body: Uint8Array | string): Uint8Array {
   return lp.encode.single(typeof body === 'string' ? text.encode(body) : body).subarray()
 }
 
+/** JSON text spliced into a message as is: nesting deeper than JSON.stringify can recurse. */
+export class RawJson {
+  constructor (readonly text: string) {}
+}
+
+/** JSON.stringify, with RawJson values spliced in as their text. */
+export function toJsonText (value: unknown): string {
+  const spliced: string[] = []
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (!(v instanceof RawJson)) return v
+    spliced.push(v.text)
+    return `\u0000raw${spliced.length - 1}\u0000`
+  })
+  return text.replace(/"\\u0000raw(\d+)\\u0000"/g, (_m, i: string) => spliced[Number(i)]!)
+}
+
 export function jsonFrame (value: unknown): Uint8Array {
-  return rawFrame(JSON.stringify(value))
+  return rawFrame(toJsonText(value))
 }
 
 const str = (n: number, c = 'x'): string => c.repeat(n)
@@ -69,10 +85,9 @@ function hugeVector (rng: Rng): Record<string, number> {
   return v
 }
 
-function deepData (depth: number): Json {
-  let value: Json = { leaf: 1 }
-  for (let i = 1; i < depth; i++) value = { a: value }
-  return value
+/** An object nested `depth` levels deep, as text (JSON.stringify would overflow the stack on it). */
+function deepData (depth: number): RawJson {
+  return new RawJson('{"a":'.repeat(depth - 1) + '{"leaf":1}' + '}'.repeat(depth - 1))
 }
 
 /** Field → breakers for a wire object (the ObjectVersion shape plus `conflicts`). */

@@ -9,6 +9,11 @@ import { createRng, type Rng } from '../../agent/demo/rng.js'
 
 export type { Rng }
 
+/** An independent stream of the same seed, for one of several concurrent workers (keeps replays exact). */
+export function forkRng (seed: number, worker: string | number): Rng {
+  return createRng(`${seed}:${worker}`)
+}
+
 /** True under `npm run soak`. Read at call time: nothing module-level changes. */
 export function soakMode (): boolean {
   return process.env.LABMESH_SOAK === '1'
