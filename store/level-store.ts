@@ -50,6 +50,11 @@ class LevelStore implements Store {
   /** uid → peers whose batches brought its conflict siblings (the `x` index, in memory) */
   readonly #conflictVia = new Map<string, readonly string[]>()
   readonly #failedUids = new Set<string>()
+  /** a write failed: LevelDB's log may end in a torn record (see #recover) */
+  #damaged = false
+  /** why the store cannot be read right now: its recovery failed and the database is closed */
+  #unavailable: StoreWriteError | undefined
+  #recoveryQueued = false
 
   constructor (options: LevelStoreOptions) {
     this.#options = options
@@ -240,9 +245,10 @@ class LevelStore implements Store {
   }
 
   async write<T> (fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
-    this.#assertOpen()
+    if (!this.#open) throw new StoreClosedError()
     const run = async (): Promise<T> => {
-      this.#assertOpen()
+      if (!this.#open) throw new StoreClosedError()
+      if (this.#damaged) await this.#recover()
       const tx = new LevelWriteTx(this, this.#head)
       const result = await fn(tx)
       if (tx.ops.length === 0) return result
@@ -252,6 +258,7 @@ class LevelStore implements Store {
       try {
         await this.#db.batch(tx.ops as any)
       } catch (err) {
+        this.#damaged = true
         throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
       }
       const grew = head > this.#head
@@ -276,8 +283,50 @@ class LevelStore implements Store {
     return await next
   }
 
+  /**
+   * A failed write (disk full, read-only directory) can leave a torn record
+   * at the end of LevelDB's log. LevelDB goes on appending after it, and the
+   * next open's recovery then drops what follows the tear: writes made and
+   * acknowledged after the fault was gone vanished at the next restart. So
+   * before the next write the database is closed and opened again: recovery
+   * discards the torn record now, new writes go to a fresh log, and the
+   * counters are reloaded from what is really on disk. While that fails the
+   * fault is still there, and writes keep failing with a clear message.
+   */
+  async #recover (): Promise<void> {
+    try {
+      await this.#db.close()
+      await this.#db.open()
+      // sublevels close with their database but do not reopen with it
+      await Promise.all([this.#objects, this.#feed, this.#types, this.#checkpoints, this.#conflicts, this.#failed, this.#aux, this.#meta].map(async (sub) => await sub.open()))
+      this.#conflictVia.clear()
+      this.#failedUids.clear()
+      await this.#loadMeta()
+    } catch (err) {
+      this.#unavailable = new StoreWriteError(`the store at ${this.#options.location} cannot recover from its last failed write yet (${(err as Error).message}): free disk space or restore write permission there; it resumes once it can`, { cause: err })
+      throw this.#unavailable
+    }
+    this.#damaged = false
+    this.#unavailable = undefined
+  }
+
   #assertOpen (): void {
     if (!this.#open) throw new StoreClosedError()
+    if (this.#unavailable !== undefined && this.#db.status !== 'open') {
+      // reads too bring the store back once the fault is gone (a serve-only agent may never write)
+      this.#queueRecovery()
+      throw this.#unavailable
+    }
+  }
+
+  #queueRecovery (): void {
+    if (this.#recoveryQueued) return
+    this.#recoveryQueued = true
+    const run = async (): Promise<void> => {
+      this.#recoveryQueued = false
+      if (this.#open && this.#damaged) await this.#recover()
+    }
+    this.#writeChain = this.#writeChain.then(run, run).catch(() => {})
   }
 
   // ---- accessors for the transaction (same module, not part of Store) ----
