@@ -8,6 +8,8 @@
  * failed write leaves memory and disk in agreement.
  */
 import { randomBytes } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreWriteError } from '../agent/errors.js'
 import { META_KEYS, SCHEMA_VERSION, SUBLEVELS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
@@ -76,7 +78,7 @@ class LevelStore implements Store {
       await this.#db.open()
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause
-      if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(this.#options.location, { cause: err })
+      if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(this.#options.location, { cause: err, holder: await lockHolder(this.#options.location) })
       throw new StoreWriteError(`cannot open the store at ${this.#options.location}: ${(err as Error).message}${cause !== undefined ? ` (${String((cause as Error).message ?? cause.code)})` : ''}: check that the directory exists and is writable (it is <dataDir>/store; dataDir is set in the config)`, { cause: err })
     }
     try {
@@ -438,4 +440,26 @@ async function countKeys (sub: Sub): Promise<number> {
   let n = 0
   for await (const _ of sub.keys()) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
   return n
+}
+
+/**
+ * The process holding LevelDB's lock on `location`, from /proc/locks (Linux;
+ * undefined elsewhere or when it cannot be told). LevelDB locks its LOCK
+ * file with fcntl, so the kernel lists the holder by the file's inode.
+ */
+async function lockHolder (location: string): Promise<number | undefined> {
+  try {
+    const file = await stat(join(location, 'LOCK'))
+    const dev = BigInt(file.dev)
+    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn))
+    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn))
+    for (const line of (await readFile('/proc/locks', 'utf8')).split('\n')) {
+      const fields = line.trim().split(/\s+/)
+      const [maj, min, ino] = (fields[5] ?? '').split(':')
+      if (ino === String(file.ino) && Number.parseInt(maj ?? '', 16) === major && Number.parseInt(min ?? '', 16) === minor) return Number(fields[4])
+    }
+  } catch {
+    // not Linux, or no /proc: the message goes without the pid
+  }
+  return undefined
 }
