@@ -34,15 +34,17 @@ export function createLevelStore (options: LevelStoreOptions): Store {
 
 class LevelStore implements Store {
   readonly #options: LevelStoreOptions
-  readonly #db: Level<string, unknown>
-  readonly #objects: Sub
-  readonly #feed: Sub
-  readonly #types: Sub
-  readonly #checkpoints: Sub
-  readonly #conflicts: Sub
-  readonly #failed: Sub
-  readonly #aux: Sub
-  readonly #meta: Sub
+  // the database and its sublevels exist from open() on: a `Level` starts
+  // opening (and takes the lock) as soon as it is constructed
+  #db!: Level<string, unknown>
+  #objects!: Sub
+  #feed!: Sub
+  #types!: Sub
+  #checkpoints!: Sub
+  #conflicts!: Sub
+  #failed!: Sub
+  #aux!: Sub
+  #meta!: Sub
   readonly #listeners = new Set<(event: CommitEvent) => void>()
   #open = false
   #writeChain: Promise<unknown> = Promise.resolve()
@@ -60,7 +62,10 @@ class LevelStore implements Store {
 
   constructor (options: LevelStoreOptions) {
     this.#options = options
-    this.#db = new Level<string, unknown>(options.location, { valueEncoding: 'json' })
+  }
+
+  #attach (): void {
+    this.#db = new Level<string, unknown>(this.#options.location, { valueEncoding: 'json' })
     const json = { valueEncoding: 'json' }
     this.#objects = this.#db.sublevel(SUBLEVELS.objects, json)
     this.#feed = this.#db.sublevel(SUBLEVELS.feed, { valueEncoding: 'utf8' })
@@ -74,6 +79,13 @@ class LevelStore implements Store {
 
   async open (): Promise<void> {
     if (this.#open) return
+    // Already open in this very process: refuse before LevelDB does. LevelDB's
+    // refusal closes its own descriptor of LOCK, and POSIX then drops every
+    // fcntl lock this process holds on that file: the store that is open here
+    // would lose its protection against other processes.
+    const holder = await lockHolder(this.#options.location)
+    if (holder === process.pid) throw new StoreLockedError(this.#options.location, { holder })
+    this.#attach()
     try {
       await this.#db.open()
     } catch (err) {

@@ -148,6 +148,12 @@ describe('store faults', () => {
     expect(twin.state).toBe('stopped')
     expect((error as StoreLockedError).holder).toBe(process.pid)
     expect(first.store.info().objects).toBe(100)
+    // and the failed attempt left the first agent's lock in place: another process is still refused
+    // (LevelDB closes its own descriptor of LOCK when it refuses, and POSIX then drops every fcntl lock of the process on that file)
+    const elsewhere = await writeNodeConfig({ ...A!, addr: '/ip4/127.0.0.1/tcp/0', httpPort: 0 }, [{ node: B! }])
+    const outsider = await runCli(['start', '--config', elsewhere], { timeout: 15_000 }).catch((err: Error) => ({ code: -1, stdout: '', stderr: err.message }))
+    expect(outsider.code, outsider.stderr.slice(-500)).toBe(1)
+    expect(outsider.stderr).toContain('STORE_LOCKED')
     expect(await readFile(join(A!.dir, 'data', 'store', 'CURRENT'), 'utf8')).toMatch(/MANIFEST/)
   }, 60_000)
 })
