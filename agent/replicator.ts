@@ -198,7 +198,14 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
           changed(rt.config.name)
         },
         onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(rt.config.name, pulled, durationMs, caughtUp),
-        onStarted: () => { rt.lastError = undefined; changed(rt.config.name) }
+        onStarted: (since) => {
+          rt.lastError = undefined
+          // the remote as it is now: after its store was rebuilt (new epoch), the head and the
+          // position remembered from the old feed would show a lag that never clears
+          rt.remoteHead = session.remoteHead
+          rt.appliedSeq = since
+          changed(rt.config.name)
+        }
       })
       rt.session = session
       const checkpoint = await store.getCheckpoint(rt.config.peerId).catch(() => undefined)

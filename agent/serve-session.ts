@@ -155,7 +155,6 @@ async function answerPull (
     : await deps.store.countFeed(pull.since, head)
   let since = pull.since
   let rowsSent = 0
-  let served = 0
   while (true) {
     const want = Math.min(deps.batchSize, pull.limit - rowsSent)
     const page = await deps.store.readFeed(since, want)
@@ -172,7 +171,7 @@ async function answerPull (
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
         await framed.sendJson(batchJson(pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining + page.entries.length - i))
-        served += parts.length
+        deps.onServed?.(parts.length)
         parts.length = 0
         bytes = 0
       }
@@ -180,12 +179,12 @@ async function answerPull (
       bytes += json.length
     }
     await framed.sendJson(batchJson(pull.id, parts, page.lastSeq, windowDone, page.more, page.more ? Math.max(remaining, 1) : 0))
-    served += parts.length
+    // counted as it goes: a window cut short by a broken session was still partly served
+    if (parts.length > 0) deps.onServed?.(parts.length)
     sent(page.lastSeq)
     since = page.lastSeq
     if (windowDone) break
   }
-  if (served > 0) deps.onServed?.(served)
   return { since, remaining, head: Math.max(head, deps.store.info().head) }
 }
 
@@ -199,7 +198,6 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
   const missing: string[] = []
   let parts: string[] = []
   let bytes = 0
-  let served = 0
   for (let i = 0; i < uids.length; i++) {
     const object = objects[i]
     if (object === undefined || !deps.mayServe(object)) {
@@ -209,7 +207,7 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
     const json = JSON.stringify(toWire(servable(object, deps)))
     if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
       await framed.sendJson(objectsJson(get.id, parts, [], false))
-      served += parts.length
+      deps.onServed?.(parts.length)
       parts = []
       bytes = 0
     }
@@ -217,8 +215,7 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
     bytes += json.length
   }
   await framed.sendJson(objectsJson(get.id, parts, missing, true))
-  served += parts.length
-  if (served > 0) deps.onServed?.(served)
+  if (parts.length > 0) deps.onServed?.(parts.length)
 }
 
 /**

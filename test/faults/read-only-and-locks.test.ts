@@ -14,18 +14,11 @@ import { writeDocuments } from '../../agent/local-writes.js'
 import { silentLogger } from '../../agent/logger.js'
 import { chownTree, isRoot, NOBODY } from '../helpers/disk.js'
 import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
-import { allObjects, runCli, seedStore, spawnAgent, writeNodeConfig, type AgentProcess } from '../helpers/processes.js'
+import { allObjects, logLines, runCli, seedStore, spawnAgent, writeNodeConfig, type AgentProcess } from '../helpers/processes.js'
 import { scaled } from '../helpers/seeded.js'
 import { allStored, auditStore, withOfflineStore } from '../helpers/store-audit.js'
 
 const PAD = 'read-only '.repeat(100)
-
-/** The agent's JSON log lines on stderr. */
-function logLines (agent: AgentProcess): Array<Record<string, unknown>> {
-  return agent.stderr.join('').split('\n').flatMap((line) => {
-    try { return [JSON.parse(line) as Record<string, unknown>] } catch { return [] }
-  })
-}
 
 interface Status { objects: number, peers: Array<{ name: string, lastError?: string }> }
 

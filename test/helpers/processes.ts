@@ -113,3 +113,10 @@ export async function allObjects (agent: AgentProcess): Promise<Map<string, Reco
   } while (after !== null)
   return out
 }
+
+/** The agent's JSON log lines on stderr so far. */
+export function logLines (agent: AgentProcess): Array<Record<string, unknown>> {
+  return agent.stderr.join('').split('\n').flatMap((line) => {
+    try { return [JSON.parse(line) as Record<string, unknown>] } catch { return [] }
+  })
+}
