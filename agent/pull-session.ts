@@ -119,6 +119,9 @@ export class PullSession {
     const result = new Promise<{ objects: WireObject[], missing: string[] }>((resolve, reject) => {
       this.#gets.set(id, { uids: new Set(uids), objects: [], missing: [], waiter: { resolve, reject } })
     })
+    // if the session fails while the request is being sent, the send throws to our caller;
+    // the rejected answer must not also surface as an unhandled rejection (which ends the process)
+    result.catch(() => {})
     await this.#framed.send({ type: 'get', v: PROTOCOL_VERSION, id, uids })
     return await withTimeout(result, REQUEST_TIMEOUT_MS, `peer ${this.#deps.peerName} did not answer get within ${REQUEST_TIMEOUT_MS} ms`)
   }
@@ -134,6 +137,9 @@ export class PullSession {
     const timer = this.#deps.intervalMs > 0 ? setInterval(() => { this.#pullWanted = true; this.#wake?.() }, this.#deps.intervalMs) : undefined
     try {
       const helloPromise = new Promise<HelloMessage>((resolve, reject) => { this.#helloWaiter = { resolve, reject } })
+      // the session may fail while our hello is still being sent; the rejection is handled by the
+      // catch below once the send throws, and must not surface as an unhandled rejection (which ends the process)
+      helloPromise.catch(() => {})
       const info = this.#deps.store.info()
       await this.#framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch })
       const hello = await withTimeout(helloPromise, HELLO_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no hello within ${HELLO_TIMEOUT_MS} ms`)

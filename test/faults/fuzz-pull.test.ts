@@ -10,27 +10,52 @@
  * replicator logs and reports.
  */
 import { join } from 'node:path'
+import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyRemoteBatch } from '../../agent/apply-remote.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
 import { loadIdentityKey } from '../../agent/identity.js'
 import { writeDocument, writeDocuments } from '../../agent/local-writes.js'
+import type { Logger } from '../../agent/logger.js'
 import { PullProgress } from '../../agent/progress.js'
 import { PullSession } from '../../agent/pull-session.js'
 import { compileInboundRules, inboundRulesHash } from '../../agent/rules/inbound.js'
 import type { LoadedConfig } from '../../config/load.js'
-import { PROTOCOL_ID } from '../../protocol/constants.js'
+import { PROTOCOL_ID, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
+import { jsonFrame } from '../helpers/fuzz-frames.js'
 import { createHostileServer, SERVER_ENDS_KINDS, type HostileServer, type ServedSession } from '../helpers/hostile-server.js'
 import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { forkRng, scaled, withSeed } from '../helpers/seeded.js'
 import { storeDigest } from '../helpers/store-audit.js'
+import { frameReader } from '../helpers/wire-client.js'
 
 const FILE = 'test/faults/fuzz-pull.test.ts'
 const HOSTILE = ['lab-h1', 'lab-h2', 'lab-h3', 'lab-h4']
+
+/** The agent's own pull session and apply path on `store`, as the replicator builds them for `peerName`. */
+function pullSessionOf (stream: Stream, store: Store, config: LoadedConfig, peerName: string, logger: Logger): PullSession {
+  const peer = config.peers.find((p) => p.name === peerName)!
+  const rules = compileInboundRules(config, peer)
+  const rulesHash = inboundRulesHash(rules)
+  return new PullSession(stream, {
+    store,
+    domain: config.domain,
+    peerName,
+    peerId: peer.peerId,
+    window: 100,
+    live: true,
+    intervalMs: 0,
+    rulesHash,
+    progress: new PullProgress(Date.now),
+    log: logger.child({ peer: peerName }),
+    now: Date.now,
+    apply: async (s, changes, next) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids) }, changes, next)
+  })
+}
 
 function summary (sessions: readonly ServedSession[]): string {
   const byKind = new Map<string, number>()
@@ -92,26 +117,10 @@ describe('protocol fuzzing: the pulling side', () => {
       const worker = async (domain: string): Promise<void> => {
         const server = servers.get(domain)!
         const peer = config.peers.find((p) => p.name === domain)!
-        const rules = compileInboundRules(config, peer)
-        const rulesHash = inboundRulesHash(rules)
         while (frames() < targetFrames) {
           const served = server.sessions.length
           const stream = await puller.node.dialProtocol(multiaddr(`${server.addr}/p2p/${peer.peerId}`), PROTOCOL_ID, { signal: AbortSignal.timeout(5000) })
-          const session = new PullSession(stream, {
-            store,
-            domain: 'lab-a',
-            peerName: domain,
-            peerId: peer.peerId,
-            window: 100,
-            live: true,
-            intervalMs: 0,
-            rulesHash,
-            progress: new PullProgress(Date.now),
-            log: captured.logger.child({ peer: domain }),
-            now: Date.now,
-            apply: async (s, changes, next) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids) }, changes, next)
-          })
-          const end = await session.run(AbortSignal.timeout(20_000))
+          const end = await pullSessionOf(stream, store, config, domain, captured.logger).run(AbortSignal.timeout(20_000))
           sessions++
           await waitFor(() => server.sessions.length > served, { what: `${domain} finished its side of the session (our end: ${end.reason === 'error' ? end.error.message : end.reason})`, timeout: 30_000 })
           const { kind: k, sample, error } = server.sessions[server.sessions.length - 1]!
@@ -134,6 +143,47 @@ describe('protocol fuzzing: the pulling side', () => {
       expect(await storeDigest(store)).toBe(before)
     })
   }, scaled(120_000, 1_800_000))
+
+  it('a remote that resets the stream before our hello, or stops reading mid-request: the session ends with an error, nothing unhandled', async () => {
+    // regression: a hello (or a get) still being sent when the session failed left its answer
+    // promise rejected with no handler: an unhandled rejection, which ends an agent's process
+    const config = meshConfig(nodes['lab-a']!, [{ node: nodes['lab-h1']!, pull: true }])
+    const store: Store = createLevelStore({ location: config.paths.storeDir, domain: 'lab-a' })
+    await store.open()
+    cleanups.push(async () => await store.close())
+    const server = await createRawPeer(await keyOf('lab-h1'))
+    cleanups.push(async () => await server.stop())
+    await server.node.handle(PROTOCOL_ID, (stream) => {
+      void (async () => {
+        const reader = frameReader(stream)
+        await reader.next()
+        stream.send(jsonFrame({ type: 'hello', v: PROTOCOL_VERSION, domain: 'lab-h1', head: 3, count: 3, epoch: 'e' }))
+        await reader.next()
+        // three objects needing 3,000 unknown dependencies: the puller asks in gets of 1,000 long uids,
+        // more than the stream's window holds, and we never read them
+        const refs = (k: number): string[] => Array.from({ length: 1000 }, (_, i) => `${k}-${i}-`.padEnd(120, 'x'))
+        const changes = [0, 1, 2].map((k) => ({ uid: `o-${k}`, type: 'Client', id: `c-${k}`, parent: null, refs: refs(k), data: {}, vector: { 'lab-h1': 1 }, origin: 'lab-h1', deleted: false, at: 1 }))
+        stream.pause()
+        stream.send(jsonFrame({ type: 'batch', v: PROTOCOL_VERSION, id: 1, changes, lastSeq: 3, last: true, more: false, remaining: 0 }))
+        await waitFor(() => stream.readBufferLength > 100_000 || stream.status !== 'open', { what: 'the gets piling up unread' })
+        stream.abort(new Error('going away mid-request'))
+      })()
+    })
+    const puller = await createRawPeer(await keyOf('lab-a'))
+    cleanups.push(async () => await puller.stop())
+    const stream = await puller.node.dialProtocol(multiaddr(`${server.node.getMultiaddrs()[0]!.toString()}`), PROTOCOL_ID, { signal: AbortSignal.timeout(5000) })
+    const before = await storeDigest(store)
+    const end = await pullSessionOf(stream, store, config, 'lab-h1', capturingLogger('lab-a').logger).run(AbortSignal.timeout(20_000))
+    expect(end.reason).toBe('error')
+    expect(await storeDigest(store)).toBe(before)
+    // and a stream the remote reset before our hello went out (a remote that is stopping refuses so)
+    await server.node.unhandle(PROTOCOL_ID)
+    await server.node.handle(PROTOCOL_ID, (s) => { s.abort(new Error('agent is not running')) })
+    const refused = await puller.node.dialProtocol(multiaddr(`${server.node.getMultiaddrs()[0]!.toString()}`), PROTOCOL_ID, { signal: AbortSignal.timeout(5000) })
+    await waitFor(() => refused.status !== 'open', { what: 'the remote reset the stream' })
+    const early = await pullSessionOf(refused, store, config, 'lab-h1', capturingLogger('lab-a').logger).run(AbortSignal.timeout(20_000))
+    expect(early.reason).toBe('error')
+  })
 
   it('a running agent pulling from several hostile remotes keeps running, logs each failed session and writes nothing', async () => {
     await withSeed('fuzz-pull-agent', FILE, async (_rng, seed) => {
