@@ -44,9 +44,11 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
   const log = deps.log
   let helloDone = false
   // Versions we pulled from this very peer need not go back to it, as long as
-  // its feed is the one we pulled them from (same epoch): a peer whose store
-  // was rebuilt gets everything again.
-  let skipOwnVersions = false
+  // it still has the feed we pulled them from: each version remembers the
+  // epoch it came from, so a peer whose store was rebuilt gets them again
+  // (judging by our checkpoint's epoch instead went wrong as soon as we had
+  // pulled anything from the rebuilt store: its old versions were skipped).
+  let peerEpoch: string | undefined
   /** the peer's position in our feed, and our head when we last looked */
   let position = 0
   let knownHead = deps.store.info().head
@@ -91,7 +93,7 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
         if (message.v !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(message.v, PROTOCOL_VERSION)
         helloDone = true
         clearTimeout(helloTimer)
-        skipOwnVersions = (await deps.store.getCheckpoint(deps.peerId))?.epoch === message.epoch
+        peerEpoch = message.epoch
         const info = deps.store.info()
         notifiedHead = info.head
         knownHead = info.head
@@ -104,7 +106,7 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
           position = Math.max(position, message.since)
           deps.onPosition?.(position)
           const cached = countCache !== undefined && countCache.since === message.since ? countCache : undefined
-          countCache = await answerPull(framed, message, deps, cached, skipOwnVersions, (seq) => { position = Math.max(position, seq); deps.onPosition?.(position) })
+          countCache = await answerPull(framed, message, deps, cached, peerEpoch, (seq) => { position = Math.max(position, seq); deps.onPosition?.(position) })
           break
         }
         case 'get':
@@ -146,7 +148,7 @@ async function answerPull (
   pull: PullMessage,
   deps: ServeSessionDeps,
   cached: { since: number, remaining: number, head: number } | undefined,
-  skipOwnVersions: boolean,
+  peerEpoch: string | undefined,
   sent: (lastSeq: number) => void
 ): Promise<{ since: number, remaining: number, head: number }> {
   const head = deps.store.info().head
@@ -165,7 +167,7 @@ async function answerPull (
     let bytes = 0
     for (let i = 0; i < page.entries.length; i++) {
       const entry = page.entries[i]!
-      if (skipOwnVersions && entry.object.via === deps.peerName && entry.object.conflicts.length === 0) continue // it holds this version already
+      if (entry.object.via === deps.peerName && entry.object.viaEpoch === peerEpoch && entry.object.conflicts.length === 0) continue // it holds this version already
       if (!deps.mayServe(entry.object)) continue
       const json = JSON.stringify(toWire(servable(entry.object, deps)))
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {

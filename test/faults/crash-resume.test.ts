@@ -123,10 +123,11 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
           const b2 = await pair.startB()
           const resumed = await waitFor(() => logLines(b2).find((l) => l.msg === 'pull session started' && l.peer === 'lab-a'), { what: 'B resumes pulling' })
           expect(resumed.since, 'resumed from the checkpoint, not from zero').toBe(cp?.seq ?? 0)
-          await waitFor(async () => await converged(pair, oracle), { timeout: 60_000, interval: 100, what: `convergence after the ${kind} trial` }).catch((err: Error) => {
+          let why: string | undefined
+          await waitFor(async () => { why = await notConverged(pair, oracle); return why === undefined }, { timeout: 60_000, interval: 100, what: `convergence after the ${kind} trial` }).catch((err: Error) => {
             // say where each agent stood: its last log lines
             const tail = (name: string, p: typeof b2 | undefined): string => `${name}:\n${(p === undefined ? [] : logLines(p).slice(-15)).map((l) => `    ${JSON.stringify(l)}`).join('\n')}`
-            throw new Error(`${err.message}\n${tail('lab-a', pair.procA)}\n${tail('lab-b', pair.procB)}`)
+            throw new Error(`${err.message}: ${why ?? ''}\n${tail('lab-a', pair.procA)}\n${tail('lab-b', pair.procB)}`)
           })
           const served = (await pair.api<PeerView>('a', 'GET', '/api/peers/lab-b')).served
           // what the restarted B still had to pull from A (0: the kill came after the pull had ended)
@@ -156,18 +157,20 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
   }, scaled(180_000, 1_800_000))
 })
 
-/** Both agents show, for every uid, a current version of the oracle's frontier and the right number of siblings. */
-async function converged (pair: TwoAgents, oracle: CausalOracle): Promise<boolean> {
+/** Why the agents have not converged yet (undefined once both show every uid as the oracle's frontier says). */
+async function notConverged (pair: TwoAgents, oracle: CausalOracle): Promise<string | undefined> {
   for (const which of ['a', 'b'] as const) {
     const peer = await pair.api<PeerView>(which, 'GET', `/api/peers/${which === 'a' ? 'lab-b' : 'lab-a'}`)
-    if (peer.progress.state !== 'idle' || peer.lagIn > 0) return false
+    if (peer.progress.state !== 'idle' || peer.lagIn > 0) return `${which} is still pulling: ${JSON.stringify({ progress: peer.progress, lagIn: peer.lagIn, appliedSeq: peer.appliedSeq })}`
     const objects = new Map((await pair.objects(which)).map((o: ObjectView) => [o.uid, o]))
-    if (objects.size !== oracle.uids().length) return false
+    if (objects.size !== oracle.uids().length) return `${which} shows ${objects.size} objects, the oracle ${oracle.uids().length}`
     for (const uid of oracle.uids()) {
       const frontier = oracle.frontier(uid)
       const o = objects.get(uid)
-      if (o === undefined || o.conflicts !== frontier.length - 1 || !frontier.some((f) => vectorKey(f.vector) === vectorKey(o.vector))) return false
+      if (o === undefined || o.conflicts !== frontier.length - 1 || !frontier.some((f) => vectorKey(f.vector) === vectorKey(o.vector))) {
+        return `${which} shows ${uid} as ${JSON.stringify(o)}, the oracle {${frontier.map((f) => vectorKey(f.vector)).join('} {')}}`
+      }
     }
   }
-  return true
+  return undefined
 }
