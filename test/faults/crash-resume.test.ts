@@ -41,8 +41,8 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
     try {
       await withSeed('crash-resume', FILE, async (rng) => {
         const trials = scaled(5, 24)
-        const initialObjects = scaled(2000, 8000)
-        const changes = scaled(1200, 4000)
+        const initialObjects = scaled(1500, 8000)
+        const changes = scaled(1000, 4000)
         const uidOf = (i: number): string => `s-${String(i).padStart(6, '0')}`
         let created = initialObjects
         await pair.writeConfigs()
@@ -90,8 +90,10 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
           }
 
           // 2. what each side holds before, for the checks at the kill
-          const aBefore = await pair.offline(pair.a, async (io) => new Map((await holdingsOf(io.store)).entries()))
-          const aSeq = await pair.offline(pair.a, async (io) => new Map((await io.store.listObjects({ limit: 1_000_000 })).items.map((o) => [o.uid, o.seq])))
+          const { aBefore, aSeq } = await pair.offline(pair.a, async (io) => ({
+            aBefore: await holdingsOf(io.store),
+            aSeq: new Map((await io.store.listObjects({ limit: 1_000_000 })).items.map((o) => [o.uid, o.seq]))
+          }))
           const bBefore = await pair.offline(pair.b, async (io) => ({ holdings: await holdingsOf(io.store), checkpoint: await io.store.getCheckpoint(pair.a.peerId) }))
 
           // 3. run, and kill B at a random point of its pull

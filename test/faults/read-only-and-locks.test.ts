@@ -55,11 +55,11 @@ describe('store faults', () => {
   it('the store directory turns read-only mid-pull: the agent reports it, stops applying, resumes when writable, and loses nothing', async () => {
     const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
     // LevelDB feels a read-only directory when it next needs a file (a new log every ~4 MiB)
-    const OBJECTS = scaled(12_000, 40_000)
+    const OBJECTS = scaled(9000, 40_000)
     const a = await startAgent(meshConfig(A!, [{ node: B! }]))
     agents.add(a)
-    for (let i = 0; i < OBJECTS; i += 2000) {
-      await writeDocuments(a.local, Array.from({ length: 2000 }, (_, j) => ({ uid: `s-${String(i + j).padStart(6, '0')}`, type: 'AnalysisRequest', id: `W-${i + j}`, data: { n: i + j, pad: PAD } })))
+    for (let i = 0; i < OBJECTS; i += 1000) {
+      await writeDocuments(a.local, Array.from({ length: 1000 }, (_, j) => ({ uid: `s-${String(i + j).padStart(6, '0')}`, type: 'AnalysisRequest', id: `W-${i + j}`, data: { n: i + j, pad: PAD } })))
     }
     const file = await writeNodeConfig(B!, [{ node: A!, pull: true }], { sync: { batchSize: 200, window: 1000 } })
     const asNobody = isRoot()

@@ -70,12 +70,12 @@ export class TwoAgents {
   }
 
   async stopAll (): Promise<void> {
-    for (const p of [this.procA, this.procB]) {
-      if (p === undefined) continue
+    await Promise.all([this.procA, this.procB].map(async (p) => {
+      if (p === undefined) return
       p.proc.kill('SIGTERM')
       const exit = await p.exited
       if (exit.code !== 0) throw new Error(`agent did not stop cleanly: ${JSON.stringify(exit)}; stderr: ${p.stderr.join('').slice(-2000)}`)
-    }
+    }))
     this.procA = undefined
     this.procB = undefined
   }
