@@ -66,14 +66,14 @@ export async function hostileAnswer (stream: Stream, rng: Rng, domain: string): 
     sample = Buffer.from(frame.subarray(0, 300)).toString('latin1')
   }
   const hello = (): void => send(jsonFrame({ ...validHello(rng, domain), epoch: 'hostile-epoch' }))
-  const expect = async (type: string): Promise<Record<string, unknown> | undefined> => {
+  const waitForType = async (type: string): Promise<Record<string, unknown> | undefined> => {
     for (let f = await reader.next(10_000); f !== undefined; f = await reader.next(10_000)) if (f.type === type) return f
     return undefined
   }
-  if (await expect('hello') !== undefined) {
+  if (await waitForType('hello') !== undefined) {
     if (kind === 'bad-hello') send(jsonFrame(brokenMessage(rng, 'hello', domain)))
     else hello()
-    const pull = kind === 'bad-hello' || kind === 'close-after-hello' ? undefined : await expect('pull')
+    const pull = kind === 'bad-hello' || kind === 'close-after-hello' ? undefined : await waitForType('pull')
     if (pull !== undefined || kind === 'close-after-hello') await script(kind, rng, domain, send, reader, pull)
   }
   if (stream.status === 'open' && stream.writeStatus === 'writable') await stream.close().catch(() => {})
