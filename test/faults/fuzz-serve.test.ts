@@ -14,7 +14,7 @@ import { writeDocument, writeDocuments } from '../../agent/local-writes.js'
 import { MAX_GET_UIDS, MAX_PULL_WINDOW, MAX_SEQ, MAX_UID_LENGTH, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import {
   brokenMessage, garbageFrame, jsonFrame, mutatedFrame, nonObjectFrame, notJsonFrame, overlongVarint, oversizedPrefix,
-  randomUid, rawFrame, truncatedFrame, validHello
+  randomUid, RawJson, rawFrame, truncatedFrame, validHello
 } from '../helpers/fuzz-frames.js'
 import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
@@ -42,7 +42,8 @@ function hostileRequests (rng: Rng, knownUids: readonly string[]): Uint8Array[] 
       case 1: out.push(jsonFrame({ type: 'pull', v: PROTOCOL_VERSION, id, since: rng.int(40), limit: rng.pick([1, 7, MAX_PULL_WINDOW]) })); break
       case 2: out.push(jsonFrame({ type: 'get', v: PROTOCOL_VERSION, id, uids: Array.from({ length: rng.pick([1, 50, MAX_GET_UIDS]) }, () => randomUid(rng, rng.pick([1, MAX_UID_LENGTH]))) })); break
       case 3: out.push(jsonFrame({ type: 'get', v: PROTOCOL_VERSION, id, uids: Array.from({ length: 1 + rng.int(knownUids.length) }, () => rng.pick(knownUids)) })); break
-      default: out.push(jsonFrame({ type: 'pull', v: PROTOCOL_VERSION, id, since: 0, limit: 1, extra: { nested: [[[[[]]]]] } }))
+      // unknown keys are dropped unread, however deep they nest
+      default: out.push(jsonFrame({ type: 'pull', v: PROTOCOL_VERSION, id, since: 0, limit: 1, extra: new RawJson('['.repeat(20_000) + ']'.repeat(20_000)) }))
     }
   }
   return out
