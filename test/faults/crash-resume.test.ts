@@ -41,8 +41,8 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
     try {
       await withSeed('crash-resume', FILE, async (rng) => {
         const trials = scaled(5, 24)
-        const initialObjects = scaled(1500, 8000)
-        const changes = scaled(1000, 4000)
+        const initialObjects = scaled(1200, 8000)
+        const changes = scaled(800, 4000)
         const uidOf = (i: number): string => `s-${String(i).padStart(6, '0')}`
         let created = initialObjects
         await pair.writeConfigs()
