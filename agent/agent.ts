@@ -20,7 +20,7 @@ import type { AdminDeps, AgentStatusReport } from './admin/deps.js'
 import type { ApplyStats } from './apply-remote.js'
 import type { InstanceConnector } from './connectors/connector.js'
 import { createConnectorFor } from './connectors/index.js'
-import { AgentError, describeError } from './errors.js'
+import { AgentError, ConfigError, describeError } from './errors.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
 import { deleteDocument, recordInstanceChange, resolveConflict, writeDocument, writeDocuments, type LocalWriteDeps } from './local-writes.js'
@@ -191,6 +191,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
       try {
         const privateKey = await loadIdentityKey(config.paths.keyFile)
         peerId = peerIdOf(privateKey)
+        assertNotListedAsPeer(config, peerId)
         token = await loadAdminToken(config.paths.tokenFile)
         const psk = config.paths.pskFile !== undefined ? await loadSwarmKey(config.paths.pskFile) : undefined
 
@@ -264,7 +265,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
           })
         }
         const r = replicator
-        await mesh.start((stream, connection, peer) => r.handleInbound(stream, connection, peer))
+        await mesh.start((stream, connection, peer) => r.handleInbound(stream, connection, peer)).catch((err: unknown) => { throw listenError(err, config) })
         metrics = createMetrics({ bus, status, processMetrics: deps.processMetrics === true })
         app = createAdminApp(adminDeps())
         if (deps.passive !== true) {
@@ -295,6 +296,37 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
     }
   }
   return agent
+}
+
+/** A peer entry carrying this agent's own peer ID would make it dial itself. */
+function assertNotListedAsPeer (config: LoadedConfig, selfId: string): void {
+  const i = config.peers.findIndex((p) => p.peerId === selfId)
+  if (i >= 0) {
+    throw new ConfigError([{
+      path: `peers[${i}].peerId`,
+      message: 'is this agent\'s own peer ID',
+      fix: 'list only other agents: paste the ID printed by `labmesh id --config <that peer\'s labmesh.yaml>`'
+    }], config.configFile)
+  }
+}
+
+/**
+ * libp2p reports a listen address it cannot bind in its own words (and names
+ * its own options); say which `listen` entry it was and what to do instead.
+ */
+function listenError (err: unknown, config: LoadedConfig): unknown {
+  if ((err as { name?: string }).name !== 'UnsupportedListenAddressesError') return err
+  const text = (err as Error).message
+  const issues = config.listen.flatMap((addr, i) => {
+    if (!text.includes(addr)) return []
+    const inUse = /EADDRINUSE/.test(text)
+    return [{
+      path: `listen[${i}]`,
+      message: inUse ? `${addr} is already in use` : `${addr} cannot be listened on`,
+      fix: inUse ? 'stop whatever listens there or choose another port' : 'use an address of this machine, e.g. /ip4/0.0.0.0/tcp/4101'
+    }]
+  })
+  return issues.length > 0 ? new ConfigError(issues, config.configFile) : err
 }
 
 async function listen (app: Hono, hostPort: string): Promise<{ server: ServerType, url: string }> {

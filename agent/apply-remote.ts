@@ -143,6 +143,7 @@ export async function applyRemoteBatch (
         ...stripConflicts(w.holding.current),
         conflicts: w.holding.conflicts,
         via: w.replaced ? ctx.rules.peerName : (w.local?.via ?? null),
+        ...(viaEpochOf(w.replaced, w.local, next) !== undefined ? { viaEpoch: viaEpochOf(w.replaced, w.local, next) } : {}),
         ...(conflictVia !== undefined ? { conflictVia } : {})
       })
       tx.deleteFailed(w.candidate.wire.uid)
@@ -164,6 +165,11 @@ export async function applyRemoteBatch (
     }
   }, { source: ctx.rules.peerName })
   return stats
+}
+
+/** The epoch of the feed the current version came from (unknown for retries, which then never count as held by that peer). */
+function viaEpochOf (replaced: boolean, local: StoredObject | undefined, next: { epoch: string } | undefined): string | undefined {
+  return replaced ? next?.epoch : local?.viaEpoch
 }
 
 function stripConflicts (version: ObjectVersion): ObjectVersion {

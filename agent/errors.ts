@@ -93,8 +93,13 @@ export class StoreClosedError extends AgentError {
 }
 
 export class StoreLockedError extends AgentError {
-  constructor (location: string, options?: { cause?: unknown }) {
-    super('STORE_LOCKED', `the store at ${location} is locked by another process: stop the other labmesh agent using this dataDir (or, if it died, make sure no labmesh process runs and start again)`, options)
+  /** the process holding the lock, when the system says (Linux: /proc/locks) */
+  readonly holder: number | undefined
+  constructor (location: string, options?: { cause?: unknown, holder?: number }) {
+    // a lock ends with the process that holds it, crash or not: whoever holds it is alive (perhaps hung)
+    const who = options?.holder !== undefined ? `process ${options.holder}` : 'another process'
+    super('STORE_LOCKED', `the store at ${location} is locked by ${who}: stop that labmesh agent (it is running, perhaps hung), or point dataDir at another directory; an agent that crashed leaves no lock behind`, options)
+    this.holder = options?.holder
   }
 }
 

@@ -15,6 +15,9 @@ import { ProtocolError } from './errors.js'
 import { PROTOCOL_VERSION } from '../protocol/constants.js'
 import type { DecodeResult, Message } from '../protocol/messages.js'
 
+/** how long a failing session may take to flush its error frame */
+const FAIL_FLUSH_MS = 1000
+
 export interface FramedStreamStats {
   framesIn: number
   framesOut: number
@@ -59,14 +62,19 @@ export class FramedStream<In> {
     await next
   }
 
-  /** Best effort: tell the peer why we close, then abort the stream. */
+  /**
+   * Best effort: tell the peer why we close, then abort the stream. abort()
+   * throws away unsent data, so the error frame is flushed first with a
+   * half-close (bounded: a peer that does not read cannot hold us).
+   */
   async fail (code: string, message: string): Promise<void> {
     try {
       if (this.stream.status === 'open' && this.stream.writeStatus === 'writable') {
-        this.stream.send(encodeFrame({ type: 'error', v: PROTOCOL_VERSION, code, message: message.slice(0, 4000) }))
+        this.stream.send(encodeFrame({ type: 'error', v: PROTOCOL_VERSION, code: code.slice(0, 64), message: message.slice(0, 4000) }))
+        await this.stream.close({ signal: AbortSignal.timeout(FAIL_FLUSH_MS) })
       }
     } catch {
-      // the stream is already unusable; the abort below is what matters
+      // the stream is already unusable, or the peer does not read; the abort below is what matters
     }
     this.stream.abort(new ProtocolError(`${code}: ${message}`))
   }
@@ -89,5 +97,7 @@ export class FramedStream<In> {
         yield result.message
       }
     }
+    // the peer ended its side: in the middle of a frame, that is a truncated message
+    if (this.#frames.pending > 0) throw new ProtocolError(`the peer ended the stream inside a frame (${this.#frames.pending} bytes of an unfinished frame)`)
   }
 }

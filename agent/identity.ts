@@ -52,11 +52,11 @@ export async function loadAdminToken (file: string): Promise<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     throw new IdentityError(code === 'ENOENT'
-      ? `admin token file ${file} does not exist: create one with \`labmesh init\` or write a long random string into it (mode 0600)`
-      : `cannot read admin token file ${file} (${code ?? (err as Error).message}): check the file's permissions`, { cause: err })
+      ? `admin token file ${file} (http.tokenFile) does not exist: create one with \`labmesh init\` or write a long random string into it (mode 0600)`
+      : `cannot read admin token file ${file} (http.tokenFile) (${code ?? (err as Error).message}): check the file's permissions, or point http.tokenFile at the token file`, { cause: err })
   }
   const token = text.trim()
-  if (token.length < 16) throw new IdentityError(`admin token in ${file} is shorter than 16 characters: write a longer random token`)
+  if (token.length < 16) throw new IdentityError(`admin token in ${file} (http.tokenFile) is shorter than 16 characters: write a longer random token`)
   return token
 }
 
@@ -78,11 +78,11 @@ export async function loadSwarmKey (file: string): Promise<Uint8Array> {
   try {
     bytes = await readFile(file)
   } catch (err) {
-    throw new IdentityError(`private network key ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): copy the mesh's swarm key there`, { cause: err })
+    throw new IdentityError(`private network key ${file} (privateNetwork.pskFile) cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): copy the mesh's swarm key there, or point privateNetwork.pskFile at it`, { cause: err })
   }
   const lines = bytes.toString('utf8').trim().split(/\r?\n/)
   if (lines[0] !== '/key/swarm/psk/1.0.0/' || lines[1] !== '/base16/' || !/^[0-9a-fA-F]{64}$/.test(lines[2] ?? '')) {
-    throw new IdentityError(`private network key ${file} is not a /key/swarm/psk/1.0.0/ base16 key: copy the mesh's swarm key file unchanged`)
+    throw new IdentityError(`private network key ${file} (privateNetwork.pskFile) is not a /key/swarm/psk/1.0.0/ base16 key: copy the mesh's swarm key file unchanged`)
   }
   return new Uint8Array(Buffer.from(lines.join('\n')))
 }

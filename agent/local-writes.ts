@@ -77,8 +77,9 @@ export async function deleteDocument (deps: LocalWriteDeps, uid: string, rows: r
     const previous = await tx.get(uid)
     if (previous === undefined || previous.deleted) throw new NotFoundError(`object ${uid} does not exist${previous?.deleted === true ? ' (already deleted)' : ''}`)
     assertEditable(deps, previous, previous.type)
+    const { viaEpoch: _pulledFrom, ...rest } = previous // eslint-disable-line @typescript-eslint/no-unused-vars
     return tx.putObject({
-      ...previous,
+      ...rest,
       data: {},
       deleted: true,
       vector: increment(previous.vector, deps.domain),

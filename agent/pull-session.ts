@@ -67,7 +67,7 @@ export class PullSession {
   #closedError: Error | undefined
   readonly #batches: BatchMessage[] = []
   #batchWaiter: Waiter<BatchMessage> | undefined
-  readonly #gets = new Map<number, { objects: WireObject[], missing: string[], waiter: Waiter<{ objects: WireObject[], missing: string[] }> }>()
+  readonly #gets = new Map<number, { uids: ReadonlySet<string>, objects: WireObject[], missing: string[], waiter: Waiter<{ objects: WireObject[], missing: string[] }> }>()
   #helloWaiter: Waiter<HelloMessage> | undefined
   #wake: (() => void) | undefined
   #pullWanted = true
@@ -121,8 +121,11 @@ export class PullSession {
     if (this.#closedError !== undefined) throw this.#closedError
     const id = this.#nextRequestId++
     const result = new Promise<{ objects: WireObject[], missing: string[] }>((resolve, reject) => {
-      this.#gets.set(id, { objects: [], missing: [], waiter: { resolve, reject } })
+      this.#gets.set(id, { uids: new Set(uids), objects: [], missing: [], waiter: { resolve, reject } })
     })
+    // if the session fails while the request is being sent, the send throws to our caller;
+    // the rejected answer must not also surface as an unhandled rejection (which ends the process)
+    result.catch(() => {})
     await this.#framed.send({ type: 'get', v: PROTOCOL_VERSION, id, uids })
     return await withTimeout(result, REQUEST_TIMEOUT_MS, `peer ${this.#deps.peerName} did not answer get within ${REQUEST_TIMEOUT_MS} ms`)
   }
@@ -138,6 +141,9 @@ export class PullSession {
     const timer = this.#deps.intervalMs > 0 ? setInterval(() => { this.#pullWanted = true; this.#wake?.() }, this.#deps.intervalMs) : undefined
     try {
       const helloPromise = new Promise<HelloMessage>((resolve, reject) => { this.#helloWaiter = { resolve, reject } })
+      // the session may fail while our hello is still being sent; the rejection is handled by the
+      // catch below once the send throws, and must not surface as an unhandled rejection (which ends the process)
+      helloPromise.catch(() => {})
       const info = this.#deps.store.info()
       await this.#framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch })
       const hello = await withTimeout(helloPromise, HELLO_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no hello within ${HELLO_TIMEOUT_MS} ms`)
@@ -319,6 +325,9 @@ export class PullSession {
       case 'objects': {
         const pending = this.#gets.get(message.id)
         if (pending === undefined) throw new ProtocolError(`objects for unknown request ${message.id}`)
+        // whatever comes back is applied as a dependency: only what was asked for may come back
+        const stray = [...message.objects.map((o) => o.uid), ...message.missing].find((uid) => !pending.uids.has(uid))
+        if (stray !== undefined) throw new ProtocolError(`peer ${this.#deps.peerName} answered get ${message.id} with ${stray}, which was not asked for`)
         pending.objects.push(...message.objects)
         pending.missing.push(...message.missing)
         if (message.last) {

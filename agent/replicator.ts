@@ -218,6 +218,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         },
         onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(rt.config.name, pulled, durationMs, caughtUp),
         onHeadAnnounced: () => deps.events?.onProgress?.(rt.config.name, rt.progress.snapshot()),
+        // progress.connected() (at hello) already restarted the lag from the remote as it is now
         onStarted: () => { rt.lastError = undefined; changed(rt.config.name) }
       })
       rt.session = session

@@ -14,6 +14,7 @@
 import type { Stream } from '@libp2p/interface'
 import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_GET_UIDS, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeClientMessage, type ClientMessage, type GetMessage, type PullMessage } from '../protocol/messages.js'
+import type { ObjectVersion } from '../protocol/object.js'
 import type { Store, StoredObject } from '../store/types.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, TimeoutError, UnsupportedProtocolVersionError } from './errors.js'
 import { FeedTally } from './feed-tally.js'
@@ -28,8 +29,8 @@ export interface ServeSessionDeps {
   readonly peerName: string
   readonly peerId: string
   readonly batchSize: number
-  /** serve rules: may this peer receive this object? */
-  readonly mayServe: (object: StoredObject) => boolean
+  /** serve rules: may this peer receive this version (current or sibling)? */
+  readonly mayServe: (version: ObjectVersion) => boolean
   /** hash of those rules, announced in hello */
   readonly servesHash: string
   readonly log: Logger
@@ -52,10 +53,9 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
   const log = deps.log
   let helloDone = false
   // Versions we pulled from this very peer need not go back to it, as long as
-  // its feed is the one we pulled them from (same epoch): a peer whose store
-  // was rebuilt gets everything again.
-  let skipOwnVersions = false
-  let peerEpoch = ''
+  // it still has the feed we pulled them from: each version remembers the
+  // epoch it came from, so a peer whose store was rebuilt gets them again.
+  let peerEpoch: string | undefined
   // The peer's position in our feed is the tally's cursor; the tally counts
   // what lies after it. A pull that continues where the last answer ended
   // (every window of an initial sync) needs no recount.
@@ -118,12 +118,9 @@ export async function serveSession (stream: Stream, deps: ServeSessionDeps, sign
       }
       switch (message.type) {
         case 'pull':
-          // checked per pull: on a first sync both sides start at once, and only
-          // once we have pulled from this peer do we hold versions it has
-          if (!skipOwnVersions) skipOwnVersions = (await deps.store.getCheckpoint(deps.peerId))?.epoch === peerEpoch
           if (tally.cursor !== message.since) await tally.reset(message.since)
           report()
-          await answerPull(framed, message, deps, tally, skipOwnVersions, report)
+          await answerPull(framed, message, deps, tally, peerEpoch, report)
           break
         case 'get':
           await answerGet(framed, message, deps)
@@ -166,11 +163,10 @@ async function answerPull (
   pull: PullMessage,
   deps: ServeSessionDeps,
   tally: FeedTally,
-  skipOwnVersions: boolean,
+  peerEpoch: string | undefined,
   sent: () => void
 ): Promise<void> {
   let rowsSent = 0
-  let served = 0
   while (true) {
     const want = Math.min(deps.batchSize, pull.limit - rowsSent)
     const page = await tally.readPage(want)
@@ -179,14 +175,15 @@ async function answerPull (
     let bytes = 0
     for (let i = 0; i < page.entries.length; i++) {
       const entry = page.entries[i]!
-      if (skipOwnVersions && entry.object.via === deps.peerName && entry.object.conflicts.length === 0) continue // it holds this version already
+      if (entry.object.via === deps.peerName && entry.object.viaEpoch === peerEpoch && entry.object.conflicts.length === 0) continue // it holds this version already
       if (!deps.mayServe(entry.object)) continue
-      const json = JSON.stringify(toWire(entry.object))
+      const json = JSON.stringify(toWire(servable(entry.object, deps)))
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
         const remaining = tally.advance(page.entries[i - 1]!.seq)
         await framed.sendJson(batchJson(pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining))
-        served += parts.length
+        // counted as it goes: a window cut short by a broken session was still partly served
+        deps.onServed?.(parts.length)
         sent()
         parts.length = 0
         bytes = 0
@@ -198,11 +195,10 @@ async function answerPull (
     const remaining = tally.advance(page.lastSeq)
     const windowDone = remaining === 0 || rowsSent >= pull.limit || page.entries.length === 0
     await framed.sendJson(batchJson(pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining))
-    served += parts.length
+    if (parts.length > 0) deps.onServed?.(parts.length)
     sent()
     if (windowDone) break
   }
-  if (served > 0) deps.onServed?.(served)
 }
 
 function batchJson (id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {
@@ -215,17 +211,16 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
   const missing: string[] = []
   let parts: string[] = []
   let bytes = 0
-  let served = 0
   for (let i = 0; i < uids.length; i++) {
     const object = objects[i]
     if (object === undefined || !deps.mayServe(object)) {
       missing.push(uids[i]!)
       continue
     }
-    const json = JSON.stringify(toWire(object))
+    const json = JSON.stringify(toWire(servable(object, deps)))
     if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
       await framed.sendJson(objectsJson(get.id, parts, [], false))
-      served += parts.length
+      deps.onServed?.(parts.length)
       parts = []
       bytes = 0
     }
@@ -233,8 +228,18 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
     bytes += json.length
   }
   await framed.sendJson(objectsJson(get.id, parts, missing, true))
-  served += parts.length
-  if (served > 0) deps.onServed?.(served)
+  if (parts.length > 0) deps.onServed?.(parts.length)
+}
+
+/**
+ * The object as this peer may see it: a conflict sibling of a type its serve
+ * rules exclude stays here (a version is content like any other, and the
+ * sibling may be of another type than the current version).
+ */
+function servable (object: StoredObject, deps: ServeSessionDeps): StoredObject {
+  if (object.conflicts.length === 0) return object
+  const conflicts = object.conflicts.filter((c) => deps.mayServe(c))
+  return conflicts.length === object.conflicts.length ? object : { ...object, conflicts }
 }
 
 function objectsJson (id: number, parts: string[], missing: string[], last: boolean): string {

@@ -55,7 +55,7 @@ export function parseConfigText (text: string, file: string | undefined, env: No
 /** Validate an in-memory config (tests, the demo). Relative paths resolve against `baseDir`. */
 export function validateConfig (raw: unknown, file?: string, baseDir?: string): LoadedConfig {
   const parsed = configSchema.safeParse(raw)
-  const issues = [...(parsed.success ? [] : parsed.error.issues.map(toConfigIssue)), ...crossFieldIssues(raw)]
+  const issues = [...(parsed.success ? [] : parsed.error.issues.map((issue) => toConfigIssue(issue, raw))), ...crossFieldIssues(raw)]
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues, file)
   const config = parsed.data
   const base = baseDir ?? (file !== undefined ? dirname(file) : process.cwd())
@@ -87,18 +87,20 @@ function applyEnv (raw: unknown, env: NodeJS.ProcessEnv): unknown {
   return out
 }
 
-function toConfigIssue (issue: z.core.$ZodIssue): ConfigIssue {
+function toConfigIssue (issue: z.core.$ZodIssue, raw: unknown): ConfigIssue {
   const path = formatPath(issue.path)
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `"${k}"`).join(', ')
     return { path: path === '' ? '(top level)' : path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`, fix: 'remove it or correct its spelling (see config/examples/ for every key)' }
   }
-  return { path: path === '' ? '(top level)' : path, message: describeIssue(issue), fix: fixFor(issue.path, issue) }
+  return { path: path === '' ? '(top level)' : path, message: describeIssue(issue, raw), fix: fixFor(issue.path, issue) }
 }
 
-function describeIssue (issue: z.core.$ZodIssue): string {
+function describeIssue (issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'invalid_type') {
-    const received = (issue as { input?: unknown }).input
+    // zod 4 leaves the input out of its issues: look the value up in the document,
+    // so that a value of the wrong type is not reported as a missing one
+    const received = valueAt(raw, issue.path)
     if (received === undefined) return `is required (expected ${issue.expected})`
     return `expected ${issue.expected}, got ${Array.isArray(received) ? 'array' : received === null ? 'null' : typeof received}`
   }
@@ -127,6 +129,15 @@ function fixFor (path: readonly PropertyKey[], issue: z.core.$ZodIssue): string 
   for (const [re, fix] of FIXES) if (re.test(key)) return fix
   if (issue.code === 'invalid_type') return `set it to a ${issue.expected}`
   return 'correct the value (see config/examples/)'
+}
+
+function valueAt (raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined
+    value = (value as Record<PropertyKey, unknown>)[key]
+  }
+  return value
 }
 
 function formatPath (path: readonly PropertyKey[]): string {

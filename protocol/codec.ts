@@ -40,13 +40,26 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   readonly #decoder: LengthPrefixedDecoder
   readonly #maxFrameBytes: number
+  /** bytes fed in, and bytes of whole frames (prefix + body) taken out */
+  #fed = 0
+  #consumed = 0
 
   constructor (options: FrameDecoderOptions = {}) {
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
     this.#decoder = new LengthPrefixedDecoder({
       maxDataLength: this.#maxFrameBytes,
-      maxBufferSize: Math.max(MAX_DECODE_BUFFER_BYTES, this.#maxFrameBytes + 64 * 1024)
+      maxBufferSize: Math.max(MAX_DECODE_BUFFER_BYTES, this.#maxFrameBytes + 64 * 1024),
+      lengthDecoder: decodeLengthPrefix
     })
+  }
+
+  /**
+   * Bytes of a frame that has begun but not ended. Non-zero when the stream
+   * ends means the peer stopped in the middle of a frame: a truncated
+   * message, not a clean close.
+   */
+  get pending (): number {
+    return this.#fed - this.#consumed
   }
 
   /**
@@ -63,6 +76,7 @@ export class FrameDecoder {
   }
 
   * #decodeSlice (slice: Uint8Array): Generator<unknown> {
+    this.#fed += slice.byteLength
     let frames: Generator<Uint8ArrayList>
     try {
       frames = this.#decoder.decode(slice)
@@ -77,11 +91,13 @@ export class FrameDecoder {
         throw this.#translate(err)
       }
       if (next.done === true) return
+      this.#consumed += lengthPrefixBytes(next.value.byteLength) + next.value.byteLength
       yield parseJson(next.value.subarray())
     }
   }
 
   #translate (err: unknown): Error {
+    if (err instanceof ProtocolError || err instanceof MessageTooLargeError) return err
     const name = (err as { name?: string }).name
     // InvalidMessageLengthError: the prefix announces more than maxDataLength;
     // InvalidParametersError: the buffered bytes passed maxBufferSize.
@@ -90,6 +106,39 @@ export class FrameDecoder {
     }
     return new ProtocolError(`undecodable frame: ${(err as Error).message}`, { cause: err })
   }
+}
+
+/** a prefix of this many bytes already announces more than any frame may hold (7 bits per byte) */
+const MAX_PREFIX_BYTES = 5
+
+/**
+ * The frame length, strictly: an unsigned varint in its shortest form, not
+ * zero (an empty frame is no JSON message). Throws RangeError while more
+ * bytes are needed (LengthPrefixedDecoder waits for them); a prefix that
+ * runs past MAX_PREFIX_BYTES announces more than any frame may hold and is
+ * refused at once instead of being buffered up to the decoder's limit.
+ */
+function decodeLengthPrefix (data: Uint8ArrayList | Uint8Array): number {
+  let value = 0
+  let factor = 1
+  for (let i = 0; i < MAX_PREFIX_BYTES; i++) {
+    if (i >= data.byteLength) throw new RangeError('length prefix incomplete')
+    const byte = data instanceof Uint8Array ? data[i]! : data.get(i)
+    if (byte === 0 && i > 0) throw new ProtocolError('length prefix not in its shortest form')
+    value += (byte & 0x7f) * factor
+    if ((byte & 0x80) === 0) {
+      if (value === 0) throw new ProtocolError('empty frame')
+      return value
+    }
+    factor *= 128
+  }
+  throw new MessageTooLargeError(undefined, MAX_FRAME_BYTES)
+}
+
+function lengthPrefixBytes (length: number): number {
+  let n = 1
+  while (length >= 128) { length = Math.floor(length / 128); n++ }
+  return n
 }
 
 function parseJson (bytes: Uint8Array): unknown {

@@ -32,6 +32,12 @@ export const MAX_GET_UIDS = 1000
 export const MAX_VECTOR_ENTRIES = 256
 /** concurrent siblings carried with one object */
 export const MAX_CONFLICT_SIBLINGS = 32
+/**
+ * nesting depth of an object's `data` (the data object itself is depth 1).
+ * Deeper JSON parses fine but overflows the stack when it is serialised
+ * again (store, wire), so it is refused at the edge instead.
+ */
+export const MAX_DATA_DEPTH = 64
 /** refs of one object */
 export const MAX_REFS = 1000
 /** length of uid, type, id and domain strings */

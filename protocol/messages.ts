@@ -10,7 +10,7 @@
  */
 import { z } from 'zod'
 import {
-  MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
+  MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
   MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION
 } from './constants.js'
 import type { ObjectVersion, WireObject } from './object.js'
@@ -90,13 +90,29 @@ const domain = z.string().min(1).max(MAX_DOMAIN_LENGTH)
 const vector = z.record(domain, z.number().int().min(0).max(MAX_SEQ))
   .refine((v) => Object.keys(v).length <= MAX_VECTOR_ENTRIES, { message: `a vector may have at most ${MAX_VECTOR_ENTRIES} entries` })
 
+/** Whether `value` nests no deeper than `limit` (iterative: deep input must not overflow the check itself). */
+export function withinDepth (value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (depth > limit) return false
+    for (const child of Object.values(v)) stack.push([child, depth + 1])
+  }
+  return true
+}
+
+/** An object's `data`: any JSON object, nested at most MAX_DATA_DEPTH deep. */
+export const dataSchema = z.record(z.string(), z.unknown())
+  .refine((d) => withinDepth(d, MAX_DATA_DEPTH), { message: `data may nest at most ${MAX_DATA_DEPTH} levels deep` })
+
 const versionFields = {
   uid,
   type: z.string().min(1).max(MAX_TYPE_LENGTH),
   id: z.string().max(MAX_ID_LENGTH),
   parent: uid.nullable(),
   refs: z.array(uid).max(MAX_REFS),
-  data: z.record(z.string(), z.unknown()),
+  data: dataSchema,
   vector,
   origin: domain,
   deleted: z.boolean(),

@@ -8,6 +8,8 @@
  * failed write leaves memory and disk in agreement.
  */
 import { randomBytes } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreWriteError } from '../agent/errors.js'
 import { META_KEYS, SCHEMA_VERSION, SUBLEVELS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
@@ -32,15 +34,17 @@ export function createLevelStore (options: LevelStoreOptions): Store {
 
 class LevelStore implements Store {
   readonly #options: LevelStoreOptions
-  readonly #db: Level<string, unknown>
-  readonly #objects: Sub
-  readonly #feed: Sub
-  readonly #types: Sub
-  readonly #checkpoints: Sub
-  readonly #conflicts: Sub
-  readonly #failed: Sub
-  readonly #aux: Sub
-  readonly #meta: Sub
+  // the database and its sublevels exist from open() on: a `Level` starts
+  // opening (and takes the lock) as soon as it is constructed
+  #db!: Level<string, unknown>
+  #objects!: Sub
+  #feed!: Sub
+  #types!: Sub
+  #checkpoints!: Sub
+  #conflicts!: Sub
+  #failed!: Sub
+  #aux!: Sub
+  #meta!: Sub
   readonly #listeners = new Set<(event: CommitEvent) => void>()
   #open = false
   #writeChain: Promise<unknown> = Promise.resolve()
@@ -51,10 +55,18 @@ class LevelStore implements Store {
   readonly #conflictVia = new Map<string, readonly string[]>()
   /** uid → the peer its parked version came from (the failed queue's keys, in memory) */
   readonly #failedPeer = new Map<string, string>()
+  /** a write failed: LevelDB's log may end in a torn record (see #recover) */
+  #damaged = false
+  /** why the store cannot be read right now: its recovery failed and the database is closed */
+  #unavailable: StoreWriteError | undefined
+  #recoveryQueued = false
 
   constructor (options: LevelStoreOptions) {
     this.#options = options
-    this.#db = new Level<string, unknown>(options.location, { valueEncoding: 'json' })
+  }
+
+  #attach (): void {
+    this.#db = new Level<string, unknown>(this.#options.location, { valueEncoding: 'json' })
     const json = { valueEncoding: 'json' }
     this.#objects = this.#db.sublevel(SUBLEVELS.objects, json)
     this.#feed = this.#db.sublevel(SUBLEVELS.feed, { valueEncoding: 'utf8' })
@@ -68,12 +80,19 @@ class LevelStore implements Store {
 
   async open (): Promise<void> {
     if (this.#open) return
+    // Already open in this very process: refuse before LevelDB does. LevelDB's
+    // refusal closes its own descriptor of LOCK, and POSIX then drops every
+    // fcntl lock this process holds on that file: the store that is open here
+    // would lose its protection against other processes.
+    const holder = await lockHolder(this.#options.location)
+    if (holder === process.pid) throw new StoreLockedError(this.#options.location, { holder })
+    this.#attach()
     try {
       await this.#db.open()
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause
-      if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(this.#options.location, { cause: err })
-      throw new StoreWriteError(`cannot open the store at ${this.#options.location}: ${(err as Error).message}${cause !== undefined ? ` (${String((cause as Error).message ?? cause.code)})` : ''}: check that the directory exists and is writable`, { cause: err })
+      if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(this.#options.location, { cause: err, holder: await lockHolder(this.#options.location) })
+      throw new StoreWriteError(`cannot open the store at ${this.#options.location}: ${(err as Error).message}${cause !== undefined ? ` (${String((cause as Error).message ?? cause.code)})` : ''}: check that the directory exists and is writable (it is <dataDir>/store; dataDir is set in the config)`, { cause: err })
     }
     try {
       await this.#loadMeta()
@@ -247,9 +266,10 @@ class LevelStore implements Store {
   }
 
   async write<T> (fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
-    this.#assertOpen()
+    if (!this.#open) throw new StoreClosedError()
     const run = async (): Promise<T> => {
-      this.#assertOpen()
+      if (!this.#open) throw new StoreClosedError()
+      if (this.#damaged) await this.#recover()
       const tx = new LevelWriteTx(this, this.#head)
       const result = await fn(tx)
       if (tx.ops.length === 0) return result
@@ -259,6 +279,7 @@ class LevelStore implements Store {
       try {
         await this.#db.batch(tx.ops as any)
       } catch (err) {
+        this.#damaged = true
         throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
       }
       this.#head = head
@@ -288,8 +309,50 @@ class LevelStore implements Store {
     return await next
   }
 
+  /**
+   * A failed write (disk full, read-only directory) can leave a torn record
+   * at the end of LevelDB's log. LevelDB goes on appending after it, and the
+   * next open's recovery then drops what follows the tear: writes made and
+   * acknowledged after the fault was gone vanished at the next restart. So
+   * before the next write the database is closed and opened again: recovery
+   * discards the torn record now, new writes go to a fresh log, and the
+   * counters are reloaded from what is really on disk. While that fails the
+   * fault is still there, and writes keep failing with a clear message.
+   */
+  async #recover (): Promise<void> {
+    try {
+      await this.#db.close()
+      await this.#db.open()
+      // sublevels close with their database but do not reopen with it
+      await Promise.all([this.#objects, this.#feed, this.#types, this.#checkpoints, this.#conflicts, this.#failed, this.#aux, this.#meta].map(async (sub) => await sub.open()))
+      this.#conflictVia.clear()
+      this.#failedPeer.clear()
+      await this.#loadMeta()
+    } catch (err) {
+      this.#unavailable = new StoreWriteError(`the store at ${this.#options.location} cannot recover from its last failed write yet (${(err as Error).message}): free disk space or restore write permission there; it resumes once it can`, { cause: err })
+      throw this.#unavailable
+    }
+    this.#damaged = false
+    this.#unavailable = undefined
+  }
+
   #assertOpen (): void {
     if (!this.#open) throw new StoreClosedError()
+    if (this.#unavailable !== undefined && this.#db.status !== 'open') {
+      // reads too bring the store back once the fault is gone (a serve-only agent may never write)
+      this.#queueRecovery()
+      throw this.#unavailable
+    }
+  }
+
+  #queueRecovery (): void {
+    if (this.#recoveryQueued) return
+    this.#recoveryQueued = true
+    const run = async (): Promise<void> => {
+      this.#recoveryQueued = false
+      if (this.#open && this.#damaged) await this.#recover()
+    }
+    this.#writeChain = this.#writeChain.then(run, run).catch(() => {})
   }
 
   // ---- accessors for the transaction (same module, not part of Store) ----
@@ -405,4 +468,26 @@ async function countKeys (sub: Sub): Promise<number> {
   let n = 0
   for await (const _ of sub.keys()) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
   return n
+}
+
+/**
+ * The process holding LevelDB's lock on `location`, from /proc/locks (Linux;
+ * undefined elsewhere or when it cannot be told). LevelDB locks its LOCK
+ * file with fcntl, so the kernel lists the holder by the file's inode.
+ */
+async function lockHolder (location: string): Promise<number | undefined> {
+  try {
+    const file = await stat(join(location, 'LOCK'))
+    const dev = BigInt(file.dev)
+    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn))
+    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn))
+    for (const line of (await readFile('/proc/locks', 'utf8')).split('\n')) {
+      const fields = line.trim().split(/\s+/)
+      const [maj, min, ino] = (fields[5] ?? '').split(':')
+      if (ino === String(file.ino) && Number.parseInt(maj ?? '', 16) === major && Number.parseInt(min ?? '', 16) === minor) return Number(fields[4])
+    }
+  } catch {
+    // not Linux, or no /proc: the message goes without the pid
+  }
+  return undefined
 }

@@ -16,6 +16,11 @@ export interface StoredObject extends ObjectVersion {
   readonly conflicts: readonly ObjectVersion[]
   /** name of the peer the current version was pulled from; null when written here */
   readonly via: string | null
+  /**
+   * feed epoch of `via` when the version was pulled: a peer whose store was
+   * rebuilt since (new epoch) no longer holds it, and must be sent it again
+   */
+  readonly viaEpoch?: string
   /** peers whose batches brought the conflict siblings (status per peer) */
   readonly conflictVia?: readonly string[]
 }

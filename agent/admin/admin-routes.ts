@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { dataSchema } from '../../protocol/messages.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import type { StoredObject } from '../../store/types.js'
 import { NotFoundError } from '../errors.js'
@@ -13,7 +14,7 @@ import type { AdminDeps } from './deps.js'
 
 const resolveBody = z.union([
   z.strictObject({ pick: z.enum(['local', 'remote']) }),
-  z.strictObject({ data: z.record(z.string(), z.unknown()) })
+  z.strictObject({ data: dataSchema })
 ])
 
 /** Top-level fields and data keys whose values differ between two versions. */

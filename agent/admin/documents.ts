@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { MAX_ID_LENGTH, MAX_REFS, MAX_TYPE_LENGTH, MAX_UID_LENGTH } from '../../protocol/constants.js'
+import { dataSchema } from '../../protocol/messages.js'
 import type { StoredObject } from '../../store/types.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { readJson } from './body.js'
@@ -18,7 +19,7 @@ const documentBody = z.strictObject({
   id: z.string().max(MAX_ID_LENGTH),
   parent: uid.nullable().optional(),
   refs: z.array(uid).max(MAX_REFS).optional(),
-  data: z.record(z.string(), z.unknown())
+  data: dataSchema
 })
 
 const bulkBody = z.strictObject({

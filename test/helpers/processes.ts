@@ -52,8 +52,8 @@ export async function runCli (args: readonly string[], options: { timeout?: numb
   })
 }
 
-export async function spawnAgent (configFile: string, options: { token: string, timeout?: number, nodeArgs?: readonly string[] }): Promise<AgentProcess> {
-  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function spawnAgent (configFile: string, options: { token: string, timeout?: number, nodeArgs?: readonly string[], user?: { uid: number, gid: number } }): Promise<AgentProcess> {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.user ?? {}) })
   const stderr: string[] = []
   proc.stderr!.on('data', (d: Buffer) => { stderr.push(d.toString()) })
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((res) => proc.on('exit', (code, signal) => res({ code, signal })))
@@ -112,4 +112,11 @@ export async function allObjects (agent: AgentProcess): Promise<Map<string, Reco
     after = page.next
   } while (after !== null)
   return out
+}
+
+/** The agent's JSON log lines on stderr so far. */
+export function logLines (agent: AgentProcess): Array<Record<string, unknown>> {
+  return agent.stderr.join('').split('\n').flatMap((line) => {
+    try { return [JSON.parse(line) as Record<string, unknown>] } catch { return [] }
+  })
 }

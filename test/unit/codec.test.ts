@@ -89,3 +89,27 @@ describe('message validation (trust boundary)', () => {
     expect(!r.ok && r.error).toContain('unsupported protocol version 2')
   })
 })
+
+describe('framing edge cases found by the fault suite', () => {
+  it('knows when a stream stops inside a frame', () => {
+    const frame = encodeFrame({ type: 'pull', v: PROTOCOL_VERSION, id: 1, since: 0, limit: 10 })
+    const d = new FrameDecoder()
+    expect([...d.decode(frame.subarray(0, 5))]).toEqual([])
+    expect(d.pending).toBe(5)
+    expect([...d.decode(frame.subarray(5))]).toHaveLength(1)
+    expect(d.pending).toBe(0)
+  })
+
+  it('refuses an empty frame, a length prefix longer than any frame needs, and a non-minimal one, at once', () => {
+    expect(() => [...new FrameDecoder().decode(Uint8Array.from([0]))]).toThrow(ProtocolError)
+    expect(() => [...new FrameDecoder().decode(Uint8Array.from(Array.from({ length: 12 }, () => 0x80)))]).toThrow(MessageTooLargeError)
+    expect(() => [...new FrameDecoder().decode(Uint8Array.from([0x81, 0x00, 0x7b]))]).toThrow(ProtocolError)
+  })
+
+  it('refuses data nested deeper than the limit', () => {
+    let data: Record<string, unknown> = { leaf: 1 }
+    for (let i = 0; i < 100; i++) data = { a: data }
+    expect(decodeServerMessage({ type: 'batch', v: 1, id: 1, changes: [{ ...obj, data }], lastSeq: 1, last: true, more: false, remaining: 0 }).ok).toBe(false)
+    expect(decodeServerMessage({ type: 'batch', v: 1, id: 1, changes: [{ ...obj, data: { a: { b: [{ c: 1 }] } } }], lastSeq: 1, last: true, more: false, remaining: 0 }).ok).toBe(true)
+  })
+})

@@ -1,0 +1,146 @@
+/**
+ * A hostile remote: a bare libp2p node with an allowed key that `handle`s
+ * the sync protocol and answers whoever pulls from it with scripted frames
+ * from the fuzz generator. It plays the server side, so the pulling side of
+ * an agent meets the same random, mutated and hostile input as the serving
+ * side does.
+ */
+import '../../agent/polyfills.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { PrivateKey, Stream } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { MAX_SEQ, PROTOCOL_ID, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import {
+  brokenMessage, garbageFrame, jsonFrame, mutatedFrame, nonObjectFrame, notJsonFrame, overlongVarint, oversizedPrefix,
+  randomUid, rawFrame, truncatedFrame, validHello, validObject
+} from './fuzz-frames.js'
+import type { Rng } from './seeded.js'
+import { frameReader, type FrameReader } from './wire-client.js'
+
+/** What the hostile side saw of one session. */
+export interface ServedSession {
+  readonly kind: string
+  /** frames we sent */
+  readonly frames: number
+  /** the puller told us why it closed (an error frame) */
+  readonly toldWhy: boolean
+  /** the puller closed the session (within the deadline) */
+  readonly closedByPuller: boolean
+  /** the start of the last frame we sent, for failure messages */
+  readonly sample: string
+  /** the script itself failed (a bug of the test, reported as a failure) */
+  readonly error?: string
+}
+
+export interface HostileServer {
+  readonly node: Libp2p
+  readonly addr: string
+  readonly sessions: readonly ServedSession[]
+  stop (): Promise<void>
+}
+
+/** Kinds in which we end the session ourselves: the puller has no frame of ours to refuse. */
+export const SERVER_ENDS_KINDS = new Set(['server-error', 'close-after-hello'])
+
+const PULL_KINDS = ['bad-hello', 'broken-batch', 'broken-notify', 'broken-objects', 'objects-unknown-id', 'unrequested-objects', 'hello-twice',
+  'server-error', 'client-message', 'garbage', 'not-json', 'non-object', 'oversized', 'overlong-varint', 'truncated', 'empty-frame',
+  'mutated', 'hostile-notifies', 'close-after-hello'] as const
+
+/**
+ * Answer one pull session with a hostile script. Every kind ends with a frame
+ * the puller must refuse (or with us ending the session); nothing valid that
+ * would change its store is ever sent, except inside 'unrequested-objects',
+ * whose valid batch cannot be applied without the answer to its `get`.
+ */
+export async function hostileAnswer (stream: Stream, rng: Rng, domain: string): Promise<ServedSession> {
+  const reader = frameReader(stream)
+  const kind = rng.pick(PULL_KINDS)
+  let frames = 0
+  let sample = ''
+  const send = (frame: Uint8Array): void => {
+    if (stream.status !== 'open' || stream.writeStatus !== 'writable') return
+    stream.send(frame)
+    frames++
+    sample = Buffer.from(frame.subarray(0, 300)).toString('latin1')
+  }
+  const hello = (): void => send(jsonFrame({ ...validHello(rng, domain), epoch: 'hostile-epoch' }))
+  const waitForType = async (type: string): Promise<Record<string, unknown> | undefined> => {
+    for (let f = await reader.next(10_000); f !== undefined; f = await reader.next(10_000)) if (f.type === type) return f
+    return undefined
+  }
+  if (await waitForType('hello') !== undefined) {
+    if (kind === 'bad-hello') send(jsonFrame(brokenMessage(rng, 'hello', domain)))
+    else hello()
+    const pull = kind === 'bad-hello' || kind === 'close-after-hello' ? undefined : await waitForType('pull')
+    if (pull !== undefined || kind === 'close-after-hello') await script(kind, rng, domain, send, reader, pull)
+  }
+  if (stream.status === 'open' && stream.writeStatus === 'writable') await stream.close().catch(() => {})
+  let toldWhy = false
+  for (let f = await reader.next(10_000); f !== undefined; f = await reader.next(10_000)) if (f.type === 'error') toldWhy = true
+  return { kind, frames, toldWhy, closedByPuller: reader.ended, sample }
+}
+
+async function script (kind: string, rng: Rng, domain: string, send: (frame: Uint8Array) => void, reader: FrameReader, pull: Record<string, unknown> | undefined): Promise<void> {
+  const id = typeof pull?.id === 'number' ? pull.id : 1
+  switch (kind) {
+    case 'broken-batch': send(jsonFrame(brokenMessage(rng, 'batch', domain))); return
+    case 'broken-notify': send(jsonFrame(brokenMessage(rng, 'notify', domain))); return
+    case 'broken-objects': send(jsonFrame(brokenMessage(rng, 'objects', domain))); return
+    case 'objects-unknown-id': send(jsonFrame({ type: 'objects', v: PROTOCOL_VERSION, id: 100_000 + rng.int(1000), objects: [validObject(rng)], missing: [], last: true })); return
+    case 'unrequested-objects': {
+      // a valid batch whose object needs a dependency; the answer to the get brings other uids
+      const needs = randomUid(rng, 20)
+      send(jsonFrame({ type: 'batch', v: PROTOCOL_VERSION, id, changes: [{ ...validObject(rng), type: 'Client', parent: null, refs: [needs], deleted: false }], lastSeq: 1, last: true, more: false, remaining: 0 }))
+      const get = await nextOfType(reader, 'get')
+      if (get === undefined) return
+      send(jsonFrame({ type: 'objects', v: PROTOCOL_VERSION, id: get.id, objects: [{ ...validObject(rng), uid: randomUid(rng, 21), refs: [], parent: null }], missing: rng.chance(0.5) ? [] : [randomUid(rng, 22)], last: true }))
+      return
+    }
+    case 'hello-twice': send(jsonFrame(validHello(rng, domain))); return
+    case 'server-error': send(jsonFrame({ type: 'error', v: PROTOCOL_VERSION, code: 'HOSTILE', message: 'going away' })); return
+    case 'client-message': send(jsonFrame(rng.chance(0.5) ? { type: 'pull', v: PROTOCOL_VERSION, id: 1, since: 0, limit: 10 } : { type: 'get', v: PROTOCOL_VERSION, id: 1, uids: ['x'] })); return
+    case 'garbage': send(garbageFrame(rng)); return
+    case 'not-json': send(notJsonFrame(rng, domain)); return
+    case 'non-object': send(nonObjectFrame(rng)); return
+    case 'oversized': send(oversizedPrefix(rng)); return
+    case 'overlong-varint': send(overlongVarint(rng)); return
+    case 'truncated': send(truncatedFrame(rng, jsonFrame({ type: 'batch', v: PROTOCOL_VERSION, id, changes: [validObject(rng)], lastSeq: 5, last: true, more: false, remaining: 0 }))); return
+    case 'empty-frame': send(rawFrame('')); return
+    case 'mutated': send(mutatedFrame(rng, jsonFrame({ type: 'notify', v: PROTOCOL_VERSION, head: 0 }))); send(garbageFrame(rng)); return
+    case 'hostile-notifies':
+      // valid, harmless on their own (a notify changes no store), then a terminator
+      for (let i = 0, n = 1 + rng.int(20); i < n; i++) send(jsonFrame({ type: 'notify', v: PROTOCOL_VERSION, head: rng.pick([0, MAX_SEQ, rng.int(1e12)]) }))
+      send(garbageFrame(rng))
+      return
+    case 'close-after-hello': return
+  }
+}
+
+async function nextOfType (reader: FrameReader, type: string): Promise<Record<string, unknown> | undefined> {
+  for (let f = await reader.next(10_000); f !== undefined; f = await reader.next(10_000)) if (f.type === type) return f
+  return undefined
+}
+
+/** Start a node with `privateKey` that answers every sync stream with `hostileAnswer`. */
+export async function createHostileServer (privateKey: PrivateKey, rng: Rng, domain: string): Promise<HostileServer> {
+  const sessions: ServedSession[] = []
+  const node = await createLibp2p({
+    privateKey,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    connectionManager: { inboundConnectionThreshold: 1000 }
+  })
+  await node.handle(PROTOCOL_ID, (stream) => {
+    void hostileAnswer(stream, rng, domain).then((s) => { sessions.push(s) }, (err: unknown) => {
+      sessions.push({ kind: 'script failed', frames: 0, toldWhy: false, closedByPuller: false, sample: '', error: String((err as Error).stack ?? err) })
+      stream.abort(err as Error)
+    })
+  }, { maxInboundStreams: 64 })
+  const addr = node.getMultiaddrs()[0]!.toString().replace(/\/p2p\/.*$/, '')
+  return { node, addr, sessions, async stop () { await node.stop() } }
+}
