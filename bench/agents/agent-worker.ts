@@ -94,6 +94,16 @@ function toInput (o: ObjectVersion): DocumentInput {
 function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutdown: () => Promise<void> } {
   const rss = createRssSampler()
   rss.start()
+  // Where the RSS goes: V8 heap vs buffers outside it (peaks since `memory.reset`).
+  const memoryPeaks = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }
+  const memoryTimer = setInterval(() => {
+    const m = process.memoryUsage()
+    memoryPeaks.heapTotal = Math.max(memoryPeaks.heapTotal, m.heapTotal)
+    memoryPeaks.heapUsed = Math.max(memoryPeaks.heapUsed, m.heapUsed)
+    memoryPeaks.external = Math.max(memoryPeaks.external, m.external)
+    memoryPeaks.arrayBuffers = Math.max(memoryPeaks.arrayBuffers, m.arrayBuffers)
+  }, 50)
+  memoryTimer.unref()
   let agent: Agent | undefined
   const commits: CommitMark[] = []
   const waiters: Array<{ readonly test: (m: CommitMark) => boolean, readonly resolve: (m: CommitMark) => void }> = []
@@ -178,6 +188,13 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
 
     info: () => running().store.info(),
 
+    /** peak V8 heap and off-heap memory (MiB) since the last call */
+    memory: () => {
+      const out = Object.fromEntries(Object.entries(memoryPeaks).map(([k, v]) => [k, Math.round(v / 104857.6) / 10]))
+      for (const k of Object.keys(memoryPeaks) as Array<keyof typeof memoryPeaks>) memoryPeaks[k] = 0
+      return out
+    },
+
     /** CPU time of this process so far (ms, user + system) */
     cpu: () => cpuMs(),
 
@@ -235,6 +252,7 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
     methods,
     shutdown: async () => {
       rss.stop()
+      clearInterval(memoryTimer)
       await agent?.stop()
     }
   }

@@ -41,6 +41,8 @@ export interface BenchAgent {
   waitFor: (target: { objects?: number, head?: number }, timeoutMs: number) => Promise<CommitMark>
   info: () => Promise<{ head: number, objects: number }>
   cpuMs: () => Promise<number>
+  /** peak heap / off-heap MiB since the last call */
+  memory: () => Promise<Record<string, number>>
   edit: (uids: readonly string[], round: number) => Promise<EditResult>
   editOne: (uid: string, n: number) => Promise<EditResult>
   pulls: () => Promise<PullRecord[]>
@@ -98,6 +100,7 @@ export function createCluster (options: ClusterOptions): Cluster {
       waitFor: async (target, timeoutMs) => await need().call<CommitMark>('waitFor', { ...target, timeoutMs }),
       info: async () => await need().call<{ head: number, objects: number }>('info'),
       cpuMs: async () => await need().call<number>('cpu'),
+      memory: async () => await need().call<Record<string, number>>('memory'),
       edit: async (uids, round) => await need().call<EditResult>('edit', { uids, round }),
       editOne: async (uid, n) => await need().call<EditResult>('editOne', { uid, n }),
       pulls: async () => await need().call<PullRecord[]>('pulls'),

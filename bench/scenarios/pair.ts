@@ -42,6 +42,8 @@ export interface InitialRun {
   /** CPU time (user + system) of each process during the run */
   readonly cpuSeconds: { readonly a: number, readonly b: number }
   readonly rssMiB: { readonly a: number, readonly b: number }
+  /** B's peak V8 heap and off-heap memory (MiB) */
+  readonly bMemoryMiB: Readonly<Record<string, number>>
 }
 
 export interface InitialResult {
@@ -93,7 +95,7 @@ export async function runPair (cluster: Cluster, opts: PairOptions): Promise<Pai
   for (let run = 1; run <= initialRuns; run++) {
     if (b.worker !== undefined) { await b.halt(); await b.wipeStore() }
     await b.launch()
-    await Promise.all([a.rssReset(), b.rssReset()])
+    await Promise.all([a.rssReset(), b.rssReset(), b.memory()])
     const aCpu = await a.cpuMs()
     const started = await b.start()
     const done = await b.waitFor({ objects: opts.objects }, timeoutMs)
@@ -107,7 +109,8 @@ export async function runPair (cluster: Cluster, opts: PairOptions): Promise<Pai
       applyMs: pulls.reduce((s, p) => s + p.applyMs, 0),
       waitMs: pulls.reduce((s, p) => s + p.waitMs, 0),
       cpuSeconds: { a: seconds(aCpuEnd - aCpu), b: seconds(done.cpuMs - started.cpuMs) },
-      rssMiB: { a: await a.rssPeakMiB(), b: await b.rssPeakMiB() }
+      rssMiB: { a: await a.rssPeakMiB(), b: await b.rssPeakMiB() },
+      bMemoryMiB: await b.memory()
     }
     runs.push(r)
     opts.log(opts.initial ? `initial run ${run}` : 'initial sync (setup, untimed)', { ...r })
