@@ -136,8 +136,19 @@ export async function applyRemoteBatch (
         stats.failed++
         continue
       }
+      const c = w.holding.current
+      // field by field: the version without any `conflicts` it carried on the wire
       tx.putObject({
-        ...stripConflicts(w.holding.current),
+        uid: c.uid,
+        type: c.type,
+        id: c.id,
+        parent: c.parent,
+        refs: c.refs,
+        data: c.data,
+        vector: c.vector,
+        origin: c.origin,
+        deleted: c.deleted,
+        at: c.at,
         conflicts: w.holding.conflicts,
         via: w.replaced ? ctx.rules.peerName : (w.local?.via ?? null)
       })
@@ -160,11 +171,6 @@ export async function applyRemoteBatch (
     }
   }, { source: ctx.rules.peerName })
   return stats
-}
-
-function stripConflicts (version: ObjectVersion): ObjectVersion {
-  const { conflicts: _ignored, ...rest } = version as WireObject // eslint-disable-line @typescript-eslint/no-unused-vars
-  return rest
 }
 
 async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<void> {

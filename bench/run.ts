@@ -50,6 +50,8 @@ export const RUN_DEFAULTS = Object.freeze({
   window: 0,
   /** write V8 CPU profiles of every agent process to bench/results/profiles */
   cpuProf: false,
+  /** extra node flags for every agent process, space-separated (experiments) */
+  nodeArgs: '',
   /** compare A's and B's stores after the initial sync */
   verify: true,
   out: 'latest.json',
@@ -80,7 +82,7 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   if (flags.window > 0) sync.window = flags.window
   const profileDir = join(RESULTS_DIR, 'profiles')
   if (flags.cpuProf) await mkdir(profileDir, { recursive: true })
-  const execArgv = flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+  const execArgv = [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...flags.nodeArgs.split(' ').filter((a) => a !== '')]
 
   const base: { pouchdb?: PouchdbResult, leveldb?: LeveldbFloorResult, libp2p?: Libp2pFloorResult } = {}
   if (baselines.has('leveldb')) {

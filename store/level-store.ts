@@ -49,6 +49,8 @@ class LevelStore implements Store {
   #objectCount = 0
   #conflictCount = 0
   readonly #failedUids = new Set<string>()
+  /** committed checkpoints by peer ID (undefined: known to have none) */
+  readonly #checkpointCache = new Map<string, Checkpoint | undefined>()
 
   constructor (options: LevelStoreOptions) {
     this.#options = options
@@ -188,7 +190,12 @@ class LevelStore implements Store {
 
   async getCheckpoint (peerId: string): Promise<Checkpoint | undefined> {
     this.#assertOpen()
-    return await this.#checkpoints.get(peerId) as Checkpoint | undefined
+    // Read through a cache: a pull reads the checkpoint in every batch it
+    // applies, and only a committed transaction changes it (see write()).
+    if (this.#checkpointCache.has(peerId)) return this.#checkpointCache.get(peerId)
+    const checkpoint = await this.#checkpoints.get(peerId) as Checkpoint | undefined
+    if (!this.#checkpointCache.has(peerId)) this.#checkpointCache.set(peerId, checkpoint)
+    return this.#checkpointCache.get(peerId)
   }
 
   async listCheckpoints (): Promise<Array<{ peerId: string, checkpoint: Checkpoint }>> {
@@ -251,6 +258,7 @@ class LevelStore implements Store {
       this.#head = head
       this.#objectCount += tx.objectDelta
       this.#conflictCount += tx.conflictDelta
+      for (const [peerId, checkpoint] of tx.checkpointChanges) this.#checkpointCache.set(peerId, checkpoint)
       for (const [uid, present] of tx.failedChanges) {
         if (present) this.#failedUids.add(uid)
         else this.#failedUids.delete(uid)
@@ -282,6 +290,8 @@ class LevelStore implements Store {
 
 class LevelWriteTx implements WriteTx {
   readonly ops: BatchOp[] = []
+  /** checkpoints set by this tx, put into the store's cache after commit */
+  readonly checkpointChanges = new Map<string, Checkpoint>()
   nextSeq: number
   objectDelta = 0
   conflictDelta = 0
@@ -301,11 +311,16 @@ class LevelWriteTx implements WriteTx {
   }
 
   async getMany (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {
-    const missing = uids.filter((u) => !this.#known.has(u))
-    if (missing.length > 0) {
-      const unique = [...new Set(missing)]
-      const found = await this.#store.getObjects(unique)
-      unique.forEach((u, i) => this.#known.set(u, found[i]))
+    let unique: Set<string> | undefined
+    for (const u of uids) {
+      if (!this.#known.has(u)) (unique ??= new Set()).add(u)
+    }
+    if (unique !== undefined) {
+      const keys = [...unique]
+      const found = await this.#store.getObjects(keys)
+      for (let i = 0; i < keys.length; i++) this.#known.set(keys[i]!, found[i])
+      // the common case (one read of distinct uids): the answer is `found` itself
+      if (keys.length === uids.length) return found
     }
     return uids.map((u) => this.#known.get(u))
   }
@@ -315,7 +330,22 @@ class LevelWriteTx implements WriteTx {
     const prev = this.#known.get(object.uid)
     const { subs } = this.#store
     const seq = this.nextSeq++
-    const stored: StoredObject = { ...object, seq }
+    // field by field rather than a spread: one object, stored key order fixed
+    const stored: StoredObject = {
+      uid: object.uid,
+      type: object.type,
+      id: object.id,
+      parent: object.parent,
+      refs: object.refs,
+      data: object.data,
+      vector: object.vector,
+      origin: object.origin,
+      deleted: object.deleted,
+      at: object.at,
+      conflicts: object.conflicts,
+      via: object.via,
+      seq
+    }
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       if (prev.type !== stored.type) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
@@ -338,6 +368,7 @@ class LevelWriteTx implements WriteTx {
 
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void {
     this.ops.push({ type: 'put', sublevel: this.#store.subs.checkpoints, key: peerId, value: checkpoint })
+    this.checkpointChanges.set(peerId, checkpoint)
   }
 
   putFailed (entry: FailedEntry): void {
