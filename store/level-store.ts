@@ -5,15 +5,17 @@
  * it needs, decides, and its operations are committed as one `batch()` — the
  * atomic unit of the store invariant. In-memory counters (head, objects,
  * conflicts, failed) change only after a batch has been committed, so a
- * failed write leaves memory and disk in agreement.
+ * failed write leaves memory and disk in agreement. The transaction itself is
+ * level-write-tx.ts.
  */
 import { randomBytes } from 'node:crypto'
 import { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreWriteError } from '../agent/errors.js'
 import { META_KEYS, SCHEMA_VERSION, SUBLEVELS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
 import type {
-  Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, ObjectWrite, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
+  Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
+import { LevelWriteTx, type Sub, type TxHost } from './level-write-tx.js'
 
 export interface LevelStoreOptions {
   /** directory of the LevelDB database */
@@ -22,15 +24,12 @@ export interface LevelStoreOptions {
   domain: string
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- level's sublevel generics do not compose with mixed batches */
-type Sub = any
-type BatchOp = { type: 'put', sublevel: Sub, key: string, value: unknown } | { type: 'del', sublevel: Sub, key: string }
 
 export function createLevelStore (options: LevelStoreOptions): Store {
   return new LevelStore(options)
 }
 
-class LevelStore implements Store {
+class LevelStore implements Store, TxHost {
   readonly #options: LevelStoreOptions
   readonly #db: Level<string, unknown>
   readonly #objects: Sub
@@ -250,7 +249,7 @@ class LevelStore implements Store {
       tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.head, value: head })
       if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
       try {
-        await this.#db.batch(tx.ops as any)
+        await this.#db.batch(tx.ops as any) // eslint-disable-line @typescript-eslint/no-explicit-any
       } catch (err) {
         throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
       }
@@ -278,125 +277,13 @@ class LevelStore implements Store {
     if (!this.#open) throw new StoreClosedError()
   }
 
-  // ---- accessors for the transaction (same module, not part of Store) ----
+  // ---- accessors for the transaction (TxHost, not part of Store) ----
   get failedUids (): ReadonlySet<string> {
     return this.#failedUids
   }
 
   get subs (): { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub } {
     return { objects: this.#objects, feed: this.#feed, types: this.#types, checkpoints: this.#checkpoints, conflicts: this.#conflicts, failed: this.#failed, aux: this.#aux }
-  }
-}
-
-class LevelWriteTx implements WriteTx {
-  readonly ops: BatchOp[] = []
-  /** checkpoints set by this tx, put into the store's cache after commit */
-  readonly checkpointChanges = new Map<string, Checkpoint>()
-  nextSeq: number
-  objectDelta = 0
-  conflictDelta = 0
-  changed = 0
-  conflictsAdded = 0
-  readonly #store: LevelStore
-  readonly #known = new Map<string, StoredObject | undefined>()
-  readonly #failedKnown = new Map<string, boolean>()
-
-  constructor (store: LevelStore, head: number) {
-    this.#store = store
-    this.nextSeq = head + 1
-  }
-
-  async get (uid: string): Promise<StoredObject | undefined> {
-    return (await this.getMany([uid]))[0]
-  }
-
-  async getMany (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {
-    let unique: Set<string> | undefined
-    for (const u of uids) {
-      if (!this.#known.has(u)) (unique ??= new Set()).add(u)
-    }
-    if (unique !== undefined) {
-      const keys = [...unique]
-      const found = await this.#store.getObjects(keys)
-      for (let i = 0; i < keys.length; i++) this.#known.set(keys[i]!, found[i])
-      // the common case (one read of distinct uids): the answer is `found` itself
-      if (keys.length === uids.length) return found
-    }
-    return uids.map((u) => this.#known.get(u))
-  }
-
-  putObject (object: ObjectWrite): StoredObject {
-    if (!this.#known.has(object.uid)) throw new Error(`putObject(${object.uid}) before reading it in this transaction`)
-    const prev = this.#known.get(object.uid)
-    const { subs } = this.#store
-    const seq = this.nextSeq++
-    // field by field rather than a spread: one object, stored key order fixed
-    const stored: StoredObject = {
-      uid: object.uid,
-      type: object.type,
-      id: object.id,
-      parent: object.parent,
-      refs: object.refs,
-      data: object.data,
-      vector: object.vector,
-      origin: object.origin,
-      deleted: object.deleted,
-      at: object.at,
-      conflicts: object.conflicts,
-      via: object.via,
-      seq
-    }
-    if (prev !== undefined) {
-      this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
-      if (prev.type !== stored.type) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
-    } else {
-      this.objectDelta++
-    }
-    this.ops.push({ type: 'put', sublevel: subs.objects, key: stored.uid, value: stored })
-    this.ops.push({ type: 'put', sublevel: subs.feed, key: seqKey(seq), value: stored.uid })
-    this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
-    const had = (prev?.conflicts.length ?? 0) > 0
-    const has = stored.conflicts.length > 0
-    if (has) this.ops.push({ type: 'put', sublevel: subs.conflicts, key: stored.uid, value: stored.conflicts.length })
-    else if (had) this.ops.push({ type: 'del', sublevel: subs.conflicts, key: stored.uid })
-    this.conflictDelta += (has ? 1 : 0) - (had ? 1 : 0)
-    if (stored.conflicts.length > (prev?.conflicts.length ?? 0)) this.conflictsAdded++
-    this.#known.set(stored.uid, stored)
-    this.changed++
-    return stored
-  }
-
-  setCheckpoint (peerId: string, checkpoint: Checkpoint): void {
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.checkpoints, key: peerId, value: checkpoint })
-    this.checkpointChanges.set(peerId, checkpoint)
-  }
-
-  putFailed (entry: FailedEntry): void {
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.failed, key: entry.uid, value: entry })
-    this.#failedKnown.set(entry.uid, true)
-  }
-
-  deleteFailed (uid: string): void {
-    if (!this.#failedExists(uid)) return
-    this.ops.push({ type: 'del', sublevel: this.#store.subs.failed, key: uid })
-    this.#failedKnown.set(uid, false)
-  }
-
-  #failedExists (uid: string): boolean {
-    return this.#failedKnown.get(uid) ?? this.#store.failedUids.has(uid)
-  }
-
-  /** failed-queue membership changes made by this tx, applied to memory after commit */
-  get failedChanges (): ReadonlyMap<string, boolean> {
-    return this.#failedKnown
-  }
-
-  putAux (space: string, key: string, value: unknown): void {
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.aux, key: auxKey(space, key), value })
-  }
-
-  deleteAux (space: string, key: string): void {
-    this.ops.push({ type: 'del', sublevel: this.#store.subs.aux, key: auxKey(space, key) })
   }
 }
 
