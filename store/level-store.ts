@@ -22,7 +22,20 @@ export interface LevelStoreOptions {
   location: string
   /** this agent's domain; a store made for another domain refuses to open */
   domain: string
+  /** LevelDB memtable size in bytes (default DEFAULT_WRITE_BUFFER_BYTES) */
+  writeBufferSize?: number
+  /** other classic-level options (tuning experiments) */
+  leveldb?: Readonly<Record<string, unknown>>
 }
+
+/**
+ * LevelDB's memtable. Its 4 MiB default makes a bulk pull flush an L0 table
+ * every ~3,000 objects and compact them over and over: on a 2-core machine
+ * that background work costs as much CPU as the apply itself. 16 MiB cuts
+ * the store's CPU during an initial sync by about a tenth, for at most
+ * 2 × 16 MiB of memory (the memtable and the one being flushed).
+ */
+export const DEFAULT_WRITE_BUFFER_BYTES = 16 * 1024 * 1024
 
 
 export function createLevelStore (options: LevelStoreOptions): Store {
@@ -53,7 +66,7 @@ class LevelStore implements Store, TxHost {
 
   constructor (options: LevelStoreOptions) {
     this.#options = options
-    this.#db = new Level<string, unknown>(options.location, { valueEncoding: 'json' })
+    this.#db = new Level<string, unknown>(options.location, { valueEncoding: 'json', writeBufferSize: options.writeBufferSize ?? DEFAULT_WRITE_BUFFER_BYTES, ...options.leveldb })
     const json = { valueEncoding: 'json' }
     this.#objects = this.#db.sublevel(SUBLEVELS.objects, json)
     this.#feed = this.#db.sublevel(SUBLEVELS.feed, { valueEncoding: 'utf8' })
