@@ -38,6 +38,8 @@ export const RUN_DEFAULTS = Object.freeze({
   /** repetitions of the initial, incremental and fan-in scenarios */
   runs: 3,
   edits: 1_000,
+  /** edits per transaction on A (one bulk transaction; the PouchDB baseline writes bulkDocs of 100) */
+  editChunk: 1_000,
   liveEdits: 200,
   /** objects in the live chain's store (synced before the edits, untimed) */
   liveObjects: 10_000,
@@ -119,6 +121,7 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
       objects: flags.objects,
       seed: flags.seed,
       edits: flags.edits,
+      editChunk: flags.editChunk,
       runs: flags.runs,
       initial: scenarios.has('initial'),
       incremental: scenarios.has('incremental'),

@@ -135,7 +135,12 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
     }
   }
 
-  const editAndWrite = async (uids: readonly string[], rngSeed: string): Promise<EditResult> => {
+  /**
+   * Edit these objects (editObject, seeded rng) and write them through
+   * `writeDocuments` — the path `POST /api/objects` takes — `chunk` objects
+   * per atomic transaction, one transaction after the other.
+   */
+  const editAndWrite = async (uids: readonly string[], rngSeed: string, chunk: number): Promise<EditResult> => {
     const a = running()
     const rng = createRng(rngSeed)
     const current = await a.store.getObjects(uids)
@@ -143,10 +148,10 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
       if (o === undefined) throw new Error(`edit target ${uids[i]} is missing`)
       return toInput(editObject(o, rng))
     })
-    // The same path as POST /api/objects: one atomic transaction.
     const firstWriteAt = wallClockMs()
-    const written = await writeDocuments(a.local, inputs)
-    return { firstWriteAt, committedAt: wallClockMs(), written: written.length, head: a.store.info().head }
+    let written = 0
+    for (let i = 0; i < inputs.length; i += chunk) written += (await writeDocuments(a.local, inputs.slice(i, i + chunk))).length
+    return { firstWriteAt, committedAt: wallClockMs(), written, head: a.store.info().head }
   }
 
   const methods: WorkerMethods = {
@@ -218,11 +223,11 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
     /** Forget the commit log (a new measurement starts). */
     resetCommits: () => { commits.length = 0; return null },
 
-    /** Edit these objects (editObject, seeded rng) and write them in one transaction. */
-    edit: async ({ uids, round }: { uids: string[], round: number }): Promise<EditResult> => await editAndWrite(uids, `edit-round-${round}`),
+    /** Edit these objects (round r: the PouchDB baseline's rng), `chunk` per transaction. */
+    edit: async ({ uids, round, chunk }: { uids: string[], round: number, chunk: number }): Promise<EditResult> => await editAndWrite(uids, `edit-round-${round}`, chunk),
 
     /** One single-object edit (live latency). */
-    editOne: async ({ uid, n }: { uid: string, n: number }): Promise<EditResult> => await editAndWrite([uid], `live-edit-${n}`),
+    editOne: async ({ uid, n }: { uid: string, n: number }): Promise<EditResult> => await editAndWrite([uid], `live-edit-${n}`, 1),
 
     /** Pulls finished since the last call (their applyMs / waitMs). */
     pulls: () => pulls.splice(0),

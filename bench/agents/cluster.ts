@@ -43,7 +43,7 @@ export interface BenchAgent {
   cpuMs: () => Promise<number>
   /** peak heap / off-heap MiB since the last call */
   memory: () => Promise<Record<string, number>>
-  edit: (uids: readonly string[], round: number) => Promise<EditResult>
+  edit: (uids: readonly string[], round: number, chunk: number) => Promise<EditResult>
   editOne: (uid: string, n: number) => Promise<EditResult>
   pulls: () => Promise<PullRecord[]>
   digest: () => Promise<StoreDigest>
@@ -101,7 +101,7 @@ export function createCluster (options: ClusterOptions): Cluster {
       info: async () => await need().call<{ head: number, objects: number }>('info'),
       cpuMs: async () => await need().call<number>('cpu'),
       memory: async () => await need().call<Record<string, number>>('memory'),
-      edit: async (uids, round) => await need().call<EditResult>('edit', { uids, round }),
+      edit: async (uids, round, chunk) => await need().call<EditResult>('edit', { uids, round, chunk }),
       editOne: async (uid, n) => await need().call<EditResult>('editOne', { uid, n }),
       pulls: async () => await need().call<PullRecord[]>('pulls'),
       digest: async () => await need().call<StoreDigest>('digest', undefined, { timeoutMs: 600_000 }),

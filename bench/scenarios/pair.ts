@@ -10,7 +10,8 @@
  *     up, and its store is compared with A's (a digest of every object).
  * (2) A edits the PouchDB baseline's 1,000 edit targets (same rule, same
  *     edit rounds) in its own process through `writeDocuments` — the path
- *     `POST /api/objects` takes, one atomic transaction — while B is live.
+ *     `POST /api/objects` takes — in transactions of `editChunk` (100, as
+ *     the baseline writes bulkDocs of 100), one after the other, while B is live.
  *     Time: just before A's write → the commit at which B's feed head has
  *     grown by the number of edits (every edit is a new version on B).
  */
@@ -24,6 +25,8 @@ export interface PairOptions {
   readonly objects: number
   readonly seed: number
   readonly edits: number
+  /** edits per transaction on A */
+  readonly editChunk: number
   readonly runs: number
   readonly initial: boolean
   readonly incremental: boolean
@@ -59,13 +62,17 @@ export interface InitialResult {
 
 export interface IncrementalRun {
   readonly seconds: number
-  /** A's transaction of all edits */
+  /** A's transactions of all edits */
   readonly writeSeconds: number
+  /** B's pull sessions (pull-finished log): applying vs waiting for A */
+  readonly bApplyMs: number
+  readonly bWaitMs: number
   readonly rssMiB: { readonly a: number, readonly b: number }
 }
 
 export interface IncrementalResult {
   readonly edits: number
+  readonly editChunk: number
   readonly seconds: Spread
   readonly runs: readonly IncrementalRun[]
   readonly peakRssMiB: { readonly a: number, readonly b: number }
@@ -147,12 +154,16 @@ async function incremental (a: BenchAgent, b: BenchAgent, targets: readonly stri
     // let B's last commit, notifications and compaction settle
     await new Promise((resolve) => setTimeout(resolve, 500))
     const before = await b.info()
+    await b.pulls()
     await Promise.all([a.rssReset(), b.rssReset()])
-    const edit = await a.edit(targets, round)
+    const edit = await a.edit(targets, round, opts.editChunk)
     const done = await b.waitFor({ head: before.head + opts.edits }, 60_000)
+    const pulls = await b.pulls()
     const r: IncrementalRun = {
       seconds: seconds(done.at - edit.firstWriteAt),
       writeSeconds: seconds(edit.committedAt - edit.firstWriteAt),
+      bApplyMs: pulls.reduce((s, p) => s + p.applyMs, 0),
+      bWaitMs: pulls.reduce((s, p) => s + p.waitMs, 0),
       rssMiB: { a: await a.rssPeakMiB(), b: await b.rssPeakMiB() }
     }
     runs.push(r)
@@ -160,6 +171,7 @@ async function incremental (a: BenchAgent, b: BenchAgent, targets: readonly stri
   }
   return {
     edits: opts.edits,
+    editChunk: opts.editChunk,
     seconds: spread(runs.map((r) => r.seconds)),
     runs,
     peakRssMiB: { a: Math.max(...runs.map((r) => r.rssMiB.a)), b: Math.max(...runs.map((r) => r.rssMiB.b)) }
