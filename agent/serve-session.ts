@@ -14,7 +14,7 @@ import type { Store, StoredObject } from '../store/types.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, TimeoutError, UnsupportedProtocolVersionError } from './errors.js'
 import { FramedStream } from './framed-stream.js'
 import type { Logger } from './logger.js'
-import { toWire } from './wire.js'
+import { storedJsonToWire, toWire } from './wire.js'
 
 export interface ServeSessionDeps {
   readonly store: Store
@@ -23,8 +23,8 @@ export interface ServeSessionDeps {
   readonly peerName: string
   readonly peerId: string
   readonly batchSize: number
-  /** serve rules: may this peer receive this object? */
-  readonly mayServe: (object: StoredObject) => boolean
+  /** serve rules (they decide by type): may this peer receive this object? */
+  readonly mayServe: (object: Pick<StoredObject, 'type'>) => boolean
   /** hash of those rules, announced in hello */
   readonly servesHash: string
   readonly log: Logger
@@ -153,9 +153,8 @@ async function answerPull (
     let bytes = 0
     for (let i = 0; i < page.entries.length; i++) {
       const entry = page.entries[i]!
-      if (skipOwnVersions && entry.object.via === deps.peerName && entry.object.conflicts.length === 0) continue // it holds this version already
-      if (!deps.mayServe(entry.object)) continue
-      const json = JSON.stringify(toWire(entry.object))
+      const json = wireJsonFor(entry.json, deps, skipOwnVersions)
+      if (json === undefined) continue
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
         await framed.sendJson(batchJson(pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining + page.entries.length - i))
@@ -173,6 +172,23 @@ async function answerPull (
   }
   if (served > 0) deps.onServed?.(served)
   return { since, remaining, head: Math.max(head, deps.store.info().head) }
+}
+
+/**
+ * The wire JSON of one stored record for this peer, or undefined when the
+ * peer must not get it (serve rules) or holds it already (its own version).
+ * Plain records are cut from their stored text (storedJsonToWire); others are
+ * parsed and serialised.
+ */
+function wireJsonFor (stored: string, deps: ServeSessionDeps, skipOwnVersions: boolean): string | undefined {
+  const plain = storedJsonToWire(stored)
+  if (plain !== undefined) {
+    if (skipOwnVersions && plain.via === deps.peerName) return undefined // it holds this version already
+    return deps.mayServe(plain) ? plain.json : undefined
+  }
+  const object = JSON.parse(stored) as StoredObject
+  if (skipOwnVersions && object.via === deps.peerName && object.conflicts.length === 0) return undefined
+  return deps.mayServe(object) ? JSON.stringify(toWire(object)) : undefined
 }
 
 function batchJson (id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {

@@ -180,13 +180,14 @@ class LevelStore implements Store, TxHost {
     const rows: Array<[string, string]> = await this.#feed.iterator({ gt: seqKey(since), limit: limit + 1 }).all()
     const more = rows.length > limit
     const page = more ? rows.slice(0, limit) : rows
-    const objects = await this.getObjects(page.map(([, uid]) => uid))
+    // the records' text as stored: a serve session need not parse them
+    const texts: Array<string | undefined> = page.length > 0 ? await this.#objects.getMany(page.map(([, uid]) => uid), { valueEncoding: 'utf8' }) : []
     const entries = []
     for (let i = 0; i < page.length; i++) {
-      const object = objects[i]
+      const json = texts[i]
       // A row whose object moved on between the two reads is skipped here: the
       // object reappears at its newer position further along the feed.
-      if (object !== undefined) entries.push({ seq: parseSeqKey((page[i] as [string, string])[0]), object })
+      if (json !== undefined) entries.push({ seq: parseSeqKey((page[i] as [string, string])[0]), json })
     }
     const lastRow = page[page.length - 1]
     return { entries, lastSeq: lastRow !== undefined ? parseSeqKey(lastRow[0]) : since, more }
