@@ -9,6 +9,7 @@ import './polyfills.js'
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../config/load.js'
 import { createAgent } from './agent.js'
+import { tuneHeapForAgent } from './heap-tuning.js'
 import { adminClientFor } from './cli/admin-client.js'
 import { renderPlan, renderStatus } from './cli/format.js'
 import { planPull } from './cli/plan.js'
@@ -47,6 +48,7 @@ export async function main (argv: readonly string[]): Promise<void> {
     .requiredOption('--config <file>', 'agent config file')
     .action(async (opts: { config: string }) => {
       const config = await loadConfigFile(opts.config, process.env)
+      tuneHeapForAgent(process.execArgv, process.env.NODE_OPTIONS)
       const logger = createLogger({ level: config.log.level, domain: config.domain })
       const agent = createAgent(config, { logger, env: process.env })
       await agent.start()

@@ -19,6 +19,7 @@ import '../../agent/polyfills.js'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { createAgent, type Agent } from '../../agent/agent.js'
+import { tuneHeapForAgent } from '../../agent/heap-tuning.js'
 import { createRng, editObject, generateLimsObjects, isEditable, planLimsSetup } from '../../agent/demo/lims-data.js'
 import { writeDocuments, type DocumentInput } from '../../agent/local-writes.js'
 import { createLogger } from '../../agent/logger.js'
@@ -183,6 +184,8 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
     start: async ({ configFile }: { configFile: string }): Promise<StartResult> => {
       if (agent !== undefined) throw new Error('agent already started')
       const config = await loadConfigFile(configFile, process.env)
+      // as `labmesh start` does (agent/cli.ts)
+      tuneHeapForAgent(process.execArgv, process.env.NODE_OPTIONS)
       const logger = createLogger({ level: 'info', domain: config.domain, destination })
       const calledAt = wallClockMs()
       const cpuAtCall = cpuMs()

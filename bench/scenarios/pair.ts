@@ -45,8 +45,8 @@ export interface InitialRun {
   /** CPU time (user + system) of each process during the run */
   readonly cpuSeconds: { readonly a: number, readonly b: number }
   readonly rssMiB: { readonly a: number, readonly b: number }
-  /** B's peak V8 heap and off-heap memory (MiB) */
-  readonly bMemoryMiB: Readonly<Record<string, number>>
+  /** peak V8 heap and off-heap memory (MiB) of each process */
+  readonly memoryMiB: { readonly a: Readonly<Record<string, number>>, readonly b: Readonly<Record<string, number>> }
 }
 
 export interface InitialResult {
@@ -102,7 +102,7 @@ export async function runPair (cluster: Cluster, opts: PairOptions): Promise<Pai
   for (let run = 1; run <= initialRuns; run++) {
     if (b.worker !== undefined) { await b.halt(); await b.wipeStore() }
     await b.launch()
-    await Promise.all([a.rssReset(), b.rssReset(), b.memory()])
+    await Promise.all([a.rssReset(), b.rssReset(), a.memory(), b.memory()])
     const aCpu = await a.cpuMs()
     const started = await b.start()
     const done = await b.waitFor({ objects: opts.objects }, timeoutMs)
@@ -117,7 +117,7 @@ export async function runPair (cluster: Cluster, opts: PairOptions): Promise<Pai
       waitMs: pulls.reduce((s, p) => s + p.waitMs, 0),
       cpuSeconds: { a: seconds(aCpuEnd - aCpu), b: seconds(done.cpuMs - started.cpuMs) },
       rssMiB: { a: await a.rssPeakMiB(), b: await b.rssPeakMiB() },
-      bMemoryMiB: await b.memory()
+      memoryMiB: { a: await a.memory(), b: await b.memory() }
     }
     runs.push(r)
     opts.log(opts.initial ? `initial run ${run}` : 'initial sync (setup, untimed)', { ...r })
