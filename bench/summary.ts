@@ -123,6 +123,12 @@ export function renderReport (r: BenchResults): string {
     if (pouchdb === undefined && leveldb === undefined && libp2p === undefined) rows.push([name, lm, range, '', '', '', agents])
     const cpu = initial.bCpuMsPer1000
     rows.push(['  B CPU per 1,000 objects', `${cpu.median} ms`, `${cpu.min}–${cpu.max} ms`, '', '', '', ''])
+    const mem = (side: 'a' | 'b'): string => {
+      const peaks = initial.runs.map((run) => run.memoryMiB[side])
+      const max = (k: string): number => Math.round(Math.max(...peaks.map((p) => p[k] ?? 0)))
+      return `${side} ${max('heapTotal')} / ${max('rssAnon')} / ${max('rssFile')}`
+    }
+    rows.push(['  peak heap / anon / file-backed MiB', '', '', '', '', '', `${mem('a')}; ${mem('b')}`])
   }
   if (incremental !== undefined) {
     const name = `incremental ${formatInt(incremental.edits)} edits`

@@ -17,6 +17,7 @@
  */
 import '../../agent/polyfills.js'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createAgent, type Agent } from '../../agent/agent.js'
 import { tuneHeapForAgent } from '../../agent/heap-tuning.js'
@@ -83,6 +84,17 @@ export function editTargetPicker (objects: number, editCount: number): (obj: Obj
   }
 }
 
+/** RssAnon and RssFile of this process in bytes (0 where /proc is missing). */
+function procRss (): { anon: number, file: number } {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8')
+    const kb = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024
+    return { anon: kb('RssAnon'), file: kb('RssFile') }
+  } catch {
+    return { anon: 0, file: 0 }
+  }
+}
+
 function cpuMs (): number {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1000
@@ -95,14 +107,19 @@ function toInput (o: ObjectVersion): DocumentInput {
 function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutdown: () => Promise<void> } {
   const rss = createRssSampler()
   rss.start()
-  // Where the RSS goes: V8 heap vs buffers outside it (peaks since `memory.reset`).
-  const memoryPeaks = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }
+  // Where the RSS goes (peaks since the last `memory` call): V8 heap, buffers
+  // outside it, and — Linux — anonymous memory vs file-backed pages (node's
+  // code, and the LevelDB table files LevelDB memory-maps to read them).
+  const memoryPeaks = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0, rssAnon: 0, rssFile: 0 }
   const memoryTimer = setInterval(() => {
     const m = process.memoryUsage()
     memoryPeaks.heapTotal = Math.max(memoryPeaks.heapTotal, m.heapTotal)
     memoryPeaks.heapUsed = Math.max(memoryPeaks.heapUsed, m.heapUsed)
     memoryPeaks.external = Math.max(memoryPeaks.external, m.external)
     memoryPeaks.arrayBuffers = Math.max(memoryPeaks.arrayBuffers, m.arrayBuffers)
+    const proc = procRss()
+    memoryPeaks.rssAnon = Math.max(memoryPeaks.rssAnon, proc.anon)
+    memoryPeaks.rssFile = Math.max(memoryPeaks.rssFile, proc.file)
   }, 50)
   memoryTimer.unref()
   let agent: Agent | undefined
