@@ -139,11 +139,23 @@ export async function applyRemoteBatch (
       const conflictVia = w.holding.conflicts.length === 0
         ? undefined
         : w.newConflicts > 0 ? [...new Set([...(w.local?.conflictVia ?? []), ctx.rules.peerName])] : w.local?.conflictVia
+      const viaEpoch = viaEpochOf(w.replaced, w.local, next)
+      const c = w.holding.current
+      // field by field: the version without any `conflicts` it carried on the wire
       tx.putObject({
-        ...stripConflicts(w.holding.current),
+        uid: c.uid,
+        type: c.type,
+        id: c.id,
+        parent: c.parent,
+        refs: c.refs,
+        data: c.data,
+        vector: c.vector,
+        origin: c.origin,
+        deleted: c.deleted,
+        at: c.at,
         conflicts: w.holding.conflicts,
         via: w.replaced ? ctx.rules.peerName : (w.local?.via ?? null),
-        ...(viaEpochOf(w.replaced, w.local, next) !== undefined ? { viaEpoch: viaEpochOf(w.replaced, w.local, next) } : {}),
+        ...(viaEpoch !== undefined ? { viaEpoch } : {}),
         ...(conflictVia !== undefined ? { conflictVia } : {})
       })
       tx.deleteFailed(w.candidate.wire.uid)
@@ -170,11 +182,6 @@ export async function applyRemoteBatch (
 /** The epoch of the feed the current version came from (unknown for retries, which then never count as held by that peer). */
 function viaEpochOf (replaced: boolean, local: StoredObject | undefined, next: { epoch: string } | undefined): string | undefined {
   return replaced ? next?.epoch : local?.viaEpoch
-}
-
-function stripConflicts (version: ObjectVersion): ObjectVersion {
-  const { conflicts: _ignored, ...rest } = version as WireObject // eslint-disable-line @typescript-eslint/no-unused-vars
-  return rest
 }
 
 async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<void> {

@@ -9,6 +9,7 @@ import './polyfills.js'
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../config/load.js'
 import { createAgent } from './agent.js'
+import { tuneHeapForAgent } from './heap-tuning.js'
 import { adminClientFor } from './cli/admin-client.js'
 import { renderConflicts, renderPlan, renderStatus, type ConflictView } from './cli/format.js'
 import { syncPeer } from './cli/sync.js'
@@ -48,6 +49,7 @@ export async function main (argv: readonly string[]): Promise<void> {
     .requiredOption('--config <file>', 'agent config file')
     .action(async (opts: { config: string }) => {
       const config = await loadConfigFile(opts.config, process.env)
+      tuneHeapForAgent(process.execArgv, process.env.NODE_OPTIONS)
       const logger = createLogger({ level: config.log.level, domain: config.domain })
       const agent = createAgent(config, { logger, env: process.env, processMetrics: true })
       await agent.start()

@@ -20,7 +20,7 @@ import { AgentError, describeError, MessageTooLargeError, ProtocolError, Timeout
 import { FeedTally } from './feed-tally.js'
 import { FramedStream } from './framed-stream.js'
 import type { Logger } from './logger.js'
-import { toWire } from './wire.js'
+import { storedJsonToWire, toWire } from './wire.js'
 
 export interface ServeSessionDeps {
   readonly store: Store
@@ -29,8 +29,8 @@ export interface ServeSessionDeps {
   readonly peerName: string
   readonly peerId: string
   readonly batchSize: number
-  /** serve rules: may this peer receive this version (current or sibling)? */
-  readonly mayServe: (version: ObjectVersion) => boolean
+  /** serve rules (they decide by type): may this peer receive this version (current or sibling)? */
+  readonly mayServe: (version: Pick<ObjectVersion, 'type'>) => boolean
   /** hash of those rules, announced in hello */
   readonly servesHash: string
   readonly log: Logger
@@ -175,9 +175,8 @@ async function answerPull (
     let bytes = 0
     for (let i = 0; i < page.entries.length; i++) {
       const entry = page.entries[i]!
-      if (entry.object.via === deps.peerName && entry.object.viaEpoch === peerEpoch && entry.object.conflicts.length === 0) continue // it holds this version already
-      if (!deps.mayServe(entry.object)) continue
-      const json = JSON.stringify(toWire(servable(entry.object, deps)))
+      const json = wireJsonFor(entry.json, deps, peerEpoch)
+      if (json === undefined) continue
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
         const remaining = tally.advance(page.entries[i - 1]!.seq)
@@ -199,6 +198,24 @@ async function answerPull (
     sent()
     if (windowDone) break
   }
+}
+
+/**
+ * The wire JSON of one stored record for this peer, or undefined when the
+ * peer must not get it (serve rules) or holds it already (its own version).
+ * Plain records are cut from their stored text (storedJsonToWire); others are
+ * parsed and serialised.
+ */
+function wireJsonFor (stored: string, deps: ServeSessionDeps, peerEpoch: string | undefined): string | undefined {
+  const plain = storedJsonToWire(stored)
+  if (plain !== undefined) {
+    if (plain.via === deps.peerName && plain.viaEpoch === peerEpoch) return undefined // it holds this version already
+    return deps.mayServe(plain) ? plain.json : undefined
+  }
+  const object = JSON.parse(stored) as StoredObject
+  if (object.via === deps.peerName && object.viaEpoch === peerEpoch && object.conflicts.length === 0) return undefined
+  if (!deps.mayServe(object)) return undefined
+  return JSON.stringify(toWire(servable(object, deps)))
 }
 
 function batchJson (id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {

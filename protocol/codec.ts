@@ -1,11 +1,10 @@
 /**
  * Framing: each message is UTF-8 JSON behind an unsigned-varint length prefix
- * (it-length-prefixed on the way out, @libp2p/utils' LengthPrefixedDecoder on
- * the way in). Frames above MAX_FRAME_BYTES are refused before their body is
+ * (it-length-prefixed's format: written here in one buffer on the way out,
+ * read with @libp2p/utils' LengthPrefixedDecoder on the way in). Frames above MAX_FRAME_BYTES are refused before their body is
  * buffered, so an oversized message costs the receiver almost nothing.
  */
 import { LengthPrefixedDecoder } from '@libp2p/utils'
-import * as lp from 'it-length-prefixed'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MessageTooLargeError, ProtocolError } from '../agent/errors.js'
 import { MAX_DECODE_BUFFER_BYTES, MAX_FRAME_BYTES } from './constants.js'
@@ -21,11 +20,31 @@ export function encodeFrame (message: Message, maxFrameBytes = MAX_FRAME_BYTES):
   return encodeJsonFrame(JSON.stringify(message), maxFrameBytes)
 }
 
-/** Frame an already-serialised JSON message (lets hot paths splice JSON). */
+/**
+ * Frame an already-serialised JSON message (lets hot paths splice JSON). The
+ * UTF-8 body is encoded straight into the frame behind its varint prefix: one
+ * copy of a batch frame instead of three.
+ */
 export function encodeJsonFrame (json: string, maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
-  const body = encoder.encode(json)
-  if (body.byteLength > maxFrameBytes) throw new MessageTooLargeError(body.byteLength, maxFrameBytes)
-  return lp.encode.single(body).subarray()
+  const length = Buffer.byteLength(json, 'utf8')
+  if (length > maxFrameBytes) throw new MessageTooLargeError(length, maxFrameBytes)
+  const prefix = varintLength(length)
+  const frame = new Uint8Array(prefix + length)
+  let n = length
+  let offset = 0
+  while (n >= 0x80) {
+    frame[offset++] = (n & 0x7f) | 0x80
+    n = Math.floor(n / 128)
+  }
+  frame[offset] = n
+  encoder.encodeInto(json, frame.subarray(prefix))
+  return frame
+}
+
+function varintLength (n: number): number {
+  let length = 1
+  while (n >= 0x80) { n = Math.floor(n / 128); length++ }
+  return length
 }
 
 export interface FrameDecoderOptions {

@@ -13,6 +13,7 @@ import {
   MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
   MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION
 } from './constants.js'
+import { fastServerMessage } from './fast-decode.js'
 import type { ObjectVersion, WireObject } from './object.js'
 
 /** The peer's view of itself, exchanged once per session. */
@@ -158,8 +159,19 @@ export function decodeClientMessage (value: unknown): DecodeResult<ClientMessage
   return toResult(clientSchema.safeParse(value), value)
 }
 
-/** Validate a message a server sent to us (we are the client). */
+/**
+ * Validate a message a server sent to us (we are the client). Bulk messages
+ * take the hand-written fast path (fast-decode.ts), which returns what zod
+ * would or defers to zod; zod alone decides every rejection and its text.
+ */
 export function decodeServerMessage (value: unknown): DecodeResult<ServerMessage> {
+  const fast = fastServerMessage(value)
+  if (fast !== undefined) return { ok: true, message: fast }
+  return toResult(serverSchema.safeParse(value), value)
+}
+
+/** The zod-only decoder: the specification the fast path is tested against. */
+export function decodeServerMessageWithZod (value: unknown): DecodeResult<ServerMessage> {
   return toResult(serverSchema.safeParse(value), value)
 }
 

@@ -33,6 +33,15 @@ export type ReconcileResult =
  * `local` (undefined when the uid is new here).
  */
 export function reconcile (local: Holding | undefined, incoming: readonly ObjectVersion[]): ReconcileResult {
+  // The two common cases, answered without the general set arithmetic (same
+  // results): a uid new here, and one version against a holding without siblings.
+  if (incoming.length === 1 && (local === undefined || local.conflicts.length === 0)) {
+    const version = incoming[0]!
+    if (local === undefined) return { changed: true, holding: { current: version, conflicts: NO_SIBLINGS }, currentReplaced: true, newConflicts: 0 }
+    const o = compare(version.vector, local.current.vector)
+    if (o === 'newer') return { changed: true, holding: { current: version, conflicts: NO_SIBLINGS }, currentReplaced: true, newConflicts: 0 }
+    if (o === 'equal' || o === 'older') return UNCHANGED
+  }
   let held: ObjectVersion[] = local !== undefined ? [local.current, ...local.conflicts] : []
   const before = new Set(held)
   let added = false
@@ -55,6 +64,9 @@ export function reconcile (local: Holding | undefined, incoming: readonly Object
     newConflicts
   }
 }
+
+const NO_SIBLINGS: readonly ObjectVersion[] = Object.freeze([])
+const UNCHANGED: ReconcileResult = Object.freeze({ changed: false })
 
 /** `held` already contains `version` (same or a descendant vector). */
 function knownAlready (held: ObjectVersion, version: ObjectVersion): boolean {

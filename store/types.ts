@@ -67,7 +67,11 @@ export interface StoreInfo {
 
 export interface FeedEntry {
   readonly seq: number
-  readonly object: StoredObject
+  /**
+   * The stored record (StoredObject) as its JSON text: serving splices it
+   * into frames and parses it only when it must (agent/wire.ts).
+   */
+  readonly json: string
 }
 
 export interface FeedPage {

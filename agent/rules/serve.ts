@@ -24,8 +24,8 @@ export function serveRulesHash (rules: ServeRules): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16)
 }
 
-/** Why `object` must not be served to the peer, or undefined when it may be. */
-export function serveExclusion (rules: ServeRules, object: ObjectVersion): ServeExclusion | undefined {
+/** Why `object` must not be served to the peer, or undefined when it may be (by type alone). */
+export function serveExclusion (rules: ServeRules, object: Pick<ObjectVersion, 'type'>): ServeExclusion | undefined {
   switch (object.type) {
     case SPECIAL_TYPES.user: return rules.users ? undefined : 'users-not-served'
     case SPECIAL_TYPES.registry: return rules.registry ? undefined : 'registry-not-served'

@@ -29,7 +29,7 @@ export async function allFeed (store: Store): Promise<Array<{ seq: number, objec
   let since = 0
   while (true) {
     const page = await store.readFeed(since, PAGE)
-    out.push(...page.entries)
+    for (const entry of page.entries) out.push({ seq: entry.seq, object: JSON.parse(entry.json) as StoredObject })
     if (!page.more) return out
     since = page.lastSeq
   }

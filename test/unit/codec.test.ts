@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as lp from 'it-length-prefixed'
 import { MessageTooLargeError, ProtocolError } from '../../agent/errors.js'
-import { encodeFrame, FrameDecoder } from '../../protocol/codec.js'
+import { encodeFrame, encodeJsonFrame, FrameDecoder } from '../../protocol/codec.js'
 import { MAX_VECTOR_ENTRIES, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import { decodeClientMessage, decodeServerMessage, type Message } from '../../protocol/messages.js'
 
@@ -36,6 +36,15 @@ describe('framing', () => {
     const d = new FrameDecoder({ maxFrameBytes: 1024 })
     const big = lp.encode.single(new Uint8Array(4096)).subarray().subarray(0, 10)
     expect(() => [...d.decode(big)]).toThrow(MessageTooLargeError)
+  })
+
+  it('writes the same bytes as it-length-prefixed, at every varint length and for multi-byte UTF-8', () => {
+    for (const n of [0, 1, 127, 128, 300, 16_383, 16_384, 70_000, 2_097_152]) {
+      for (const text of ['x'.repeat(n), 'é'.repeat(Math.floor(n / 2)) + '😀']) {
+        const json = JSON.stringify(text)
+        expect(Buffer.from(encodeJsonFrame(json, 8 * 1024 * 1024))).toEqual(Buffer.from(lp.encode.single(Buffer.from(json)).subarray()))
+      }
+    }
   })
 
   it('refuses to encode a frame above the cap', () => {

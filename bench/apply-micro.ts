@@ -1,0 +1,130 @@
+/**
+ * In-process microbenchmark of the puller's hot path, without A, the network
+ * or another process: batch frames built exactly as a serve session builds
+ * them (toWire + JSON splice, closed at BATCH_TARGET_BYTES or --batch-size
+ * objects) are decoded (FrameDecoder + decodeServerMessage) and applied with
+ * applyRemoteBatch into a fresh LevelDB store, frame after frame, as a pull
+ * session does. Reports wall and CPU time per stage and peak heap, so an
+ * optimisation of the apply path can be judged on a busy machine (take the
+ * best of several --rounds).
+ *
+ *   node dist/bench/apply-micro.js [--objects 50000] [--batch-size 500] [--rounds 3]
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { generateLimsObjects } from '../agent/demo/lims-data.js'
+import { applyRemoteBatch, type ApplyContext } from '../agent/apply-remote.js'
+import { createEmbeddedConnector } from '../agent/connectors/embedded.js'
+import { compileInboundRules, inboundRulesHash } from '../agent/rules/inbound.js'
+import { toWire } from '../agent/wire.js'
+import type { PeerConfig } from '../config/schema.js'
+import { encodeJsonFrame, FrameDecoder } from '../protocol/codec.js'
+import { BATCH_TARGET_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
+import { decodeServerMessage, type BatchMessage } from '../protocol/messages.js'
+import { createLevelStore } from '../store/level-store.js'
+import { isMainModule, parseBenchArgs } from './lib/args.js'
+import { createTempDir } from './lib/tmp.js'
+
+const DEFAULTS = Object.freeze({ objects: 50_000, batchSize: 500, rounds: 3, seed: 1, writeBufferMb: 0, leveldb: '{}' })
+
+export function buildFrames (objects: number, seed: number, batchSize: number): Uint8Array[] {
+  const frames: Uint8Array[] = []
+  let parts: string[] = []
+  let bytes = 0
+  let seq = 0
+  const flush = (): void => {
+    frames.push(encodeJsonFrame(`{"type":"batch","v":${PROTOCOL_VERSION},"id":1,"changes":[${parts.join(',')}],"lastSeq":${seq},"last":false,"more":true,"remaining":${objects - seq}}`))
+    parts = []
+    bytes = 0
+  }
+  for (const o of generateLimsObjects({ domain: 'lab-a', seed, count: objects })) {
+    const json = JSON.stringify(toWire({ ...o, seq: ++seq, conflicts: [], via: null }))
+    if ((bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) || parts.length >= batchSize) flush()
+    parts.push(json)
+    bytes += json.length
+  }
+  if (parts.length > 0) flush()
+  return frames
+}
+
+/** CPU time of this process's main thread alone (ms; Linux), to tell JS work from LevelDB's threads. */
+function mainThreadCpuMs (): number {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return Number.NaN
+  }
+}
+
+export interface MicroRound { readonly wallMs: number, readonly cpuMs: number, readonly mainThreadCpuMs: number, readonly decodeMs: number, readonly applyMs: number, readonly objectsPerSecond: number, readonly peakHeapMiB: number }
+
+export async function round (frames: readonly Uint8Array[], objects: number, writeBufferMb: number, leveldb: Readonly<Record<string, unknown>> = {}): Promise<MicroRound> {
+  const tmp = await createTempDir('apply-micro')
+  const store = createLevelStore({ location: join(tmp.path, 'store'), domain: 'lab-b', ...(writeBufferMb > 0 ? { writeBufferSize: writeBufferMb * 1048576 } : {}), leveldb })
+  await store.open()
+  const peer = { name: 'lab-a', peerId: 'peer-a', prefix: '', types: { only: [], skip: [], prefixable: [], readOnly: [], updateOnly: [] }, import: { users: false, registry: false, settings: false } } as unknown as PeerConfig
+  const rules = compileInboundRules({ domain: 'lab-b', localPrefix: '', prefixSeparator: '-' }, peer)
+  const ctx: ApplyContext = {
+    store,
+    connector: createEmbeddedConnector(),
+    rules,
+    rulesHash: inboundRulesHash(rules),
+    peerId: 'peer-a',
+    now: Date.now,
+    fetch: async () => { throw new Error('no dependency should be missing') }
+  }
+  const decoder = new FrameDecoder()
+  let peakHeap = 0
+  let decodeMs = 0
+  let applyMs = 0
+  const cpu0 = process.cpuUsage()
+  const main0 = mainThreadCpuMs()
+  const t0 = performance.now()
+  try {
+    for (const frame of frames) {
+      const t1 = performance.now()
+      const batches: BatchMessage[] = []
+      for (const value of decoder.decode(frame)) {
+        const r = decodeServerMessage(value)
+        if (!r.ok || r.message.type !== 'batch') throw new Error('bad frame')
+        batches.push(r.message)
+      }
+      const t2 = performance.now()
+      for (const b of batches) await applyRemoteBatch(ctx, b.changes, { seq: b.lastSeq, epoch: 'e', servesHash: undefined })
+      applyMs += performance.now() - t2
+      decodeMs += t2 - t1
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)
+    }
+    if (store.info().objects !== objects) throw new Error(`applied ${store.info().objects} of ${objects}`)
+  } finally {
+    await store.close()
+    await tmp.remove()
+  }
+  const wallMs = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  const mainMs = mainThreadCpuMs() - main0
+  return {
+    wallMs: Math.round(wallMs),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    mainThreadCpuMs: mainMs,
+    decodeMs: Math.round(decodeMs),
+    applyMs: Math.round(applyMs),
+    objectsPerSecond: Math.round(objects / wallMs * 1000),
+    peakHeapMiB: Math.round(peakHeap / 1048576)
+  }
+}
+
+if (isMainModule(import.meta.url)) {
+  const flags = parseBenchArgs(process.argv.slice(2), { ...DEFAULTS })
+  const frames = buildFrames(flags.objects, flags.seed, flags.batchSize)
+  process.stderr.write(`${frames.length} frames\n`)
+  const rounds: MicroRound[] = []
+  for (let i = 0; i < flags.rounds; i++) {
+    const r = await round(frames, flags.objects, flags.writeBufferMb, JSON.parse(flags.leveldb) as Record<string, unknown>)
+    rounds.push(r)
+    process.stderr.write(`round ${i + 1}: ${JSON.stringify(r)}\n`)
+  }
+  const best = [...rounds].sort((a, b) => a.cpuMs - b.cpuMs)[0]
+  process.stdout.write(JSON.stringify({ objects: flags.objects, batchSize: flags.batchSize, best, rounds }) + '\n')
+}

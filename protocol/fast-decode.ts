@@ -1,0 +1,154 @@
+/**
+ * A hand-written validator for the two bulk messages (`batch`, `objects`),
+ * the hot path of every pull: zod cost ~12 µs per 1 KiB object and most of
+ * the garbage of an initial sync; this costs ~1 µs.
+ *
+ * Contract: the zod schemas in messages.ts stay the specification. This
+ * function either returns exactly what the zod schema would return for the
+ * same input (same fields, unknown keys stripped, schema key order) or
+ * `undefined` — meaning "not sure", after which the caller runs zod, which
+ * accepts or produces the error text. So it can never be more lenient than
+ * zod; being stricter only costs time. Anything unusual (a `__proto__` key,
+ * a non-plain object, an `undefined` value) is left to zod.
+ * test/unit/fast-decode.test.ts checks both directions on valid and mutated
+ * messages.
+ *
+ * Arrays of uids and the `data` / `vector` records are returned as the very
+ * objects parsed from the frame (zod returns copies with the same content);
+ * nothing else holds them.
+ */
+import {
+  MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
+  MAX_REFS, MAX_SEQ, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION
+} from './constants.js'
+import type { BatchMessage, ObjectsMessage } from './messages.js'
+import type { ObjectVersion, WireObject } from './object.js'
+
+type Rec = Record<string, unknown>
+
+const hasOwn = Object.prototype.hasOwnProperty
+
+/** A plain data object as JSON.parse makes it, with no `__proto__` own key. */
+function isPlain (value: unknown): value is Rec {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !hasOwn.call(value, '__proto__')
+}
+
+function isSeq (value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_SEQ
+}
+
+function isRequestId (value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= 2 ** 31
+}
+
+function isString (value: unknown, min: number, max: number): value is string {
+  return typeof value === 'string' && value.length >= min && value.length <= max
+}
+
+function isUid (value: unknown): value is string {
+  return isString(value, 1, MAX_UID_LENGTH)
+}
+
+function isUidArray (value: unknown, max: number): value is string[] {
+  if (!Array.isArray(value) || value.length > max) return false
+  for (let i = 0; i < value.length; i++) if (!isUid(value[i])) return false
+  return true
+}
+
+function isVector (value: unknown): value is Record<string, number> {
+  if (!isPlain(value)) return false
+  let n = 0
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) return false
+    if (++n > MAX_VECTOR_ENTRIES || key.length < 1 || key.length > MAX_DOMAIN_LENGTH || !isSeq(value[key])) return false
+  }
+  return true
+}
+
+function isData (value: unknown): value is Rec {
+  if (!isPlain(value)) return false
+  for (const key in value) {
+    if (!hasOwn.call(value, key) || value[key] === undefined) return false
+  }
+  return nestsWithin(value, 1)
+}
+
+/**
+ * Whether `value`, at `depth`, nests no deeper than MAX_DATA_DEPTH (as zod's
+ * withinDepth decides). Recursive: it gives up at that depth, so the stack
+ * stays shallow whatever the input.
+ */
+function nestsWithin (value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  if (depth > MAX_DATA_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!nestsWithin(value[i], depth + 1)) return false
+    return true
+  }
+  for (const key in value) if (!nestsWithin((value as Rec)[key], depth + 1)) return false
+  return true
+}
+
+/** The version fields of `o` in schema order, or undefined. */
+function version (o: unknown): ObjectVersion | undefined {
+  if (!isPlain(o)) return undefined
+  const { uid, type, id, parent, refs, data, vector, origin, deleted, at } = o
+  if (!isUid(uid) || !isString(type, 1, MAX_TYPE_LENGTH) || !isString(id, 0, MAX_ID_LENGTH)) return undefined
+  if (parent !== null && !isUid(parent)) return undefined
+  if (!isUidArray(refs, MAX_REFS) || !isData(data) || !isVector(vector) || !isString(origin, 1, MAX_DOMAIN_LENGTH)) return undefined
+  if (typeof deleted !== 'boolean' || typeof at !== 'number' || !Number.isFinite(at) || at < 0) return undefined
+  return { uid, type, id, parent, refs, data, vector, origin, deleted, at }
+}
+
+/** One wire object (a version plus optional siblings), or undefined. */
+export function fastWireObject (o: unknown): WireObject | undefined {
+  const current = version(o)
+  if (current === undefined) return undefined
+  if (!hasOwn.call(o, 'conflicts')) return current
+  const list = (o as Rec).conflicts
+  if (!Array.isArray(list) || list.length > MAX_CONFLICT_SIBLINGS) return undefined
+  const conflicts: ObjectVersion[] = new Array(list.length)
+  for (let i = 0; i < list.length; i++) {
+    const sibling = version(list[i])
+    if (sibling === undefined) return undefined
+    conflicts[i] = sibling
+  }
+  return { ...current, conflicts }
+}
+
+function wireObjects (list: unknown, max: number): WireObject[] | undefined {
+  if (!Array.isArray(list) || list.length > max) return undefined
+  const out: WireObject[] = new Array(list.length)
+  for (let i = 0; i < list.length; i++) {
+    const w = fastWireObject(list[i])
+    if (w === undefined) return undefined
+    out[i] = w
+  }
+  return out
+}
+
+/** A valid `batch` message, or undefined (then zod decides). */
+export function fastBatch (m: Rec): BatchMessage | undefined {
+  const { type, v, id, lastSeq, last, more, remaining } = m
+  if (type !== 'batch' || v !== PROTOCOL_VERSION || !isRequestId(id) || !isSeq(lastSeq) || typeof last !== 'boolean' || typeof more !== 'boolean' || !isSeq(remaining)) return undefined
+  const changes = wireObjects(m.changes, MAX_BATCH_OBJECTS)
+  if (changes === undefined) return undefined
+  return { type, v, id, changes, lastSeq, last, more, remaining }
+}
+
+/** A valid `objects` message, or undefined (then zod decides). */
+export function fastObjects (m: Rec): ObjectsMessage | undefined {
+  const { type, v, id, missing, last } = m
+  if (type !== 'objects' || v !== PROTOCOL_VERSION || !isRequestId(id) || !isUidArray(missing, MAX_GET_UIDS) || typeof last !== 'boolean') return undefined
+  const objects = wireObjects(m.objects, MAX_GET_UIDS)
+  if (objects === undefined) return undefined
+  return { type, v, id, objects, missing, last }
+}
+
+/** The fast path for server messages: batch and objects, else undefined. */
+export function fastServerMessage (value: unknown): BatchMessage | ObjectsMessage | undefined {
+  if (!isPlain(value)) return undefined
+  if (value.type === 'batch') return fastBatch(value)
+  if (value.type === 'objects') return fastObjects(value)
+  return undefined
+}

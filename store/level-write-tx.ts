@@ -1,0 +1,145 @@
+/**
+ * One write transaction of the LevelDB store (level-store.ts): reads see the
+ * store plus this transaction's own writes; every write becomes an operation
+ * of the ONE `batch()` the store commits when the transaction's function
+ * resolves. Memory-side effects (counters, failed uids, checkpoints) are
+ * collected here and applied by the store only after that batch committed.
+ */
+import { seqKey, typeKey, auxKey } from './keys.js'
+import type { Checkpoint, FailedEntry, ObjectWrite, StoredObject, WriteTx } from './types.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- level's sublevel generics do not compose with mixed batches */
+export type Sub = any
+export type BatchOp = { type: 'put', sublevel: Sub, key: string, value: unknown } | { type: 'del', sublevel: Sub, key: string }
+
+/** What a transaction needs from its store. */
+export interface TxHost {
+  isFailed (uid: string): boolean
+  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub }
+  getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
+}
+
+export class LevelWriteTx implements WriteTx {
+  readonly ops: BatchOp[] = []
+  /** checkpoints set by this tx, put into the store's cache after commit */
+  readonly checkpointChanges = new Map<string, Checkpoint>()
+  nextSeq: number
+  objectDelta = 0
+  /** conflict index changes of this tx: uid → peers, or undefined when the conflict is gone */
+  readonly conflictChanges = new Map<string, readonly string[] | undefined>()
+  changed = 0
+  /** feed seqs deleted by this tx (old positions of replaced objects) */
+  readonly moved: number[] = []
+  conflictsAdded = 0
+  readonly #store: TxHost
+  readonly #known = new Map<string, StoredObject | undefined>()
+  /** failed-queue changes of this tx: uid → peer of the parked version, or undefined when removed */
+  readonly #failedKnown = new Map<string, string | undefined>()
+
+  constructor (store: TxHost, head: number) {
+    this.#store = store
+    this.nextSeq = head + 1
+  }
+
+  async get (uid: string): Promise<StoredObject | undefined> {
+    return (await this.getMany([uid]))[0]
+  }
+
+  async getMany (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {
+    let unique: Set<string> | undefined
+    for (const u of uids) {
+      if (!this.#known.has(u)) (unique ??= new Set()).add(u)
+    }
+    if (unique !== undefined) {
+      const keys = [...unique]
+      const found = await this.#store.getObjects(keys)
+      for (let i = 0; i < keys.length; i++) this.#known.set(keys[i]!, found[i])
+      // the common case (one read of distinct uids): the answer is `found` itself
+      if (keys.length === uids.length) return found
+    }
+    return uids.map((u) => this.#known.get(u))
+  }
+
+  putObject (object: ObjectWrite): StoredObject {
+    if (!this.#known.has(object.uid)) throw new Error(`putObject(${object.uid}) before reading it in this transaction`)
+    const prev = this.#known.get(object.uid)
+    const { subs } = this.#store
+    const seq = this.nextSeq++
+    // field by field rather than a spread: one object, stored key order fixed
+    // (agent/wire.ts storedJsonToWire relies on that order)
+    const stored: StoredObject = {
+      uid: object.uid,
+      type: object.type,
+      id: object.id,
+      parent: object.parent,
+      refs: object.refs,
+      data: object.data,
+      vector: object.vector,
+      origin: object.origin,
+      deleted: object.deleted,
+      at: object.at,
+      conflicts: object.conflicts,
+      via: object.via,
+      ...(object.viaEpoch !== undefined ? { viaEpoch: object.viaEpoch } : {}),
+      ...(object.conflictVia !== undefined ? { conflictVia: object.conflictVia } : {}),
+      seq
+    }
+    if (prev !== undefined) {
+      this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
+      this.moved.push(prev.seq)
+      if (prev.type !== stored.type) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
+    } else {
+      this.objectDelta++
+    }
+    this.ops.push({ type: 'put', sublevel: subs.objects, key: stored.uid, value: stored })
+    this.ops.push({ type: 'put', sublevel: subs.feed, key: seqKey(seq), value: stored.uid })
+    this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
+    const had = (prev?.conflicts.length ?? 0) > 0
+    const has = stored.conflicts.length > 0
+    if (has) {
+      const via = stored.conflictVia ?? []
+      this.ops.push({ type: 'put', sublevel: subs.conflicts, key: stored.uid, value: via })
+      this.conflictChanges.set(stored.uid, via)
+    } else if (had) {
+      this.ops.push({ type: 'del', sublevel: subs.conflicts, key: stored.uid })
+      this.conflictChanges.set(stored.uid, undefined)
+    }
+    if (stored.conflicts.length > (prev?.conflicts.length ?? 0)) this.conflictsAdded++
+    this.#known.set(stored.uid, stored)
+    this.changed++
+    return stored
+  }
+
+  setCheckpoint (peerId: string, checkpoint: Checkpoint): void {
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.checkpoints, key: peerId, value: checkpoint })
+    this.checkpointChanges.set(peerId, checkpoint)
+  }
+
+  putFailed (entry: FailedEntry): void {
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.failed, key: entry.uid, value: entry })
+    this.#failedKnown.set(entry.uid, entry.peer)
+  }
+
+  deleteFailed (uid: string): void {
+    if (!this.#failedExists(uid)) return
+    this.ops.push({ type: 'del', sublevel: this.#store.subs.failed, key: uid })
+    this.#failedKnown.set(uid, undefined)
+  }
+
+  #failedExists (uid: string): boolean {
+    return this.#failedKnown.has(uid) ? this.#failedKnown.get(uid) !== undefined : this.#store.isFailed(uid)
+  }
+
+  /** failed-queue membership changes made by this tx, applied to memory after commit */
+  get failedChanges (): ReadonlyMap<string, string | undefined> {
+    return this.#failedKnown
+  }
+
+  putAux (space: string, key: string, value: unknown): void {
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.aux, key: auxKey(space, key), value })
+  }
+
+  deleteAux (space: string, key: string): void {
+    this.ops.push({ type: 'del', sublevel: this.#store.subs.aux, key: auxKey(space, key) })
+  }
+}
