@@ -18,7 +18,8 @@ import { allObjects, logLines, runCli, seedStore, spawnAgent, writeNodeConfig, t
 import { scaled } from '../helpers/seeded.js'
 import { allStored, auditStore, withOfflineStore } from '../helpers/store-audit.js'
 
-const PAD = 'read-only '.repeat(100)
+// ~4 KiB objects: what B still has to write after the fault spans LevelDB's 16 MiB memtable
+const PAD = 'read-only '.repeat(400)
 
 interface Status { objects: number, peers: Array<{ name: string, lastError?: string }> }
 
@@ -54,7 +55,7 @@ describe('store faults', () => {
 
   it('the store directory turns read-only mid-pull: the agent reports it, stops applying, resumes when writable, and loses nothing', async () => {
     const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    // LevelDB feels a read-only directory when it next needs a file (a new log every ~4 MiB)
+    // LevelDB feels a read-only directory when it next needs a file (a new log with every memtable, 16 MiB)
     const OBJECTS = scaled(9000, 40_000)
     const a = await startAgent(meshConfig(A!, [{ node: B! }]))
     agents.add(a)
