@@ -65,7 +65,9 @@ export function emptyStats (): ApplyStats {
 export async function applyRemoteBatch (
   ctx: ApplyContext,
   changes: readonly WireObject[],
-  next: { seq: number, epoch: string, servesHash?: string | undefined } | undefined
+  next: { seq: number, epoch: string, servesHash?: string | undefined } | undefined,
+  /** called when the transaction is prepared and queued for commit (Store.write's onPrepared) */
+  onPrepared?: () => void
 ): Promise<ApplyStats> {
   const stats = emptyStats()
   stats.received = changes.length
@@ -80,17 +82,21 @@ export async function applyRemoteBatch (
     candidates.push(present(ctx.rules, wire, false))
   }
 
-  const { dependencies, unavailable } = await resolveDependencies({
+  const { dependencies, unavailable, heldHere } = await resolveDependencies({
     rules: ctx.rules,
     fetch: ctx.fetch,
-    held: async (uids) => (await ctx.store.getObjects(uids)).map((o) => o !== undefined)
+    held: async (uids) => await ctx.store.holds(uids)
   }, candidates)
   stats.dependencies = dependencies.length
   const all = [...dependencies, ...candidates]
-  const blocked = blockedBy(all, unavailable)
 
   await ctx.store.write(async (tx) => {
-    const locals = await tx.getMany(all.map((c) => c.wire.uid))
+    const read = await tx.getMany(heldHere.length === 0 ? all.map((c) => c.wire.uid) : [...all.map((c) => c.wire.uid), ...heldHere])
+    const locals = heldHere.length === 0 ? read : read.slice(0, all.length)
+    // a dependency found held before the transaction may have been in a write
+    // that then failed: what is not here now is unavailable, never assumed
+    for (let i = 0; i < heldHere.length; i++) if (read[all.length + i] === undefined) unavailable.add(heldHere[i]!)
+    const blocked = blockedBy(all, unavailable)
     const writes: Array<{ candidate: Candidate, local: StoredObject | undefined, holding: { current: ObjectVersion, conflicts: readonly ObjectVersion[] }, replaced: boolean, newConflicts: number }> = []
     for (let i = 0; i < all.length; i++) {
       const candidate = all[i]!
@@ -120,7 +126,7 @@ export async function applyRemoteBatch (
       }
     })
     const rows = {
-      get: async <T>(space: string, key: string) => await ctx.store.getAux<T>(space, key),
+      get: async <T>(space: string, key: string) => await tx.getAux<T>(space, key),
       put: (space: string, key: string, value: unknown) => tx.putAux(space, key, value),
       delete: (space: string, key: string) => tx.deleteAux(space, key)
     }
@@ -164,7 +170,7 @@ export async function applyRemoteBatch (
     }
 
     if (next !== undefined) {
-      const previous = await ctx.store.getCheckpoint(ctx.peerId)
+      const previous = await tx.getCheckpoint(ctx.peerId)
       const checkpoint: Checkpoint = {
         seq: next.seq,
         epoch: next.epoch,
@@ -175,7 +181,7 @@ export async function applyRemoteBatch (
       }
       tx.setCheckpoint(ctx.peerId, checkpoint)
     }
-  }, { source: ctx.rules.peerName })
+  }, { source: ctx.rules.peerName, ...(onPrepared !== undefined ? { onPrepared } : {}) })
   return stats
 }
 
@@ -186,7 +192,7 @@ function viaEpochOf (replaced: boolean, local: StoredObject | undefined, next: {
 
 async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<void> {
   const now = ctx.now()
-  const prior = await ctx.store.getFailed(wire.uid)
+  const prior = await tx.getFailed(wire.uid)
   const attempts = (prior?.attempts ?? 0) + 1
   const entry: FailedEntry = {
     uid: wire.uid,

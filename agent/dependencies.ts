@@ -39,12 +39,15 @@ export function dependenciesOf (version: ObjectVersion): string[] {
 
 /**
  * Fetch, round by round, every dependency neither held here nor in the batch.
- * Returns the fetched objects (to apply first) and the uids that could not be
- * had (missing at the remote, or refused by a rule other than the type filters).
+ * Returns the fetched objects (to apply first), the uids that could not be
+ * had (missing at the remote, or refused by a rule other than the type
+ * filters), and the dependencies found held here (the caller re-reads them in
+ * its transaction: `held` may count writes not yet committed).
  */
-export async function resolveDependencies (source: DependencySource, candidates: readonly Candidate[]): Promise<{ dependencies: Candidate[], unavailable: Set<string> }> {
+export async function resolveDependencies (source: DependencySource, candidates: readonly Candidate[]): Promise<{ dependencies: Candidate[], unavailable: Set<string>, heldHere: string[] }> {
   const dependencies: Candidate[] = []
   const unavailable = new Set<string>()
+  const heldHere: string[] = []
   const known = new Set(candidates.map((c) => c.wire.uid))
   let frontier = candidates
   for (let round = 0; round < MAX_DEPENDENCY_ROUNDS && frontier.length > 0; round++) {
@@ -53,7 +56,8 @@ export async function resolveDependencies (source: DependencySource, candidates:
     if (wanted.size === 0) break
     const uids = [...wanted]
     const held = await source.held(uids)
-    const toFetch = uids.filter((_, i) => !held[i])
+    const toFetch: string[] = []
+    for (let i = 0; i < uids.length; i++) (held[i] === true ? heldHere : toFetch).push(uids[i]!)
     for (const uid of uids) known.add(uid)
     if (toFetch.length === 0) break
     const { objects, missing } = await source.fetch(toFetch)
@@ -72,7 +76,7 @@ export async function resolveDependencies (source: DependencySource, candidates:
     dependencies.push(...fetched)
     frontier = fetched
   }
-  return { dependencies, unavailable }
+  return { dependencies, unavailable, heldHere }
 }
 
 /**

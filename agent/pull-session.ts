@@ -40,7 +40,13 @@ export interface PullSessionDeps {
   readonly log: Logger
   readonly now: () => number
   /** apply one batch and advance the checkpoint, atomically */
-  readonly apply: (session: PullSession, changes: readonly WireObject[], next: { seq: number, epoch: string, servesHash: string | undefined }) => Promise<ApplyStats>
+  readonly apply: (
+    session: PullSession,
+    changes: readonly WireObject[],
+    next: { seq: number, epoch: string, servesHash: string | undefined },
+    /** to be called once the batch's transaction is queued for commit (the next batch may then start) */
+    onPrepared?: () => void
+  ) => Promise<ApplyStats>
   readonly onActivity?: () => void
   readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
   readonly onPullFinished?: (pulled: number, durationMs: number, caughtUp: boolean) => void
@@ -219,31 +225,57 @@ export class PullSession {
     let lastLog = this.#deps.now()
     const logEvery = this.#deps.progressLogMs ?? 3000
     let caughtUp = false
+    // The batch whose transaction is prepared but maybe not yet committed.
+    // The next batch is decoded, checked and reconciled while it commits
+    // (the store builds that transaction on this one); a batch counts as
+    // applied — progress, checkpoint, logs — only once committed.
+    let pending: { batch: BatchMessage, applying: Promise<ApplyStats>, started: number } | undefined
+    const settle = async (): Promise<boolean> => {
+      const { batch, applying, started } = pending!
+      pending = undefined
+      const waitFrom = this.#deps.now()
+      const stats = await applying
+      this.#applyMs += this.#deps.now() - waitFrom
+      this.#appliedSeq = batch.lastSeq
+      since = batch.lastSeq
+      progress.batch(batch.changes.length, batch.remaining, batch.more, batch.lastSeq, this.#headAtReceipt.get(batch) ?? batch.lastSeq)
+      this.#deps.onBatchApplied?.(stats, { lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started })
+      if (this.#deferredRequest !== undefined && this.#batches.length < MAX_UNAPPLIED_BATCHES) {
+        const from = this.#deferredRequest
+        this.#deferredRequest = undefined
+        await this.#requestWindow(from)
+      }
+      const now = this.#deps.now()
+      if (now - lastLog >= logEvery && batch.more) {
+        lastLog = now
+        this.#deps.log.info({ peer: this.#deps.peerName }, formatProgress(progress.snapshot()))
+      }
+      return batch.last && !batch.more
+    }
     try {
       await this.#requestWindow(since)
       while (true) {
+        // nothing queued to overlap with: finish the pending batch before waiting on the network
+        if (pending !== undefined && this.#batches.length === 0 && await settle()) {
+          caughtUp = true
+          break
+        }
         const batch = await this.#nextBatch()
         if (batch.last && batch.more && this.#deferredRequest === undefined && !this.#requestedAfter(batch)) {
           this.#deferredRequest = batch.lastSeq
         }
         const started = this.#deps.now()
-        const stats = await this.#deps.apply(this, batch.changes, { seq: batch.lastSeq, epoch, servesHash: this.#remote!.serves })
+        let prepared!: () => void
+        const queued = new Promise<void>((resolve) => { prepared = resolve })
+        const applying = this.#deps.apply(this, batch.changes, { seq: batch.lastSeq, epoch, servesHash: this.#remote!.serves }, prepared)
+        applying.catch(() => {}) // awaited in settle(); a failure must not go unhandled meanwhile
+        // the next batch may start once this one's transaction is queued (or it failed)
+        await Promise.race([queued, applying.then(() => {}, () => {})])
         this.#applyMs += this.#deps.now() - started
-        this.#appliedSeq = batch.lastSeq
-        since = batch.lastSeq
-        progress.batch(batch.changes.length, batch.remaining, batch.more, batch.lastSeq, this.#headAtReceipt.get(batch) ?? batch.lastSeq)
-        this.#deps.onBatchApplied?.(stats, { lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started })
-        if (this.#deferredRequest !== undefined && this.#batches.length < MAX_UNAPPLIED_BATCHES) {
-          const from = this.#deferredRequest
-          this.#deferredRequest = undefined
-          await this.#requestWindow(from)
-        }
-        const now = this.#deps.now()
-        if (now - lastLog >= logEvery && batch.more) {
-          lastLog = now
-          this.#deps.log.info({ peer: this.#deps.peerName }, formatProgress(progress.snapshot()))
-        }
-        if (batch.last && !batch.more) {
+        // (a pending batch is never the pull's last: that one is settled at once, below)
+        if (pending !== undefined) await settle()
+        pending = { batch, applying, started }
+        if (batch.last && !batch.more && await settle()) {
           caughtUp = true
           break
         }
@@ -251,6 +283,8 @@ export class PullSession {
       if (this.#remoteHead > since) this.#pullWanted = true
       return since
     } finally {
+      // a session that ends mid-pull leaves no commit running behind it
+      if (pending !== undefined) await pending.applying.catch(() => {})
       this.#pullActive = false
       this.#deferredRequest = undefined
       progress.end()

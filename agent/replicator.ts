@@ -208,7 +208,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         progress: rt.progress,
         log: peerLog,
         now: deps.now,
-        apply: async (s, changes, next) => await applyRemoteBatch(applyContext(rt, s), changes, next),
+        apply: async (s, changes, next, onPrepared) => await applyRemoteBatch(applyContext(rt, s), changes, next, onPrepared),
         onActivity: () => { rt.lastContact = deps.now() },
         onBatchApplied: (stats, batch) => {
           rt.pulledSession += stats.received

@@ -16,7 +16,7 @@ import { META_KEYS, SCHEMA_VERSION, SUBLEVELS, auxKey, parseSeqKey, seqKey, type
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
-import { LevelWriteTx, type BatchOp, type Sub, type TxHost } from './level-write-tx.js'
+import { LevelWriteTx, NOT_KNOWN, type BatchOp, type Sub, type TxHost } from './level-write-tx.js'
 
 export interface LevelStoreOptions {
   /** directory of the LevelDB database */
@@ -61,6 +61,8 @@ class LevelStore implements Store, TxHost {
   #epoch = ''
   #head = 0
   #objectCount = 0
+  /** the last transaction given a batch to commit; the next one is built on it while it is unsettled */
+  #inflight: LevelWriteTx | undefined
   /** committed checkpoints by peer ID (undefined: known to have none) */
   readonly #checkpointCache = new Map<string, Checkpoint | undefined>()
   /** uid → peers whose batches brought its conflict siblings (the `x` index, in memory) */
@@ -155,6 +157,7 @@ class LevelStore implements Store, TxHost {
     if (!this.#open) return
     this.#open = false
     await this.#writeChain.catch(() => {})
+    await this.#quiesce()
     await this.#db.close()
   }
 
@@ -172,6 +175,24 @@ class LevelStore implements Store, TxHost {
   async getObject (uid: string): Promise<StoredObject | undefined> {
     this.#assertOpen()
     return await this.#objects.get(uid) as StoredObject | undefined
+  }
+
+  async holds (uids: readonly string[]): Promise<boolean[]> {
+    this.#assertOpen()
+    const out: boolean[] = new Array<boolean>(uids.length).fill(false)
+    const last = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
+    const unknown: number[] = []
+    for (let i = 0; i < uids.length; i++) {
+      const known = last !== undefined ? last.peek(uids[i]!) : NOT_KNOWN
+      if (known === NOT_KNOWN) unknown.push(i)
+      else out[i] = known !== undefined
+    }
+    if (unknown.length > 0) {
+      // as text: only presence matters, parsing would be waste
+      const texts: Array<string | undefined> = await this.#objects.getMany(unknown.map((i) => uids[i]!), { valueEncoding: 'utf8' })
+      for (let j = 0; j < unknown.length; j++) out[unknown[j]!] = texts[j] !== undefined
+    }
+    return out
   }
 
   async getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {
@@ -291,45 +312,86 @@ class LevelStore implements Store, TxHost {
 
   async write<T> (fn: (tx: WriteTx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
     if (!this.#open) throw new StoreClosedError()
-    const run = async (): Promise<T> => {
+    let committed: Promise<T> | undefined
+    // The chain serialises the transactions' functions; commits follow in
+    // the same order, each after its base's (#commitAfter).
+    const prepare = async (): Promise<void> => {
       if (!this.#open) throw new StoreClosedError()
-      if (this.#damaged) await this.#recover()
-      const tx = new LevelWriteTx(this, this.#head)
+      const base = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
+      if (base === undefined && this.#damaged) await this.#recover()
+      const tx = new LevelWriteTx(this, this.#head, base)
       const result = await fn(tx)
-      if (tx.ops.length === 0) return result
-      const head = tx.nextSeq - 1
-      tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.head, value: head })
-      if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
-      try {
-        await this.#commit(tx.ops)
-      } catch (err) {
-        this.#damaged = true
-        throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
+      if (tx.ops.length === 0) {
+        // nothing to write, but what it read may rest on its base's writes
+        committed = base !== undefined ? this.#commitAfter(base, undefined, options).then(() => result) : Promise.resolve(result)
+        options.onPrepared?.()
+        return
       }
-      this.#head = head
-      this.#objectCount += tx.objectDelta
-      for (const [uid, via] of tx.conflictChanges) {
-        if (via === undefined) this.#conflictVia.delete(uid)
-        else this.#conflictVia.set(uid, via)
-      }
-      for (const [peerId, checkpoint] of tx.checkpointChanges) this.#checkpointCache.set(peerId, checkpoint)
-      for (const [uid, peer] of tx.failedChanges) {
-        if (peer !== undefined) this.#failedPeer.set(uid, peer)
-        else this.#failedPeer.delete(uid)
-      }
-      const event: CommitEvent = { head, changed: tx.changed, moved: tx.moved, source: options.source, conflictsAdded: tx.conflictsAdded }
-      for (const listener of this.#listeners) listener(event)
-      return result
+      tx.committed = this.#commitAfter(base, tx, options).finally(() => { tx.settled = true })
+      this.#inflight = tx
+      committed = tx.committed.then(() => result)
+      options.onPrepared?.()
     }
-    const next = this.#writeChain.then(run, run)
-    this.#writeChain = next.catch(() => {})
-    return await next
+    const prepared = this.#writeChain.then(prepare, prepare)
+    this.#writeChain = prepared.catch(() => {})
+    await prepared
+    return await committed!
+  }
+
+  /**
+   * Commit `tx` once its base (the transaction it was built on) is settled:
+   * if the base failed, `tx` read what never landed and fails too, writing
+   * nothing. `tx` undefined: only wait for the base.
+   */
+  async #commitAfter (base: LevelWriteTx | undefined, tx: LevelWriteTx | undefined, options: WriteOptions): Promise<void> {
+    if (base !== undefined) {
+      try {
+        await base.committed
+      } catch (err) {
+        throw new StoreWriteError(`a write was built on an earlier one that failed (${(err as Error).message}): nothing from it was applied; try again`, { cause: err })
+      }
+    }
+    if (tx === undefined) return
+    const head = tx.nextSeq - 1
+    // counters as of the base's commit, which has landed by now
+    tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.head, value: head })
+    if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
+    try {
+      await this.#commit(tx.ops)
+    } catch (err) {
+      this.#damaged = true
+      throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
+    }
+    this.#head = head
+    this.#objectCount += tx.objectDelta
+    for (const [uid, via] of tx.conflictChanges) {
+      if (via === undefined) this.#conflictVia.delete(uid)
+      else this.#conflictVia.set(uid, via)
+    }
+    for (const [peerId, checkpoint] of tx.checkpointChanges) this.#checkpointCache.set(peerId, checkpoint)
+    for (const [uid, peer] of tx.failedChanges) {
+      if (peer !== undefined) this.#failedPeer.set(uid, peer)
+      else this.#failedPeer.delete(uid)
+    }
+    const event: CommitEvent = { head, changed: tx.changed, moved: tx.moved, source: options.source, conflictsAdded: tx.conflictsAdded }
+    for (const listener of this.#listeners) listener(event)
+  }
+
+  /** wait until no batch is being written (whatever their outcome) */
+  async #quiesce (): Promise<void> {
+    const last = this.#inflight
+    if (last !== undefined && !last.settled) await last.committed?.catch(() => {})
   }
 
   async readBetweenWrites<T> (fn: () => Promise<T>): Promise<T> {
     this.#assertOpen()
-    // a link of the write chain that writes nothing: commits wait for it
-    const next = this.#writeChain.then(fn, fn)
+    // a link of the write chain that writes nothing: commits wait for it,
+    // and it waits for every batch already being written
+    const run = async (): Promise<T> => {
+      await this.#quiesce()
+      return await fn()
+    }
+    const next = this.#writeChain.then(run, run)
     this.#writeChain = next.catch(() => {})
     return await next
   }
@@ -399,6 +461,7 @@ class LevelStore implements Store, TxHost {
     this.#recoveryQueued = true
     const run = async (): Promise<void> => {
       this.#recoveryQueued = false
+      await this.#quiesce()
       if (this.#open && this.#damaged) await this.#recover()
     }
     this.#writeChain = this.#writeChain.then(run, run).catch(() => {})

@@ -4,6 +4,10 @@
  * of the ONE `batch()` the store commits when the transaction's function
  * resolves. Memory-side effects (counters, failed uids, checkpoints) are
  * collected here and applied by the store only after that batch committed.
+ *
+ * A transaction may be built on another whose batch is still being written
+ * (its `base`): it then reads through the base's writes, down the chain of
+ * bases not yet settled, and the store commits it only after its base.
  */
 import { seqKey, typeKey, auxKey } from './keys.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, StoredObject, WriteTx } from './types.js'
@@ -15,9 +19,16 @@ export type BatchOp = { type: 'put', sublevel: Sub, key: string, value: unknown 
 /** What a transaction needs from its store. */
 export interface TxHost {
   isFailed (uid: string): boolean
+  getAux (space: string, key: string): Promise<unknown>
+  getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
+  getFailed (uid: string): Promise<FailedEntry | undefined>
   readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
 }
+
+/** "this transaction and its bases do not know": read the store */
+export const NOT_KNOWN: unique symbol = Symbol('not known')
+const DELETED: unique symbol = Symbol('deleted')
 
 export class LevelWriteTx implements WriteTx {
   readonly ops: BatchOp[] = []
@@ -35,10 +46,60 @@ export class LevelWriteTx implements WriteTx {
   readonly #known = new Map<string, StoredObject | undefined>()
   /** failed-queue changes of this tx: uid → peer of the parked version, or undefined when removed */
   readonly #failedKnown = new Map<string, string | undefined>()
+  /** aux rows written by this tx (DELETED when deleted) */
+  readonly #auxKnown = new Map<string, unknown>()
+  /** failed entries put by this tx */
+  readonly #failedEntries = new Map<string, FailedEntry>()
+  /** the transaction this one is built on, while its batch is not settled */
+  #base: LevelWriteTx | undefined
+  /** set by the store once this tx's batch is committed or has failed: successors read the store, not it */
+  settled = false
+  /** set by the store: resolves when this tx's batch has committed, rejects if it failed */
+  committed: Promise<void> | undefined
 
-  constructor (store: TxHost, head: number) {
+  /** `head`: the store's committed head; ignored when built on `base` */
+  constructor (store: TxHost, head: number, base?: LevelWriteTx) {
     this.#store = store
-    this.nextSeq = head + 1
+    this.#base = base !== undefined && !base.settled ? base : undefined
+    this.nextSeq = this.#base !== undefined ? this.#base.nextSeq : head + 1
+  }
+
+  /** the unsettled base, dropping it once settled (so the chain can be collected) */
+  #liveBase (): LevelWriteTx | undefined {
+    if (this.#base?.settled === true) this.#base = undefined
+    return this.#base
+  }
+
+  /** what this tx or an unsettled base knows of `uid` (read or written), else NOT_KNOWN */
+  peek (uid: string): StoredObject | undefined | typeof NOT_KNOWN {
+    if (this.#known.has(uid)) return this.#known.get(uid)
+    const base = this.#liveBase()
+    return base !== undefined ? base.peek(uid) : NOT_KNOWN
+  }
+
+  #peekFailed (uid: string): string | undefined | typeof NOT_KNOWN {
+    if (this.#failedKnown.has(uid)) return this.#failedKnown.get(uid)
+    const base = this.#liveBase()
+    return base !== undefined ? base.#peekFailed(uid) : NOT_KNOWN
+  }
+
+  #peekCheckpoint (peerId: string): Checkpoint | typeof NOT_KNOWN {
+    const own = this.checkpointChanges.get(peerId)
+    if (own !== undefined) return own
+    const base = this.#liveBase()
+    return base !== undefined ? base.#peekCheckpoint(peerId) : NOT_KNOWN
+  }
+
+  #peekFailedEntry (uid: string): FailedEntry | undefined | typeof NOT_KNOWN {
+    if (this.#failedKnown.has(uid)) return this.#failedKnown.get(uid) !== undefined ? this.#failedEntries.get(uid) : undefined
+    const base = this.#liveBase()
+    return base !== undefined ? base.#peekFailedEntry(uid) : NOT_KNOWN
+  }
+
+  #peekAux (key: string): unknown {
+    if (this.#auxKnown.has(key)) return this.#auxKnown.get(key)
+    const base = this.#liveBase()
+    return base !== undefined ? base.#peekAux(key) : NOT_KNOWN
   }
 
   async get (uid: string): Promise<StoredObject | undefined> {
@@ -47,8 +108,12 @@ export class LevelWriteTx implements WriteTx {
 
   async getMany (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {
     let unique: Set<string> | undefined
+    const base = this.#liveBase()
     for (const u of uids) {
-      if (!this.#known.has(u)) (unique ??= new Set()).add(u)
+      if (this.#known.has(u)) continue
+      const inBase = base !== undefined ? base.peek(u) : NOT_KNOWN
+      if (inBase !== NOT_KNOWN) this.#known.set(u, inBase)
+      else (unique ??= new Set()).add(u)
     }
     if (unique !== undefined) {
       const keys = [...unique]
@@ -118,6 +183,7 @@ export class LevelWriteTx implements WriteTx {
   putFailed (entry: FailedEntry): void {
     this.ops.push({ type: 'put', sublevel: this.#store.subs.failed, key: entry.uid, value: entry })
     this.#failedKnown.set(entry.uid, entry.peer)
+    this.#failedEntries.set(entry.uid, entry)
   }
 
   deleteFailed (uid: string): void {
@@ -127,7 +193,25 @@ export class LevelWriteTx implements WriteTx {
   }
 
   #failedExists (uid: string): boolean {
-    return this.#failedKnown.has(uid) ? this.#failedKnown.get(uid) !== undefined : this.#store.isFailed(uid)
+    const known = this.#peekFailed(uid)
+    return known !== NOT_KNOWN ? known !== undefined : this.#store.isFailed(uid)
+  }
+
+  async getCheckpoint (peerId: string): Promise<Checkpoint | undefined> {
+    const known = this.#peekCheckpoint(peerId)
+    return known !== NOT_KNOWN ? known : await this.#store.getCheckpoint(peerId)
+  }
+
+  async getFailed (uid: string): Promise<FailedEntry | undefined> {
+    const known = this.#peekFailedEntry(uid)
+    return known !== NOT_KNOWN ? known : await this.#store.getFailed(uid)
+  }
+
+  async getAux<T = unknown> (space: string, key: string): Promise<T | undefined> {
+    const known = this.#peekAux(auxKey(space, key))
+    if (known === DELETED) return undefined
+    if (known !== NOT_KNOWN) return known as T
+    return await this.#store.getAux(space, key) as T | undefined
   }
 
   /** failed-queue membership changes made by this tx, applied to memory after commit */
@@ -137,9 +221,11 @@ export class LevelWriteTx implements WriteTx {
 
   putAux (space: string, key: string, value: unknown): void {
     this.ops.push({ type: 'put', sublevel: this.#store.subs.aux, key: auxKey(space, key), value })
+    this.#auxKnown.set(auxKey(space, key), value)
   }
 
   deleteAux (space: string, key: string): void {
     this.ops.push({ type: 'del', sublevel: this.#store.subs.aux, key: auxKey(space, key) })
+    this.#auxKnown.set(auxKey(space, key), DELETED)
   }
 }

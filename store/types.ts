@@ -95,6 +95,10 @@ export interface WriteTx {
   /** current record, including writes made earlier in this transaction */
   get (uid: string): Promise<StoredObject | undefined>
   getMany (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
+  // what this transaction sees: its own writes and those it was built on (see Store.write)
+  getAux<T = unknown> (space: string, key: string): Promise<T | undefined>
+  getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
+  getFailed (uid: string): Promise<FailedEntry | undefined>
   /** replace the object (it must have been read in this tx); returns it with its new feed seq */
   putObject (object: ObjectWrite): StoredObject
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void
@@ -130,6 +134,11 @@ export interface CommitEvent {
 export interface WriteOptions {
   /** the peer whose batch is being applied; passed on to commit listeners */
   readonly source?: string
+  /**
+   * Called once the transaction's function has resolved and its batch is
+   * queued for commit: a write started from now on is built on this one.
+   */
+  readonly onPrepared?: () => void
 }
 
 export interface Store {
@@ -139,6 +148,12 @@ export interface Store {
 
   getObject (uid: string): Promise<StoredObject | undefined>
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
+  /**
+   * Whether these uids are held, counting writes whose batch is prepared but
+   * not yet committed (see write()). For deciding what to fetch before a
+   * write only: whoever acts on it re-reads those uids in its transaction.
+   */
+  holds (uids: readonly string[]): Promise<boolean[]>
   /** objects in uid order, optionally of one type, after a uid */
   listObjects (options: { type?: string, after?: string, limit: number }): Promise<ListPage>
   /** feed entries with seq > since, at most `limit` of them */
@@ -164,7 +179,11 @@ export interface Store {
   /**
    * Run `fn` as one transaction: writes are serialised with every other
    * write and committed as one atomic batch after `fn` resolves; if `fn`
-   * throws, nothing is written.
+   * throws, nothing is written. Resolves once the batch is committed.
+   *
+   * Pipelined: the next transaction's `fn` may run while this one's batch is
+   * being written. It then reads through this one's writes, and its own batch
+   * is committed only after this one's — if this one fails, so does it.
    */
   write<T> (fn: (tx: WriteTx) => Promise<T> | T, options?: WriteOptions): Promise<T>
 
