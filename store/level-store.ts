@@ -8,35 +8,16 @@
  * failed write leaves memory and disk in agreement.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import { Level } from 'level'
+import type { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreWriteError } from '../agent/errors.js'
-import { META_KEYS, SCHEMA_VERSION, SUBLEVELS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
+import { META_KEYS, SCHEMA_VERSION, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
-import { LevelWriteTx, NOT_KNOWN, type BatchOp, type Sub, type TxHost } from './level-write-tx.js'
+import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
+import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
 
-export interface LevelStoreOptions {
-  /** directory of the LevelDB database */
-  location: string
-  /** this agent's domain; a store made for another domain refuses to open */
-  domain: string
-  /** LevelDB memtable size in bytes (default DEFAULT_WRITE_BUFFER_BYTES) */
-  writeBufferSize?: number
-  /** other classic-level options (tuning experiments) */
-  leveldb?: Readonly<Record<string, unknown>>
-}
-
-/**
- * LevelDB's memtable. Its 4 MiB default makes a bulk pull flush an L0 table
- * every ~3,000 objects and compact them over and over: on a 2-core machine
- * that background work costs as much CPU as the apply itself. 16 MiB cuts
- * the store's CPU during an initial sync by about a tenth, for at most
- * 2 × 16 MiB of memory (the memtable and the one being flushed).
- */
-export const DEFAULT_WRITE_BUFFER_BYTES = 16 * 1024 * 1024
+export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
 export function createLevelStore (options: LevelStoreOptions): Store {
   return new LevelStore(options)
@@ -47,14 +28,7 @@ class LevelStore implements Store, TxHost {
   // the database and its sublevels exist from open() on: a `Level` starts
   // opening (and takes the lock) as soon as it is constructed
   #db!: Level<string, unknown>
-  #objects!: Sub
-  #feed!: Sub
-  #types!: Sub
-  #checkpoints!: Sub
-  #conflicts!: Sub
-  #failed!: Sub
-  #aux!: Sub
-  #meta!: Sub
+  #subs!: Sublevels
   readonly #listeners = new Set<(event: CommitEvent) => void>()
   #open = false
   #writeChain: Promise<unknown> = Promise.resolve()
@@ -80,22 +54,9 @@ class LevelStore implements Store, TxHost {
   }
 
   #attach (): void {
-    // utf8 at the root: only #commit writes there, with values its sublevels
-    // already encoded; every sublevel names its own encoding
-    this.#db = new Level<string, unknown>(this.#options.location, {
-      valueEncoding: 'utf8',
-      writeBufferSize: this.#options.writeBufferSize ?? DEFAULT_WRITE_BUFFER_BYTES,
-      ...this.#options.leveldb
-    })
-    const json = { valueEncoding: 'json' }
-    this.#objects = this.#db.sublevel(SUBLEVELS.objects, json)
-    this.#feed = this.#db.sublevel(SUBLEVELS.feed, { valueEncoding: 'utf8' })
-    this.#types = this.#db.sublevel(SUBLEVELS.types, { valueEncoding: 'utf8' })
-    this.#checkpoints = this.#db.sublevel(SUBLEVELS.checkpoints, json)
-    this.#conflicts = this.#db.sublevel(SUBLEVELS.conflicts, json)
-    this.#failed = this.#db.sublevel(SUBLEVELS.failed, json)
-    this.#aux = this.#db.sublevel(SUBLEVELS.aux, json)
-    this.#meta = this.#db.sublevel(SUBLEVELS.meta, json)
+    const { db, subs } = openLevel(this.#options)
+    this.#db = db
+    this.#subs = subs
   }
 
   async open (): Promise<void> {
@@ -124,14 +85,14 @@ class LevelStore implements Store, TxHost {
   }
 
   async #loadMeta (): Promise<void> {
-    const [epoch, domain, schema, head, objects] = await this.#meta.getMany([
+    const [epoch, domain, schema, head, objects] = await this.#subs.meta.getMany([
       META_KEYS.epoch, META_KEYS.domain, META_KEYS.schema, META_KEYS.head, META_KEYS.objects
     ]) as [string | undefined, string | undefined, number | undefined, number | undefined, number | undefined]
     if (epoch === undefined) {
       // A new store: a fresh random epoch tells every remote that any
       // checkpoint it holds for us belongs to a feed that no longer exists.
       this.#epoch = randomBytes(8).toString('hex')
-      await this.#meta.batch([
+      await this.#subs.meta.batch([
         { type: 'put', key: META_KEYS.epoch, value: this.#epoch },
         { type: 'put', key: META_KEYS.domain, value: this.#options.domain },
         { type: 'put', key: META_KEYS.schema, value: SCHEMA_VERSION },
@@ -149,8 +110,8 @@ class LevelStore implements Store, TxHost {
     this.#epoch = epoch
     this.#head = head ?? 0
     this.#objectCount = objects ?? 0
-    for await (const [uid, via] of this.#conflicts.iterator()) this.#conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])
-    for await (const [uid, entry] of this.#failed.iterator()) this.#failedPeer.set(uid as string, (entry as FailedEntry).peer)
+    for await (const [uid, via] of this.#subs.conflicts.iterator()) this.#conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])
+    for await (const [uid, entry] of this.#subs.failed.iterator()) this.#failedPeer.set(uid as string, (entry as FailedEntry).peer)
   }
 
   async close (): Promise<void> {
@@ -174,7 +135,7 @@ class LevelStore implements Store, TxHost {
 
   async getObject (uid: string): Promise<StoredObject | undefined> {
     this.#assertOpen()
-    return await this.#objects.get(uid) as StoredObject | undefined
+    return await this.#subs.objects.get(uid) as StoredObject | undefined
   }
 
   async holds (uids: readonly string[]): Promise<boolean[]> {
@@ -189,7 +150,7 @@ class LevelStore implements Store, TxHost {
     }
     if (unknown.length > 0) {
       // as text: only presence matters, parsing would be waste
-      const texts: Array<string | undefined> = await this.#objects.getMany(unknown.map((i) => uids[i]!), { valueEncoding: 'utf8' })
+      const texts: Array<string | undefined> = await this.#subs.objects.getMany(unknown.map((i) => uids[i]!), { valueEncoding: 'utf8' })
       for (let j = 0; j < unknown.length; j++) out[unknown[j]!] = texts[j] !== undefined
     }
     return out
@@ -198,7 +159,7 @@ class LevelStore implements Store, TxHost {
   async getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {
     this.#assertOpen()
     if (uids.length === 0) return []
-    return await this.#objects.getMany(uids as string[]) as Array<StoredObject | undefined>
+    return await this.#subs.objects.getMany(uids as string[]) as Array<StoredObject | undefined>
   }
 
   async listObjects (options: { type?: string, after?: string, limit: number }): Promise<ListPage> {
@@ -209,12 +170,12 @@ class LevelStore implements Store, TxHost {
       const range = options.after !== undefined
         ? { gt: typeKey(options.type, options.after) }
         : { gte: typeKey(options.type, '') }
-      const keys: string[] = await this.#types.keys({ ...range, lt: `${options.type}\x01`, limit: limit + 1 }).all()
+      const keys: string[] = await this.#subs.types.keys({ ...range, lt: `${options.type}\x01`, limit: limit + 1 }).all()
       const uids = keys.map((k) => k.slice(options.type!.length + 1))
       items = (await this.getObjects(uids)).filter((o): o is StoredObject => o !== undefined)
     } else {
       const range = options.after !== undefined ? { gt: options.after } : {}
-      items = await this.#objects.values({ ...range, limit: limit + 1 }).all()
+      items = await this.#subs.objects.values({ ...range, limit: limit + 1 }).all()
     }
     const more = items.length > limit
     if (more) items = items.slice(0, limit)
@@ -223,11 +184,11 @@ class LevelStore implements Store, TxHost {
 
   async readFeed (since: number, limit: number): Promise<FeedPage> {
     this.#assertOpen()
-    const rows: Array<[string, string]> = await this.#feed.iterator({ gt: seqKey(since), limit: limit + 1 }).all()
+    const rows: Array<[string, string]> = await this.#subs.feed.iterator({ gt: seqKey(since), limit: limit + 1 }).all()
     const more = rows.length > limit
     const page = more ? rows.slice(0, limit) : rows
     // the records' text as stored: a serve session need not parse them
-    const texts: Array<string | undefined> = page.length > 0 ? await this.#objects.getMany(page.map(([, uid]) => uid), { valueEncoding: 'utf8' }) : []
+    const texts: Array<string | undefined> = page.length > 0 ? await this.#subs.objects.getMany(page.map(([, uid]) => uid), { valueEncoding: 'utf8' }) : []
     const entries = []
     for (let i = 0; i < page.length; i++) {
       const json = texts[i]
@@ -243,7 +204,7 @@ class LevelStore implements Store, TxHost {
     this.#assertOpen()
     const range = upTo !== undefined ? { gt: seqKey(after), lte: seqKey(upTo) } : { gt: seqKey(after) }
     let n = 0
-    for await (const _ of this.#feed.keys(range)) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
+    for await (const _ of this.#subs.feed.keys(range)) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
     return n
   }
 
@@ -252,43 +213,43 @@ class LevelStore implements Store, TxHost {
     // Read through a cache: a pull reads the checkpoint in every batch it
     // applies, and only a committed transaction changes it (see write()).
     if (this.#checkpointCache.has(peerId)) return this.#checkpointCache.get(peerId)
-    const checkpoint = await this.#checkpoints.get(peerId) as Checkpoint | undefined
+    const checkpoint = await this.#subs.checkpoints.get(peerId) as Checkpoint | undefined
     if (!this.#checkpointCache.has(peerId)) this.#checkpointCache.set(peerId, checkpoint)
     return this.#checkpointCache.get(peerId)
   }
 
   async listCheckpoints (): Promise<Array<{ peerId: string, checkpoint: Checkpoint }>> {
     this.#assertOpen()
-    const rows: Array<[string, Checkpoint]> = await this.#checkpoints.iterator().all()
+    const rows: Array<[string, Checkpoint]> = await this.#subs.checkpoints.iterator().all()
     return rows.map(([peerId, checkpoint]) => ({ peerId, checkpoint }))
   }
 
   async listConflicts (options: { limit?: number, after?: string } = {}): Promise<StoredObject[]> {
     this.#assertOpen()
     const range = options.after !== undefined ? { gt: options.after } : {}
-    const uids: string[] = await this.#conflicts.keys({ ...range, limit: options.limit ?? 1000 }).all()
+    const uids: string[] = await this.#subs.conflicts.keys({ ...range, limit: options.limit ?? 1000 }).all()
     return (await this.getObjects(uids)).filter((o): o is StoredObject => o !== undefined && o.conflicts.length > 0)
   }
 
   async getFailed (uid: string): Promise<FailedEntry | undefined> {
     this.#assertOpen()
-    return await this.#failed.get(uid) as FailedEntry | undefined
+    return await this.#subs.failed.get(uid) as FailedEntry | undefined
   }
 
   async listFailed (options: { limit?: number } = {}): Promise<FailedEntry[]> {
     this.#assertOpen()
-    return await this.#failed.values({ limit: options.limit ?? 1000 }).all()
+    return await this.#subs.failed.values({ limit: options.limit ?? 1000 }).all()
   }
 
   async getAux<T = unknown> (space: string, key: string): Promise<T | undefined> {
     this.#assertOpen()
-    return await this.#aux.get(auxKey(space, key)) as T | undefined
+    return await this.#subs.aux.get(auxKey(space, key)) as T | undefined
   }
 
   async * iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]> {
     this.#assertOpen()
     const prefix = auxKey(space, '')
-    for await (const [key, value] of this.#aux.iterator({ gte: prefix, lt: `${space}\x01` })) {
+    for await (const [key, value] of this.#subs.aux.iterator({ gte: prefix, lt: `${space}\x01` })) {
       yield [(key as string).slice(prefix.length), value as T]
     }
   }
@@ -354,10 +315,10 @@ class LevelStore implements Store, TxHost {
     if (tx === undefined) return
     const head = tx.nextSeq - 1
     // counters as of the base's commit, which has landed by now
-    tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.head, value: head })
-    if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
+    tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.head, value: head })
+    if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
     try {
-      await this.#commit(tx.ops)
+      await writeBatch(this.#db, tx.ops)
     } catch (err) {
       this.#damaged = true
       throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
@@ -411,7 +372,7 @@ class LevelStore implements Store, TxHost {
       await this.#db.close()
       await this.#db.open()
       // sublevels close with their database but do not reopen with it
-      await Promise.all([this.#objects, this.#feed, this.#types, this.#checkpoints, this.#conflicts, this.#failed, this.#aux, this.#meta].map(async (sub) => await sub.open()))
+      await Promise.all(Object.values(this.#subs).map(async (sub) => await sub.open()))
       this.#conflictVia.clear()
       this.#failedPeer.clear()
       this.#checkpointCache.clear()
@@ -422,29 +383,6 @@ class LevelStore implements Store, TxHost {
     }
     this.#damaged = false
     this.#unavailable = undefined
-  }
-
-  /**
-   * Commit a transaction's operations as ONE LevelDB batch. Built as a
-   * chained batch on the root database with each key already prefixed by its
-   * sublevel and each value already encoded by its sublevel's encoding — the
-   * very bytes an array `batch()` of sublevel operations writes — because
-   * abstract-level's per-operation preparation of such an array cost ~8 µs per
-   * pulled object against ~5 µs this way.
-   */
-  async #commit (ops: readonly BatchOp[]): Promise<void> {
-    const batch = this.#db.batch()
-    try {
-      for (const op of ops) {
-        const sub = op.sublevel as { prefix: string, valueEncoding: () => { encode: (v: unknown) => string } }
-        if (op.type === 'put') batch.put(sub.prefix + op.key, sub.valueEncoding().encode(op.value))
-        else batch.del(sub.prefix + op.key)
-      }
-    } catch (err) {
-      await batch.close()
-      throw err
-    }
-    await batch.write()
   }
 
   #assertOpen (): void {
@@ -472,35 +410,7 @@ class LevelStore implements Store, TxHost {
     return this.#failedPeer.has(uid)
   }
 
-  get subs (): { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub } {
-    return { objects: this.#objects, feed: this.#feed, types: this.#types, checkpoints: this.#checkpoints, conflicts: this.#conflicts, failed: this.#failed, aux: this.#aux }
+  get subs (): Sublevels {
+    return this.#subs
   }
-}
-
-async function countKeys (sub: Sub): Promise<number> {
-  let n = 0
-  for await (const _ of sub.keys()) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
-  return n
-}
-
-/**
- * The process holding LevelDB's lock on `location`, from /proc/locks (Linux;
- * undefined elsewhere or when it cannot be told). LevelDB locks its LOCK
- * file with fcntl, so the kernel lists the holder by the file's inode.
- */
-async function lockHolder (location: string): Promise<number | undefined> {
-  try {
-    const file = await stat(join(location, 'LOCK'))
-    const dev = BigInt(file.dev)
-    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn))
-    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn))
-    for (const line of (await readFile('/proc/locks', 'utf8')).split('\n')) {
-      const fields = line.trim().split(/\s+/)
-      const [maj, min, ino] = (fields[5] ?? '').split(':')
-      if (ino === String(file.ino) && Number.parseInt(maj ?? '', 16) === major && Number.parseInt(min ?? '', 16) === minor) return Number(fields[4])
-    }
-  } catch {
-    // not Linux, or no /proc: the message goes without the pid
-  }
-  return undefined
 }
