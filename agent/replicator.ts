@@ -21,7 +21,7 @@ import { shortPeerId, type Logger } from './logger.js'
 import type { Mesh, MeshPeer } from './mesh.js'
 import { sleep } from './mesh.js'
 import { PullProgress, type ProgressSnapshot } from './progress.js'
-import { PullSession } from './pull-session.js'
+import { PullSession, type PullSessionDeps } from './pull-session.js'
 import { compileInboundRules, inboundRulesHash } from './rules/inbound.js'
 import { compileServeRules, serveExclusion, serveRulesHash } from './rules/serve.js'
 import type { InboundRules } from './rules/types.js'
@@ -181,6 +181,17 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
     }
   })
 
+  /** what every pull session with this peer is given, whatever it is for */
+  const sessionBasics = (rt: PeerRuntime): Pick<PullSessionDeps, 'store' | 'domain' | 'peerName' | 'peerId' | 'window' | 'rulesHash' | 'now'> => ({
+    store,
+    domain: config.domain,
+    peerName: rt.config.name,
+    peerId: rt.config.peerId,
+    window: config.sync.window,
+    rulesHash: rt.rulesHash,
+    now: deps.now
+  })
+
   async function pullLoop (rt: PeerRuntime, signal: AbortSignal): Promise<void> {
     const peerLog = log.child({ peer: rt.config.name, peerId: shortPeerId(rt.config.peerId) })
     let delay = RECONNECT_MIN_MS
@@ -197,17 +208,11 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         continue
       }
       const session = new PullSession(stream, {
-        store,
-        domain: config.domain,
-        peerName: rt.config.name,
-        peerId: rt.config.peerId,
-        window: config.sync.window,
+        ...sessionBasics(rt),
         live: rt.config.autoSync.live,
         intervalMs: rt.config.autoSync.interval,
-        rulesHash: rt.rulesHash,
         progress: rt.progress,
         log: peerLog,
-        now: deps.now,
         apply: async (s, changes, next, onPrepared) => await applyRemoteBatch(applyContext(rt, s), changes, next, onPrepared),
         onActivity: () => { rt.lastContact = deps.now() },
         onBatchApplied: (stats, batch) => {
@@ -372,17 +377,11 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       const stream = await mesh.openStream(rt.config.peerId)
       const planner = createPlanner(store, rt.rules)
       const session = new PullSession(stream, {
-        store,
-        domain: config.domain,
-        peerName: rt.config.name,
-        peerId: rt.config.peerId,
-        window: config.sync.window,
+        ...sessionBasics(rt),
         live: false,
         intervalMs: 0,
-        rulesHash: rt.rulesHash,
         progress: new PullProgress(deps.now),
         log: log.child({ peer: rt.config.name, dryRun: true }),
-        now: deps.now,
         once: true,
         apply: async (s, changes) => {
           await planner.batch(changes, async (uids) => await s.get(uids))

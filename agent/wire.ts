@@ -7,22 +7,11 @@
  * stored JSON text of a record without siblings into its wire JSON by cutting
  * off the store-local tail, without parsing and re-serialising it.
  */
-import type { ObjectVersion, WireObject } from '../protocol/object.js'
+import { toVersion, type ObjectVersion, type WireObject } from '../protocol/object.js'
 import type { StoredObject } from '../store/types.js'
 
 export function toWire (object: StoredObject): WireObject {
-  const wire: WireObject = {
-    uid: object.uid,
-    type: object.type,
-    id: object.id,
-    parent: object.parent,
-    refs: object.refs,
-    data: object.data,
-    vector: object.vector,
-    origin: object.origin,
-    deleted: object.deleted,
-    at: object.at
-  }
+  const wire: WireObject = toVersion(object)
   return object.conflicts.length > 0 ? { ...wire, conflicts: object.conflicts } : wire
 }
 

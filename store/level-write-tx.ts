@@ -130,8 +130,9 @@ export class LevelWriteTx implements WriteTx {
     const prev = this.#known.get(object.uid)
     const { subs } = this.#store
     const seq = this.nextSeq++
-    // field by field rather than a spread: one object, stored key order fixed
-    // (agent/wire.ts storedJsonToWire relies on that order)
+    // field by field rather than toVersion + spread: one object instead of two
+    // on the hot path; stored key order fixed (agent/wire.ts storedJsonToWire
+    // relies on it)
     const stored: StoredObject = {
       uid: object.uid,
       type: object.type,

@@ -6,6 +6,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { MAX_ID_LENGTH, MAX_REFS, MAX_TYPE_LENGTH, MAX_UID_LENGTH } from '../../protocol/constants.js'
 import { dataSchema } from '../../protocol/messages.js'
+import { toVersion } from '../../protocol/object.js'
 import type { StoredObject } from '../../store/types.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { readJson } from './body.js'
@@ -29,16 +30,7 @@ const bulkBody = z.strictObject({
 /** The public shape of an object (no store-internal fields but seq and conflicts). */
 export function presentObject (o: StoredObject): Record<string, unknown> {
   return {
-    uid: o.uid,
-    type: o.type,
-    id: o.id,
-    parent: o.parent,
-    refs: o.refs,
-    data: o.data,
-    vector: o.vector,
-    origin: o.origin,
-    deleted: o.deleted,
-    at: o.at,
+    ...toVersion(o),
     seq: o.seq,
     conflicts: o.conflicts.length
   }
