@@ -13,11 +13,13 @@
  * 4. The instance is written (connector), then objects, failed entries and the
  *    advanced checkpoint are committed in ONE LevelDB batch.
  */
+import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
 import { reconcile } from '../store/reconcile.js'
 import type { Checkpoint, FailedEntry, Store, StoredObject, WriteTx } from '../store/types.js'
 import type { InstanceConnector, RemoteWrite } from './connectors/connector.js'
 import { blockedBy, present, resolveDependencies, type Candidate } from './dependencies.js'
+import { ObjectTooLargeError } from './errors.js'
 import { decideInbound } from './rules/inbound.js'
 import type { IgnoreReason, InboundRules } from './rules/types.js'
 
@@ -114,6 +116,12 @@ export async function applyRemoteBatch (
         stats.unchanged++
         continue
       }
+      const tooLarge = holdingTooLarge(candidate.wire.uid, result.holding)
+      if (tooLarge !== undefined) {
+        await park(tx, ctx, candidate.wire, tooLarge.code, tooLarge.message, [])
+        stats.failed++
+        continue
+      }
       writes.push({ candidate, local, holding: result.holding, replaced: result.currentReplaced, newConflicts: result.newConflicts })
     }
 
@@ -183,6 +191,23 @@ export async function applyRemoteBatch (
     }
   }, { source: ctx.rules.peerName, ...(onPrepared !== undefined ? { onPrepared } : {}) })
   return stats
+}
+
+/**
+ * Whether the object would be too large to store and serve (ObjectTooLargeError),
+ * decided before the instance is written. Only holdings with conflict
+ * siblings are measured: a single version came in one frame, and a sender
+ * running labmesh stores nothing over MAX_OBJECT_BYTES, so it fits; one from
+ * elsewhere that does not is refused by putObject and fails the batch like
+ * any oversized message.
+ */
+function holdingTooLarge (uid: string, holding: { current: ObjectVersion, conflicts: readonly ObjectVersion[] }): ObjectTooLargeError | undefined {
+  if (holding.conflicts.length === 0) return undefined
+  const text = JSON.stringify(holding)
+  if (text.length <= MAX_OBJECT_BYTES / 3) return undefined
+  // the stored record adds its store-local fields: a small margin
+  const bytes = Buffer.byteLength(text) + 1024
+  return bytes > MAX_OBJECT_BYTES ? new ObjectTooLargeError(uid, bytes, MAX_OBJECT_BYTES) : undefined
 }
 
 /** The epoch of the feed the current version came from (unknown for retries, which then never count as held by that peer). */

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'PROTOCOL_ERROR'
   | 'PROTOCOL_VERSION_UNSUPPORTED'
   | 'MESSAGE_TOO_LARGE'
+  | 'OBJECT_TOO_LARGE'
   | 'PEER_NOT_ALLOWED'
   | 'RULE_VIOLATION'
   | 'STORE_CLOSED'
@@ -74,6 +75,15 @@ export class MessageTooLargeError extends AgentError {
 export class PeerNotAllowedError extends AgentError {
   constructor (peerId: string) {
     super('PEER_NOT_ALLOWED', `peer ${peerId} is not listed in this agent's config: add it under peers (with its peerId) to allow it`)
+  }
+}
+
+/** An object whose JSON (conflict siblings included) would not fit in one protocol frame. */
+export class ObjectTooLargeError extends AgentError {
+  readonly uid: string
+  constructor (uid: string, bytes: number, limit: number) {
+    super('OBJECT_TOO_LARGE', `object ${uid} would take ${bytes} bytes as JSON (its conflict siblings included), over the ${limit}-byte limit of what one protocol frame carries: make its data smaller (keep large files outside labmesh and reference them), or resolve its conflicts first`)
+    this.uid = uid
   }
 }
 

@@ -12,7 +12,7 @@
  * the count current as commits land), and `more` agrees with it.
  */
 import type { Stream } from '@libp2p/interface'
-import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_GET_UIDS, PROTOCOL_VERSION } from '../protocol/constants.js'
+import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeClientMessage, type ClientMessage, type GetMessage, type PullMessage } from '../protocol/messages.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import type { Store, StoredObject } from '../store/types.js'
@@ -177,6 +177,10 @@ async function answerPull (
       const entry = page.entries[i]!
       const json = wireJsonFor(entry.json, deps, peerEpoch)
       if (json === undefined) continue
+      if (!fitsOneFrame(json)) {
+        deps.log.warn({ peer: deps.peerName, seq: entry.seq }, `feed entry ${entry.seq} is an object over ${MAX_OBJECT_BYTES} bytes (stored before that limit was enforced): it cannot be sent in one frame and is skipped; make it smaller with a local edit`)
+        continue
+      }
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
         const remaining = tally.advance(page.entries[i - 1]!.seq)
@@ -218,6 +222,11 @@ function wireJsonFor (stored: string, deps: ServeSessionDeps, peerEpoch: string 
   return JSON.stringify(toWire(servable(object, deps)))
 }
 
+/** Whether one object's wire JSON can travel (alone) in a frame; putObject keeps new records within this. */
+function fitsOneFrame (json: string): boolean {
+  return json.length <= MAX_OBJECT_BYTES / 3 || Buffer.byteLength(json) <= MAX_OBJECT_BYTES
+}
+
 function batchJson (id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {
   return `{"type":"batch","v":${PROTOCOL_VERSION},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`
 }
@@ -235,6 +244,11 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
       continue
     }
     const json = JSON.stringify(toWire(servable(object, deps)))
+    if (!fitsOneFrame(json)) {
+      deps.log.warn({ peer: deps.peerName, uid: uids[i] }, `object ${uids[i]!} is over ${MAX_OBJECT_BYTES} bytes (stored before that limit was enforced): answered as missing; make it smaller with a local edit`)
+      missing.push(uids[i]!)
+      continue
+    }
     if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
       await framed.sendJson(objectsJson(get.id, parts, [], false))
       deps.onServed?.(parts.length)

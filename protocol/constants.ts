@@ -12,8 +12,12 @@ export const PROTOCOL_VERSION = 1
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024
 /** bytes buffered while decoding frames before the stream is considered hostile */
 export const MAX_DECODE_BUFFER_BYTES = MAX_FRAME_BYTES + 64 * 1024
-/** largest single object (JSON bytes) accepted from the document API or a peer */
-export const MAX_OBJECT_BYTES = 4 * 1024 * 1024
+/**
+ * largest stored object — its current version and conflict siblings, as JSON
+ * bytes — so that it always travels alone in one batch or objects frame:
+ * the frame's envelope (type, ids, sequences: ~200 bytes) fits in the margin
+ */
+export const MAX_OBJECT_BYTES = MAX_FRAME_BYTES - 64 * 1024
 
 /** objects per batch frame, default and cap */
 export const DEFAULT_BATCH_OBJECTS = 500

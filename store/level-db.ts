@@ -80,7 +80,7 @@ export async function writeBatch (db: Level<string, unknown>, ops: readonly Batc
   try {
     for (const op of ops) {
       const sub = op.sublevel as { prefix: string, valueEncoding: () => { encode: (v: unknown) => string } }
-      if (op.type === 'put') batch.put(sub.prefix + op.key, sub.valueEncoding().encode(op.value))
+      if (op.type === 'put') batch.put(sub.prefix + op.key, op.text ?? sub.valueEncoding().encode(op.value))
       else batch.del(sub.prefix + op.key)
     }
   } catch (err) {

@@ -9,12 +9,15 @@
  * (its `base`): it then reads through the base's writes, down the chain of
  * bases not yet settled, and the store commits it only after its base.
  */
+import { ObjectTooLargeError } from '../agent/errors.js'
+import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { seqKey, typeKey, auxKey } from './keys.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, StoredObject, WriteTx } from './types.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- level's sublevel generics do not compose with mixed batches */
 export type Sub = any
-export type BatchOp = { type: 'put', sublevel: Sub, key: string, value: unknown } | { type: 'del', sublevel: Sub, key: string }
+/** `text`: the value already encoded by the sublevel's encoding (put as is) */
+export type BatchOp = { type: 'put', sublevel: Sub, key: string, value: unknown, text?: string } | { type: 'del', sublevel: Sub, key: string }
 
 /** What a transaction needs from its store. */
 export interface TxHost {
@@ -129,7 +132,7 @@ export class LevelWriteTx implements WriteTx {
     if (!this.#known.has(object.uid)) throw new Error(`putObject(${object.uid}) before reading it in this transaction`)
     const prev = this.#known.get(object.uid)
     const { subs } = this.#store
-    const seq = this.nextSeq++
+    const seq = this.nextSeq
     // field by field rather than toVersion + spread: one object instead of two
     // on the hot path; stored key order fixed (agent/wire.ts storedJsonToWire
     // relies on it)
@@ -150,6 +153,15 @@ export class LevelWriteTx implements WriteTx {
       ...(object.conflictVia !== undefined ? { conflictVia: object.conflictVia } : {}),
       seq
     }
+    // encoded here, once: the size check costs nothing more, and writeBatch
+    // puts the text as is
+    const text = JSON.stringify(stored)
+    if (text.length > MAX_OBJECT_BYTES / 3) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts can be over
+      const bytes = Buffer.byteLength(text)
+      if (bytes > MAX_OBJECT_BYTES) throw new ObjectTooLargeError(stored.uid, bytes, MAX_OBJECT_BYTES)
+    }
+    this.nextSeq++
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       this.moved.push(prev.seq)
@@ -157,7 +169,7 @@ export class LevelWriteTx implements WriteTx {
     } else {
       this.objectDelta++
     }
-    this.ops.push({ type: 'put', sublevel: subs.objects, key: stored.uid, value: stored })
+    this.ops.push({ type: 'put', sublevel: subs.objects, key: stored.uid, value: stored, text })
     this.ops.push({ type: 'put', sublevel: subs.feed, key: seqKey(seq), value: stored.uid })
     this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
     const had = (prev?.conflicts.length ?? 0) > 0

@@ -99,7 +99,11 @@ export interface WriteTx {
   getAux<T = unknown> (space: string, key: string): Promise<T | undefined>
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   getFailed (uid: string): Promise<FailedEntry | undefined>
-  /** replace the object (it must have been read in this tx); returns it with its new feed seq */
+  /**
+   * replace the object (it must have been read in this tx); returns it with
+   * its new feed seq. Throws ObjectTooLargeError, changing nothing, when its
+   * JSON would exceed MAX_OBJECT_BYTES.
+   */
   putObject (object: ObjectWrite): StoredObject
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void
   putFailed (entry: FailedEntry): void

@@ -77,6 +77,7 @@ function statusFor (err: Error): ContentfulStatusCode {
     case 'BAD_REQUEST': case 'CONFIG_INVALID': return 400
     case 'UNAUTHORIZED': return 401
     case 'RULE_VIOLATION': return 403
+    case 'OBJECT_TOO_LARGE': return 413
     case 'NOT_FOUND': return 404
     case 'TIMEOUT': return 504
     case 'STORE_CLOSED': case 'STORE_WRITE_FAILED': case 'STORE_LOCKED': case 'NOT_STARTED': return 503
