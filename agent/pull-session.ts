@@ -229,10 +229,10 @@ export class PullSession {
     // The next batch is decoded, checked and reconciled while it commits
     // (the store builds that transaction on this one); a batch counts as
     // applied — progress, checkpoint, logs — only once committed.
-    let pending: { batch: BatchMessage, applying: Promise<ApplyStats>, started: number } | undefined
-    const settle = async (): Promise<boolean> => {
-      const { batch, applying, started } = pending!
-      pending = undefined
+    type Applying = { batch: BatchMessage, applying: Promise<ApplyStats>, started: number }
+    let pending: Applying | undefined
+    /** wait for a batch's commit and count it as applied; true when it was the pull's last */
+    const settle = async ({ batch, applying, started }: Applying): Promise<boolean> => {
       const waitFrom = this.#deps.now()
       const stats = await applying
       this.#applyMs += this.#deps.now() - waitFrom
@@ -256,9 +256,13 @@ export class PullSession {
       await this.#requestWindow(since)
       while (true) {
         // nothing queued to overlap with: finish the pending batch before waiting on the network
-        if (pending !== undefined && this.#batches.length === 0 && await settle()) {
-          caughtUp = true
-          break
+        if (pending !== undefined && this.#batches.length === 0) {
+          const previous = pending
+          pending = undefined
+          if (await settle(previous)) {
+            caughtUp = true
+            break
+          }
         }
         const batch = await this.#nextBatch()
         if (batch.last && batch.more && this.#deferredRequest === undefined && !this.#requestedAfter(batch)) {
@@ -273,11 +277,15 @@ export class PullSession {
         await Promise.race([queued, applying.then(() => {}, () => {})])
         this.#applyMs += this.#deps.now() - started
         // (a pending batch is never the pull's last: that one is settled at once, below)
-        if (pending !== undefined) await settle()
+        const previous = pending
         pending = { batch, applying, started }
-        if (batch.last && !batch.more && await settle()) {
-          caughtUp = true
-          break
+        if (previous !== undefined) await settle(previous)
+        if (batch.last && !batch.more) {
+          pending = undefined
+          if (await settle({ batch, applying, started })) {
+            caughtUp = true
+            break
+          }
         }
       }
       if (this.#remoteHead > since) this.#pullWanted = true
