@@ -14,9 +14,9 @@
  *    advanced checkpoint are committed in ONE LevelDB batch.
  */
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
-import type { ObjectVersion, WireObject } from '../protocol/object.js'
+import { toVersion, type ObjectVersion, type WireObject } from '../protocol/object.js'
 import { reconcile } from '../store/reconcile.js'
-import type { Checkpoint, FailedEntry, Store, StoredObject, WriteTx } from '../store/types.js'
+import type { Checkpoint, FailedEntry, ObjectWrite, Store, StoredObject, WriteTx } from '../store/types.js'
 import type { InstanceConnector, RemoteWrite } from './connectors/connector.js'
 import { blockedBy, present, resolveDependencies, type Candidate } from './dependencies.js'
 import { ObjectTooLargeError } from './errors.js'
@@ -116,9 +116,9 @@ export async function applyRemoteBatch (
         stats.unchanged++
         continue
       }
-      const tooLarge = holdingTooLarge(candidate.wire.uid, result.holding)
+      const tooLarge = holdingTooLarge(ctx, local, result.holding)
       if (tooLarge !== undefined) {
-        await park(tx, ctx, candidate.wire, tooLarge.code, tooLarge.message, [])
+        await park(tx, ctx, candidate.wire, 'OBJECT_TOO_LARGE', tooLarge, [])
         stats.failed++
         continue
       }
@@ -156,7 +156,7 @@ export async function applyRemoteBatch (
       const viaEpoch = viaEpochOf(w.replaced, w.local, next)
       const c = w.holding.current
       // field by field: the version without any `conflicts` it carried on the wire
-      tx.putObject({
+      const refusal = putUnlessTooLarge(tx, {
         uid: c.uid,
         type: c.type,
         id: c.id,
@@ -172,6 +172,11 @@ export async function applyRemoteBatch (
         ...(viaEpoch !== undefined ? { viaEpoch } : {}),
         ...(conflictVia !== undefined ? { conflictVia } : {})
       })
+      if (refusal !== undefined) {
+        await park(tx, ctx, w.candidate.wire, refusal.code, tooLargeReason(ctx, c, refusal.bytes), [])
+        stats.failed++
+        continue
+      }
       tx.deleteFailed(w.candidate.wire.uid)
       stats.applied++
       stats.conflicts += w.newConflicts
@@ -194,20 +199,64 @@ export async function applyRemoteBatch (
 }
 
 /**
- * Whether the object would be too large to store and serve (ObjectTooLargeError),
- * decided before the instance is written. Only holdings with conflict
- * siblings are measured: a single version came in one frame, and a sender
- * running labmesh stores nothing over MAX_OBJECT_BYTES, so it fits; one from
- * elsewhere that does not is refused by putObject and fails the batch like
- * any oversized message.
+ * Upper bound on the store-local fields putObject adds to a holding's
+ * versions: `via` (a peer name, ≤ 63 characters), `viaEpoch` (≤ 64
+ * characters, escapes included), `seq`, key names and punctuation; plus
+ * CONFLICT_VIA_BYTES per `conflictVia` name.
  */
-function holdingTooLarge (uid: string, holding: { current: ObjectVersion, conflicts: readonly ObjectVersion[] }): ObjectTooLargeError | undefined {
-  if (holding.conflicts.length === 0) return undefined
-  const text = JSON.stringify(holding)
-  if (text.length <= MAX_OBJECT_BYTES / 3) return undefined
-  // the stored record adds its store-local fields: a small margin
-  const bytes = Buffer.byteLength(text) + 1024
-  return bytes > MAX_OBJECT_BYTES ? new ObjectTooLargeError(uid, bytes, MAX_OBJECT_BYTES) : undefined
+const RECORD_TAIL_BYTES = 1024
+const CONFLICT_VIA_BYTES = 66
+
+/**
+ * Why this holding could not be stored here — its record would exceed
+ * MAX_OBJECT_BYTES, so no frame could carry it on — or undefined. Decided
+ * before the instance is written; the version is then parked as
+ * OBJECT_TOO_LARGE and the rest of the batch applies.
+ *
+ * Why measuring only some holdings is enough, and cheap (an initial sync
+ * applies ~20,000 objects/s, nearly all of them single versions):
+ * - With conflict siblings (rare) the holding is measured: siblings are what
+ *   can grow an object past one frame (1 + MAX_CONFLICT_SIBLINGS versions of
+ *   up to MAX_LOCAL_OBJECT_BYTES each would be ~260 MiB).
+ * - A single version came whole in one frame, and a labmesh sender wrote it
+ *   within MAX_LOCAL_OBJECT_BYTES, 64 KiB short of what we store: it fits.
+ *   One that does not (from an older agent, or a record stored before the
+ *   limit) is caught by putObject, which encodes the record anyway and
+ *   refuses it without writing anything: the write loop parks it then
+ *   (putUnlessTooLarge). Only a connector that writes somewhere other than
+ *   the store would have written it into its instance by then, so for those
+ *   (each write a request to the instance, far dearer than a stringify)
+ *   single versions are measured here as well.
+ */
+function holdingTooLarge (ctx: ApplyContext, local: StoredObject | undefined, holding: { current: ObjectVersion, conflicts: readonly ObjectVersion[] }): string | undefined {
+  if (holding.conflicts.length === 0 && ctx.connector.kind === 'embedded') return undefined
+  // the version fields only: a current version held here is a whole record
+  // (conflicts, via, seq …), which putObject does not copy
+  const text = JSON.stringify(holding.conflicts.length === 0 ? toVersion(holding.current) : { ...toVersion(holding.current), conflicts: holding.conflicts })
+  const tail = RECORD_TAIL_BYTES + CONFLICT_VIA_BYTES * ((local?.conflictVia?.length ?? 0) + 1)
+  if (text.length * 3 + tail <= MAX_OBJECT_BYTES) return undefined
+  const bytes = Buffer.byteLength(text) + tail
+  if (bytes <= MAX_OBJECT_BYTES) return undefined
+  return tooLargeReason(ctx, holding.current, bytes, holding.conflicts.length)
+}
+
+/** The failed-queue reason of a version parked as OBJECT_TOO_LARGE. */
+function tooLargeReason (ctx: ApplyContext, current: ObjectVersion, bytes: number, siblings = 0): string {
+  const peer = ctx.rules.peerName
+  return siblings > 0
+    ? `object ${current.uid} would hold ${siblings + 1} concurrent versions taking ~${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (it must travel whole in one protocol frame): resolve the conflict on an agent that holds it, or make the versions smaller; the version from peer ${peer} stays parked until then`
+    : `the version of object ${current.uid} from peer ${peer} would take ${bytes} bytes as JSON here, over the ${MAX_OBJECT_BYTES}-byte limit for one object (it must travel whole in one protocol frame): make it smaller where it was written (${current.origin}); it stays parked until a smaller version replaces it`
+}
+
+/** tx.putObject, or the ObjectTooLargeError with which it refused the record (it then wrote nothing). */
+function putUnlessTooLarge (tx: WriteTx, object: ObjectWrite): ObjectTooLargeError | undefined {
+  try {
+    tx.putObject(object)
+    return undefined
+  } catch (err) {
+    if (err instanceof ObjectTooLargeError) return err
+    throw err
+  }
 }
 
 /** The epoch of the feed the current version came from (unknown for retries, which then never count as held by that peer). */

@@ -5,6 +5,7 @@
  * Errors are mapped to the outside world in exactly two places: the admin
  * app's onError (HTTP status) and the session's error frame (wire).
  */
+import { MAX_FRAME_BYTES } from '../protocol/constants.js'
 
 export type ErrorCode =
   | 'CONFIG_INVALID'
@@ -78,12 +79,22 @@ export class PeerNotAllowedError extends AgentError {
   }
 }
 
-/** An object whose JSON (conflict siblings included) would not fit in one protocol frame. */
+/**
+ * An object whose JSON (conflict siblings included) would be larger than one
+ * object may be: a local write over MAX_LOCAL_OBJECT_BYTES, or a record over
+ * MAX_OBJECT_BYTES at the store. Nothing was written.
+ */
 export class ObjectTooLargeError extends AgentError {
   readonly uid: string
+  /** its size as JSON, in bytes (UTF-8) */
+  readonly bytes: number
+  /** the limit it went over */
+  readonly limit: number
   constructor (uid: string, bytes: number, limit: number) {
-    super('OBJECT_TOO_LARGE', `object ${uid} would take ${bytes} bytes as JSON (its conflict siblings included), over the ${limit}-byte limit of what one protocol frame carries: make its data smaller (keep large files outside labmesh and reference them), or resolve its conflicts first`)
+    super('OBJECT_TOO_LARGE', `object ${uid} would take ${bytes} bytes as JSON (its conflict siblings included), over the ${limit}-byte limit for one object (every object must travel whole in one ${MAX_FRAME_BYTES}-byte protocol frame); nothing was written: make its data smaller (keep large files outside labmesh and reference them), or resolve its conflicts first`)
     this.uid = uid
+    this.bytes = bytes
+    this.limit = limit
   }
 }
 

@@ -4,12 +4,16 @@
  * vector entry and appends the object to the feed, atomically.
  *
  * Read-only types are enforced here: an object of a type some remote marks
- * read-only, and that did not originate here, cannot be edited locally.
+ * read-only, and that did not originate here, cannot be edited locally. So is
+ * the size of an object (MAX_LOCAL_OBJECT_BYTES): an edit that would make it
+ * larger is refused with ObjectTooLargeError, and its transaction writes
+ * nothing (a bulk write: none of its objects).
  */
+import { MAX_LOCAL_OBJECT_BYTES } from '../protocol/constants.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import { increment, merge } from '../protocol/version-vector.js'
 import type { Store, StoredObject, WriteTx } from '../store/types.js'
-import { BadRequestError, NotFoundError, RuleViolationError } from './errors.js'
+import { BadRequestError, NotFoundError, ObjectTooLargeError, RuleViolationError } from './errors.js'
 import { readOnlyRuleFor } from './rules/read-only.js'
 import type { InboundRules } from './rules/types.js'
 
@@ -67,7 +71,27 @@ function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, 
     deleted: false,
     at: deps.now()
   }
-  return tx.putObject({ ...version, conflicts: previous?.conflicts ?? [], via: null, ...(previous?.conflictVia !== undefined ? { conflictVia: previous.conflictVia } : {}) })
+  const conflicts = previous?.conflicts ?? []
+  assertFits(version, conflicts)
+  return tx.putObject({ ...version, conflicts, via: null, ...(previous?.conflictVia !== undefined ? { conflictVia: previous.conflictVia } : {}) })
+}
+
+/**
+ * Refuse (ObjectTooLargeError) a local write whose object — the new version
+ * and the conflict siblings it keeps — would take more than
+ * MAX_LOCAL_OBJECT_BYTES as wire JSON. Checked here rather than left to
+ * putObject's larger limit on the stored record: the headroom between the
+ * two is what lets every agent that pulls the object store it with its own,
+ * longer store-local fields. This is one more JSON.stringify per local write;
+ * local writes come a request or an instance poll at a time, not at the rate
+ * of a pull.
+ */
+function assertFits (version: ObjectVersion, conflicts: readonly ObjectVersion[]): void {
+  const text = JSON.stringify(conflicts.length === 0 ? version : { ...version, conflicts })
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts can be over
+  if (text.length <= MAX_LOCAL_OBJECT_BYTES / 3) return
+  const bytes = Buffer.byteLength(text)
+  if (bytes > MAX_LOCAL_OBJECT_BYTES) throw new ObjectTooLargeError(version.uid, bytes, MAX_LOCAL_OBJECT_BYTES)
 }
 
 /** Write a tombstone. Deleting an absent or already deleted object is a NotFoundError. */
@@ -113,7 +137,7 @@ export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolu
       data = resolution.data
     }
     const vector = increment(merge(current.vector, ...current.conflicts.map((c) => c.vector)), deps.domain)
-    return tx.putObject({
+    const version: ObjectVersion = {
       uid,
       type: base.type,
       id: base === current ? current.id : base.id,
@@ -123,10 +147,10 @@ export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolu
       vector,
       origin: current.origin,
       deleted: base.deleted,
-      at: deps.now(),
-      conflicts: [],
-      via: null
-    })
+      at: deps.now()
+    }
+    assertFits(version, [])
+    return tx.putObject({ ...version, conflicts: [], via: null })
   })
 }
 

@@ -35,6 +35,7 @@ export function createMetrics (deps: { readonly bus: EventBus, readonly status: 
   perPeer('labmesh_peer_lag_out', 'Objects of this agent\'s feed after the peer\'s position', (p) => p.lagOut)
   perPeer('labmesh_peer_conflicts', 'Open conflicts whose other side came from the peer', (p) => p.conflicts)
   perPeer('labmesh_peer_failed', 'Objects in the failed queue whose version came from the peer', (p) => p.failed)
+  perPeer('labmesh_peer_skipped_objects', 'Objects not served to the peer since start because no frame can carry them (stored before the object size limit)', (p) => p.skipped)
   perPeer('labmesh_peer_last_contact_timestamp_seconds', 'Unix time of the last message or connection from the peer (0: never)', (p) => (p.lastContact ?? 0) / 1000)
   perPeer('labmesh_peer_sync_progress_percent', 'Progress of the current or last pull from the peer', (p) => p.progress.percent)
   const pulled = new Counter({ name: 'labmesh_pulled_objects_total', help: 'Objects received from the peer since start', labelNames: ['peer'] as const, registers: [registry] })

@@ -8,7 +8,7 @@
  * remote enters our feed, which every other peer pulls.
  */
 import type { Connection, Stream } from '@libp2p/interface'
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from '../protocol/constants.js'
+import { MAX_OBJECT_BYTES, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from '../protocol/constants.js'
 import type { WireObject } from '../protocol/object.js'
 import type { Store } from '../store/types.js'
 import type { LoadedConfig } from '../config/load.js'
@@ -49,6 +49,12 @@ export interface PeerStatus {
   readonly pulled: number
   /** objects we sent this peer since this agent started */
   readonly served: number
+  /**
+   * objects not sent to this peer since this agent started because no frame
+   * can carry them (records over MAX_OBJECT_BYTES, stored before that limit);
+   * each is logged once as a warning
+   */
+  readonly skipped: number
   /** the remote's feed head as last heard (hello, notify, batch); the checkpoint's seq before the first hello */
   readonly remoteHead: number
   /** last seq of the remote's feed applied here */
@@ -107,6 +113,7 @@ interface PeerRuntime {
   lastContact: number | undefined
   lastError: string | undefined
   served: number
+  skipped: number
   pulledBase: number
   pulledSession: number
   /** the peer's position in our feed, the objects after it, and our head when that was counted */
@@ -148,6 +155,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       lastContact: undefined,
       lastError: undefined,
       served: 0,
+      skipped: 0,
       pulledBase: 0,
       pulledSession: 0,
       out: undefined,
@@ -156,6 +164,8 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
     })
   }
   const serveRules = new Map(config.peers.map((p) => [p.name, compileServeRules(p)]))
+  /** uids of objects too large to serve that were logged already (once per agent run) */
+  const oversizeWarned = new Set<string>()
   let controller: AbortController | undefined
   const loops: Array<Promise<void>> = []
   const inbound = new Set<Promise<unknown>>()
@@ -264,6 +274,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       lastError: rt.lastError,
       pulled: rt.pulledBase + rt.pulledSession,
       served: rt.served,
+      skipped: rt.skipped,
       remoteHead: progress.remoteHead ?? progress.appliedSeq,
       appliedSeq: progress.appliedSeq,
       lagIn,
@@ -324,6 +335,12 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
         log: peerLog,
         onActivity: () => { rt.lastContact = deps.now() },
         onServed: (n) => { rt.served += n; deps.events?.onServed?.(peer.name, n) },
+        onSkipped: (skip) => {
+          rt.skipped++
+          if (oversizeWarned.has(skip.uid)) return
+          oversizeWarned.add(skip.uid)
+          log.warn({ uid: skip.uid, bytes: skip.bytes, code: skip.reason }, `object ${skip.uid} takes ${skip.bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (it was stored before that limit was enforced): no frame can carry it, so it is not served to any peer (counted per peer as "skipped"); make it smaller with a local edit`)
+        },
         onPosition: (position, pending) => {
           const moved = rt.out?.position !== position
           rt.out = { position, pending, head: store.info().head }

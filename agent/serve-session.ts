@@ -10,9 +10,18 @@
  * Every batch frame carries `remaining`: the exact number of our feed entries
  * after that frame's `lastSeq` at the moment it is sent (a FeedTally keeps
  * the count current as commits land), and `more` agrees with it.
+ *
+ * No frame exceeds MAX_FRAME_BYTES. A frame closes once its objects' JSON
+ * passes BATCH_TARGET_BYTES (counted in UTF-16 units, so at most 3 × 1 MiB
+ * of UTF-8), except that an object larger than that travels alone in its
+ * frame. One object's wire JSON is at most MAX_OBJECT_BYTES (the store
+ * refuses larger records), which leaves 64 KiB for the frame's envelope. A
+ * record stored before that limit was enforced, and too large for a frame,
+ * is skipped (onSkipped) — the peer could not receive it anyway — and the
+ * session goes on.
  */
 import type { Stream } from '@libp2p/interface'
-import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
+import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeClientMessage, type ClientMessage, type GetMessage, type PullMessage } from '../protocol/messages.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import type { Store, StoredObject } from '../store/types.js'
@@ -38,11 +47,24 @@ export interface ServeSessionDeps {
   readonly onActivity?: () => void
   readonly onServed?: (objects: number) => void
   /**
+   * An object this peer would get but that no frame can carry (its wire JSON
+   * is over MAX_OBJECT_BYTES: a record stored before that limit): it was
+   * skipped. Called each time; without it, the session logs a warning.
+   */
+  readonly onSkipped?: (skip: SkippedObject) => void
+  /**
    * How far along our feed the peer is, and how many of our feed entries
    * (objects) lie after that position — exact, as of the last commit. Called
    * when a pull arrives, after each frame, and after every commit.
    */
   readonly onPosition?: (seq: number, pending: number) => void
+}
+
+export interface SkippedObject {
+  readonly uid: string
+  readonly reason: 'OBJECT_TOO_LARGE'
+  /** its wire JSON, in bytes */
+  readonly bytes: number
 }
 
 export type SessionEnd = { reason: 'closed' } | { reason: 'aborted' } | { reason: 'error', error: AgentError | Error }
@@ -177,8 +199,9 @@ async function answerPull (
       const entry = page.entries[i]!
       const json = wireJsonFor(entry.json, deps, peerEpoch)
       if (json === undefined) continue
-      if (!fitsOneFrame(json)) {
-        deps.log.warn({ peer: deps.peerName, seq: entry.seq }, `feed entry ${entry.seq} is an object over ${MAX_OBJECT_BYTES} bytes (stored before that limit was enforced): it cannot be sent in one frame and is skipped; make it smaller with a local edit`)
+      const size = wireBytesBound(json)
+      if (size > MAX_OBJECT_BYTES) {
+        skipped(deps, uidOf(entry.json), size)
         continue
       }
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
@@ -222,9 +245,24 @@ function wireJsonFor (stored: string, deps: ServeSessionDeps, peerEpoch: string 
   return JSON.stringify(toWire(servable(object, deps)))
 }
 
-/** Whether one object's wire JSON can travel (alone) in a frame; putObject keeps new records within this. */
-function fitsOneFrame (json: string): boolean {
-  return json.length <= MAX_OBJECT_BYTES / 3 || Buffer.byteLength(json) <= MAX_OBJECT_BYTES
+/**
+ * An upper bound on the UTF-8 size of one object's wire JSON, exact for long
+ * texts: UTF-8 takes at most 3 bytes per UTF-16 unit, so only a text longer
+ * than MAX_OBJECT_BYTES / 3 units is measured.
+ */
+function wireBytesBound (json: string): number {
+  return json.length <= MAX_OBJECT_BYTES / 3 ? json.length * 3 : Buffer.byteLength(json)
+}
+
+/** The uid of a stored record, from the start of its JSON text (putObject writes `uid` first). */
+function uidOf (stored: string): string {
+  const match = /^\{"uid":("(?:[^"\\]|\\.)*")/.exec(stored)
+  return match !== null ? JSON.parse(match[1]!) as string : (JSON.parse(stored) as StoredObject).uid
+}
+
+function skipped (deps: ServeSessionDeps, uid: string, bytes: number): void {
+  if (deps.onSkipped !== undefined) deps.onSkipped({ uid, reason: 'OBJECT_TOO_LARGE', bytes })
+  else deps.log.warn({ uid, bytes }, `object ${uid} takes ${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (stored before that limit was enforced): no frame can carry it, so it is not served; make it smaller with a local edit`)
 }
 
 function batchJson (id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {
@@ -237,6 +275,8 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
   const missing: string[] = []
   let parts: string[] = []
   let bytes = 0
+  /** upper bound on the UTF-8 size of `parts` */
+  let size = 0
   for (let i = 0; i < uids.length; i++) {
     const object = objects[i]
     if (object === undefined || !deps.mayServe(object)) {
@@ -244,8 +284,10 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
       continue
     }
     const json = JSON.stringify(toWire(servable(object, deps)))
-    if (!fitsOneFrame(json)) {
-      deps.log.warn({ peer: deps.peerName, uid: uids[i] }, `object ${uids[i]!} is over ${MAX_OBJECT_BYTES} bytes (stored before that limit was enforced): answered as missing; make it smaller with a local edit`)
+    const objectSize = wireBytesBound(json)
+    if (objectSize > MAX_OBJECT_BYTES) {
+      // the peer cannot have it: answered as missing
+      skipped(deps, uids[i]!, objectSize)
       missing.push(uids[i]!)
       continue
     }
@@ -254,11 +296,22 @@ async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, 
       deps.onServed?.(parts.length)
       parts = []
       bytes = 0
+      size = 0
     }
     parts.push(json)
     bytes += json.length
+    size += objectSize
   }
-  await framed.sendJson(objectsJson(get.id, parts, missing, true))
+  // The last frame also lists `missing` (up to MAX_GET_UIDS uids of up to
+  // MAX_UID_LENGTH characters: more than the 64 KiB of envelope an object of
+  // MAX_OBJECT_BYTES leaves). When both might not fit, the objects go first.
+  const missingJson = JSON.stringify(missing)
+  if (parts.length > 0 && missing.length > 0 && size + Buffer.byteLength(missingJson) + 1024 > MAX_FRAME_BYTES) {
+    await framed.sendJson(objectsJson(get.id, parts, [], false))
+    deps.onServed?.(parts.length)
+    parts = []
+  }
+  await framed.sendJson(objectsJson(get.id, parts, missing, true, missingJson))
   if (parts.length > 0) deps.onServed?.(parts.length)
 }
 
@@ -273,6 +326,6 @@ function servable (object: StoredObject, deps: ServeSessionDeps): StoredObject {
   return conflicts.length === object.conflicts.length ? object : { ...object, conflicts }
 }
 
-function objectsJson (id: number, parts: string[], missing: string[], last: boolean): string {
-  return `{"type":"objects","v":${PROTOCOL_VERSION},"id":${id},"objects":[${parts.join(',')}],"missing":${JSON.stringify(missing)},"last":${last}}`
+function objectsJson (id: number, parts: string[], missing: string[], last: boolean, missingJson = JSON.stringify(missing)): string {
+  return `{"type":"objects","v":${PROTOCOL_VERSION},"id":${id},"objects":[${parts.join(',')}],"missing":${missingJson},"last":${last}}`
 }

@@ -13,11 +13,26 @@ export const MAX_FRAME_BYTES = 8 * 1024 * 1024
 /** bytes buffered while decoding frames before the stream is considered hostile */
 export const MAX_DECODE_BUFFER_BYTES = MAX_FRAME_BYTES + 64 * 1024
 /**
- * largest stored object — its current version and conflict siblings, as JSON
- * bytes — so that it always travels alone in one batch or objects frame:
- * the frame's envelope (type, ids, sequences: ~200 bytes) fits in the margin
+ * Largest stored record — an object's current version, its conflict siblings
+ * and its store-local fields, as JSON bytes — enforced by the store's
+ * putObject. Its wire JSON (the record without the store-local fields) is no
+ * larger, so it always travels alone in one batch or objects frame: the
+ * frame's envelope (type, ids, sequences: under 200 bytes) fits in the
+ * 64 KiB margin. One object cannot reach the frame limit; conflict siblings
+ * cannot either: 1 + MAX_CONFLICT_SIBLINGS versions of MAX_LOCAL_OBJECT_BYTES
+ * would be ~33 × 7.9 MiB, so a pulled version that would make the holding
+ * larger than this is parked (OBJECT_TOO_LARGE) instead of stored.
  */
 export const MAX_OBJECT_BYTES = MAX_FRAME_BYTES - 64 * 1024
+/**
+ * Largest object a local write may make (document API, connectors, conflict
+ * resolutions): its wire JSON, conflict siblings included. It stays 64 KiB
+ * below MAX_OBJECT_BYTES because every agent that pulls the object stores it
+ * with a few more bytes: its own store-local fields (`via`, `viaEpoch`,
+ * `seq`, `conflictVia`: a few hundred bytes) and ids rewritten by prefix
+ * rules. So what one agent may write, every other agent can store and serve.
+ */
+export const MAX_LOCAL_OBJECT_BYTES = MAX_OBJECT_BYTES - 64 * 1024
 
 /** objects per batch frame, default and cap */
 export const DEFAULT_BATCH_OBJECTS = 500

@@ -17,7 +17,8 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { AgentError, BadRequestError } from '../errors.js'
+import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
+import { AgentError, BadRequestError, ObjectTooLargeError } from '../errors.js'
 import { tokenMatches } from '../identity.js'
 import type { AdminDeps } from './deps.js'
 import { documentRoutes } from './documents.js'
@@ -46,9 +47,12 @@ export function createAdminApp (deps: AdminDeps): Hono {
   app.use('/api/*', requireToken((method, path) => deps.publicStatus && method === 'GET' && STATUS_READS.test(path)))
   app.use('/metrics', requireToken(() => deps.publicMetrics))
 
+  // The body cap (http.maxBodyBytes, 4 MiB by default) and the object size
+  // limit (MAX_LOCAL_OBJECT_BYTES, ~7.9 MiB) are separate: whichever a
+  // request meets first answers 413, and each message says which one it was.
   app.use('/api/*', bodyLimit({
     maxSize: deps.maxBodyBytes,
-    onError: (c) => c.json({ error: 'BAD_REQUEST', message: `request body larger than ${deps.maxBodyBytes} bytes` }, 413)
+    onError: (c) => c.json({ error: 'BAD_REQUEST', message: `request body larger than ${deps.maxBodyBytes} bytes (http.maxBodyBytes): send less in one request (split a bulk write into several), or raise http.maxBodyBytes; one object may take up to ${MAX_LOCAL_OBJECT_BYTES} bytes as JSON in any case` }, 413)
   }))
 
   app.route('/api/objects', documentRoutes(deps))
@@ -65,6 +69,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
     if (status >= 500) deps.log.error({ err: err.message, path: c.req.path }, 'admin API error')
     const body: Record<string, unknown> = { error: err instanceof AgentError ? err.code : 'INTERNAL', message: err.message }
     if (err instanceof BadRequestError && err.details !== undefined) body.details = err.details
+    if (err instanceof ObjectTooLargeError) body.details = { uid: err.uid, bytes: err.bytes, limit: err.limit }
     return c.json(body, status)
   })
 
