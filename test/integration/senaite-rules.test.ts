@@ -3,7 +3,8 @@ import { useTestMesh } from '../helpers/lifecycle.js'
 import { writeDocument } from '../../agent/local-writes.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
-import { meshConfig, waitFor } from '../helpers/nodes.js'
+import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
+import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
 
 describe('SENAITE connector: read-only reverts, refusals, users, attachments', () => {
@@ -66,5 +67,30 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
       .map((o) => { const f = (o.fields.AttachmentFile ?? o.fields.MethodDocument) as { filename: string, data: string }; return `${f.filename}:${Buffer.from(f.data, 'base64').toString()}` }).sort()
     await waitFor(() => files(target).length === files(source).length && files(source).length > 1, { what: 'attachments copied', timeout: 30_000 })
     expect(files(target)).toEqual(files(source))
+  })
+
+  it('an edit made in SENAITE too large to replicate is logged once and skipped; the poll goes on, and a later, smaller edit is recorded', async () => {
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
+    const site = await startSimulator()
+    mesh.track(site)
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
+    await writeDocument(m.local, { uid: 'method-1', type: 'Method', id: 'method-1', data: { title: 'ICP-MS' } })
+    await writeDocument(m.local, { uid: 'method-2', type: 'Method', id: 'method-2', data: { title: 'GC-MS' } })
+    const captured = capturingLogger('lab-a')
+    const a = await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never }), { logger: captured.logger })
+    const methods = await waitFor(() => { const all = site.site.content().filter((o) => o.portalType === 'Method'); return all.length === 2 ? all : undefined }, { what: 'methods written into the site' })
+    const [first, second] = ['ICP-MS', 'GC-MS'].map((t) => methods.find((o) => o.fields.title === t)!)
+
+    await api(site, `update/${first!.uid}`, { title: 'x'.repeat(MAX_LOCAL_OBJECT_BYTES) })
+    await api(site, `update/${second!.uid}`, { title: 'GC-MS, edited in the lab' })
+    await waitFor(async () => (await m.store.getObject('method-2'))?.data.title === 'GC-MS, edited in the lab', { what: 'the smaller edit replicated', timeout: 20_000 })
+    await new Promise((r) => setTimeout(r, 600)) // a few more polls
+    expect((await a.store.getObject('method-1'))!.data.title).toBe('ICP-MS')
+    const warnings = captured.lines.filter((l) => l.uid === 'method-1' && l.limit === MAX_LOCAL_OBJECT_BYTES)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]!.msg).toMatch(/^SENAITE Method method-1 was not recorded: object method-1 would take \d+ bytes as JSON/)
+
+    await api(site, `update/${first!.uid}`, { title: 'ICP-MS, shortened' })
+    await waitFor(async () => (await m.store.getObject('method-1'))?.data.title === 'ICP-MS, shortened', { what: 'the shortened edit replicated', timeout: 20_000 })
   })
 })

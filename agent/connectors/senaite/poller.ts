@@ -8,8 +8,13 @@
  * An item whose content hash equals the hash of what the agent last wrote or
  * recorded is not an edit (echo suppression). Cursors are the newest
  * `modified` the site itself reported, so clocks need not agree.
+ *
+ * An edit too large to replicate (ObjectTooLargeError from the local write)
+ * is logged once per content and skipped, never retried as it is: the rest
+ * of the poll goes on, and a later, smaller edit of it is recorded.
  */
-import type { ConnectorContext, ConnectorRow } from '../connector.js'
+import { ObjectTooLargeError } from '../../errors.js'
+import type { ConnectorContext, ConnectorRow, LocalChange } from '../connector.js'
 import type { Logger } from '../../logger.js'
 import type { Store } from '../../../store/types.js'
 import { SenaiteApiError, type SenaiteClient } from './client.js'
@@ -55,6 +60,22 @@ export function createPoller (deps: PollerDeps): Poller {
   const { client, mapping, store, context, log } = deps
   const modes: Record<string, DetectionMode> = {}
   let cursors: Record<string, string> | undefined
+  /** content hash of each object whose edit was too large to record (skipped until it changes) */
+  const tooLarge = new Map<string, string>()
+
+  /** recordLocalChange, or 'too-large' (logged) when the object is over the size limit */
+  async function recordChange (change: LocalChange, hash: string, rows: readonly ConnectorRow[], precondition: () => boolean): Promise<Awaited<ReturnType<ConnectorContext['recordLocalChange']>> | 'too-large'> {
+    try {
+      const stored = await context.recordLocalChange(change, rows, precondition)
+      tooLarge.delete(change.uid)
+      return stored
+    } catch (err) {
+      if (!(err instanceof ObjectTooLargeError)) throw err
+      tooLarge.set(change.uid, hash)
+      log.warn({ uid: change.uid, type: change.type, id: change.id, bytes: err.bytes, limit: err.limit }, `SENAITE ${change.type} ${change.id} was not recorded: ${err.message}`)
+      return 'too-large'
+    }
+  }
 
   async function * list (type: string, query: Record<string, string | number | undefined>, complete: boolean): AsyncGenerator<Record<string, unknown>> {
     for (let start = 0; ; start += deps.pageSize) {
@@ -149,14 +170,16 @@ export function createPoller (deps: PollerDeps): Poller {
         const read = children === undefined ? translated : { ...translated, refs: translated.refs.filter((r) => !children.has(r)) }
         const hash = contentHash(translated, info.type)
         if (mapping.hash(meshUid) === hash) continue // unchanged, or the echo of our own write
+        if (tooLarge.get(meshUid) === hash) continue // too large, and not edited since
         const rows: ConnectorRow[] = [{ space: HASH_SPACE, key: meshUid, value: hash }]
         const ref = { uid: senaiteUid, path: String(item.path ?? ''), id: String(item.id ?? '') }
         if (known === undefined) rows.push({ space: MAP_SPACE, key: meshUid, value: ref })
         // an object that came from another lab keeps its mesh id (SENAITE gave it its own)
         const id = known !== undefined && known !== senaiteUid ? ((await store.getObject(meshUid))?.id ?? ref.id) : ref.id
         // checked again inside the store transaction: no batch may have been written since we looked
-        const stored = await context.recordLocalChange({ uid: meshUid, type: info.type, id, parent: read.parent, refs: read.refs, data: read.data, deleted: false }, rows, () => !stale())
+        const stored = await recordChange({ uid: meshUid, type: info.type, id, parent: read.parent, refs: read.refs, data: read.data, deleted: false }, hash, rows, () => !stale())
         if (stale()) return { deferred: true, scanned: changed.length, recorded }
+        if (stored === 'too-large') continue
         if (known === undefined) mapping.set(meshUid, ref)
         if (stored !== undefined) {
           mapping.setHash(meshUid, hash)
@@ -166,10 +189,10 @@ export function createPoller (deps: PollerDeps): Poller {
       // users, registry records and settings: few, read whole each cycle, compared by hash
       for (const record of await readSiteRecords(client, deps.pageSize)) {
         const hash = contentHash({ parent: null, refs: [], data: record.data }, record.type)
-        if (mapping.hash(record.uid) === hash) continue
+        if (mapping.hash(record.uid) === hash || tooLarge.get(record.uid) === hash) continue
         if (stale()) return { deferred: true, scanned: changed.length, recorded }
-        const stored = await context.recordLocalChange({ uid: record.uid, type: record.type, id: record.id, parent: null, refs: [], data: record.data, deleted: false }, [{ space: HASH_SPACE, key: record.uid, value: hash }], () => !stale())
-        if (stored !== undefined) { mapping.setHash(record.uid, hash); recorded++ }
+        const stored = await recordChange({ uid: record.uid, type: record.type, id: record.id, parent: null, refs: [], data: record.data, deleted: false }, hash, [{ space: HASH_SPACE, key: record.uid, value: hash }], () => !stale())
+        if (stored !== undefined && stored !== 'too-large') { mapping.setHash(record.uid, hash); recorded++ }
       }
       // 3. advance the cursors
       const updates = Object.entries(newest).filter(([type, iso]) => cursorOf[type] === undefined || Date.parse(iso) > Date.parse(cursorOf[type]!))
