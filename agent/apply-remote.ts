@@ -14,6 +14,7 @@
  *    advanced checkpoint are committed in ONE LevelDB batch.
  */
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
+import { utf8BytesOver } from '../protocol/json-size.js'
 import { toVersion, type ObjectVersion, type WireObject } from '../protocol/object.js'
 import { reconcile } from '../store/reconcile.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, Store, StoredObject, WriteTx } from '../store/types.js'
@@ -234,10 +235,8 @@ function holdingTooLarge (ctx: ApplyContext, local: StoredObject | undefined, ho
   // (conflicts, via, seq …), which putObject does not copy
   const text = JSON.stringify(holding.conflicts.length === 0 ? toVersion(holding.current) : { ...toVersion(holding.current), conflicts: holding.conflicts })
   const tail = RECORD_TAIL_BYTES + CONFLICT_VIA_BYTES * ((local?.conflictVia?.length ?? 0) + 1)
-  if (text.length * 3 + tail <= MAX_OBJECT_BYTES) return undefined
-  const bytes = Buffer.byteLength(text) + tail
-  if (bytes <= MAX_OBJECT_BYTES) return undefined
-  return tooLargeReason(ctx, holding.current, bytes, holding.conflicts.length)
+  const over = utf8BytesOver(text, MAX_OBJECT_BYTES - tail)
+  return over === undefined ? undefined : tooLargeReason(ctx, holding.current, over + tail, holding.conflicts.length)
 }
 
 /** The failed-queue reason of a version parked as OBJECT_TOO_LARGE. */

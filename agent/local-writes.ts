@@ -10,6 +10,7 @@
  * nothing (a bulk write: none of its objects).
  */
 import { MAX_LOCAL_OBJECT_BYTES } from '../protocol/constants.js'
+import { utf8BytesOver } from '../protocol/json-size.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import { increment, merge } from '../protocol/version-vector.js'
 import type { Store, StoredObject, WriteTx } from '../store/types.js'
@@ -88,10 +89,8 @@ function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, 
  */
 function assertFits (version: ObjectVersion, conflicts: readonly ObjectVersion[]): void {
   const text = JSON.stringify(conflicts.length === 0 ? version : { ...version, conflicts })
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts can be over
-  if (text.length <= MAX_LOCAL_OBJECT_BYTES / 3) return
-  const bytes = Buffer.byteLength(text)
-  if (bytes > MAX_LOCAL_OBJECT_BYTES) throw new ObjectTooLargeError(version.uid, bytes, MAX_LOCAL_OBJECT_BYTES)
+  const over = utf8BytesOver(text, MAX_LOCAL_OBJECT_BYTES)
+  if (over !== undefined) throw new ObjectTooLargeError(version.uid, over, MAX_LOCAL_OBJECT_BYTES)
 }
 
 /** Write a tombstone. Deleting an absent or already deleted object is a NotFoundError. */

@@ -11,6 +11,7 @@
  */
 import { ObjectTooLargeError } from '../agent/errors.js'
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
+import { utf8BytesOver } from '../protocol/json-size.js'
 import { seqKey, typeKey, auxKey } from './keys.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, StoredObject, WriteTx } from './types.js'
 
@@ -156,11 +157,8 @@ export class LevelWriteTx implements WriteTx {
     // encoded here, once: the size check costs nothing more, and writeBatch
     // puts the text as is
     const text = JSON.stringify(stored)
-    if (text.length > MAX_OBJECT_BYTES / 3) {
-      // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts can be over
-      const bytes = Buffer.byteLength(text)
-      if (bytes > MAX_OBJECT_BYTES) throw new ObjectTooLargeError(stored.uid, bytes, MAX_OBJECT_BYTES)
-    }
+    const over = utf8BytesOver(text, MAX_OBJECT_BYTES)
+    if (over !== undefined) throw new ObjectTooLargeError(stored.uid, over, MAX_OBJECT_BYTES)
     this.nextSeq++
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
