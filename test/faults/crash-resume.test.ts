@@ -41,8 +41,10 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
     try {
       await withSeed('crash-resume', FILE, async (rng) => {
         const trials = scaled(5, 24)
-        const initialObjects = scaled(1200, 8000)
-        const changes = scaled(800, 4000)
+        // big enough that the kill, which lands a few ms after B reports the
+        // target, still finds the pull running (the pull of 800 once ended first)
+        const initialObjects = scaled(4000, 8000)
+        const changes = scaled(2500, 4000)
         const uidOf = (i: number): string => `s-${String(i).padStart(6, '0')}`
         let created = initialObjects
         await pair.writeConfigs()
@@ -52,6 +54,7 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
           }
         })
         const reports: TrialReport[] = []
+        let killedMidPull = 0
         const started = performance.now()
 
         for (let t = 0; t < trials; t++) {
@@ -99,7 +102,7 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
           // 3. run, and kill B at a random point of its pull
           await pair.startA()
           await pair.startB()
-          const target = Math.max(1, Math.floor(pull * (0.05 + rng.next() * 0.7)))
+          const target = Math.max(1, Math.floor(pull * (0.05 + rng.next() * 0.55)))
           await waitFor(async () => {
             const p = await pair.api<PeerView>('b', 'GET', '/api/peers/lab-a')
             return p.progress.done >= target || undefined
@@ -112,8 +115,11 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
           const cp = atKill.checkpoint
           if (kind === 'initial' || kind === 'incremental') {
             // A did not change during this pull: B holds A's version of exactly the uids at or below its checkpoint
+            // (B can finish the pull between reporting the target and the signal landing:
+            // then the checks below hold with cp = head, and the trial counts as killed after the pull)
             const head = Math.max(0, ...aSeq.values())
-            expect(cp?.seq ?? 0, 'killed in the middle of the pull').toBeLessThan(head)
+            expect(cp?.seq ?? 0, 'checkpoint within A\'s feed').toBeLessThanOrEqual(head)
+            if ((cp?.seq ?? 0) < head) killedMidPull++
             for (const [uid, a] of aBefore) {
               const want = (aSeq.get(uid) ?? Infinity) <= (cp?.seq ?? 0) ? a.current : bBefore.holdings.get(uid)?.current
               expect(atKill.holdings.get(uid)?.current.vector, `${uid} at the kill`).toEqual(want?.vector)
@@ -148,6 +154,7 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
           expect(repulled, 'objects sent twice (in flight at the kill)').toBeLessThanOrEqual(IN_FLIGHT)
           reports.push({ kind, pull, target, committedAtKill: cp?.seq ?? 0, resumedFrom: Number(resumed.since), pulledAfter, repulled })
         }
+        expect(killedMidPull, 'initial or incremental pulls killed before they ended').toBeGreaterThan(0)
         const seconds = (performance.now() - started) / 1000
         const midPull = reports.filter((r) => r.pulledAfter > 0).length
         console.log(`crash-resume: ${trials} trials (${midPull} killed mid-pull) in ${seconds.toFixed(1)} s, ${oracle.writes} writes, ${oracle.concurrentPairs()} concurrent pairs open, max re-pulled ${Math.max(...reports.map((r) => r.repulled))} (bound ${IN_FLIGHT})\n${reports.map((r) => `  ${r.kind.padEnd(11)} pull ${r.pull}, killed after ${r.target}, checkpoint ${r.committedAtKill}, resumed from ${r.resumedFrom}, pulled after restart ${r.pulledAfter}, re-pulled ${r.repulled}`).join('\n')}`)
