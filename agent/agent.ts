@@ -125,6 +125,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
     token,
     publicStatus: config.http.publicStatus,
     publicMetrics: config.http.publicMetrics,
+    allowedHosts: [...config.http.allowedHosts, config.http.listen.slice(0, config.http.listen.lastIndexOf(':'))],
     bus,
     metrics: () => need(metrics, 'metrics'),
     maxBodyBytes: config.http.maxBodyBytes,

@@ -98,6 +98,8 @@ export const configSchema = z.strictObject({
     publicMetrics: z.boolean().default(false),
     /** admin bearer token file (default: <dataDir>/admin.token) */
     tokenFile: z.string().min(1).optional(),
+    /** host names (besides IP addresses, localhost and the host of http.listen) that requests may be addressed to; `.example.org` allows every name under it */
+    allowedHosts: z.array(z.string().regex(/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/, 'must be a host name without scheme or port, e.g. lims-sync.lab.example or .lab.example')).prefault([]),
     /** largest request body accepted by the document and admin API */
     maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024)
   }).prefault({}),

@@ -12,7 +12,8 @@
  * event stream alone also takes `?token=`, because EventSource cannot send
  * headers. No CORS headers are ever sent, so pages on other origins can read
  * nothing. The status page itself (`/`, `/app.js`, `/style.css`) holds no
- * data and is public.
+ * data and is public. Every request must be addressed to a host name this
+ * agent answers to (host-check.ts: the DNS-rebinding guard).
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -23,6 +24,7 @@ import { tokenMatches } from '../identity.js'
 import type { AdminDeps } from './deps.js'
 import { documentRoutes } from './documents.js'
 import { adminRoutes } from './admin-routes.js'
+import { requireKnownHost } from './host-check.js'
 import { eventRoutes, jobRoutes, metricsRoute } from './live-routes.js'
 import { pageRoutes } from './page.js'
 
@@ -44,6 +46,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
     }
     await next()
   }
+  app.use('*', requireKnownHost(deps.allowedHosts, deps.log))
   app.use('/api/*', requireToken((method, path) => deps.publicStatus && method === 'GET' && STATUS_READS.test(path)))
   app.use('/metrics', requireToken(() => deps.publicMetrics))
 

@@ -34,6 +34,8 @@ export interface AdminDeps {
   readonly publicStatus: boolean
   /** GET /metrics works without the token */
   readonly publicMetrics: boolean
+  /** host names requests may be addressed to besides IP addresses and localhost (DNS-rebinding guard) */
+  readonly allowedHosts: readonly string[]
   readonly bus: EventBus
   readonly metrics: () => AgentMetrics
   readonly maxBodyBytes: number

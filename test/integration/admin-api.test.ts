@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
@@ -43,6 +44,19 @@ describe('admin API on a running two-agent mesh', () => {
     expect(captured.lines.filter((l) => String(l.msg).includes('unauthorized')).length).toBeGreaterThanOrEqual(unique.length * 2)
     // the SSE stream alone accepts ?token= (EventSource cannot send headers); nothing else does
     expect((await b.app.request(`/api/status?token=${b.token}`)).status).toBe(401)
+  })
+
+  it('over real HTTP, refuses a request addressed to a host name it does not answer to (DNS rebinding), even with the token', async () => {
+    const url = new URL(b.httpUrl!)
+    const statusFor = async (host: string): Promise<number> => await new Promise((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/status', headers: { host, authorization: `Bearer ${b.token}` } }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(await statusFor(url.host)).toBe(200)
+    expect(await statusFor(`localhost:${url.port}`)).toBe(200)
+    expect(await statusFor(`rebind.attacker.example:${url.port}`)).toBe(421)
+    expect(captured.lines.some((l) => l.host === 'rebind.attacker.example')).toBe(true)
   })
 
   it('reports status per peer with lag, progress and counts', async () => {

@@ -51,6 +51,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     token: TOKEN,
     publicStatus: false,
     publicMetrics: false,
+    allowedHosts: ['lims-sync.lab.example', '.proxy.example'],
     bus,
     metrics: () => metrics,
     maxBodyBytes: 2048,
@@ -143,6 +144,23 @@ describe('admin app with fake deps', () => {
     const closed = fakeDeps()
     expect((await closed.request('GET', '/metrics', { token: null })).status).toBe(401)
     expect((await closed.request('GET', '/metrics')).status).toBe(200)
+  })
+
+  it('answers only requests addressed to its own host names (DNS-rebinding guard), and logs each unknown name once', async () => {
+    const { app, captured } = fakeDeps({ publicStatus: true })
+    const get = async (url: string): Promise<number> => (await app.request(url, { headers: { authorization: `Bearer ${TOKEN}` } })).status
+    for (const host of ['127.0.0.1:8101', '[::1]:8101', '10.1.2.3', 'localhost:8101', 'ui.localhost', 'lims-sync.lab.example', 'LIMS-SYNC.lab.example.', 'a.proxy.example', 'proxy.example']) {
+      expect(await get(`http://${host}/api/status`), host).toBe(200)
+    }
+    for (const host of ['evil.example', 'lims-sync.lab.example.evil.example', 'xproxy.example', 'localhost.evil.example']) {
+      for (const path of ['/api/status', '/api/conflicts', '/', '/metrics']) {
+        const response = await app.request(`http://${host}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+        expect(response.status, `${host}${path}`).toBe(421)
+        expect(await response.json()).toMatchObject({ error: 'HOST_NOT_ALLOWED', message: expect.stringContaining('http.allowedHosts') })
+      }
+    }
+    const refusals = captured.lines.filter((l) => String(l.msg).includes('unknown host name'))
+    expect(refusals.map((l) => l.host)).toEqual(['evil.example', 'lims-sync.lab.example.evil.example', 'xproxy.example', 'localhost.evil.example'])
   })
 
   it('reports status and peers, 404 for an unknown peer', async () => {
