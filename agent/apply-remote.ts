@@ -94,11 +94,13 @@ export async function applyRemoteBatch (
   const all = [...dependencies, ...candidates]
 
   await ctx.store.write(async (tx) => {
-    const read = await tx.getMany(heldHere.length === 0 ? all.map((c) => c.wire.uid) : [...all.map((c) => c.wire.uid), ...heldHere])
-    const locals = heldHere.length === 0 ? read : read.slice(0, all.length)
+    const locals = await tx.getMany(all.map((c) => c.wire.uid))
     // a dependency found held before the transaction may have been in a write
     // that then failed: what is not here now is unavailable, never assumed
-    for (let i = 0; i < heldHere.length; i++) if (read[all.length + i] === undefined) unavailable.add(heldHere[i]!)
+    if (heldHere.length > 0) {
+      const stillHeld = await tx.holds(heldHere)
+      for (let i = 0; i < heldHere.length; i++) if (!stillHeld[i]!) unavailable.add(heldHere[i]!)
+    }
     const blocked = blockedBy(all, unavailable)
     const writes: Array<{ candidate: Candidate, local: StoredObject | undefined, holding: { current: ObjectVersion, conflicts: readonly ObjectVersion[] }, replaced: boolean, newConflicts: number }> = []
     for (let i = 0; i < all.length; i++) {

@@ -10,11 +10,10 @@
  * nothing (a bulk write: none of its objects).
  */
 import { MAX_LOCAL_OBJECT_BYTES } from '../protocol/constants.js'
-import { utf8BytesOver } from '../protocol/json-size.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import { increment, merge } from '../protocol/version-vector.js'
 import type { Store, StoredObject, WriteTx } from '../store/types.js'
-import { BadRequestError, NotFoundError, ObjectTooLargeError, RuleViolationError } from './errors.js'
+import { BadRequestError, NotFoundError, RuleViolationError } from './errors.js'
 import { readOnlyRuleFor } from './rules/read-only.js'
 import type { InboundRules } from './rules/types.js'
 
@@ -58,6 +57,15 @@ export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly Doc
   })
 }
 
+/**
+ * Local writes stop at MAX_LOCAL_OBJECT_BYTES of wire JSON (the version and
+ * the siblings it keeps), below the store's own MAX_OBJECT_BYTES: the
+ * headroom between the two is what lets every agent that pulls the object
+ * store it with its own, longer store-local fields. putObject measures it on
+ * the text it encodes anyway. A refused write's transaction writes nothing.
+ */
+const LOCAL_LIMITS = Object.freeze({ maxWireBytes: MAX_LOCAL_OBJECT_BYTES })
+
 function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, previous: StoredObject | undefined): StoredObject {
   assertEditable(deps, previous, input.type)
   const version: ObjectVersion = {
@@ -73,24 +81,7 @@ function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, 
     at: deps.now()
   }
   const conflicts = previous?.conflicts ?? []
-  assertFits(version, conflicts)
-  return tx.putObject({ ...version, conflicts, via: null, ...(previous?.conflictVia !== undefined ? { conflictVia: previous.conflictVia } : {}) })
-}
-
-/**
- * Refuse (ObjectTooLargeError) a local write whose object — the new version
- * and the conflict siblings it keeps — would take more than
- * MAX_LOCAL_OBJECT_BYTES as wire JSON. Checked here rather than left to
- * putObject's larger limit on the stored record: the headroom between the
- * two is what lets every agent that pulls the object store it with its own,
- * longer store-local fields. This is one more JSON.stringify per local write;
- * local writes come a request or an instance poll at a time, not at the rate
- * of a pull.
- */
-function assertFits (version: ObjectVersion, conflicts: readonly ObjectVersion[]): void {
-  const text = JSON.stringify(conflicts.length === 0 ? version : { ...version, conflicts })
-  const over = utf8BytesOver(text, MAX_LOCAL_OBJECT_BYTES)
-  if (over !== undefined) throw new ObjectTooLargeError(version.uid, over, MAX_LOCAL_OBJECT_BYTES)
+  return tx.putObject({ ...version, conflicts, via: null, ...(previous?.conflictVia !== undefined ? { conflictVia: previous.conflictVia } : {}) }, LOCAL_LIMITS)
 }
 
 /** Write a tombstone. Deleting an absent or already deleted object is a NotFoundError. */
@@ -148,8 +139,7 @@ export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolu
       deleted: base.deleted,
       at: deps.now()
     }
-    assertFits(version, [])
-    return tx.putObject({ ...version, conflicts: [], via: null })
+    return tx.putObject({ ...version, conflicts: [], via: null }, LOCAL_LIMITS)
   })
 }
 

@@ -3,7 +3,10 @@
  * self time by function and by package / source file, so a profile can be
  * read in a terminal and quoted in a commit message.
  *
- *   node dist/bench/profile-summary.js <file.cpuprofile> [--top 30]
+ *   node dist/bench/profile-summary.js <file.cpuprofile> [--top 30] [--last-ms N]
+ *
+ * --last-ms counts only the profile's final N ms (e.g. the incremental rounds
+ * that end a bench run, without the initial sync before them).
  */
 import { readFile } from 'node:fs/promises'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
@@ -43,11 +46,15 @@ function areaOf (url: string, functionName: string): string {
   return dist !== -1 ? url.slice(dist + '/dist/'.length) : url
 }
 
-export function summariseProfile (profile: CpuProfile, top: number): ProfileSummary {
+export function summariseProfile (profile: CpuProfile, top: number, lastMs = 0): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const selfUs = new Map<number, number>()
+  const from = lastMs > 0 ? profile.endTime - lastMs * 1000 : -Infinity
+  let at = profile.startTime
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!
+    at += profile.timeDeltas[i] ?? 0
+    if (at < from) continue
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
   }
   const fn = new Map<string, number>()
@@ -72,8 +79,8 @@ export function summariseProfile (profile: CpuProfile, top: number): ProfileSumm
 if (isMainModule(import.meta.url)) {
   const file = process.argv[2]
   if (file === undefined) throw new Error('usage: profile-summary <file.cpuprofile> [--top N]')
-  const { top } = parseBenchArgs(process.argv.slice(3), { top: 30 })
-  const s = summariseProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, top)
+  const { top, lastMs } = parseBenchArgs(process.argv.slice(3), { top: 30, lastMs: 0 })
+  const s = summariseProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, top, lastMs)
   const print = (title: string, rows: readonly ProfileLine[]): void => {
     process.stdout.write(`\n${title}\n`)
     for (const r of rows) process.stdout.write(`${String(r.ms).padStart(7)} ms ${String(r.percent).padStart(5)} %  ${r.name}\n`)

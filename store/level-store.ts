@@ -149,11 +149,16 @@ class LevelStore implements Store, TxHost {
       else out[i] = known !== undefined
     }
     if (unknown.length > 0) {
-      // as text: only presence matters, parsing would be waste
-      const texts: Array<string | undefined> = await this.#subs.objects.getMany(unknown.map((i) => uids[i]!), { valueEncoding: 'utf8' })
-      for (let j = 0; j < unknown.length; j++) out[unknown[j]!] = texts[j] !== undefined
+      const present = await this.hasObjects(unknown.map((i) => uids[i]!))
+      for (let j = 0; j < unknown.length; j++) out[unknown[j]!] = present[j]!
     }
     return out
+  }
+
+  /** which of these uids have a committed record (tombstones count); read as text, since only presence matters */
+  async hasObjects (uids: readonly string[]): Promise<boolean[]> {
+    const texts: Array<string | undefined> = await this.#subs.objects.getMany(uids as string[], { valueEncoding: 'utf8' })
+    return texts.map((t) => t !== undefined)
   }
 
   async getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>> {

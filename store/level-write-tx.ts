@@ -13,7 +13,7 @@ import { ObjectTooLargeError } from '../agent/errors.js'
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
 import { seqKey, typeKey, auxKey } from './keys.js'
-import type { Checkpoint, FailedEntry, ObjectWrite, StoredObject, WriteTx } from './types.js'
+import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- level's sublevel generics do not compose with mixed batches */
 export type Sub = any
@@ -28,6 +28,7 @@ export interface TxHost {
   getFailed (uid: string): Promise<FailedEntry | undefined>
   readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
+  hasObjects (uids: readonly string[]): Promise<boolean[]>
 }
 
 /** "this transaction and its bases do not know": read the store */
@@ -129,7 +130,22 @@ export class LevelWriteTx implements WriteTx {
     return uids.map((u) => this.#known.get(u))
   }
 
-  putObject (object: ObjectWrite): StoredObject {
+  async holds (uids: readonly string[]): Promise<boolean[]> {
+    const out = new Array<boolean>(uids.length).fill(false)
+    const unknown: number[] = []
+    for (let i = 0; i < uids.length; i++) {
+      const known = this.peek(uids[i]!)
+      if (known === NOT_KNOWN) unknown.push(i)
+      else out[i] = known !== undefined
+    }
+    if (unknown.length > 0) {
+      const present = await this.#store.hasObjects(unknown.map((i) => uids[i]!))
+      for (let j = 0; j < unknown.length; j++) out[unknown[j]!] = present[j]!
+    }
+    return out
+  }
+
+  putObject (object: ObjectWrite, limits?: PutLimits): StoredObject {
     if (!this.#known.has(object.uid)) throw new Error(`putObject(${object.uid}) before reading it in this transaction`)
     const prev = this.#known.get(object.uid)
     const { subs } = this.#store
@@ -159,6 +175,12 @@ export class LevelWriteTx implements WriteTx {
     const text = JSON.stringify(stored)
     const over = utf8BytesOver(text, MAX_OBJECT_BYTES)
     if (over !== undefined) throw new ObjectTooLargeError(stored.uid, over, MAX_OBJECT_BYTES)
+    if (limits?.maxWireBytes !== undefined) {
+      // the wire JSON is the stored text without its store-local fields: measured from the text already made
+      const local = storeLocalBytes(stored)
+      const wireOver = utf8BytesOver(text, limits.maxWireBytes + local)
+      if (wireOver !== undefined) throw new ObjectTooLargeError(stored.uid, wireOver - local, limits.maxWireBytes)
+    }
     this.nextSeq++
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
@@ -240,3 +262,17 @@ export class LevelWriteTx implements WriteTx {
     this.#auxKnown.set(auxKey(space, key), DELETED)
   }
 }
+
+/**
+ * UTF-8 bytes that the stored record's JSON has and its wire JSON
+ * (agent/wire.ts toWire) has not: an empty `conflicts`, `via`, `viaEpoch`,
+ * `conflictVia` and `seq` — putObject writes exactly these after `at`.
+ */
+export function storeLocalBytes (stored: StoredObject): number {
+  let bytes = stored.conflicts.length === 0 ? EMPTY_CONFLICTS.length : 0
+  bytes += Buffer.byteLength(`,"via":${JSON.stringify(stored.via)}`)
+  if (stored.viaEpoch !== undefined) bytes += Buffer.byteLength(`,"viaEpoch":${JSON.stringify(stored.viaEpoch)}`)
+  if (stored.conflictVia !== undefined) bytes += Buffer.byteLength(`,"conflictVia":${JSON.stringify(stored.conflictVia)}`)
+  return bytes + `,"seq":${stored.seq}`.length
+}
+const EMPTY_CONFLICTS = ',"conflicts":[]'

@@ -95,6 +95,8 @@ export interface WriteTx {
   /** current record, including writes made earlier in this transaction */
   get (uid: string): Promise<StoredObject | undefined>
   getMany (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
+  /** which of these uids this transaction sees a record of (tombstones count), without reading them whole */
+  holds (uids: readonly string[]): Promise<boolean[]>
   // what this transaction sees: its own writes and those it was built on (see Store.write)
   getAux<T = unknown> (space: string, key: string): Promise<T | undefined>
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
@@ -102,9 +104,10 @@ export interface WriteTx {
   /**
    * replace the object (it must have been read in this tx); returns it with
    * its new feed seq. Throws ObjectTooLargeError, changing nothing, when its
-   * JSON would exceed MAX_OBJECT_BYTES.
+   * JSON would exceed MAX_OBJECT_BYTES, or its wire JSON (without the
+   * store-local fields) `limits.maxWireBytes`.
    */
-  putObject (object: ObjectWrite): StoredObject
+  putObject (object: ObjectWrite, limits?: PutLimits): StoredObject
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void
   putFailed (entry: FailedEntry): void
   /** no-op when the uid is not parked */
@@ -197,4 +200,9 @@ export interface Store {
   failedByPeer (): Map<string, number>
   /** called after every committed write; `changed` is 0 when the feed did not change */
   onCommit (listener: (event: CommitEvent) => void): () => void
+}
+
+export interface PutLimits {
+  /** refuse (ObjectTooLargeError) an object whose wire JSON would take more bytes (local writes: MAX_LOCAL_OBJECT_BYTES) */
+  readonly maxWireBytes?: number
 }

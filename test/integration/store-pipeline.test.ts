@@ -58,18 +58,22 @@ describe('pipelined store writes', () => {
       seen.checkpoint = (await tx.getCheckpoint('peer-1'))?.pulled
       seen.failed = (await tx.getFailed('parked'))?.attempts
       seen.holds = await store.holds(['big-03999', 'nowhere'])
+      seen.txHolds = await tx.holds(['big-03999', 'nowhere', 'second-new'])
       const previous = await tx.get('big-00007')
       const put = tx.putObject({ ...object('big-00007', 9999), vector: { 'lab-a': 9999 } })
       seen.seq = put.seq
       expect(previous?.seq).toBeGreaterThan(0)
       await tx.get('second-new')
       tx.putObject(object('second-new', 1))
+      seen.txHoldsOwn = await tx.holds(['second-new'])
       tx.putFailed(failedEntry('parked', (await tx.getFailed('parked'))!.attempts + 1))
     })
     await Promise.all([first, second])
     expect(seen).toEqual({
-      ranWhileFirstCommitting: true, object: 8, absent: undefined, aux: 'from-first', checkpoint: 4000, failed: 1, holds: [true, false], seq: 4001
+      ranWhileFirstCommitting: true, object: 8, absent: undefined, aux: 'from-first', checkpoint: 4000, failed: 1, holds: [true, false], txHolds: [true, false, false], txHoldsOwn: [true], seq: 4001
     })
+    // once committed, a transaction finds them in the store itself
+    expect(await store.write(async (tx) => await tx.holds(['big-00000', 'second-new', 'nowhere']))).toEqual([true, true, false])
     expect(store.info()).toMatchObject({ head: 4002, objects: 4001, failed: 1 })
     expect((await store.getObject('big-00007'))?.data.n).toBe(9999)
     expect((await store.getFailed('parked'))?.attempts).toBe(2)
