@@ -82,6 +82,16 @@ describe('SENAITE connector against simulated sites', () => {
     const clientA = simA.site.content().find((o) => o.portalType === 'Client')!
     await api(simA, 'POST', `update/${clientA.uid}`, { Phone: '+41 44 000 00 00' })
     await waitFor(() => simB.site.content().find((o) => o.portalType === 'Client' && o.fields.title === clientA.fields.title)?.fields.Phone === '+41 44 000 00 00', { what: 'A → B edit', timeout: 20_000 })
+
+    // a field emptied on one site is emptied on the other (not left at its old value)
+    await api(simB, 'POST', `update/${sampleB.uid}`, { Remarks: '' })
+    await waitFor(() => samplesA.get('CS-3')!.fields.Remarks === '', { what: 'B → A clearing', timeout: 20_000 })
+    await api(simA, 'POST', `update/${clientA.uid}`, { Phone: '' })
+    await waitFor(() => simB.site.content().find((o) => o.portalType === 'Client' && o.fields.title === clientA.fields.title)?.fields.Phone === '', { what: 'A → B clearing', timeout: 20_000 })
     expect(a.store.info().conflicts + b.store.info().conflicts).toBe(0)
+    // and the write of the empty value is no local edit on the receiving side: the feeds settle
+    const afterClear = await settled()
+    await new Promise((r) => setTimeout(r, 500))
+    expect([a.store.info().head, b.store.info().head]).toEqual(afterClear)
   })
 })

@@ -84,6 +84,16 @@ describe('mesh version → SENAITE fields', () => {
     expect(payload.fields).not.toHaveProperty('Contact')
   })
 
+  it('empties a field the other site emptied, with the empty value of its kind; a single reference is reported, not sent', () => {
+    const before: ObjectVersion = { ...version, data: { ...version.data, Remarks: 'was here', Priority: 3, Internal: true, CCEmails: ['a@lab.example'], CCContact: ['mesh-contact'], Contact: 'mesh-contact', Attachment: { filename: 'f.pdf' } } }
+    const now: ObjectVersion = { ...version, data: { ...version.data, Remarks: null, Priority: null, Internal: null, CCEmails: null, CCContact: null, Contact: null, Attachment: null, ClientSampleID: null } }
+    const payload = versionToFields(now, { localUidOf: (m) => local[m] }, { ...before, data: { ...before.data, ClientSampleID: null } })
+    expect(payload.fields).toEqual({ SampleType: U(53), Remarks: '', Priority: '', Internal: false, CCEmails: [], CCContact: [] })
+    expect(payload.uncleared).toEqual(['Contact', 'Attachment'])
+    // a first write (no previous version here) sends no empties
+    expect(versionToFields(now, { localUidOf: (m) => local[m] }).fields).toEqual({ SampleType: U(53) })
+  })
+
   it('never treats a plain string as a reference unless the version lists it in refs', () => {
     const v = { ...version, data: { Remarks: 'mesh-contact is mentioned here', Note: 'mesh-contact' }, refs: [] }
     expect(versionToFields(v, { localUidOf: (m) => local[m] }).fields).toEqual({ Remarks: 'mesh-contact is mentioned here', Note: 'mesh-contact' })

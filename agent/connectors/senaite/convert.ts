@@ -113,14 +113,25 @@ export interface WritePayload {
   readonly fields: Record<string, unknown>
   /** fields left out because a referenced object does not exist here yet */
   readonly deferred: string[]
+  /** fields emptied on the other side that this site cannot empty through its API (single references) */
+  readonly uncleared: string[]
   readonly reviewState: string | undefined
 }
 
-/** The fields to send to SENAITE for a mesh version. */
-export function versionToFields (version: ObjectVersion, t: WriteTranslation): WritePayload {
+/**
+ * The fields to send to SENAITE for a mesh version. `previous` is the version
+ * this site was last given: a field it had a value in and `version` has
+ * emptied (null: SENAITE reads every falsy value back as null) is sent as the
+ * empty value of its kind — "" for text and numbers, false, [] for lists and
+ * multi-valued references — since leaving it out would leave the old value
+ * here. A single reference cannot be emptied through the JSON API: such a
+ * field is listed in `uncleared` instead.
+ */
+export function versionToFields (version: ObjectVersion, t: WriteTranslation, previous?: ObjectVersion): WritePayload {
   const refs = new Set(version.refs)
   if (version.parent !== null) refs.add(version.parent)
   const deferred: string[] = []
+  const uncleared: string[] = []
   let missing = false
   const translate = (value: unknown): unknown => {
     if (typeof value === 'string' && refs.has(value)) {
@@ -141,14 +152,30 @@ export function versionToFields (version: ObjectVersion, t: WriteTranslation): W
   const childLists = CHILD_LIST_KEYS[version.type] ?? []
   for (const [key, value] of Object.entries(version.data)) {
     if ((WORKFLOW_KEYS as readonly string[]).includes(key) || UNWRITABLE_KEYS.has(key) || childLists.includes(key)) continue
-    if (value === null) continue // SENAITE cannot clear most fields through the API; null means "empty here"
+    if (value === null) {
+      const before = previous?.data[key]
+      if (before === null || before === undefined) continue // empty here and there: nothing to send
+      const cleared = emptyValueLike(before, previous!)
+      if (cleared === undefined) uncleared.push(key)
+      else fields[key] = cleared
+      continue
+    }
     missing = false
     const translated = translate(value)
     if (missing) { deferred.push(key); continue }
     fields[key] = translated
   }
   const reviewState = typeof version.data.review_state === 'string' ? version.data.review_state : undefined
-  return { fields, deferred, reviewState }
+  return { fields, deferred, uncleared, reviewState }
+}
+
+/** What SENAITE takes as "empty" for a field that held `before`; undefined when it cannot be emptied. */
+function emptyValueLike (before: unknown, previous: ObjectVersion): unknown {
+  if (Array.isArray(before)) return []
+  if (typeof before === 'boolean') return false
+  if (typeof before === 'string' && (before === previous.parent || previous.refs.includes(before))) return undefined // a single reference
+  if (typeof before === 'string' || typeof before === 'number') return ''
+  return undefined // a file or a record: no empty form the API takes
 }
 
 /** Content hash of what a site shows for an object (echo detection). */

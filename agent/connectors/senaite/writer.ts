@@ -126,7 +126,10 @@ export function createWriter (deps: WriterDeps): Writer {
         if (existing !== undefined) await retire(existing.uid, version.type)
         return { result: { ok: true }, deferred: false }
       }
-      const payload = versionToFields(version, { localUidOf: (m) => localUidOf(m) ?? (isOwn(m) ? m : undefined) })
+      const payload = versionToFields(version, { localUidOf: (m) => localUidOf(m) ?? (isOwn(m) ? m : undefined) }, existing !== undefined ? w.previous : undefined)
+      if (payload.uncleared.length > 0) {
+        deps.log.warn({ uid: version.uid, type: version.type, id: version.id, fields: payload.uncleared }, 'fields emptied on another site cannot be emptied here: SENAITE\'s JSON API cannot clear a single reference; clear them in SENAITE by hand')
+      }
       let item: Record<string, unknown>
       sentKeys.set(version.uid, Object.keys(payload.fields))
       if (existing !== undefined) {
