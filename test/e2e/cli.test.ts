@@ -74,8 +74,11 @@ describe('labmesh CLI as processes', () => {
     expect(offline.code, offline.stderr).toBe(0)
     expect(JSON.parse(offline.stdout)).toMatchObject({ peer: 'lab-a', types: { Client: { create: 1, unchanged: 0 } } })
 
+    // exits once stopped, without waiting out libp2p's leftover 1 s timer
+    const signalled = performance.now()
     a.proc.kill('SIGTERM')
     expect(await a.exited).toEqual({ code: 0, signal: null })
+    expect(performance.now() - signalled, 'ms from SIGTERM to exit').toBeLessThan(900)
     running.splice(running.indexOf(a), 1)
     const down = await runCli(['status', '--config', join(root, 'a', 'labmesh.yaml')])
     expect(down.code).toBe(1)
