@@ -55,6 +55,31 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     expect(labman.data).toMatchObject({ username: 'labman', roles: ['LabManager', 'Member'], groups: ['LabManagers'] })
   })
 
+  it('a reference whose target the site refused is set once the target is written, even across a restart of the agent', async () => {
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
+    let refusing = true
+    const site = await startSimulator({ refuse: (type) => refusing && type === 'AnalysisCategory' ? JSON.stringify({ title: 'refused for this test' }) : undefined })
+    mesh.track(site)
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
+    await writeDocument(m.local, { uid: 'cat-metals', type: 'AnalysisCategory', id: 'cat-1', data: { title: 'Metals' } })
+    await writeDocument(m.local, { uid: 'svc-cu', type: 'AnalysisService', id: 'svc-1', refs: ['cat-metals'], data: { title: 'Copper', Keyword: 'Cu', Category: 'cat-metals' } })
+    const configA = meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never })
+    let a = await mesh.start(configA)
+    // the service is written without its category, which the site refused and the agent parked
+    const service = await waitFor(() => site.site.content().find((o) => o.portalType === 'AnalysisService'), { what: 'service written into the site' })
+    await waitFor(async () => await a.store.getFailed('cat-metals'), { what: 'category parked' })
+    expect(service.fields.Category).toBeUndefined()
+
+    await mesh.stop(a)
+    refusing = false
+    a = await mesh.start(configA)
+    const retried = await a.app.request('/api/failed/cat-metals/retry', { method: 'POST', headers: { authorization: `Bearer ${a.token}` } })
+    expect(retried.status).toBe(200)
+    const category = await waitFor(() => site.site.content().find((o) => o.portalType === 'AnalysisCategory'), { what: 'category written after the retry' })
+    await waitFor(() => service.fields.Category === category.uid, { what: 'the service\'s reference set after the restart', timeout: 10_000 })
+    expect(await a.store.getAux('senaite:patch', 'svc-cu')).toBeUndefined()
+  })
+
   it('attachment files travel with their objects', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
     const source = await startSimulator()

@@ -13,10 +13,10 @@ import { ConnectorError, describeError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import type { ConnectorContext, ConnectorRows, InstanceConnector, RemoteWrite, RemoteWriteResult } from '../connector.js'
 import { createSenaiteClient, readSecret, SenaiteApiError, type SenaiteClient } from './client.js'
-import { loadMapping, type Mapping } from './mapping.js'
+import { loadMapping, PATCH_SPACE, type Mapping } from './mapping.js'
 import { PORTAL_TYPES } from './portal-types.js'
 import { createPoller, type PollResult, type Poller } from './poller.js'
-import { createWriter, type Writer } from './writer.js'
+import { createWriter, type AwaitingPatch, type Writer } from './writer.js'
 
 type SenaiteInstance = Extract<LoadedConfig['instance'], { kind: 'senaite' }>
 
@@ -88,7 +88,10 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
         await checkConnection(client, instance)
         mapping = await loadMapping(context.store, join(options.dataDir, 'senaite-journal.ndjson'))
         const portalPath = new URL(instance.url).pathname.replace(/\/+$/, '')
-        writer = createWriter({ client, mapping, layout: instance.layout, portalPath, log: context.log })
+        const awaiting: Array<[string, AwaitingPatch]> = []
+        for await (const row of context.store.iterateAux<AwaitingPatch>(PATCH_SPACE)) awaiting.push(row)
+        if (awaiting.length > 0) context.log.info({ objects: awaiting.length }, 'SENAITE: references still to be set on objects written before the restart')
+        writer = createWriter({ client, mapping, layout: instance.layout, portalPath, log: context.log, awaiting })
         const w = writer
         poller = createPoller({ client, mapping, store: context.store, context, types: PORTAL_TYPES, pageSize: instance.pageSize, log: context.log, writerGeneration: () => w.generation })
         await poller.detect()

@@ -15,6 +15,8 @@ import type { Store } from '../../../store/types.js'
 export const MAP_SPACE = 'senaite:map'
 export const HASH_SPACE = 'senaite:hash'
 export const POLL_SPACE = 'senaite:poll'
+/** versions written with references left out because their targets were not in the site yet (writer.ts) */
+export const PATCH_SPACE = 'senaite:patch'
 
 export interface LocalRef {
   /** SENAITE UID in this site */

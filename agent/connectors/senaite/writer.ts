@@ -11,7 +11,7 @@ import { ConnectorError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import type { SenaiteClient } from './client.js'
 import { canonicalJson, contentHash, itemToData, versionToFields } from './convert.js'
-import { HASH_SPACE, MAP_SPACE, type LocalRef, type Mapping } from './mapping.js'
+import { HASH_SPACE, MAP_SPACE, PATCH_SPACE, type LocalRef, type Mapping } from './mapping.js'
 import { portalType, resourceOf, type Layout } from './portal-types.js'
 import { isSiteRecordType, unwritableReason } from './site-records.js'
 import { transitionsTo, type HistoryEntry } from './workflow.js'
@@ -28,6 +28,15 @@ export interface WriterDeps {
   /** the portal path, e.g. /senaite */
   readonly portalPath: string
   readonly log: Logger
+  /** versions still waiting for reference targets, as persisted (PATCH_SPACE) by an earlier run */
+  readonly awaiting?: ReadonlyArray<readonly [string, AwaitingPatch]>
+}
+
+/** A version written without some references, kept until their targets exist here (PATCH_SPACE rows). */
+export interface AwaitingPatch {
+  readonly next: ObjectVersion
+  /** how many of its references were left out at the last attempt */
+  readonly deferred: number
 }
 
 export interface Writer {
@@ -42,8 +51,20 @@ export function createWriter (deps: WriterDeps): Writer {
   const containers = new Map<string, string>()
   let written = 0
   let generation = 0
-  /** versions written with references left out because their targets were not here yet */
-  const awaitingTargets = new Map<string, { write: RemoteWrite, deferred: number }>()
+  /**
+   * versions written with references left out because their targets were not
+   * here yet; persisted as PATCH_SPACE rows in the transaction of the batch
+   * that changed them, so a restart still patches them
+   */
+  const awaitingTargets = new Map<string, { write: RemoteWrite, deferred: number }>(
+    (deps.awaiting ?? []).map(([uid, a]) => [uid, { write: { previous: undefined, next: a.next }, deferred: a.deferred }]))
+  const awaitPatch = (uid: string, write: RemoteWrite, deferred: number, rows: ConnectorRows | undefined): void => {
+    awaitingTargets.set(uid, { write, deferred })
+    rows?.put(PATCH_SPACE, uid, { next: write.next, deferred } satisfies AwaitingPatch)
+  }
+  const patched = (uid: string, rows: ConnectorRows | undefined): void => {
+    if (awaitingTargets.delete(uid)) rows?.delete(PATCH_SPACE, uid)
+  }
   /** per written object, the fields this batch sent (what the read-back must show) */
   const sentKeys = new Map<string, string[]>()
 
@@ -220,16 +241,20 @@ export function createWriter (deps: WriterDeps): Writer {
     for (const i of deferred) {
       const again = await writeOne(writes[i]!, rows)
       results[i] = again.result
-      if (again.deferred) awaitingTargets.set(writes[i]!.next.uid, { write: writes[i]!, deferred: deferredCount(writes[i]!) })
-      else awaitingTargets.delete(writes[i]!.next.uid)
+      if (again.deferred) awaitPatch(writes[i]!.next.uid, writes[i]!, deferredCount(writes[i]!), rows)
+      else patched(writes[i]!.next.uid, rows)
     }
     // references still waiting from earlier batches: patch once more of them can be set
     for (const [uid, waiting] of [...awaitingTargets]) {
-      if (pending.has(uid)) { awaitingTargets.delete(uid); continue } // this batch carried a newer version
+      if (pending.has(uid)) {
+        // this batch carried a newer version: it was written (and deferred again if need be) above
+        if (!deferred.some((i) => writes[i]!.next.uid === uid)) patched(uid, rows)
+        continue
+      }
       if (deferredCount(waiting.write) >= waiting.deferred) continue
       const again = await writeOne(waiting.write, rows)
-      if (!again.deferred || !again.result.ok) awaitingTargets.delete(uid)
-      else awaitingTargets.set(uid, { write: waiting.write, deferred: deferredCount(waiting.write) })
+      if (!again.deferred || !again.result.ok) patched(uid, rows)
+      else awaitPatch(uid, waiting.write, deferredCount(waiting.write), rows)
     }
     const touched: string[] = []
     writes.forEach((w, i) => {
