@@ -147,7 +147,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
       resolve: async (uid, resolution) => await resolveConflict(need(local, 'store'), uid, resolution)
     },
     failed: {
-      list: async () => await need(store, 'store').listFailed(),
+      list: async (options) => await need(store, 'store').listFailed(options),
       retry: async (uid) => await need(retrier, 'failed queue').retry(uid)
     }
   })

@@ -12,6 +12,10 @@ import type { Replicator } from './replicator.js'
 
 /** How often the queue is checked for expired backoffs. */
 const SCAN_INTERVAL_MS = 1000
+/** After a commit (which may bring a dependency), how soon the queue is checked: commits of a pull come in bursts. */
+const COMMIT_SCAN_DELAY_MS = 100
+/** entries read per page of a scan: the whole queue is scanned, a page at a time */
+const SCAN_PAGE = 500
 
 export interface FailedRetrierDeps {
   readonly store: Store
@@ -34,10 +38,14 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
   let running: Promise<void> | undefined
   let again = false
   let stopped = true
+  let soon: NodeJS.Timeout | undefined
+
+  /** whether every dependency this entry waits for is here now (read as presence, not whole) */
+  const dependenciesHere = async (entry: FailedEntry): Promise<boolean> =>
+    entry.missing.length === 0 || (await store.holds(entry.missing)).every(Boolean)
 
   async function attempt (entry: FailedEntry): Promise<void> {
-    const missingHeld = entry.missing.length === 0 ? [] : await store.getObjects(entry.missing)
-    const depsHere = missingHeld.every((o) => o !== undefined)
+    const depsHere = await dependenciesHere(entry)
     const connected = replicator.peerStatus(entry.peer).sessionOpen
     if (!connected && !depsHere) return // wait for the peer: nothing else could help
     try {
@@ -48,14 +56,21 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
     }
   }
 
+  /** one pass over the whole queue, page by page (never only its first page: that would starve the rest) */
   async function scan (): Promise<void> {
     if (store.info().failed === 0) return
     const now = deps.now()
-    for (const entry of await store.listFailed({ limit: 1000 })) {
-      if (stopped) return
-      const due = entry.nextRetryAt <= now
-      const unblocked = entry.missing.length > 0 && (await store.getObjects(entry.missing)).every((o) => o !== undefined)
-      if (due || unblocked) await attempt(entry)
+    let after: string | undefined
+    while (!stopped) {
+      const page = await store.listFailed({ limit: SCAN_PAGE, ...(after !== undefined ? { after } : {}) })
+      for (const entry of page) {
+        if (stopped) return
+        const due = entry.nextRetryAt <= now
+        const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(entry)
+        if (due || unblocked) await attempt(entry)
+      }
+      if (page.length < SCAN_PAGE) return
+      after = page[page.length - 1]!.uid
     }
   }
 
@@ -74,12 +89,17 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
       stopped = false
       timer = setInterval(kick, SCAN_INTERVAL_MS)
       // a commit may have brought a dependency someone waits for
-      unsubscribe = store.onCommit(() => { if (store.info().failed > 0) kick() })
+      unsubscribe = store.onCommit(() => {
+        if (store.info().failed === 0 || soon !== undefined || stopped) return
+        soon = setTimeout(() => { soon = undefined; kick() }, COMMIT_SCAN_DELAY_MS)
+      })
     },
 
     async stop () {
       stopped = true
       if (timer !== undefined) clearInterval(timer)
+      if (soon !== undefined) clearTimeout(soon)
+      soon = undefined
       unsubscribe?.()
       await running
     },
@@ -88,8 +108,7 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
       const entry = await store.getFailed(uid)
       if (entry === undefined) throw new NotFoundError(`object ${uid} is not in the failed queue`)
       if (!replicator.peerStatus(entry.peer).sessionOpen) {
-        const deps = entry.missing.length === 0 ? [] : await store.getObjects(entry.missing)
-        if (!deps.every((o) => o !== undefined)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
+        if (!await dependenciesHere(entry)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
       }
       await attempt(entry)
       const after = await store.getFailed(uid)

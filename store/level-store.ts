@@ -241,9 +241,10 @@ class LevelStore implements Store, TxHost {
     return await this.#subs.failed.get(uid) as FailedEntry | undefined
   }
 
-  async listFailed (options: { limit?: number } = {}): Promise<FailedEntry[]> {
+  async listFailed (options: { limit?: number, after?: string } = {}): Promise<FailedEntry[]> {
     this.#assertOpen()
-    return await this.#subs.failed.values({ limit: options.limit ?? 1000 }).all()
+    const range = options.after !== undefined ? { gt: options.after } : {}
+    return await this.#subs.failed.values({ ...range, limit: options.limit ?? 1000 }).all()
   }
 
   async getAux<T = unknown> (space: string, key: string): Promise<T | undefined> {

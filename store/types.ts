@@ -178,7 +178,8 @@ export interface Store {
   listCheckpoints (): Promise<Array<{ peerId: string, checkpoint: Checkpoint }>>
   listConflicts (options?: { limit?: number, after?: string }): Promise<StoredObject[]>
   getFailed (uid: string): Promise<FailedEntry | undefined>
-  listFailed (options?: { limit?: number }): Promise<FailedEntry[]>
+  /** parked entries in uid order, `limit` (default 1000) after the uid `after` */
+  listFailed (options?: { limit?: number, after?: string }): Promise<FailedEntry[]>
   getAux<T = unknown> (space: string, key: string): Promise<T | undefined>
   /** iterate one aux space in key order */
   iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]>

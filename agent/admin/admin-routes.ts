@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { dataSchema } from '../../protocol/messages.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import type { StoredObject } from '../../store/types.js'
-import { NotFoundError } from '../errors.js'
+import { BadRequestError, NotFoundError } from '../errors.js'
 import { readJson } from './body.js'
 import type { AdminDeps } from './deps.js'
 
@@ -54,9 +54,12 @@ export function adminRoutes (deps: AdminDeps): Hono {
 
   app.post('/peers/:name/plan', async (c) => c.json(await deps.plan(c.req.param('name'))))
 
+  // pages in uid order: ?limit (1–1000, default 1000) and ?after=<the last uid of the page before>;
+  // `count` is this page's, `total` the agent's, `next` the `after` of the next page (null at the end)
   app.get('/conflicts', async (c) => {
-    const items = await deps.conflicts.list({ limit: 1000 })
-    return c.json({ items: items.map(presentConflict), count: items.length })
+    const { limit, after } = pageQuery(c.req.query('limit'), c.req.query('after'))
+    const items = await deps.conflicts.list({ limit, ...(after !== undefined ? { after } : {}) })
+    return c.json({ items: items.map(presentConflict), count: items.length, total: deps.status().conflicts, next: items.length === limit ? items[items.length - 1]!.uid : null })
   })
 
   app.get('/conflicts/:uid', async (c) => {
@@ -72,8 +75,9 @@ export function adminRoutes (deps: AdminDeps): Hono {
   })
 
   app.get('/failed', async (c) => {
-    const items = await deps.failed.list()
-    return c.json({ items, count: items.length })
+    const { limit, after } = pageQuery(c.req.query('limit'), c.req.query('after'))
+    const items = await deps.failed.list({ limit, ...(after !== undefined ? { after } : {}) })
+    return c.json({ items, count: items.length, total: deps.status().failed, next: items.length === limit ? items[items.length - 1]!.uid : null })
   })
 
   app.post('/failed/:uid/retry', async (c) => {
@@ -82,4 +86,10 @@ export function adminRoutes (deps: AdminDeps): Hono {
   })
 
   return app
+}
+
+function pageQuery (limitText: string | undefined, after: string | undefined): { limit: number, after: string | undefined } {
+  const limit = limitText === undefined ? 1000 : Number(limitText)
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadRequestError('limit must be a whole number from 1 to 1000')
+  return { limit, after: after !== undefined && after !== '' ? after : undefined }
 }

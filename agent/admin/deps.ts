@@ -60,7 +60,8 @@ export interface AdminDeps {
     resolve (uid: string, resolution: Resolution): Promise<StoredObject>
   }
   readonly failed: {
-    list (): Promise<FailedEntry[]>
+    /** in uid order: `limit` entries after the uid `after` */
+    list (options: { limit: number, after?: string }): Promise<FailedEntry[]>
     retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
   }
 }

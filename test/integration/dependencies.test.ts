@@ -84,4 +84,31 @@ describe('dependencies', () => {
     expect(b.store.info().failed).toBe(0)
     expect((await b.store.getObject('sample-1'))!.parent).toBe('client-1')
   })
+
+  it('a failed queue longer than a page is retried whole: an entry after the first 1,000 is applied when its dependency arrives; the API pages through the queue', async () => {
+    const { 'lab-a': A, 'lab-b': B, master: M } = nodes as Record<string, TestNode>
+    const a = await run(meshConfig(A!, [{ node: B!, extra: { serve: { types: { skip: ['Client'] } } } }, { node: M! }]))
+    // 1,200 samples whose client exists nowhere, and one (last in uid order) whose client A has but does not serve B
+    await writeDocuments(a.local, Array.from({ length: 1200 }, (_, i) => ({ uid: `a-${String(i).padStart(4, '0')}`, type: 'AnalysisRequest', id: `W-${i}`, parent: 'client-nowhere', data: {} })))
+    await writeDocuments(a.local, [
+      { uid: 'client-late', type: 'Client', id: 'client-late', data: {} },
+      { uid: 'zz-sample', type: 'AnalysisRequest', id: 'W-LAST', parent: 'client-late', data: {} }
+    ])
+    const b = await run(meshConfig(B!, [{ node: A!, pull: true }, { node: M!, pull: true }]))
+    await waitFor(async () => b.store.info().failed === 1201 || undefined, { what: 'all 1,201 samples parked on B', timeout: 30_000 })
+
+    const page = async (query: string): Promise<{ items: Array<{ uid: string }>, count: number, total: number, next: string | null }> =>
+      await (await b.app.request(`/api/failed${query}`, { headers: { authorization: `Bearer ${b.token}` } })).json() as never
+    const first = await page('?limit=500')
+    expect(first).toMatchObject({ count: 500, total: 1201, next: 'a-0499' })
+    const last = await page('?limit=500&after=a-0999')
+    expect(last.items.map((e) => e.uid).slice(-2)).toEqual(['a-1199', 'zz-sample'])
+    expect(last).toMatchObject({ count: 201, next: null })
+    expect((await b.app.request('/api/failed?limit=0', { headers: { authorization: `Bearer ${b.token}` } })).status).toBe(400)
+
+    // the client arrives by another route: the entry after 1,200 others is found and applied
+    await run(meshConfig(M!, [{ node: A!, pull: true }, { node: B!, extra: { serve: { types: { only: ['Client'] } } } }]))
+    await waitFor(async () => (await b.store.getObject('zz-sample')) !== undefined, { what: 'zz-sample applied', timeout: 10_000 })
+    expect(b.store.info().failed).toBe(1200)
+  })
 })
