@@ -113,8 +113,8 @@ export async function main (argv: readonly string[]): Promise<void> {
     .option('--json', 'print the raw JSON of GET /api/conflicts')
     .action(async (opts: { config: string, json?: boolean }) => {
       const config = await loadConfigFile(opts.config, process.env)
-      const list = await (await adminClientFor(config)).get<{ items: ConflictView[] }>('/api/conflicts')
-      process.stdout.write(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : `${renderConflicts(list.items)}\n`)
+      const list = await (await adminClientFor(config)).get<{ items: ConflictView[], total?: number }>('/api/conflicts')
+      process.stdout.write(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : `${renderConflicts(list.items, list.total)}\n`)
     })
 
   program.command('resolve')

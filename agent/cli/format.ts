@@ -80,8 +80,9 @@ export interface ConflictView {
   readonly remotes: ReadonlyArray<{ readonly vector: Record<string, number>, readonly origin: string, readonly at: number }>
 }
 
-export function renderConflicts (items: readonly ConflictView[]): string {
+export function renderConflicts (items: readonly ConflictView[], total = items.length): string {
   if (items.length === 0) return 'no conflicts'
   const rows = items.map((c) => [c.uid, c.type, c.id, c.differingFields.join(', '), JSON.stringify(c.local.vector), c.remotes.map((r) => JSON.stringify(r.vector)).join(' ')])
-  return `${table(['uid', 'type', 'id', 'differs in', 'kept here', 'other side(s)'], rows)}\n\nresolve with: labmesh resolve UID --pick local|remote --config FILE`
+  const more = total > items.length ? `\n\nshowing the first ${items.length} of ${total} conflicts (GET /api/conflicts?after=UID pages through all)` : ''
+  return `${table(['uid', 'type', 'id', 'differs in', 'kept here', 'other side(s)'], rows)}${more}\n\nresolve with: labmesh resolve UID --pick local|remote --config FILE`
 }

@@ -50,5 +50,8 @@ describe('CLI formatting', () => {
     expect(text).toMatch(/c-7\s+Client\s+client-7\s+data\.phone\s+\{"lab-b":2\}\s+\{"lab-a":2\}/)
     expect(text).toContain('labmesh resolve UID --pick local|remote --config FILE')
     expect(renderConflicts([])).toBe('no conflicts')
+    expect(text).not.toContain('showing the first')
+    const c = { uid: 'c-7', type: 'Client', id: 'client-7', differingFields: [], local: { vector: { 'lab-b': 2 }, at: 0 }, remotes: [{ vector: { 'lab-a': 2 }, origin: 'lab-a', at: 0 }] }
+    expect(renderConflicts([c], 2500)).toContain('showing the first 1 of 2500 conflicts')
   })
 })
