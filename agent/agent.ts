@@ -249,7 +249,6 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
           await connector.start({
             store,
           log: log.child({ component: 'connector', kind: connector.kind }),
-            pullsIdle: () => need(replicator, 'replicator').status().every((p) => p.progress.state === 'idle'),
             recordLocalChange: async (change, rows, precondition) => await recordInstanceChange({
               ...writeDeps,
               revert: async (object) => {

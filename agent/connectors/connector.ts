@@ -50,8 +50,6 @@ export interface ConnectorContext {
    * (the connector wrote into the instance since it looked).
    */
   readonly recordLocalChange: (change: LocalChange, rows?: readonly ConnectorRow[], precondition?: () => boolean) => Promise<StoredObject | undefined>
-  /** false while a pull is applying batches: instance-side cascades of our own writes are not local edits */
-  readonly pullsIdle: () => boolean
 }
 
 /**

@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   readonly settings?: Readonly<Record<string, Record<string, unknown>>>
   /** fault injection: a validation message for creates/updates this site refuses (400, or 200 with always200) */
   readonly refuse?: (portalType: string, fields: Record<string, unknown>) => string | undefined
+  /** answer every GET this much later (a real site takes tens to hundreds of ms per listing) */
+  readonly readLatencyMs?: number
 }
 
 export interface SenaiteSimulator {
@@ -64,6 +66,12 @@ export function createSenaiteSimulator (options: SimulatorOptions = {}): Senaite
 
   const base = `/${portalId}/@@API/senaite/v1`
   const app = new Hono()
+  if ((options.readLatencyMs ?? 0) > 0) {
+    app.use('*', async (c, next) => {
+      if (c.req.method === 'GET') await new Promise((resolve) => setTimeout(resolve, options.readLatencyMs))
+      await next()
+    })
+  }
 
   const userOf = (c: Context): string | undefined => {
     const header = c.req.header('authorization')

@@ -93,7 +93,7 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
         if (awaiting.length > 0) context.log.info({ objects: awaiting.length }, 'SENAITE: references still to be set on objects written before the restart')
         writer = createWriter({ client, mapping, layout: instance.layout, portalPath, log: context.log, awaiting })
         const w = writer
-        poller = createPoller({ client, mapping, store: context.store, context, types: PORTAL_TYPES, pageSize: instance.pageSize, log: context.log, writerGeneration: () => w.generation })
+        poller = createPoller({ client, mapping, store: context.store, context, types: PORTAL_TYPES, pageSize: instance.pageSize, log: context.log, writer: w })
         await poller.detect()
       } catch (err) {
         await mapping?.close()

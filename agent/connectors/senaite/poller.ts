@@ -9,6 +9,14 @@
  * recorded is not an edit (echo suppression). Cursors are the newest
  * `modified` the site itself reported, so clocks need not agree.
  *
+ * The agent's own writes may land while a poll lists the site: an item such
+ * a write touched (the object, its parent, or a child of it: workflow
+ * cascades) may have been read half-written, so it is left to the next poll
+ * — and its type's cursor stays put — while every other item is recorded.
+ * Only when the writer cannot say what it touched (a batch in progress, or
+ * more batches than it remembers) is the whole poll deferred: a site busy
+ * with the mesh's edits still gets its own edits out.
+ *
  * An edit too large to replicate (ObjectTooLargeError from the local write)
  * is logged once per content and skipped, never retried as it is: the rest
  * of the poll goes on, and a later, smaller edit of it is recorded.
@@ -22,7 +30,7 @@ import { contentHash, itemToData } from './convert.js'
 import { HASH_SPACE, MAP_SPACE, POLL_SPACE, type Mapping } from './mapping.js'
 import { resourceOf, type PortalTypeInfo } from './portal-types.js'
 import { readSiteRecords } from './site-records.js'
-import { READ_FLAGS } from './writer.js'
+import { READ_FLAGS, type Writer } from './writer.js'
 
 export type DetectionMode = 'modified-since' | 'modified-range' | 'scan' | 'absent'
 
@@ -36,8 +44,8 @@ export interface PollerDeps {
   readonly types: readonly PortalTypeInfo[]
   readonly pageSize: number
   readonly log: Logger
-  /** the writer's batch generation: odd while writing; a poll that overlaps a write is stale */
-  readonly writerGeneration: () => number
+  /** the writer's batch generation (odd while writing) and what its batches touched since one */
+  readonly writer: Pick<Writer, 'generation' | 'touchedSince'>
 }
 
 export interface PollResult {
@@ -130,9 +138,8 @@ export function createPoller (deps: PollerDeps): Poller {
     },
 
     async poll () {
-      const generation = deps.writerGeneration()
-      const stale = (): boolean => deps.writerGeneration() !== generation
-      if (!context.pullsIdle() || generation % 2 === 1) return { deferred: true, scanned: 0, recorded: 0 }
+      const since = deps.writer.generation
+      if (since % 2 === 1) return { deferred: true, scanned: 0, recorded: 0 }
       const cursorOf = await loadCursors()
       // 1. collect what changed, type by type (dependency order)
       const changed: Array<{ info: PortalTypeInfo, item: Record<string, unknown> }> = []
@@ -145,8 +152,13 @@ export function createPoller (deps: PollerDeps): Poller {
           if (modified !== undefined && (newest[info.type] === undefined || Date.parse(modified) > Date.parse(newest[info.type]!))) newest[info.type] = modified
         }
       }
-      // a batch was written while we listed: what we saw may be our own half-finished writes
-      if (stale()) return { deferred: true, scanned: changed.length, recorded: 0 }
+      /** whether one of our writes since the listing began may have changed this item; undefined: cannot tell */
+      const touched = (item: Record<string, unknown>): boolean | undefined => {
+        const uids = deps.writer.touchedSince(since)
+        if (uids === undefined) return undefined
+        return uids.has(item.uid as string) || (typeof item.parent_uid === 'string' && uids.has(item.parent_uid))
+      }
+      const heldBack = new Set<string>() // types with an item left to the next poll: their cursors stay
       // 2. objects first seen here are ours: their SENAITE uid is their mesh uid
       const seen = new Set(changed.map((c) => c.item.uid as string))
       const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid) ?? (seen.has(uid) ? uid : undefined)
@@ -162,6 +174,9 @@ export function createPoller (deps: PollerDeps): Poller {
       }
       let recorded = 0
       for (const { info, item } of changed) {
+        const maybeOurs = touched(item)
+        if (maybeOurs === undefined) return { deferred: true, scanned: changed.length, recorded }
+        if (maybeOurs) { heldBack.add(info.type); continue }
         const senaiteUid = item.uid as string
         const known = mapping.mesh(senaiteUid)
         const meshUid = known ?? senaiteUid
@@ -176,10 +191,10 @@ export function createPoller (deps: PollerDeps): Poller {
         if (known === undefined) rows.push({ space: MAP_SPACE, key: meshUid, value: ref })
         // an object that came from another lab keeps its mesh id (SENAITE gave it its own)
         const id = known !== undefined && known !== senaiteUid ? ((await store.getObject(meshUid))?.id ?? ref.id) : ref.id
-        // checked again inside the store transaction: no batch may have been written since we looked
-        const stored = await recordChange({ uid: meshUid, type: info.type, id, parent: read.parent, refs: read.refs, data: read.data, deleted: false }, hash, rows, () => !stale())
-        if (stale()) return { deferred: true, scanned: changed.length, recorded }
+        // checked again inside the store transaction: no write of ours may have touched it since we read it
+        const stored = await recordChange({ uid: meshUid, type: info.type, id, parent: read.parent, refs: read.refs, data: read.data, deleted: false }, hash, rows, () => touched(item) === false)
         if (stored === 'too-large') continue
+        if (stored === undefined && touched(item) !== false) { heldBack.add(info.type); continue } // refused by the check: next poll
         if (known === undefined) mapping.set(meshUid, ref)
         if (stored !== undefined) {
           mapping.setHash(meshUid, hash)
@@ -190,12 +205,12 @@ export function createPoller (deps: PollerDeps): Poller {
       for (const record of await readSiteRecords(client, deps.pageSize)) {
         const hash = contentHash({ parent: null, refs: [], data: record.data }, record.type)
         if (mapping.hash(record.uid) === hash || tooLarge.get(record.uid) === hash) continue
-        if (stale()) return { deferred: true, scanned: changed.length, recorded }
-        const stored = await recordChange({ uid: record.uid, type: record.type, id: record.id, parent: null, refs: [], data: record.data, deleted: false }, hash, [{ space: HASH_SPACE, key: record.uid, value: hash }], () => !stale())
+        // the writer never writes these (the JSON API cannot): nothing of ours can have touched them
+        const stored = await recordChange({ uid: record.uid, type: record.type, id: record.id, parent: null, refs: [], data: record.data, deleted: false }, hash, [{ space: HASH_SPACE, key: record.uid, value: hash }], () => true)
         if (stored !== undefined && stored !== 'too-large') { mapping.setHash(record.uid, hash); recorded++ }
       }
       // 3. advance the cursors
-      const updates = Object.entries(newest).filter(([type, iso]) => cursorOf[type] === undefined || Date.parse(iso) > Date.parse(cursorOf[type]!))
+      const updates = Object.entries(newest).filter(([type, iso]) => !heldBack.has(type) && (cursorOf[type] === undefined || Date.parse(iso) > Date.parse(cursorOf[type]!)))
       if (updates.length > 0) {
         await store.write((tx) => { for (const [type, iso] of updates) tx.putAux(POLL_SPACE, type, iso) })
         for (const [type, iso] of updates) cursorOf[type] = iso

@@ -44,13 +44,27 @@ export interface Writer {
   readonly written: number
   /** odd while a batch is being written; changes with every batch (the poller's staleness check) */
   readonly generation: number
+  /**
+   * The SENAITE uids that batches finished after `generation` wrote to
+   * (objects, their parents, objects created), or undefined when that cannot
+   * be told: a batch is being written, or the log no longer reaches back.
+   */
+  touchedSince (generation: number): ReadonlySet<string> | undefined
 }
+
+/** How many finished batches' touched uids the writer remembers for the poller. */
+const TOUCHED_LOG_BATCHES = 256
+const NOTHING_TOUCHED: ReadonlySet<string> = new Set()
 
 export function createWriter (deps: WriterDeps): Writer {
   const { client, mapping } = deps
   const containers = new Map<string, string>()
   let written = 0
   let generation = 0
+  /** SENAITE uids the batch being written touches; then, per finished batch, logged with the generation it ended at */
+  let touching = new Set<string>()
+  const touchedLog: Array<{ generation: number, uids: ReadonlySet<string> }> = []
+  const touch = (localUid: string | undefined): void => { if (localUid !== undefined) touching.add(localUid) }
   /**
    * versions written with references left out because their targets were not
    * here yet; persisted as PATCH_SPACE rows in the transaction of the batch
@@ -142,6 +156,9 @@ export function createWriter (deps: WriterDeps): Writer {
     const version = w.next
     if (isSiteRecordType(version.type)) return { result: { ok: false, code: 'SENAITE_UNSUPPORTED', reason: unwritableReason(version.type), retryable: false }, deferred: false }
     const existing = mapping.local(version.uid) ?? (isOwn(version.uid) ? { uid: version.uid, path: '', id: version.id } : undefined)
+    // what this write may change in the site, workflow cascades included (parent ↔ children; the poller checks children by their parent)
+    touch(existing?.uid)
+    if (version.parent !== null) touch(localUidOf(version.parent) ?? (isOwn(version.parent) ? version.parent : undefined))
     try {
       if (version.deleted) {
         if (existing !== undefined) await retire(existing.uid, version.type)
@@ -159,6 +176,7 @@ export function createWriter (deps: WriterDeps): Writer {
           : await readBack(existing.uid)
       } else {
         item = await create(version, payload.fields)
+        touch(item.uid as string)
         const ref: LocalRef = { uid: item.uid as string, path: String(item.path ?? ''), id: String(item.id ?? '') }
         await mapping.journal(version.uid, ref)
         mapping.set(version.uid, ref)
@@ -204,11 +222,24 @@ export function createWriter (deps: WriterDeps): Writer {
 
     async write (writes, rows) {
       generation++
+      touching = new Set()
       try {
         return await writeBatch(writes, rows)
       } finally {
         generation++
+        touchedLog.push({ generation, uids: touching })
+        if (touchedLog.length > TOUCHED_LOG_BATCHES) touchedLog.shift()
       }
+    },
+
+    touchedSince (since) {
+      if (generation % 2 === 1) return undefined
+      if (since === generation) return NOTHING_TOUCHED
+      // the first batch after `since` ended at since + 2: it must still be in the log
+      if (touchedLog.length === 0 || touchedLog[0]!.generation > since + 2) return undefined
+      const union = new Set<string>()
+      for (const entry of touchedLog) if (entry.generation > since) for (const uid of entry.uids) union.add(uid)
+      return union
     }
   }
 

@@ -1,0 +1,51 @@
+/**
+ * A SENAITE site whose agent is kept busy by a steady stream of edits from
+ * another lab still gets its own edits out: the poller must not give up
+ * every poll that a write of the stream overlaps.
+ */
+import { describe, expect, it } from 'vitest'
+import { writeDocument } from '../../agent/local-writes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
+import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
+import { seedSimulator } from '../senaite-sim/dataset.js'
+
+describe('SENAITE connector under a steady stream of remote edits', () => {
+  const mesh = useTestMesh(['master', 'lab-a'])
+
+  it('records and sends out an edit made in the site while remote edits keep arriving', async () => {
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
+    // an older site (no modified_since: most types are scanned) that answers reads slowly: a poll takes ~1 s
+    const site = await startSimulator({ modifiedSince: false, readLatencyMs: 25 })
+    mesh.track(site)
+    await seedSimulator(site, { seed: 5, samples: 20 })
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
+    await writeDocument(m.local, { uid: 'method-stream', type: 'Method', id: 'method-stream', data: { title: 'edit 0' } })
+    const a = await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never }))
+    const streamed = await waitFor(() => site.site.content().find((o) => o.portalType === 'Method' && String(o.fields.title).startsWith('edit ')), { what: 'the streamed method in the site', timeout: 30_000 })
+    await waitFor(() => m.status().objects > 100 || undefined, { what: 'the site read into the master', timeout: 30_000 })
+
+    // the master edits its method every 40 ms: the agent writes into the site again and again
+    let stop = false
+    let n = 0
+    const stream = (async () => {
+      while (!stop) {
+        await writeDocument(m.local, { uid: 'method-stream', type: 'Method', id: 'method-stream', data: { title: `edit ${++n}` } })
+        await new Promise((r) => setTimeout(r, 40))
+      }
+    })()
+    try {
+      await waitFor(() => n > 10 && streamed.fields.title !== 'edit 0', { what: 'the stream reaching the site' })
+      const client = site.site.content().find((o) => o.portalType === 'Client')!
+      const r = await site.app.request(`/senaite/@@API/senaite/v1/update/${client.uid}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('labman:labman').toString('base64')}`, 'content-type': 'application/json' }, body: JSON.stringify({ Phone: 'edited in the site' }) })
+      expect(r.status).toBe(200)
+      const onMaster = await waitFor(async () => (await m.store.listObjects({ type: 'Client', limit: 100 })).items.find((o) => o.data.Phone === 'edited in the site'), { what: 'the site\'s edit on the master while the stream runs', timeout: 20_000 })
+      expect(onMaster.vector['lab-a']).toBeGreaterThan(0)
+      expect(stop).toBe(false)
+    } finally {
+      stop = true
+      await stream
+    }
+    expect(a.store.info().conflicts).toBe(0)
+  })
+})
