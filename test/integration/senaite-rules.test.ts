@@ -6,6 +6,7 @@ import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
 import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
+import { SIM_TYPE_BY_NAME } from '../senaite-sim/site-model.js'
 
 describe('SENAITE connector: read-only reverts, refusals, users, attachments', () => {
   const mesh = useTestMesh(['master', 'lab-a'])
@@ -78,6 +79,25 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     const category = await waitFor(() => site.site.content().find((o) => o.portalType === 'AnalysisCategory'), { what: 'category written after the retry' })
     await waitFor(() => service.fields.Category === category.uid, { what: 'the service\'s reference set after the restart', timeout: 10_000 })
     expect(await a.store.getAux('senaite:patch', 'svc-cu')).toBeUndefined()
+  })
+
+  it('the first read of a large site goes a page at a time: objects are recorded before the last page is read', async () => {
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
+    const site = await startSimulator({ readLatencyMs: 5 })
+    mesh.track(site)
+    for (let i = 0; i < 300; i++) site.site.create(SIM_TYPE_BY_NAME.get('Method')!, site.site.atPath('/senaite/methods')!, { title: `method ${i}` }, 'labman')
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
+    const completePages = (): number => site.calls.get('GET Method complete') ?? 0
+    let pagesAtFirstRecord: number | undefined
+    const a = await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site, { pageSize: 25 }) as never }))
+    const unsubscribe = a.store.onCommit(() => { pagesAtFirstRecord ??= a.store.info().objects > 0 ? completePages() : undefined })
+    try {
+      await waitFor(async () => (await m.store.listObjects({ type: 'Method', limit: 1000 })).items.length === 300 || undefined, { what: 'all 300 methods on the master', timeout: 20_000 })
+    } finally {
+      unsubscribe()
+    }
+    expect(completePages()).toBeGreaterThanOrEqual(12)
+    expect(pagesAtFirstRecord, 'complete pages read when the first method was recorded').toBeLessThan(12)
   })
 
   it('attachment files travel with their objects', async () => {

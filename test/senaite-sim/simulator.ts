@@ -299,6 +299,7 @@ export function createSenaiteSimulator (options: SimulatorOptions = {}): Senaite
     const type = SIM_TYPE_BY_RESOURCE.get(c.req.param('resource'))
     if (type === undefined) return fail(c, 200, `Unknown resource '${c.req.param('resource')}'`, start) // unknown routes: HTTP 200, success false
     count(`GET ${type.type}`)
+    if (isTrue(c.req.query('complete'))) count(`GET ${type.type} complete`)
     return listing(c, [type.type], start)
   })
   api.all('*', (c) => fail(c, 200, `No route for ${c.req.method} ${c.req.path}`, performance.now()))

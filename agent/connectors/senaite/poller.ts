@@ -45,7 +45,7 @@ export interface PollerDeps {
   readonly pageSize: number
   readonly log: Logger
   /** the writer's batch generation (odd while writing) and what its batches touched since one */
-  readonly writer: Pick<Writer, 'generation' | 'touchedSince'>
+  readonly writer: Pick<Writer, 'generation' | 'touchedSince' | 'idle'>
 }
 
 export interface PollResult {
@@ -138,67 +138,82 @@ export function createPoller (deps: PollerDeps): Poller {
     },
 
     async poll () {
+      await deps.writer.idle()
       const since = deps.writer.generation
-      if (since % 2 === 1) return { deferred: true, scanned: 0, recorded: 0 }
       const cursorOf = await loadCursors()
-      // 1. collect what changed, type by type (dependency order)
-      const changed: Array<{ info: PortalTypeInfo, item: Record<string, unknown> }> = []
-      const newest: Record<string, string> = {}
+      // 1. which objects changed, and their parents: uids only (catalog metadata), so a poll
+      //    of a large site — the first one reads it all — never holds its items whole
+      const seen = new Set<string>()
+      const parentOf = new Map<string, string>()
       for (const info of deps.types) {
         if (modes[info.type] === 'absent') continue
-        for await (const item of list(info.type, queryFor(info.type, cursorOf[info.type]), true)) {
-          changed.push({ info, item })
-          const modified = typeof item.modified === 'string' ? item.modified : undefined
-          if (modified !== undefined && (newest[info.type] === undefined || Date.parse(modified) > Date.parse(newest[info.type]!))) newest[info.type] = modified
+        for await (const brain of list(info.type, queryFor(info.type, cursorOf[info.type]), false)) {
+          seen.add(brain.uid as string)
+          if (typeof brain.parent_uid === 'string' && brain.parent_uid !== '') parentOf.set(brain.uid as string, brain.parent_uid)
         }
       }
-      /** whether one of our writes since the listing began may have changed this item; undefined: cannot tell */
+      // objects first seen here are ours: their SENAITE uid is their mesh uid
+      const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid) ?? (seen.has(uid) ? uid : undefined)
+      // an object does not need its own children to exist first (a sample's Analyses are inside it)
+      const childrenOf = new Map<string, Set<string>>()
+      for (const [uid, parentUid] of parentOf) {
+        const parent = meshUidOf(parentUid)
+        const child = meshUidOf(uid)
+        if (parent !== undefined && child !== undefined) {
+          if (!childrenOf.has(parent)) childrenOf.set(parent, new Set())
+          childrenOf.get(parent)!.add(child)
+        }
+      }
+      parentOf.clear()
+      /** whether one of our writes since the poll began may have changed this item; undefined: cannot tell */
       const touched = (item: Record<string, unknown>): boolean | undefined => {
         const uids = deps.writer.touchedSince(since)
         if (uids === undefined) return undefined
         return uids.has(item.uid as string) || (typeof item.parent_uid === 'string' && uids.has(item.parent_uid))
       }
       const heldBack = new Set<string>() // types with an item left to the next poll: their cursors stay
-      // 2. objects first seen here are ours: their SENAITE uid is their mesh uid
-      const seen = new Set(changed.map((c) => c.item.uid as string))
-      const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid) ?? (seen.has(uid) ? uid : undefined)
-      // an object does not need its own children to exist first (a sample's Analyses are inside it)
-      const childrenOf = new Map<string, Set<string>>()
-      for (const { item } of changed) {
-        const parent = typeof item.parent_uid === 'string' ? meshUidOf(item.parent_uid) : undefined
-        const child = meshUidOf(item.uid as string)
-        if (parent !== undefined && child !== undefined) {
-          if (!childrenOf.has(parent)) childrenOf.set(parent, new Set())
-          childrenOf.get(parent)!.add(child)
-        }
-      }
+      const newest: Record<string, string> = {}
+      let scanned = 0
       let recorded = 0
-      for (const { info, item } of changed) {
-        const maybeOurs = touched(item)
-        if (maybeOurs === undefined) return { deferred: true, scanned: changed.length, recorded }
-        if (maybeOurs) { heldBack.add(info.type); continue }
-        const senaiteUid = item.uid as string
-        const known = mapping.mesh(senaiteUid)
-        const meshUid = known ?? senaiteUid
-        const translated = itemToData(item, { meshUidOf })
-        const children = childrenOf.get(meshUid)
-        const read = children === undefined ? translated : { ...translated, refs: translated.refs.filter((r) => !children.has(r)) }
-        const hash = contentHash(translated, info.type)
-        if (mapping.hash(meshUid) === hash) continue // unchanged, or the echo of our own write
-        if (tooLarge.get(meshUid) === hash) continue // too large, and not edited since
-        const rows: ConnectorRow[] = [{ space: HASH_SPACE, key: meshUid, value: hash }]
-        const ref = { uid: senaiteUid, path: String(item.path ?? ''), id: String(item.id ?? '') }
-        if (known === undefined) rows.push({ space: MAP_SPACE, key: meshUid, value: ref })
-        // an object that came from another lab keeps its mesh id (SENAITE gave it its own)
-        const id = known !== undefined && known !== senaiteUid ? ((await store.getObject(meshUid))?.id ?? ref.id) : ref.id
-        // checked again inside the store transaction: no write of ours may have touched it since we read it
-        const stored = await recordChange({ uid: meshUid, type: info.type, id, parent: read.parent, refs: read.refs, data: read.data, deleted: false }, hash, rows, () => touched(item) === false)
-        if (stored === 'too-large') continue
-        if (stored === undefined && touched(item) !== false) { heldBack.add(info.type); continue } // refused by the check: next poll
-        if (known === undefined) mapping.set(meshUid, ref)
-        if (stored !== undefined) {
-          mapping.setHash(meshUid, hash)
-          recorded++
+      // 2. the changed objects whole, a page at a time, type by type (dependency order)
+      for (const info of deps.types) {
+        if (modes[info.type] === 'absent') continue
+        for await (const item of list(info.type, queryFor(info.type, cursorOf[info.type]), true)) {
+          scanned++
+          const modified = typeof item.modified === 'string' ? item.modified : undefined
+          if (modified !== undefined && (newest[info.type] === undefined || Date.parse(modified) > Date.parse(newest[info.type]!))) newest[info.type] = modified
+          let maybeOurs = touched(item)
+          if (maybeOurs === undefined) {
+            // a batch is being written: what it touches is known once it ends
+            await deps.writer.idle()
+            maybeOurs = touched(item)
+            if (maybeOurs === undefined) return { deferred: true, scanned, recorded } // more batches than the writer remembers
+          }
+          if (maybeOurs) { heldBack.add(info.type); continue }
+          const senaiteUid = item.uid as string
+          seen.add(senaiteUid) // created since step 1
+          const known = mapping.mesh(senaiteUid)
+          const meshUid = known ?? senaiteUid
+          const translated = itemToData(item, { meshUidOf })
+          const children = childrenOf.get(meshUid)
+          const read = children === undefined ? translated : { ...translated, refs: translated.refs.filter((r) => !children.has(r)) }
+          const hash = contentHash(translated, info.type)
+          if (mapping.hash(meshUid) === hash) continue // unchanged, or the echo of our own write
+          if (tooLarge.get(meshUid) === hash) continue // too large, and not edited since
+          const rows: ConnectorRow[] = [{ space: HASH_SPACE, key: meshUid, value: hash }]
+          const ref = { uid: senaiteUid, path: String(item.path ?? ''), id: String(item.id ?? '') }
+          if (known === undefined) rows.push({ space: MAP_SPACE, key: meshUid, value: ref })
+          // an object that came from another lab keeps its mesh id (SENAITE gave it its own)
+          const id = known !== undefined && known !== senaiteUid ? ((await store.getObject(meshUid))?.id ?? ref.id) : ref.id
+          // checked again inside the store transaction: no write of ours may have touched it since we read it
+          const stored = await recordChange({ uid: meshUid, type: info.type, id, parent: read.parent, refs: read.refs, data: read.data, deleted: false }, hash, rows, () => touched(item) === false)
+          if (stored === 'too-large') continue
+          if (stored === undefined && touched(item) !== false) { heldBack.add(info.type); continue } // refused by the check: next poll
+          if (known === undefined) mapping.set(meshUid, ref)
+          if (stored !== undefined) {
+            mapping.setHash(meshUid, hash)
+            recorded++
+          }
         }
       }
       // users, registry records and settings: few, read whole each cycle, compared by hash
@@ -215,8 +230,8 @@ export function createPoller (deps: PollerDeps): Poller {
         await store.write((tx) => { for (const [type, iso] of updates) tx.putAux(POLL_SPACE, type, iso) })
         for (const [type, iso] of updates) cursorOf[type] = iso
       }
-      if (recorded > 0) log.info({ scanned: changed.length, recorded }, 'SENAITE poll: local edits recorded')
-      return { deferred: false, scanned: changed.length, recorded }
+      if (recorded > 0) log.info({ scanned, recorded }, 'SENAITE poll: local edits recorded')
+      return { deferred: false, scanned, recorded }
     }
   }
 }

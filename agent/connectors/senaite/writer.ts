@@ -50,6 +50,8 @@ export interface Writer {
    * be told: a batch is being written, or the log no longer reaches back.
    */
   touchedSince (generation: number): ReadonlySet<string> | undefined
+  /** resolves once no batch is being written */
+  idle (): Promise<void>
 }
 
 /** How many finished batches' touched uids the writer remembers for the poller. */
@@ -65,6 +67,8 @@ export function createWriter (deps: WriterDeps): Writer {
   let touching = new Set<string>()
   const touchedLog: Array<{ generation: number, uids: ReadonlySet<string> }> = []
   const touch = (localUid: string | undefined): void => { if (localUid !== undefined) touching.add(localUid) }
+  /** the batch being written */
+  let current: Promise<void> | undefined
   /**
    * versions written with references left out because their targets were not
    * here yet; persisted as PATCH_SPACE rows in the transaction of the batch
@@ -223,13 +227,20 @@ export function createWriter (deps: WriterDeps): Writer {
     async write (writes, rows) {
       generation++
       touching = new Set()
+      const batch = writeBatch(writes, rows)
+      current = batch.then(() => {}, () => {})
       try {
-        return await writeBatch(writes, rows)
+        return await batch
       } finally {
         generation++
+        current = undefined
         touchedLog.push({ generation, uids: touching })
         if (touchedLog.length > TOUCHED_LOG_BATCHES) touchedLog.shift()
       }
+    },
+
+    async idle () {
+      while (current !== undefined) await current
     },
 
     touchedSince (since) {
