@@ -13,7 +13,7 @@
  * 4. The instance is written (connector), then objects, failed entries and the
  *    advanced checkpoint are committed in ONE LevelDB batch.
  */
-import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
+import { MAX_ID_LENGTH, MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
 import { toVersion, type ObjectVersion, type WireObject } from '../protocol/object.js'
 import { reconcile } from '../store/reconcile.js'
@@ -108,6 +108,13 @@ export async function applyRemoteBatch (
       const missing = blocked.get(candidate.wire.uid)
       if (missing !== undefined) {
         await park(tx, ctx, candidate.wire, 'MISSING_DEPENDENCY', `needs ${missing.join(', ')}, which peer ${ctx.rules.peerName} could not provide`, missing)
+        stats.failed++
+        continue
+      }
+      const tooLong = candidate.versions.find((v) => v.id.length > MAX_ID_LENGTH)
+      if (tooLong !== undefined) {
+        // stored, it would be refused by every agent we serve it to (a frame that fails validation)
+        await park(tx, ctx, candidate.wire, 'ID_TOO_LONG', `object ${candidate.wire.uid} would have the id "${tooLong.id.slice(0, 40)}…" here, ${tooLong.id.length} characters, over the ${MAX_ID_LENGTH}-character limit (with peer ${ctx.rules.peerName}'s prefix): shorten peers[].prefix for ${ctx.rules.peerName}, or the id where it was written (${tooLong.origin})`, [])
         stats.failed++
         continue
       }

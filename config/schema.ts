@@ -13,6 +13,9 @@ import { z } from 'zod'
 import { durationSchema } from './duration.js'
 import { senaiteInstanceSchema } from './senaite-schema.js'
 
+/** the longest lab prefix (peers[].prefix, localPrefix) */
+export const MAX_PREFIX_LENGTH = 64
+
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 
 const name = z.string().regex(NAME_RE, { message: 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
@@ -40,6 +43,9 @@ const hostPort = z.string().refine(
   { message: 'must be HOST:PORT with a port up to 65535, e.g. 127.0.0.1:8101' })
 
 const typeList = z.array(z.string().min(1)).prefault([])
+
+/** a lab's id prefix: a short code (ids are limited to MAX_ID_LENGTH characters, prefix included) */
+const labPrefix = z.string().max(MAX_PREFIX_LENGTH, `must be at most ${MAX_PREFIX_LENGTH} characters: a lab prefix is a short code such as LAB-A`).default('')
 
 export const typeRulesSchema = z.strictObject({
   /** Full Sync Content Types: when non-empty, only these are imported (plus what they require) */
@@ -72,7 +78,7 @@ export const peerSchema = z.strictObject({
     interval: durationSchema.prefault('60s'),
     live: z.boolean().default(true)
   }).prefault({}),
-  prefix: z.string().default(''),
+  prefix: labPrefix,
   types: typeRulesSchema.prefault({}),
   import: z.strictObject({
     users: z.boolean().default(false),
@@ -109,7 +115,7 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   instance: z.discriminatedUnion('kind', [embeddedInstanceSchema, senaiteInstanceSchema]).prefault({ kind: 'embedded' }),
   /** this agent's prefix on the other side */
-  localPrefix: z.string().default(''),
+  localPrefix: labPrefix,
   /** glue between prefix and id */
   prefixSeparator: z.string().max(8).default('-'),
   /** libp2p private network: only agents holding this pre-shared key can connect */

@@ -12,7 +12,7 @@ import type { InstanceConnector } from '../../agent/connectors/connector.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
 import { createMemoryConnector } from '../../agent/connectors/memory.js'
 import { compileInboundRules, inboundRulesHash } from '../../agent/rules/inbound.js'
-import { MAX_LOCAL_OBJECT_BYTES, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
+import { MAX_ID_LENGTH, MAX_LOCAL_OBJECT_BYTES, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
@@ -63,6 +63,22 @@ describe('applying versions too large to store', () => {
       fetch: async (uids) => ({ objects: [], missing: uids })
     }
   }
+
+  it('a version whose id, with the peer\'s prefix, would pass the id limit is parked as ID_TOO_LONG; the rest applies', async () => {
+    const ctx = contextFor(createEmbeddedConnector(), { prefix: 'LAB-A', types: { prefixable: ['Sample'] } })
+    const fits = { ...wire('fits', { n: 1 }), id: 'x'.repeat(MAX_ID_LENGTH - 'LAB-A-'.length) }
+    const over = { ...wire('over', { n: 2 }), id: 'y'.repeat(MAX_ID_LENGTH - 'LAB-A-'.length + 1) }
+    const stats = await applyRemoteBatch(ctx, [fits, over, wire('s-3', { n: 3 })], { seq: 3, epoch: 'e1' })
+    expect(stats).toMatchObject({ received: 3, applied: 2, failed: 1 })
+    expect((await store.getObject('fits'))?.id).toHaveLength(MAX_ID_LENGTH)
+    expect(await store.getObject('over')).toBeUndefined()
+    const [parked] = await store.listFailed()
+    expect(parked).toMatchObject({ uid: 'over', code: 'ID_TOO_LONG', peer: 'lab-a' })
+    expect(parked!.reason).toContain(`${MAX_ID_LENGTH + 1} characters, over the ${MAX_ID_LENGTH}-character limit`)
+    expect(parked!.reason).toContain('shorten peers[].prefix for lab-a')
+    expect((await store.getCheckpoint(ctx.peerId))?.seq).toBe(3)
+    expect(await auditStore(store)).toEqual([])
+  })
 
   it('a version too large to store is parked as OBJECT_TOO_LARGE; the rest of the batch applies and the checkpoint advances', async () => {
     const ctx = contextFor()

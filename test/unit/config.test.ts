@@ -90,6 +90,18 @@ peers:
     expect(issues.find((i) => i.path === 'peers[0].pull')!.message).toContain('expected boolean')
   })
 
+  it('limits lab prefixes to a short code, naming the field', () => {
+    const long = 'L'.repeat(65)
+    const issues = issuesOf(`
+domain: lab-a
+localPrefix: ${long}
+peers:
+  - { name: m, peerId: ${PEER_A}, prefix: ${long}, types: { prefixable: [Sample] } }
+`)
+    expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['localPrefix', 'peers[0].prefix']))
+    expect(issues.find((i) => i.path === 'peers[0].prefix')!.message).toContain('at most 64 characters')
+  })
+
   it('reports YAML syntax errors and unreadable files', async () => {
     expect(issuesOf('domain: [unclosed\n')[0]!.path).toBe('(yaml)')
     const dir = await mkdtemp(join(tmpdir(), 'labmesh-cfg-'))
