@@ -13,7 +13,7 @@
  * 4. The instance is written (connector), then objects, failed entries and the
  *    advanced checkpoint are committed in ONE LevelDB batch.
  */
-import { MAX_ID_LENGTH, MAX_OBJECT_BYTES } from '../protocol/constants.js'
+import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
 import { toVersion, type ObjectVersion, type WireObject } from '../protocol/object.js'
 import { reconcile } from '../store/reconcile.js'
@@ -124,6 +124,12 @@ export async function applyRemoteBatch (
         // we hold this version or a newer one: whatever was parked for it is moot
         tx.deleteFailed(candidate.wire.uid)
         stats.unchanged++
+        continue
+      }
+      if (result.holding.conflicts.length > MAX_CONFLICT_SIBLINGS) {
+        // more concurrent versions than a frame may carry with one object: stored, no agent could take it from us
+        await park(tx, ctx, candidate.wire, 'TOO_MANY_CONFLICTS', `object ${candidate.wire.uid} would hold ${result.holding.conflicts.length + 1} concurrent versions, over the ${MAX_CONFLICT_SIBLINGS + 1} one object may carry: resolve the conflict on an agent that holds it; the version from peer ${ctx.rules.peerName} stays parked until then`, [])
+        stats.failed++
         continue
       }
       const tooLarge = holdingTooLarge(ctx, local, result.holding)

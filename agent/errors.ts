@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'PROTOCOL_VERSION_UNSUPPORTED'
   | 'MESSAGE_TOO_LARGE'
   | 'OBJECT_TOO_LARGE'
+  | 'OBJECT_INVALID'
   | 'PEER_NOT_ALLOWED'
   | 'RULE_VIOLATION'
   | 'STORE_CLOSED'
@@ -95,6 +96,23 @@ export class ObjectTooLargeError extends AgentError {
     this.uid = uid
     this.bytes = bytes
     this.limit = limit
+  }
+}
+
+/**
+ * A local write (a connector's, mostly: the document API checks its input
+ * first) of an object that no other agent could take — a field over the
+ * protocol's limits (uid, type or id length, refs, nesting of data, conflict
+ * siblings) — refused before it reaches the feed, where serving it would
+ * break every pull of it. Nothing was written.
+ */
+export class InvalidObjectError extends AgentError {
+  readonly uid: string
+  readonly problems: string
+  constructor (uid: string, problems: string) {
+    super('OBJECT_INVALID', `object ${uid.slice(0, 200)} cannot be replicated: ${problems}; nothing was written: correct it where it was made`)
+    this.uid = uid
+    this.problems = problems
   }
 }
 

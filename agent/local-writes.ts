@@ -10,10 +10,12 @@
  * nothing (a bulk write: none of its objects).
  */
 import { MAX_LOCAL_OBJECT_BYTES } from '../protocol/constants.js'
+import { fastWireObject } from '../protocol/fast-decode.js'
+import { wireObjectSchema } from '../protocol/messages.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import { increment, merge } from '../protocol/version-vector.js'
 import type { Store, StoredObject, WriteTx } from '../store/types.js'
-import { BadRequestError, NotFoundError, RuleViolationError } from './errors.js'
+import { BadRequestError, InvalidObjectError, NotFoundError, RuleViolationError } from './errors.js'
 import { readOnlyRuleFor } from './rules/read-only.js'
 import type { InboundRules } from './rules/types.js'
 
@@ -81,6 +83,7 @@ function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, 
     at: deps.now()
   }
   const conflicts = previous?.conflicts ?? []
+  assertReplicable(version, conflicts)
   return tx.putObject({ ...version, conflicts, via: null, ...(previous?.conflictVia !== undefined ? { conflictVia: previous.conflictVia } : {}) }, LOCAL_LIMITS)
 }
 
@@ -139,8 +142,24 @@ export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolu
       deleted: base.deleted,
       at: deps.now()
     }
+    assertReplicable(version, [])
     return tx.putObject({ ...version, conflicts: [], via: null }, LOCAL_LIMITS)
   })
+}
+
+/**
+ * Refuse (InvalidObjectError) an object the protocol would not carry: what
+ * every receiver checks (protocol/fast-decode.ts, the same as the zod
+ * schema), checked here, so that no connector can put into the feed an
+ * object that would make every frame serving it invalid.
+ */
+function assertReplicable (version: ObjectVersion, conflicts: readonly ObjectVersion[]): void {
+  const wire = conflicts.length === 0 ? version : { ...version, conflicts }
+  if (fastWireObject(wire) !== undefined) return
+  // the fast check only says yes quickly; as at a receiver, the schema decides
+  const checked = wireObjectSchema.safeParse(wire)
+  if (checked.success) return
+  throw new InvalidObjectError(version.uid, checked.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(object)'}: ${i.message}`).join('; '))
 }
 
 function pickSibling (siblings: readonly ObjectVersion[]): ObjectVersion {

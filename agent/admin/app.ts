@@ -82,7 +82,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
 function statusFor (err: Error): ContentfulStatusCode {
   if (!(err instanceof AgentError)) return 500
   switch (err.code) {
-    case 'BAD_REQUEST': case 'CONFIG_INVALID': return 400
+    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'OBJECT_INVALID': return 400
     case 'UNAUTHORIZED': return 401
     case 'RULE_VIOLATION': return 403
     case 'OBJECT_TOO_LARGE': return 413

@@ -8,11 +8,12 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyRemoteBatch, type ApplyContext } from '../../agent/apply-remote.js'
+import { writeDocuments } from '../../agent/local-writes.js'
 import type { InstanceConnector } from '../../agent/connectors/connector.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
 import { createMemoryConnector } from '../../agent/connectors/memory.js'
 import { compileInboundRules, inboundRulesHash } from '../../agent/rules/inbound.js'
-import { MAX_ID_LENGTH, MAX_LOCAL_OBJECT_BYTES, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
+import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_LOCAL_OBJECT_BYTES, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
@@ -77,6 +78,21 @@ describe('applying versions too large to store', () => {
     expect(parked!.reason).toContain(`${MAX_ID_LENGTH + 1} characters, over the ${MAX_ID_LENGTH}-character limit`)
     expect(parked!.reason).toContain('shorten peers[].prefix for lab-a')
     expect((await store.getCheckpoint(ctx.peerId))?.seq).toBe(3)
+    expect(await auditStore(store)).toEqual([])
+  })
+
+  it('a version that would give an object more concurrent versions than one frame may carry is parked as TOO_MANY_CONFLICTS', async () => {
+    const ctx = contextFor()
+    // held here: a version of lab-b's own
+    await writeDocuments({ store, domain: 'lab-b', now: Date.now, rules: [] }, [{ uid: 'x', type: 'Sample', id: 'x', data: { by: 'lab-b' } }])
+    // from lab-a: its version and the most siblings a wire object may carry, all concurrent with each other and with ours
+    const siblings = Array.from({ length: MAX_CONFLICT_SIBLINGS }, (_, i) => ({ ...wire('x', { by: `lab-${i}` }, { [`lab-${i}`]: 1 }), origin: `lab-${i}` }))
+    const stats = await applyRemoteBatch(ctx, [{ ...wire('x', { by: 'lab-a' }), conflicts: siblings }, wire('s-2', { n: 2 })], { seq: 2, epoch: 'e1' })
+    expect(stats).toMatchObject({ received: 2, applied: 1, failed: 1 })
+    expect((await store.getObject('x'))!.conflicts).toHaveLength(0)
+    const [parked] = await store.listFailed()
+    expect(parked).toMatchObject({ uid: 'x', code: 'TOO_MANY_CONFLICTS' })
+    expect(parked!.reason).toContain(`${MAX_CONFLICT_SIBLINGS + 2} concurrent versions, over the ${MAX_CONFLICT_SIBLINGS + 1}`)
     expect(await auditStore(store)).toEqual([])
   })
 

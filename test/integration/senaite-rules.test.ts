@@ -100,6 +100,24 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     expect(pagesAtFirstRecord, 'complete pages read when the first method was recorded').toBeLessThan(12)
   })
 
+  it('a registry key too long for a mesh uid travels under a digest uid, its key kept as the id', async () => {
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
+    const longKey = `senaite.core.interfaces.controlpanel.${'IVeryLongSchemaName'.repeat(8)}.some_field`
+    const site = await startSimulator({ registry: { [longKey]: true, 'senaite.core.short_key': 7 } })
+    mesh.track(site)
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true, extra: { import: { registry: true } } }]))
+    await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never }))
+    const records = await waitFor(async () => {
+      const items = (await m.store.listObjects({ type: '@registry', limit: 100 })).items
+      return items.length === 2 ? items : undefined
+    }, { what: 'both registry records on the master' })
+    const long = records.find((r) => r.id === longKey)!
+    expect(longKey.length).toBeGreaterThan(128)
+    expect(long.uid).toMatch(/^@registry:sha256:[0-9a-f]{64}$/)
+    expect(long.data).toEqual({ value: true })
+    expect(records.find((r) => r.id === 'senaite.core.short_key')!.uid).toBe('@registry:senaite.core.short_key')
+  })
+
   it('attachment files travel with their objects', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
     const source = await startSimulator()

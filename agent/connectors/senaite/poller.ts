@@ -17,11 +17,12 @@
  * more batches than it remembers) is the whole poll deferred: a site busy
  * with the mesh's edits still gets its own edits out.
  *
- * An edit too large to replicate (ObjectTooLargeError from the local write)
- * is logged once per content and skipped, never retried as it is: the rest
- * of the poll goes on, and a later, smaller edit of it is recorded.
+ * An edit that cannot be replicated (ObjectTooLargeError or
+ * InvalidObjectError from the local write) is logged once per content and
+ * skipped, never retried as it is: the rest of the poll goes on, and a
+ * later, corrected edit of it is recorded.
  */
-import { ObjectTooLargeError } from '../../errors.js'
+import { InvalidObjectError, ObjectTooLargeError } from '../../errors.js'
 import type { ConnectorContext, ConnectorRow, LocalChange } from '../connector.js'
 import type { Logger } from '../../logger.js'
 import type { Store } from '../../../store/types.js'
@@ -78,9 +79,10 @@ export function createPoller (deps: PollerDeps): Poller {
       tooLarge.delete(change.uid)
       return stored
     } catch (err) {
-      if (!(err instanceof ObjectTooLargeError)) throw err
+      if (!(err instanceof ObjectTooLargeError) && !(err instanceof InvalidObjectError)) throw err
       tooLarge.set(change.uid, hash)
-      log.warn({ uid: change.uid, type: change.type, id: change.id, bytes: err.bytes, limit: err.limit }, `SENAITE ${change.type} ${change.id} was not recorded: ${err.message}`)
+      const detail = err instanceof ObjectTooLargeError ? { bytes: err.bytes, limit: err.limit } : { problems: err.problems }
+      log.warn({ uid: change.uid, type: change.type, id: change.id, ...detail }, `SENAITE ${change.type} ${change.id} was not recorded: ${err.message}`)
       return 'too-large'
     }
   }

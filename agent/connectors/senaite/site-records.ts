@@ -6,6 +6,8 @@
  * an import into a SENAITE site is refused with that explanation, so the
  * object waits in the failed queue instead of being silently dropped.
  */
+import { createHash } from 'node:crypto'
+import { MAX_UID_LENGTH } from '../../../protocol/constants.js'
 import { SPECIAL_TYPES } from '../../rules/types.js'
 import type { SenaiteClient } from './client.js'
 
@@ -25,21 +27,31 @@ export async function readSiteRecords (client: SenaiteClient, pageSize: number):
     for (const user of page.items ?? []) {
       if (typeof user.username !== 'string' || user.username === 'Anonymous User') continue
       const data = Object.fromEntries(Object.entries(user).filter(([k]) => !VOLATILE_USER_KEYS.has(k)).sort(([a], [b]) => a.localeCompare(b)))
-      out.push({ uid: `@user:${user.username}`, type: SPECIAL_TYPES.user, id: user.username, data })
+      out.push({ uid: siteRecordUid('@user:', user.username), type: SPECIAL_TYPES.user, id: user.username, data })
     }
     if ((page.items ?? []).length < pageSize) break
   }
   const registry = await client.get<Record<string, unknown>>('registry')
   for (const [key, value] of Object.entries(registry)) {
     if (key === 'url' || key === '_runtime') continue
-    out.push({ uid: `@registry:${key}`, type: SPECIAL_TYPES.registry, id: key, data: { value } })
+    out.push({ uid: siteRecordUid('@registry:', key), type: SPECIAL_TYPES.registry, id: key, data: { value } })
   }
   const settings = await client.get<Record<string, unknown>>('settings')
   for (const [key, value] of Object.entries(settings)) {
     if (key === 'url' || key === '_runtime' || typeof value !== 'object' || value === null) continue
-    out.push({ uid: `@settings:${key}`, type: SPECIAL_TYPES.settings, id: key, data: value as Record<string, unknown> })
+    out.push({ uid: siteRecordUid('@settings:', key), type: SPECIAL_TYPES.settings, id: key, data: value as Record<string, unknown> })
   }
   return out
+}
+
+/**
+ * The mesh uid of a user, registry record or settings group: the prefix and
+ * its name, or — when that would pass the uid limit (Plone registry keys can
+ * be long) — the prefix and a digest of the name. The name itself is the id.
+ */
+export function siteRecordUid (prefix: string, name: string): string {
+  const plain = prefix + name
+  return plain.length <= MAX_UID_LENGTH ? plain : `${prefix}sha256:${createHash('sha256').update(name).digest('hex')}`
 }
 
 export function isSiteRecordType (type: string): boolean {
