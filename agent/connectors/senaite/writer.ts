@@ -67,8 +67,9 @@ export function createWriter (deps: WriterDeps): Writer {
   let touching = new Set<string>()
   const touchedLog: Array<{ generation: number, uids: ReadonlySet<string> }> = []
   const touch = (localUid: string | undefined): void => { if (localUid !== undefined) touching.add(localUid) }
-  /** the batch being written */
-  let current: Promise<void> | undefined
+  /** batches queued or being written, and the end of the last one */
+  let pending = 0
+  let tail: Promise<void> = Promise.resolve()
   /**
    * versions written with references left out because their targets were not
    * here yet; persisted as PATCH_SPACE rows in the transaction of the batch
@@ -225,22 +226,32 @@ export function createWriter (deps: WriterDeps): Writer {
     get generation () { return generation },
 
     async write (writes, rows) {
-      generation++
-      touching = new Set()
-      const batch = writeBatch(writes, rows)
-      current = batch.then(() => {}, () => {})
-      try {
-        return await batch
-      } finally {
+      // one batch at a time: a revert (from the poller, outside any store
+      // transaction) may come while a pull's batch is being written, and the
+      // generation's parity and the touched log describe one batch
+      pending++
+      const run = async (): Promise<RemoteWriteResult[]> => {
         generation++
-        current = undefined
-        touchedLog.push({ generation, uids: touching })
-        if (touchedLog.length > TOUCHED_LOG_BATCHES) touchedLog.shift()
+        touching = new Set()
+        try {
+          return await writeBatch(writes, rows)
+        } finally {
+          generation++
+          touchedLog.push({ generation, uids: touching })
+          if (touchedLog.length > TOUCHED_LOG_BATCHES) touchedLog.shift()
+        }
+      }
+      const result = tail.then(run, run)
+      tail = result.then(() => {}, () => {})
+      try {
+        return await result
+      } finally {
+        pending--
       }
     },
 
     async idle () {
-      while (current !== undefined) await current
+      while (pending > 0) await tail
     },
 
     touchedSince (since) {
