@@ -4,30 +4,16 @@
  * the document API's schema, and an object over the protocol's limits in the
  * feed would make every frame serving it invalid. Real LevelDB.
  */
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { InvalidObjectError } from '../../agent/errors.js'
 import { writeDocuments, type DocumentInput } from '../../agent/local-writes.js'
 import { MAX_DATA_DEPTH, MAX_REFS, MAX_UID_LENGTH } from '../../protocol/constants.js'
-import { createLevelStore } from '../../store/level-store.js'
-import type { Store } from '../../store/types.js'
-import { makeTempDir, removeDir } from '../helpers/nodes.js'
 import { auditStore } from '../helpers/store-audit.js'
+import { useTempStore } from '../helpers/temp-store.js'
 
 describe('local writes and the protocol\'s limits', () => {
-  let dir: string
-  let store: Store
-  beforeEach(async () => {
-    dir = await makeTempDir()
-    store = createLevelStore({ location: join(dir, 'store'), domain: 'lab-a' })
-    await store.open()
-  })
-  afterEach(async () => {
-    await store.close()
-    await removeDir(dir)
-  })
-
-  const deps = (): Parameters<typeof writeDocuments>[0] => ({ store, domain: 'lab-a', now: Date.now, rules: [] })
+  const temp = useTempStore('lab-a')
+  const deps = (): Parameters<typeof writeDocuments>[0] => ({ store: temp.store, domain: 'lab-a', now: Date.now, rules: [] })
   const nested = (depth: number): Record<string, unknown> => { let d: Record<string, unknown> = { leaf: 1 }; for (let i = 1; i < depth; i++) d = { d }; return d }
 
   it.each<[string, DocumentInput, string]>([
@@ -39,13 +25,13 @@ describe('local writes and the protocol\'s limits', () => {
     const write = writeDocuments(deps(), [{ uid: 'fine', type: 'Client', id: 'c-1', data: { n: 1 } }, input])
     await expect(write).rejects.toBeInstanceOf(InvalidObjectError)
     await expect(write).rejects.toMatchObject({ code: 'OBJECT_INVALID', message: expect.stringContaining(`${field}`) })
-    expect(store.info()).toMatchObject({ objects: 0, head: 0 })
-    expect(await auditStore(store)).toEqual([])
+    expect(temp.store.info()).toMatchObject({ objects: 0, head: 0 })
+    expect(await auditStore(temp.store)).toEqual([])
   })
 
   it('takes what is just within every limit', async () => {
     const [written] = await writeDocuments(deps(), [{ uid: 'u'.repeat(MAX_UID_LENGTH), type: 'Sample', id: 'S-1', refs: Array.from({ length: MAX_REFS }, (_, i) => `r-${i}`), data: nested(MAX_DATA_DEPTH) }])
     expect(written!.seq).toBe(1)
-    expect(store.info().objects).toBe(1)
+    expect(temp.store.info().objects).toBe(1)
   })
 })

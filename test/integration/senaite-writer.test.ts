@@ -11,37 +11,30 @@ import { createSenaiteClient, type SenaiteClient } from '../../agent/connectors/
 import { loadMapping, type Mapping } from '../../agent/connectors/senaite/mapping.js'
 import { createWriter, type Writer } from '../../agent/connectors/senaite/writer.js'
 import type { ObjectVersion } from '../../protocol/object.js'
-import { createLevelStore } from '../../store/level-store.js'
-import type { Store } from '../../store/types.js'
-import { makeTempDir, removeDir, testLogger } from '../helpers/nodes.js'
+import { testLogger } from '../helpers/nodes.js'
 import { startSimulator } from '../helpers/senaite.js'
+import { useTempStore } from '../helpers/temp-store.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
 
 const method = (uid: string, title: string): ObjectVersion => ({ uid, type: 'Method', id: uid, parent: null, refs: [], data: { title }, vector: { 'lab-a': 1 }, origin: 'lab-a', deleted: false, at: 1 })
 
 describe('SENAITE writer', () => {
-  let dir: string
-  let store: Store
+  const temp = useTempStore('lab-b')
   let sim: SenaiteSimulator
   let client: SenaiteClient
   let mapping: Mapping
   let writer: Writer
 
   beforeEach(async () => {
-    dir = await makeTempDir()
-    store = createLevelStore({ location: join(dir, 'store'), domain: 'lab-b' })
-    await store.open()
     sim = await startSimulator({ readLatencyMs: 5 })
     client = createSenaiteClient({ url: sim.url(), username: 'labman', password: 'labman', concurrency: 4 })
-    mapping = await loadMapping(store, join(dir, 'journal.ndjson'))
+    mapping = await loadMapping(temp.store, join(temp.dir, 'journal.ndjson'))
     writer = createWriter({ client, mapping, layout: '2.x', portalPath: '/senaite', log: testLogger('lab-b') })
   })
   afterEach(async () => {
     await mapping.close()
     await client.close()
     await sim.stop()
-    await store.close()
-    await removeDir(dir)
   })
 
   it('writes one batch at a time, odd while writing, and says which site objects each batch touched', async () => {
