@@ -48,4 +48,37 @@ describe('SENAITE connector under a steady stream of remote edits', () => {
     }
     expect(a.store.info().conflicts).toBe(0)
   })
+
+  it('a stream of remote edits to one sample does not hold back the site\'s edits of its sibling samples', async () => {
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
+    const site = await startSimulator({ modifiedSince: false, readLatencyMs: 25 })
+    mesh.track(site)
+    await seedSimulator(site, { seed: 5, samples: 20, clients: 1 })
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
+    await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never }))
+    const samples = site.site.content().filter((o) => o.portalType === 'AnalysisRequest')
+    const [streamed, sibling] = [samples[0]!, samples[1]!]
+    expect(sibling.parentUid).toBe(streamed.parentUid)
+    const held = await waitFor(async () => await m.store.getObject(streamed.uid), { what: 'the streamed sample on the master', timeout: 30_000 })
+    await waitFor(async () => (await m.store.getObject(sibling.uid)) !== undefined, { what: 'the sibling on the master', timeout: 30_000 })
+
+    // the master edits one sample every 40 ms: the agent writes it (and touches its client) again and again
+    let stop = false
+    let n = 0
+    const stream = (async () => {
+      while (!stop) {
+        await writeDocument(m.local, { uid: held.uid, type: held.type, id: held.id, parent: held.parent, refs: held.refs, data: { ...held.data, Remarks: `stream ${++n}` } })
+        await new Promise((r) => setTimeout(r, 40))
+      }
+    })()
+    try {
+      await waitFor(() => n > 10 && String(streamed.fields.Remarks ?? '').startsWith('stream '), { what: 'the stream reaching the site' })
+      const r = await site.app.request(`/senaite/@@API/senaite/v1/update/${sibling.uid}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('labman:labman').toString('base64')}`, 'content-type': 'application/json' }, body: JSON.stringify({ Remarks: 'edited in the site' }) })
+      expect(r.status).toBe(200)
+      await waitFor(async () => (await m.store.getObject(sibling.uid))?.data.Remarks === 'edited in the site', { what: 'the sibling\'s edit on the master while the stream runs', timeout: 20_000 })
+    } finally {
+      stop = true
+      await stream
+    }
+  })
 })

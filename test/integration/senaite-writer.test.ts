@@ -53,9 +53,9 @@ describe('SENAITE writer', () => {
     expect(seen[0]! % 2).toBe(1)
     const m1 = mapping.local('m-1')!.uid
     const m2 = mapping.local('m-2')!.uid
-    expect([...writer.touchedSince(start)!].sort()).toEqual([m1, m2].sort())
-    expect([...writer.touchedSince(start + 2)!]).toEqual([m2])
-    expect(writer.touchedSince(start + 4)!.size).toBe(0)
+    expect([...writer.touchedSince(start)!.written].sort()).toEqual([m1, m2].sort())
+    expect([...writer.touchedSince(start + 2)!.written]).toEqual([m2])
+    expect(writer.touchedSince(start + 4)!.written.size).toBe(0)
     expect(sim.site.get(m1)?.fields.title).toBe('one')
   })
 })

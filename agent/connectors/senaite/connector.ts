@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LoadedConfig } from '../../../config/load.js'
+import { compare } from '../../../protocol/version-vector.js'
 import { ConnectorError, describeError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import type { ConnectorContext, ConnectorRows, InstanceConnector, RemoteWrite, RemoteWriteResult } from '../connector.js'
@@ -89,7 +90,14 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
         mapping = await loadMapping(context.store, join(options.dataDir, 'senaite-journal.ndjson'))
         const portalPath = new URL(instance.url).pathname.replace(/\/+$/, '')
         const awaiting: Array<[string, AwaitingPatch]> = []
-        for await (const row of context.store.iterateAux<AwaitingPatch>(PATCH_SPACE)) awaiting.push(row)
+        const stale: string[] = []
+        for await (const [uid, patch] of context.store.iterateAux<AwaitingPatch>(PATCH_SPACE)) {
+          // a patch of a version the store has moved past (a newer one was written since) is dropped
+          const current = await context.store.getObject(uid)
+          if (current !== undefined && compare(current.vector, patch.next.vector) === 'equal') awaiting.push([uid, patch])
+          else stale.push(uid)
+        }
+        if (stale.length > 0) await context.store.write((tx) => { for (const uid of stale) tx.deleteAux(PATCH_SPACE, uid) })
         if (awaiting.length > 0) context.log.info({ objects: awaiting.length }, 'SENAITE: references still to be set on objects written before the restart')
         writer = createWriter({ client, mapping, layout: instance.layout, portalPath, log: context.log, awaiting })
         const w = writer

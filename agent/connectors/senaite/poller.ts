@@ -169,9 +169,10 @@ export function createPoller (deps: PollerDeps): Poller {
       parentOf.clear()
       /** whether one of our writes since the poll began may have changed this item; undefined: cannot tell */
       const touched = (item: Record<string, unknown>): boolean | undefined => {
-        const uids = deps.writer.touchedSince(since)
-        if (uids === undefined) return undefined
-        return uids.has(item.uid as string) || (typeof item.parent_uid === 'string' && uids.has(item.parent_uid))
+        const t = deps.writer.touchedSince(since)
+        if (t === undefined) return undefined
+        const uid = item.uid as string
+        return t.written.has(uid) || t.parents.has(uid) || (typeof item.parent_uid === 'string' && t.written.has(item.parent_uid))
       }
       const heldBack = new Set<string>() // types with an item left to the next poll: their cursors stay
       const newest: Record<string, string> = {}
@@ -191,16 +192,17 @@ export function createPoller (deps: PollerDeps): Poller {
             maybeOurs = touched(item)
             if (maybeOurs === undefined) return { deferred: true, scanned, recorded } // more batches than the writer remembers
           }
-          if (maybeOurs) { heldBack.add(info.type); continue }
           const senaiteUid = item.uid as string
           seen.add(senaiteUid) // created since step 1
           const known = mapping.mesh(senaiteUid)
           const meshUid = known ?? senaiteUid
           const translated = itemToData(item, { meshUidOf })
+          const hash = contentHash(translated, info.type)
+          // unchanged, or the echo of our own write — touched or not, nothing to record nor to hold back
+          if (mapping.hash(meshUid) === hash) continue
+          if (maybeOurs) { heldBack.add(info.type); continue }
           const children = childrenOf.get(meshUid)
           const read = children === undefined ? translated : { ...translated, refs: translated.refs.filter((r) => !children.has(r)) }
-          const hash = contentHash(translated, info.type)
-          if (mapping.hash(meshUid) === hash) continue // unchanged, or the echo of our own write
           if (tooLarge.get(meshUid) === hash) continue // too large, and not edited since
           const rows: ConnectorRow[] = [{ space: HASH_SPACE, key: meshUid, value: hash }]
           const ref = { uid: senaiteUid, path: String(item.path ?? ''), id: String(item.id ?? '') }

@@ -49,14 +49,24 @@ export interface Writer {
    * (objects, their parents, objects created), or undefined when that cannot
    * be told: a batch is being written, or the log no longer reaches back.
    */
-  touchedSince (generation: number): ReadonlySet<string> | undefined
+  touchedSince (generation: number): Touched | undefined
   /** resolves once no batch is being written */
   idle (): Promise<void>
 }
 
 /** How many finished batches' touched uids the writer remembers for the poller. */
 const TOUCHED_LOG_BATCHES = 256
-const NOTHING_TOUCHED: ReadonlySet<string> = new Set()
+/**
+ * What batches wrote to in the site, by SENAITE uid: the objects themselves
+ * (written or created) and their parents (which workflow cascades move). An
+ * object is touched when it is in either set, or its parent was written
+ * (cascades move children) — not when only a sibling was written.
+ */
+export interface Touched {
+  readonly written: ReadonlySet<string>
+  readonly parents: ReadonlySet<string>
+}
+const NOTHING_TOUCHED: Touched = { written: new Set(), parents: new Set() }
 
 export function createWriter (deps: WriterDeps): Writer {
   const { client, mapping } = deps
@@ -64,11 +74,13 @@ export function createWriter (deps: WriterDeps): Writer {
   let written = 0
   let generation = 0
   /** SENAITE uids the batch being written touches; then, per finished batch, logged with the generation it ended at */
-  let touching = new Set<string>()
-  const touchedLog: Array<{ generation: number, uids: ReadonlySet<string> }> = []
-  const touch = (localUid: string | undefined): void => { if (localUid !== undefined) touching.add(localUid) }
+  let touching = { written: new Set<string>(), parents: new Set<string>() }
+  const touchedLog: Array<{ generation: number, touched: Touched }> = []
+  const touch = (localUid: string | undefined, as: 'written' | 'parents' = 'written'): void => { if (localUid !== undefined) touching[as].add(localUid) }
+  /** the union for the last `since` asked (a poll asks for the same one per item): extended, not rebuilt */
+  let union: { since: number, upTo: number, written: Set<string>, parents: Set<string> } | undefined
   /** batches queued or being written, and the end of the last one */
-  let pending = 0
+  let queued = 0
   let tail: Promise<void> = Promise.resolve()
   /**
    * versions written with references left out because their targets were not
@@ -82,7 +94,8 @@ export function createWriter (deps: WriterDeps): Writer {
     rows?.put(PATCH_SPACE, uid, { next: write.next, deferred } satisfies AwaitingPatch)
   }
   const patched = (uid: string, rows: ConnectorRows | undefined): void => {
-    if (awaitingTargets.delete(uid)) rows?.delete(PATCH_SPACE, uid)
+    awaitingTargets.delete(uid)
+    rows?.delete(PATCH_SPACE, uid)
   }
   /** per written object, the fields this batch sent (what the read-back must show) */
   const sentKeys = new Map<string, string[]>()
@@ -163,7 +176,7 @@ export function createWriter (deps: WriterDeps): Writer {
     const existing = mapping.local(version.uid) ?? (isOwn(version.uid) ? { uid: version.uid, path: '', id: version.id } : undefined)
     // what this write may change in the site, workflow cascades included (parent ↔ children; the poller checks children by their parent)
     touch(existing?.uid)
-    if (version.parent !== null) touch(localUidOf(version.parent) ?? (isOwn(version.parent) ? version.parent : undefined))
+    if (version.parent !== null) touch(localUidOf(version.parent) ?? (isOwn(version.parent) ? version.parent : undefined), 'parents')
     try {
       if (version.deleted) {
         if (existing !== undefined) await retire(existing.uid, version.type)
@@ -229,15 +242,15 @@ export function createWriter (deps: WriterDeps): Writer {
       // one batch at a time: a revert (from the poller, outside any store
       // transaction) may come while a pull's batch is being written, and the
       // generation's parity and the touched log describe one batch
-      pending++
+      queued++
       const run = async (): Promise<RemoteWriteResult[]> => {
         generation++
-        touching = new Set()
+        touching = { written: new Set(), parents: new Set() }
         try {
           return await writeBatch(writes, rows)
         } finally {
           generation++
-          touchedLog.push({ generation, uids: touching })
+          touchedLog.push({ generation, touched: touching })
           if (touchedLog.length > TOUCHED_LOG_BATCHES) touchedLog.shift()
         }
       }
@@ -246,21 +259,26 @@ export function createWriter (deps: WriterDeps): Writer {
       try {
         return await result
       } finally {
-        pending--
+        queued--
       }
     },
 
     async idle () {
-      while (pending > 0) await tail
+      while (queued > 0) await tail
     },
 
     touchedSince (since) {
       if (generation % 2 === 1) return undefined
       if (since === generation) return NOTHING_TOUCHED
-      // the first batch after `since` ended at since + 2: it must still be in the log
-      if (touchedLog.length === 0 || touchedLog[0]!.generation > since + 2) return undefined
-      const union = new Set<string>()
-      for (const entry of touchedLog) if (entry.generation > since) for (const uid of entry.uids) union.add(uid)
+      if (union === undefined || union.since !== since) union = { since, upTo: since, written: new Set(), parents: new Set() }
+      // the first batch not merged yet ended at upTo + 2 (or + 1 from an odd start): it must still be in the log
+      if (generation > union.upTo && (touchedLog.length === 0 || touchedLog[0]!.generation > union.upTo + 2)) return undefined
+      for (const entry of touchedLog) {
+        if (entry.generation <= union.upTo) continue
+        for (const uid of entry.touched.written) union.written.add(uid)
+        for (const uid of entry.touched.parents) union.parents.add(uid)
+        union.upTo = entry.generation
+      }
       return union
     }
   }
@@ -297,8 +315,12 @@ export function createWriter (deps: WriterDeps): Writer {
       if (again.deferred) awaitPatch(writes[i]!.next.uid, writes[i]!, deferredCount(writes[i]!), rows)
       else patched(writes[i]!.next.uid, rows)
     }
+    // a version written whole in this batch supersedes what waited for it
+    const deferredHere = new Set(deferred.map((i) => writes[i]!.next.uid))
+    for (const w of writes) if (awaitingTargets.has(w.next.uid) && !deferredHere.has(w.next.uid)) patched(w.next.uid, rows)
     // references still waiting from earlier batches: patch once more of them can be set
-    for (const [uid, waiting] of [...awaitingTargets]) {
+    // (not from a revert, which has no transaction to record it in)
+    for (const [uid, waiting] of rows === undefined ? [] : [...awaitingTargets]) {
       if (pending.has(uid)) {
         // this batch carried a newer version: it was written (and deferred again if need be) above
         if (!deferred.some((i) => writes[i]!.next.uid === uid)) patched(uid, rows)
