@@ -249,6 +249,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
           await connector.start({
             store,
           log: log.child({ component: 'connector', kind: connector.kind }),
+            pullsIdle: () => need(replicator, 'replicator').status().every((p) => p.progress.state === 'idle'),
             recordLocalChange: async (change, rows, precondition) => await recordInstanceChange({
               ...writeDeps,
               revert: async (object) => {

@@ -50,6 +50,8 @@ export interface ConnectorContext {
    * (the connector wrote into the instance since it looked).
    */
   readonly recordLocalChange: (change: LocalChange, rows?: readonly ConnectorRow[], precondition?: () => boolean) => Promise<StoredObject | undefined>
+  /** false while a pull is applying batches: a poll then waits (cascades of writes still to come are not local edits) */
+  readonly pullsIdle: () => boolean
 }
 
 /**

@@ -140,6 +140,8 @@ export function createPoller (deps: PollerDeps): Poller {
     },
 
     async poll () {
+      // a poll starts between pulls: children a batch's workflow moved may come in the pull's next batch
+      if (!context.pullsIdle()) return { deferred: true, scanned: 0, recorded: 0 }
       await deps.writer.idle()
       const since = deps.writer.generation
       const cursorOf = await loadCursors()
