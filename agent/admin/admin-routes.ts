@@ -59,7 +59,7 @@ export function adminRoutes (deps: AdminDeps): Hono {
   app.get('/conflicts', async (c) => {
     const { limit, after } = pageQuery(c.req.query('limit'), c.req.query('after'))
     const items = await deps.conflicts.list({ limit, ...(after !== undefined ? { after } : {}) })
-    return c.json({ items: items.map(presentConflict), count: items.length, total: deps.status().conflicts, next: items.length === limit ? items[items.length - 1]!.uid : null })
+    return c.json({ ...pageOf(items, limit, deps.status().conflicts), items: items.map(presentConflict) })
   })
 
   app.get('/conflicts/:uid', async (c) => {
@@ -77,7 +77,7 @@ export function adminRoutes (deps: AdminDeps): Hono {
   app.get('/failed', async (c) => {
     const { limit, after } = pageQuery(c.req.query('limit'), c.req.query('after'))
     const items = await deps.failed.list({ limit, ...(after !== undefined ? { after } : {}) })
-    return c.json({ items, count: items.length, total: deps.status().failed, next: items.length === limit ? items[items.length - 1]!.uid : null })
+    return c.json({ ...pageOf(items, limit, deps.status().failed), items })
   })
 
   app.post('/failed/:uid/retry', async (c) => {
@@ -92,4 +92,8 @@ function pageQuery (limitText: string | undefined, after: string | undefined): {
   const limit = limitText === undefined ? 1000 : Number(limitText)
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadRequestError('limit must be a whole number from 1 to 1000')
   return { limit, after: after !== undefined && after !== '' ? after : undefined }
+}
+
+function pageOf (items: ReadonlyArray<{ uid: string }>, limit: number, total: number): { count: number, total: number, next: string | null } {
+  return { count: items.length, total, next: items.length === limit ? items[items.length - 1]!.uid : null }
 }

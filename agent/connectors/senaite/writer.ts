@@ -321,11 +321,7 @@ export function createWriter (deps: WriterDeps): Writer {
     // references still waiting from earlier batches: patch once more of them can be set
     // (not from a revert, which has no transaction to record it in)
     for (const [uid, waiting] of rows === undefined ? [] : [...awaitingTargets]) {
-      if (pending.has(uid)) {
-        // this batch carried a newer version: it was written (and deferred again if need be) above
-        if (!deferred.some((i) => writes[i]!.next.uid === uid)) patched(uid, rows)
-        continue
-      }
+      if (pending.has(uid)) continue // this batch carried a newer version: written (and deferred again if need be) above
       if (deferredCount(waiting.write) >= waiting.deferred) continue
       const again = await writeOne(waiting.write, rows)
       if (!again.deferred || !again.result.ok) patched(uid, rows)
