@@ -66,10 +66,11 @@ describe('labmesh CLI as processes', () => {
     expect(plan.code).toBe(0)
     expect(plan.stdout).toContain('nothing to pull')
     // … and from a stopped B, planning in-process: A's new object would be created
-    await a.api('PUT', '/api/objects/client-2', { type: 'Client', id: 'client-2', data: {} })
+    // (B stopped first: running, it would pull the new object live before the plan)
     b.proc.kill('SIGTERM')
     expect(await b.exited).toEqual({ code: 0, signal: null })
     running.splice(running.indexOf(b), 1)
+    await a.api('PUT', '/api/objects/client-2', { type: 'Client', id: 'client-2', data: {} })
     const offline = await runCli(['plan', '--config', join(root, 'b', 'labmesh.yaml'), '--peer', 'lab-a', '--json'])
     expect(offline.code, offline.stderr).toBe(0)
     expect(JSON.parse(offline.stdout)).toMatchObject({ peer: 'lab-a', types: { Client: { create: 1, unchanged: 0 } } })
