@@ -8,7 +8,7 @@
  * rethrows. Stop order: HTTP server and protocol handler → sessions → store →
  * libp2p; each step's failure is logged and the next step still runs.
  */
-import './polyfills.js'
+import './runtime/polyfills.js'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import type { Hono } from 'hono'
@@ -16,19 +16,21 @@ import type { LoadedConfig } from '../config/load.js'
 import { createLevelStore } from '../store/level-store.js'
 import type { Store } from '../store/types.js'
 import { createAdminApp } from './admin/app.js'
-import type { AdminDeps, AgentStatusReport } from './admin/deps.js'
-import type { ApplyStats } from './apply-remote.js'
+import type { AdminDeps } from './admin/deps.js'
+import type { AgentStatusReport } from './observe/status.js'
+import type { ApplyStats } from './apply/apply-remote.js'
 import type { InstanceConnector } from './connectors/connector.js'
 import { createConnectorFor } from './connectors/index.js'
-import { AgentError, ConfigError, describeError } from './errors.js'
-import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from './identity.js'
-import { createLogger, type Logger } from './logger.js'
-import { deleteDocument, recordInstanceChange, resolveConflict, writeDocument, writeDocuments, type LocalWriteDeps } from './local-writes.js'
-import { createMesh, type Mesh } from './mesh.js'
-import { createReplicator, type Replicator } from './replicator.js'
-import { createEventBus, type EventBus } from './events.js'
-import { createMetrics, type AgentMetrics } from './metrics.js'
-import { createFailedRetrier, type FailedRetrier } from './failed-retry.js'
+import { AgentError, describeError } from '../protocol/errors.js'
+import { ConfigError } from '../config/errors.js'
+import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from './net/identity.js'
+import { createLogger, type Logger } from './runtime/logger.js'
+import { deleteDocument, recordInstanceChange, resolveConflict, writeDocument, writeDocuments, type LocalWriteDeps } from './apply/local-writes.js'
+import { createMesh, type Mesh } from './net/mesh.js'
+import { createReplicator, type Replicator } from './sync/replicator.js'
+import { createEventBus, type EventBus } from './observe/events.js'
+import { createMetrics, type AgentMetrics } from './observe/metrics.js'
+import { createFailedRetrier, type FailedRetrier } from './apply/failed-retry.js'
 
 export type AgentState = 'stopped' | 'starting' | 'started' | 'stopping'
 
@@ -271,7 +273,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
         app = createAdminApp(adminDeps())
         if (deps.passive !== true) {
           await replicator.start()
-          retrier = createFailedRetrier({ store, replicator, log: log.child({ component: 'failed-queue' }), now })
+          retrier = createFailedRetrier({ store, peers: { sessionOpen: (name) => r.peerStatus(name).sessionOpen, fetchFrom: r.fetchFrom, applyFrom: r.applyFrom }, log: log.child({ component: 'failed-queue' }), now })
           retrier.start()
           const started = await listen(app, config.http.listen)
           server = started.server

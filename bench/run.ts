@@ -10,7 +10,7 @@
  *                          [--baselines pouchdb,leveldb,libp2p | --skip-baselines]
  *                          [--runs 3] [--cpu-prof] [--out latest.json]
  */
-import '../agent/polyfills.js'
+import '../agent/runtime/polyfills.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'

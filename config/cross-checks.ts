@@ -3,7 +3,7 @@
  * on the raw document, defensively, so that they are reported together with
  * the schema's own problems instead of only after those are fixed.
  */
-import type { ConfigIssue } from '../agent/errors.js'
+import type { ConfigIssue } from './errors.js'
 
 type Raw = Record<string, unknown>
 

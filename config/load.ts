@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
-import { ConfigError, type ConfigIssue } from '../agent/errors.js'
+import { ConfigError, type ConfigIssue } from './errors.js'
 import { crossFieldIssues } from './cross-checks.js'
 import { configSchema, type AgentConfig } from './schema.js'
 

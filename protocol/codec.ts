@@ -6,7 +6,7 @@
  */
 import { LengthPrefixedDecoder } from '@libp2p/utils'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { MessageTooLargeError, ProtocolError } from '../agent/errors.js'
+import { MessageTooLargeError, ProtocolError } from './errors.js'
 import { MAX_DECODE_BUFFER_BYTES, MAX_FRAME_BYTES } from './constants.js'
 import type { Message } from './messages.js'
 

@@ -1,7 +1,7 @@
 /**
  * Wire messages of `/labmesh/sync/1.0.0`: a discriminated union on `type`,
- * every message carrying the protocol version `v`, and the decoders that
- * validate untrusted input before anything else sees it.
+ * every message carrying the protocol version `v`, and their zod schemas,
+ * which are the specification (decode.ts applies them to untrusted input).
  *
  * A session is one stream opened by the puller (the "client") to the peer it
  * pulls from (the "server"). Both send `hello` first; then the client asks
@@ -13,7 +13,6 @@ import {
   MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
   MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION
 } from './constants.js'
-import { fastServerMessage } from './fast-decode.js'
 import type { ObjectVersion, WireObject } from './object.js'
 
 /** The peer's view of itself, exchanged once per session. */
@@ -132,14 +131,16 @@ const v = z.literal(PROTOCOL_VERSION)
 const helloSchema = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() })
 const errorSchema = z.object({ type: z.literal('error'), v, code: z.string().max(64), message: z.string().max(4096) })
 
-const clientSchema = z.discriminatedUnion('type', [
+/** Every message a client (puller) may send. */
+export const clientSchema = z.discriminatedUnion('type', [
   helloSchema,
   z.object({ type: z.literal('pull'), v, id: requestId, since: seq, limit: z.number().int().min(1).max(MAX_PULL_WINDOW) }),
   z.object({ type: z.literal('get'), v, id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) }),
   errorSchema
 ])
 
-const serverSchema = z.discriminatedUnion('type', [
+/** Every message a server (the remote pulled from) may send. */
+export const serverSchema = z.discriminatedUnion('type', [
   helloSchema,
   z.object({
     type: z.literal('batch'), v, id: requestId, changes: z.array(wireObjectSchema).max(MAX_BATCH_OBJECTS),
@@ -151,37 +152,3 @@ const serverSchema = z.discriminatedUnion('type', [
 ])
 
 export type Role = 'client' | 'server'
-
-export type DecodeResult<T> = { ok: true, message: T } | { ok: false, error: string }
-
-/** Validate a message a client sent to us (we are the server). */
-export function decodeClientMessage (value: unknown): DecodeResult<ClientMessage> {
-  return toResult(clientSchema.safeParse(value), value)
-}
-
-/**
- * Validate a message a server sent to us (we are the client). Bulk messages
- * take the hand-written fast path (fast-decode.ts), which returns what zod
- * would or defers to zod; zod alone decides every rejection and its text.
- */
-export function decodeServerMessage (value: unknown): DecodeResult<ServerMessage> {
-  const fast = fastServerMessage(value)
-  if (fast !== undefined) return { ok: true, message: fast }
-  return toResult(serverSchema.safeParse(value), value)
-}
-
-/** The zod-only decoder: the specification the fast path is tested against. */
-export function decodeServerMessageWithZod (value: unknown): DecodeResult<ServerMessage> {
-  return toResult(serverSchema.safeParse(value), value)
-}
-
-function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
-  if (parsed.success) return { ok: true, message: parsed.data }
-  const rawVersion = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
-  if (rawVersion !== undefined && rawVersion !== PROTOCOL_VERSION) {
-    return { ok: false, error: `unsupported protocol version ${JSON.stringify(rawVersion)} (this agent speaks ${PROTOCOL_VERSION})` }
-  }
-  const first = parsed.error.issues[0]
-  const where = first !== undefined && first.path.length > 0 ? first.path.join('.') : 'message'
-  return { ok: false, error: `invalid message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
-}

@@ -51,3 +51,12 @@ export function toVersion (o: ObjectVersion): ObjectVersion {
     at: o.at
   }
 }
+
+/** The versions a wire object carries: its current one first, then siblings. */
+export function versionsOf (wire: WireObject): ObjectVersion[] {
+  // Most objects carry no siblings and no `conflicts` key: the wire object is
+  // then its own current version, and copying it would only make garbage.
+  if (!Object.prototype.hasOwnProperty.call(wire, 'conflicts')) return [wire]
+  const { conflicts, ...current } = wire
+  return conflicts !== undefined && conflicts.length > 0 ? [current, ...conflicts] : [current]
+}

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
-import { StoreClosedError, StoreLockedError, StoreWriteError } from '../agent/errors.js'
+import { StoreClosedError, StoreLockedError, StoreWriteError } from './errors.js'
 import { META_KEYS, SCHEMA_VERSION, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx

@@ -9,7 +9,7 @@
  * (its `base`): it then reads through the base's writes, down the chain of
  * bases not yet settled, and the store commits it only after its base.
  */
-import { ObjectTooLargeError } from '../agent/errors.js'
+import { ObjectTooLargeError } from '../protocol/errors.js'
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
 import { seqKey, typeKey, auxKey } from './keys.js'

@@ -1,2 +1,2 @@
 // libp2p 3 needs Promise.withResolvers, which Node 20 lacks: install the shim first.
-import '../agent/polyfills.js'
+import '../agent/runtime/polyfills.js'

@@ -2,31 +2,15 @@
  * What the admin HTTP app needs from the agent: a narrow facade, so the app
  * can be tested through `app.request()` without a socket and without libp2p.
  */
+import type { AgentStatusReport } from '../observe/status.js'
 import type { StoredObject, FailedEntry } from '../../store/types.js'
-import type { DocumentInput, Resolution } from '../local-writes.js'
-import type { Logger } from '../logger.js'
-import type { ProgressSnapshot } from '../progress.js'
-import type { PeerStatus } from '../replicator.js'
-import type { PullPlan } from '../plan.js'
-import type { EventBus } from '../events.js'
-import type { AgentMetrics } from '../metrics.js'
-
-export interface AgentStatusReport {
-  readonly domain: string
-  readonly peerId: string
-  readonly listen: readonly string[]
-  readonly httpUrl: string | undefined
-  readonly instance: string
-  readonly epoch: string
-  readonly objects: number
-  readonly feedHead: number
-  readonly conflicts: number
-  readonly failed: number
-  /** local edits of read-only objects that were reverted (connectors that cannot refuse) */
-  readonly readOnlyReverts: number
-  readonly startedAt: number
-  readonly peers: readonly PeerStatus[]
-}
+import type { DocumentInput, Resolution } from '../apply/local-writes.js'
+import type { Logger } from '../runtime/logger.js'
+import type { ProgressSnapshot } from '../sync/progress.js'
+import type { PeerStatus } from '../sync/replicator.js'
+import type { PullPlan } from '../apply/plan.js'
+import type { EventBus } from '../observe/events.js'
+import type { AgentMetrics } from '../observe/metrics.js'
 
 export interface AdminDeps {
   readonly token: string

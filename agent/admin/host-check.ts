@@ -12,7 +12,7 @@
  */
 import { isIP } from 'node:net'
 import type { MiddlewareHandler } from 'hono'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../runtime/logger.js'
 
 export function hostAllowed (hostname: string, allowed: readonly string[]): boolean {
   const name = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '')

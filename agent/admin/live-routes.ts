@@ -10,8 +10,9 @@
  */
 import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import { describeError, NotFoundError } from '../errors.js'
-import type { ProgressSnapshot } from '../progress.js'
+import { describeError } from '../../protocol/errors.js'
+import { NotFoundError } from '../errors.js'
+import type { ProgressSnapshot } from '../sync/progress.js'
 import type { AdminDeps } from './deps.js'
 
 /** keeps proxies and browsers from timing an idle event stream out */

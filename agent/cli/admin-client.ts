@@ -3,8 +3,8 @@
  * from the agent's config, and turns connection failures into advice.
  */
 import type { LoadedConfig } from '../../config/load.js'
-import { AgentError } from '../errors.js'
-import { loadAdminToken } from '../identity.js'
+import { AgentError } from '../../protocol/errors.js'
+import { loadAdminToken } from '../net/identity.js'
 
 export interface AdminClient {
   readonly baseUrl: string

@@ -1,8 +1,8 @@
 /** Plain-text tables and numbers for the CLI. */
-import type { AgentStatusReport } from '../admin/deps.js'
-import type { PeerStatus } from '../replicator.js'
-import { formatProgress } from '../progress.js'
-import type { PullPlan } from '../plan.js'
+import type { AgentStatusReport } from '../observe/status.js'
+import type { PeerStatus } from '../sync/replicator.js'
+import { formatProgress } from '../sync/progress.js'
+import type { PullPlan } from '../apply/plan.js'
 
 export function table (headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))

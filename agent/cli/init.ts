@@ -4,8 +4,8 @@
  */
 import { access, mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { ConfigError } from '../errors.js'
-import { createAdminToken, createIdentityKey, peerIdOf } from '../identity.js'
+import { ConfigError } from '../../config/errors.js'
+import { createAdminToken, createIdentityKey, peerIdOf } from '../net/identity.js'
 
 export interface InitOptions {
   readonly domain: string

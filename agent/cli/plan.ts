@@ -5,9 +5,9 @@
  */
 import type { LoadedConfig } from '../../config/load.js'
 import { createAgent } from '../agent.js'
-import { AgentError } from '../errors.js'
-import { createLogger } from '../logger.js'
-import type { PullPlan } from '../plan.js'
+import { AgentError } from '../../protocol/errors.js'
+import { createLogger } from '../runtime/logger.js'
+import type { PullPlan } from '../apply/plan.js'
 import { adminClientFor } from './admin-client.js'
 
 export async function planPull (config: LoadedConfig, peer: string): Promise<PullPlan> {

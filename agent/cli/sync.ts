@@ -3,8 +3,8 @@
  * pull as a job on the running agent and draws its progress (%, ETA) until
  * it is done.
  */
-import type { ProgressSnapshot } from '../progress.js'
-import { formatProgress } from '../progress.js'
+import type { ProgressSnapshot } from '../sync/progress.js'
+import { formatProgress } from '../sync/progress.js'
 import type { AdminClient } from './admin-client.js'
 
 interface Job { state: 'running' | 'done' | 'failed', progress: ProgressSnapshot | undefined, error: string | undefined, startedAt: number, finishedAt: number | undefined }

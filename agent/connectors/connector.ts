@@ -7,7 +7,7 @@
  */
 import type { ObjectVersion } from '../../protocol/object.js'
 import type { Store, StoredObject } from '../../store/types.js'
-import type { Logger } from '../logger.js'
+import type { Logger } from '../runtime/logger.js'
 
 /** A remote version about to become current here. */
 export interface RemoteWrite {

@@ -7,15 +7,15 @@
  *
  * State lives in ./demo-data (kept between runs; delete it to start over).
  */
-import '../polyfills.js'
+import '../runtime/polyfills.js'
 import { access, mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { validateConfig } from '../../config/load.js'
 import { createAgent, type Agent } from '../agent.js'
-import { createAdminToken, createIdentityKey, loadIdentityKey, peerIdOf } from '../identity.js'
-import { createLogger, type Logger } from '../logger.js'
-import { writeDocuments, type DocumentInput } from '../local-writes.js'
+import { createAdminToken, createIdentityKey, loadIdentityKey, peerIdOf } from '../net/identity.js'
+import { createLogger, type Logger } from '../runtime/logger.js'
+import { writeDocuments, type DocumentInput } from '../apply/local-writes.js'
 import { createRng, editObject, generateLimsObjects, type Rng } from './lims-data.js'
 
 interface DemoNode {

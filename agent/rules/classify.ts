@@ -5,10 +5,9 @@
  * conflict / needs dependencies. `labmesh plan` prints these; the apply path
  * makes the same decisions in the same order (rules, dependencies, vectors).
  */
-import type { WireObject } from '../../protocol/object.js'
-import { reconcile } from '../../store/reconcile.js'
-import type { StoredObject } from '../../store/types.js'
-import { versionsOf } from '../wire.js'
+import type { ObjectVersion, WireObject } from '../../protocol/object.js'
+import { reconcile } from '../../protocol/reconcile.js'
+import { versionsOf } from '../../protocol/object.js'
 import { decideInbound, presentLocally, type InboundContext } from './inbound.js'
 import type { IgnoreReason, InboundRules } from './types.js'
 
@@ -26,7 +25,8 @@ export type Verdict =
 export interface ClassifyInput {
   readonly rules: InboundRules
   readonly incoming: WireObject
-  readonly local: StoredObject | undefined
+  /** what we hold for its uid: the current version with its conflict siblings (a stored record is one) */
+  readonly local: (ObjectVersion & { readonly conflicts: readonly ObjectVersion[] }) | undefined
   /** dependencies that neither we hold nor the remote can provide */
   readonly unavailable?: ReadonlySet<string>
   readonly context?: InboundContext

@@ -11,10 +11,9 @@
  */
 import { createHash } from 'node:crypto'
 import type { ObjectVersion } from '../../protocol/object.js'
-import type { AgentConfig, PeerConfig } from '../../config/schema.js'
-import { SPECIAL_TYPES, type InboundDecision, type InboundRules } from './types.js'
+import { SPECIAL_TYPES, type AgentRuleSource, type InboundDecision, type InboundRules, type PeerRuleSource } from './types.js'
 
-export function compileInboundRules (agent: Pick<AgentConfig, 'domain' | 'localPrefix' | 'prefixSeparator'>, peer: PeerConfig): InboundRules {
+export function compileInboundRules (agent: AgentRuleSource, peer: Omit<PeerRuleSource, 'serve'>): InboundRules {
   return Object.freeze({
     peerName: peer.name,
     localDomain: agent.domain,

@@ -4,11 +4,10 @@
  * reaches that peer.
  */
 import { createHash } from 'node:crypto'
-import type { PeerConfig } from '../../config/schema.js'
 import type { ObjectVersion } from '../../protocol/object.js'
-import { SPECIAL_TYPES, type ServeExclusion, type ServeRules } from './types.js'
+import { SPECIAL_TYPES, type PeerRuleSource, type ServeExclusion, type ServeRules } from './types.js'
 
-export function compileServeRules (peer: PeerConfig): ServeRules {
+export function compileServeRules (peer: Pick<PeerRuleSource, 'serve'>): ServeRules {
   return Object.freeze({
     only: new Set(peer.serve.types.only),
     skip: new Set(peer.serve.types.skip),

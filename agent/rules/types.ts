@@ -64,3 +64,34 @@ export type InboundDecision =
   | { readonly action: 'ignore', readonly reason: IgnoreReason, readonly rule: string }
 
 export type ServeExclusion = 'not-in-only' | 'skipped-type' | 'users-not-served' | 'registry-not-served' | 'settings-not-served' | 'read-only-local-edit'
+
+/**
+ * What rules are compiled from: the shape of one `peers[]` entry of the
+ * config (config/schema.ts PeerConfig has it), named here so that the rules
+ * depend on nothing but the protocol.
+ */
+export interface PeerRuleSource {
+  readonly name: string
+  readonly prefix: string
+  readonly types: {
+    readonly only: readonly string[]
+    readonly skip: readonly string[]
+    readonly prefixable: readonly string[]
+    readonly readOnly: readonly string[]
+    readonly updateOnly: readonly string[]
+  }
+  readonly import: { readonly users: boolean, readonly registry: boolean, readonly settings: boolean }
+  readonly serve: {
+    readonly types: { readonly only: readonly string[], readonly skip: readonly string[] }
+    readonly users: boolean
+    readonly registry: boolean
+    readonly settings: boolean
+  }
+}
+
+/** The agent-wide settings the import rules depend on (domain and prefix presentation). */
+export interface AgentRuleSource {
+  readonly domain: string
+  readonly localPrefix: string
+  readonly prefixSeparator: string
+}

@@ -15,15 +15,15 @@
  * `edit`, `editOne`, `waitFor`, `digest`, `pulls` drive a running agent.
  * State lives in the factory, not the module.
  */
-import '../../agent/polyfills.js'
+import '../../agent/runtime/polyfills.js'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createAgent, type Agent } from '../../agent/agent.js'
-import { tuneHeapForAgent } from '../../agent/heap-tuning.js'
+import { tuneHeapForAgent } from '../../agent/runtime/heap-tuning.js'
 import { createRng, editObject, generateLimsObjects, isEditable, planLimsSetup } from '../../agent/demo/lims-data.js'
-import { writeDocuments, type DocumentInput } from '../../agent/local-writes.js'
-import { createLogger } from '../../agent/logger.js'
+import { writeDocuments, type DocumentInput } from '../../agent/apply/local-writes.js'
+import { createLogger } from '../../agent/runtime/logger.js'
 import { loadConfigFile } from '../../config/load.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import { createLevelStore } from '../../store/level-store.js'

@@ -11,7 +11,7 @@
  * is attached before the first send, so the ack can never be missed; state
  * lives in the worker factory, not the module.
  */
-import '../../agent/polyfills.js'
+import '../../agent/runtime/polyfills.js'
 import type { Stream } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { writeDocument } from '../../agent/local-writes.js'
+import { writeDocument } from '../../agent/apply/local-writes.js'
 import { createLevelStore } from '../../store/level-store.js'
 import { makeTempDir, prepareNodes, removeDir, waitFor, type TestNode } from '../helpers/nodes.js'
 import { runCli, spawnAgent, writeNodeConfig, type AgentProcess } from '../helpers/processes.js'

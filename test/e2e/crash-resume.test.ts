@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { DocumentInput } from '../../agent/local-writes.js'
+import type { DocumentInput } from '../../agent/apply/local-writes.js'
 import { makeTempDir, prepareNodes, removeDir, waitFor, type TestNode } from '../helpers/nodes.js'
 import { allObjects, seedStore, spawnAgent, writeNodeConfig, type AgentProcess } from '../helpers/processes.js'
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { writeDocument, writeDocuments } from '../../agent/local-writes.js'
+import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
 import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, type TestNode } from '../helpers/nodes.js'
 import { storeDigest } from '../helpers/store-audit.js'
 

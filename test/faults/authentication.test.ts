@@ -11,12 +11,12 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import type { AgentEvent } from '../../agent/events.js'
-import { createSwarmKey, loadIdentityKey, loadSwarmKey } from '../../agent/identity.js'
-import { writeDocuments } from '../../agent/local-writes.js'
+import type { AgentEvent } from '../../agent/observe/events.js'
+import { createSwarmKey, loadIdentityKey, loadSwarmKey } from '../../agent/net/identity.js'
+import { writeDocuments } from '../../agent/apply/local-writes.js'
 import { PROTOCOL_ID } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
-import { versionsOf } from '../../agent/wire.js'
+import { versionsOf } from '../../protocol/object.js'
 import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { withOfflineStore } from '../helpers/store-audit.js'
@@ -109,7 +109,7 @@ describe('authentication', () => {
     const { 'lab-a': A, 'lab-b': B, 'lab-c': C, 'lab-d': D } = nodes as Record<string, TestNode>
     // D wrote "shared" as a Method while A wrote it as a Client: A will hold both, concurrently
     await withOfflineStore(D!.dir, 'lab-d', async (store) => {
-      const { writeDocuments: write } = await import('../../agent/local-writes.js')
+      const { writeDocuments: write } = await import('../../agent/apply/local-writes.js')
       await write({ store, domain: 'lab-d', now: Date.now, rules: [] }, [{ uid: 'shared', type: 'Method', id: 'm-shared', data: { secret: 'method text' } }])
     })
     const a = await startAgent(meshConfig(A!, [

@@ -9,8 +9,8 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { loadIdentityKey } from '../../agent/identity.js'
-import { writeDocument, writeDocuments } from '../../agent/local-writes.js'
+import { loadIdentityKey } from '../../agent/net/identity.js'
+import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
 import { MAX_GET_UIDS, MAX_PULL_WINDOW, MAX_SEQ, MAX_UID_LENGTH, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import {
   brokenMessage, garbageFrame, jsonFrame, mutatedFrame, nonObjectFrame, notJsonFrame, overlongVarint, oversizedPrefix,

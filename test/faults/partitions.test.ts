@@ -10,7 +10,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createAgent, type Agent } from '../../agent/agent.js'
 import { NotFoundError } from '../../agent/errors.js'
-import { deleteDocument, resolveConflict, writeDocument } from '../../agent/local-writes.js'
+import { deleteDocument, resolveConflict, writeDocument } from '../../agent/apply/local-writes.js'
 import type { LoadedConfig } from '../../config/load.js'
 import { CausalOracle } from '../helpers/causal-oracle.js'
 import { createLinkProxy, type LinkProxy } from '../helpers/link-proxy.js'

@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { writeDocuments } from '../../agent/local-writes.js'
+import { writeDocuments } from '../../agent/apply/local-writes.js'
 import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 
 describe('a peer whose store was rebuilt', () => {

@@ -5,7 +5,7 @@
  * an agent meets the same random, mutated and hostile input as the serving
  * side does.
  */
-import '../../agent/polyfills.js'
+import '../../agent/runtime/polyfills.js'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { PrivateKey, Stream } from '@libp2p/interface'

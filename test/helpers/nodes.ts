@@ -11,8 +11,8 @@ import { join } from 'node:path'
 import { validateConfig, type LoadedConfig } from '../../config/load.js'
 import type { AgentConfigInput } from '../../config/schema.js'
 import { createAgent, type Agent, type AgentDeps } from '../../agent/agent.js'
-import { createAdminToken, createIdentityKey, peerIdOf } from '../../agent/identity.js'
-import { createLogger, silentLogger, type Logger } from '../../agent/logger.js'
+import { createAdminToken, createIdentityKey, peerIdOf } from '../../agent/net/identity.js'
+import { createLogger, silentLogger, type Logger } from '../../agent/runtime/logger.js'
 
 export interface TestNode {
   readonly domain: string

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { stringify } from 'yaml'
 import { createLevelStore } from '../../store/level-store.js'
-import { writeDocuments, type DocumentInput } from '../../agent/local-writes.js'
+import { writeDocuments, type DocumentInput } from '../../agent/apply/local-writes.js'
 import type { TestNode } from './nodes.js'
 
 /** bin/labmesh.js of this checkout, found from the source tree or from dist/ */

@@ -3,7 +3,7 @@
  * buggy peer of the fuzzing and admission tests. It uses a real key (often an
  * allowed agent's), so it gets past the gater and reaches the session code.
  */
-import '../../agent/polyfills.js'
+import '../../agent/runtime/polyfills.js'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { PrivateKey, Stream } from '@libp2p/interface'

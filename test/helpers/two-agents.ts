@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { deleteDocument, resolveConflict, writeDocuments, type DocumentInput, type LocalWriteDeps } from '../../agent/local-writes.js'
+import { deleteDocument, resolveConflict, writeDocuments, type DocumentInput, type LocalWriteDeps } from '../../agent/apply/local-writes.js'
 import type { Store } from '../../store/types.js'
 import type { CausalOracle, Holding } from './causal-oracle.js'
 import type { TestNode } from './nodes.js'

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { writeDocuments } from '../../agent/local-writes.js'
+import { writeDocuments } from '../../agent/apply/local-writes.js'
 import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 
 describe('admin API on a running two-agent mesh', () => {

@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { applyRemoteBatch, type ApplyContext } from '../../agent/apply-remote.js'
-import { writeDocuments } from '../../agent/local-writes.js'
+import { applyRemoteBatch, type ApplyContext } from '../../agent/apply/apply-remote.js'
+import { writeDocuments } from '../../agent/apply/local-writes.js'
 import type { InstanceConnector } from '../../agent/connectors/connector.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
 import { createMemoryConnector } from '../../agent/connectors/memory.js'

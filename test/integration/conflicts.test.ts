@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { resolveConflict, writeDocument } from '../../agent/local-writes.js'
+import { resolveConflict, writeDocument } from '../../agent/apply/local-writes.js'
 import type { LoadedConfig } from '../../config/load.js'
 import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 

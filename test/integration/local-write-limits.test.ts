@@ -5,8 +5,8 @@
  * feed would make every frame serving it invalid. Real LevelDB.
  */
 import { describe, expect, it } from 'vitest'
-import { InvalidObjectError } from '../../agent/errors.js'
-import { writeDocuments, type DocumentInput } from '../../agent/local-writes.js'
+import { InvalidObjectError } from '../../protocol/errors.js'
+import { writeDocuments, type DocumentInput } from '../../agent/apply/local-writes.js'
 import { MAX_DATA_DEPTH, MAX_REFS, MAX_UID_LENGTH } from '../../protocol/constants.js'
 import { auditStore } from '../helpers/store-audit.js'
 import { useTempStore } from '../helpers/temp-store.js'

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import type { ApplyStats } from '../../agent/apply-remote.js'
-import { writeDocument, writeDocuments } from '../../agent/local-writes.js'
+import type { ApplyStats } from '../../agent/apply/apply-remote.js'
+import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
 import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 
 describe('labmesh plan (dry run)', () => {

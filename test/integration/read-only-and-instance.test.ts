@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { createMemoryConnector } from '../../agent/connectors/memory.js'
-import { writeDocument } from '../../agent/local-writes.js'
+import { writeDocument } from '../../agent/apply/local-writes.js'
 import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 
 describe('an instance the agent cannot refuse (memory connector)', () => {

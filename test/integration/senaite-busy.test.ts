@@ -4,7 +4,7 @@
  * every poll that a write of the stream overlaps.
  */
 import { describe, expect, it } from 'vitest'
-import { writeDocument } from '../../agent/local-writes.js'
+import { writeDocument } from '../../agent/apply/local-writes.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { meshConfig, waitFor } from '../helpers/nodes.js'
 import { senaiteInstance, startSimulator } from '../helpers/senaite.js'

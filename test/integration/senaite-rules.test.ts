@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { useTestMesh } from '../helpers/lifecycle.js'
-import { writeDocument } from '../../agent/local-writes.js'
+import { writeDocument } from '../../agent/apply/local-writes.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
 import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { writeDocument, deleteDocument } from '../../agent/local-writes.js'
+import { writeDocument, deleteDocument } from '../../agent/apply/local-writes.js'
 import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 
 describe('two agents over libp2p', () => {

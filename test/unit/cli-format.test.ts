@@ -1,10 +1,10 @@
 /** The CLI's tables and progress bar: what an admin reads in a terminal. */
 import { describe, expect, it } from 'vitest'
-import type { AgentStatusReport } from '../../agent/admin/deps.js'
+import type { AgentStatusReport } from '../../agent/observe/status.js'
 import { renderConflicts, renderStatus, syncState } from '../../agent/cli/format.js'
 import { progressLine } from '../../agent/cli/sync.js'
-import type { ProgressSnapshot } from '../../agent/progress.js'
-import type { PeerStatus } from '../../agent/replicator.js'
+import type { ProgressSnapshot } from '../../agent/sync/progress.js'
+import type { PeerStatus } from '../../agent/sync/replicator.js'
 
 const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   state: 'idle', initial: false, done: 0, remaining: 0, percent: 100, rate: 0, etaSeconds: 0, startedAt: 0, finishedAt: 0, remoteHead: 9, appliedSeq: 9, caughtUp: true, ...over

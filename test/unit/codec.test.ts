@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import * as lp from 'it-length-prefixed'
-import { MessageTooLargeError, ProtocolError } from '../../agent/errors.js'
+import { MessageTooLargeError, ProtocolError } from '../../protocol/errors.js'
 import { encodeFrame, encodeJsonFrame, FrameDecoder } from '../../protocol/codec.js'
 import { MAX_VECTOR_ENTRIES, PROTOCOL_VERSION } from '../../protocol/constants.js'
-import { decodeClientMessage, decodeServerMessage, type Message } from '../../protocol/messages.js'
+import { decodeClientMessage, decodeServerMessage } from '../../protocol/decode.js'
+import { type Message } from '../../protocol/messages.js'
 
 const obj = { uid: 'u1', type: 'Client', id: 'c-1', parent: null, refs: [], data: { a: 1 }, vector: { 'lab-a': 1 }, origin: 'lab-a', deleted: false, at: 1 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError } from '../../agent/errors.js'
+import { ConfigError } from '../../config/errors.js'
 import { loadConfigFile, parseConfigText } from '../../config/load.js'
 
 const PEER_A = '12D3KooWAcTaJ23seN9VarBkxhFAWZAo4mwwYsMbYCkdWpEu8kj9'

@@ -13,7 +13,7 @@ import {
   MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES
 } from '../../protocol/constants.js'
 import { fastServerMessage } from '../../protocol/fast-decode.js'
-import { decodeServerMessage, decodeServerMessageWithZod } from '../../protocol/messages.js'
+import { decodeServerMessage, decodeServerMessageWithZod } from '../../protocol/decode.js'
 
 type Rec = Record<string, unknown>
 

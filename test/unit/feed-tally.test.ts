@@ -5,8 +5,8 @@
  * of the feed — also when writes race with the reads.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FeedTally } from '../../agent/feed-tally.js'
-import { writeDocuments, type DocumentInput, type LocalWriteDeps } from '../../agent/local-writes.js'
+import { FeedTally } from '../../agent/sync/feed-tally.js'
+import { writeDocuments, type DocumentInput, type LocalWriteDeps } from '../../agent/apply/local-writes.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
 import { makeTempDir, removeDir } from '../helpers/nodes.js'

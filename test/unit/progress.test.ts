@@ -3,7 +3,7 @@
  * when the head heard in hello or notify is applied.
  */
 import { describe, expect, it } from 'vitest'
-import { formatProgress, PullProgress } from '../../agent/progress.js'
+import { formatProgress, PullProgress } from '../../agent/sync/progress.js'
 
 describe('PullProgress', () => {
   const clock = (): { now: () => number, advance: (ms: number) => void } => {

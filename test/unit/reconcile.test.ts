@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ObjectVersion } from '../../protocol/object.js'
 import type { VersionVector } from '../../protocol/version-vector.js'
-import { reconcile, type Holding } from '../../store/reconcile.js'
+import { reconcile, type Holding } from '../../protocol/reconcile.js'
 
 function v (vector: VersionVector, data: Record<string, unknown> = {}, extra: Partial<ObjectVersion> = {}): ObjectVersion {
   return { uid: 'u', type: 'T', id: 'i', parent: null, refs: [], data, vector, origin: 'a', deleted: false, at: 0, ...extra }

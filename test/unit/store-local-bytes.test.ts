@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { toWire } from '../../agent/wire.js'
+import { toWire } from '../../store/stored-wire.js'
 import { storeLocalBytes } from '../../store/level-write-tx.js'
 import type { StoredObject } from '../../store/types.js'
 

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { generateLimsObjects } from '../../agent/demo/lims-data.js'
-import { storedJsonToWire, toWire } from '../../agent/wire.js'
+import { storedJsonToWire, toWire } from '../../store/stored-wire.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { ObjectWrite, Store, StoredObject } from '../../store/types.js'
 import { makeTempDir, removeDir } from '../helpers/nodes.js'

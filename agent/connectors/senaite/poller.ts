@@ -22,9 +22,9 @@
  * skipped, never retried as it is: the rest of the poll goes on, and a
  * later, corrected edit of it is recorded.
  */
-import { InvalidObjectError, ObjectTooLargeError } from '../../errors.js'
+import { InvalidObjectError, ObjectTooLargeError } from '../../../protocol/errors.js'
 import type { ConnectorContext, ConnectorRow, LocalChange } from '../connector.js'
-import type { Logger } from '../../logger.js'
+import type { Logger } from '../../runtime/logger.js'
 import type { Store } from '../../../store/types.js'
 import { SenaiteApiError, type SenaiteClient } from './client.js'
 import { contentHash, itemToData } from './convert.js'

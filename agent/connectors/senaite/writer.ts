@@ -8,7 +8,7 @@
 import type { ObjectVersion } from '../../../protocol/object.js'
 import type { ConnectorRows, RemoteWrite, RemoteWriteResult } from '../connector.js'
 import { ConnectorError } from '../../errors.js'
-import type { Logger } from '../../logger.js'
+import type { Logger } from '../../runtime/logger.js'
 import type { SenaiteClient } from './client.js'
 import { canonicalJson, contentHash, itemToData, versionToFields } from './convert.js'
 import { HASH_SPACE, MAP_SPACE, PATCH_SPACE, type LocalRef, type Mapping } from './mapping.js'

@@ -13,14 +13,16 @@
  * bounded however large the remote's feed.
  */
 import type { Stream } from '@libp2p/interface'
-import { HELLO_TIMEOUT_MS, MAX_GET_UIDS, MAX_UNAPPLIED_BATCHES, PROTOCOL_VERSION, REQUEST_TIMEOUT_MS } from '../protocol/constants.js'
-import { decodeServerMessage, type BatchMessage, type HelloMessage, type ServerMessage } from '../protocol/messages.js'
-import type { WireObject } from '../protocol/object.js'
-import type { Store } from '../store/types.js'
-import type { ApplyStats } from './apply-remote.js'
-import { AgentError, describeError, MessageTooLargeError, ProtocolError, TimeoutError, UnsupportedProtocolVersionError } from './errors.js'
+import { HELLO_TIMEOUT_MS, MAX_GET_UIDS, MAX_UNAPPLIED_BATCHES, PROTOCOL_VERSION, REQUEST_TIMEOUT_MS } from '../../protocol/constants.js'
+import { decodeServerMessage } from '../../protocol/decode.js'
+import { type BatchMessage, type HelloMessage, type ServerMessage } from '../../protocol/messages.js'
+import type { WireObject } from '../../protocol/object.js'
+import type { Store } from '../../store/types.js'
+import type { ApplyStats } from '../apply/apply-remote.js'
+import { AgentError, describeError, MessageTooLargeError, ProtocolError, UnsupportedProtocolVersionError } from '../../protocol/errors.js'
+import { TimeoutError } from '../errors.js'
 import { FramedStream } from './framed-stream.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../runtime/logger.js'
 import { formatProgress, type ProgressSnapshot, type PullProgress } from './progress.js'
 import type { SessionEnd } from './serve-session.js'
 

@@ -17,7 +17,7 @@
  * objects. It counts what the feed holds, before serve rules decide what a
  * given peer is sent.
  */
-import type { CommitEvent, FeedPage, Store } from '../store/types.js'
+import type { CommitEvent, FeedPage, Store } from '../../store/types.js'
 
 interface ReadPage {
   /** seqs of the page's entries, ascending; the page covers (from, last] */

@@ -7,7 +7,8 @@
  * The mesh keeps a connection to every configured peer that has addresses,
  * redialling with exponential backoff (with jitter) when it goes away.
  */
-import './polyfills.js'
+import { sleep } from '../runtime/sleep.js'
+import '../runtime/polyfills.js'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Connection, PeerId, PrivateKey, Stream, StreamHandler } from '@libp2p/interface'
@@ -16,9 +17,10 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from '../protocol/constants.js'
-import { describeError, NotStartedError, PeerNotAllowedError } from './errors.js'
-import { shortPeerId, type Logger } from './logger.js'
+import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from '../../protocol/constants.js'
+import { describeError } from '../../protocol/errors.js'
+import { NotStartedError, PeerNotAllowedError } from '../errors.js'
+import { shortPeerId, type Logger } from '../runtime/logger.js'
 
 export interface MeshPeer {
   readonly name: string
@@ -218,18 +220,5 @@ async function waitForDisconnect (node: Libp2p, peerId: string, signal: AbortSig
     }
     node.addEventListener('peer:disconnect', onDisconnect)
     signal.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    if (signal?.aborted === true) { resolve(); return }
-    const timer = setTimeout(done, ms)
-    function done (): void {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
   })
 }

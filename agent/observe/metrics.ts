@@ -5,7 +5,7 @@
  * the pull-duration histogram follow the event bus.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { AgentStatusReport } from './admin/deps.js'
+import type { AgentStatusReport } from './status.js'
 import type { EventBus } from './events.js'
 
 export interface AgentMetrics {

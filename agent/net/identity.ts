@@ -10,7 +10,7 @@ import { dirname } from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { IdentityError } from './errors.js'
+import { IdentityError } from '../errors.js'
 
 export async function createIdentityKey (file: string): Promise<PrivateKey> {
   const key = await generateKeyPair('Ed25519')

@@ -21,15 +21,17 @@
  * session goes on.
  */
 import type { Stream } from '@libp2p/interface'
-import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
-import { decodeClientMessage, type ClientMessage, type GetMessage, type PullMessage } from '../protocol/messages.js'
-import type { ObjectVersion } from '../protocol/object.js'
-import type { Store, StoredObject } from '../store/types.js'
-import { AgentError, describeError, MessageTooLargeError, ProtocolError, TimeoutError, UnsupportedProtocolVersionError } from './errors.js'
+import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { decodeClientMessage } from '../../protocol/decode.js'
+import { type ClientMessage, type GetMessage, type PullMessage } from '../../protocol/messages.js'
+import type { ObjectVersion } from '../../protocol/object.js'
+import type { Store, StoredObject } from '../../store/types.js'
+import { AgentError, describeError, MessageTooLargeError, ProtocolError, UnsupportedProtocolVersionError } from '../../protocol/errors.js'
+import { TimeoutError } from '../errors.js'
 import { FeedTally } from './feed-tally.js'
 import { FramedStream } from './framed-stream.js'
-import type { Logger } from './logger.js'
-import { storedJsonToWire, toWire } from './wire.js'
+import type { Logger } from '../runtime/logger.js'
+import { storedJsonToWire, toWire } from '../../store/stored-wire.js'
 
 export interface ServeSessionDeps {
   readonly store: Store

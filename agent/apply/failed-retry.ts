@@ -5,10 +5,12 @@
  * the normal apply path, so it either applies whole or is parked again with
  * one more attempt and a longer backoff — never written half-made.
  */
-import type { Store, FailedEntry } from '../store/types.js'
-import { describeError, NotFoundError } from './errors.js'
-import type { Logger } from './logger.js'
-import type { Replicator } from './replicator.js'
+import type { Store, FailedEntry } from '../../store/types.js'
+import { describeError } from '../../protocol/errors.js'
+import { NotFoundError } from '../errors.js'
+import type { Logger } from '../runtime/logger.js'
+import type { WireObject } from '../../protocol/object.js'
+import type { ApplyStats } from './apply-remote.js'
 
 /** How often the queue is checked for expired backoffs. */
 const SCAN_INTERVAL_MS = 1000
@@ -17,9 +19,18 @@ const COMMIT_SCAN_DELAY_MS = 100
 /** entries read per page of a scan: the whole queue is scanned, a page at a time */
 const SCAN_PAGE = 500
 
+/** What the retrier needs from the sessions with peers (the replicator has it). */
+export interface PeerAccess {
+  /** a pull session with this peer is open, so objects can be fetched from it */
+  sessionOpen (peerName: string): boolean
+  fetchFrom (peerName: string, uids: readonly string[]): Promise<{ objects: WireObject[], missing: string[] }>
+  /** apply versions from this peer through the normal apply path, without moving its checkpoint */
+  applyFrom (peerName: string, changes: readonly WireObject[]): Promise<ApplyStats>
+}
+
 export interface FailedRetrierDeps {
   readonly store: Store
-  readonly replicator: Replicator
+  readonly peers: PeerAccess
   readonly log: Logger
   readonly now: () => number
 }
@@ -32,7 +43,7 @@ export interface FailedRetrier {
 }
 
 export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
-  const { store, replicator, log } = deps
+  const { store, peers, log } = deps
   let timer: NodeJS.Timeout | undefined
   let unsubscribe: (() => void) | undefined
   let running: Promise<void> | undefined
@@ -46,11 +57,11 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
 
   async function attempt (entry: FailedEntry): Promise<void> {
     const depsHere = await dependenciesHere(entry)
-    const connected = replicator.peerStatus(entry.peer).sessionOpen
+    const connected = peers.sessionOpen(entry.peer)
     if (!connected && !depsHere) return // wait for the peer: nothing else could help
     try {
-      const fresh = connected ? (await replicator.fetchFrom(entry.peer, [entry.uid])).objects : []
-      await replicator.applyFrom(entry.peer, fresh.length > 0 ? fresh : [entry.version])
+      const fresh = connected ? (await peers.fetchFrom(entry.peer, [entry.uid])).objects : []
+      await peers.applyFrom(entry.peer, fresh.length > 0 ? fresh : [entry.version])
     } catch (err) {
       log.debug({ uid: entry.uid, err: describeError(err) }, 'retry of a parked object could not run')
     }
@@ -107,7 +118,7 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
     async retry (uid) {
       const entry = await store.getFailed(uid)
       if (entry === undefined) throw new NotFoundError(`object ${uid} is not in the failed queue`)
-      if (!replicator.peerStatus(entry.peer).sessionOpen) {
+      if (!peers.sessionOpen(entry.peer)) {
         if (!await dependenciesHere(entry)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
       }
       await attempt(entry)

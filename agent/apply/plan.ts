@@ -7,12 +7,12 @@
  * (same session, same rules, same dependency fetching), but keeps what it
  * would have written in an in-memory overlay instead of the store.
  */
-import type { WireObject } from '../protocol/object.js'
-import type { Store, StoredObject } from '../store/types.js'
+import type { WireObject } from '../../protocol/object.js'
+import type { Store, StoredObject } from '../../store/types.js'
 import { blockedBy, present, resolveDependencies } from './dependencies.js'
-import { classifyIncoming, type Verdict } from './rules/classify.js'
-import { decideInbound } from './rules/inbound.js'
-import type { InboundRules } from './rules/types.js'
+import { classifyIncoming, type Verdict } from '../rules/classify.js'
+import { decideInbound } from '../rules/inbound.js'
+import type { InboundRules } from '../rules/types.js'
 
 export interface TypePlan {
   create: number

@@ -5,10 +5,10 @@
  * by round, so chains and reference cycles resolve. What cannot be had makes
  * the objects that need it (directly or through another) blocked.
  */
-import type { ObjectVersion, WireObject } from '../protocol/object.js'
-import { decideInbound, presentLocally } from './rules/inbound.js'
-import type { InboundRules } from './rules/types.js'
-import { versionsOf } from './wire.js'
+import type { ObjectVersion, WireObject } from '../../protocol/object.js'
+import { decideInbound, presentLocally } from '../rules/inbound.js'
+import type { InboundRules } from '../rules/types.js'
+import { versionsOf } from '../../protocol/object.js'
 
 /** How many rounds of dependency fetching one batch may do (deep chains, cycles). */
 const MAX_DEPENDENCY_ROUNDS = 16

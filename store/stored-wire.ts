@@ -7,22 +7,14 @@
  * stored JSON text of a record without siblings into its wire JSON by cutting
  * off the store-local tail, without parsing and re-serialising it.
  */
-import { toVersion, type ObjectVersion, type WireObject } from '../protocol/object.js'
-import type { StoredObject } from '../store/types.js'
+import { toVersion, type WireObject } from '../protocol/object.js'
+import type { StoredObject } from './types.js'
 
 export function toWire (object: StoredObject): WireObject {
   const wire: WireObject = toVersion(object)
   return object.conflicts.length > 0 ? { ...wire, conflicts: object.conflicts } : wire
 }
 
-/** The versions a wire object carries: its current one first, then siblings. */
-export function versionsOf (wire: WireObject): ObjectVersion[] {
-  // Most objects carry no siblings and no `conflicts` key: the wire object is
-  // then its own current version, and copying it would only make garbage.
-  if (!Object.prototype.hasOwnProperty.call(wire, 'conflicts')) return [wire]
-  const { conflicts, ...current } = wire
-  return conflicts !== undefined && conflicts.length > 0 ? [current, ...conflicts] : [current]
-}
 
 /** The store-local tail of a record without siblings, as putObject writes it. */
 const STORED_TAIL = ',"conflicts":[],"via":'

@@ -3,7 +3,7 @@
  * metrics and tests observe. Events are facts that already happened; a slow
  * or failing listener never blocks or breaks the emitter.
  */
-import type { ProgressSnapshot } from './progress.js'
+import type { ProgressSnapshot } from '../sync/progress.js'
 
 export type AgentEvent =
   /** a peer connected or went away */

@@ -5,20 +5,21 @@
  * stdout carries results (peer IDs, tables, the ready line); logs go to
  * stderr as JSON lines.
  */
-import './polyfills.js'
+import '../runtime/polyfills.js'
 import { Command, InvalidArgumentError } from 'commander'
-import { loadConfigFile } from '../config/load.js'
-import { createAgent } from './agent.js'
-import { tuneHeapForAgent } from './heap-tuning.js'
-import { adminClientFor } from './cli/admin-client.js'
-import { renderConflicts, renderPlan, renderStatus, type ConflictView } from './cli/format.js'
-import { syncPeer } from './cli/sync.js'
-import { planPull } from './cli/plan.js'
-import { initAgentDir } from './cli/init.js'
-import { AgentError, ConfigError } from './errors.js'
-import { loadIdentityKey, peerIdOf } from './identity.js'
-import { createLogger } from './logger.js'
-import type { AgentStatusReport } from './admin/deps.js'
+import { loadConfigFile } from '../../config/load.js'
+import { createAgent } from '../agent.js'
+import { tuneHeapForAgent } from '../runtime/heap-tuning.js'
+import { adminClientFor } from './admin-client.js'
+import { renderConflicts, renderPlan, renderStatus, type ConflictView } from './format.js'
+import { syncPeer } from './sync.js'
+import { planPull } from './plan.js'
+import { initAgentDir } from './init.js'
+import { AgentError } from '../../protocol/errors.js'
+import { ConfigError } from '../../config/errors.js'
+import { loadIdentityKey, peerIdOf } from '../net/identity.js'
+import { createLogger } from '../runtime/logger.js'
+import type { AgentStatusReport } from '../observe/status.js'
 
 export async function main (argv: readonly string[]): Promise<void> {
   const program = new Command()

@@ -9,11 +9,12 @@
  * owns the stream logs it, sends an error frame if it can, and aborts.
  */
 import type { Stream } from '@libp2p/interface'
-import { FrameDecoder } from '../protocol/codec.js'
-import { encodeFrame, encodeJsonFrame } from '../protocol/codec.js'
-import { ProtocolError } from './errors.js'
-import { PROTOCOL_VERSION } from '../protocol/constants.js'
-import type { DecodeResult, Message } from '../protocol/messages.js'
+import { FrameDecoder } from '../../protocol/codec.js'
+import { encodeFrame, encodeJsonFrame } from '../../protocol/codec.js'
+import { ProtocolError } from '../../protocol/errors.js'
+import { PROTOCOL_VERSION } from '../../protocol/constants.js'
+import type { DecodeResult } from '../../protocol/decode.js'
+import type { Message } from '../../protocol/messages.js'
 
 /** how long a failing session may take to flush its error frame */
 const FAIL_FLUSH_MS = 1000

@@ -13,16 +13,16 @@
  * 4. The instance is written (connector), then objects, failed entries and the
  *    advanced checkpoint are committed in ONE LevelDB batch.
  */
-import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_OBJECT_BYTES } from '../protocol/constants.js'
-import { utf8BytesOver } from '../protocol/json-size.js'
-import { toVersion, type ObjectVersion, type WireObject } from '../protocol/object.js'
-import { reconcile } from '../store/reconcile.js'
-import type { Checkpoint, FailedEntry, ObjectWrite, Store, StoredObject, WriteTx } from '../store/types.js'
-import type { InstanceConnector, RemoteWrite } from './connectors/connector.js'
+import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
+import { utf8BytesOver } from '../../protocol/json-size.js'
+import { toVersion, type ObjectVersion, type WireObject } from '../../protocol/object.js'
+import { reconcile } from '../../protocol/reconcile.js'
+import type { Checkpoint, FailedEntry, ObjectWrite, Store, StoredObject, WriteTx } from '../../store/types.js'
+import type { InstanceConnector, RemoteWrite } from '../connectors/connector.js'
 import { blockedBy, present, resolveDependencies, type Candidate } from './dependencies.js'
-import { ObjectTooLargeError } from './errors.js'
-import { decideInbound } from './rules/inbound.js'
-import type { IgnoreReason, InboundRules } from './rules/types.js'
+import { ObjectTooLargeError } from '../../protocol/errors.js'
+import { decideInbound } from '../rules/inbound.js'
+import type { IgnoreReason, InboundRules } from '../rules/types.js'
 
 /** Backoff of a parked object: first retry after this, doubling up to the max. */
 export const FAILED_RETRY_MIN_MS = 5_000

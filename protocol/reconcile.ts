@@ -9,8 +9,8 @@
  * stays current unless an incoming version descends from it (fast-forward);
  * a concurrent one is kept as a sibling, never applied over it.
  */
-import type { ObjectVersion } from '../protocol/object.js'
-import { compare, isConcurrent } from '../protocol/version-vector.js'
+import type { ObjectVersion } from './object.js'
+import { compare, isConcurrent } from './version-vector.js'
 
 export interface Holding {
   readonly current: ObjectVersion

@@ -9,15 +9,16 @@
  * larger is refused with ObjectTooLargeError, and its transaction writes
  * nothing (a bulk write: none of its objects).
  */
-import { MAX_LOCAL_OBJECT_BYTES } from '../protocol/constants.js'
-import { fastWireObject } from '../protocol/fast-decode.js'
-import { wireObjectSchema } from '../protocol/messages.js'
-import type { ObjectVersion } from '../protocol/object.js'
-import { increment, merge } from '../protocol/version-vector.js'
-import type { Store, StoredObject, WriteTx } from '../store/types.js'
-import { BadRequestError, InvalidObjectError, NotFoundError, RuleViolationError } from './errors.js'
-import { readOnlyRuleFor } from './rules/read-only.js'
-import type { InboundRules } from './rules/types.js'
+import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
+import { fastWireObject } from '../../protocol/fast-decode.js'
+import { wireObjectSchema } from '../../protocol/messages.js'
+import type { ObjectVersion } from '../../protocol/object.js'
+import { increment, merge } from '../../protocol/version-vector.js'
+import type { Store, StoredObject, WriteTx } from '../../store/types.js'
+import { BadRequestError, NotFoundError, RuleViolationError } from '../errors.js'
+import { InvalidObjectError } from '../../protocol/errors.js'
+import { readOnlyRuleFor } from '../rules/read-only.js'
+import type { InboundRules } from '../rules/types.js'
 
 export interface LocalWriteDeps {
   readonly store: Store

@@ -1,0 +1,22 @@
+/**
+ * What the agent reports about itself: the status behind `GET /api/status`,
+ * the CLI's table, the status page and the metrics.
+ */
+import type { PeerStatus } from '../sync/replicator.js'
+
+export interface AgentStatusReport {
+  readonly domain: string
+  readonly peerId: string
+  readonly listen: readonly string[]
+  readonly httpUrl: string | undefined
+  readonly instance: string
+  readonly epoch: string
+  readonly objects: number
+  readonly feedHead: number
+  readonly conflicts: number
+  readonly failed: number
+  /** local edits of read-only objects that were reverted (connectors that cannot refuse) */
+  readonly readOnlyReverts: number
+  readonly startedAt: number
+  readonly peers: readonly PeerStatus[]
+}

@@ -1,0 +1,44 @@
+/**
+ * The decoders that validate untrusted input before anything else sees it:
+ * the zod schemas of messages.ts, with the hand-written fast path
+ * (fast-decode.ts) for bulk frames, which returns exactly what zod would or
+ * defers to zod.
+ */
+import type { z } from 'zod'
+import { PROTOCOL_VERSION } from './constants.js'
+import { fastServerMessage } from './fast-decode.js'
+import { clientSchema, serverSchema, type ClientMessage, type ServerMessage } from './messages.js'
+
+export type DecodeResult<T> = { ok: true, message: T } | { ok: false, error: string }
+
+/** Validate a message a client sent to us (we are the server). */
+export function decodeClientMessage (value: unknown): DecodeResult<ClientMessage> {
+  return toResult(clientSchema.safeParse(value), value)
+}
+
+/**
+ * Validate a message a server sent to us (we are the client). Bulk messages
+ * take the hand-written fast path (fast-decode.ts), which returns what zod
+ * would or defers to zod; zod alone decides every rejection and its text.
+ */
+export function decodeServerMessage (value: unknown): DecodeResult<ServerMessage> {
+  const fast = fastServerMessage(value)
+  if (fast !== undefined) return { ok: true, message: fast }
+  return toResult(serverSchema.safeParse(value), value)
+}
+
+/** The zod-only decoder: the specification the fast path is tested against. */
+export function decodeServerMessageWithZod (value: unknown): DecodeResult<ServerMessage> {
+  return toResult(serverSchema.safeParse(value), value)
+}
+
+function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
+  if (parsed.success) return { ok: true, message: parsed.data }
+  const rawVersion = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
+  if (rawVersion !== undefined && rawVersion !== PROTOCOL_VERSION) {
+    return { ok: false, error: `unsupported protocol version ${JSON.stringify(rawVersion)} (this agent speaks ${PROTOCOL_VERSION})` }
+  }
+  const first = parsed.error.issues[0]
+  const where = first !== undefined && first.path.length > 0 ? first.path.join('.') : 'message'
+  return { ok: false, error: `invalid message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
+}

@@ -1,0 +1,25 @@
+/** The store's errors: closed, locked by another process, a write that failed. */
+import { AgentError } from '../protocol/errors.js'
+
+export class StoreClosedError extends AgentError {
+  constructor () {
+    super('STORE_CLOSED', 'the store is closed: the agent is stopping or failed to start')
+  }
+}
+
+export class StoreLockedError extends AgentError {
+  /** the process holding the lock, when the system says (Linux: /proc/locks) */
+  readonly holder: number | undefined
+  constructor (location: string, options?: { cause?: unknown, holder?: number }) {
+    // a lock ends with the process that holds it, crash or not: whoever holds it is alive (perhaps hung)
+    const who = options?.holder !== undefined ? `process ${options.holder}` : 'another process'
+    super('STORE_LOCKED', `the store at ${location} is locked by ${who}: stop that labmesh agent (it is running, perhaps hung), or point dataDir at another directory; an agent that crashed leaves no lock behind`, options)
+    this.holder = options?.holder
+  }
+}
+
+export class StoreWriteError extends AgentError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('STORE_WRITE_FAILED', message, options)
+  }
+}
