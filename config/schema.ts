@@ -10,6 +10,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
+import { DEFAULT_BATCH_OBJECTS, DEFAULT_PULL_WINDOW, MAX_BATCH_OBJECTS, MAX_PULL_WINDOW } from '../protocol/constants.js'
 import { durationSchema } from './duration.js'
 import { senaiteInstanceSchema } from './senaite-schema.js'
 
@@ -123,9 +124,9 @@ export const configSchema = z.strictObject({
   peers: z.array(peerSchema).prefault([]),
   sync: z.strictObject({
     /** objects per batch frame */
-    batchSize: z.number().int().min(1).max(5000).default(500),
+    batchSize: z.number().int().min(1).max(MAX_BATCH_OBJECTS).default(DEFAULT_BATCH_OBJECTS),
     /** objects asked for per pull request */
-    window: z.number().int().min(1).max(100_000).default(4000)
+    window: z.number().int().min(1).max(MAX_PULL_WINDOW).default(DEFAULT_PULL_WINDOW)
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')

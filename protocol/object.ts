@@ -8,7 +8,8 @@
  */
 import type { VersionVector } from './version-vector.js'
 
-export interface ObjectVersion {
+/** What an object is, whoever holds it: the fields a lab writes (a version adds its history). */
+export interface ObjectContent {
   readonly uid: string
   /** portal type, e.g. `AnalysisRequest`, `Client`, `SampleType` */
   readonly type: string
@@ -19,6 +20,9 @@ export interface ObjectVersion {
   /** uids this object needs to exist first (referenced objects) */
   readonly refs: readonly string[]
   readonly data: Readonly<Record<string, unknown>>
+}
+
+export interface ObjectVersion extends ObjectContent {
   readonly vector: VersionVector
   /** domain where the object was created */
   readonly origin: string

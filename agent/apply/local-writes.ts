@@ -12,7 +12,7 @@
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { fastWireObject } from '../../protocol/fast-decode.js'
 import { wireObjectSchema } from '../../protocol/messages.js'
-import type { ObjectVersion } from '../../protocol/object.js'
+import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
 import { increment, merge } from '../../protocol/version-vector.js'
 import type { Store, StoredObject, WriteTx } from '../../store/types.js'
 import { BadRequestError, NotFoundError, RuleViolationError } from '../errors.js'
@@ -28,14 +28,8 @@ export interface LocalWriteDeps {
   readonly rules: readonly InboundRules[]
 }
 
-export interface DocumentInput {
-  readonly uid: string
-  readonly type: string
-  readonly id: string
-  readonly parent?: string | null
-  readonly refs?: readonly string[]
-  readonly data: Readonly<Record<string, unknown>>
-}
+/** A document as an application writes it: parent and refs may be left out (none). */
+export type DocumentInput = Omit<ObjectContent, 'parent' | 'refs'> & Partial<Pick<ObjectContent, 'parent' | 'refs'>>
 
 /** Create or update an object. Returns the stored result. */
 export async function writeDocument (deps: LocalWriteDeps, input: DocumentInput): Promise<StoredObject> {

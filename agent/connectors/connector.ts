@@ -5,7 +5,7 @@
  * instance. The SENAITE connector writes remote versions into the site
  * through its JSON API and reports local edits it detects by polling.
  */
-import type { ObjectVersion } from '../../protocol/object.js'
+import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
 import type { Store, StoredObject } from '../../store/types.js'
 import type { Logger } from '../runtime/logger.js'
 
@@ -21,13 +21,7 @@ export type RemoteWriteResult =
   | { readonly ok: false, readonly code: string, readonly reason: string, readonly retryable: boolean }
 
 /** A change the connector detected in the instance (not written by the agent). */
-export interface LocalChange {
-  readonly uid: string
-  readonly type: string
-  readonly id: string
-  readonly parent: string | null
-  readonly refs: readonly string[]
-  readonly data: Readonly<Record<string, unknown>>
+export interface LocalChange extends ObjectContent {
   readonly deleted: boolean
 }
 

@@ -8,15 +8,8 @@
 import { createHash } from 'node:crypto'
 import type { ConnectorContext, InstanceConnector, LocalChange, RemoteWrite, RemoteWriteResult } from './connector.js'
 
-export interface MemoryDocument {
-  readonly uid: string
-  readonly type: string
-  readonly id: string
-  readonly parent: string | null
-  readonly refs: readonly string[]
-  readonly data: Readonly<Record<string, unknown>>
-  readonly deleted: boolean
-}
+/** A document as the in-memory lab holds it: what a connector reports as a local change. */
+export type MemoryDocument = LocalChange
 
 export interface MemoryConnector extends InstanceConnector {
   /** the lab edits its instance (not through the agent) */
