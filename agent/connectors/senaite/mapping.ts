@@ -15,7 +15,7 @@ import type { Store } from '../../../store/types.js'
 export const MAP_SPACE = 'senaite:map'
 export const HASH_SPACE = 'senaite:hash'
 export const POLL_SPACE = 'senaite:poll'
-/** versions written with references left out because their targets were not in the site yet (writer.ts) */
+/** versions written with references left out because their targets were not in the site yet (reference-patches.ts) */
 export const PATCH_SPACE = 'senaite:patch'
 
 export interface LocalRef {
@@ -88,4 +88,14 @@ export async function loadMapping (store: Store, journalFile: string): Promise<M
     get size () { return m2l.size },
     async close () { await handle.close() }
   }
+}
+
+/** Whether a mesh uid is a SENAITE uid we already know as ours (an object that originated in this site). */
+export function isOwn (mapping: Mapping, meshUid: string): boolean {
+  return mapping.mesh(meshUid) === meshUid
+}
+
+/** This site's uid for a mesh object: its mapped uid, or the mesh uid itself when the object is ours; undefined when not here. */
+export function siteUidOf (mapping: Mapping, meshUid: string): string | undefined {
+  return mapping.local(meshUid)?.uid ?? (isOwn(mapping, meshUid) ? meshUid : undefined)
 }
