@@ -23,3 +23,21 @@ export class StoreWriteError extends AgentError {
     super('STORE_WRITE_FAILED', message, options)
   }
 }
+
+/** A store written by a newer labmesh: its format may hold what this code would misread or destroy. */
+export class StoreSchemaTooNewError extends AgentError {
+  readonly storeSchema: number
+  readonly codeSchema: number
+  constructor (location: string, storeSchema: number, codeSchema: number) {
+    super('STORE_SCHEMA_TOO_NEW', `the store at ${location} has schema ${storeSchema}, written by a newer labmesh; this labmesh reads schema ${codeSchema} and older: run the newer labmesh, or restore a backup made with this version (nothing was changed)`)
+    this.storeSchema = storeSchema
+    this.codeSchema = codeSchema
+  }
+}
+
+/** An upgrade step failed: the store keeps its old schema and resumes the step at the next open. */
+export class StoreUpgradeError extends AgentError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('STORE_UPGRADE_FAILED', message, options)
+  }
+}

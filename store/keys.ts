@@ -12,7 +12,11 @@
  * | `x`      | uid                  | number of siblings            | conflicts: uids that hold concurrent versions |
  * | `e`      | uid                  | FailedEntry (JSON)            | failed: parked objects with reason and retry schedule |
  * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
- * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects` |
+ * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
+ *
+ * `schema` is the store's format version (store/upgrades/: one step per
+ * version after 1); `upgrade` exists only while a step is in progress and
+ * holds its resume point.
  *
  * Blobs (attachments) will get their own sublevel `b` (sha-256 → bytes).
  */
@@ -33,11 +37,10 @@ export const META_KEYS = {
   domain: 'domain',
   schema: 'schema',
   head: 'head',
-  objects: 'objects'
+  objects: 'objects',
+  upgrade: 'upgrade'
 } as const
 
-/** bump when the on-disk layout changes incompatibly */
-export const SCHEMA_VERSION = 1
 
 const SEQ_WIDTH = 16
 

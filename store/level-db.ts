@@ -7,7 +7,8 @@ import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { SUBLEVELS } from './keys.js'
-import type { BatchOp, Sub } from './level-write-tx.js'
+import type { BatchOp, Sublevels } from './sublevels.js'
+import type { UpgradeProgress, UpgradeStep } from './upgrades/step.js'
 
 export interface LevelStoreOptions {
   /** directory of the LevelDB database */
@@ -18,6 +19,10 @@ export interface LevelStoreOptions {
   writeBufferSize?: number
   /** other classic-level options (tuning experiments) */
   leveldb?: Readonly<Record<string, unknown>>
+  /** the upgrade steps to bring an older store to (default: store/upgrades UPGRADE_STEPS; tests pass their own) */
+  upgradeSteps?: readonly UpgradeStep[]
+  /** progress of an upgrade at open (long on a large store: percent and ETA) */
+  onUpgradeProgress?: (progress: UpgradeProgress) => void
 }
 
 /**
@@ -29,17 +34,7 @@ export interface LevelStoreOptions {
  */
 export const DEFAULT_WRITE_BUFFER_BYTES = 16 * 1024 * 1024
 
-/** The store's sublevels (keys.ts), each with its own value encoding. */
-export interface Sublevels {
-  readonly objects: Sub
-  readonly feed: Sub
-  readonly types: Sub
-  readonly checkpoints: Sub
-  readonly conflicts: Sub
-  readonly failed: Sub
-  readonly aux: Sub
-  readonly meta: Sub
-}
+export type { Sublevels } from './sublevels.js'
 
 /** A `Level` starts opening (and takes the lock) as soon as it is constructed: call this from open(). */
 export function openLevel (options: LevelStoreOptions): { db: Level<string, unknown>, subs: Sublevels } {

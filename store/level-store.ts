@@ -9,13 +9,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
-import { StoreClosedError, StoreLockedError, StoreWriteError } from './errors.js'
-import { META_KEYS, SCHEMA_VERSION, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
+import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
+import { META_KEYS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
 import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
+import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
@@ -49,8 +50,12 @@ class LevelStore implements Store, TxHost {
   #unavailable: StoreWriteError | undefined
   #recoveryQueued = false
 
+  /** the schema this store is brought to at open: the last upgrade step's */
+  readonly #schema: number
+
   constructor (options: LevelStoreOptions) {
     this.#options = options
+    this.#schema = latestSchema(options.upgradeSteps ?? UPGRADE_STEPS)
   }
 
   #attach (): void {
@@ -95,7 +100,7 @@ class LevelStore implements Store, TxHost {
       await this.#subs.meta.batch([
         { type: 'put', key: META_KEYS.epoch, value: this.#epoch },
         { type: 'put', key: META_KEYS.domain, value: this.#options.domain },
-        { type: 'put', key: META_KEYS.schema, value: SCHEMA_VERSION },
+        { type: 'put', key: META_KEYS.schema, value: this.#schema },
         { type: 'put', key: META_KEYS.head, value: 0 },
         { type: 'put', key: META_KEYS.objects, value: 0 }
       ])
@@ -104,8 +109,18 @@ class LevelStore implements Store, TxHost {
     if (domain !== this.#options.domain) {
       throw new StoreWriteError(`the store at ${this.#options.location} belongs to domain "${String(domain)}", not "${this.#options.domain}": use that domain in the config, or point dataDir at a new directory`)
     }
-    if (schema !== SCHEMA_VERSION) {
-      throw new StoreWriteError(`the store at ${this.#options.location} has schema ${String(schema)}, this labmesh reads schema ${SCHEMA_VERSION}: use a matching labmesh version`)
+    // a store without the row predates schema versions: schema 1
+    const stored = schema ?? 1
+    if (stored > this.#schema) throw new StoreSchemaTooNewError(this.#options.location, stored, this.#schema)
+    if (stored < this.#schema) {
+      await runUpgrades({
+        db: this.#db,
+        subs: this.#subs,
+        location: this.#options.location,
+        steps: this.#options.upgradeSteps ?? UPGRADE_STEPS,
+        schema: stored,
+        onProgress: this.#options.onUpgradeProgress
+      })
     }
     this.#epoch = epoch
     this.#head = head ?? 0
@@ -420,3 +435,4 @@ class LevelStore implements Store, TxHost {
     return this.#subs
   }
 }
+

@@ -15,10 +15,8 @@ import { utf8BytesOver } from '../protocol/json-size.js'
 import { seqKey, typeKey, auxKey } from './keys.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- level's sublevel generics do not compose with mixed batches */
-export type Sub = any
-/** `text`: the value already encoded by the sublevel's encoding (put as is) */
-export type BatchOp = { type: 'put', sublevel: Sub, key: string, value: unknown, text?: string } | { type: 'del', sublevel: Sub, key: string }
+import type { BatchOp, Sub } from './sublevels.js'
+export type { BatchOp, Sub } from './sublevels.js'
 
 /** What a transaction needs from its store. */
 export interface TxHost {

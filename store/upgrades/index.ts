@@ -1,0 +1,17 @@
+/**
+ * Every store upgrade step, in order. A store records its schema in the meta
+ * row `schema`; schema 1 is the layout labmesh shipped first, and each step
+ * here raises it by one. Add a step as its own module with a test that
+ * builds a store of the old schema and upgrades it; never change a step that
+ * has shipped (installed agents have run it).
+ */
+import { latestSchema } from './runner.js'
+import type { UpgradeStep } from './step.js'
+
+export const UPGRADE_STEPS: readonly UpgradeStep[] = []
+
+/** The schema this code writes and reads. */
+export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)
+
+export { pendingSteps, latestSchema, runUpgrades, type UpgradeMarker } from './runner.js'
+export type { UpgradeContext, UpgradeProgress, UpgradeStep } from './step.js'
