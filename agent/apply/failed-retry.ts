@@ -51,44 +51,10 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
   let stopped = true
   let soon: NodeJS.Timeout | undefined
 
-  /** whether every dependency this entry waits for is here now (read as presence, not whole) */
-  const dependenciesHere = async (entry: FailedEntry): Promise<boolean> =>
-    entry.missing.length === 0 || (await store.holds(entry.missing)).every(Boolean)
-
-  async function attempt (entry: FailedEntry): Promise<void> {
-    const depsHere = await dependenciesHere(entry)
-    const connected = peers.sessionOpen(entry.peer)
-    if (!connected && !depsHere) return // wait for the peer: nothing else could help
-    try {
-      const fresh = connected ? (await peers.fetchFrom(entry.peer, [entry.uid])).objects : []
-      await peers.applyFrom(entry.peer, fresh.length > 0 ? fresh : [entry.version])
-    } catch (err) {
-      log.debug({ uid: entry.uid, err: describeError(err) }, 'retry of a parked object could not run')
-    }
-  }
-
-  /** one pass over the whole queue, page by page (never only its first page: that would starve the rest) */
-  async function scan (): Promise<void> {
-    if (store.info().failed === 0) return
-    const now = deps.now()
-    let after: string | undefined
-    while (!stopped) {
-      const page = await store.listFailed({ limit: SCAN_PAGE, ...(after !== undefined ? { after } : {}) })
-      for (const entry of page) {
-        if (stopped) return
-        const due = entry.nextRetryAt <= now
-        const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(entry)
-        if (due || unblocked) await attempt(entry)
-      }
-      if (page.length < SCAN_PAGE) return
-      after = page[page.length - 1]!.uid
-    }
-  }
-
   function kick (): void {
     if (stopped) return
     if (running !== undefined) { again = true; return }
-    running = scan().catch((err: unknown) => { log.warn({ err: describeError(err) }, 'failed-queue scan failed') }).finally(() => {
+    running = scan(deps, () => stopped).catch((err: unknown) => { log.warn({ err: describeError(err) }, 'failed-queue scan failed') }).finally(() => {
       running = undefined
       if (again) { again = false; kick() }
     })
@@ -119,11 +85,49 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
       const entry = await store.getFailed(uid)
       if (entry === undefined) throw new NotFoundError(`object ${uid} is not in the failed queue`)
       if (!peers.sessionOpen(entry.peer)) {
-        if (!await dependenciesHere(entry)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
+        if (!await dependenciesHere(store, entry)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
       }
-      await attempt(entry)
+      await attempt(deps, entry)
       const after = await store.getFailed(uid)
       return { applied: after === undefined, entry: after }
     }
+  }
+}
+
+/** Whether every dependency this entry waits for is here now (read as presence, not whole). */
+async function dependenciesHere (store: Store, entry: FailedEntry): Promise<boolean> {
+  return entry.missing.length === 0 || (await store.holds(entry.missing)).every(Boolean)
+}
+
+/** Retry one entry: fetched afresh when its peer is connected, else its parked version once its dependencies are here. */
+async function attempt (deps: FailedRetrierDeps, entry: FailedEntry): Promise<void> {
+  const { peers, log } = deps
+  const depsHere = await dependenciesHere(deps.store, entry)
+  const connected = peers.sessionOpen(entry.peer)
+  if (!connected && !depsHere) return // wait for the peer: nothing else could help
+  try {
+    const fresh = connected ? (await peers.fetchFrom(entry.peer, [entry.uid])).objects : []
+    await peers.applyFrom(entry.peer, fresh.length > 0 ? fresh : [entry.version])
+  } catch (err) {
+    log.debug({ uid: entry.uid, err: describeError(err) }, 'retry of a parked object could not run')
+  }
+}
+
+/** One pass over the whole queue, page by page (never only its first page: that would starve the rest), until `stopped`. */
+async function scan (deps: FailedRetrierDeps, stopped: () => boolean): Promise<void> {
+  const { store } = deps
+  if (store.info().failed === 0) return
+  const now = deps.now()
+  let after: string | undefined
+  while (!stopped()) {
+    const page = await store.listFailed({ limit: SCAN_PAGE, ...(after !== undefined ? { after } : {}) })
+    for (const entry of page) {
+      if (stopped()) return
+      const due = entry.nextRetryAt <= now
+      const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(store, entry)
+      if (due || unblocked) await attempt(deps, entry)
+    }
+    if (page.length < SCAN_PAGE) return
+    after = page[page.length - 1]!.uid
   }
 }

@@ -5,9 +5,10 @@
  * identity, outbound before we even dial. Every refusal is logged.
  *
  * The mesh keeps a connection to every configured peer that has addresses,
- * redialling with exponential backoff (with jitter) when it goes away.
+ * redialling with exponential backoff (with jitter) when it goes away
+ * (redial.ts). A stream of the sync protocol is handed on only from a
+ * configured peer, with that peer's config entry.
  */
-import { sleep } from '../runtime/sleep.js'
 import '../runtime/polyfills.js'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -16,11 +17,12 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from '../../protocol/constants.js'
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID } from '../../protocol/constants.js'
 import { describeError } from '../../protocol/errors.js'
 import { NotStartedError, PeerNotAllowedError } from '../errors.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
+import { keepConnected } from './redial.js'
 
 export interface MeshPeer {
   readonly name: string
@@ -60,71 +62,23 @@ export function createMesh (options: MeshOptions): Mesh {
   let upkeep: AbortController | undefined
   const selfId = peerIdFromPrivateKey(options.privateKey).toString()
 
-  const refuse = (peerId: PeerId, direction: 'inbound' | 'outbound'): boolean => {
-    const id = peerId.toString()
-    if (byId.has(id)) return false
-    log.warn({ peerId: id, direction }, new PeerNotAllowedError(id).message)
-    options.onRefused?.(id, direction)
-    return true
-  }
-
   const running = (): Libp2p => {
     if (node === undefined) throw new NotStartedError('mesh')
     return node
   }
+
+  /** the address of an open connection to the peer, on the node running now */
+  const addressOf = (peerId: string): string | undefined => remoteAddressOf(node, peerId)
 
   return {
     peerId: selfId,
 
     async start (handler) {
       if (node !== undefined) return
-      node = await createLibp2p({
-        privateKey: options.privateKey,
-        addresses: { listen: [...options.listen] },
-        transports: [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
-        ...(options.psk !== undefined ? { connectionProtector: preSharedKey({ psk: options.psk }) } : {}),
-        connectionGater: {
-          // loopback and LAN addresses are exactly where labs run
-          denyDialMultiaddr: () => false,
-          denyDialPeer: (peerId) => refuse(peerId, 'outbound'),
-          denyInboundEncryptedConnection: (peerId) => refuse(peerId, 'inbound'),
-          denyOutboundEncryptedConnection: (peerId) => refuse(peerId, 'outbound')
-        },
-        connectionManager: {
-          // many agents share 127.0.0.1 in tests and demos; quick reconnects must not be reset
-          inboundConnectionThreshold: 1000,
-          maxIncomingPendingConnections: 64,
-          maxConnections: Math.max(64, options.peers.length * 4)
-        }
-      })
-      node.addEventListener('peer:connect', (event) => {
-        const peer = byId.get(event.detail.toString())
-        if (peer === undefined) return
-        const address = remoteAddressOf(node, peer.peerId)
-        log.info({ peer: peer.name, peerId: shortPeerId(peer.peerId), address }, 'peer connected')
-        options.onConnectionChange?.(peer.name, true, address)
-      })
-      node.addEventListener('peer:disconnect', (event) => {
-        const peer = byId.get(event.detail.toString())
-        if (peer === undefined) return
-        log.info({ peer: peer.name, peerId: shortPeerId(peer.peerId) }, 'peer disconnected')
-        options.onConnectionChange?.(peer.name, false, undefined)
-      })
-      await node.handle(PROTOCOL_ID, (stream, connection) => {
-        const peer = byId.get(connection.remotePeer.toString())
-        if (peer === undefined) {
-          // unreachable while the gater works; refuse anyway rather than trust it blindly
-          stream.abort(new PeerNotAllowedError(connection.remotePeer.toString()))
-          return
-        }
-        handler(stream, connection, peer)
-      }, { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
-      for (const peer of options.peers) {
-        if (peer.addrs.length === 0) continue
-        await node.peerStore.merge(peerIdFromString(peer.peerId), { multiaddrs: peer.addrs.map((a) => multiaddr(a)) })
-      }
+      node = await createLibp2p(nodeOptions(options, refuser(byId, options)))
+      reportConnections(node, byId, options, addressOf)
+      await node.handle(PROTOCOL_ID, syncStreams(byId, handler), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
+      await rememberAddresses(node, options.peers)
       upkeep = new AbortController()
       for (const peer of options.peers) {
         if (peer.addrs.length > 0) void keepConnected(node, peer, upkeep.signal, log)
@@ -157,7 +111,7 @@ export function createMesh (options: MeshOptions): Mesh {
     },
 
     remoteAddress (peerId) {
-      return remoteAddressOf(node, peerId)
+      return addressOf(peerId)
     },
 
     async openStream (peerId, signal) {
@@ -174,51 +128,83 @@ export function createMesh (options: MeshOptions): Mesh {
   }
 }
 
-function remoteAddressOf (node: Libp2p | undefined, peerId: string): string | undefined {
-  if (node === undefined) return undefined
-  const conn = node.getConnections(peerIdFromString(peerId)).find((c) => c.status === 'open')
-  return conn?.remoteAddr.toString()
+/** The gater's verdict on a peer: true (refused, logged and reported) unless it is configured. */
+function refuser (byId: ReadonlyMap<string, MeshPeer>, options: MeshOptions): (peerId: PeerId, direction: 'inbound' | 'outbound') => boolean {
+  return (peerId, direction) => {
+    const id = peerId.toString()
+    if (byId.has(id)) return false
+    options.log.warn({ peerId: id, direction }, new PeerNotAllowedError(id).message)
+    options.onRefused?.(id, direction)
+    return true
+  }
 }
 
-/**
- * Keep a connection to `peer`: dial when there is none, back off
- * exponentially (with jitter) after failures, and reset the backoff once a
- * connection stands.
- */
-async function keepConnected (node: Libp2p, peer: MeshPeer, signal: AbortSignal, log: Logger): Promise<void> {
-  const id = peerIdFromString(peer.peerId)
-  let delay = RECONNECT_MIN_MS
-  while (!signal.aborted) {
-    if (node.getConnections(id).some((c) => c.status === 'open')) {
-      delay = RECONNECT_MIN_MS
-      await waitForDisconnect(node, peer.peerId, signal)
-      continue
-    }
-    try {
-      await node.dial(id, { signal: AbortSignal.any([signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) })
-      delay = RECONNECT_MIN_MS
-    } catch (err) {
-      if (signal.aborted) return
-      log.debug({ peer: peer.name, err: describeError(err), retryInMs: delay }, 'dial failed')
-      await sleep(delay * (0.75 + Math.random() * 0.5), signal)
-      delay = Math.min(RECONNECT_MAX_MS, delay * 2)
+/** The libp2p node: TCP + Noise + yamux, the optional network key, and the gater (`refuse`). */
+function nodeOptions (options: MeshOptions, refuse: (peerId: PeerId, direction: 'inbound' | 'outbound') => boolean): Libp2pOptions {
+  return {
+    privateKey: options.privateKey,
+    addresses: { listen: [...options.listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(options.psk !== undefined ? { connectionProtector: preSharedKey({ psk: options.psk }) } : {}),
+    connectionGater: {
+      // loopback and LAN addresses are exactly where labs run
+      denyDialMultiaddr: () => false,
+      denyDialPeer: (peerId) => refuse(peerId, 'outbound'),
+      denyInboundEncryptedConnection: (peerId) => refuse(peerId, 'inbound'),
+      denyOutboundEncryptedConnection: (peerId) => refuse(peerId, 'outbound')
+    },
+    connectionManager: {
+      // many agents share 127.0.0.1 in tests and demos; quick reconnects must not be reset
+      inboundConnectionThreshold: 1000,
+      maxIncomingPendingConnections: 64,
+      maxConnections: Math.max(64, options.peers.length * 4)
     }
   }
 }
 
-async function waitForDisconnect (node: Libp2p, peerId: string, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const onDisconnect = (event: CustomEvent<PeerId>): void => {
-      if (event.detail.toString() !== peerId) return
-      cleanup()
-      resolve()
+/** Hand each sync stream on with its peer's config entry: only from a configured peer. */
+function syncStreams (byId: ReadonlyMap<string, MeshPeer>, handler: (stream: Stream, connection: Connection, peer: MeshPeer) => void): StreamHandler {
+  return (stream, connection) => {
+    const peer = byId.get(connection.remotePeer.toString())
+    if (peer === undefined) {
+      // unreachable while the gater works; refuse anyway rather than trust it blindly
+      stream.abort(new PeerNotAllowedError(connection.remotePeer.toString()))
+      return
     }
-    const onAbort = (): void => { cleanup(); resolve() }
-    const cleanup = (): void => {
-      node.removeEventListener('peer:disconnect', onDisconnect)
-      signal.removeEventListener('abort', onAbort)
-    }
-    node.addEventListener('peer:disconnect', onDisconnect)
-    signal.addEventListener('abort', onAbort, { once: true })
+    handler(stream, connection, peer)
+  }
+}
+
+/** The configured addresses of each peer, in the node's address book (dials find them there). */
+async function rememberAddresses (node: Libp2p, peers: readonly MeshPeer[]): Promise<void> {
+  for (const peer of peers) {
+    if (peer.addrs.length === 0) continue
+    await node.peerStore.merge(peerIdFromString(peer.peerId), { multiaddrs: peer.addrs.map((a) => multiaddr(a)) })
+  }
+}
+
+/** Log configured peers coming and going, and tell onConnectionChange. */
+function reportConnections (node: Libp2p, byId: ReadonlyMap<string, MeshPeer>, options: MeshOptions, addressOf: (peerId: string) => string | undefined): void {
+  const log = options.log
+  node.addEventListener('peer:connect', (event) => {
+    const peer = byId.get(event.detail.toString())
+    if (peer === undefined) return
+    const address = addressOf(peer.peerId)
+    log.info({ peer: peer.name, peerId: shortPeerId(peer.peerId), address }, 'peer connected')
+    options.onConnectionChange?.(peer.name, true, address)
   })
+  node.addEventListener('peer:disconnect', (event) => {
+    const peer = byId.get(event.detail.toString())
+    if (peer === undefined) return
+    log.info({ peer: peer.name, peerId: shortPeerId(peer.peerId) }, 'peer disconnected')
+    options.onConnectionChange?.(peer.name, false, undefined)
+  })
+}
+
+function remoteAddressOf (node: Libp2p | undefined, peerId: string): string | undefined {
+  if (node === undefined) return undefined
+  const conn = node.getConnections(peerIdFromString(peerId)).find((c) => c.status === 'open')
+  return conn?.remoteAddr.toString()
 }

@@ -5,55 +5,32 @@
  * the window it asked for, each frame bounded in bytes, waiting on the
  * transport's back-pressure), answer `get` by uid, and push `notify` when our
  * feed grows. Serve rules decide per object what this peer may receive; an
- * excluded object is never sent, by pull or by get.
+ * excluded object is never sent, by pull or by get. What goes into the
+ * frames of one answer, and their bounds, is serve-answers.ts.
  *
- * Every batch frame carries `remaining`: the exact number of our feed entries
- * after that frame's `lastSeq` at the moment it is sent (a FeedTally keeps
- * the count current as commits land), and `more` agrees with it.
- *
- * No frame exceeds MAX_FRAME_BYTES. A frame closes once its objects' JSON
- * passes BATCH_TARGET_BYTES (counted in UTF-16 units, so at most 3 × 1 MiB
- * of UTF-8), except that an object larger than that travels alone in its
- * frame. One object's wire JSON is at most MAX_OBJECT_BYTES (the store
- * refuses larger records), which leaves 64 KiB for the frame's envelope. A
- * record stored before that limit was enforced, and too large for a frame,
- * is skipped (onSkipped) — the peer could not receive it anyway — and the
- * session goes on.
+ * The peer's position in our feed is a FeedTally's cursor; the tally counts
+ * what lies after it, exactly, as commits land (onPosition reports both).
  */
 import type { Stream } from '@libp2p/interface'
-import { BATCH_TARGET_BYTES, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import { decodeClientMessage } from '../../protocol/decode.js'
-import { type ClientMessage, type GetMessage, type PullMessage } from '../../protocol/messages.js'
-import type { ObjectVersion } from '../../protocol/object.js'
-import type { Store, StoredObject } from '../../store/types.js'
+import { type ClientMessage, type HelloMessage } from '../../protocol/messages.js'
+import type { CommitEvent } from '../../store/types.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, UnsupportedProtocolVersionError } from '../../protocol/errors.js'
 import { TimeoutError } from '../errors.js'
 import { FeedTally } from './feed-tally.js'
 import { FramedStream } from './framed-stream.js'
-import type { Logger } from '../runtime/logger.js'
-import { storedJsonToWire, toWire } from '../../store/stored-wire.js'
+import { answerGet, answerPull, type ServeAnswerDeps } from './serve-answers.js'
 
-export interface ServeSessionDeps {
-  readonly store: Store
+export type { SkippedObject } from './serve-answers.js'
+
+export interface ServeSessionDeps extends ServeAnswerDeps {
   readonly domain: string
-  /** the peer's name in our config */
-  readonly peerName: string
   readonly peerId: string
-  readonly batchSize: number
-  /** serve rules (they decide by type): may this peer receive this version (current or sibling)? */
-  readonly mayServe: (version: Pick<ObjectVersion, 'type'>) => boolean
-  /** hash of those rules, announced in hello */
+  /** hash of the serve rules, announced in hello */
   readonly servesHash: string
-  readonly log: Logger
   /** called on every message from the peer (last-contact tracking) */
   readonly onActivity?: () => void
-  readonly onServed?: (objects: number) => void
-  /**
-   * An object this peer would get but that no frame can carry (its wire JSON
-   * is over MAX_OBJECT_BYTES: a record stored before that limit): it was
-   * skipped. Called each time; without it, the session logs a warning.
-   */
-  readonly onSkipped?: (skip: SkippedObject) => void
   /**
    * How far along our feed the peer is, and how many of our feed entries
    * (objects) lie after that position — exact, as of the last commit. Called
@@ -62,272 +39,140 @@ export interface ServeSessionDeps {
   readonly onPosition?: (seq: number, pending: number) => void
 }
 
-export interface SkippedObject {
-  readonly uid: string
-  readonly reason: 'OBJECT_TOO_LARGE'
-  /** its wire JSON, in bytes */
-  readonly bytes: number
-}
-
 export type SessionEnd = { reason: 'closed' } | { reason: 'aborted' } | { reason: 'error', error: AgentError | Error }
 
 /** Serve one inbound session until the peer closes it, it fails, or `signal` aborts. */
 export async function serveSession (stream: Stream, deps: ServeSessionDeps, signal: AbortSignal): Promise<SessionEnd> {
-  const framed = new FramedStream<ClientMessage>(stream, decodeClientMessage)
-  const log = deps.log
-  let helloDone = false
+  return await new ServeSession(stream, deps).run(signal)
+}
+
+class ServeSession {
+  readonly #stream: Stream
+  readonly #deps: ServeSessionDeps
+  readonly #framed: FramedStream<ClientMessage>
+  // A pull that continues where the last answer ended (every window of an
+  // initial sync) needs no recount: the tally's cursor is already there.
+  readonly #tally: FeedTally
+  #helloDone = false
+  #helloTimer: NodeJS.Timeout | undefined
   // Versions we pulled from this very peer need not go back to it, as long as
   // it still has the feed we pulled them from: each version remembers the
   // epoch it came from, so a peer whose store was rebuilt gets them again.
-  let peerEpoch: string | undefined
-  // The peer's position in our feed is the tally's cursor; the tally counts
-  // what lies after it. A pull that continues where the last answer ended
-  // (every window of an initial sync) needs no recount.
-  const tally = new FeedTally(deps.store)
-  const report = (): void => {
-    const cursor = tally.cursor
-    if (cursor !== undefined) deps.onPosition?.(cursor, tally.remaining)
+  #peerEpoch: string | undefined
+  #knownHead: number
+  #notifiedHead = 0
+  #notifyScheduled = false
+
+  constructor (stream: Stream, deps: ServeSessionDeps) {
+    this.#stream = stream
+    this.#deps = deps
+    this.#framed = new FramedStream<ClientMessage>(stream, decodeClientMessage)
+    this.#tally = new FeedTally(deps.store)
+    this.#knownHead = deps.store.info().head
   }
-  let knownHead = deps.store.info().head
-  let notifiedHead = 0
-  let notifyScheduled = false
 
-  const onAbort = (): void => { stream.abort(new ProtocolError('agent stopping')) }
-  signal.addEventListener('abort', onAbort, { once: true })
-
-  // the tally subscribes first, so it has counted a commit by the time this listener runs
-  tally.start()
-  const unsubscribe = deps.store.onCommit((event) => {
-    const previousHead = knownHead
-    knownHead = event.head
-    if (event.changed === 0) return
-    if (event.source === deps.peerName && event.conflictsAdded === 0) {
-      // it already has what it just sent us; if it was caught up, it still is
-      if (tally.cursor !== undefined && tally.cursor >= previousHead) tally.jumpToHead(event.head)
-      report()
-      return
+  async run (signal: AbortSignal): Promise<SessionEnd> {
+    const onAbort = (): void => { this.#stream.abort(new ProtocolError('agent stopping')) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    // the tally subscribes first, so it has counted a commit by the time this listener runs
+    this.#tally.start()
+    const unsubscribe = this.#deps.store.onCommit((event) => this.#onCommit(event))
+    this.#helloTimer = setTimeout(() => {
+      if (!this.#helloDone) void this.#framed.fail('TIMEOUT', new TimeoutError(`no hello within ${HELLO_TIMEOUT_MS} ms`).message)
+    }, HELLO_TIMEOUT_MS)
+    try {
+      return await this.#serve()
+    } catch (err) {
+      return await this.#failed(err, signal)
+    } finally {
+      clearTimeout(this.#helloTimer)
+      unsubscribe()
+      this.#tally.stop()
+      signal.removeEventListener('abort', onAbort)
+      if (this.#stream.status === 'open') await this.#framed.close()
     }
-    report()
-    if (!helloDone || event.head <= notifiedHead || notifyScheduled) return
-    notifyScheduled = true
-    // coalesce a burst of commits into one notify
-    setImmediate(() => {
-      notifyScheduled = false
-      const head = deps.store.info().head
-      if (head <= notifiedHead || stream.status !== 'open') return
-      notifiedHead = head
-      framed.send({ type: 'notify', v: PROTOCOL_VERSION, head }).catch(() => {})
-    })
-  })
+  }
 
-  const helloTimer = setTimeout(() => {
-    if (!helloDone) void framed.fail('TIMEOUT', new TimeoutError(`no hello within ${HELLO_TIMEOUT_MS} ms`).message)
-  }, HELLO_TIMEOUT_MS)
-
-  try {
-    for await (const message of framed) {
-      deps.onActivity?.()
-      if (!helloDone) {
+  /** Answer the peer's messages until it closes the stream (or reports an error). */
+  async #serve (): Promise<SessionEnd> {
+    for await (const message of this.#framed) {
+      this.#deps.onActivity?.()
+      if (!this.#helloDone) {
         if (message.type !== 'hello') throw new ProtocolError(`expected hello, got ${message.type}`)
-        if (message.v !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(message.v, PROTOCOL_VERSION)
-        helloDone = true
-        clearTimeout(helloTimer)
-        peerEpoch = message.epoch
-        const info = deps.store.info()
-        notifiedHead = info.head
-        knownHead = info.head
-        await framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: deps.servesHash })
-        log.debug({ remoteDomain: message.domain }, 'serve session: hello')
+        await this.#hello(message)
         continue
       }
       switch (message.type) {
         case 'pull':
-          if (tally.cursor !== message.since) await tally.reset(message.since)
-          report()
-          await answerPull(framed, message, deps, tally, peerEpoch, report)
+          if (this.#tally.cursor !== message.since) await this.#tally.reset(message.since)
+          this.#report()
+          await answerPull(this.#framed, message, this.#deps, this.#tally, this.#peerEpoch, this.#report)
           break
         case 'get':
-          await answerGet(framed, message, deps)
+          await answerGet(this.#framed, message, this.#deps)
           break
         case 'error':
-          log.warn({ code: message.code, remoteMessage: message.message }, 'peer closed the session with an error')
+          this.#deps.log.warn({ code: message.code, remoteMessage: message.message }, 'peer closed the session with an error')
           return { reason: 'error', error: new ProtocolError(`peer reported ${message.code}: ${message.message}`) }
         case 'hello':
           throw new ProtocolError('hello sent twice')
       }
     }
     return { reason: 'closed' }
-  } catch (err) {
+  }
+
+  async #hello (hello: HelloMessage): Promise<void> {
+    if (hello.v !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(hello.v, PROTOCOL_VERSION)
+    this.#helloDone = true
+    clearTimeout(this.#helloTimer)
+    this.#peerEpoch = hello.epoch
+    const info = this.#deps.store.info()
+    this.#notifiedHead = info.head
+    this.#knownHead = info.head
+    await this.#framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: this.#deps.servesHash })
+    this.#deps.log.debug({ remoteDomain: hello.domain }, 'serve session: hello')
+  }
+
+  /** A bad message closes the session with an error frame; any other failure too, while the stream is open. */
+  async #failed (err: unknown, signal: AbortSignal): Promise<SessionEnd> {
     if (signal.aborted) return { reason: 'aborted' }
+    const log = this.#deps.log
     const code = err instanceof AgentError ? err.code : 'INTERNAL'
     if (err instanceof ProtocolError || err instanceof MessageTooLargeError || err instanceof UnsupportedProtocolVersionError) {
       log.warn({ err: describeError(err), code }, 'closing serve session: bad message from peer')
-      await framed.fail(code, describeError(err))
-    } else if (stream.status === 'open') {
+      await this.#framed.fail(code, describeError(err))
+    } else if (this.#stream.status === 'open') {
       log.warn({ err: describeError(err) }, 'serve session failed')
-      await framed.fail(code, describeError(err))
+      await this.#framed.fail(code, describeError(err))
     }
     return { reason: 'error', error: err as Error }
-  } finally {
-    clearTimeout(helloTimer)
-    unsubscribe()
-    tally.stop()
-    signal.removeEventListener('abort', onAbort)
-    if (stream.status === 'open') await framed.close()
   }
-}
 
-/**
- * Stream up to `limit` feed entries after the tally's cursor (the pull's
- * `since`) as batch frames; each frame's `remaining` and `more` are the
- * tally's exact count after that frame's `lastSeq`.
- */
-async function answerPull (
-  framed: FramedStream<ClientMessage>,
-  pull: PullMessage,
-  deps: ServeSessionDeps,
-  tally: FeedTally,
-  peerEpoch: string | undefined,
-  sent: () => void
-): Promise<void> {
-  let rowsSent = 0
-  while (true) {
-    const want = Math.min(deps.batchSize, pull.limit - rowsSent)
-    const page = await tally.readPage(want)
-    rowsSent += page.entries.length
-    const parts: string[] = []
-    let bytes = 0
-    for (let i = 0; i < page.entries.length; i++) {
-      const entry = page.entries[i]!
-      const json = wireJsonFor(entry.json, deps, peerEpoch)
-      if (json === undefined) continue
-      const size = wireBytesBound(json)
-      if (size > MAX_OBJECT_BYTES) {
-        skipped(deps, uidOf(entry.json), size)
-        continue
-      }
-      if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
-        // frame full: ship what we have, up to the entry before this one
-        const remaining = tally.advance(page.entries[i - 1]!.seq)
-        await framed.sendJson(batchJson(pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining))
-        // counted as it goes: a window cut short by a broken session was still partly served
-        deps.onServed?.(parts.length)
-        sent()
-        parts.length = 0
-        bytes = 0
-      }
-      parts.push(json)
-      bytes += json.length
+  readonly #report = (): void => {
+    const cursor = this.#tally.cursor
+    if (cursor !== undefined) this.#deps.onPosition?.(cursor, this.#tally.remaining)
+  }
+
+  #onCommit (event: CommitEvent): void {
+    const previousHead = this.#knownHead
+    this.#knownHead = event.head
+    if (event.changed === 0) return
+    if (event.source === this.#deps.peerName && event.conflictsAdded === 0) {
+      // it already has what it just sent us; if it was caught up, it still is
+      if (this.#tally.cursor !== undefined && this.#tally.cursor >= previousHead) this.#tally.jumpToHead(event.head)
+      this.#report()
+      return
     }
-    // the count is taken right before sending, so `more` and `remaining` agree with it
-    const remaining = tally.advance(page.lastSeq)
-    const windowDone = remaining === 0 || rowsSent >= pull.limit || page.entries.length === 0
-    await framed.sendJson(batchJson(pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining))
-    if (parts.length > 0) deps.onServed?.(parts.length)
-    sent()
-    if (windowDone) break
+    this.#report()
+    if (!this.#helloDone || event.head <= this.#notifiedHead || this.#notifyScheduled) return
+    this.#notifyScheduled = true
+    // coalesce a burst of commits into one notify
+    setImmediate(() => {
+      this.#notifyScheduled = false
+      const head = this.#deps.store.info().head
+      if (head <= this.#notifiedHead || this.#stream.status !== 'open') return
+      this.#notifiedHead = head
+      this.#framed.send({ type: 'notify', v: PROTOCOL_VERSION, head }).catch(() => {})
+    })
   }
-}
-
-/**
- * The wire JSON of one stored record for this peer, or undefined when the
- * peer must not get it (serve rules) or holds it already (its own version).
- * Plain records are cut from their stored text (storedJsonToWire); others are
- * parsed and serialised.
- */
-function wireJsonFor (stored: string, deps: ServeSessionDeps, peerEpoch: string | undefined): string | undefined {
-  const plain = storedJsonToWire(stored)
-  if (plain !== undefined) {
-    if (plain.via === deps.peerName && plain.viaEpoch === peerEpoch) return undefined // it holds this version already
-    return deps.mayServe(plain) ? plain.json : undefined
-  }
-  const object = JSON.parse(stored) as StoredObject
-  if (object.via === deps.peerName && object.viaEpoch === peerEpoch && object.conflicts.length === 0) return undefined
-  if (!deps.mayServe(object)) return undefined
-  return JSON.stringify(toWire(servable(object, deps)))
-}
-
-/**
- * An upper bound on the UTF-8 size of one object's wire JSON, exact for long
- * texts: UTF-8 takes at most 3 bytes per UTF-16 unit, so only a text longer
- * than MAX_OBJECT_BYTES / 3 units is measured.
- */
-function wireBytesBound (json: string): number {
-  return json.length <= MAX_OBJECT_BYTES / 3 ? json.length * 3 : Buffer.byteLength(json)
-}
-
-/** The uid of a stored record, from the start of its JSON text (putObject writes `uid` first). */
-function uidOf (stored: string): string {
-  const match = /^\{"uid":("(?:[^"\\]|\\.)*")/.exec(stored)
-  return match !== null ? JSON.parse(match[1]!) as string : (JSON.parse(stored) as StoredObject).uid
-}
-
-function skipped (deps: ServeSessionDeps, uid: string, bytes: number): void {
-  if (deps.onSkipped !== undefined) deps.onSkipped({ uid, reason: 'OBJECT_TOO_LARGE', bytes })
-  else deps.log.warn({ uid, bytes }, `object ${uid} takes ${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (stored before that limit was enforced): no frame can carry it, so it is not served; make it smaller with a local edit`)
-}
-
-function batchJson (id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {
-  return `{"type":"batch","v":${PROTOCOL_VERSION},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`
-}
-
-async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, deps: ServeSessionDeps): Promise<void> {
-  const uids = get.uids.slice(0, MAX_GET_UIDS)
-  const objects = await deps.store.getObjects(uids)
-  const missing: string[] = []
-  let parts: string[] = []
-  let bytes = 0
-  /** upper bound on the UTF-8 size of `parts` */
-  let size = 0
-  for (let i = 0; i < uids.length; i++) {
-    const object = objects[i]
-    if (object === undefined || !deps.mayServe(object)) {
-      missing.push(uids[i]!)
-      continue
-    }
-    const json = JSON.stringify(toWire(servable(object, deps)))
-    const objectSize = wireBytesBound(json)
-    if (objectSize > MAX_OBJECT_BYTES) {
-      // the peer cannot have it: answered as missing
-      skipped(deps, uids[i]!, objectSize)
-      missing.push(uids[i]!)
-      continue
-    }
-    if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
-      await framed.sendJson(objectsJson(get.id, parts, [], false))
-      deps.onServed?.(parts.length)
-      parts = []
-      bytes = 0
-      size = 0
-    }
-    parts.push(json)
-    bytes += json.length
-    size += objectSize
-  }
-  // The last frame also lists `missing` (up to MAX_GET_UIDS uids of up to
-  // MAX_UID_LENGTH characters: more than the 64 KiB of envelope an object of
-  // MAX_OBJECT_BYTES leaves). When both might not fit, the objects go first.
-  const missingJson = JSON.stringify(missing)
-  if (parts.length > 0 && missing.length > 0 && size + Buffer.byteLength(missingJson) + 1024 > MAX_FRAME_BYTES) {
-    await framed.sendJson(objectsJson(get.id, parts, [], false))
-    deps.onServed?.(parts.length)
-    parts = []
-  }
-  await framed.sendJson(objectsJson(get.id, parts, missing, true, missingJson))
-  if (parts.length > 0) deps.onServed?.(parts.length)
-}
-
-/**
- * The object as this peer may see it: a conflict sibling of a type its serve
- * rules exclude stays here (a version is content like any other, and the
- * sibling may be of another type than the current version).
- */
-function servable (object: StoredObject, deps: ServeSessionDeps): StoredObject {
-  if (object.conflicts.length === 0) return object
-  const conflicts = object.conflicts.filter((c) => deps.mayServe(c))
-  return conflicts.length === object.conflicts.length ? object : { ...object, conflicts }
-}
-
-function objectsJson (id: number, parts: string[], missing: string[], last: boolean, missingJson = JSON.stringify(missing)): string {
-  return `{"type":"objects","v":${PROTOCOL_VERSION},"id":${id},"objects":[${parts.join(',')}],"missing":${missingJson},"last":${last}}`
 }

@@ -1,0 +1,50 @@
+/**
+ * Keeping a connection to one configured peer: dial when there is none, back
+ * off exponentially (with jitter) after failures, reset the backoff once a
+ * connection stands, and wait for it to go away before dialling again. The
+ * loop ends when its signal aborts (the mesh stops).
+ */
+import type { Libp2p } from 'libp2p'
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { DIAL_TIMEOUT_MS } from '../../protocol/constants.js'
+import { describeError } from '../../protocol/errors.js'
+import type { Logger } from '../runtime/logger.js'
+import { Backoff } from './backoff.js'
+
+export async function keepConnected (node: Libp2p, peer: { readonly name: string, readonly peerId: string }, signal: AbortSignal, log: Logger): Promise<void> {
+  const id = peerIdFromString(peer.peerId)
+  const backoff = new Backoff()
+  while (!signal.aborted) {
+    if (node.getConnections(id).some((c) => c.status === 'open')) {
+      backoff.reset()
+      await waitForDisconnect(node, peer.peerId, signal)
+      continue
+    }
+    try {
+      await node.dial(id, { signal: AbortSignal.any([signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) })
+      backoff.reset()
+    } catch (err) {
+      if (signal.aborted) return
+      log.debug({ peer: peer.name, err: describeError(err), retryInMs: backoff.delay }, 'dial failed')
+      await backoff.wait(signal)
+    }
+  }
+}
+
+async function waitForDisconnect (node: Libp2p, peerId: string, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const onDisconnect = (event: CustomEvent<PeerId>): void => {
+      if (event.detail.toString() !== peerId) return
+      cleanup()
+      resolve()
+    }
+    const onAbort = (): void => { cleanup(); resolve() }
+    const cleanup = (): void => {
+      node.removeEventListener('peer:disconnect', onDisconnect)
+      signal.removeEventListener('abort', onAbort)
+    }
+    node.addEventListener('peer:disconnect', onDisconnect)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,98 @@
+/**
+ * What the replicator keeps per configured peer while it runs: the peer's
+ * compiled rules, its pull progress, its open sessions, and the counters and
+ * last contact the status view reports. One PeerRuntime per peer for the life
+ * of the replicator; the parts that run sessions (pull loop, inbound serving)
+ * update it, the status view only reads it.
+ */
+import type { Checkpoint } from '../../store/types.js'
+import type { LoadedConfig } from '../../config/load.js'
+import type { PeerConfig } from '../../config/schema.js'
+import { NotFoundError } from '../errors.js'
+import { compileInboundRules, inboundRulesHash } from '../rules/inbound.js'
+import { compileServeRules } from '../rules/serve.js'
+import type { InboundRules, ServeRules } from '../rules/types.js'
+import { PullProgress } from './progress.js'
+import type { PullSession } from './pull-session.js'
+
+export class PeerRuntime {
+  readonly config: PeerConfig
+  readonly rules: InboundRules
+  readonly rulesHash: string
+  readonly serveRules: ServeRules
+  readonly progress: PullProgress
+  connected = false
+  address: string | undefined
+  lastContact: number | undefined
+  lastError: string | undefined
+  served = 0
+  skipped = 0
+  /** objects pulled from this peer before the current pull session (the checkpoint's count) */
+  pulledBase = 0
+  /** objects pulled in the current pull session */
+  pulledSession = 0
+  /** the peer's position in our feed, the objects after it, and our head when that was counted */
+  out: { position: number, pending: number, head: number } | undefined
+  /** serve sessions this peer has open with us */
+  serving = 0
+  /** the open pull session with this peer */
+  session: PullSession | undefined
+
+  constructor (config: LoadedConfig, peer: PeerConfig, now: () => number) {
+    this.config = peer
+    this.rules = compileInboundRules(config, peer)
+    this.rulesHash = inboundRulesHash(this.rules)
+    this.serveRules = compileServeRules(peer)
+    this.progress = new PullProgress(now)
+  }
+
+  /** objects received from this peer into our store, all time */
+  get pulled (): number { return this.pulledBase + this.pulledSession }
+
+  /** Pick up where the last run left off (its checkpoint). */
+  restore (checkpoint: Checkpoint): void {
+    this.progress.restore(checkpoint.seq)
+    this.pulledBase = checkpoint.pulled
+  }
+
+  connectionChanged (connected: boolean, address: string | undefined, now: number): void {
+    this.connected = connected
+    if (address !== undefined) this.address = address
+    if (connected) this.lastContact = now
+  }
+
+  /** The peer's position in our feed moved or was recounted; true when it moved. */
+  positionAt (position: number, pending: number, head: number): boolean {
+    const moved = this.out?.position !== position
+    this.out = { position, pending, head }
+    return moved
+  }
+}
+
+/** The runtimes of all configured peers, by name. */
+export class PeerRuntimes {
+  readonly #byName = new Map<string, PeerRuntime>()
+
+  constructor (config: LoadedConfig, now: () => number) {
+    for (const peer of config.peers) this.#byName.set(peer.name, new PeerRuntime(config, peer, now))
+  }
+
+  all (): IterableIterator<PeerRuntime> {
+    return this.#byName.values()
+  }
+
+  /** the peer named so, or NotFoundError */
+  get (name: string): PeerRuntime {
+    const r = this.#byName.get(name)
+    if (r === undefined) throw new NotFoundError(`no peer named "${name}" in this agent's config`)
+    return r
+  }
+
+  find (name: string): PeerRuntime | undefined {
+    return this.#byName.get(name)
+  }
+
+  byPeerId (peerId: string): PeerRuntime | undefined {
+    return [...this.#byName.values()].find((r) => r.config.peerId === peerId)
+  }
+}

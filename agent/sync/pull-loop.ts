@@ -1,0 +1,82 @@
+/**
+ * The pull loop of one remote (`pull: true`): open a session, run it until it
+ * ends, and reconnect with exponential backoff; the backoff resets after a
+ * session that got as far as the hello and lasted over a second. The loop
+ * keeps the peer's runtime current (open session, pulled counts, last error)
+ * and raises the replicator's events for what its sessions do. It ends when
+ * the replicator's signal aborts.
+ */
+import type { Stream } from '@libp2p/interface'
+import { describeError } from '../../protocol/errors.js'
+import { applyRemoteBatch } from '../apply/apply-remote.js'
+import { Backoff } from '../net/backoff.js'
+import { shortPeerId, type Logger } from '../runtime/logger.js'
+import type { PeerRuntime } from './peer-runtime.js'
+import { PullSession } from './pull-session.js'
+import { applyContextFor, peerChanged, sessionBasics, type ReplicatorDeps } from './replicator-deps.js'
+
+export async function pullLoop (deps: ReplicatorDeps, rt: PeerRuntime, signal: AbortSignal): Promise<void> {
+  const peerLog = deps.log.child({ peer: rt.config.name, peerId: shortPeerId(rt.config.peerId) })
+  const backoff = new Backoff()
+  while (!signal.aborted) {
+    let stream: Stream
+    try {
+      stream = await deps.mesh.openStream(rt.config.peerId, signal)
+    } catch (err) {
+      if (signal.aborted) return
+      rt.lastError = `cannot reach peer: ${describeError(err)}`
+      peerLog.debug({ err: describeError(err), retryInMs: backoff.delay }, 'cannot open a pull session')
+      await backoff.wait(signal)
+      continue
+    }
+    const session = livePullSession(deps, rt, stream, peerLog)
+    const started = await runSession(deps, rt, session, peerLog, signal)
+    if (signal.aborted) return
+    if (session.remote !== undefined && deps.now() - started > 1000) backoff.reset()
+    await backoff.wait(signal)
+  }
+}
+
+/** A session that applies what it pulls, and tells the runtime and the events about it. */
+function livePullSession (deps: ReplicatorDeps, rt: PeerRuntime, stream: Stream, peerLog: Logger): PullSession {
+  const name = rt.config.name
+  return new PullSession(stream, {
+    ...sessionBasics(deps, rt),
+    live: rt.config.autoSync.live,
+    intervalMs: rt.config.autoSync.interval,
+    progress: rt.progress,
+    log: peerLog,
+    apply: async (s, changes, next, onPrepared) => await applyRemoteBatch(applyContextFor(deps, rt, s), changes, next, onPrepared),
+    onActivity: () => { rt.lastContact = deps.now() },
+    onBatchApplied: (stats, batch) => {
+      rt.pulledSession += stats.received
+      deps.events?.onBatchApplied?.(name, stats, batch)
+      deps.events?.onProgress?.(name, rt.progress.snapshot())
+      peerChanged(deps, name)
+    },
+    onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(name, pulled, durationMs, caughtUp),
+    onHeadAnnounced: () => deps.events?.onProgress?.(name, rt.progress.snapshot()),
+    // progress.connected() (at hello) already restarted the lag from the remote as it is now
+    onStarted: () => { rt.lastError = undefined; peerChanged(deps, name) }
+  })
+}
+
+/** Run one session to its end as the peer's open session; returns when it started (ms). */
+async function runSession (deps: ReplicatorDeps, rt: PeerRuntime, session: PullSession, peerLog: Logger, signal: AbortSignal): Promise<number> {
+  rt.session = session
+  const checkpoint = await deps.store.getCheckpoint(rt.config.peerId).catch(() => undefined)
+  rt.pulledBase = checkpoint?.pulled ?? 0
+  rt.pulledSession = 0
+  peerChanged(deps, rt.config.name)
+  const started = deps.now()
+  const end = await session.run(signal)
+  rt.session = undefined
+  if (end.reason === 'error') {
+    rt.lastError = describeError(end.error)
+    peerLog.warn({ err: rt.lastError, pulled: rt.pulledSession }, 'pull session ended with an error')
+  } else {
+    peerLog.info({ reason: end.reason, pulled: rt.pulledSession }, 'pull session ended')
+  }
+  peerChanged(deps, rt.config.name)
+  return started
+}

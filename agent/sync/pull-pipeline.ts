@@ -1,0 +1,197 @@
+/**
+ * One pull, from a resume point until caught up, pipelined two ways:
+ *
+ * - Requests: the next window is asked for as soon as the last batch of the
+ *   current one arrives, but only while fewer than MAX_UNAPPLIED_BATCHES wait
+ *   to be applied (memory stays bounded however large the remote's feed). A
+ *   window that could not be asked for then is deferred, and asked for once a
+ *   batch is applied and the queue is short again.
+ * - Commits: a batch's transaction is prepared, and while it commits the next
+ *   batch is decoded, checked and reconciled (the store builds that
+ *   transaction on this one). A batch counts as applied — progress,
+ *   checkpoint, logs, events — only once committed.
+ *
+ * Invariants: at most one batch is prepared and not yet counted; the pull's
+ * last batch is counted at once; a pull that ends (caught up or failed)
+ * leaves no commit running behind it.
+ */
+import { MAX_UNAPPLIED_BATCHES, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import type { BatchMessage, HelloMessage, PullMessage } from '../../protocol/messages.js'
+import type { WireObject } from '../../protocol/object.js'
+import type { ApplyStats } from '../apply/apply-remote.js'
+import type { Logger } from '../runtime/logger.js'
+import { BatchInbox } from './batch-inbox.js'
+import { formatProgress, type PullProgress } from './progress.js'
+
+/** What a pull needs from the session's deps (PullSessionDeps extends it). */
+export interface PullPipelineDeps {
+  readonly peerName: string
+  /** objects asked for per pull request */
+  readonly window: number
+  readonly progress: PullProgress
+  readonly log: Logger
+  readonly now: () => number
+  readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
+  readonly onPullFinished?: (pulled: number, durationMs: number, caughtUp: boolean) => void
+  /** how often to log progress during a long pull */
+  readonly progressLogMs?: number
+}
+
+/** What a pull needs from its session. */
+export interface PipelineSession {
+  send (message: PullMessage): Promise<void>
+  /** pulls and gets share one sequence of request ids */
+  nextRequestId (): number
+  /** apply one batch and advance the checkpoint; `onPrepared` once its transaction is queued for commit */
+  apply (changes: readonly WireObject[], next: { seq: number, epoch: string, servesHash: string | undefined }, onPrepared: () => void): Promise<ApplyStats>
+  /** the remote's feed head as last heard */
+  remoteHead (): number
+  /** end the session with this error (a pipelined request could not be sent) */
+  fail (err: Error): void
+}
+
+/** A batch whose transaction is prepared but maybe not yet committed. */
+interface Applying { batch: BatchMessage, applying: Promise<ApplyStats>, started: number }
+
+export class PullPipeline {
+  readonly #deps: PullPipelineDeps
+  readonly #session: PipelineSession
+  readonly #inbox: BatchInbox
+  #active = false
+  #appliedSeq = 0
+  #lastRequestedFrom = -1
+  #deferredRequest: number | undefined
+  /** the remote's head as we knew it when each batch arrived: its `remaining` is exact up to there */
+  readonly #headAtReceipt = new WeakMap<BatchMessage, number>()
+  // the current pull: where it stands, when progress was last logged, time spent applying (tuning)
+  #since = 0
+  #lastLog = 0
+  #applyMs = 0
+
+  constructor (deps: PullPipelineDeps, session: PipelineSession) {
+    this.#deps = deps
+    this.#session = session
+    this.#inbox = new BatchInbox(deps.peerName, deps.now)
+  }
+
+  /** a pull is running (a batch is welcome) */
+  get active (): boolean { return this.#active }
+  /** last seq of the remote's feed applied here */
+  get appliedSeq (): number { return this.#appliedSeq }
+
+  /** The session starts after `since` (its resume point): nothing after it is applied yet. */
+  resumeAt (since: number): void {
+    this.#appliedSeq = since
+  }
+
+  /** A batch arrived; `remoteHead` is the remote's head counting it. */
+  received (batch: BatchMessage, remoteHead: number): void {
+    this.#headAtReceipt.set(batch, remoteHead)
+    // pipelining: ask for the next window as soon as this one is fully received
+    if (batch.last && batch.more && this.#inbox.length < MAX_UNAPPLIED_BATCHES && this.#lastRequestedFrom < batch.lastSeq) {
+      void this.#requestWindow(batch.lastSeq).catch((err) => this.#session.fail(err as Error))
+    }
+    this.#inbox.put(batch)
+  }
+
+  /** The session failed with `err` (its first error). */
+  fail (err: Error): void {
+    this.#inbox.fail(err)
+  }
+
+  /**
+   * Pull after `since` until caught up. Returns the last seq applied and
+   * whether the remote announced more meanwhile (then pull again).
+   */
+  async pull (since: number, remote: HelloMessage): Promise<{ since: number, behind: boolean }> {
+    const progress = this.#deps.progress
+    progress.begin(since === 0)
+    this.#active = true
+    this.#applyMs = 0
+    this.#inbox.waitMs = 0
+    this.#since = since
+    this.#lastLog = this.#deps.now()
+    let caughtUp = false
+    let pending: Applying | undefined
+    try {
+      await this.#requestWindow(since)
+      while (true) {
+        // nothing queued to overlap with: finish the pending batch before waiting on the network
+        if (pending !== undefined && this.#inbox.length === 0) {
+          const previous = pending
+          pending = undefined
+          if (await this.#settle(previous)) {
+            caughtUp = true
+            break
+          }
+        }
+        const batch = await this.#inbox.next()
+        if (batch.last && batch.more && this.#deferredRequest === undefined && !this.#requestedAfter(batch)) {
+          this.#deferredRequest = batch.lastSeq
+        }
+        const started = this.#deps.now()
+        let prepared!: () => void
+        const queued = new Promise<void>((resolve) => { prepared = resolve })
+        const applying = this.#session.apply(batch.changes, { seq: batch.lastSeq, epoch: remote.epoch, servesHash: remote.serves }, prepared)
+        applying.catch(() => {}) // awaited in #settle(); a failure must not go unhandled meanwhile
+        // the next batch may start once this one's transaction is queued (or it failed)
+        await Promise.race([queued, applying.then(() => {}, () => {})])
+        this.#applyMs += this.#deps.now() - started
+        // (a pending batch is never the pull's last: that one is settled at once, below)
+        const previous = pending
+        pending = { batch, applying, started }
+        if (previous !== undefined) await this.#settle(previous)
+        if (batch.last && !batch.more) {
+          pending = undefined
+          if (await this.#settle({ batch, applying, started })) {
+            caughtUp = true
+            break
+          }
+        }
+      }
+      return { since: this.#since, behind: this.#session.remoteHead() > this.#since }
+    } finally {
+      // a session that ends mid-pull leaves no commit running behind it
+      if (pending !== undefined) await pending.applying.catch(() => {})
+      this.#active = false
+      this.#deferredRequest = undefined
+      progress.end()
+      const snap = progress.snapshot()
+      this.#deps.onPullFinished?.(snap.done, (snap.finishedAt ?? 0) - (snap.startedAt ?? 0), caughtUp)
+      if (snap.done > 0) this.#deps.log.info({ pulled: snap.done, rate: snap.rate, applyMs: Math.round(this.#applyMs), waitMs: Math.round(this.#inbox.waitMs) }, `pull finished: ${formatProgress(snap)}`)
+    }
+  }
+
+  /** Wait for a batch's commit and count it as applied; true when it was the pull's last. */
+  async #settle ({ batch, applying, started }: Applying): Promise<boolean> {
+    const progress = this.#deps.progress
+    const waitFrom = this.#deps.now()
+    const stats = await applying
+    this.#applyMs += this.#deps.now() - waitFrom
+    this.#appliedSeq = batch.lastSeq
+    this.#since = batch.lastSeq
+    progress.batch(batch.changes.length, batch.remaining, batch.more, batch.lastSeq, this.#headAtReceipt.get(batch) ?? batch.lastSeq)
+    this.#deps.onBatchApplied?.(stats, { lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started })
+    if (this.#deferredRequest !== undefined && this.#inbox.length < MAX_UNAPPLIED_BATCHES) {
+      const from = this.#deferredRequest
+      this.#deferredRequest = undefined
+      await this.#requestWindow(from)
+    }
+    const now = this.#deps.now()
+    if (now - this.#lastLog >= (this.#deps.progressLogMs ?? 3000) && batch.more) {
+      this.#lastLog = now
+      this.#deps.log.info({ peer: this.#deps.peerName }, formatProgress(progress.snapshot()))
+    }
+    return batch.last && !batch.more
+  }
+
+  #requestedAfter (batch: BatchMessage): boolean {
+    return this.#lastRequestedFrom >= batch.lastSeq
+  }
+
+  async #requestWindow (since: number): Promise<void> {
+    this.#lastRequestedFrom = since
+    const id = this.#session.nextRequestId()
+    await this.#session.send({ type: 'pull', v: PROTOCOL_VERSION, id, since, limit: this.#deps.window })
+  }
+}
