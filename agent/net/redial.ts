@@ -10,7 +10,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { DIAL_TIMEOUT_MS } from '../../protocol/constants.js'
 import { describeError } from '../../protocol/errors.js'
 import type { Logger } from '../runtime/logger.js'
-import { Backoff } from './backoff.js'
+import { Backoff } from '../runtime/backoff.js'
 
 export async function keepConnected (node: Libp2p, peer: { readonly name: string, readonly peerId: string }, signal: AbortSignal, log: Logger): Promise<void> {
   const id = peerIdFromString(peer.peerId)

@@ -9,7 +9,7 @@
 import type { Stream } from '@libp2p/interface'
 import { describeError } from '../../protocol/errors.js'
 import { applyRemoteBatch } from '../apply/apply-remote.js'
-import { Backoff } from '../net/backoff.js'
+import { Backoff } from '../runtime/backoff.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
 import type { PeerRuntime } from './peer-runtime.js'
 import { PullSession } from './pull-session.js'
