@@ -6,7 +6,7 @@
  * once a link stood.
  */
 import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from '../../protocol/constants.js'
-import { sleep } from '../runtime/sleep.js'
+import { sleep } from './sleep.js'
 
 export class Backoff {
   #delay = RECONNECT_MIN_MS
