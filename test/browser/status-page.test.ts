@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { writeDocument } from '../../agent/apply/local-writes.js'
 import { createLevelStore } from '../../store/level-store.js'
 import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
@@ -39,7 +40,7 @@ describe('status page in Chromium', () => {
 
   const open = async (agent: Agent): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    await page.goto(`${agent.httpUrl!}/#token=${agent.token}`)
+    await page.goto(`${agent.httpUrl!}/#token=${agentInternals(agent).token}`)
     return page
   }
 
@@ -80,19 +81,19 @@ describe('status page in Chromium', () => {
     // never backwards during one pull
     const during = seen.slice(seen.findIndex((v) => v > 0))
     expect(during).toEqual([...during].sort((x, y) => x - y))
-    expect(b.store.info().objects).toBe(OBJECTS)
+    expect(b.status().objects).toBe(OBJECTS)
 
     // both sides see each other connected
     const pageA = await open(a)
     await pageA.waitForSelector('[data-testid="peer-lab-b"][data-connected="true"]')
 
     // a conflict: A goes down, both sides edit the same sample, A comes back
-    await writeDocument(a.local, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'checked' } })
-    await waitFor(async () => (await b.store.getObject('s-000042'))?.data.Remarks === 'checked', { what: 'edit on B' })
+    await a.documents.put({ uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'checked' } })
+    await waitFor(async () => (await b.documents.get('s-000042'))?.data.Remarks === 'checked', { what: 'edit on B' })
     await pageA.close()
     await a.stop()
     agents.delete(a)
-    await writeDocument(b.local, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab B' } })
+    await b.documents.put({ uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab B' } })
     {
       const store = createLevelStore({ location: join(A.dir, 'data', 'store'), domain: 'lab-a' })
       await store.open()
@@ -104,7 +105,7 @@ describe('status page in Chromium', () => {
     const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
     expect(await card.textContent()).toContain('data.Remarks')
     // and a failure: a sample whose client exists nowhere is parked on B
-    await writeDocument(a.local, { uid: 'orphan-1', type: 'AnalysisRequest', id: 'W-ORPHAN', refs: ['client-nowhere'], data: {} })
+    await a.documents.put({ uid: 'orphan-1', type: 'AnalysisRequest', id: 'W-ORPHAN', refs: ['client-nowhere'], data: {} })
     const failed = await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { timeout: 30_000 })
     expect(await failed.textContent()).toContain('client-nowhere')
     await pageB.screenshot({ path: 'test-results/status-page.png', fullPage: true })
@@ -114,15 +115,15 @@ describe('status page in Chromium', () => {
 
     await pageB.click('[data-testid="take-remote-s-000042"]')
     await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { state: 'detached', timeout: 30_000 })
-    await waitFor(async () => a.store.info().conflicts === 0 && b.store.info().conflicts === 0, { what: 'conflict gone on both agents', timeout: 30_000 })
-    const [onA, onB] = await Promise.all([a.store.getObject('s-000042'), b.store.getObject('s-000042')])
+    await waitFor(async () => a.status().conflicts === 0 && b.status().conflicts === 0, { what: 'conflict gone on both agents', timeout: 30_000 })
+    const [onA, onB] = await Promise.all([a.documents.get('s-000042'), b.documents.get('s-000042')])
     expect(onB!.data.Remarks).toBe('edited at lab A')
     expect(onA!.data.Remarks).toBe('edited at lab A')
     expect(onA!.vector).toEqual(onB!.vector)
     // once the client exists, the parked sample is applied and leaves the page
-    await writeDocument(a.local, { uid: 'client-nowhere', type: 'Client', id: 'client-nowhere', data: {} })
+    await a.documents.put({ uid: 'client-nowhere', type: 'Client', id: 'client-nowhere', data: {} })
     await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { state: 'detached', timeout: 30_000 })
-    expect(b.store.info().failed).toBe(0)
+    expect(b.status().failed).toBe(0)
     await pageB.screenshot({ path: 'test-results/status-page-resolved.png', fullPage: true })
   }, 180_000)
 
@@ -135,7 +136,7 @@ describe('status page in Chromium', () => {
     const page = await browser.newPage()
     await page.goto(c.httpUrl!)
     await page.waitForSelector('#login:not([hidden])')
-    await page.getByLabel('Admin token').fill(c.token)
+    await page.getByLabel('Admin token').fill(agentInternals(c).token)
     await page.getByRole('button', { name: 'Show status' }).click()
     await page.waitForSelector('[data-testid="peer-lab-d"][data-connected="false"]')
     expect(await page.isHidden('#login')).toBe(true)

@@ -11,9 +11,9 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import type { AgentEvent } from '../../agent/observe/events.js'
 import { createSwarmKey, loadIdentityKey, loadSwarmKey } from '../../agent/net/identity.js'
-import { writeDocuments } from '../../agent/apply/local-writes.js'
 import { PROTOCOL_ID } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
 import { versionsOf } from '../../protocol/object.js'
@@ -70,19 +70,19 @@ describe('authentication', () => {
     const a = await startAgent(meshConfig(A!, [{ node: B! }, { node: C!, pull: true }], meshKey), { logger: captured.logger })
     agents.add(a)
     const connectedOnA: string[] = []
-    a.bus.subscribe((e: AgentEvent) => { if (e.type === 'peer' && e.connected) connectedOnA.push(e.peer) })
-    await writeDocuments(a.local, [{ uid: 'rec-1', type: 'Client', id: 'c-1', data: { name: 'only inside the mesh' } }])
+    a.subscribe((e: AgentEvent) => { if (e.type === 'peer' && e.connected) connectedOnA.push(e.peer) })
+    await a.documents.putMany([{ uid: 'rec-1', type: 'Client', id: 'c-1', data: { name: 'only inside the mesh' } }])
 
     // B holds the key and is listed: it replicates (the key is right, so the refusals below mean something)
     const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }], meshKey))
     agents.add(b)
-    await waitFor(async () => await b.store.getObject('rec-1'), { what: 'B, inside the private network, replicates' })
+    await waitFor(async () => await b.documents.get('rec-1'), { what: 'B, inside the private network, replicates' })
 
     // C is listed on A (A even pulls from it) but holds another key: no connection, either way
     const c = await startAgent(meshConfig(C!, [{ node: A!, pull: true }], { privateNetwork: { pskFile: join(root, 'other.key') } }))
     agents.add(c)
     const connectedOnC: string[] = []
-    c.bus.subscribe((e: AgentEvent) => { if (e.type === 'peer' && e.connected) connectedOnC.push(e.peer) })
+    c.subscribe((e: AgentEvent) => { if (e.type === 'peer' && e.connected) connectedOnC.push(e.peer) })
 
     // raw dials with C's allowed identity, with the wrong key and with no key at all
     expect(await tryDial(await raw(await keyOf(C!), wrong), A!)).toBe('refused')
@@ -93,13 +93,13 @@ describe('authentication', () => {
     await waitFor(() => captured.lines.some((l) => l.direction === 'inbound' && l.peerId === peerIdFromPrivateKey(stranger).toString()), { what: 'the stranger refused and logged' })
 
     // both agents tried and failed; neither ever saw the other connected
-    await waitFor(() => c.replicator.peerStatus('lab-a').lastError !== undefined, { what: 'C reports it cannot reach A', timeout: 20_000 })
-    await waitFor(() => a.replicator.peerStatus('lab-c').lastError !== undefined, { what: 'A reports it cannot reach C', timeout: 20_000 })
+    await waitFor(() => c.peerStatus('lab-a').lastError !== undefined, { what: 'C reports it cannot reach A', timeout: 20_000 })
+    await waitFor(() => a.peerStatus('lab-c').lastError !== undefined, { what: 'A reports it cannot reach C', timeout: 20_000 })
     expect(connectedOnA).not.toContain('lab-c')
     expect(connectedOnC).toEqual([])
-    expect(c.replicator.peerStatus('lab-a')).toMatchObject({ connected: false, sessionOpen: false, pulled: 0, remoteHead: 0 })
-    expect(a.replicator.peerStatus('lab-c')).toMatchObject({ connected: false, served: 0 })
-    expect(await c.store.getObject('rec-1')).toBeUndefined()
+    expect(c.peerStatus('lab-a')).toMatchObject({ connected: false, sessionOpen: false, pulled: 0, remoteHead: 0 })
+    expect(a.peerStatus('lab-c')).toMatchObject({ connected: false, served: 0 })
+    expect(await c.documents.get('rec-1')).toBeUndefined()
     expect(captured.lines.some((l) => l.peer === 'lab-c' && l.side === 'serve')).toBe(false)
     // the control: the same identity with the right key does reach a session
     expect(await tryDial(await raw(await keyOf(C!), psk), A!)).toBe('stream')
@@ -118,7 +118,7 @@ describe('authentication', () => {
       { node: D!, pull: true }
     ]))
     agents.add(a)
-    await writeDocuments(a.local, [
+    await a.documents.putMany([
       { uid: 'client-1', type: 'Client', id: 'c-1', data: {} },
       { uid: 'client-2', type: 'Client', id: 'c-2', refs: ['method-1'], data: {} },
       { uid: 'method-1', type: 'Method', id: 'm-1', data: { secret: 'ICP-MS' } },
@@ -130,7 +130,7 @@ describe('authentication', () => {
     ])
     const d = await startAgent(meshConfig(D!, [{ node: A! }]))
     agents.add(d)
-    await waitFor(async () => ((await a.store.getObject('shared'))?.conflicts.length ?? 0) > 0, { what: 'A holds the Client/Method conflict' })
+    await waitFor(async () => ((await a.documents.get('shared'))?.conflicts.length ?? 0) > 0, { what: 'A holds the Client/Method conflict' })
     const everything = ['client-1', 'client-2', 'method-1', 'sample-1', 'user-1', 'reg-1', 'settings-1', 'shared', 'not-there']
 
     const seenBy = async (node: TestNode): Promise<{ pulled: WireObject[], got: WireObject[], missing: string[] }> => {
@@ -162,8 +162,8 @@ describe('authentication', () => {
     // Method waits in its failed queue instead of being written without it
     const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true, extra: { import: { users: true, registry: true, settings: true } } }]))
     agents.add(b)
-    await waitFor(async () => (await b.store.getFailed('client-2')) !== undefined && (await b.store.getObject('shared')) !== undefined, { what: 'B pulled what it may' })
-    expect((await b.store.listObjects({ limit: 100 })).items.map((o) => `${o.uid}:${o.type}`).sort()).toEqual(['client-1:Client', 'shared:Client'])
-    expect((await b.store.getObject('shared'))!.conflicts).toEqual([])
+    await waitFor(async () => (await agentInternals(b).store.getFailed('client-2')) !== undefined && (await b.documents.get('shared')) !== undefined, { what: 'B pulled what it may' })
+    expect((await b.documents.list({ limit: 100 })).items.map((o) => `${o.uid}:${o.type}`).sort()).toEqual(['client-1:Client', 'shared:Client'])
+    expect((await b.documents.get('shared'))!.conflicts).toEqual([])
   })
 })

@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyRemoteBatch } from '../../agent/apply/apply-remote.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
+import { writeDocuments } from '../../agent/apply/local-writes.js'
 import type { Logger } from '../../agent/runtime/logger.js'
 import { PullProgress } from '../../agent/sync/progress.js'
 import { PullSession } from '../../agent/sync/pull-session.js'
@@ -32,6 +32,7 @@ import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { forkRng, scaled, withSeed } from '../helpers/seeded.js'
 import { storeDigest } from '../helpers/store-audit.js'
 import { frameReader } from '../helpers/wire-client.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 
 const FILE = 'test/faults/fuzz-pull.test.ts'
 const HOSTILE = ['lab-h1', 'lab-h2', 'lab-h3', 'lab-h4']
@@ -193,8 +194,8 @@ describe('protocol fuzzing: the pulling side', () => {
       const captured = capturingLogger('lab-a')
       const a = await startAgent(configOfA(servers, [{ node: nodes['lab-c']! }]), { logger: captured.logger })
       cleanups.push(async () => await a.stop())
-      await writeDocuments(a.local, Array.from({ length: 30 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
-      const before = await storeDigest(a.store)
+      await a.documents.putMany(Array.from({ length: 30 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
+      const before = await storeDigest(agentInternals(a).store)
       await waitFor(() => [...servers.values()].every((s) => s.sessions.length >= perServer), { what: `${perServer} sessions against each hostile remote`, timeout: 60_000, interval: 100 })
       // the replicator logs every end: with the error, or (a clean close by the remote) with the reason
       const ended = (peer: string): number => captured.lines.filter((l) => l.peer === peer && (l.msg === 'pull session ended with an error' || (l.msg === 'pull session ended' && l.reason === 'closed'))).length
@@ -203,15 +204,15 @@ describe('protocol fuzzing: the pulling side', () => {
       console.log(`fuzz-pull (agent): ${all.reduce((n, s) => n + s.frames, 0)} frames in ${all.length} sessions; kinds ${summary(all)}`)
       checkServed(all)
       // status shows the failure (a new session clears it while it runs, the next failure sets it again)
-      await waitFor(() => HOSTILE.every((d) => a.replicator.peerStatus(d).lastError !== undefined), { what: 'every hostile remote shown with its last error' })
+      await waitFor(() => HOSTILE.every((d) => a.peerStatus(d).lastError !== undefined), { what: 'every hostile remote shown with its last error' })
       expect(captured.lines.filter((l) => (l.level as number) >= 50), 'errors logged').toEqual([])
       expect(a.state).toBe('started')
-      expect(await storeDigest(a.store)).toBe(before)
+      expect(await storeDigest(agentInternals(a).store)).toBe(before)
       // meanwhile the agent goes on serving an honest peer
       const c = await startAgent(meshConfig(nodes['lab-c']!, [{ node: nodes['lab-a']!, pull: true }]))
       cleanups.push(async () => await c.stop())
-      await writeDocument(a.local, { uid: 'after', type: 'Client', id: 'after', data: {} })
-      await waitFor(() => c.store.info().objects === 31, { what: 'C pulls from A while A is under attack' })
+      await a.documents.put({ uid: 'after', type: 'Client', id: 'after', data: {} })
+      await waitFor(() => c.status().objects === 31, { what: 'C pulls from A while A is under attack' })
     })
   }, 120_000)
 })

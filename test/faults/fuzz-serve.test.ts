@@ -9,8 +9,8 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
 import { MAX_GET_UIDS, MAX_PULL_WINDOW, MAX_SEQ, MAX_UID_LENGTH, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import {
   brokenMessage, garbageFrame, jsonFrame, mutatedFrame, nonObjectFrame, notJsonFrame, overlongVarint, oversizedPrefix,
@@ -86,7 +86,7 @@ describe('protocol fuzzing: the serving side', () => {
     root = await makeTempDir('labmesh-fuzz-serve-')
     nodes = await prepareNodes(['lab-a', 'lab-c', ...FUZZERS], root)
     a = await startAgent(meshConfig(nodes['lab-a']!, [...FUZZERS, 'lab-c'].map((d) => ({ node: nodes[d]! }))), { logger: captured.logger })
-    await writeDocuments(a.local, Array.from({ length: 60 }, (_, i) => ({ uid: `o-${i}`, type: i % 3 === 0 ? 'Method' : 'Client', id: `c-${i}`, refs: i > 0 ? [`o-${i - 1}`] : [], data: { i } })))
+    await a.documents.putMany(Array.from({ length: 60 }, (_, i) => ({ uid: `o-${i}`, type: i % 3 === 0 ? 'Method' : 'Client', id: `c-${i}`, refs: i > 0 ? [`o-${i - 1}`] : [], data: { i } })))
     for (const d of FUZZERS) raws.set(d, await createRawPeer(await loadIdentityKey(join(nodes[d]!.dir, 'data', 'identity.key'))))
   })
   afterAll(async () => {
@@ -99,7 +99,7 @@ describe('protocol fuzzing: the serving side', () => {
     await withSeed('fuzz-serve', FILE, async (_rng, seed) => {
       const targetFrames = scaled(3_000, 100_000)
       const knownUids = Array.from({ length: 60 }, (_, i) => `o-${i}`)
-      const before = await storeDigest(a.store)
+      const before = await storeDigest(agentInternals(a).store)
       const byKind = new Map<string, number>()
       /** sessions closed without a logged reason, and without an error frame to the peer, by kind */
       const silent = new Map<string, number>()
@@ -142,12 +142,12 @@ describe('protocol fuzzing: the serving side', () => {
       expect(captured.lines.filter((l) => (l.level as number) >= 50), 'errors logged').toEqual([])
 
       expect(a.state).toBe('started')
-      expect(await storeDigest(a.store)).toBe(before)
+      expect(await storeDigest(agentInternals(a).store)).toBe(before)
       // and A still serves an honest peer
       const c = await startAgent(meshConfig(nodes['lab-c']!, [{ node: nodes['lab-a']!, pull: true }]))
       try {
-        await writeDocument(a.local, { uid: 'after', type: 'Client', id: 'after', data: {} })
-        await waitFor(() => c.store.info().objects === 61, { what: 'C pulls everything from A after the fuzzing' })
+        await a.documents.put({ uid: 'after', type: 'Client', id: 'after', data: {} })
+        await waitFor(() => c.status().objects === 61, { what: 'C pulls everything from A after the fuzzing' })
       } finally {
         await c.stop()
       }

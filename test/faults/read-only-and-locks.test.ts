@@ -8,9 +8,9 @@ import { chmod, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { createAgent } from '../../agent/agent.js'
 import { StoreLockedError } from '../../store/errors.js'
-import { writeDocuments } from '../../agent/apply/local-writes.js'
 import { silentLogger } from '../../agent/runtime/logger.js'
 import { chownTree, isRoot, NOBODY } from '../helpers/disk.js'
 import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
@@ -60,7 +60,7 @@ describe('store faults', () => {
     const a = await startAgent(meshConfig(A!, [{ node: B! }]))
     agents.add(a)
     for (let i = 0; i < OBJECTS; i += 1000) {
-      await writeDocuments(a.local, Array.from({ length: 1000 }, (_, j) => ({ uid: `s-${String(i + j).padStart(6, '0')}`, type: 'AnalysisRequest', id: `W-${i + j}`, data: { n: i + j, pad: PAD } })))
+      await a.documents.putMany(Array.from({ length: 1000 }, (_, j) => ({ uid: `s-${String(i + j).padStart(6, '0')}`, type: 'AnalysisRequest', id: `W-${i + j}`, data: { n: i + j, pad: PAD } })))
     }
     const file = await writeNodeConfig(B!, [{ node: A!, pull: true }], { sync: { batchSize: 200, window: 1000 } })
     const asNobody = isRoot()
@@ -93,7 +93,7 @@ describe('store faults', () => {
     const after = await allObjects(b)
     expect(after.size).toBe(OBJECTS + 1)
     expect(after.get('local-1')?.data).toEqual({ written: 'after the fault' })
-    const fromA = new Map((await allStored(a.store)).map((o) => [o.uid, o]))
+    const fromA = new Map((await allStored(agentInternals(a).store)).map((o) => [o.uid, o]))
     for (const [uid, o] of after) {
       if (uid === 'local-1') continue
       expect({ data: o.data, vector: o.vector }, uid).toEqual({ data: fromA.get(uid)!.data, vector: fromA.get(uid)!.vector })
@@ -141,7 +141,7 @@ describe('store faults', () => {
     expect(error).toBeInstanceOf(StoreLockedError)
     expect(twin.state).toBe('stopped')
     expect((error as StoreLockedError).holder).toBe(process.pid)
-    expect(first.store.info().objects).toBe(100)
+    expect(first.status().objects).toBe(100)
     // and the failed attempt left the first agent's lock in place: another process is still refused
     // (LevelDB closes its own descriptor of LOCK when it refuses, and POSIX then drops every fcntl lock of the process on that file)
     const elsewhere = await writeNodeConfig({ ...A!, addr: '/ip4/127.0.0.1/tcp/0', httpPort: 0 }, [{ node: B! }])

@@ -10,7 +10,6 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { writeDocuments } from '../../agent/apply/local-writes.js'
 import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 
 describe('a peer whose store was rebuilt', () => {
@@ -34,9 +33,9 @@ describe('a peer whose store was rebuilt', () => {
     agents.add(a)
     let b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }]))
     agents.add(b)
-    await writeDocuments(b.local, Array.from({ length: 30 }, (_, i) => ({ uid: `b-${i}`, type: 'Client', id: `B-${i}`, data: { i } })))
-    await writeDocuments(a.local, [{ uid: 'a-0', type: 'Client', id: 'A-0', data: {} }])
-    await waitFor(() => a.store.info().objects === 31 && b.store.info().objects === 31, { what: 'both hold everything' })
+    await b.documents.putMany(Array.from({ length: 30 }, (_, i) => ({ uid: `b-${i}`, type: 'Client', id: `B-${i}`, data: { i } })))
+    await a.documents.putMany([{ uid: 'a-0', type: 'Client', id: 'A-0', data: {} }])
+    await waitFor(() => a.status().objects === 31 && b.status().objects === 31, { what: 'both hold everything' })
 
     // B's store is lost; B comes back empty, at first only serving (it does not pull yet)
     await b.stop()
@@ -44,16 +43,16 @@ describe('a peer whose store was rebuilt', () => {
     await rm(join(B!.dir, 'data', 'store'), { recursive: true })
     b = await startAgent(meshConfig(B!, [{ node: A! }]))
     agents.add(b)
-    await writeDocuments(b.local, [{ uid: 'b-new', type: 'Client', id: 'B-new', data: {} }])
-    await waitFor(async () => await a.store.getObject('b-new'), { what: 'A pulled from the rebuilt B (its checkpoint now has B\'s new epoch)' })
+    await b.documents.putMany([{ uid: 'b-new', type: 'Client', id: 'B-new', data: {} }])
+    await waitFor(async () => await a.documents.get('b-new'), { what: 'A pulled from the rebuilt B (its checkpoint now has B\'s new epoch)' })
 
     // now B pulls from A: it must get its own old records back, not only A's
     await b.stop()
     agents.delete(b)
     b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }]))
     agents.add(b)
-    await waitFor(() => b.replicator.peerStatus('lab-a').progress.percent === 100, { what: 'B caught up with A' })
-    const held = (await b.store.listObjects({ limit: 100 })).items.map((o) => o.uid).sort()
+    await waitFor(() => b.peerStatus('lab-a').progress.percent === 100, { what: 'B caught up with A' })
+    const held = (await b.documents.list({ limit: 100 })).items.map((o) => o.uid).sort()
     expect(held).toEqual(['a-0', ...Array.from({ length: 30 }, (_, i) => `b-${i}`), 'b-new'].sort())
   })
 })

@@ -3,8 +3,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import * as lp from 'it-length-prefixed'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
 import { encodeFrame } from '../../protocol/codec.js'
 import { PROTOCOL_VERSION } from '../../protocol/constants.js'
 import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
@@ -45,19 +45,19 @@ describe('admission and hostile input', () => {
     agents.add(c)
     const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }]))
     agents.add(b)
-    await writeDocument(a.local, { uid: 'secret', type: 'Client', id: 'c-1', data: { name: 'only for B' } })
-    await waitFor(async () => await b.store.getObject('secret'), { what: 'B, which is listed, gets it' })
+    await a.documents.put({ uid: 'secret', type: 'Client', id: 'c-1', data: { name: 'only for B' } })
+    await waitFor(async () => await b.documents.get('secret'), { what: 'B, which is listed, gets it' })
 
     // inbound: C dialled A and was refused after the Noise handshake proved its ID
     await waitFor(() => captured.lines.some((l) => l.direction === 'inbound' && l.peerId === C!.peerId && String(l.msg).includes('not listed')), { what: 'inbound refusal logged' })
     // outbound: A reached C's address expecting "lab-x" and refused the identity it found there
     // (Noise proves the identity during the handshake and refuses the mismatch)
     await waitFor(() => captured.lines.some((l) => l.peer === 'lab-x' && String(l.err).includes('does not match expected remote identity')), { what: 'outbound refusal logged' })
-    expect(await c.store.getObject('secret')).toBeUndefined()
-    expect(a.replicator.peerStatus('lab-x')).toMatchObject({ connected: false, sessionOpen: false, pulled: 0 })
+    expect(await c.documents.get('secret')).toBeUndefined()
+    expect(a.peerStatus('lab-x')).toMatchObject({ connected: false, sessionOpen: false, pulled: 0 })
     // C's dial may complete on its own side before A's refusal resets it, but no session
     // ever starts: no hello, nothing pulled, and an error to show for it
-    const fromC = c.replicator.peerStatus('lab-a')
+    const fromC = c.peerStatus('lab-a')
     expect(fromC).toMatchObject({ pulled: 0, remoteHead: 0 })
     expect(fromC.lastError).toBeDefined()
 
@@ -83,9 +83,9 @@ describe('admission and hostile input', () => {
     agents.add(a)
     const c = await startAgent(meshConfig(C!, [{ node: A!, pull: true }]))
     agents.add(c)
-    await writeDocuments(a.local, Array.from({ length: 20 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
-    await waitFor(() => c.store.info().objects === 20)
-    const digest = async (): Promise<string> => JSON.stringify([a.store.info(), (await a.store.listObjects({ limit: 1000 })).items])
+    await a.documents.putMany(Array.from({ length: 20 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
+    await waitFor(() => c.status().objects === 20)
+    const digest = async (): Promise<string> => JSON.stringify([agentInternals(a).store.info(), (await a.documents.list({ limit: 1000 })).items])
     const before = await digest()
 
     // B is allowed, so its key gets through the gater: the session code must defend itself
@@ -115,8 +115,8 @@ describe('admission and hostile input', () => {
 
     expect(await digest()).toBe(before)
     // the agent still serves others
-    await writeDocument(a.local, { uid: 'after-attack', type: 'Client', id: 'z', data: {} })
-    await waitFor(async () => await c.store.getObject('after-attack'), { what: 'C still served after the attacks' })
+    await a.documents.put({ uid: 'after-attack', type: 'Client', id: 'z', data: {} })
+    await waitFor(async () => await c.documents.get('after-attack'), { what: 'C still served after the attacks' })
     expect(a.state).toBe('started')
   })
 })
