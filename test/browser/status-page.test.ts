@@ -12,21 +12,18 @@ import type { Agent } from '../../agent/agent.js'
 import { agentInternals } from '../../agent/test-hooks.js'
 import { writeDocument } from '../../agent/apply/local-writes.js'
 import { createLevelStore } from '../../store/level-store.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
 import { seedStore } from '../helpers/processes.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
 describe('status page in Chromium', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d'], { prefix: 'labmesh-browser-', shared: true })
   let browser: Browser
-  const agents = new Set<Agent>()
 
   beforeAll(async () => {
-    root = await makeTempDir('labmesh-browser-')
-    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c', 'lab-d'], root)
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']
@@ -34,8 +31,6 @@ describe('status page in Chromium', () => {
   })
   afterAll(async () => {
     await browser?.close()
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    await removeDir(root)
   })
 
   const open = async (agent: Agent): Promise<Page> => {
@@ -45,16 +40,15 @@ describe('status page in Chromium', () => {
   }
 
   it('shows peers, a live initial-sync progress bar reaching 100 %, and resolves a conflict with a click', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
+    const A = mesh.node('lab-a')
+    const B = mesh.node('lab-b')
     const pad = 'Sample received in good condition; stored at 4 °C. '.repeat(12)
     await seedStore(A, (function * () {
       for (let i = 0; i < OBJECTS; i++) yield { uid: `s-${String(i).padStart(6, '0')}`, type: 'AnalysisRequest', id: `W-${String(i).padStart(5, '0')}`, data: { ClientSampleID: `CS-${i}`, Remarks: pad } }
     })())
     const aConfig = meshConfig(A, [{ node: B, pull: true }], { sync: { batchSize: 250, window: 1000 } })
     // B first, while A is down: the page is open before the pull begins
-    const b = await startAgent(meshConfig(B, [{ node: A, pull: true }], { sync: { batchSize: 250, window: 1000 } }))
-    agents.add(b)
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }], { sync: { batchSize: 250, window: 1000 } }))
     const pageB = await open(b)
     await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="false"]')
     await pageB.evaluate(() => {
@@ -67,8 +61,7 @@ describe('status page in Chromium', () => {
       new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true })
     })
 
-    let a = await startAgent(aConfig)
-    agents.add(a)
+    let a = await mesh.start(aConfig)
     await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="true"]', { timeout: 30_000 })
     // during the pull the row says how far, how many and how long to go
     await pageB.waitForFunction(() => /^\d+\.\d % · [\d,]+ \/ 20,000 · ETA \d+/.test(document.querySelector('[data-testid="progress-text-lab-a"]')?.textContent ?? ''), undefined, { timeout: 30_000 })
@@ -91,8 +84,7 @@ describe('status page in Chromium', () => {
     await a.documents.put({ uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'checked' } })
     await waitFor(async () => (await b.documents.get('s-000042'))?.data.Remarks === 'checked', { what: 'edit on B' })
     await pageA.close()
-    await a.stop()
-    agents.delete(a)
+    await mesh.stop(a)
     await b.documents.put({ uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab B' } })
     {
       const store = createLevelStore({ location: join(A.dir, 'data', 'store'), domain: 'lab-a' })
@@ -100,8 +92,7 @@ describe('status page in Chromium', () => {
       await writeDocument({ store, domain: 'lab-a', now: Date.now, rules: [] }, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab A' } })
       await store.close()
     }
-    a = await startAgent(aConfig)
-    agents.add(a)
+    a = await mesh.start(aConfig)
     const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
     expect(await card.textContent()).toContain('data.Remarks')
     // and a failure: a sample whose client exists nowhere is parked on B
@@ -128,11 +119,10 @@ describe('status page in Chromium', () => {
   }, 180_000)
 
   it('asks for the token once when there is none, and shows status read-only under publicStatus', async () => {
-    const C = nodes['lab-c']!
-    const D = nodes['lab-d']!
+    const C = mesh.node('lab-c')
+    const D = mesh.node('lab-d')
     // D is configured but never started: C shows it as not connected
-    const c = await startAgent(meshConfig(C, [{ node: D, pull: true }]))
-    agents.add(c)
+    const c = await mesh.start(meshConfig(C, [{ node: D, pull: true }]))
     const page = await browser.newPage()
     await page.goto(c.httpUrl!)
     await page.waitForSelector('#login:not([hidden])')
@@ -145,11 +135,9 @@ describe('status page in Chromium', () => {
     await page.reload()
     await page.waitForSelector('[data-testid="peer-lab-d"]')
     await page.close()
-    await c.stop()
-    agents.delete(c)
+    await mesh.stop(c)
 
-    const open = await startAgent(meshConfig(C, [{ node: D, pull: true }], { http: { listen: `127.0.0.1:${C.httpPort}`, publicStatus: true } }))
-    agents.add(open)
+    const open = await mesh.start(meshConfig(C, [{ node: D, pull: true }], { http: { listen: `127.0.0.1:${C.httpPort}`, publicStatus: true } }))
     const anonymous = await browser.newPage()
     await anonymous.goto(open.httpUrl!)
     await anonymous.waitForSelector('[data-testid="peer-lab-d"]')

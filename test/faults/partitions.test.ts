@@ -7,7 +7,7 @@
  * what the test's causal oracle says: each truly concurrent pair flagged as
  * a conflict, no conflict that was not concurrent, no acknowledged write lost.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createAgent, type Agent } from '../../agent/agent.js'
 import { agentInternals } from '../../agent/test-hooks.js'
 import { NotFoundError } from '../../agent/errors.js'
@@ -15,7 +15,8 @@ import type { StoredObject } from '../../store/types.js'
 import type { LoadedConfig } from '../../config/load.js'
 import { CausalOracle } from '../helpers/causal-oracle.js'
 import { createLinkProxy, type LinkProxy } from '../helpers/link-proxy.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, testLogger, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig, testLogger, waitFor, type TestNode } from '../helpers/nodes.js'
 import { scaled, withSeed, type Rng } from '../helpers/seeded.js'
 import { auditStore } from '../helpers/store-audit.js'
 import { holdingsOf } from '../helpers/two-agents.js'
@@ -119,18 +120,12 @@ class Mesh {
 }
 
 describe('convergence under partitions (five agents, links cut and healed at random)', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const frame = useTestMesh(DOMAINS, { prefix: 'labmesh-partitions-' })
   let mesh: Mesh | undefined
 
-  beforeEach(async () => {
-    root = await makeTempDir('labmesh-partitions-')
-    nodes = await prepareNodes(DOMAINS, root)
-  })
   afterEach(async () => {
     await mesh?.close()
     mesh = undefined
-    await removeDir(root)
   })
 
   it.each(Object.keys(TOPOLOGIES))('%s: all converge to the causal oracle after every round of writes, cuts and restarts', async (topology) => {
@@ -138,7 +133,7 @@ describe('convergence under partitions (five agents, links cut and healed at ran
       const rounds = scaled(4, 12)
       const stepsPerRound = scaled(150, 500)
       const oracle = new CausalOracle()
-      mesh = new Mesh(nodes, oracle)
+      mesh = new Mesh(frame.nodes, oracle)
       await mesh.build(TOPOLOGIES[topology]!)
       const stats: Stats = { writes: 0, cuts: 0, restarts: 0, pairsSeen: 0, conflictsAtEnd: 0 }
       const counter = { next: 0 }

@@ -1,44 +1,33 @@
 import { request as httpRequest } from 'node:http'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { agentInternals } from '../../agent/test-hooks.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { adminRequest, apiRoutes } from '../helpers/admin.js'
+import { clientDocs } from '../helpers/documents.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, waitFor } from '../helpers/nodes.js'
 
 describe('admin API on a running two-agent mesh', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const mesh = useTestMesh(['lab-a', 'lab-b'], { shared: true })
   let a: Agent
   let b: Agent
   const captured = capturingLogger('lab-b')
 
   beforeAll(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-    a = await startAgent(meshConfig(nodes['lab-a']!, [{ node: nodes['lab-b']! }]))
-    await a.documents.putMany(Array.from({ length: 300 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
-    b = await startAgent(meshConfig(nodes['lab-b']!, [{ node: nodes['lab-a']!, pull: true, extra: { autoSync: { interval: '1h', live: false } } }]), { logger: captured.logger })
+    ({ a, b } = await mesh.startPair({ seed: clientDocs(300), link: { autoSync: { interval: '1h', live: false } }, bDeps: { logger: captured.logger } }))
     await waitFor(() => b.status().objects === 300)
   })
-  afterAll(async () => {
-    await b.stop()
-    await a.stop()
-    await removeDir(root)
-  })
 
-  const request = async (agent: Agent, method: string, path: string, token: string | null = agentInternals(agent).token, body?: unknown): Promise<Response> => await agent.request(path, {
-    method, headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-  })
+  const request = async (agent: Agent, method: string, path: string, token?: string | null, body?: unknown): Promise<Response> => await adminRequest(agent, method, path, { token, body })
 
   it('answers 401 on every /api route and /metrics, without a token and with a wrong one, and logs it', async () => {
-    const routes = agentInternals(b).app.routes.filter((r) => r.path.startsWith('/api') || r.path === '/metrics').filter((r) => r.method !== 'ALL')
-    const unique = [...new Map(routes.map((r) => [`${r.method} ${r.path}`, r])).values()]
+    const unique = apiRoutes(b, 'lab-a')
     expect(unique.length).toBeGreaterThanOrEqual(15)
-    for (const route of unique) {
-      const path = route.path.replace(':uid', 'o-1').replace(':name', 'lab-a').replace(':id', '1').replace('/*', '/x')
+    for (const { method, path } of unique) {
       for (const token of [null, 'not-the-token-not-the-token']) {
-        const response = await request(b, route.method, path, token, route.method === 'GET' ? undefined : {})
-        expect(response.status, `${route.method} ${path} with ${token === null ? 'no' : 'a wrong'} token`).toBe(401)
+        const response = await request(b, method, path, token, method === 'GET' ? undefined : {})
+        expect(response.status, `${method} ${path} with ${token === null ? 'no' : 'a wrong'} token`).toBe(401)
       }
     }
     expect(captured.lines.filter((l) => String(l.msg).includes('unauthorized')).length).toBeGreaterThanOrEqual(unique.length * 2)
@@ -92,14 +81,14 @@ describe('admin API on a running two-agent mesh', () => {
       } catch { /* aborted */ }
     })()
 
-    const sync = await (await request(b, 'POST', '/api/peers/lab-a/sync', agentInternals(b).token, {})).json() as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+    const sync = await (await adminRequest(b, 'POST', '/api/peers/lab-a/sync', { body: {} })).json() as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(sync).toMatchObject({ peer: 'lab-a', done: true, progress: { percent: 100 } })
     expect(b.status().objects).toBe(350)
     await waitFor(() => events.includes('batch') && events.includes('commit') && events.includes('progress'), { what: `events streamed (got ${events.join(',')})`, timeout: 5000 })
     expect(events[0]).toBe('hello')
 
     await a.documents.putMany([{ uid: 'late', type: 'Client', id: 'late', data: {} }])
-    const job = await (await request(b, 'POST', '/api/peers/lab-a/sync?async=1', agentInternals(b).token, {})).json() as { job: string }
+    const job = await (await adminRequest(b, 'POST', '/api/peers/lab-a/sync?async=1', { body: {} })).json() as { job: string }
     const done = await waitFor(async () => { const j = await (await request(b, 'GET', `/api/jobs/${job.job}`)).json() as { state: string }; return j.state === 'done' ? j : undefined })
     expect(done).toMatchObject({ peer: 'lab-a', state: 'done', progress: { percent: 100 } })
     expect(await b.documents.get('late')).toBeDefined()

@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { agentInternals } from '../../agent/test-hooks.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent } from '../helpers/nodes.js'
+import { adminCall } from '../helpers/admin.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig } from '../helpers/nodes.js'
 
 describe('embedded document API (app.request on a real agent)', () => {
-  let root: string
+  const mesh = useTestMesh(['lab-a'], { shared: true })
   let agent: Agent
-  const call = async (method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number, json: Record<string, unknown> }> => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
-    if (token !== null) headers.authorization = `Bearer ${token ?? agentInternals(agent).token}`
-    const response = await agent.request(path, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) })
-    return { status: response.status, json: await response.json() as Record<string, unknown> }
-  }
+  const call = async (method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number, json: Record<string, unknown> }> =>
+    await adminCall(agent, method, path, { body, token })
 
   beforeAll(async () => {
-    root = await makeTempDir()
-    const nodes = await prepareNodes(['lab-a'], root)
-    agent = await startAgent(meshConfig(nodes['lab-a']!, []))
-  })
-  afterAll(async () => {
-    await agent.stop()
-    await removeDir(root)
+    agent = await mesh.start(meshConfig(mesh.node('lab-a'), []))
   })
 
   it('creates, reads, updates and deletes, bumping this agent\'s vector entry', async () => {

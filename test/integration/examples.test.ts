@@ -1,31 +1,24 @@
 import { readFile } from 'node:fs/promises'
 import { readdir } from 'node:fs/promises'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { agentInternals } from '../../agent/test-hooks.js'
 import { parseConfigText } from '../../config/load.js'
 import { EXAMPLES_DIR, exampleFiles, instantiateExample } from '../helpers/examples.js'
-import { makeTempDir, removeDir, startAgent, waitFor } from '../helpers/nodes.js'
+import { adminRequest } from '../helpers/admin.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { clientDocs } from '../helpers/documents.js'
+import { waitFor } from '../helpers/nodes.js'
 
 const COLLABORATORS = ['lab-a', 'lab-b', 'lab-c', 'lab-d'] as const
 
 describe('example configs', () => {
-  let root: string
-  const agents = new Map<string, Agent>()
+  const frame = useTestMesh([])
 
   async function startExample (topology: string): Promise<Map<string, Agent>> {
-    const { configs } = await instantiateExample(topology, root)
-    await Promise.all(Object.values(configs).map(async (c) => agents.set(c.domain, await startAgent(c))))
-    return agents
+    const { configs } = await instantiateExample(topology, frame.root)
+    return new Map(await Promise.all(Object.values(configs).map(async (c) => [c.domain, await frame.start(c)] as const)))
   }
   const idOn = async (agent: Agent, uid: string): Promise<string | undefined> => (await agent.documents.get(uid))?.id
-
-  beforeEach(async () => { root = await makeTempDir() })
-  afterEach(async () => {
-    await Promise.all([...agents.values()].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
-  })
 
   it('every example file is a valid config', async () => {
     const topologies = (await readdir(EXAMPLES_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name)
@@ -86,11 +79,7 @@ describe('example configs', () => {
     }, { what: 'method on every collaborator' })
 
     // a collaborator cannot edit it: the document API refuses, naming type, peer and rule
-    const response = await a.request('/api/objects/method-1', {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${agentInternals(a).token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'Method', id: 'method-1', data: { title: 'changed on lab-a' } })
-    })
+    const response = await adminRequest(a, 'PUT', '/api/objects/method-1', { body: { type: 'Method', id: 'method-1', data: { title: 'changed on lab-a' } } })
     expect(response.status).toBe(403)
     const body = await response.json() as { error: string, message: string }
     expect(body.error).toBe('RULE_VIOLATION')
@@ -109,15 +98,15 @@ describe('example configs', () => {
   it('migration and back-up: one way only', async () => {
     const mesh = await startExample('migration')
     const [oldA, newA] = [mesh.get('old')!, mesh.get('new')!]
-    await oldA.documents.putMany(Array.from({ length: 300 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
+    await oldA.documents.putMany(clientDocs(300))
     // autoSync is off in the migration example: "Get updates" by hand
     await waitFor(async () => { await newA.syncNow('old'); return newA.status().objects === 300 }, { what: 'migrated' })
     await newA.documents.put({ uid: 'o-1', type: 'Client', id: 'c-1', data: { edited: 'on new' } })
     await new Promise((r) => setTimeout(r, 300))
     expect((await oldA.documents.get('o-1'))!.data).toEqual({ i: 1 })
 
-    await startExample('backup')
-    const [lab, backup] = [mesh.get('lab-a')!, mesh.get('master')!]
+    const backupMesh = await startExample('backup')
+    const [lab, backup] = [backupMesh.get('lab-a')!, backupMesh.get('master')!]
     await lab.documents.put({ uid: 'sample-1', type: 'AnalysisRequest', id: 'W-1', data: { v: 1 } })
     await waitFor(async () => (await backup.documents.get('sample-1'))?.data.v === 1, { what: 'live back-up' })
     await backup.documents.put({ uid: 'sample-1', type: 'AnalysisRequest', id: 'W-1', data: { v: 'edited on the back-up' } })

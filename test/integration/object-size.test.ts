@@ -7,16 +7,17 @@
  */
 import { join } from 'node:path'
 import { Level } from 'level'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { agentInternals } from '../../agent/test-hooks.js'
 import { ObjectTooLargeError } from '../../protocol/errors.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import type { LoadedConfig } from '../../config/load.js'
 import { encodeFrame } from '../../protocol/codec.js'
 import { MAX_FRAME_BYTES, MAX_LOCAL_OBJECT_BYTES, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { adminCall, adminRequest } from '../helpers/admin.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { createRawPeer } from '../helpers/raw-peer.js'
 import { frameReader, getAll, handshake } from '../helpers/wire-client.js'
 
@@ -30,34 +31,12 @@ function dataOfSize (uid: string, domain: string, bytes: number): Record<string,
 const dataOf = (chars: number): Record<string, unknown> => ({ blob: 'x'.repeat(chars) })
 
 describe('object size limit', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-  const run = async (config: LoadedConfig, logger?: ReturnType<typeof capturingLogger>['logger']): Promise<Agent> => {
-    const agent = await startAgent(config, logger !== undefined ? { logger } : {})
-    agents.add(agent)
-    return agent
-  }
-  const stop = async (agent: Agent): Promise<void> => { await agent.stop(); agents.delete(agent) }
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c'], root)
-  })
-
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c'])
 
   it('the document API writes an object of exactly the limit and refuses one byte more with 413, writing nothing (PUT and bulk POST)', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const a = await run(meshConfig(A!, [{ node: B! }], { http: { listen: `127.0.0.1:${A!.httpPort}`, maxBodyBytes: 16 * 1024 * 1024 } }))
-    const request = async (method: string, path: string, body: unknown): Promise<{ status: number, json: Record<string, unknown> }> => {
-      const response = await a.request(path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${agentInternals(a).token}` }, body: JSON.stringify(body) })
-      return { status: response.status, json: await response.json() as Record<string, unknown> }
-    }
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }], { http: { listen: `127.0.0.1:${A.httpPort}`, maxBodyBytes: 16 * 1024 * 1024 } }))
+    const request = async (method: string, path: string, body: unknown): Promise<{ status: number, json: Record<string, unknown> }> => await adminCall(a, method, path, { body })
     const put = async (uid: string, data: Record<string, unknown>): Promise<{ status: number, json: Record<string, unknown> }> =>
       await request('PUT', `/api/objects/${uid}`, { type: 'Attachment', id: uid, data })
 
@@ -87,15 +66,15 @@ describe('object size limit', () => {
     expect(a.status().feedHead).toBe(head)
 
     // the body cap answers first when it is the smaller one, and says so
-    const capped = await run(meshConfig(B!, [{ node: A! }]))
-    const tooLong = await capped.request('/api/objects/x', { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${agentInternals(capped).token}` }, body: JSON.stringify({ type: 'T', id: 'x', data: dataOf(5 * 1024 * 1024) }) })
+    const capped = await mesh.start(meshConfig(B, [{ node: A }]))
+    const tooLong = await adminRequest(capped, 'PUT', '/api/objects/x', { body: { type: 'T', id: 'x', data: dataOf(5 * 1024 * 1024) } })
     expect(tooLong.status).toBe(413)
     expect(((await tooLong.json()) as { message: string }).message).toMatch(/^request body larger than 4194304 bytes \(http\.maxBodyBytes\): .*raise http\.maxBodyBytes; one object may take up to 8257536 bytes/)
   }, 60_000)
 
   it('local writes of connectors and conflict resolutions are refused with ObjectTooLargeError, writing nothing', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const a = await run(meshConfig(A!, [{ node: B! }]))
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
     const head = a.status().feedHead
     const write = a.documents.putMany([
       { uid: 'ok', type: 'Client', id: 'ok', data: { n: 1 } },
@@ -107,7 +86,7 @@ describe('object size limit', () => {
     expect(await a.documents.get('ok')).toBeUndefined()
 
     // a conflict held here, resolved with data over the limit
-    const b = await run(meshConfig(B!, [{ node: A!, pull: true }]))
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }]))
     await b.documents.put({ uid: 'doc', type: 'Client', id: 'doc', data: { side: 'b' } })
     await a.documents.put({ uid: 'doc', type: 'Client', id: 'doc', data: { side: 'a' } })
     await waitFor(async () => ((await b.documents.get('doc'))?.conflicts.length ?? 0) > 0, { what: 'the conflict at B' })
@@ -116,12 +95,12 @@ describe('object size limit', () => {
   }, 60_000)
 
   it('an object of the largest size a local write may make replicates, through a prefix rule and on through a relay', async () => {
-    const { 'lab-a': A, 'lab-b': B, 'lab-c': C } = nodes as Record<string, TestNode>
-    const a = await run(meshConfig(A!, [{ node: B! }]))
+    const [A, B, C] = [mesh.node('lab-a'), mesh.node('lab-b'), mesh.node('lab-c')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
     const written = await a.documents.put({ uid: 'largest', type: 'Attachment', id: 'largest', data: dataOfSize('largest', 'lab-a', MAX_LOCAL_OBJECT_BYTES) })
     await a.documents.putMany(Array.from({ length: 20 }, (_, i) => ({ uid: `s-${i}`, type: 'Sample', id: `S-${i}`, data: { i } })))
-    const b = await run(meshConfig(B!, [{ node: A!, pull: true, extra: { prefix: 'LAB-A', types: { prefixable: ['Attachment'] } } }, { node: C! }]))
-    const c = await run(meshConfig(C!, [{ node: B!, pull: true }]))
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true, extra: { prefix: 'LAB-A', types: { prefixable: ['Attachment'] } } }, { node: C }]))
+    const c = await mesh.start(meshConfig(C, [{ node: B, pull: true }]))
 
     for (const agent of [b, c]) {
       const held = await waitFor(async () => await agent.documents.get('largest'), { what: `${agent.config.domain} holds it`, timeout: 30_000 })
@@ -137,19 +116,19 @@ describe('object size limit', () => {
   }, 90_000)
 
   it('a conflict whose two versions together exceed the limit is parked as OBJECT_TOO_LARGE; the rest of the batch applies', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
     const half = Math.ceil(MAX_OBJECT_BYTES / 2) + 1024
-    const a = await run(meshConfig(A!, [{ node: B! }]))
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
     await a.documents.putMany([
       { uid: 'report', type: 'Attachment', id: 'report', data: dataOf(half) },
       ...Array.from({ length: 20 }, (_, i) => ({ uid: `s-${i}`, type: 'Sample', id: `S-${i}`, data: { i } }))
     ])
     // B made its own, concurrent "report" before it ever pulled from A
-    const bConfig = meshConfig(B!, [{ node: A!, pull: true }])
-    let b = await run(meshConfig(B!, [{ node: A! }]))
+    const bConfig = meshConfig(B, [{ node: A, pull: true }])
+    let b = await mesh.start(meshConfig(B, [{ node: A }]))
     await b.documents.put({ uid: 'report', type: 'Attachment', id: 'report', data: { ...dataOf(half), mine: true } })
-    await stop(b)
-    b = await run(bConfig)
+    await mesh.stop(b)
+    b = await mesh.start(bConfig)
 
     const parked = await waitFor(async () => (await b.failed.list({ limit: 1000 })).find((f) => f.uid === 'report'), { what: 'the conflict parked', timeout: 30_000 })
     expect(parked.code).toBe('OBJECT_TOO_LARGE')
@@ -163,9 +142,9 @@ describe('object size limit', () => {
   }, 60_000)
 
   it('a record stored before the limit is not served: the rest replicates, what needs it is parked, the skip is counted and logged once', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const aConfig = meshConfig(A!, [{ node: B! }])
-    let a = await run(aConfig)
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const aConfig = meshConfig(A, [{ node: B }])
+    let a = await mesh.start(aConfig)
     await a.documents.putMany([
       { uid: 's-1', type: 'Sample', id: 'S-1', data: { n: 1 } },
       { uid: 'huge', type: 'Attachment', id: 'huge', data: { n: 0 } },
@@ -173,17 +152,17 @@ describe('object size limit', () => {
       { uid: 'child', type: 'Sample', id: 'child', parent: 'huge', data: { n: 3 } }
     ])
     const head = a.status().feedHead
-    await stop(a)
+    await mesh.stop(a)
     // what an agent without the limit could have stored: the record grown in place (same seq)
-    const db = new Level<string, string>(join(A!.dir, 'data', 'store'), { valueEncoding: 'utf8' })
+    const db = new Level<string, string>(join(A.dir, 'data', 'store'), { valueEncoding: 'utf8' })
     const record = JSON.parse(await db.get('!o!huge') as string) as { data: Record<string, unknown> }
     record.data = dataOf(MAX_OBJECT_BYTES)
     await db.put('!o!huge', JSON.stringify(record))
     await db.close()
 
     const captured = capturingLogger('lab-a')
-    a = await run(aConfig, captured.logger)
-    const b = await run(meshConfig(B!, [{ node: A!, pull: true }]))
+    a = await mesh.start(aConfig, { logger: captured.logger })
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }]))
     await waitFor(async () => (await agentInternals(b).store.getCheckpoint(a.peerId))?.seq === head, { what: 'B caught up', timeout: 30_000 })
     expect((await b.documents.get('s-2'))?.data).toEqual({ n: 2 })
     expect(await b.documents.get('huge')).toBeUndefined()
@@ -193,7 +172,7 @@ describe('object size limit', () => {
     expect(a.peerStatus('lab-b').skipped).toBe(2)
 
     // asked again (a retry of child gets its parent again): counted, not logged again
-    await b.request('/api/failed/child/retry', { method: 'POST', headers: { authorization: `Bearer ${agentInternals(b).token}` } })
+    await adminRequest(b, 'POST', '/api/failed/child/retry')
     await waitFor(() => a.peerStatus('lab-b').skipped === 3, { what: 'the third skip' })
     const warnings = captured.lines.filter((l) => l.uid === 'huge' && l.code === 'OBJECT_TOO_LARGE')
     expect(warnings).toHaveLength(1)
@@ -202,16 +181,16 @@ describe('object size limit', () => {
   }, 60_000)
 
   it('serving never builds a frame over the limit: a large object travels alone, and a get\'s long missing list gets its own frame', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const a = await run(meshConfig(A!, [{ node: B! }]))
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
     await a.documents.putMany(Array.from({ length: 10 }, (_, i) => ({ uid: `s-${i}`, type: 'Sample', id: `S-${i}`, data: { i } })))
     await a.documents.put({ uid: 'large', type: 'Attachment', id: 'large', data: dataOfSize('large', 'lab-a', MAX_LOCAL_OBJECT_BYTES) })
     await a.documents.putMany(Array.from({ length: 10 }, (_, i) => ({ uid: `t-${i}`, type: 'Sample', id: `T-${i}`, data: { i } })))
 
     // B's own key gets past A's gater; the reader refuses any frame over MAX_FRAME_BYTES
-    const raw = await createRawPeer(await loadIdentityKey(join(B!.dir, 'data', 'identity.key')))
+    const raw = await createRawPeer(await loadIdentityKey(join(B.dir, 'data', 'identity.key')))
     try {
-      const stream = await raw.open(A!.addr, A!.peerId)
+      const stream = await raw.open(A.addr, A.peerId)
       const reader = frameReader(stream)
       await handshake(stream, reader, 'lab-b')
       stream.send(encodeFrame({ type: 'pull', v: PROTOCOL_VERSION, id: 1, since: 0, limit: 1000 }))

@@ -8,7 +8,7 @@
  *   long pull.
  */
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { agentInternals } from '../../agent/test-hooks.js'
 import { FramedStream } from '../../agent/sync/framed-stream.js'
@@ -17,34 +17,25 @@ import type { DocumentInput } from '../../agent/apply/local-writes.js'
 import { PROTOCOL_VERSION } from '../../protocol/constants.js'
 import { decodeServerMessage } from '../../protocol/decode.js'
 import { type BatchMessage, type ServerMessage } from '../../protocol/messages.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 
 const doc = (n: number, rev = 0): DocumentInput => ({ uid: `u-${String(n).padStart(5, '0')}`, type: 'Client', id: `c-${n}`, data: { rev } })
 
 describe('pending counts, lag and progress', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
+  const mesh = useTestMesh(['lab-a', 'lab-b'])
   let raw: RawPeer | undefined
 
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
   afterEach(async () => {
     await raw?.stop()
     raw = undefined
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
   })
 
   it('a serve session\'s remaining is exact at every batch boundary, also after the feed changed between windows', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
-    const a = await startAgent(meshConfig(A, [{ node: B }], { sync: { batchSize: 4, window: 1000 } }))
-    agents.add(a)
+    const A = mesh.node('lab-a')
+    const B = mesh.node('lab-b')
+    const a = await mesh.start(meshConfig(A, [{ node: B }], { sync: { batchSize: 4, window: 1000 } }))
     await a.documents.putMany(Array.from({ length: 50 }, (_, i) => doc(i)))
 
     // a hand-driven puller with lab-b's key: we decide when each window is asked for
@@ -98,14 +89,8 @@ describe('pending counts, lag and progress', () => {
   })
 
   it('lag both ways in objects, and progress below 100 % once a notify announces more, until it is pulled', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
-    const a = await startAgent(meshConfig(A, [{ node: B }]))
-    agents.add(a)
-    await a.documents.putMany(Array.from({ length: 100 }, (_, i) => doc(i)))
     // B pulls when asked (and once at session start), never on a notify
-    const b = await startAgent(meshConfig(B, [{ node: A, pull: true, extra: { autoSync: { interval: '1h', live: false } } }]))
-    agents.add(b)
+    const { a, b } = await mesh.startPair({ seed: Array.from({ length: 100 }, (_, i) => doc(i)), link: { autoSync: { interval: '1h', live: false } } })
     const peer = (): ReturnType<Agent['peerStatus']> => b.peerStatus('lab-a')
     await waitFor(() => peer().progress.caughtUp, { what: 'B caught up' })
     expect(peer()).toMatchObject({ lag: 0, lagIn: 0, pulled: 100, progress: { percent: 100, remaining: 0, done: 100, initial: true } })
@@ -130,12 +115,7 @@ describe('pending counts, lag and progress', () => {
   })
 
   it('a batch that only parks objects still reaches the admin: failure event, per-peer count, metric', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
-    const a = await startAgent(meshConfig(A, [{ node: B }]))
-    agents.add(a)
-    const b = await startAgent(meshConfig(B, [{ node: A, pull: true }]))
-    agents.add(b)
+    const { a, b } = await mesh.startPair()
     await waitFor(() => b.peerStatus('lab-a').progress.caughtUp, { what: 'B connected and caught up' })
     const events: string[] = []
     b.subscribe((e) => { if (e.type === 'failure') events.push(JSON.stringify(e)) })
@@ -150,22 +130,19 @@ describe('pending counts, lag and progress', () => {
   })
 
   it('logs one line per session start and end, and progress every few seconds of a long pull', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
+    const A = mesh.node('lab-a')
+    const B = mesh.node('lab-b')
     const logA = capturingLogger('lab-a')
     const logB = capturingLogger('lab-b')
-    const a = await startAgent(meshConfig(A, [{ node: B }], { log: { level: 'info' } }), { logger: logA.logger })
-    agents.add(a)
+    const a = await mesh.start(meshConfig(A, [{ node: B }], { log: { level: 'info' } }), { logger: logA.logger })
     await a.documents.putMany(Array.from({ length: 5000 }, (_, i) => doc(i)))
     // B's clock runs 200× fast, so a pull of a second or so spans minutes of its time
     const start = Date.now()
-    const b = await startAgent(meshConfig(B, [{ node: A, pull: true }], { log: { level: 'info' }, sync: { batchSize: 100, window: 500 } }), {
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }], { log: { level: 'info' }, sync: { batchSize: 100, window: 500 } }), {
       logger: logB.logger, now: () => start + (Date.now() - start) * 200
     })
-    agents.add(b)
     await waitFor(() => b.peerStatus('lab-a').progress.caughtUp, { what: 'B caught up', timeout: 30_000 })
-    await b.stop()
-    agents.delete(b)
+    await mesh.stop(b)
     await waitFor(() => logA.lines.some((l) => l.msg === 'serve session ended'), { what: 'A logs the end of the serve session' })
 
     const msgs = (lines: Array<Record<string, unknown>>, text: string | RegExp): Array<Record<string, unknown>> =>

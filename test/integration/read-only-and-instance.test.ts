@@ -1,31 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Agent } from '../../agent/agent.js'
+import { describe, expect, it } from 'vitest'
 import { createMemoryConnector } from '../../agent/connectors/memory.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 
 describe('an instance the agent cannot refuse (memory connector)', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['master', 'lab-a'], root)
-  })
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['master', 'lab-a'])
 
   it('reverts and reports an edit of a read-only object, never sends it out; echoes of remote writes are not edits', async () => {
-    const { master: M, 'lab-a': A } = nodes as Record<string, TestNode>
-    const m = await startAgent(meshConfig(M!, [{ node: A!, pull: true }]))
-    agents.add(m)
+    const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
+    const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
     const instance = createMemoryConnector()
     const captured = capturingLogger('lab-a')
-    const a = await startAgent(meshConfig(A!, [{ node: M!, pull: true, extra: { types: { readOnly: ['Method'] } } }]), { connector: instance, logger: captured.logger })
-    agents.add(a)
+    const a = await mesh.start(meshConfig(A, [{ node: M, pull: true, extra: { types: { readOnly: ['Method'] } } }]), { connector: instance, logger: captured.logger })
 
     await m.documents.put({ uid: 'method-1', type: 'Method', id: 'method-1', data: { title: 'ICP-MS' } })
     await m.documents.put({ uid: 'client-1', type: 'Client', id: 'client-1', data: { name: 'Happy Hills' } })

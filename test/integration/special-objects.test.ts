@@ -1,26 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
 
 describe('users, registry records and settings', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c'], root)
-  })
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c'])
 
   it('travel only where the peer\'s import flags allow, registry only for bika/senaite keys', async () => {
-    const { 'lab-a': A, 'lab-b': B, 'lab-c': C } = nodes as Record<string, TestNode>
-    const a = await startAgent(meshConfig(A!, [{ node: B! }, { node: C! }]))
-    agents.add(a)
+    const [A, B, C] = [mesh.node('lab-a'), mesh.node('lab-b'), mesh.node('lab-c')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }, { node: C }]))
     await a.documents.putMany([
       { uid: 'user-labman', type: '@user', id: 'labman', data: { roles: ['LabManager'], groups: ['Analysts'], email: 'lab@example.org' } },
       { uid: 'reg-1', type: '@registry', id: 'senaite.core.show_partitions', data: { value: true } },
@@ -29,9 +17,8 @@ describe('users, registry records and settings', () => {
       { uid: 'settings-mail', type: '@settings', id: 'mail', data: { smtp_host: 'localhost' } },
       { uid: 'client-1', type: 'Client', id: 'client-1', data: {} }
     ])
-    const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }]))
-    const c = await startAgent(meshConfig(C!, [{ node: A!, pull: true, extra: { import: { users: true, registry: true, settings: true } } }]))
-    agents.add(b).add(c)
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }]))
+    const c = await mesh.start(meshConfig(C, [{ node: A, pull: true, extra: { import: { users: true, registry: true, settings: true } } }]))
     await waitFor(() => b.peerStatus('lab-a').progress.percent === 100 && c.peerStatus('lab-a').progress.percent === 100, { what: 'both pulls done' })
     await waitFor(async () => (await c.documents.get('settings-mail')) !== undefined)
     const uidsOf = async (agent: Agent): Promise<string[]> => (await agent.documents.list({ limit: 100 })).items.map((o) => o.uid).sort()

@@ -1,27 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Agent } from '../../agent/agent.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { describe, expect, it } from 'vitest'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { waitFor } from '../helpers/nodes.js'
 
 describe('two agents over libp2p', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents: Agent[] = []
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
-
-  afterEach(async () => {
-    await Promise.all(agents.map(async (a) => await a.stop()))
-    agents.length = 0
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b'])
 
   it('replicates creates, edits and deletes A → B, and B → A', async () => {
-    const a = await startAgent(meshConfig(nodes['lab-a']!, [{ node: nodes['lab-b']!, pull: true }]))
-    const b = await startAgent(meshConfig(nodes['lab-b']!, [{ node: nodes['lab-a']!, pull: true }]))
-    agents.push(a, b)
+    const { a, b } = await mesh.startPair({ mutual: true })
 
     await a.documents.put({ uid: 'u1', type: 'Client', id: 'client-1', data: { name: 'Happy Hills' } })
     const onB = await waitFor(async () => await b.documents.get('u1'), { what: 'u1 on B' })
