@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { agentInternals } from '../../agent/test-hooks.js'
-import { apiRoutes } from '../helpers/admin.js'
+import { apiRoutes, authHeader } from '../helpers/admin.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { capturingLogger, meshConfig } from '../helpers/nodes.js'
 import { storeDigest } from '../helpers/store-audit.js'
@@ -94,7 +94,7 @@ describe('admin API: authentication and body validation over HTTP', () => {
   })
 
   it('refuses oversized and malformed bodies with 400/413 and writes nothing', async () => {
-    const auth = { authorization: `Bearer ${agentInternals(a).token}`, 'content-type': 'application/json' }
+    const auth = { ...authHeader(a), 'content-type': 'application/json' }
     const before = await storeDigest(agentInternals(a).store)
     const deep = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)
     const cases: Array<[string, string, string, number[]]> = [

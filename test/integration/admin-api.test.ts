@@ -3,7 +3,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { agentInternals } from '../../agent/test-hooks.js'
-import { adminRequest, apiRoutes } from '../helpers/admin.js'
+import { adminRequest, apiRoutes, authHeader } from '../helpers/admin.js'
 import { clientDocs } from '../helpers/documents.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { capturingLogger, waitFor } from '../helpers/nodes.js'
@@ -38,7 +38,7 @@ describe('admin API on a running two-agent mesh', () => {
   it('over real HTTP, refuses a request addressed to a host name it does not answer to (DNS rebinding), even with the token', async () => {
     const url = new URL(b.httpUrl!)
     const statusFor = async (host: string): Promise<number> => await new Promise((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/status', headers: { host, authorization: `Bearer ${agentInternals(b).token}` } }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/status', headers: { host, ...authHeader(b) } }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
       req.on('error', reject)
       req.end()
     })
@@ -114,7 +114,7 @@ describe('admin API on a running two-agent mesh', () => {
   })
 
   it('closes its event streams when the agent stops (last: it stops B)', async () => {
-    const response = await fetch(`${b.httpUrl!}/api/events`, { headers: { authorization: `Bearer ${agentInternals(b).token}` } })
+    const response = await fetch(`${b.httpUrl!}/api/events`, { headers: authHeader(b) })
     const reader = response.body!.getReader()
     const first = new TextDecoder().decode((await reader.read()).value)
     expect(first).toContain('event: hello')

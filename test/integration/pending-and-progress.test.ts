@@ -17,6 +17,7 @@ import type { DocumentInput } from '../../agent/apply/local-writes.js'
 import { PROTOCOL_VERSION } from '../../protocol/constants.js'
 import { decodeServerMessage } from '../../protocol/decode.js'
 import { type BatchMessage, type ServerMessage } from '../../protocol/messages.js'
+import { adminRequest } from '../helpers/admin.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
@@ -126,7 +127,7 @@ describe('pending counts, lag and progress', () => {
     expect(JSON.parse(events[0]!)).toEqual({ type: 'failure', parked: 1 })
     expect(b.status().feedHead).toBe(head)
     expect(b.peerStatus('lab-a')).toMatchObject({ failed: 1, lagIn: 0 })
-    expect(await (await b.request('/metrics', { headers: { authorization: `Bearer ${agentInternals(b).token}` } })).text()).toContain('labmesh_peer_failed{peer="lab-a"} 1')
+    expect(await (await adminRequest(b, 'GET', '/metrics')).text()).toContain('labmesh_peer_failed{peer="lab-a"} 1')
   })
 
   it('logs one line per session start and end, and progress every few seconds of a long pull', async () => {

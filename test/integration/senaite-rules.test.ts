@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { adminRequest } from '../helpers/admin.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
@@ -74,7 +75,7 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     await mesh.stop(a)
     refusing = false
     a = await mesh.start(configA)
-    const retried = await a.request('/api/failed/cat-metals/retry', { method: 'POST', headers: { authorization: `Bearer ${agentInternals(a).token}` } })
+    const retried = await adminRequest(a, 'POST', '/api/failed/cat-metals/retry')
     expect(retried.status).toBe(200)
     const category = await waitFor(() => site.site.content().find((o) => o.portalType === 'AnalysisCategory'), { what: 'category written after the retry' })
     await waitFor(() => service.fields.Category === category.uid, { what: 'the service\'s reference set after the restart', timeout: 10_000 })
