@@ -14,7 +14,7 @@
  *   agent/sync/          sessions, replicator, progress
  *   agent/observe/       events, metrics, the status report
  *   agent/admin/         the HTTP adapter (Hono)
- *   agent/agent.ts       the composition root
+ *   agent/agent.ts, agent/compose/, agent/test-hooks.ts   the composition root, its steps, the tests' way in
  *   agent/cli/, agent/demo/   entry points
  */
 const LAYERS = {
@@ -29,7 +29,7 @@ const LAYERS = {
   sync: { path: '^agent/sync/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync'] },
   observe: { path: '^agent/observe/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe'] },
   admin: { path: '^agent/admin/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe', 'admin'] },
-  root: { path: '^agent/agent\\.ts$', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe', 'admin', 'root'] },
+  root: { path: '^agent/(agent\\.ts$|test-hooks\\.ts$|compose/)', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe', 'admin', 'root'] },
   entry: { path: '^agent/(cli|demo)/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe', 'admin', 'root', 'entry'] }
 }
 
@@ -48,6 +48,13 @@ const layerRules = Object.entries(LAYERS).map(([name, layer]) => ({
 module.exports = {
   forbidden: [
     ...layerRules,
+    {
+      name: 'no-test-hooks-in-production',
+      comment: 'agent/test-hooks.ts opens the agent\'s internals to tests; programs use the public Agent (add to it what they need)',
+      severity: 'error',
+      from: { path: '^(agent|protocol|store|config|bench)/', pathNot: '^agent/(agent|test-hooks)\\.ts$' },
+      to: { path: '^agent/test-hooks\\.ts$' }
+    },
     {
       name: 'no-circular',
       comment: 'a cycle between modules makes their order of loading and of reading matter: break it with a narrower module',

@@ -1,6 +1,8 @@
 /**
  * What the admin HTTP app needs from the agent: a narrow facade, so the app
  * can be tested through `app.request()` without a socket and without libp2p.
+ * Its operations part (`AgentOperations`) is also the public Agent's: what
+ * the HTTP API can do, an in-process caller can do, through the same code.
  */
 import type { AgentStatusReport } from '../observe/status.js'
 import type { StoredObject, FailedEntry } from '../../store/types.js'
@@ -12,20 +14,8 @@ import type { PullPlan } from '../apply/plan.js'
 import type { EventBus } from '../observe/events.js'
 import type { AgentMetrics } from '../observe/metrics.js'
 
-export interface AdminDeps {
-  readonly token: string
-  /** reads (GET) of /api work without the token */
-  readonly publicStatus: boolean
-  /** GET /metrics works without the token */
-  readonly publicMetrics: boolean
-  /** host names requests may be addressed to besides IP addresses and localhost (DNS-rebinding guard) */
-  readonly allowedHosts: readonly string[]
-  readonly bus: EventBus
-  readonly metrics: () => AgentMetrics
-  readonly maxBodyBytes: number
-  readonly log: Logger
-  /** the agent's clock (job times) */
-  readonly now: () => number
+/** The document, conflict, failed-queue and sync operations of a running agent. */
+export interface AgentOperations {
   readonly documents: {
     get (uid: string): Promise<StoredObject | undefined>
     list (options: { type?: string, after?: string, limit: number }): Promise<{ items: readonly StoredObject[], next: string | null }>
@@ -48,4 +38,20 @@ export interface AdminDeps {
     list (options: { limit: number, after?: string }): Promise<FailedEntry[]>
     retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
   }
+}
+
+export interface AdminDeps extends AgentOperations {
+  readonly token: string
+  /** reads (GET) of /api work without the token */
+  readonly publicStatus: boolean
+  /** GET /metrics works without the token */
+  readonly publicMetrics: boolean
+  /** host names requests may be addressed to besides IP addresses and localhost (DNS-rebinding guard) */
+  readonly allowedHosts: readonly string[]
+  readonly bus: EventBus
+  readonly metrics: () => AgentMetrics
+  readonly maxBodyBytes: number
+  readonly log: Logger
+  /** the agent's clock (job times) */
+  readonly now: () => number
 }

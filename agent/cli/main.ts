@@ -1,6 +1,7 @@
 /**
- * The `labmesh` command. The only module that reads argv and the
- * environment, prints for people, handles signals and exits.
+ * The `labmesh` command. The CLI (this module, and start.ts for a running
+ * agent) is the only code that reads argv and the environment, prints for
+ * people, handles signals and exits.
  *
  * stdout carries results (peer IDs, tables, the ready line); logs go to
  * stderr as JSON lines.
@@ -8,23 +9,27 @@
 import '../runtime/polyfills.js'
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../../config/load.js'
-import { createAgent } from '../agent.js'
-import { tuneHeapForAgent } from '../runtime/heap-tuning.js'
 import { adminClientFor } from './admin-client.js'
 import { renderConflicts, renderPlan, renderStatus, type ConflictView } from './format.js'
 import { syncPeer } from './sync.js'
 import { planPull } from './plan.js'
 import { initAgentDir } from './init.js'
+import { runAgent } from './start.js'
 import { AgentError } from '../../protocol/errors.js'
 import { ConfigError } from '../../config/errors.js'
 import { loadIdentityKey, peerIdOf } from '../net/identity.js'
-import { createLogger } from '../runtime/logger.js'
 import type { AgentStatusReport } from '../observe/status.js'
 
 export async function main (argv: readonly string[]): Promise<void> {
   const program = new Command()
   program.name('labmesh').description('Peer-to-peer replication mesh agent for laboratory instances').showHelpAfterError()
+  addAgentCommands(program)
+  addAdminCommands(program)
+  await program.parseAsync(argv as string[])
+}
 
+/** Commands on the agent's own files and process: init, id, start. */
+function addAgentCommands (program: Command): void {
   program.command('init')
     .description('create an agent directory: labmesh.yaml, identity key, admin token; prints the peer ID')
     .requiredOption('--domain <name>', 'unique name of this agent in the mesh, e.g. lab-a')
@@ -48,35 +53,11 @@ export async function main (argv: readonly string[]): Promise<void> {
   program.command('start')
     .description('run the agent until SIGTERM / Ctrl-C')
     .requiredOption('--config <file>', 'agent config file')
-    .action(async (opts: { config: string }) => {
-      const config = await loadConfigFile(opts.config, process.env)
-      tuneHeapForAgent(process.execArgv, process.env.NODE_OPTIONS)
-      const logger = createLogger({ level: config.log.level, domain: config.domain })
-      const agent = createAgent(config, { logger, env: process.env, processMetrics: true })
-      await agent.start()
-      process.stdout.write(`labmesh ready: domain=${config.domain} peerId=${agent.peerId} listen=${agent.listenAddrs().join(',')} http=${agent.httpUrl ?? ''} status=${agent.httpUrl ?? ''}/#token=${agent.token}\n`)
-      await new Promise<void>((resolve) => {
-        let stopping = false
-        const shutdown = (signal: string): void => {
-          if (stopping) return
-          stopping = true
-          logger.info({ signal }, 'shutting down')
-          agent.stop().then(resolve, (err: unknown) => {
-            logger.error({ err: (err as Error).message }, 'error during shutdown')
-            resolve()
-          })
-        }
-        process.once('SIGTERM', () => shutdown('SIGTERM'))
-        process.once('SIGINT', () => shutdown('SIGINT'))
-      })
-      logger.flush()
-      // Everything of ours is closed (store, HTTP, libp2p). libp2p 3's address
-      // manager arms a 1 s debounce timer on its own transport:close during
-      // stop and never clears it, which kept the process alive 1–2.5 s more;
-      // a service manager waiting for the exit should not have to.
-      process.exit(process.exitCode ?? 0)
-    })
+    .action(async (opts: { config: string }) => { await runAgent(opts.config) })
+}
 
+/** Commands that ask a running agent through its admin API (plan: or the store, when none runs). */
+function addAdminCommands (program: Command): void {
   program.command('status')
     .description('show the agent and its peers (connected, lag, progress, conflicts)')
     .requiredOption('--config <file>', 'agent config file')
@@ -142,8 +123,6 @@ export async function main (argv: readonly string[]): Promise<void> {
       const plan = await planPull(config, opts.peer)
       process.stdout.write(opts.json === true ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`)
     })
-
-  await program.parseAsync(argv as string[])
 }
 
 export function positiveInt (value: string): number {

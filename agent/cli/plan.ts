@@ -20,7 +20,7 @@ export async function planPull (config: LoadedConfig, peer: string): Promise<Pul
   const agent = createAgent(config, { passive: true, logger: createLogger({ level: 'warn', domain: config.domain }) })
   await agent.start()
   try {
-    return await agent.replicator.plan(peer)
+    return await agent.plan(peer)
   } finally {
     await agent.stop()
   }

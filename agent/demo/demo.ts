@@ -13,9 +13,9 @@ import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { validateConfig } from '../../config/load.js'
 import { createAgent, type Agent } from '../agent.js'
-import { createAdminToken, createIdentityKey, loadIdentityKey, peerIdOf } from '../net/identity.js'
+import { createAdminToken, createIdentityKey, loadAdminToken, loadIdentityKey, peerIdOf } from '../net/identity.js'
 import { createLogger, type Logger } from '../runtime/logger.js'
-import { writeDocuments, type DocumentInput } from '../apply/local-writes.js'
+import type { DocumentInput } from '../apply/local-writes.js'
 import { createRng, editObject, generateLimsObjects, type Rng } from './lims-data.js'
 
 interface DemoNode {
@@ -89,7 +89,7 @@ export async function startDemo (options: DemoOptions): Promise<Demo> {
     }
     for (let i = 0; i < agents.length; i++) {
       const agent = agents[i]!
-      if (agent.store.info().objects > 0) continue
+      if (agent.status().objects > 0) continue
       await seed(agent, LABS[i]!.samples, i + 1)
     }
   } catch (err) {
@@ -117,9 +117,9 @@ async function seed (agent: Agent, samples: number, seed: number): Promise<void>
   let batch: DocumentInput[] = []
   for (const o of generateLimsObjects({ domain, seed, count: samples === 0 ? 60 : samples * 4 })) {
     batch.push({ uid: o.uid, type: o.type, id: o.id, parent: o.parent, refs: o.refs, data: o.data })
-    if (batch.length === 500) { await writeDocuments(agent.local, batch); batch = [] }
+    if (batch.length === 500) { await agent.documents.putMany(batch); batch = [] }
   }
-  if (batch.length > 0) await writeDocuments(agent.local, batch)
+  if (batch.length > 0) await agent.documents.putMany(batch)
 }
 
 /** One realistic edit (a result, a transition) on a random sample or analysis of a random lab. */
@@ -127,13 +127,13 @@ async function trickle (labs: readonly Agent[], rng: Rng, log: Logger): Promise<
   const agent = rng.pick(labs)
   if (agent.state !== 'started') return
   const type = rng.chance(0.5) ? 'Analysis' : 'AnalysisRequest'
-  const page = await agent.store.listObjects({ type, limit: 200 })
+  const page = await agent.documents.list({ type, limit: 200 })
   const own = page.items.filter((o) => o.origin === agent.config.domain && !o.deleted)
   if (own.length === 0) return
   const target = rng.pick(own)
   const edited = editObject(target, rng)
   try {
-    await writeDocuments(agent.local, [{ uid: target.uid, type: target.type, id: target.id, parent: target.parent, refs: target.refs, data: edited.data }])
+    await agent.documents.putMany([{ uid: target.uid, type: target.type, id: target.id, parent: target.parent, refs: target.refs, data: edited.data }])
   } catch (err) {
     log.debug({ err: (err as Error).message }, 'demo edit skipped')
   }
@@ -165,13 +165,15 @@ export async function runDemo (): Promise<void> {
   process.stdout.write(`labmesh demo: starting a master and two labs in ${root} …\n`)
   const demo = await startDemo({ root, log, editEvery: 3000 })
   process.stdout.write('\nThe mesh is running. Status pages (the token is in the URL fragment):\n\n')
-  for (const agent of demo.agents) {
+  // the token is the agent's own file: the one an admin would read
+  const tokens = await Promise.all(demo.agents.map(async (agent) => await loadAdminToken(agent.config.paths.tokenFile)))
+  for (const [i, agent] of demo.agents.entries()) {
     const s = agent.status()
-    process.stdout.write(`  ${agent.config.domain.padEnd(7)} ${agent.httpUrl ?? ''}/#token=${agent.token}\n`)
+    process.stdout.write(`  ${agent.config.domain.padEnd(7)} ${agent.httpUrl ?? ''}/#token=${tokens[i]!}\n`)
     process.stdout.write(`          ${s.objects.toLocaleString('en-US')} objects, peer ID ${agent.peerId}\n`)
   }
   process.stdout.write('\nA lab edits a sample or an analysis every 3 s; watch it reach the master (prefixed) and come back.\n')
-  process.stdout.write(`From a shell: curl -s ${demo.agents[0]!.httpUrl ?? ''}/api/status -H "Authorization: Bearer ${demo.agents[0]!.token}"\n`)
+  process.stdout.write(`From a shell: curl -s ${demo.agents[0]!.httpUrl ?? ''}/api/status -H "Authorization: Bearer ${tokens[0]!}"\n`)
   process.stdout.write('Ctrl-C stops the mesh (data stays in demo-data/; delete it to start over).\n')
   await new Promise<void>((res) => {
     const stop = (): void => { process.stdout.write('\nstopping …\n'); void demo.stop().then(res) }

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createAgent, type Agent } from '../../agent/agent.js'
+import type { AgentEvent } from '../../agent/observe/events.js'
 import { tuneHeapForAgent } from '../../agent/runtime/heap-tuning.js'
 import { createRng, editObject, generateLimsObjects, isEditable, planLimsSetup } from '../../agent/demo/lims-data.js'
 import { writeDocuments, type DocumentInput } from '../../agent/apply/local-writes.js'
@@ -132,8 +133,9 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
     return agent
   }
 
-  const onCommit = (head: number): void => {
-    const mark = { head, objects: running().store.info().objects, at: wallClockMs(), cpuMs: cpuMs() }
+  const onEvent = (event: AgentEvent): void => {
+    if (event.type !== 'commit') return
+    const mark = { head: event.head, objects: event.objects, at: wallClockMs(), cpuMs: cpuMs() }
     commits.push(mark)
     for (let i = waiters.length - 1; i >= 0; i--) {
       const w = waiters[i]!
@@ -161,15 +163,15 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
   const editAndWrite = async (uids: readonly string[], rngSeed: string, chunk: number): Promise<EditResult> => {
     const a = running()
     const rng = createRng(rngSeed)
-    const current = await a.store.getObjects(uids)
+    const current = await Promise.all(uids.map(async (uid) => await a.documents.get(uid)))
     const inputs = current.map((o, i) => {
       if (o === undefined) throw new Error(`edit target ${uids[i]} is missing`)
       return toInput(editObject(o, rng))
     })
     const firstWriteAt = wallClockMs()
     let written = 0
-    for (let i = 0; i < inputs.length; i += chunk) written += (await writeDocuments(a.local, inputs.slice(i, i + chunk))).length
-    return { firstWriteAt, committedAt: wallClockMs(), written, head: a.store.info().head }
+    for (let i = 0; i < inputs.length; i += chunk) written += (await a.documents.putMany(inputs.slice(i, i + chunk))).length
+    return { firstWriteAt, committedAt: wallClockMs(), written, head: a.status().feedHead }
   }
 
   const methods: WorkerMethods = {
@@ -206,12 +208,16 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
       const logger = createLogger({ level: 'info', domain: config.domain, destination })
       const calledAt = wallClockMs()
       const cpuAtCall = cpuMs()
-      agent = createAgent(config, { logger, env: process.env, events: { onCommit } })
+      agent = createAgent(config, { logger, env: process.env })
+      agent.subscribe(onEvent)
       await agent.start()
       return { peerId: agent.peerId, calledAt, startedAt: wallClockMs(), cpuMs: cpuAtCall }
     },
 
-    info: () => running().store.info(),
+    info: () => {
+      const status = running().status()
+      return { head: status.feedHead, objects: status.objects }
+    },
 
     /** peak V8 heap and off-heap memory (MiB) since the last call */
     memory: () => {
@@ -232,8 +238,8 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
         const timer = setTimeout(() => {
           const i = waiters.indexOf(waiter)
           if (i !== -1) waiters.splice(i, 1)
-          const info = running().store.info()
-          reject(new Error(`store did not reach ${JSON.stringify({ objects, head })} within ${timeoutMs} ms (holds ${info.objects} objects, head ${info.head})`))
+          const status = running().status()
+          reject(new Error(`store did not reach ${JSON.stringify({ objects, head })} within ${timeoutMs} ms (holds ${status.objects} objects, head ${status.feedHead})`))
         }, timeoutMs)
         const waiter = { test, resolve: (m: CommitMark) => { clearTimeout(timer); resolve(m) } }
         waiters.push(waiter)
@@ -254,12 +260,12 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
 
     /** Hash of every object's uid, vector, deleted flag and data, in uid order. */
     digest: async (): Promise<StoreDigest> => {
-      const store = running().store
+      const documents = running().documents
       const hash = createHash('sha256')
       let after: string | undefined
       let objects = 0
       while (true) {
-        const page = await store.listObjects({ limit: 1000, ...(after !== undefined ? { after } : {}) })
+        const page = await documents.list({ limit: 1000, ...(after !== undefined ? { after } : {}) })
         for (const o of page.items) {
           hash.update(`${o.uid}\0${JSON.stringify(o.vector)}\0${String(o.deleted)}\0${JSON.stringify(o.data)}\n`)
           objects++

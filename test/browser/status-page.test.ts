@@ -9,23 +9,21 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { writeDocument } from '../../agent/apply/local-writes.js'
 import { createLevelStore } from '../../store/level-store.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
 import { seedStore } from '../helpers/processes.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
 describe('status page in Chromium', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d'], { prefix: 'labmesh-browser-', shared: true })
   let browser: Browser
-  const agents = new Set<Agent>()
 
   beforeAll(async () => {
-    root = await makeTempDir('labmesh-browser-')
-    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c', 'lab-d'], root)
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']
@@ -33,27 +31,24 @@ describe('status page in Chromium', () => {
   })
   afterAll(async () => {
     await browser?.close()
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    await removeDir(root)
   })
 
   const open = async (agent: Agent): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    await page.goto(`${agent.httpUrl!}/#token=${agent.token}`)
+    await page.goto(`${agent.httpUrl!}/#token=${agentInternals(agent).token}`)
     return page
   }
 
   it('shows peers, a live initial-sync progress bar reaching 100 %, and resolves a conflict with a click', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
+    const A = mesh.node('lab-a')
+    const B = mesh.node('lab-b')
     const pad = 'Sample received in good condition; stored at 4 °C. '.repeat(12)
     await seedStore(A, (function * () {
       for (let i = 0; i < OBJECTS; i++) yield { uid: `s-${String(i).padStart(6, '0')}`, type: 'AnalysisRequest', id: `W-${String(i).padStart(5, '0')}`, data: { ClientSampleID: `CS-${i}`, Remarks: pad } }
     })())
     const aConfig = meshConfig(A, [{ node: B, pull: true }], { sync: { batchSize: 250, window: 1000 } })
     // B first, while A is down: the page is open before the pull begins
-    const b = await startAgent(meshConfig(B, [{ node: A, pull: true }], { sync: { batchSize: 250, window: 1000 } }))
-    agents.add(b)
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }], { sync: { batchSize: 250, window: 1000 } }))
     const pageB = await open(b)
     await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="false"]')
     await pageB.evaluate(() => {
@@ -66,8 +61,7 @@ describe('status page in Chromium', () => {
       new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true })
     })
 
-    let a = await startAgent(aConfig)
-    agents.add(a)
+    let a = await mesh.start(aConfig)
     await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="true"]', { timeout: 30_000 })
     // during the pull the row says how far, how many and how long to go
     await pageB.waitForFunction(() => /^\d+\.\d % · [\d,]+ \/ 20,000 · ETA \d+/.test(document.querySelector('[data-testid="progress-text-lab-a"]')?.textContent ?? ''), undefined, { timeout: 30_000 })
@@ -80,31 +74,29 @@ describe('status page in Chromium', () => {
     // never backwards during one pull
     const during = seen.slice(seen.findIndex((v) => v > 0))
     expect(during).toEqual([...during].sort((x, y) => x - y))
-    expect(b.store.info().objects).toBe(OBJECTS)
+    expect(b.status().objects).toBe(OBJECTS)
 
     // both sides see each other connected
     const pageA = await open(a)
     await pageA.waitForSelector('[data-testid="peer-lab-b"][data-connected="true"]')
 
     // a conflict: A goes down, both sides edit the same sample, A comes back
-    await writeDocument(a.local, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'checked' } })
-    await waitFor(async () => (await b.store.getObject('s-000042'))?.data.Remarks === 'checked', { what: 'edit on B' })
+    await a.documents.put({ uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'checked' } })
+    await waitFor(async () => (await b.documents.get('s-000042'))?.data.Remarks === 'checked', { what: 'edit on B' })
     await pageA.close()
-    await a.stop()
-    agents.delete(a)
-    await writeDocument(b.local, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab B' } })
+    await mesh.stop(a)
+    await b.documents.put({ uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab B' } })
     {
       const store = createLevelStore({ location: join(A.dir, 'data', 'store'), domain: 'lab-a' })
       await store.open()
       await writeDocument({ store, domain: 'lab-a', now: Date.now, rules: [] }, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab A' } })
       await store.close()
     }
-    a = await startAgent(aConfig)
-    agents.add(a)
+    a = await mesh.start(aConfig)
     const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
     expect(await card.textContent()).toContain('data.Remarks')
     // and a failure: a sample whose client exists nowhere is parked on B
-    await writeDocument(a.local, { uid: 'orphan-1', type: 'AnalysisRequest', id: 'W-ORPHAN', refs: ['client-nowhere'], data: {} })
+    await a.documents.put({ uid: 'orphan-1', type: 'AnalysisRequest', id: 'W-ORPHAN', refs: ['client-nowhere'], data: {} })
     const failed = await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { timeout: 30_000 })
     expect(await failed.textContent()).toContain('client-nowhere')
     await pageB.screenshot({ path: 'test-results/status-page.png', fullPage: true })
@@ -114,28 +106,27 @@ describe('status page in Chromium', () => {
 
     await pageB.click('[data-testid="take-remote-s-000042"]')
     await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { state: 'detached', timeout: 30_000 })
-    await waitFor(async () => a.store.info().conflicts === 0 && b.store.info().conflicts === 0, { what: 'conflict gone on both agents', timeout: 30_000 })
-    const [onA, onB] = await Promise.all([a.store.getObject('s-000042'), b.store.getObject('s-000042')])
+    await waitFor(async () => a.status().conflicts === 0 && b.status().conflicts === 0, { what: 'conflict gone on both agents', timeout: 30_000 })
+    const [onA, onB] = await Promise.all([a.documents.get('s-000042'), b.documents.get('s-000042')])
     expect(onB!.data.Remarks).toBe('edited at lab A')
     expect(onA!.data.Remarks).toBe('edited at lab A')
     expect(onA!.vector).toEqual(onB!.vector)
     // once the client exists, the parked sample is applied and leaves the page
-    await writeDocument(a.local, { uid: 'client-nowhere', type: 'Client', id: 'client-nowhere', data: {} })
+    await a.documents.put({ uid: 'client-nowhere', type: 'Client', id: 'client-nowhere', data: {} })
     await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { state: 'detached', timeout: 30_000 })
-    expect(b.store.info().failed).toBe(0)
+    expect(b.status().failed).toBe(0)
     await pageB.screenshot({ path: 'test-results/status-page-resolved.png', fullPage: true })
   }, 180_000)
 
   it('asks for the token once when there is none, and shows status read-only under publicStatus', async () => {
-    const C = nodes['lab-c']!
-    const D = nodes['lab-d']!
+    const C = mesh.node('lab-c')
+    const D = mesh.node('lab-d')
     // D is configured but never started: C shows it as not connected
-    const c = await startAgent(meshConfig(C, [{ node: D, pull: true }]))
-    agents.add(c)
+    const c = await mesh.start(meshConfig(C, [{ node: D, pull: true }]))
     const page = await browser.newPage()
     await page.goto(c.httpUrl!)
     await page.waitForSelector('#login:not([hidden])')
-    await page.getByLabel('Admin token').fill(c.token)
+    await page.getByLabel('Admin token').fill(agentInternals(c).token)
     await page.getByRole('button', { name: 'Show status' }).click()
     await page.waitForSelector('[data-testid="peer-lab-d"][data-connected="false"]')
     expect(await page.isHidden('#login')).toBe(true)
@@ -144,11 +135,9 @@ describe('status page in Chromium', () => {
     await page.reload()
     await page.waitForSelector('[data-testid="peer-lab-d"]')
     await page.close()
-    await c.stop()
-    agents.delete(c)
+    await mesh.stop(c)
 
-    const open = await startAgent(meshConfig(C, [{ node: D, pull: true }], { http: { listen: `127.0.0.1:${C.httpPort}`, publicStatus: true } }))
-    agents.add(open)
+    const open = await mesh.start(meshConfig(C, [{ node: D, pull: true }], { http: { listen: `127.0.0.1:${C.httpPort}`, publicStatus: true } }))
     const anonymous = await browser.newPage()
     await anonymous.goto(open.httpUrl!)
     await anonymous.waitForSelector('[data-testid="peer-lab-d"]')

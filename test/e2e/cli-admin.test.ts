@@ -1,37 +1,26 @@
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { writeDocument } from '../../agent/apply/local-writes.js'
 import { createLevelStore } from '../../store/level-store.js'
-import { makeTempDir, prepareNodes, removeDir, waitFor, type TestNode } from '../helpers/nodes.js'
-import { runCli, spawnAgent, writeNodeConfig, type AgentProcess } from '../helpers/processes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { clientDocs } from '../helpers/documents.js'
+import { waitFor } from '../helpers/nodes.js'
+import { runCli, writeNodeConfig } from '../helpers/processes.js'
 
 describe('labmesh sync, conflicts and resolve as processes', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const running: AgentProcess[] = []
-
-  beforeEach(async () => {
-    root = await makeTempDir('labmesh-cli-admin-')
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
-  afterEach(async () => {
-    for (const a of running.splice(0)) { a.proc.kill('SIGKILL'); await a.exited }
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b'], { prefix: 'labmesh-cli-admin-' })
 
   it('pulls on demand with progress, lists a conflict and resolves it', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
+    const A = mesh.node('lab-a')
+    const B = mesh.node('lab-b')
     const aFile = await writeNodeConfig(A, [{ node: B, pull: true }])
     // B pulls only when asked (no live notify, no interval)
     const bFile = await writeNodeConfig(B, [{ node: A, pull: true, extra: { autoSync: { interval: '0s', live: false } } }])
-    const a = await spawnAgent(aFile, { token: A.token })
-    running.push(a)
-    let b = await spawnAgent(bFile, { token: B.token })
-    running.push(b)
+    const a = await mesh.spawn(aFile, A)
+    let b = await mesh.spawn(bFile, B)
     // B's first pull (of an empty A) has run: from now on B pulls only when asked
     await waitFor(async () => { const p = await b.api<{ sessionOpen: boolean, progress: { state: string, finishedAt?: number } }>('GET', '/api/peers/lab-a'); return p.sessionOpen && p.progress.state === 'idle' && p.progress.finishedAt !== undefined }, { what: 'B connected and idle' })
-    await a.api('POST', '/api/objects', { items: Array.from({ length: 200 }, (_, i) => ({ uid: `c-${i}`, type: 'Client', id: `client-${i}`, data: { i } })) })
+    await a.api('POST', '/api/objects', { items: clientDocs(200, 'c', 'client') })
     const synced = await runCli(['sync', 'lab-a', '--config', bFile])
     expect(synced.code, synced.stderr).toBe(0)
     expect(synced.stdout).toMatch(/^synced from lab-a: 200 object\(s\) pulled in \d+\.\d s$/m)
@@ -41,14 +30,12 @@ describe('labmesh sync, conflicts and resolve as processes', () => {
     // a conflict: B stops, both edit client c-7, B comes back
     b.proc.kill('SIGTERM')
     await b.exited
-    running.splice(running.indexOf(b), 1)
     await a.api('PUT', '/api/objects/c-7', { type: 'Client', id: 'client-7', data: { i: 7, phone: 'from A' } })
     const store = createLevelStore({ location: join(B.dir, 'data', 'store'), domain: 'lab-b' })
     await store.open()
     await writeDocument({ store, domain: 'lab-b', now: Date.now, rules: [] }, { uid: 'c-7', type: 'Client', id: 'client-7', data: { i: 7, phone: 'from B' } })
     await store.close()
-    b = await spawnAgent(bFile, { token: B.token })
-    running.push(b)
+    b = await mesh.spawn(bFile, B)
     await runCli(['sync', 'lab-a', '--config', bFile])
     await waitFor(async () => (await a.api<{ conflicts: number }>('GET', '/api/status')).conflicts === 1, { what: 'conflict on A' })
 

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DocumentInput } from '../../agent/apply/local-writes.js'
-import { makeTempDir, prepareNodes, removeDir, waitFor, type TestNode } from '../helpers/nodes.js'
-import { allObjects, seedStore, spawnAgent, writeNodeConfig, type AgentProcess } from '../helpers/processes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { waitFor } from '../helpers/nodes.js'
+import { allObjects, seedStore, writeNodeConfig } from '../helpers/processes.js'
 
 const OBJECTS = 20_000
 
@@ -15,31 +16,18 @@ function* samples (count: number): Generator<DocumentInput> {
 interface PeerStatusJson { name: string, pulled: number, served: number, progress: { done: number, state: string } }
 
 describe('crash during an initial pull', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const running: AgentProcess[] = []
-
-  beforeEach(async () => {
-    root = await makeTempDir('labmesh-crash-')
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
-  afterEach(async () => {
-    for (const a of running.splice(0)) { a.proc.kill('SIGKILL'); await a.exited }
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b'], { prefix: 'labmesh-crash-' })
 
   it('SIGKILL mid-pull of 20,000 objects: after restart B equals A exactly and resumes from its checkpoint', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
+    const A = mesh.node('lab-a')
+    const B = mesh.node('lab-b')
     await seedStore(A, samples(OBJECTS))
     const aFile = await writeNodeConfig(A, [{ node: B }])
     // small windows make the pull long enough to kill it in the middle
     const bFile = await writeNodeConfig(B, [{ node: A, pull: true }], { sync: { batchSize: 100, window: 400 } })
-    const a = await spawnAgent(aFile, { token: A.token })
-    running.push(a)
+    const a = await mesh.spawn(aFile, A)
 
-    let b = await spawnAgent(bFile, { token: B.token })
-    running.push(b)
+    let b = await mesh.spawn(bFile, B)
     const killAt = 4000 + Math.floor(Math.random() * 8000)
     const before = await waitFor(async () => {
       const s = await b.api<{ objects: number }>('GET', '/api/status')
@@ -47,11 +35,9 @@ describe('crash during an initial pull', () => {
     }, { interval: 2, what: `B past ${killAt} objects` })
     b.proc.kill('SIGKILL')
     await b.exited
-    running.splice(running.indexOf(b), 1)
     expect(before).toBeLessThan(OBJECTS) // killed in the middle, not after the end
 
-    b = await spawnAgent(bFile, { token: B.token })
-    running.push(b)
+    b = await mesh.spawn(bFile, B)
     await waitFor(async () => (await b.api<{ objects: number }>('GET', '/api/status')).objects === OBJECTS, { timeout: 60_000, what: 'B complete after restart' })
     const restartedProgress = await waitFor(async () => {
       const p = await b.api<PeerStatusJson>('GET', '/api/peers/lab-a')

@@ -5,52 +5,39 @@
  * malformed bodies are refused with 400/413; and none of it writes anything
  * (the store digest is the same before and after).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, type TestNode } from '../helpers/nodes.js'
+import { agentInternals } from '../../agent/test-hooks.js'
+import { apiRoutes, authHeader } from '../helpers/admin.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, meshConfig } from '../helpers/nodes.js'
 import { storeDigest } from '../helpers/store-audit.js'
 
 const MAX_BODY = 64 * 1024
 
-/** Concrete paths for every route the app declares (params filled in). */
-function concreteRoutes (agent: Agent): Array<{ method: string, path: string }> {
-  const routes = agent.app.routes
-    .filter((r) => (r.path.startsWith('/api') || r.path === '/metrics') && r.method !== 'ALL')
-    .map((r) => ({ method: r.method, path: r.path.replace(':uid', 'o-1').replace(':name', 'lab-b').replace(':id', '1').replace('/*', '/x') }))
-  return [...new Map(routes.map((r) => [`${r.method} ${r.path}`, r])).values()]
-}
-
 describe('admin API: authentication and body validation over HTTP', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c'], { prefix: 'labmesh-admin-', shared: true })
   let a: Agent
   let open: Agent
   const captured = capturingLogger('lab-a')
 
   beforeAll(async () => {
-    root = await makeTempDir('labmesh-admin-')
-    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c'], root)
-    a = await startAgent(meshConfig(nodes['lab-a']!, [{ node: nodes['lab-b']! }], { http: { listen: `127.0.0.1:${nodes['lab-a']!.httpPort}`, maxBodyBytes: MAX_BODY } }), { logger: captured.logger })
-    await writeDocuments(a.local, Array.from({ length: 20 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { name: `client ${i}` } })))
+    const [A, B, C] = [mesh.node('lab-a'), mesh.node('lab-b'), mesh.node('lab-c')]
+    a = await mesh.start(meshConfig(A, [{ node: B }], { http: { listen: `127.0.0.1:${A.httpPort}`, maxBodyBytes: MAX_BODY } }), { logger: captured.logger })
+    await a.documents.putMany(Array.from({ length: 20 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { name: `client ${i}` } })))
     // an agent whose status is public: its records must still need the token
-    open = await startAgent(meshConfig(nodes['lab-c']!, [{ node: nodes['lab-b']! }], { http: { listen: `127.0.0.1:${nodes['lab-c']!.httpPort}`, publicStatus: true } }))
-    await writeDocument(open.local, { uid: 'secret', type: 'Client', id: 'c-1', data: { name: 'a patient record' } })
-  })
-  afterAll(async () => {
-    await a.stop()
-    await open.stop()
-    await removeDir(root)
+    open = await mesh.start(meshConfig(C, [{ node: B }], { http: { listen: `127.0.0.1:${C.httpPort}`, publicStatus: true } }))
+    await open.documents.put({ uid: 'secret', type: 'Client', id: 'c-1', data: { name: 'a patient record' } })
   })
 
   const call = async (agent: Agent, method: string, path: string, init: { headers?: Record<string, string>, body?: BodyInit, duplex?: 'half' } = {}): Promise<Response> =>
     await fetch(agent.httpUrl! + path, { method, ...init } as RequestInit)
 
   it('answers 401 on every route for a missing, wrong or malformed token, and logs each refusal', async () => {
-    const routes = concreteRoutes(a)
+    const routes = apiRoutes(a, 'lab-b')
     expect(routes.length).toBeGreaterThanOrEqual(15)
     routes.push({ method: 'GET', path: '/api/no-such-route' }, { method: 'DELETE', path: '/api' })
-    const t = a.token
+    const t = agentInternals(a).token
     const badHeaders: Array<Record<string, string>> = [
       {},
       { authorization: '' },
@@ -66,7 +53,7 @@ describe('admin API: authentication and body validation over HTTP', () => {
       { authorization: `Bearer ${t.toUpperCase()}` },
       { authorization: `Bearer ${'é'.repeat(t.length / 2)}` }
     ]
-    const before = await storeDigest(a.store)
+    const before = await storeDigest(agentInternals(a).store)
     const refusedBefore = captured.lines.filter((l) => String(l.msg).includes('unauthorized')).length
     let requests = 0
     for (const route of routes) {
@@ -88,7 +75,7 @@ describe('admin API: authentication and body validation over HTTP', () => {
     }
     const refused = captured.lines.filter((l) => String(l.msg).includes('unauthorized')).length - refusedBefore
     expect(refused).toBe(requests)
-    expect(await storeDigest(a.store)).toBe(before)
+    expect(await storeDigest(agentInternals(a).store)).toBe(before)
     // and the right token works (the test can tell the difference)
     expect((await call(a, 'GET', '/api/status', { headers: { authorization: `Bearer ${t}` } })).status).toBe(200)
     expect((await call(a, 'GET', '/api/status', { headers: { authorization: `bearer   ${t}  ` } })).status).toBe(200)
@@ -101,14 +88,14 @@ describe('admin API: authentication and body validation over HTTP', () => {
       expect(response.status, `GET ${path}`).toBe(401)
       expect(await response.text()).not.toContain('a patient record')
     }
-    for (const route of concreteRoutes(open).filter((r) => r.method !== 'GET')) {
+    for (const route of apiRoutes(open, 'lab-b').filter((r) => r.method !== 'GET')) {
       expect((await call(open, route.method, route.path, { headers: { 'content-type': 'application/json' }, body: '{}' })).status, `${route.method} ${route.path}`).toBe(401)
     }
   })
 
   it('refuses oversized and malformed bodies with 400/413 and writes nothing', async () => {
-    const auth = { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' }
-    const before = await storeDigest(a.store)
+    const auth = { ...authHeader(a), 'content-type': 'application/json' }
+    const before = await storeDigest(agentInternals(a).store)
     const deep = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)
     const cases: Array<[string, string, string, number[]]> = [
       ['PUT', '/api/objects/new-1', '{', [400]],
@@ -153,8 +140,8 @@ describe('admin API: authentication and body validation over HTTP', () => {
     })
     const streamed = await call(a, 'PUT', '/api/objects/new-4', { headers: auth, body: chunks, duplex: 'half' })
     expect(streamed.status).toBe(413)
-    expect(await storeDigest(a.store)).toBe(before)
-    for (const uid of ['new-1', 'new-2', 'new-3', 'new-4']) expect(await a.store.getObject(uid)).toBeUndefined()
+    expect(await storeDigest(agentInternals(a).store)).toBe(before)
+    for (const uid of ['new-1', 'new-2', 'new-3', 'new-4']) expect(await a.documents.get(uid)).toBeUndefined()
     // the same request, well-formed, is accepted: the refusals were about the bodies
     expect((await call(a, 'PUT', '/api/objects/new-1', { headers: auth, body: '{"type":"Client","id":"x","data":{}}' })).status).toBe(201)
   })

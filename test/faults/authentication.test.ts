@@ -9,34 +9,25 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Agent } from '../../agent/agent.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { agentInternals } from '../../agent/test-hooks.js'
 import type { AgentEvent } from '../../agent/observe/events.js'
 import { createSwarmKey, loadIdentityKey, loadSwarmKey } from '../../agent/net/identity.js'
-import { writeDocuments } from '../../agent/apply/local-writes.js'
 import { PROTOCOL_ID } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
 import { versionsOf } from '../../protocol/object.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, meshConfig, waitFor, type TestNode } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { withOfflineStore } from '../helpers/store-audit.js'
 import { frameReader, getAll, handshake, pullAll } from '../helpers/wire-client.js'
 
 describe('authentication', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d'], { prefix: 'labmesh-auth-' })
   const raws: RawPeer[] = []
 
-  beforeEach(async () => {
-    root = await makeTempDir('labmesh-auth-')
-    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c', 'lab-d'], root)
-  })
   afterEach(async () => {
     for (const r of raws.splice(0)) await r.stop()
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
   })
 
   const keyOf = async (node: TestNode) => await loadIdentityKey(join(node.dir, 'data', 'identity.key'))
@@ -60,65 +51,61 @@ describe('authentication', () => {
   }
 
   it('with a private-network key: a peer without the key never connects, even with an allowed peer ID; a stranger with the key is refused by the gater', async () => {
-    const { 'lab-a': A, 'lab-b': B, 'lab-c': C } = nodes as Record<string, TestNode>
-    await createSwarmKey(join(root, 'swarm.key'))
-    await createSwarmKey(join(root, 'other.key'))
-    const psk = await loadSwarmKey(join(root, 'swarm.key'))
-    const wrong = await loadSwarmKey(join(root, 'other.key'))
-    const meshKey = { privateNetwork: { pskFile: join(root, 'swarm.key') } }
+    const [A, B, C] = [mesh.node('lab-a'), mesh.node('lab-b'), mesh.node('lab-c')]
+    await createSwarmKey(join(mesh.root, 'swarm.key'))
+    await createSwarmKey(join(mesh.root, 'other.key'))
+    const psk = await loadSwarmKey(join(mesh.root, 'swarm.key'))
+    const wrong = await loadSwarmKey(join(mesh.root, 'other.key'))
+    const meshKey = { privateNetwork: { pskFile: join(mesh.root, 'swarm.key') } }
     const captured = capturingLogger('lab-a')
-    const a = await startAgent(meshConfig(A!, [{ node: B! }, { node: C!, pull: true }], meshKey), { logger: captured.logger })
-    agents.add(a)
+    const a = await mesh.start(meshConfig(A, [{ node: B }, { node: C, pull: true }], meshKey), { logger: captured.logger })
     const connectedOnA: string[] = []
-    a.bus.subscribe((e: AgentEvent) => { if (e.type === 'peer' && e.connected) connectedOnA.push(e.peer) })
-    await writeDocuments(a.local, [{ uid: 'rec-1', type: 'Client', id: 'c-1', data: { name: 'only inside the mesh' } }])
+    a.subscribe((e: AgentEvent) => { if (e.type === 'peer' && e.connected) connectedOnA.push(e.peer) })
+    await a.documents.putMany([{ uid: 'rec-1', type: 'Client', id: 'c-1', data: { name: 'only inside the mesh' } }])
 
     // B holds the key and is listed: it replicates (the key is right, so the refusals below mean something)
-    const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }], meshKey))
-    agents.add(b)
-    await waitFor(async () => await b.store.getObject('rec-1'), { what: 'B, inside the private network, replicates' })
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }], meshKey))
+    await waitFor(async () => await b.documents.get('rec-1'), { what: 'B, inside the private network, replicates' })
 
     // C is listed on A (A even pulls from it) but holds another key: no connection, either way
-    const c = await startAgent(meshConfig(C!, [{ node: A!, pull: true }], { privateNetwork: { pskFile: join(root, 'other.key') } }))
-    agents.add(c)
+    const c = await mesh.start(meshConfig(C, [{ node: A, pull: true }], { privateNetwork: { pskFile: join(mesh.root, 'other.key') } }))
     const connectedOnC: string[] = []
-    c.bus.subscribe((e: AgentEvent) => { if (e.type === 'peer' && e.connected) connectedOnC.push(e.peer) })
+    c.subscribe((e: AgentEvent) => { if (e.type === 'peer' && e.connected) connectedOnC.push(e.peer) })
 
     // raw dials with C's allowed identity, with the wrong key and with no key at all
-    expect(await tryDial(await raw(await keyOf(C!), wrong), A!)).toBe('refused')
-    expect(await tryDial(await raw(await keyOf(C!)), A!)).toBe('refused')
+    expect(await tryDial(await raw(await keyOf(C), wrong), A)).toBe('refused')
+    expect(await tryDial(await raw(await keyOf(C)), A)).toBe('refused')
     // a stranger that holds the right key passes the protector but not the gater
     const stranger = await generateKeyPair('Ed25519')
-    expect(await tryDial(await raw(stranger, psk), A!)).toBe('refused')
+    expect(await tryDial(await raw(stranger, psk), A)).toBe('refused')
     await waitFor(() => captured.lines.some((l) => l.direction === 'inbound' && l.peerId === peerIdFromPrivateKey(stranger).toString()), { what: 'the stranger refused and logged' })
 
     // both agents tried and failed; neither ever saw the other connected
-    await waitFor(() => c.replicator.peerStatus('lab-a').lastError !== undefined, { what: 'C reports it cannot reach A', timeout: 20_000 })
-    await waitFor(() => a.replicator.peerStatus('lab-c').lastError !== undefined, { what: 'A reports it cannot reach C', timeout: 20_000 })
+    await waitFor(() => c.peerStatus('lab-a').lastError !== undefined, { what: 'C reports it cannot reach A', timeout: 20_000 })
+    await waitFor(() => a.peerStatus('lab-c').lastError !== undefined, { what: 'A reports it cannot reach C', timeout: 20_000 })
     expect(connectedOnA).not.toContain('lab-c')
     expect(connectedOnC).toEqual([])
-    expect(c.replicator.peerStatus('lab-a')).toMatchObject({ connected: false, sessionOpen: false, pulled: 0, remoteHead: 0 })
-    expect(a.replicator.peerStatus('lab-c')).toMatchObject({ connected: false, served: 0 })
-    expect(await c.store.getObject('rec-1')).toBeUndefined()
+    expect(c.peerStatus('lab-a')).toMatchObject({ connected: false, sessionOpen: false, pulled: 0, remoteHead: 0 })
+    expect(a.peerStatus('lab-c')).toMatchObject({ connected: false, served: 0 })
+    expect(await c.documents.get('rec-1')).toBeUndefined()
     expect(captured.lines.some((l) => l.peer === 'lab-c' && l.side === 'serve')).toBe(false)
     // the control: the same identity with the right key does reach a session
-    expect(await tryDial(await raw(await keyOf(C!), psk), A!)).toBe('stream')
+    expect(await tryDial(await raw(await keyOf(C), psk), A)).toBe('stream')
   }, 40_000)
 
   it('an allowed peer gets nothing its serve rules exclude, by pull, by get, or as a conflict sibling', async () => {
-    const { 'lab-a': A, 'lab-b': B, 'lab-c': C, 'lab-d': D } = nodes as Record<string, TestNode>
+    const [A, B, C, D] = [mesh.node('lab-a'), mesh.node('lab-b'), mesh.node('lab-c'), mesh.node('lab-d')]
     // D wrote "shared" as a Method while A wrote it as a Client: A will hold both, concurrently
-    await withOfflineStore(D!.dir, 'lab-d', async (store) => {
+    await withOfflineStore(D.dir, 'lab-d', async (store) => {
       const { writeDocuments: write } = await import('../../agent/apply/local-writes.js')
       await write({ store, domain: 'lab-d', now: Date.now, rules: [] }, [{ uid: 'shared', type: 'Method', id: 'm-shared', data: { secret: 'method text' } }])
     })
-    const a = await startAgent(meshConfig(A!, [
-      { node: B!, extra: { serve: { types: { only: ['Client'] }, users: false, registry: false, settings: false } } },
-      { node: C!, extra: { serve: { types: { skip: ['Method', 'AnalysisRequest'] } } } },
-      { node: D!, pull: true }
+    const a = await mesh.start(meshConfig(A, [
+      { node: B, extra: { serve: { types: { only: ['Client'] }, users: false, registry: false, settings: false } } },
+      { node: C, extra: { serve: { types: { skip: ['Method', 'AnalysisRequest'] } } } },
+      { node: D, pull: true }
     ]))
-    agents.add(a)
-    await writeDocuments(a.local, [
+    await a.documents.putMany([
       { uid: 'client-1', type: 'Client', id: 'c-1', data: {} },
       { uid: 'client-2', type: 'Client', id: 'c-2', refs: ['method-1'], data: {} },
       { uid: 'method-1', type: 'Method', id: 'm-1', data: { secret: 'ICP-MS' } },
@@ -128,14 +115,13 @@ describe('authentication', () => {
       { uid: 'settings-1', type: '@settings', id: 'mail', data: { smtp: 'localhost' } },
       { uid: 'shared', type: 'Client', id: 'c-shared', data: { name: 'client text' } }
     ])
-    const d = await startAgent(meshConfig(D!, [{ node: A! }]))
-    agents.add(d)
-    await waitFor(async () => ((await a.store.getObject('shared'))?.conflicts.length ?? 0) > 0, { what: 'A holds the Client/Method conflict' })
+    await mesh.start(meshConfig(D, [{ node: A }]))
+    await waitFor(async () => ((await a.documents.get('shared'))?.conflicts.length ?? 0) > 0, { what: 'A holds the Client/Method conflict' })
     const everything = ['client-1', 'client-2', 'method-1', 'sample-1', 'user-1', 'reg-1', 'settings-1', 'shared', 'not-there']
 
     const seenBy = async (node: TestNode): Promise<{ pulled: WireObject[], got: WireObject[], missing: string[] }> => {
       const peer = await raw(await keyOf(node))
-      const stream = await peer.open(A!.addr, A!.peerId)
+      const stream = await peer.open(A.addr, A.peerId)
       const reader = frameReader(stream)
       await handshake(stream, reader, node.domain)
       const pulled = await pullAll(stream, reader)
@@ -145,14 +131,14 @@ describe('authentication', () => {
     }
     const typesIn = (objects: WireObject[]): string[] => [...new Set(objects.flatMap((o) => versionsOf(o).map((v) => v.type)))].sort()
 
-    const toB = await seenBy(B!)
+    const toB = await seenBy(B)
     expect(typesIn(toB.pulled)).toEqual(['Client'])
     expect(typesIn(toB.got)).toEqual(['Client'])
     expect(toB.got.map((o) => o.uid).sort()).toEqual(['client-1', 'client-2', 'shared'])
     expect(toB.missing.sort()).toEqual(['method-1', 'not-there', 'reg-1', 'sample-1', 'settings-1', 'user-1'])
     expect(JSON.stringify([toB.pulled, toB.got])).not.toContain('method text')
 
-    const toC = await seenBy(C!)
+    const toC = await seenBy(C)
     expect(typesIn(toC.pulled)).toEqual(['@registry', '@settings', '@user', 'Client'])
     expect(toC.missing.sort()).toEqual(['method-1', 'not-there', 'sample-1'])
     expect(JSON.stringify([toC.pulled, toC.got])).not.toContain('ICP-MS')
@@ -160,10 +146,9 @@ describe('authentication', () => {
 
     // a real agent with B's rules ends with the Clients only; the Client that needs the
     // Method waits in its failed queue instead of being written without it
-    const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true, extra: { import: { users: true, registry: true, settings: true } } }]))
-    agents.add(b)
-    await waitFor(async () => (await b.store.getFailed('client-2')) !== undefined && (await b.store.getObject('shared')) !== undefined, { what: 'B pulled what it may' })
-    expect((await b.store.listObjects({ limit: 100 })).items.map((o) => `${o.uid}:${o.type}`).sort()).toEqual(['client-1:Client', 'shared:Client'])
-    expect((await b.store.getObject('shared'))!.conflicts).toEqual([])
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true, extra: { import: { users: true, registry: true, settings: true } } }]))
+    await waitFor(async () => (await agentInternals(b).store.getFailed('client-2')) !== undefined && (await b.documents.get('shared')) !== undefined, { what: 'B pulled what it may' })
+    expect((await b.documents.list({ limit: 100 })).items.map((o) => `${o.uid}:${o.type}`).sort()).toEqual(['client-1:Client', 'shared:Client'])
+    expect((await b.documents.get('shared'))!.conflicts).toEqual([])
   })
 })

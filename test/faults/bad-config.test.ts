@@ -8,13 +8,14 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createAgent } from '../../agent/agent.js'
 import { ConfigError } from '../../config/errors.js'
 import { silentLogger } from '../../agent/runtime/logger.js'
 import { parseConfigText, type LoadedConfig } from '../../config/load.js'
 import { createLevelStore } from '../../store/level-store.js'
-import { freePort, makeTempDir, meshConfig, prepareNodes, removeDir, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { freePort, makeTempDir, meshConfig, removeDir } from '../helpers/nodes.js'
 import { runCli, writeNodeConfig } from '../helpers/processes.js'
 
 const PEER_A = '12D3KooWAcTaJ23seN9VarBkxhFAWZAo4mwwYsMbYCkdWpEu8kj9'
@@ -95,14 +96,7 @@ describe('bad config matrix: schema and cross-field problems', () => {
 })
 
 describe('bad config matrix: problems found at start', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-
-  beforeAll(async () => {
-    root = await makeTempDir('labmesh-badcfg-')
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
-  afterAll(async () => { await removeDir(root) })
+  const mesh = useTestMesh(['lab-a', 'lab-b'], { prefix: 'labmesh-badcfg-', shared: true })
 
   /** Start an agent from `config`; it must fail, stay stopped and leave its store and port free. */
   async function failsToStart (config: LoadedConfig): Promise<Error> {
@@ -119,17 +113,17 @@ describe('bad config matrix: problems found at start', () => {
     return error
   }
 
-  const base = (extra: Record<string, unknown> = {}, links = [{ node: nodes['lab-b']! }]): LoadedConfig => meshConfig(nodes['lab-a']!, links, extra as never)
+  const base = (extra: Record<string, unknown> = {}, links = [{ node: mesh.node('lab-b') }]): LoadedConfig => meshConfig(mesh.node('lab-a'), links, extra as never)
 
   it.each([
-    ['identity key missing', async () => ({ identity: { keyFile: join(root, 'no-such.key') } }), /identity\.keyFile/, /labmesh init/],
-    ['identity key not a key', async () => { await writeFile(join(root, 'garbage.key'), 'garbage'); return { identity: { keyFile: join(root, 'garbage.key') } } }, /not a libp2p private key/, /labmesh init|restore it/],
-    ['admin token file missing', async () => ({ http: { listen: '127.0.0.1:0', tokenFile: join(root, 'no-such.token') } }), /http\.tokenFile/, /labmesh init|write a long random/],
-    ['admin token file unreadable', async () => { await mkdir(join(root, 'token-is-a-dir'), { recursive: true }); return { http: { listen: '127.0.0.1:0', tokenFile: join(root, 'token-is-a-dir') } } }, /http\.tokenFile/, /permissions|point/],
-    ['admin token too short', async () => { await writeFile(join(root, 'short.token'), 'abc\n'); return { http: { listen: '127.0.0.1:0', tokenFile: join(root, 'short.token') } } }, /shorter than 16/, /longer random token/],
-    ['swarm key missing', async () => ({ privateNetwork: { pskFile: join(root, 'no-such.psk') } }), /privateNetwork\.pskFile/, /swarm key/],
-    ['swarm key malformed', async () => { await writeFile(join(root, 'bad.psk'), 'not a key'); return { privateNetwork: { pskFile: join(root, 'bad.psk') } } }, /privateNetwork\.pskFile/, /unchanged/],
-    ['dataDir is a file', async () => { await writeFile(join(root, 'a-file'), 'x'); return { dataDir: join(root, 'a-file'), identity: { keyFile: join(nodes['lab-a']!.dir, 'data', 'identity.key') }, http: { listen: '127.0.0.1:0', tokenFile: join(nodes['lab-a']!.dir, 'data', 'admin.token') } } }, /dataDir/, /writable|directory/]
+    ['identity key missing', async () => ({ identity: { keyFile: join(mesh.root, 'no-such.key') } }), /identity\.keyFile/, /labmesh init/],
+    ['identity key not a key', async () => { await writeFile(join(mesh.root, 'garbage.key'), 'garbage'); return { identity: { keyFile: join(mesh.root, 'garbage.key') } } }, /not a libp2p private key/, /labmesh init|restore it/],
+    ['admin token file missing', async () => ({ http: { listen: '127.0.0.1:0', tokenFile: join(mesh.root, 'no-such.token') } }), /http\.tokenFile/, /labmesh init|write a long random/],
+    ['admin token file unreadable', async () => { await mkdir(join(mesh.root, 'token-is-a-dir'), { recursive: true }); return { http: { listen: '127.0.0.1:0', tokenFile: join(mesh.root, 'token-is-a-dir') } } }, /http\.tokenFile/, /permissions|point/],
+    ['admin token too short', async () => { await writeFile(join(mesh.root, 'short.token'), 'abc\n'); return { http: { listen: '127.0.0.1:0', tokenFile: join(mesh.root, 'short.token') } } }, /shorter than 16/, /longer random token/],
+    ['swarm key missing', async () => ({ privateNetwork: { pskFile: join(mesh.root, 'no-such.psk') } }), /privateNetwork\.pskFile/, /swarm key/],
+    ['swarm key malformed', async () => { await writeFile(join(mesh.root, 'bad.psk'), 'not a key'); return { privateNetwork: { pskFile: join(mesh.root, 'bad.psk') } } }, /privateNetwork\.pskFile/, /unchanged/],
+    ['dataDir is a file', async () => { await writeFile(join(mesh.root, 'a-file'), 'x'); return { dataDir: join(mesh.root, 'a-file'), identity: { keyFile: join(mesh.node('lab-a').dir, 'data', 'identity.key') }, http: { listen: '127.0.0.1:0', tokenFile: join(mesh.node('lab-a').dir, 'data', 'admin.token') } } }, /dataDir/, /writable|directory/]
   ] as Array<[string, () => Promise<Record<string, unknown>>, RegExp, RegExp]>)('%s', async (_name, make, field, fix) => {
     const error = await failsToStart(base(await make()))
     expect(error.message).toMatch(field)
@@ -137,8 +131,8 @@ describe('bad config matrix: problems found at start', () => {
   })
 
   it('a peer listed with this agent\'s own peer ID', async () => {
-    const self = { ...nodes['lab-b']!, domain: 'mirror', peerId: nodes['lab-a']!.peerId }
-    const error = await failsToStart(base({}, [{ node: nodes['lab-b']! }, { node: self }]))
+    const self = { ...mesh.node('lab-b'), domain: 'mirror', peerId: mesh.node('lab-a').peerId }
+    const error = await failsToStart(base({}, [{ node: mesh.node('lab-b') }, { node: self }]))
     expect(error).toBeInstanceOf(ConfigError)
     expect((error as ConfigError).issues).toEqual([expect.objectContaining({ path: 'peers[1].peerId', message: expect.stringMatching(/own peer ID/), fix: expect.stringMatching(/labmesh id/) })])
   })
@@ -148,21 +142,21 @@ describe('bad config matrix: problems found at start', () => {
     const store = createLevelStore({ location: join(other, 'store'), domain: 'lab-z' })
     await store.open()
     await store.close()
-    const error = await failsToStart(base({ dataDir: other, identity: { keyFile: join(nodes['lab-a']!.dir, 'data', 'identity.key') }, http: { listen: '127.0.0.1:0', tokenFile: join(nodes['lab-a']!.dir, 'data', 'admin.token') } }))
+    const error = await failsToStart(base({ dataDir: other, identity: { keyFile: join(mesh.node('lab-a').dir, 'data', 'identity.key') }, http: { listen: '127.0.0.1:0', tokenFile: join(mesh.node('lab-a').dir, 'data', 'admin.token') } }))
     expect(error.message).toMatch(/belongs to domain "lab-z"/)
     expect(error.message).toMatch(/dataDir/)
     await removeDir(other)
   })
 
   it('listen and http.listen addresses already in use', async () => {
-    const blocker = createAgent(meshConfig(nodes['lab-b']!, []), { logger: silentLogger() })
+    const blocker = createAgent(meshConfig(mesh.node('lab-b'), []), { logger: silentLogger() })
     await blocker.start()
     try {
-      const p2p = await failsToStart(base({ listen: [nodes['lab-b']!.addr] }))
+      const p2p = await failsToStart(base({ listen: [mesh.node('lab-b').addr] }))
       expect(p2p.message).toMatch(/listen\[0\]/)
       expect(p2p.message).toMatch(/in use/)
       expect(p2p.message).toMatch(/another port|stop whatever/)
-      const http = await failsToStart(base({ http: { listen: `127.0.0.1:${nodes['lab-b']!.httpPort}` } }))
+      const http = await failsToStart(base({ http: { listen: `127.0.0.1:${mesh.node('lab-b').httpPort}` } }))
       expect(http.message).toMatch(/http\.listen/)
       expect(http.message).toMatch(/another port|stop whatever/)
     } finally {
@@ -171,15 +165,15 @@ describe('bad config matrix: problems found at start', () => {
   })
 
   it('labmesh start refuses broken configs with the field and the fix, exit code 2 or 1', async () => {
-    const A = nodes['lab-a']!
-    const bad = join(root, 'bad.yaml')
+    const A = mesh.node('lab-a')
+    const bad = join(mesh.root, 'bad.yaml')
     await writeFile(bad, `domain: lab-a\nhttp: { lisen: 127.0.0.1:1 }\npeers:\n  - { name: m, peerId: ${PEER_A}, pull: true, types: { only: [Client], skip: [Client] } }\n`)
     const schema = await runCli(['start', '--config', bad])
     expect(schema.code).toBe(2)
     for (const text of ['http: unknown key "lisen"', 'peers[0].addrs:', 'peers[0].types.skip:', 'Fix:']) expect(schema.stderr).toContain(text)
     expect(schema.stdout).not.toContain('labmesh ready')
 
-    const file = await writeNodeConfig(A, [{ node: nodes['lab-b']! }], { identity: { keyFile: './data/nope.key' }, http: { listen: `127.0.0.1:${await freePort()}` } })
+    const file = await writeNodeConfig(A, [{ node: mesh.node('lab-b') }], { identity: { keyFile: './data/nope.key' }, http: { listen: `127.0.0.1:${await freePort()}` } })
     const key = await runCli(['start', '--config', file])
     expect(key.code).toBe(1)
     expect(key.stderr).toMatch(/identity\.keyFile/)
@@ -187,7 +181,7 @@ describe('bad config matrix: problems found at start', () => {
     expect(key.stdout).not.toContain('labmesh ready')
 
     await mkdir(join(A.dir, 'token-dir'), { recursive: true })
-    const tokenFile = await writeNodeConfig(A, [{ node: nodes['lab-b']! }], { http: { listen: `127.0.0.1:${await freePort()}`, tokenFile: './token-dir' } })
+    const tokenFile = await writeNodeConfig(A, [{ node: mesh.node('lab-b') }], { http: { listen: `127.0.0.1:${await freePort()}`, tokenFile: './token-dir' } })
     const token = await runCli(['start', '--config', tokenFile])
     expect(token.code).toBe(1)
     expect(token.stderr).toMatch(/http\.tokenFile/)

@@ -10,7 +10,8 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_UNAPPLIED_BATCHES } from '../../protocol/constants.js'
 import { CausalOracle, vectorKey } from '../helpers/causal-oracle.js'
-import { makeTempDir, prepareNodes, removeDir, waitFor } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { waitFor } from '../helpers/nodes.js'
 import { logLines } from '../helpers/processes.js'
 import { scaled, withSeed, type Rng } from '../helpers/seeded.js'
 import { auditStore } from '../helpers/store-audit.js'
@@ -33,11 +34,11 @@ const sample = (rng: Rng, uid: (i: number) => string, n: number, count: number):
 }
 
 describe('crash-resume harness (real processes, SIGKILL)', () => {
+  const mesh = useTestMesh(['lab-a', 'lab-b'], { prefix: 'labmesh-crash-' })
+
   it('initial, incremental, conflict and resolution pulls survive SIGKILL at random points: exact final state, nothing duplicated or lost, resumed from the checkpoint', async () => {
-    const root = await makeTempDir('labmesh-crash-')
-    const nodes = await prepareNodes(['lab-a', 'lab-b'], root)
     const oracle = new CausalOracle()
-    const pair = new TwoAgents(nodes['lab-a']!, nodes['lab-b']!, oracle, { batchSize: BATCH, window: WINDOW })
+    const pair = new TwoAgents(mesh.node('lab-a'), mesh.node('lab-b'), oracle, { batchSize: BATCH, window: WINDOW })
     try {
       await withSeed('crash-resume', FILE, async (rng) => {
         const trials = scaled(5, 24)
@@ -161,7 +162,6 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
       })
     } finally {
       await pair.killAll()
-      await removeDir(root)
     }
   }, scaled(180_000, 1_800_000))
 })

@@ -12,11 +12,11 @@
 import { join } from 'node:path'
 import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { applyRemoteBatch } from '../../agent/apply/apply-remote.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
+import { writeDocuments } from '../../agent/apply/local-writes.js'
 import type { Logger } from '../../agent/runtime/logger.js'
 import { PullProgress } from '../../agent/sync/progress.js'
 import { PullSession } from '../../agent/sync/pull-session.js'
@@ -27,11 +27,14 @@ import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
 import { jsonFrame } from '../helpers/fuzz-frames.js'
 import { createHostileServer, SERVER_ENDS_KINDS, type HostileServer, type ServedSession } from '../helpers/hostile-server.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { clientDocs } from '../helpers/documents.js'
+import { capturingLogger, meshConfig, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { forkRng, scaled, withSeed } from '../helpers/seeded.js'
 import { storeDigest } from '../helpers/store-audit.js'
 import { frameReader } from '../helpers/wire-client.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 
 const FILE = 'test/faults/fuzz-pull.test.ts'
 const HOSTILE = ['lab-h1', 'lab-h2', 'lab-h3', 'lab-h4']
@@ -73,20 +76,15 @@ function checkServed (sessions: readonly ServedSession[]): void {
 }
 
 describe('protocol fuzzing: the pulling side', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const mesh = useTestMesh(['lab-a', 'lab-c', ...HOSTILE], { prefix: 'labmesh-fuzz-pull-' })
+  // agents, stores and hostile servers of a test, stopped in the reverse order of their start
   const cleanups: Array<() => Promise<void>> = []
 
-  beforeEach(async () => {
-    root = await makeTempDir('labmesh-fuzz-pull-')
-    nodes = await prepareNodes(['lab-a', 'lab-c', ...HOSTILE], root)
-  })
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c()
-    await removeDir(root)
   })
 
-  const keyOf = async (domain: string) => await loadIdentityKey(join(nodes[domain]!.dir, 'data', 'identity.key'))
+  const keyOf = async (domain: string) => await loadIdentityKey(join(mesh.node(domain).dir, 'data', 'identity.key'))
   const hostileServer = async (domain: string, rng: Parameters<typeof createHostileServer>[1]): Promise<HostileServer> => {
     const server = await createHostileServer(await keyOf(domain), rng, domain)
     cleanups.push(async () => await server.stop())
@@ -94,7 +92,7 @@ describe('protocol fuzzing: the pulling side', () => {
   }
   /** A's config, pulling from the hostile servers at their real addresses. */
   const configOfA = (servers: Map<string, HostileServer>, extra: Array<{ node: TestNode }> = []): LoadedConfig =>
-    meshConfig(nodes['lab-a']!, [...[...servers].map(([d, s]) => ({ node: { ...nodes[d]!, addr: s.addr }, pull: true, extra: { autoSync: { interval: '1h', live: true } } })), ...extra])
+    meshConfig(mesh.node('lab-a'), [...[...servers].map(([d, s]) => ({ node: { ...mesh.node(d), addr: s.addr }, pull: true, extra: { autoSync: { interval: '1h', live: true } } })), ...extra])
 
   it('the pull session refuses every hostile answer, closes with a reason and writes nothing', async () => {
     await withSeed('fuzz-pull', FILE, async (_rng, seed) => {
@@ -105,7 +103,7 @@ describe('protocol fuzzing: the pulling side', () => {
       const store: Store = createLevelStore({ location: config.paths.storeDir, domain: 'lab-a' })
       await store.open()
       cleanups.push(async () => await store.close())
-      await writeDocuments({ store, domain: 'lab-a', now: Date.now, rules: [] }, Array.from({ length: 50 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
+      await writeDocuments({ store, domain: 'lab-a', now: Date.now, rules: [] }, clientDocs(50))
       const puller: RawPeer = await createRawPeer(await keyOf('lab-a'))
       cleanups.push(async () => await puller.stop())
       const captured = capturingLogger('lab-a')
@@ -147,7 +145,7 @@ describe('protocol fuzzing: the pulling side', () => {
   it('a remote that resets the stream before our hello, or stops reading mid-request: the session ends with an error, nothing unhandled', async () => {
     // regression: a hello (or a get) still being sent when the session failed left its answer
     // promise rejected with no handler: an unhandled rejection, which ends an agent's process
-    const config = meshConfig(nodes['lab-a']!, [{ node: nodes['lab-h1']!, pull: true }])
+    const config = meshConfig(mesh.node('lab-a'), [{ node: mesh.node('lab-h1'), pull: true }])
     const store: Store = createLevelStore({ location: config.paths.storeDir, domain: 'lab-a' })
     await store.open()
     cleanups.push(async () => await store.close())
@@ -191,10 +189,10 @@ describe('protocol fuzzing: the pulling side', () => {
       const servers = new Map<string, HostileServer>()
       for (const d of HOSTILE) servers.set(d, await hostileServer(d, forkRng(seed, d)))
       const captured = capturingLogger('lab-a')
-      const a = await startAgent(configOfA(servers, [{ node: nodes['lab-c']! }]), { logger: captured.logger })
+      const a = await startAgent(configOfA(servers, [{ node: mesh.node('lab-c') }]), { logger: captured.logger })
       cleanups.push(async () => await a.stop())
-      await writeDocuments(a.local, Array.from({ length: 30 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
-      const before = await storeDigest(a.store)
+      await a.documents.putMany(clientDocs(30))
+      const before = await storeDigest(agentInternals(a).store)
       await waitFor(() => [...servers.values()].every((s) => s.sessions.length >= perServer), { what: `${perServer} sessions against each hostile remote`, timeout: 60_000, interval: 100 })
       // the replicator logs every end: with the error, or (a clean close by the remote) with the reason
       const ended = (peer: string): number => captured.lines.filter((l) => l.peer === peer && (l.msg === 'pull session ended with an error' || (l.msg === 'pull session ended' && l.reason === 'closed'))).length
@@ -203,15 +201,15 @@ describe('protocol fuzzing: the pulling side', () => {
       console.log(`fuzz-pull (agent): ${all.reduce((n, s) => n + s.frames, 0)} frames in ${all.length} sessions; kinds ${summary(all)}`)
       checkServed(all)
       // status shows the failure (a new session clears it while it runs, the next failure sets it again)
-      await waitFor(() => HOSTILE.every((d) => a.replicator.peerStatus(d).lastError !== undefined), { what: 'every hostile remote shown with its last error' })
+      await waitFor(() => HOSTILE.every((d) => a.peerStatus(d).lastError !== undefined), { what: 'every hostile remote shown with its last error' })
       expect(captured.lines.filter((l) => (l.level as number) >= 50), 'errors logged').toEqual([])
       expect(a.state).toBe('started')
-      expect(await storeDigest(a.store)).toBe(before)
+      expect(await storeDigest(agentInternals(a).store)).toBe(before)
       // meanwhile the agent goes on serving an honest peer
-      const c = await startAgent(meshConfig(nodes['lab-c']!, [{ node: nodes['lab-a']!, pull: true }]))
+      const c = await startAgent(meshConfig(mesh.node('lab-c'), [{ node: mesh.node('lab-a'), pull: true }]))
       cleanups.push(async () => await c.stop())
-      await writeDocument(a.local, { uid: 'after', type: 'Client', id: 'after', data: {} })
-      await waitFor(() => c.store.info().objects === 31, { what: 'C pulls from A while A is under attack' })
+      await a.documents.put({ uid: 'after', type: 'Client', id: 'after', data: {} })
+      await waitFor(() => c.status().objects === 31, { what: 'C pulls from A while A is under attack' })
     })
   }, 120_000)
 })

@@ -9,14 +9,15 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
 import { MAX_GET_UIDS, MAX_PULL_WINDOW, MAX_SEQ, MAX_UID_LENGTH, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import {
   brokenMessage, garbageFrame, jsonFrame, mutatedFrame, nonObjectFrame, notJsonFrame, overlongVarint, oversizedPrefix,
   randomUid, RawJson, rawFrame, truncatedFrame, validHello
 } from '../helpers/fuzz-frames.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { frameReader } from '../helpers/wire-client.js'
 import { forkRng, scaled, withSeed, type Rng } from '../helpers/seeded.js'
@@ -76,30 +77,25 @@ function clientSession (rng: Rng, domain: string, knownUids: readonly string[]):
 const REASONS = ['closing serve session: bad message from peer', 'peer closed the session with an error', 'serve session failed']
 
 describe('protocol fuzzing: the serving side', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const mesh = useTestMesh(['lab-a', 'lab-c', ...FUZZERS], { prefix: 'labmesh-fuzz-serve-', shared: true })
   let a: Agent
   const raws = new Map<string, RawPeer>()
   const captured = capturingLogger('lab-a')
 
   beforeAll(async () => {
-    root = await makeTempDir('labmesh-fuzz-serve-')
-    nodes = await prepareNodes(['lab-a', 'lab-c', ...FUZZERS], root)
-    a = await startAgent(meshConfig(nodes['lab-a']!, [...FUZZERS, 'lab-c'].map((d) => ({ node: nodes[d]! }))), { logger: captured.logger })
-    await writeDocuments(a.local, Array.from({ length: 60 }, (_, i) => ({ uid: `o-${i}`, type: i % 3 === 0 ? 'Method' : 'Client', id: `c-${i}`, refs: i > 0 ? [`o-${i - 1}`] : [], data: { i } })))
-    for (const d of FUZZERS) raws.set(d, await createRawPeer(await loadIdentityKey(join(nodes[d]!.dir, 'data', 'identity.key'))))
+    a = await mesh.start(meshConfig(mesh.node('lab-a'), [...FUZZERS, 'lab-c'].map((d) => ({ node: mesh.node(d) }))), { logger: captured.logger })
+    await a.documents.putMany(Array.from({ length: 60 }, (_, i) => ({ uid: `o-${i}`, type: i % 3 === 0 ? 'Method' : 'Client', id: `c-${i}`, refs: i > 0 ? [`o-${i - 1}`] : [], data: { i } })))
+    for (const d of FUZZERS) raws.set(d, await createRawPeer(await loadIdentityKey(join(mesh.node(d).dir, 'data', 'identity.key'))))
   })
   afterAll(async () => {
     for (const r of raws.values()) await r.stop()
-    await a?.stop()
-    await removeDir(root)
   })
 
   it('survives random, mutated and hostile frames: every session closed with a logged reason, the store unchanged', async () => {
     await withSeed('fuzz-serve', FILE, async (_rng, seed) => {
       const targetFrames = scaled(3_000, 100_000)
       const knownUids = Array.from({ length: 60 }, (_, i) => `o-${i}`)
-      const before = await storeDigest(a.store)
+      const before = await storeDigest(agentInternals(a).store)
       const byKind = new Map<string, number>()
       /** sessions closed without a logged reason, and without an error frame to the peer, by kind */
       const silent = new Map<string, number>()
@@ -118,7 +114,7 @@ describe('protocol fuzzing: the serving side', () => {
           sessions++
           byKind.set(session.kind, (byKind.get(session.kind) ?? 0) + 1)
           const reasonsBefore = reasonsOf(peer)
-          const stream = await raw.open(nodes['lab-a']!.addr, nodes['lab-a']!.peerId)
+          const stream = await raw.open(mesh.node('lab-a').addr, mesh.node('lab-a').peerId)
           const reader = frameReader(stream)
           for (const frame of session.frames) {
             if (stream.status !== 'open') break
@@ -142,14 +138,14 @@ describe('protocol fuzzing: the serving side', () => {
       expect(captured.lines.filter((l) => (l.level as number) >= 50), 'errors logged').toEqual([])
 
       expect(a.state).toBe('started')
-      expect(await storeDigest(a.store)).toBe(before)
+      expect(await storeDigest(agentInternals(a).store)).toBe(before)
       // and A still serves an honest peer
-      const c = await startAgent(meshConfig(nodes['lab-c']!, [{ node: nodes['lab-a']!, pull: true }]))
+      const c = await mesh.start(meshConfig(mesh.node('lab-c'), [{ node: mesh.node('lab-a'), pull: true }]))
       try {
-        await writeDocument(a.local, { uid: 'after', type: 'Client', id: 'after', data: {} })
-        await waitFor(() => c.store.info().objects === 61, { what: 'C pulls everything from A after the fuzzing' })
+        await a.documents.put({ uid: 'after', type: 'Client', id: 'after', data: {} })
+        await waitFor(() => c.status().objects === 61, { what: 'C pulls everything from A after the fuzzing' })
       } finally {
-        await c.stop()
+        await mesh.stop(c)
       }
     })
   }, scaled(120_000, 1_800_000))

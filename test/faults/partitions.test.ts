@@ -7,14 +7,16 @@
  * what the test's causal oracle says: each truly concurrent pair flagged as
  * a conflict, no conflict that was not concurrent, no acknowledged write lost.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createAgent, type Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { NotFoundError } from '../../agent/errors.js'
-import { deleteDocument, resolveConflict, writeDocument } from '../../agent/apply/local-writes.js'
+import type { StoredObject } from '../../store/types.js'
 import type { LoadedConfig } from '../../config/load.js'
 import { CausalOracle } from '../helpers/causal-oracle.js'
 import { createLinkProxy, type LinkProxy } from '../helpers/link-proxy.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, testLogger, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig, testLogger, waitFor, type TestNode } from '../helpers/nodes.js'
 import { scaled, withSeed, type Rng } from '../helpers/seeded.js'
 import { auditStore } from '../helpers/store-audit.js'
 import { holdingsOf } from '../helpers/two-agents.js'
@@ -78,17 +80,17 @@ class Mesh {
     const running = [...this.agents.keys()]
     if (running.length === 0) return false
     const domain = rng.pick(running)
-    const local = this.agents.get(domain)!.local
+    const agent = this.agents.get(domain)!
     const known = this.oracle.uids()
     if (known.length === 0 || rng.chance(0.2)) {
       const uid = `u-${String(counter.next++).padStart(5, '0')}`
-      this.oracle.record(domain, await writeDocument(local, { uid, type: rng.pick(['Client', 'Method', 'AnalysisRequest']), id: uid, data: { by: domain, n: rng.int(1000) } }))
+      this.oracle.record(domain, await agent.documents.put({ uid, type: rng.pick(['Client', 'Method', 'AnalysisRequest']), id: uid, data: { by: domain, n: rng.int(1000) } }))
       return true
     }
     const uid = rng.pick(known)
-    const held = await local.store.getObject(uid)
+    const held = await agent.documents.get(uid)
     try {
-      return await this.#change(rng, domain, local, uid, held)
+      return await this.#change(rng, domain, agent, uid, held)
     } catch (err) {
       // what it read a moment ago changed under it (a tombstone or a resolution arrived):
       // the write was refused, not acknowledged, so there is nothing to record
@@ -97,14 +99,14 @@ class Mesh {
     }
   }
 
-  async #change (rng: Rng, domain: string, local: Agent['local'], uid: string, held: Awaited<ReturnType<Agent['store']['getObject']>>): Promise<boolean> {
+  async #change (rng: Rng, domain: string, agent: Agent, uid: string, held: StoredObject | undefined): Promise<boolean> {
     if (held === undefined && !rng.chance(0.1)) return false // mostly edit what it holds; sometimes create the same uid concurrently
     if (held !== undefined && held.conflicts.length > 0 && rng.chance(0.4)) {
-      this.oracle.record(domain, await resolveConflict(local, uid, rng.chance(0.5) ? { pick: rng.pick(['local', 'remote'] as const) } : { data: { merged: domain, n: rng.int(1000) } }))
+      this.oracle.record(domain, await agent.conflicts.resolve(uid, rng.chance(0.5) ? { pick: rng.pick(['local', 'remote'] as const) } : { data: { merged: domain, n: rng.int(1000) } }))
     } else if (held !== undefined && !held.deleted && rng.chance(0.12)) {
-      this.oracle.record(domain, await deleteDocument(local, uid))
+      this.oracle.record(domain, await agent.documents.delete(uid))
     } else {
-      this.oracle.record(domain, await writeDocument(local, { uid, type: held?.type ?? 'Client', id: held?.id ?? uid, data: { by: domain, n: rng.int(1000) } }))
+      this.oracle.record(domain, await agent.documents.put({ uid, type: held?.type ?? 'Client', id: held?.id ?? uid, data: { by: domain, n: rng.int(1000) } }))
     }
     return true
   }
@@ -112,24 +114,18 @@ class Mesh {
   /** What is still wrong on each agent (empty once all hold the oracle's frontiers). */
   async problems (): Promise<string[]> {
     const out: string[] = []
-    for (const [domain, agent] of this.agents) out.push(...this.oracle.check(domain, await holdingsOf(agent.store)))
+    for (const [domain, agent] of this.agents) out.push(...this.oracle.check(domain, await holdingsOf(agentInternals(agent).store)))
     return out
   }
 }
 
 describe('convergence under partitions (five agents, links cut and healed at random)', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const frame = useTestMesh(DOMAINS, { prefix: 'labmesh-partitions-' })
   let mesh: Mesh | undefined
 
-  beforeEach(async () => {
-    root = await makeTempDir('labmesh-partitions-')
-    nodes = await prepareNodes(DOMAINS, root)
-  })
   afterEach(async () => {
     await mesh?.close()
     mesh = undefined
-    await removeDir(root)
   })
 
   it.each(Object.keys(TOPOLOGIES))('%s: all converge to the causal oracle after every round of writes, cuts and restarts', async (topology) => {
@@ -137,7 +133,7 @@ describe('convergence under partitions (five agents, links cut and healed at ran
       const rounds = scaled(4, 12)
       const stepsPerRound = scaled(150, 500)
       const oracle = new CausalOracle()
-      mesh = new Mesh(nodes, oracle)
+      mesh = new Mesh(frame.nodes, oracle)
       await mesh.build(TOPOLOGIES[topology]!)
       const stats: Stats = { writes: 0, cuts: 0, restarts: 0, pairsSeen: 0, conflictsAtEnd: 0 }
       const counter = { next: 0 }
@@ -165,10 +161,10 @@ describe('convergence under partitions (five agents, links cut and healed at ran
         await waitFor(async () => { last = await mesh!.problems(); return last.length === 0 }, { timeout: 90_000, interval: 200, what: `convergence after round ${round + 1}` })
           .catch((err: Error) => { throw new Error(`${err.message}; ${last.length} problems, first ones:\n  ${last.slice(0, 12).join('\n  ')}`) })
         stats.pairsSeen += oracle.concurrentPairs()
-        for (const agent of mesh.agents.values()) expect(await auditStore(agent.store)).toEqual([])
+        for (const agent of mesh.agents.values()) expect(await auditStore(agentInternals(agent).store)).toEqual([])
       }
       stats.conflictsAtEnd = oracle.uids().filter((u) => oracle.frontier(u).length > 1).length
-      for (const agent of mesh.agents.values()) expect(agent.store.info().conflicts).toBe(stats.conflictsAtEnd)
+      for (const agent of mesh.agents.values()) expect(agent.status().conflicts).toBe(stats.conflictsAtEnd)
       const seconds = (performance.now() - started) / 1000
       console.log(`partitions (${topology}): ${rounds} rounds, ${stats.writes} writes on ${oracle.uids().length} objects, ${stats.cuts} link cuts, ${stats.restarts} agent restarts, ${stats.pairsSeen} concurrent pairs flagged at round ends (${stats.conflictsAtEnd} open at the end), ${seconds.toFixed(1)} s`)
       // the workload did make concurrent edits: otherwise this test would prove little

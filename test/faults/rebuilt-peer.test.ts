@@ -8,52 +8,34 @@
  */
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Agent } from '../../agent/agent.js'
-import { writeDocuments } from '../../agent/apply/local-writes.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { describe, expect, it } from 'vitest'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { clientDocs } from '../helpers/documents.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
 
 describe('a peer whose store was rebuilt', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-
-  beforeEach(async () => {
-    root = await makeTempDir('labmesh-rebuilt-')
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b'], { prefix: 'labmesh-rebuilt-' })
 
   it('gets back from its remote the versions that once came from it, even after the remote pulled from the new store', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const a = await startAgent(meshConfig(A!, [{ node: B!, pull: true }]))
-    agents.add(a)
-    let b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }]))
-    agents.add(b)
-    await writeDocuments(b.local, Array.from({ length: 30 }, (_, i) => ({ uid: `b-${i}`, type: 'Client', id: `B-${i}`, data: { i } })))
-    await writeDocuments(a.local, [{ uid: 'a-0', type: 'Client', id: 'A-0', data: {} }])
-    await waitFor(() => a.store.info().objects === 31 && b.store.info().objects === 31, { what: 'both hold everything' })
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const a = await mesh.start(meshConfig(A, [{ node: B, pull: true }]))
+    let b = await mesh.start(meshConfig(B, [{ node: A, pull: true }]))
+    await b.documents.putMany(clientDocs(30, 'b', 'B'))
+    await a.documents.putMany([{ uid: 'a-0', type: 'Client', id: 'A-0', data: {} }])
+    await waitFor(() => a.status().objects === 31 && b.status().objects === 31, { what: 'both hold everything' })
 
     // B's store is lost; B comes back empty, at first only serving (it does not pull yet)
-    await b.stop()
-    agents.delete(b)
-    await rm(join(B!.dir, 'data', 'store'), { recursive: true })
-    b = await startAgent(meshConfig(B!, [{ node: A! }]))
-    agents.add(b)
-    await writeDocuments(b.local, [{ uid: 'b-new', type: 'Client', id: 'B-new', data: {} }])
-    await waitFor(async () => await a.store.getObject('b-new'), { what: 'A pulled from the rebuilt B (its checkpoint now has B\'s new epoch)' })
+    await mesh.stop(b)
+    await rm(join(B.dir, 'data', 'store'), { recursive: true })
+    b = await mesh.start(meshConfig(B, [{ node: A }]))
+    await b.documents.putMany([{ uid: 'b-new', type: 'Client', id: 'B-new', data: {} }])
+    await waitFor(async () => await a.documents.get('b-new'), { what: 'A pulled from the rebuilt B (its checkpoint now has B\'s new epoch)' })
 
     // now B pulls from A: it must get its own old records back, not only A's
-    await b.stop()
-    agents.delete(b)
-    b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }]))
-    agents.add(b)
-    await waitFor(() => b.replicator.peerStatus('lab-a').progress.percent === 100, { what: 'B caught up with A' })
-    const held = (await b.store.listObjects({ limit: 100 })).items.map((o) => o.uid).sort()
+    await mesh.stop(b)
+    b = await mesh.start(meshConfig(B, [{ node: A, pull: true }]))
+    await waitFor(() => b.peerStatus('lab-a').progress.percent === 100, { what: 'B caught up with A' })
+    const held = (await b.documents.list({ limit: 100 })).items.map((o) => o.uid).sort()
     expect(held).toEqual(['a-0', ...Array.from({ length: 30 }, (_, i) => `b-${i}`), 'b-new'].sort())
   })
 })

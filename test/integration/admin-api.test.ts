@@ -1,55 +1,44 @@
 import { request as httpRequest } from 'node:http'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { writeDocuments } from '../../agent/apply/local-writes.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { agentInternals } from '../../agent/test-hooks.js'
+import { adminRequest, apiRoutes, authHeader } from '../helpers/admin.js'
+import { clientDocs } from '../helpers/documents.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, waitFor } from '../helpers/nodes.js'
 
 describe('admin API on a running two-agent mesh', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const mesh = useTestMesh(['lab-a', 'lab-b'], { shared: true })
   let a: Agent
   let b: Agent
   const captured = capturingLogger('lab-b')
 
   beforeAll(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-    a = await startAgent(meshConfig(nodes['lab-a']!, [{ node: nodes['lab-b']! }]))
-    await writeDocuments(a.local, Array.from({ length: 300 }, (_, i) => ({ uid: `o-${i}`, type: 'Client', id: `c-${i}`, data: { i } })))
-    b = await startAgent(meshConfig(nodes['lab-b']!, [{ node: nodes['lab-a']!, pull: true, extra: { autoSync: { interval: '1h', live: false } } }]), { logger: captured.logger })
-    await waitFor(() => b.store.info().objects === 300)
-  })
-  afterAll(async () => {
-    await b.stop()
-    await a.stop()
-    await removeDir(root)
+    ({ a, b } = await mesh.startPair({ seed: clientDocs(300), link: { autoSync: { interval: '1h', live: false } }, bDeps: { logger: captured.logger } }))
+    await waitFor(() => b.status().objects === 300)
   })
 
-  const request = async (agent: Agent, method: string, path: string, token: string | null = agent.token, body?: unknown): Promise<Response> => await agent.app.request(path, {
-    method, headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-  })
+  const request = async (agent: Agent, method: string, path: string, token?: string | null, body?: unknown): Promise<Response> => await adminRequest(agent, method, path, { token, body })
 
   it('answers 401 on every /api route and /metrics, without a token and with a wrong one, and logs it', async () => {
-    const routes = b.app.routes.filter((r) => r.path.startsWith('/api') || r.path === '/metrics').filter((r) => r.method !== 'ALL')
-    const unique = [...new Map(routes.map((r) => [`${r.method} ${r.path}`, r])).values()]
+    const unique = apiRoutes(b, 'lab-a')
     expect(unique.length).toBeGreaterThanOrEqual(15)
-    for (const route of unique) {
-      const path = route.path.replace(':uid', 'o-1').replace(':name', 'lab-a').replace(':id', '1').replace('/*', '/x')
+    for (const { method, path } of unique) {
       for (const token of [null, 'not-the-token-not-the-token']) {
-        const response = await request(b, route.method, path, token, route.method === 'GET' ? undefined : {})
-        expect(response.status, `${route.method} ${path} with ${token === null ? 'no' : 'a wrong'} token`).toBe(401)
+        const response = await request(b, method, path, token, method === 'GET' ? undefined : {})
+        expect(response.status, `${method} ${path} with ${token === null ? 'no' : 'a wrong'} token`).toBe(401)
       }
     }
     expect(captured.lines.filter((l) => String(l.msg).includes('unauthorized')).length).toBeGreaterThanOrEqual(unique.length * 2)
     // the SSE stream alone accepts ?token= (EventSource cannot send headers); nothing else does
-    expect((await b.app.request(`/api/status?token=${b.token}`)).status).toBe(401)
+    expect((await b.request(`/api/status?token=${agentInternals(b).token}`)).status).toBe(401)
   })
 
   it('over real HTTP, refuses a request addressed to a host name it does not answer to (DNS rebinding), even with the token', async () => {
     const url = new URL(b.httpUrl!)
     const statusFor = async (host: string): Promise<number> => await new Promise((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/status', headers: { host, authorization: `Bearer ${b.token}` } }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/status', headers: { host, ...authHeader(b) } }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
       req.on('error', reject)
       req.end()
     })
@@ -71,14 +60,14 @@ describe('admin API on a running two-agent mesh', () => {
   })
 
   it('syncs on demand, also as a job to poll, and streams events', async () => {
-    await writeDocuments(a.local, Array.from({ length: 50 }, (_, i) => ({ uid: `n-${i}`, type: 'Client', id: `n-${i}`, data: {} })))
+    await a.documents.putMany(Array.from({ length: 50 }, (_, i) => ({ uid: `n-${i}`, type: 'Client', id: `n-${i}`, data: {} })))
     // live is off for this peer: nothing arrives until someone asks
     await new Promise((r) => setTimeout(r, 200))
-    expect(b.store.info().objects).toBe(300)
+    expect(b.status().objects).toBe(300)
 
     const controller = new AbortController()
     const events: string[] = []
-    const stream = await fetch(`${b.httpUrl!}/api/events?token=${b.token}`, { signal: controller.signal })
+    const stream = await fetch(`${b.httpUrl!}/api/events?token=${agentInternals(b).token}`, { signal: controller.signal })
     expect(stream.headers.get('content-type')).toContain('text/event-stream')
     const reading = (async () => {
       const reader = stream.body!.getReader()
@@ -92,17 +81,17 @@ describe('admin API on a running two-agent mesh', () => {
       } catch { /* aborted */ }
     })()
 
-    const sync = await (await request(b, 'POST', '/api/peers/lab-a/sync', b.token, {})).json() as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+    const sync = await (await adminRequest(b, 'POST', '/api/peers/lab-a/sync', { body: {} })).json() as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(sync).toMatchObject({ peer: 'lab-a', done: true, progress: { percent: 100 } })
-    expect(b.store.info().objects).toBe(350)
+    expect(b.status().objects).toBe(350)
     await waitFor(() => events.includes('batch') && events.includes('commit') && events.includes('progress'), { what: `events streamed (got ${events.join(',')})`, timeout: 5000 })
     expect(events[0]).toBe('hello')
 
-    await writeDocuments(a.local, [{ uid: 'late', type: 'Client', id: 'late', data: {} }])
-    const job = await (await request(b, 'POST', '/api/peers/lab-a/sync?async=1', b.token, {})).json() as { job: string }
+    await a.documents.putMany([{ uid: 'late', type: 'Client', id: 'late', data: {} }])
+    const job = await (await adminRequest(b, 'POST', '/api/peers/lab-a/sync?async=1', { body: {} })).json() as { job: string }
     const done = await waitFor(async () => { const j = await (await request(b, 'GET', `/api/jobs/${job.job}`)).json() as { state: string }; return j.state === 'done' ? j : undefined })
     expect(done).toMatchObject({ peer: 'lab-a', state: 'done', progress: { percent: 100 } })
-    expect(await b.store.getObject('late')).toBeDefined()
+    expect(await b.documents.get('late')).toBeDefined()
     controller.abort()
     await reading
   })
@@ -112,24 +101,24 @@ describe('admin API on a running two-agent mesh', () => {
     expect(response.headers.get('content-type')).toContain('text/plain')
     const families = parsePrometheusTextFormat(await response.text()) as Array<{ name: string, type: string, metrics: Array<{ value?: string, labels?: Record<string, string>, buckets?: Record<string, string> }> }>
     const byName = new Map(families.map((f) => [f.name, f]))
-    expect(Number(byName.get('labmesh_objects')!.metrics[0]!.value)).toBe(b.store.info().objects)
-    expect(Number(byName.get('labmesh_feed_head')!.metrics[0]!.value)).toBe(b.store.info().head)
+    expect(Number(byName.get('labmesh_objects')!.metrics[0]!.value)).toBe(b.status().objects)
+    expect(Number(byName.get('labmesh_feed_head')!.metrics[0]!.value)).toBe(b.status().feedHead)
     expect(byName.get('labmesh_peer_connected')!.metrics).toEqual([expect.objectContaining({ labels: { peer: 'lab-a' }, value: '1' })])
     expect(Number(byName.get('labmesh_pulled_objects_total')!.metrics[0]!.value)).toBeGreaterThanOrEqual(50)
     expect(byName.get('labmesh_pull_duration_seconds')!.type).toBe('HISTOGRAM')
     for (const name of ['labmesh_conflicts', 'labmesh_failed', 'labmesh_peer_lag_in', 'labmesh_peer_lag_out', 'labmesh_served_objects_total', 'labmesh_peer_failed']) expect(byName.has(name), name).toBe(true)
     // each agent has its own registry: A's numbers are A's
     const fromA = parsePrometheusTextFormat(await (await request(a, 'GET', '/metrics')).text()) as Array<{ name: string, metrics: Array<{ value?: string }> }>
-    expect(Number(fromA.find((f) => f.name === 'labmesh_objects')!.metrics[0]!.value)).toBe(a.store.info().objects)
+    expect(Number(fromA.find((f) => f.name === 'labmesh_objects')!.metrics[0]!.value)).toBe(a.status().objects)
     expect(fromA.find((f) => f.name === 'labmesh_served_objects_total')!.metrics.length).toBeGreaterThan(0)
   })
 
   it('closes its event streams when the agent stops (last: it stops B)', async () => {
-    const response = await fetch(`${b.httpUrl!}/api/events`, { headers: { authorization: `Bearer ${b.token}` } })
+    const response = await fetch(`${b.httpUrl!}/api/events`, { headers: authHeader(b) })
     const reader = response.body!.getReader()
     const first = new TextDecoder().decode((await reader.read()).value)
     expect(first).toContain('event: hello')
-    const listening = b.bus.listeners
+    const listening = agentInternals(b).bus.listeners
     const started = Date.now()
     await b.stop()
     expect(Date.now() - started).toBeLessThan(5000)
@@ -138,7 +127,7 @@ describe('admin API on a running two-agent mesh', () => {
       try { while (!(await reader.read()).done) { /* drain */ } return 'ended' } catch { return 'cut off' }
     })()
     expect(['ended', 'cut off']).toContain(end)
-    expect(b.bus.listeners).toBeLessThan(listening)
-    expect(b.bus.listeners).toBe(0)
+    expect(agentInternals(b).bus.listeners).toBeLessThan(listening)
+    expect(agentInternals(b).bus.listeners).toBe(0)
   })
 })

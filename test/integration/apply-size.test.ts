@@ -17,7 +17,8 @@ import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_LOCAL_OBJECT_BYTES, MAX_OBJEC
 import type { WireObject } from '../../protocol/object.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig } from '../helpers/nodes.js'
 import { auditStore } from '../helpers/store-audit.js'
 
 const AT = 1_700_000_000_000
@@ -34,32 +35,28 @@ function wireOfSize (uid: string, bytes: number): WireObject {
 }
 
 describe('applying versions too large to store', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
+  const mesh = useTestMesh(['lab-a', 'lab-b'], { prefix: 'labmesh-apply-size-' })
   let store: Store
 
   beforeEach(async () => {
-    root = await makeTempDir('labmesh-apply-size-')
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-    store = createLevelStore({ location: join(root, 'store'), domain: 'lab-b' })
+    store = createLevelStore({ location: join(mesh.root, 'store'), domain: 'lab-b' })
     await store.open()
   })
 
   afterEach(async () => {
     await store.close()
-    await removeDir(root)
   })
 
   /** lab-b's apply context for batches from lab-a */
   function contextFor (connector: InstanceConnector = createEmbeddedConnector(), peerExtra: Record<string, unknown> = {}): ApplyContext {
-    const config = meshConfig(nodes['lab-b']!, [{ node: nodes['lab-a']!, pull: true, extra: peerExtra }])
+    const config = meshConfig(mesh.node('lab-b'), [{ node: mesh.node('lab-a'), pull: true, extra: peerExtra }])
     const rules = compileInboundRules(config, config.peers[0]!)
     return {
       store,
       connector,
       rules,
       rulesHash: inboundRulesHash(rules),
-      peerId: nodes['lab-a']!.peerId,
+      peerId: mesh.node('lab-a').peerId,
       now: Date.now,
       fetch: async (uids) => ({ objects: [], missing: uids })
     }

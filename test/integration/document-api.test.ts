@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent } from '../helpers/nodes.js'
+import { adminCall } from '../helpers/admin.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig } from '../helpers/nodes.js'
 
 describe('embedded document API (app.request on a real agent)', () => {
-  let root: string
+  const mesh = useTestMesh(['lab-a'], { shared: true })
   let agent: Agent
-  const call = async (method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number, json: Record<string, unknown> }> => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
-    if (token !== null) headers.authorization = `Bearer ${token ?? agent.token}`
-    const response = await agent.app.request(path, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) })
-    return { status: response.status, json: await response.json() as Record<string, unknown> }
-  }
+  const call = async (method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number, json: Record<string, unknown> }> =>
+    await adminCall(agent, method, path, { body, token })
 
   beforeAll(async () => {
-    root = await makeTempDir()
-    const nodes = await prepareNodes(['lab-a'], root)
-    agent = await startAgent(meshConfig(nodes['lab-a']!, []))
-  })
-  afterAll(async () => {
-    await agent.stop()
-    await removeDir(root)
+    agent = await mesh.start(meshConfig(mesh.node('lab-a'), []))
   })
 
   it('creates, reads, updates and deletes, bumping this agent\'s vector entry', async () => {
@@ -57,7 +49,7 @@ describe('embedded document API (app.request on a real agent)', () => {
   })
 
   it('rejects bad input with 400 and writes nothing', async () => {
-    const head = agent.store.info().head
+    const head = agent.status().feedHead
     for (const [body, why] of [
       ['{not json', 'not valid JSON'],
       [{ type: 'Client', id: 'x' }, 'data'],
@@ -71,10 +63,10 @@ describe('embedded document API (app.request on a real agent)', () => {
     }
     expect((await call('PUT', '/api/objects/bad%20uid', { type: 'T', id: 'x', data: {} })).status).toBe(400)
     expect((await call('POST', '/api/objects', { items: [{ uid: 'ok-1', type: 'T', id: 'x', data: {} }, { uid: 'bad', type: 'T', data: {} }] })).status).toBe(400)
-    expect(await agent.store.getObject('ok-1')).toBeUndefined() // the bulk write is all or nothing
+    expect(await agent.documents.get('ok-1')).toBeUndefined() // the bulk write is all or nothing
     const big = await call('PUT', '/api/objects/big', { type: 'T', id: 'x', data: { blob: 'x'.repeat(5 * 1024 * 1024) } })
     expect(big.status).toBe(413)
-    expect(agent.store.info().head).toBe(head)
+    expect(agent.status().feedHead).toBe(head)
   })
 
   it('needs the bearer token, reads included', async () => {

@@ -7,16 +7,17 @@
  */
 import { join } from 'node:path'
 import { Level } from 'level'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { ObjectTooLargeError } from '../../protocol/errors.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import { resolveConflict, writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
-import type { LoadedConfig } from '../../config/load.js'
 import { encodeFrame } from '../../protocol/codec.js'
 import { MAX_FRAME_BYTES, MAX_LOCAL_OBJECT_BYTES, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { adminCall, adminRequest } from '../helpers/admin.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { createRawPeer } from '../helpers/raw-peer.js'
 import { frameReader, getAll, handshake } from '../helpers/wire-client.js'
 
@@ -30,34 +31,12 @@ function dataOfSize (uid: string, domain: string, bytes: number): Record<string,
 const dataOf = (chars: number): Record<string, unknown> => ({ blob: 'x'.repeat(chars) })
 
 describe('object size limit', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-  const run = async (config: LoadedConfig, logger?: ReturnType<typeof capturingLogger>['logger']): Promise<Agent> => {
-    const agent = await startAgent(config, logger !== undefined ? { logger } : {})
-    agents.add(agent)
-    return agent
-  }
-  const stop = async (agent: Agent): Promise<void> => { await agent.stop(); agents.delete(agent) }
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c'], root)
-  })
-
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c'])
 
   it('the document API writes an object of exactly the limit and refuses one byte more with 413, writing nothing (PUT and bulk POST)', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const a = await run(meshConfig(A!, [{ node: B! }], { http: { listen: `127.0.0.1:${A!.httpPort}`, maxBodyBytes: 16 * 1024 * 1024 } }))
-    const request = async (method: string, path: string, body: unknown): Promise<{ status: number, json: Record<string, unknown> }> => {
-      const response = await a.app.request(path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${a.token}` }, body: JSON.stringify(body) })
-      return { status: response.status, json: await response.json() as Record<string, unknown> }
-    }
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }], { http: { listen: `127.0.0.1:${A.httpPort}`, maxBodyBytes: 16 * 1024 * 1024 } }))
+    const request = async (method: string, path: string, body: unknown): Promise<{ status: number, json: Record<string, unknown> }> => await adminCall(a, method, path, { body })
     const put = async (uid: string, data: Record<string, unknown>): Promise<{ status: number, json: Record<string, unknown> }> =>
       await request('PUT', `/api/objects/${uid}`, { type: 'Attachment', id: uid, data })
 
@@ -65,153 +44,153 @@ describe('object size limit', () => {
     expect(MAX_OBJECT_BYTES).toBeLessThan(MAX_FRAME_BYTES)
     const fits = await put('edge-fit', dataOfSize('edge-fit', 'lab-a', MAX_LOCAL_OBJECT_BYTES))
     expect(fits.status).toBe(201)
-    const head = a.store.info().head
+    const head = a.status().feedHead
 
     const refused = await put('edge-big', dataOfSize('edge-big', 'lab-a', MAX_LOCAL_OBJECT_BYTES + 1))
     expect(refused.status).toBe(413)
     expect(refused.json).toMatchObject({ error: 'OBJECT_TOO_LARGE', details: { uid: 'edge-big', bytes: MAX_LOCAL_OBJECT_BYTES + 1, limit: MAX_LOCAL_OBJECT_BYTES } })
     expect(String(refused.json.message)).toBe(`object edge-big would take ${MAX_LOCAL_OBJECT_BYTES + 1} bytes as JSON (its conflict siblings included), over the ${MAX_LOCAL_OBJECT_BYTES}-byte limit for one object (every object must travel whole in one ${MAX_FRAME_BYTES}-byte protocol frame); nothing was written: make its data smaller (keep large files outside labmesh and reference them), or resolve its conflicts first`)
-    expect(await a.store.getObject('edge-big')).toBeUndefined()
+    expect(await a.documents.get('edge-big')).toBeUndefined()
 
     // multi-byte text counts in bytes: 3 MiB of '€' is 9 MiB of UTF-8
     expect((await put('euros', { blob: '€'.repeat(3 * 1024 * 1024) })).status).toBe(413)
     // an update over the limit leaves the object as it was
     expect((await put('edge-fit', { ...dataOfSize('edge-fit', 'lab-a', MAX_LOCAL_OBJECT_BYTES), more: 1 })).status).toBe(413)
-    expect((await a.store.getObject('edge-fit'))?.vector).toEqual({ 'lab-a': 1 })
+    expect((await a.documents.get('edge-fit'))?.vector).toEqual({ 'lab-a': 1 })
 
     // bulk: all or nothing
     const bulk = await request('POST', '/api/objects', { items: [{ uid: 'small', type: 'Client', id: 'small', data: { n: 1 } }, { uid: 'bulk-big', type: 'Attachment', id: 'bulk-big', data: dataOf(MAX_LOCAL_OBJECT_BYTES) }] })
     expect(bulk.status).toBe(413)
     expect(bulk.json).toMatchObject({ error: 'OBJECT_TOO_LARGE', details: { uid: 'bulk-big', limit: MAX_LOCAL_OBJECT_BYTES } })
-    expect(await a.store.getObject('small')).toBeUndefined()
-    expect(a.store.info().head).toBe(head)
+    expect(await a.documents.get('small')).toBeUndefined()
+    expect(a.status().feedHead).toBe(head)
 
     // the body cap answers first when it is the smaller one, and says so
-    const capped = await run(meshConfig(B!, [{ node: A! }]))
-    const tooLong = await capped.app.request('/api/objects/x', { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${capped.token}` }, body: JSON.stringify({ type: 'T', id: 'x', data: dataOf(5 * 1024 * 1024) }) })
+    const capped = await mesh.start(meshConfig(B, [{ node: A }]))
+    const tooLong = await adminRequest(capped, 'PUT', '/api/objects/x', { body: { type: 'T', id: 'x', data: dataOf(5 * 1024 * 1024) } })
     expect(tooLong.status).toBe(413)
     expect(((await tooLong.json()) as { message: string }).message).toMatch(/^request body larger than 4194304 bytes \(http\.maxBodyBytes\): .*raise http\.maxBodyBytes; one object may take up to 8257536 bytes/)
   }, 60_000)
 
   it('local writes of connectors and conflict resolutions are refused with ObjectTooLargeError, writing nothing', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const a = await run(meshConfig(A!, [{ node: B! }]))
-    const head = a.store.info().head
-    const write = writeDocuments(a.local, [
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
+    const head = a.status().feedHead
+    const write = a.documents.putMany([
       { uid: 'ok', type: 'Client', id: 'ok', data: { n: 1 } },
       { uid: 'big', type: 'Attachment', id: 'big', data: dataOf(MAX_LOCAL_OBJECT_BYTES) }
     ])
     await expect(write).rejects.toBeInstanceOf(ObjectTooLargeError)
     await expect(write).rejects.toMatchObject({ code: 'OBJECT_TOO_LARGE', uid: 'big', limit: MAX_LOCAL_OBJECT_BYTES })
-    expect(a.store.info().head).toBe(head)
-    expect(await a.store.getObject('ok')).toBeUndefined()
+    expect(a.status().feedHead).toBe(head)
+    expect(await a.documents.get('ok')).toBeUndefined()
 
     // a conflict held here, resolved with data over the limit
-    const b = await run(meshConfig(B!, [{ node: A!, pull: true }]))
-    await writeDocument(b.local, { uid: 'doc', type: 'Client', id: 'doc', data: { side: 'b' } })
-    await writeDocument(a.local, { uid: 'doc', type: 'Client', id: 'doc', data: { side: 'a' } })
-    await waitFor(async () => ((await b.store.getObject('doc'))?.conflicts.length ?? 0) > 0, { what: 'the conflict at B' })
-    await expect(resolveConflict(b.local, 'doc', { data: dataOf(MAX_LOCAL_OBJECT_BYTES) })).rejects.toMatchObject({ code: 'OBJECT_TOO_LARGE', uid: 'doc' })
-    expect((await b.store.getObject('doc'))?.conflicts.length).toBe(1)
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }]))
+    await b.documents.put({ uid: 'doc', type: 'Client', id: 'doc', data: { side: 'b' } })
+    await a.documents.put({ uid: 'doc', type: 'Client', id: 'doc', data: { side: 'a' } })
+    await waitFor(async () => ((await b.documents.get('doc'))?.conflicts.length ?? 0) > 0, { what: 'the conflict at B' })
+    await expect(b.conflicts.resolve('doc', { data: dataOf(MAX_LOCAL_OBJECT_BYTES) })).rejects.toMatchObject({ code: 'OBJECT_TOO_LARGE', uid: 'doc' })
+    expect((await b.documents.get('doc'))?.conflicts.length).toBe(1)
   }, 60_000)
 
   it('an object of the largest size a local write may make replicates, through a prefix rule and on through a relay', async () => {
-    const { 'lab-a': A, 'lab-b': B, 'lab-c': C } = nodes as Record<string, TestNode>
-    const a = await run(meshConfig(A!, [{ node: B! }]))
-    const written = await writeDocument(a.local, { uid: 'largest', type: 'Attachment', id: 'largest', data: dataOfSize('largest', 'lab-a', MAX_LOCAL_OBJECT_BYTES) })
-    await writeDocuments(a.local, Array.from({ length: 20 }, (_, i) => ({ uid: `s-${i}`, type: 'Sample', id: `S-${i}`, data: { i } })))
-    const b = await run(meshConfig(B!, [{ node: A!, pull: true, extra: { prefix: 'LAB-A', types: { prefixable: ['Attachment'] } } }, { node: C! }]))
-    const c = await run(meshConfig(C!, [{ node: B!, pull: true }]))
+    const [A, B, C] = [mesh.node('lab-a'), mesh.node('lab-b'), mesh.node('lab-c')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
+    const written = await a.documents.put({ uid: 'largest', type: 'Attachment', id: 'largest', data: dataOfSize('largest', 'lab-a', MAX_LOCAL_OBJECT_BYTES) })
+    await a.documents.putMany(Array.from({ length: 20 }, (_, i) => ({ uid: `s-${i}`, type: 'Sample', id: `S-${i}`, data: { i } })))
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true, extra: { prefix: 'LAB-A', types: { prefixable: ['Attachment'] } } }, { node: C }]))
+    const c = await mesh.start(meshConfig(C, [{ node: B, pull: true }]))
 
     for (const agent of [b, c]) {
-      const held = await waitFor(async () => await agent.store.getObject('largest'), { what: `${agent.config.domain} holds it`, timeout: 30_000 })
+      const held = await waitFor(async () => await agent.documents.get('largest'), { what: `${agent.config.domain} holds it`, timeout: 30_000 })
       expect(held.data.blob).toBe(written.data.blob)
       expect(held.id).toBe('LAB-A-largest')
-      await waitFor(async () => await agent.store.getObject('s-19'), { what: `${agent.config.domain} holds the rest` })
-      expect(await agent.store.listFailed()).toEqual([])
+      await waitFor(async () => await agent.documents.get('s-19'), { what: `${agent.config.domain} holds the rest` })
+      expect(await agent.failed.list({ limit: 1000 })).toEqual([])
     }
     // B stores it with more bytes than A did (its own via, viaEpoch, the prefixed id): the headroom at work
-    const sizeAt = async (agent: Agent): Promise<number> => Buffer.byteLength(JSON.stringify(await agent.store.getObject('largest')))
+    const sizeAt = async (agent: Agent): Promise<number> => Buffer.byteLength(JSON.stringify(await agent.documents.get('largest')))
     expect(await sizeAt(b)).toBeGreaterThan(await sizeAt(a))
     expect(await sizeAt(b)).toBeLessThanOrEqual(MAX_OBJECT_BYTES)
   }, 90_000)
 
   it('a conflict whose two versions together exceed the limit is parked as OBJECT_TOO_LARGE; the rest of the batch applies', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
     const half = Math.ceil(MAX_OBJECT_BYTES / 2) + 1024
-    const a = await run(meshConfig(A!, [{ node: B! }]))
-    await writeDocuments(a.local, [
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
+    await a.documents.putMany([
       { uid: 'report', type: 'Attachment', id: 'report', data: dataOf(half) },
       ...Array.from({ length: 20 }, (_, i) => ({ uid: `s-${i}`, type: 'Sample', id: `S-${i}`, data: { i } }))
     ])
     // B made its own, concurrent "report" before it ever pulled from A
-    const bConfig = meshConfig(B!, [{ node: A!, pull: true }])
-    let b = await run(meshConfig(B!, [{ node: A! }]))
-    await writeDocument(b.local, { uid: 'report', type: 'Attachment', id: 'report', data: { ...dataOf(half), mine: true } })
-    await stop(b)
-    b = await run(bConfig)
+    const bConfig = meshConfig(B, [{ node: A, pull: true }])
+    let b = await mesh.start(meshConfig(B, [{ node: A }]))
+    await b.documents.put({ uid: 'report', type: 'Attachment', id: 'report', data: { ...dataOf(half), mine: true } })
+    await mesh.stop(b)
+    b = await mesh.start(bConfig)
 
-    const parked = await waitFor(async () => (await b.store.listFailed()).find((f) => f.uid === 'report'), { what: 'the conflict parked', timeout: 30_000 })
+    const parked = await waitFor(async () => (await b.failed.list({ limit: 1000 })).find((f) => f.uid === 'report'), { what: 'the conflict parked', timeout: 30_000 })
     expect(parked.code).toBe('OBJECT_TOO_LARGE')
     expect(parked.reason).toMatch(/would hold 2 concurrent versions .* over the \d+-byte limit/)
-    await waitFor(async () => (await b.store.getObject('s-19')) !== undefined, { what: 'the rest applied' })
-    const report = await b.store.getObject('report')
+    await waitFor(async () => (await b.documents.get('s-19')) !== undefined, { what: 'the rest applied' })
+    const report = await b.documents.get('report')
     expect(report?.data.mine).toBe(true)
     expect(report?.conflicts).toEqual([])
-    const checkpoint = await b.store.getCheckpoint(a.peerId)
-    expect(checkpoint?.seq).toBe(a.store.info().head)
+    const checkpoint = await agentInternals(b).store.getCheckpoint(a.peerId)
+    expect(checkpoint?.seq).toBe(a.status().feedHead)
   }, 60_000)
 
   it('a record stored before the limit is not served: the rest replicates, what needs it is parked, the skip is counted and logged once', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const aConfig = meshConfig(A!, [{ node: B! }])
-    let a = await run(aConfig)
-    await writeDocuments(a.local, [
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const aConfig = meshConfig(A, [{ node: B }])
+    let a = await mesh.start(aConfig)
+    await a.documents.putMany([
       { uid: 's-1', type: 'Sample', id: 'S-1', data: { n: 1 } },
       { uid: 'huge', type: 'Attachment', id: 'huge', data: { n: 0 } },
       { uid: 's-2', type: 'Sample', id: 'S-2', data: { n: 2 } },
       { uid: 'child', type: 'Sample', id: 'child', parent: 'huge', data: { n: 3 } }
     ])
-    const head = a.store.info().head
-    await stop(a)
+    const head = a.status().feedHead
+    await mesh.stop(a)
     // what an agent without the limit could have stored: the record grown in place (same seq)
-    const db = new Level<string, string>(join(A!.dir, 'data', 'store'), { valueEncoding: 'utf8' })
+    const db = new Level<string, string>(join(A.dir, 'data', 'store'), { valueEncoding: 'utf8' })
     const record = JSON.parse(await db.get('!o!huge') as string) as { data: Record<string, unknown> }
     record.data = dataOf(MAX_OBJECT_BYTES)
     await db.put('!o!huge', JSON.stringify(record))
     await db.close()
 
     const captured = capturingLogger('lab-a')
-    a = await run(aConfig, captured.logger)
-    const b = await run(meshConfig(B!, [{ node: A!, pull: true }]))
-    await waitFor(async () => (await b.store.getCheckpoint(a.peerId))?.seq === head, { what: 'B caught up', timeout: 30_000 })
-    expect((await b.store.getObject('s-2'))?.data).toEqual({ n: 2 })
-    expect(await b.store.getObject('huge')).toBeUndefined()
-    const parked = await waitFor(async () => (await b.store.listFailed()).find((f) => f.uid === 'child'), { what: 'child parked' })
+    a = await mesh.start(aConfig, { logger: captured.logger })
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }]))
+    await waitFor(async () => (await agentInternals(b).store.getCheckpoint(a.peerId))?.seq === head, { what: 'B caught up', timeout: 30_000 })
+    expect((await b.documents.get('s-2'))?.data).toEqual({ n: 2 })
+    expect(await b.documents.get('huge')).toBeUndefined()
+    const parked = await waitFor(async () => (await b.failed.list({ limit: 1000 })).find((f) => f.uid === 'child'), { what: 'child parked' })
     expect(parked.code).toBe('MISSING_DEPENDENCY')
     // skipped once in the pull, once more answering the get for child's parent
-    expect(a.replicator.peerStatus('lab-b').skipped).toBe(2)
+    expect(a.peerStatus('lab-b').skipped).toBe(2)
 
     // asked again (a retry of child gets its parent again): counted, not logged again
-    await b.app.request('/api/failed/child/retry', { method: 'POST', headers: { authorization: `Bearer ${b.token}` } })
-    await waitFor(() => a.replicator.peerStatus('lab-b').skipped === 3, { what: 'the third skip' })
+    await adminRequest(b, 'POST', '/api/failed/child/retry')
+    await waitFor(() => a.peerStatus('lab-b').skipped === 3, { what: 'the third skip' })
     const warnings = captured.lines.filter((l) => l.uid === 'huge' && l.code === 'OBJECT_TOO_LARGE')
     expect(warnings).toHaveLength(1)
     expect(warnings[0]!.msg).toMatch(/^object huge takes \d+ bytes as JSON, over the 8323072-byte limit .*make it smaller with a local edit/)
-    expect(a.replicator.peerStatus('lab-b').lastError).toBeUndefined()
+    expect(a.peerStatus('lab-b').lastError).toBeUndefined()
   }, 60_000)
 
   it('serving never builds a frame over the limit: a large object travels alone, and a get\'s long missing list gets its own frame', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const a = await run(meshConfig(A!, [{ node: B! }]))
-    await writeDocuments(a.local, Array.from({ length: 10 }, (_, i) => ({ uid: `s-${i}`, type: 'Sample', id: `S-${i}`, data: { i } })))
-    await writeDocument(a.local, { uid: 'large', type: 'Attachment', id: 'large', data: dataOfSize('large', 'lab-a', MAX_LOCAL_OBJECT_BYTES) })
-    await writeDocuments(a.local, Array.from({ length: 10 }, (_, i) => ({ uid: `t-${i}`, type: 'Sample', id: `T-${i}`, data: { i } })))
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
+    await a.documents.putMany(Array.from({ length: 10 }, (_, i) => ({ uid: `s-${i}`, type: 'Sample', id: `S-${i}`, data: { i } })))
+    await a.documents.put({ uid: 'large', type: 'Attachment', id: 'large', data: dataOfSize('large', 'lab-a', MAX_LOCAL_OBJECT_BYTES) })
+    await a.documents.putMany(Array.from({ length: 10 }, (_, i) => ({ uid: `t-${i}`, type: 'Sample', id: `T-${i}`, data: { i } })))
 
     // B's own key gets past A's gater; the reader refuses any frame over MAX_FRAME_BYTES
-    const raw = await createRawPeer(await loadIdentityKey(join(B!.dir, 'data', 'identity.key')))
+    const raw = await createRawPeer(await loadIdentityKey(join(B.dir, 'data', 'identity.key')))
     try {
-      const stream = await raw.open(A!.addr, A!.peerId)
+      const stream = await raw.open(A.addr, A.peerId)
       const reader = frameReader(stream)
       await handshake(stream, reader, 'lab-b')
       stream.send(encodeFrame({ type: 'pull', v: PROTOCOL_VERSION, id: 1, since: 0, limit: 1000 }))

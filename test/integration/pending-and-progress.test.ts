@@ -8,43 +8,36 @@
  *   long pull.
  */
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 import { FramedStream } from '../../agent/sync/framed-stream.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import { writeDocuments, type DocumentInput } from '../../agent/apply/local-writes.js'
+import type { DocumentInput } from '../../agent/apply/local-writes.js'
 import { PROTOCOL_VERSION } from '../../protocol/constants.js'
 import { decodeServerMessage } from '../../protocol/decode.js'
 import { type BatchMessage, type ServerMessage } from '../../protocol/messages.js'
-import { capturingLogger, makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { adminRequest } from '../helpers/admin.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
 
 const doc = (n: number, rev = 0): DocumentInput => ({ uid: `u-${String(n).padStart(5, '0')}`, type: 'Client', id: `c-${n}`, data: { rev } })
 
 describe('pending counts, lag and progress', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
+  const mesh = useTestMesh(['lab-a', 'lab-b'])
   let raw: RawPeer | undefined
 
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
   afterEach(async () => {
     await raw?.stop()
     raw = undefined
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
   })
 
   it('a serve session\'s remaining is exact at every batch boundary, also after the feed changed between windows', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
-    const a = await startAgent(meshConfig(A, [{ node: B }], { sync: { batchSize: 4, window: 1000 } }))
-    agents.add(a)
-    await writeDocuments(a.local, Array.from({ length: 50 }, (_, i) => doc(i)))
+    const A = mesh.node('lab-a')
+    const B = mesh.node('lab-b')
+    const a = await mesh.start(meshConfig(A, [{ node: B }], { sync: { batchSize: 4, window: 1000 } }))
+    await a.documents.putMany(Array.from({ length: 50 }, (_, i) => doc(i)))
 
     // a hand-driven puller with lab-b's key: we decide when each window is asked for
     raw = await createRawPeer(await loadIdentityKey(join(B.dir, 'data', 'identity.key')))
@@ -71,7 +64,7 @@ describe('pending counts, lag and progress', () => {
         batches.push(batch)
         for (const c of batch.changes) received.add(c.uid)
         // nothing writes on A while we check: the count must equal a fresh count of A's feed
-        expect(batch.remaining, `remaining after seq ${batch.lastSeq}`).toBe(await a.store.countFeed(batch.lastSeq))
+        expect(batch.remaining, `remaining after seq ${batch.lastSeq}`).toBe(await agentInternals(a).store.countFeed(batch.lastSeq))
         expect(batch.more).toBe(batch.remaining > 0)
         since = batch.lastSeq
         if (batch.last) return batches
@@ -81,90 +74,76 @@ describe('pending counts, lag and progress', () => {
     const first = await window(10)
     expect(first.length).toBe(3) // 4 + 4 + 2 objects
     expect(first.at(-1)!.remaining).toBe(40)
-    await waitFor(() => a.replicator.peerStatus('lab-b').lagOut === 40, { what: 'lab-b 40 objects behind A' })
+    await waitFor(() => a.peerStatus('lab-b').lagOut === 40, { what: 'lab-b 40 objects behind A' })
 
     // between windows: 3 objects not yet sent are edited (they move up the feed), 2 already sent are edited, 3 are new
-    await writeDocuments(a.local, [doc(30, 1), doc(31, 1), doc(32, 1), doc(0, 1), doc(1, 1), doc(50), doc(51), doc(52)])
-    expect(await a.store.countFeed(since)).toBe(45)
+    await a.documents.putMany([doc(30, 1), doc(31, 1), doc(32, 1), doc(0, 1), doc(1, 1), doc(50), doc(51), doc(52)])
+    expect(await agentInternals(a).store.countFeed(since)).toBe(45)
     // A's view of lab-b follows its commits exactly, without a pull
-    expect(a.replicator.peerStatus('lab-b').lagOut).toBe(45)
+    expect(a.peerStatus('lab-b').lagOut).toBe(45)
 
     const second = await window(10)
     expect(second[0]!.remaining).toBe(41)
-    while (since < a.store.info().head) await window(10)
+    while (since < a.status().feedHead) await window(10)
     expect(received.size).toBe(53)
-    await waitFor(() => a.replicator.peerStatus('lab-b').lagOut === 0, { what: 'lab-b caught up in A\'s view' })
+    await waitFor(() => a.peerStatus('lab-b').lagOut === 0, { what: 'lab-b caught up in A\'s view' })
   })
 
   it('lag both ways in objects, and progress below 100 % once a notify announces more, until it is pulled', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
-    const a = await startAgent(meshConfig(A, [{ node: B }]))
-    agents.add(a)
-    await writeDocuments(a.local, Array.from({ length: 100 }, (_, i) => doc(i)))
     // B pulls when asked (and once at session start), never on a notify
-    const b = await startAgent(meshConfig(B, [{ node: A, pull: true, extra: { autoSync: { interval: '1h', live: false } } }]))
-    agents.add(b)
-    const peer = (): ReturnType<Agent['replicator']['peerStatus']> => b.replicator.peerStatus('lab-a')
+    const { a, b } = await mesh.startPair({ seed: Array.from({ length: 100 }, (_, i) => doc(i)), link: { autoSync: { interval: '1h', live: false } } })
+    const peer = (): ReturnType<Agent['peerStatus']> => b.peerStatus('lab-a')
     await waitFor(() => peer().progress.caughtUp, { what: 'B caught up' })
     expect(peer()).toMatchObject({ lag: 0, lagIn: 0, pulled: 100, progress: { percent: 100, remaining: 0, done: 100, initial: true } })
-    await waitFor(() => a.replicator.peerStatus('lab-b').lagOut === 0, { what: 'A sees B caught up' })
+    await waitFor(() => a.peerStatus('lab-b').lagOut === 0, { what: 'A sees B caught up' })
 
     // A gets 5 new objects and edits 2: B hears of it (notify) but does not pull
     const announced: number[] = []
-    b.bus.subscribe((e) => { if (e.type === 'progress' && e.peer === 'lab-a' && !e.progress.caughtUp) announced.push(e.progress.remaining) })
-    await writeDocuments(a.local, [...Array.from({ length: 5 }, (_, i) => doc(100 + i)), doc(3, 1), doc(4, 1)])
+    b.subscribe((e) => { if (e.type === 'progress' && e.peer === 'lab-a' && !e.progress.caughtUp) announced.push(e.progress.remaining) })
+    await a.documents.putMany([...Array.from({ length: 5 }, (_, i) => doc(100 + i)), doc(3, 1), doc(4, 1)])
     await waitFor(() => !peer().progress.caughtUp, { what: 'B hears the notify' })
     expect(peer().progress.percent).toBeLessThan(100)
     expect(peer()).toMatchObject({ lagIn: 7, lag: 7, progress: { state: 'idle', remaining: 7 } })
-    expect(a.replicator.peerStatus('lab-b')).toMatchObject({ lagOut: 7, lag: 7 })
-    expect(b.store.info().objects).toBe(100)
+    expect(a.peerStatus('lab-b')).toMatchObject({ lagOut: 7, lag: 7 })
+    expect(b.status().objects).toBe(100)
     // the status page hears it too: a progress event, though no pull runs
     await waitFor(() => announced.includes(7), { what: 'a progress event for the announced head' })
 
-    const progress = await b.replicator.syncNow('lab-a')
+    const progress = await b.syncNow('lab-a')
     expect(progress).toMatchObject({ percent: 100, caughtUp: true, done: 7, remaining: 0 })
     expect(peer()).toMatchObject({ lagIn: 0, pulled: 107 })
-    await waitFor(() => a.replicator.peerStatus('lab-b').lagOut === 0, { what: 'A sees B caught up again' })
+    await waitFor(() => a.peerStatus('lab-b').lagOut === 0, { what: 'A sees B caught up again' })
   })
 
   it('a batch that only parks objects still reaches the admin: failure event, per-peer count, metric', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
-    const a = await startAgent(meshConfig(A, [{ node: B }]))
-    agents.add(a)
-    const b = await startAgent(meshConfig(B, [{ node: A, pull: true }]))
-    agents.add(b)
-    await waitFor(() => b.replicator.peerStatus('lab-a').progress.caughtUp, { what: 'B connected and caught up' })
+    const { a, b } = await mesh.startPair()
+    await waitFor(() => b.peerStatus('lab-a').progress.caughtUp, { what: 'B connected and caught up' })
     const events: string[] = []
-    b.bus.subscribe((e) => { if (e.type === 'failure') events.push(JSON.stringify(e)) })
+    b.subscribe((e) => { if (e.type === 'failure') events.push(JSON.stringify(e)) })
     // a sample whose client exists nowhere: B parks it, and its feed does not change
-    const head = b.store.info().head
-    await writeDocuments(a.local, [{ uid: 'sample-1', type: 'AnalysisRequest', id: 'S-1', refs: ['client-nowhere'], data: {} }])
+    const head = b.status().feedHead
+    await a.documents.putMany([{ uid: 'sample-1', type: 'AnalysisRequest', id: 'S-1', refs: ['client-nowhere'], data: {} }])
     await waitFor(() => events.length > 0, { what: 'a failure event' })
     expect(JSON.parse(events[0]!)).toEqual({ type: 'failure', parked: 1 })
-    expect(b.store.info().head).toBe(head)
-    expect(b.replicator.peerStatus('lab-a')).toMatchObject({ failed: 1, lagIn: 0 })
-    expect(await (await b.app.request('/metrics', { headers: { authorization: `Bearer ${b.token}` } })).text()).toContain('labmesh_peer_failed{peer="lab-a"} 1')
+    expect(b.status().feedHead).toBe(head)
+    expect(b.peerStatus('lab-a')).toMatchObject({ failed: 1, lagIn: 0 })
+    expect(await (await adminRequest(b, 'GET', '/metrics')).text()).toContain('labmesh_peer_failed{peer="lab-a"} 1')
   })
 
   it('logs one line per session start and end, and progress every few seconds of a long pull', async () => {
-    const A = nodes['lab-a']!
-    const B = nodes['lab-b']!
+    const A = mesh.node('lab-a')
+    const B = mesh.node('lab-b')
     const logA = capturingLogger('lab-a')
     const logB = capturingLogger('lab-b')
-    const a = await startAgent(meshConfig(A, [{ node: B }], { log: { level: 'info' } }), { logger: logA.logger })
-    agents.add(a)
-    await writeDocuments(a.local, Array.from({ length: 5000 }, (_, i) => doc(i)))
+    const a = await mesh.start(meshConfig(A, [{ node: B }], { log: { level: 'info' } }), { logger: logA.logger })
+    await a.documents.putMany(Array.from({ length: 5000 }, (_, i) => doc(i)))
     // B's clock runs 200× fast, so a pull of a second or so spans minutes of its time
     const start = Date.now()
-    const b = await startAgent(meshConfig(B, [{ node: A, pull: true }], { log: { level: 'info' }, sync: { batchSize: 100, window: 500 } }), {
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }], { log: { level: 'info' }, sync: { batchSize: 100, window: 500 } }), {
       logger: logB.logger, now: () => start + (Date.now() - start) * 200
     })
-    agents.add(b)
-    await waitFor(() => b.replicator.peerStatus('lab-a').progress.caughtUp, { what: 'B caught up', timeout: 30_000 })
-    await b.stop()
-    agents.delete(b)
+    await waitFor(() => b.peerStatus('lab-a').progress.caughtUp, { what: 'B caught up', timeout: 30_000 })
+    await mesh.stop(b)
     await waitFor(() => logA.lines.some((l) => l.msg === 'serve session ended'), { what: 'A logs the end of the serve session' })
 
     const msgs = (lines: Array<Record<string, unknown>>, text: string | RegExp): Array<Record<string, unknown>> =>

@@ -1,29 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Agent } from '../../agent/agent.js'
+import { describe, expect, it } from 'vitest'
+import { agentInternals } from '../../agent/test-hooks.js'
 import type { ApplyStats } from '../../agent/apply/apply-remote.js'
-import { writeDocument, writeDocuments } from '../../agent/apply/local-writes.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
 
 describe('labmesh plan (dry run)', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b'])
 
   it('predicts per type what the real pull then does, and writes nothing', async () => {
-    const { 'lab-a': A, 'lab-b': B } = nodes as Record<string, TestNode>
-    const a = await startAgent(meshConfig(A!, [{ node: B! }]))
-    agents.add(a)
-    await writeDocuments(a.local, [
+    const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }]))
+    await a.documents.putMany([
       ...Array.from({ length: 30 }, (_, i) => ({ uid: `client-${i}`, type: 'Client', id: `client-${i}`, data: {} })),
       ...Array.from({ length: 50 }, (_, i) => ({ uid: `sample-${i}`, type: 'AnalysisRequest', id: `W-${i}`, parent: `client-${i % 30}`, data: {} })),
       ...Array.from({ length: 10 }, (_, i) => ({ uid: `calc-${i}`, type: 'Calculation', id: `calc-${i}`, data: {} })),
@@ -31,13 +18,13 @@ describe('labmesh plan (dry run)', () => {
       { uid: 'shared', type: 'Method', id: 'method-1', data: { v: 'A' } }
     ])
     const bRules = { prefix: 'A', types: { skip: ['Client', 'Calculation'], prefixable: ['AnalysisRequest'] } }
-    const bConfig = meshConfig(B!, [{ node: A!, pull: true, extra: bRules }])
+    const bConfig = meshConfig(B, [{ node: A, pull: true, extra: bRules }])
     // B holds a concurrent version of the shared method: the plan must call it a conflict
-    const seed = await startAgent(bConfig, { passive: true })
-    await writeDocument(seed.local, { uid: 'shared', type: 'Method', id: 'method-1', data: { v: 'B' } })
-    const plan = await seed.replicator.plan('lab-a')
-    expect(seed.store.info().objects).toBe(1) // nothing written by the plan
-    expect(await seed.store.getCheckpoint(A!.peerId)).toBeUndefined()
+    const seed = await mesh.start(bConfig, { passive: true })
+    await seed.documents.put({ uid: 'shared', type: 'Method', id: 'method-1', data: { v: 'B' } })
+    const plan = await seed.plan('lab-a')
+    expect(seed.status().objects).toBe(1) // nothing written by the plan
+    expect(await agentInternals(seed).store.getCheckpoint(A.peerId)).toBeUndefined()
     await seed.stop()
 
     expect(plan.objects).toBe(96)
@@ -50,16 +37,15 @@ describe('labmesh plan (dry run)', () => {
 
     // the real pull
     const totals: ApplyStats[] = []
-    const b = await startAgent(bConfig, { events: { onBatchApplied: (_p, stats) => { totals.push(stats) } } })
-    agents.add(b)
-    await waitFor(() => b.replicator.peerStatus('lab-a').progress.percent === 100 && b.store.info().objects === 81, { what: 'pull done' })
+    const b = await mesh.start(bConfig, { events: { onBatchApplied: (_p, stats) => { totals.push(stats) } } })
+    await waitFor(() => b.peerStatus('lab-a').progress.percent === 100 && b.status().objects === 81, { what: 'pull done' })
     const sum = (f: (s: ApplyStats) => number): number => totals.reduce((n, s) => n + f(s), 0)
     expect(sum((s) => s.ignoredBy['skipped-type'] ?? 0)).toBe(40)
     expect(sum((s) => s.ignoredBy['users-not-imported'] ?? 0)).toBe(5)
     expect(sum((s) => s.conflicts)).toBe(plan.types.Method!.conflict)
     expect(sum((s) => s.dependencies)).toBe(plan.types.Client!.asDependency)
     const planned = Object.values(plan.types).reduce((n, t) => n + t.create, 0)
-    expect(b.store.info().objects - 1).toBe(planned)
-    expect((await b.store.getObject('sample-7'))!.id).toBe('A-W-7')
+    expect(b.status().objects - 1).toBe(planned)
+    expect((await b.documents.get('sample-7'))!.id).toBe('A-W-7')
   })
 })

@@ -4,7 +4,6 @@
  * every poll that a write of the stream overlaps.
  */
 import { describe, expect, it } from 'vitest'
-import { writeDocument } from '../../agent/apply/local-writes.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { meshConfig, waitFor } from '../helpers/nodes.js'
 import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
@@ -20,7 +19,7 @@ describe('SENAITE connector under a steady stream of remote edits', () => {
     mesh.track(site)
     await seedSimulator(site, { seed: 5, samples: 20 })
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
-    await writeDocument(m.local, { uid: 'method-stream', type: 'Method', id: 'method-stream', data: { title: 'edit 0' } })
+    await m.documents.put({ uid: 'method-stream', type: 'Method', id: 'method-stream', data: { title: 'edit 0' } })
     const a = await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never }))
     const streamed = await waitFor(() => site.site.content().find((o) => o.portalType === 'Method' && String(o.fields.title).startsWith('edit ')), { what: 'the streamed method in the site', timeout: 30_000 })
     await waitFor(() => m.status().objects > 100 || undefined, { what: 'the site read into the master', timeout: 30_000 })
@@ -30,7 +29,7 @@ describe('SENAITE connector under a steady stream of remote edits', () => {
     let n = 0
     const stream = (async () => {
       while (!stop) {
-        await writeDocument(m.local, { uid: 'method-stream', type: 'Method', id: 'method-stream', data: { title: `edit ${++n}` } })
+        await m.documents.put({ uid: 'method-stream', type: 'Method', id: 'method-stream', data: { title: `edit ${++n}` } })
         await new Promise((r) => setTimeout(r, 40))
       }
     })()
@@ -39,14 +38,14 @@ describe('SENAITE connector under a steady stream of remote edits', () => {
       const client = site.site.content().find((o) => o.portalType === 'Client')!
       const r = await site.app.request(`/senaite/@@API/senaite/v1/update/${client.uid}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('labman:labman').toString('base64')}`, 'content-type': 'application/json' }, body: JSON.stringify({ Phone: 'edited in the site' }) })
       expect(r.status).toBe(200)
-      const onMaster = await waitFor(async () => (await m.store.listObjects({ type: 'Client', limit: 100 })).items.find((o) => o.data.Phone === 'edited in the site'), { what: 'the site\'s edit on the master while the stream runs', timeout: 20_000 })
+      const onMaster = await waitFor(async () => (await m.documents.list({ type: 'Client', limit: 100 })).items.find((o) => o.data.Phone === 'edited in the site'), { what: 'the site\'s edit on the master while the stream runs', timeout: 20_000 })
       expect(onMaster.vector['lab-a']).toBeGreaterThan(0)
       expect(stop).toBe(false)
     } finally {
       stop = true
       await stream
     }
-    expect(a.store.info().conflicts).toBe(0)
+    expect(a.status().conflicts).toBe(0)
   })
 
   it('a stream of remote edits to one sample does not hold back the site\'s edits of its sibling samples', async () => {
@@ -59,15 +58,15 @@ describe('SENAITE connector under a steady stream of remote edits', () => {
     const samples = site.site.content().filter((o) => o.portalType === 'AnalysisRequest')
     const [streamed, sibling] = [samples[0]!, samples[1]!]
     expect(sibling.parentUid).toBe(streamed.parentUid)
-    const held = await waitFor(async () => await m.store.getObject(streamed.uid), { what: 'the streamed sample on the master', timeout: 30_000 })
-    await waitFor(async () => (await m.store.getObject(sibling.uid)) !== undefined, { what: 'the sibling on the master', timeout: 30_000 })
+    const held = await waitFor(async () => await m.documents.get(streamed.uid), { what: 'the streamed sample on the master', timeout: 30_000 })
+    await waitFor(async () => (await m.documents.get(sibling.uid)) !== undefined, { what: 'the sibling on the master', timeout: 30_000 })
 
     // the master edits one sample every 40 ms: the agent writes it (and touches its client) again and again
     let stop = false
     let n = 0
     const stream = (async () => {
       while (!stop) {
-        await writeDocument(m.local, { uid: held.uid, type: held.type, id: held.id, parent: held.parent, refs: held.refs, data: { ...held.data, Remarks: `stream ${++n}` } })
+        await m.documents.put({ uid: held.uid, type: held.type, id: held.id, parent: held.parent, refs: held.refs, data: { ...held.data, Remarks: `stream ${++n}` } })
         await new Promise((r) => setTimeout(r, 40))
       }
     })()
@@ -75,7 +74,7 @@ describe('SENAITE connector under a steady stream of remote edits', () => {
       await waitFor(() => n > 10 && String(streamed.fields.Remarks ?? '').startsWith('stream '), { what: 'the stream reaching the site' })
       const r = await site.app.request(`/senaite/@@API/senaite/v1/update/${sibling.uid}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('labman:labman').toString('base64')}`, 'content-type': 'application/json' }, body: JSON.stringify({ Remarks: 'edited in the site' }) })
       expect(r.status).toBe(200)
-      await waitFor(async () => (await m.store.getObject(sibling.uid))?.data.Remarks === 'edited in the site', { what: 'the sibling\'s edit on the master while the stream runs', timeout: 20_000 })
+      await waitFor(async () => (await m.documents.get(sibling.uid))?.data.Remarks === 'edited in the site', { what: 'the sibling\'s edit on the master while the stream runs', timeout: 20_000 })
     } finally {
       stop = true
       await stream

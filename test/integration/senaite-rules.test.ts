@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { adminRequest } from '../helpers/admin.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
-import { writeDocument } from '../../agent/apply/local-writes.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
 import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
 import { SIM_TYPE_BY_NAME } from '../senaite-sim/site-model.js'
+import { agentInternals } from '../../agent/test-hooks.js'
 
 describe('SENAITE connector: read-only reverts, refusals, users, attachments', () => {
   const mesh = useTestMesh(['master', 'lab-a'])
@@ -21,7 +22,7 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     const site = await startSimulator()
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
-    await writeDocument(m.local, { uid: 'method-icp', type: 'Method', id: 'method-1', data: { title: 'ICP-MS', description: 'owned by the master' } })
+    await m.documents.put({ uid: 'method-icp', type: 'Method', id: 'method-1', data: { title: 'ICP-MS', description: 'owned by the master' } })
     const a = await mesh.start(meshConfig(A, [{ node: M, pull: true, extra: { types: { readOnly: ['Method'] } } }], { instance: await senaiteInstance(A, site) as never }))
     const method = await waitFor(() => site.site.content().find((o) => o.portalType === 'Method'), { what: 'method written into the site' })
     expect(method.fields.title).toBe('ICP-MS')
@@ -29,8 +30,8 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     await api(site, `update/${method.uid}`, { title: 'changed in the lab' })
     await waitFor(() => method.fields.title === 'ICP-MS' && a.status().readOnlyReverts === 1, { what: 'reverted', timeout: 20_000 })
     await new Promise((r) => setTimeout(r, 500))
-    expect((await m.store.getObject('method-icp'))!.data.title).toBe('ICP-MS')
-    expect((await m.store.getObject('method-icp'))!.vector).toEqual({ master: 1 })
+    expect((await m.documents.get('method-icp'))!.data.title).toBe('ICP-MS')
+    expect((await m.documents.get('method-icp'))!.vector).toEqual({ master: 1 })
     expect(method.fields.title).toBe('ICP-MS')
   })
 
@@ -39,20 +40,20 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     const site = await startSimulator({ errorStyle: 'always200', refuse: (type, fields) => type === 'Client' && fields.title === 'Refused Ltd' ? JSON.stringify({ ClientID: 'Client ID is not unique' }) : undefined })
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true, extra: { import: { users: true } } }]))
-    await writeDocument(m.local, { uid: 'c-bad', type: 'Client', id: 'client-x', data: { title: 'Refused Ltd', ClientID: 'X' } })
-    await writeDocument(m.local, { uid: 'c-good', type: 'Client', id: 'client-y', data: { title: 'Accepted Ltd', ClientID: 'Y' } })
-    await writeDocument(m.local, { uid: '@user:auditor', type: '@user', id: 'auditor', data: { roles: ['Analyst'], groups: [] } })
+    await m.documents.put({ uid: 'c-bad', type: 'Client', id: 'client-x', data: { title: 'Refused Ltd', ClientID: 'X' } })
+    await m.documents.put({ uid: 'c-good', type: 'Client', id: 'client-y', data: { title: 'Accepted Ltd', ClientID: 'Y' } })
+    await m.documents.put({ uid: '@user:auditor', type: '@user', id: 'auditor', data: { roles: ['Analyst'], groups: [] } })
     const a = await mesh.start(meshConfig(A, [{ node: M, pull: true, extra: { import: { users: true } } }], { instance: await senaiteInstance(A, site) as never }))
     await waitFor(() => site.site.content().some((o) => o.fields.title === 'Accepted Ltd'), { what: 'good client written' })
-    const parked = await waitFor(async () => await a.store.getFailed('c-bad'), { what: 'bad client parked' })
+    const parked = await waitFor(async () => await agentInternals(a).store.getFailed('c-bad'), { what: 'bad client parked' })
     expect(parked.code).toBe('SENAITE_REFUSED')
     expect(parked.reason).toContain('Client ID is not unique')
     expect(site.site.content().some((o) => o.fields.title === 'Refused Ltd')).toBe(false)
-    const user = await waitFor(async () => await a.store.getFailed('@user:auditor'), { what: 'user import refused' })
+    const user = await waitFor(async () => await agentInternals(a).store.getFailed('@user:auditor'), { what: 'user import refused' })
     expect(user.reason).toContain('cannot write users')
 
     // the site's own users reach the master (import.users on)
-    const labman = await waitFor(async () => await m.store.getObject('@user:labman'), { what: 'labman exported' })
+    const labman = await waitFor(async () => await m.documents.get('@user:labman'), { what: 'labman exported' })
     expect(labman.data).toMatchObject({ username: 'labman', roles: ['LabManager', 'Member'], groups: ['LabManagers'] })
   })
 
@@ -62,23 +63,23 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     const site = await startSimulator({ refuse: (type) => refusing && type === 'AnalysisCategory' ? JSON.stringify({ title: 'refused for this test' }) : undefined })
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
-    await writeDocument(m.local, { uid: 'cat-metals', type: 'AnalysisCategory', id: 'cat-1', data: { title: 'Metals' } })
-    await writeDocument(m.local, { uid: 'svc-cu', type: 'AnalysisService', id: 'svc-1', refs: ['cat-metals'], data: { title: 'Copper', Keyword: 'Cu', Category: 'cat-metals' } })
+    await m.documents.put({ uid: 'cat-metals', type: 'AnalysisCategory', id: 'cat-1', data: { title: 'Metals' } })
+    await m.documents.put({ uid: 'svc-cu', type: 'AnalysisService', id: 'svc-1', refs: ['cat-metals'], data: { title: 'Copper', Keyword: 'Cu', Category: 'cat-metals' } })
     const configA = meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never })
     let a = await mesh.start(configA)
     // the service is written without its category, which the site refused and the agent parked
     const service = await waitFor(() => site.site.content().find((o) => o.portalType === 'AnalysisService'), { what: 'service written into the site' })
-    await waitFor(async () => await a.store.getFailed('cat-metals'), { what: 'category parked' })
+    await waitFor(async () => await agentInternals(a).store.getFailed('cat-metals'), { what: 'category parked' })
     expect(service.fields.Category).toBeUndefined()
 
     await mesh.stop(a)
     refusing = false
     a = await mesh.start(configA)
-    const retried = await a.app.request('/api/failed/cat-metals/retry', { method: 'POST', headers: { authorization: `Bearer ${a.token}` } })
+    const retried = await adminRequest(a, 'POST', '/api/failed/cat-metals/retry')
     expect(retried.status).toBe(200)
     const category = await waitFor(() => site.site.content().find((o) => o.portalType === 'AnalysisCategory'), { what: 'category written after the retry' })
     await waitFor(() => service.fields.Category === category.uid, { what: 'the service\'s reference set after the restart', timeout: 10_000 })
-    expect(await a.store.getAux('senaite:patch', 'svc-cu')).toBeUndefined()
+    expect(await agentInternals(a).store.getAux('senaite:patch', 'svc-cu')).toBeUndefined()
   })
 
   it('the first read of a large site goes a page at a time: objects are recorded before the last page is read', async () => {
@@ -90,9 +91,9 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     const completePages = (): number => site.calls.get('GET Method complete') ?? 0
     let pagesAtFirstRecord: number | undefined
     const a = await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site, { pageSize: 25 }) as never }))
-    const unsubscribe = a.store.onCommit(() => { pagesAtFirstRecord ??= a.store.info().objects > 0 ? completePages() : undefined })
+    const unsubscribe = agentInternals(a).store.onCommit(() => { pagesAtFirstRecord ??= a.status().objects > 0 ? completePages() : undefined })
     try {
-      await waitFor(async () => (await m.store.listObjects({ type: 'Method', limit: 1000 })).items.length === 300 || undefined, { what: 'all 300 methods on the master', timeout: 20_000 })
+      await waitFor(async () => (await m.documents.list({ type: 'Method', limit: 1000 })).items.length === 300 || undefined, { what: 'all 300 methods on the master', timeout: 20_000 })
     } finally {
       unsubscribe()
     }
@@ -108,7 +109,7 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true, extra: { import: { registry: true } } }]))
     await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never }))
     const records = await waitFor(async () => {
-      const items = (await m.store.listObjects({ type: '@registry', limit: 100 })).items
+      const items = (await m.documents.list({ type: '@registry', limit: 100 })).items
       return items.length === 2 ? items : undefined
     }, { what: 'both registry records on the master' })
     const long = records.find((r) => r.id === longKey)!
@@ -137,8 +138,8 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
     const site = await startSimulator()
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
-    await writeDocument(m.local, { uid: 'method-1', type: 'Method', id: 'method-1', data: { title: 'ICP-MS' } })
-    await writeDocument(m.local, { uid: 'method-2', type: 'Method', id: 'method-2', data: { title: 'GC-MS' } })
+    await m.documents.put({ uid: 'method-1', type: 'Method', id: 'method-1', data: { title: 'ICP-MS' } })
+    await m.documents.put({ uid: 'method-2', type: 'Method', id: 'method-2', data: { title: 'GC-MS' } })
     const captured = capturingLogger('lab-a')
     const a = await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never }), { logger: captured.logger })
     const methods = await waitFor(() => { const all = site.site.content().filter((o) => o.portalType === 'Method'); return all.length === 2 ? all : undefined }, { what: 'methods written into the site' })
@@ -146,14 +147,14 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
 
     await api(site, `update/${first!.uid}`, { title: 'x'.repeat(MAX_LOCAL_OBJECT_BYTES) })
     await api(site, `update/${second!.uid}`, { title: 'GC-MS, edited in the lab' })
-    await waitFor(async () => (await m.store.getObject('method-2'))?.data.title === 'GC-MS, edited in the lab', { what: 'the smaller edit replicated', timeout: 20_000 })
+    await waitFor(async () => (await m.documents.get('method-2'))?.data.title === 'GC-MS, edited in the lab', { what: 'the smaller edit replicated', timeout: 20_000 })
     await new Promise((r) => setTimeout(r, 600)) // a few more polls
-    expect((await a.store.getObject('method-1'))!.data.title).toBe('ICP-MS')
+    expect((await a.documents.get('method-1'))!.data.title).toBe('ICP-MS')
     const warnings = captured.lines.filter((l) => l.uid === 'method-1' && l.limit === MAX_LOCAL_OBJECT_BYTES)
     expect(warnings).toHaveLength(1)
     expect(warnings[0]!.msg).toMatch(/^SENAITE Method method-1 was not recorded: object method-1 would take \d+ bytes as JSON/)
 
     await api(site, `update/${first!.uid}`, { title: 'ICP-MS, shortened' })
-    await waitFor(async () => (await m.store.getObject('method-1'))?.data.title === 'ICP-MS, shortened', { what: 'the shortened edit replicated', timeout: 20_000 })
+    await waitFor(async () => (await m.documents.get('method-1'))?.data.title === 'ICP-MS, shortened', { what: 'the shortened edit replicated', timeout: 20_000 })
   })
 })

@@ -29,8 +29,8 @@ describe('SENAITE sites: migration, HTTPS, connection checks, change detection',
     await mesh.start(meshConfig(O, [{ node: N }], { instance: await senaiteInstance(O, oldSite) as never }))
     const n = await mesh.start(meshConfig(N, [{ node: O, pull: true, extra: { autoSync: { interval: '0s', live: false } } }], { instance: await senaiteInstance(N, newSite) as never }))
     // converged: the same content (parked objects are retried until they land)
-    await waitFor(() => JSON.stringify(summary(newSite)) === JSON.stringify(summary(oldSite)) && n.store.info().failed === 0, { what: 'migrated', timeout: 60_000 })
-    const parked = await n.store.listFailed()
+    await waitFor(() => JSON.stringify(summary(newSite)) === JSON.stringify(summary(oldSite)) && n.status().failed === 0, { what: 'migrated', timeout: 60_000 })
+    const parked = await n.failed.list({ limit: 1000 })
     expect(parked.map((f) => `${f.version.type} ${f.version.id}: ${f.reason}`)).toEqual([])
     // the new site's setup objects live where 2.x keeps them
     const dept = newSite.site.content().find((x) => x.portalType === 'Department')!
@@ -53,7 +53,7 @@ describe('SENAITE sites: migration, HTTPS, connection checks, change detection',
     expect(without.state).toBe('stopped')
 
     const withCa = await mesh.start(meshConfig(O, [], { instance: await senaiteInstance(O, site, { caFile: cert }) as never }))
-    await waitFor(() => withCa.store.info().objects > 10, { what: 'site read over HTTPS' })
+    await waitFor(() => withCa.status().objects > 10, { what: 'site read over HTTPS' })
   })
 
   it('a wrong URL, wrong credentials or a missing password each fail start with advice', async () => {

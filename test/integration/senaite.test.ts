@@ -28,11 +28,11 @@ describe('SENAITE connector against simulated sites', () => {
     mesh.track(simA); mesh.track(simB)
     const seeded = await seedSimulator(simA, { seed: 7, samples: Number(process.env.LABMESH_SENAITE_SAMPLES ?? 30) })
     const a = await mesh.start(meshConfig(A, [{ node: B, pull: true }], { instance: await senaiteInstance(A, simA) as never }))
-    await waitFor(() => a.store.info().objects >= seeded.objects, { what: 'site A read into agent A', timeout: 30_000 })
+    await waitFor(() => a.status().objects >= seeded.objects, { what: 'site A read into agent A', timeout: 30_000 })
     const started = performance.now()
     const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }], { instance: await senaiteInstance(B, simB) as never }))
     // the same content in both sites, and B's pull finished (so its last batch is committed, patches included)
-    await waitFor(() => JSON.stringify(contentOf(simB)) === JSON.stringify(contentOf(simA)) && b.replicator.peerStatus('lab-a').progress.state === 'idle' && b.replicator.peerStatus('lab-a').progress.percent === 100, { what: 'site B filled', timeout: 60_000 })
+    await waitFor(() => JSON.stringify(contentOf(simB)) === JSON.stringify(contentOf(simA)) && b.peerStatus('lab-a').progress.state === 'idle' && b.peerStatus('lab-a').progress.percent === 100, { what: 'site B filled', timeout: 60_000 })
     const seconds = (performance.now() - started) / 1000
     console.log(`wrote ${simB.site.content().length} objects into site B in ${seconds.toFixed(2)} s = ${(simB.site.content().length / seconds).toFixed(0)} objects/s`)
     expect(contentOf(simB)).toEqual(contentOf(simA))
@@ -59,7 +59,7 @@ describe('SENAITE connector against simulated sites', () => {
       let last = [-1, -1]
       return await waitFor(async () => {
         await new Promise((r) => setTimeout(r, 400)) // two poll intervals
-        const now = [a.store.info().head, b.store.info().head]
+        const now = [a.status().feedHead, b.status().feedHead]
         const same = now[0] === last[0] && now[1] === last[1]
         last = now
         return same ? now : undefined
@@ -67,9 +67,9 @@ describe('SENAITE connector against simulated sites', () => {
     }
     const heads = await settled()
     for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 250))
-    expect([a.store.info().head, b.store.info().head]).toEqual(heads)
+    expect([a.status().feedHead, b.status().feedHead]).toEqual(heads)
     // … and nothing was ever recorded as a local edit by the agent's own writes
-    const ownEdits = async (agent: Agent, domain: string): Promise<string[]> => (await agent.store.listObjects({ limit: 10_000 })).items
+    const ownEdits = async (agent: Agent, domain: string): Promise<string[]> => (await agent.documents.list({ limit: 10_000 })).items
       .filter((o) => o.origin === domain ? (o.vector[domain] ?? 0) > 1 : (o.vector[domain] ?? 0) > 0)
       .map((o) => `${o.type} ${o.id} ${JSON.stringify(o.vector)}`)
     expect(await ownEdits(b, 'lab-b')).toEqual([])
@@ -88,10 +88,10 @@ describe('SENAITE connector against simulated sites', () => {
     await waitFor(() => samplesA.get('CS-3')!.fields.Remarks === '', { what: 'B → A clearing', timeout: 20_000 })
     await api(simA, 'POST', `update/${clientA.uid}`, { Phone: '' })
     await waitFor(() => simB.site.content().find((o) => o.portalType === 'Client' && o.fields.title === clientA.fields.title)?.fields.Phone === '', { what: 'A → B clearing', timeout: 20_000 })
-    expect(a.store.info().conflicts + b.store.info().conflicts).toBe(0)
+    expect(a.status().conflicts + b.status().conflicts).toBe(0)
     // and the write of the empty value is no local edit on the receiving side: the feeds settle
     const afterClear = await settled()
     await new Promise((r) => setTimeout(r, 500))
-    expect([a.store.info().head, b.store.info().head]).toEqual(afterClear)
+    expect([a.status().feedHead, b.status().feedHead]).toEqual(afterClear)
   })
 })

@@ -1,28 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
-import { writeDocuments } from '../../agent/apply/local-writes.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
 
 describe('users, registry records and settings', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents = new Set<Agent>()
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b', 'lab-c'], root)
-  })
-  afterEach(async () => {
-    await Promise.all([...agents].map(async (a) => await a.stop()))
-    agents.clear()
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c'])
 
   it('travel only where the peer\'s import flags allow, registry only for bika/senaite keys', async () => {
-    const { 'lab-a': A, 'lab-b': B, 'lab-c': C } = nodes as Record<string, TestNode>
-    const a = await startAgent(meshConfig(A!, [{ node: B! }, { node: C! }]))
-    agents.add(a)
-    await writeDocuments(a.local, [
+    const [A, B, C] = [mesh.node('lab-a'), mesh.node('lab-b'), mesh.node('lab-c')]
+    const a = await mesh.start(meshConfig(A, [{ node: B }, { node: C }]))
+    await a.documents.putMany([
       { uid: 'user-labman', type: '@user', id: 'labman', data: { roles: ['LabManager'], groups: ['Analysts'], email: 'lab@example.org' } },
       { uid: 'reg-1', type: '@registry', id: 'senaite.core.show_partitions', data: { value: true } },
       { uid: 'reg-2', type: '@registry', id: 'bika.lims.sampling_workflow_enabled', data: { value: false } },
@@ -30,14 +17,13 @@ describe('users, registry records and settings', () => {
       { uid: 'settings-mail', type: '@settings', id: 'mail', data: { smtp_host: 'localhost' } },
       { uid: 'client-1', type: 'Client', id: 'client-1', data: {} }
     ])
-    const b = await startAgent(meshConfig(B!, [{ node: A!, pull: true }]))
-    const c = await startAgent(meshConfig(C!, [{ node: A!, pull: true, extra: { import: { users: true, registry: true, settings: true } } }]))
-    agents.add(b).add(c)
-    await waitFor(() => b.replicator.peerStatus('lab-a').progress.percent === 100 && c.replicator.peerStatus('lab-a').progress.percent === 100, { what: 'both pulls done' })
-    await waitFor(async () => (await c.store.getObject('settings-mail')) !== undefined)
-    const uidsOf = async (agent: Agent): Promise<string[]> => (await agent.store.listObjects({ limit: 100 })).items.map((o) => o.uid).sort()
+    const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }]))
+    const c = await mesh.start(meshConfig(C, [{ node: A, pull: true, extra: { import: { users: true, registry: true, settings: true } } }]))
+    await waitFor(() => b.peerStatus('lab-a').progress.percent === 100 && c.peerStatus('lab-a').progress.percent === 100, { what: 'both pulls done' })
+    await waitFor(async () => (await c.documents.get('settings-mail')) !== undefined)
+    const uidsOf = async (agent: Agent): Promise<string[]> => (await agent.documents.list({ limit: 100 })).items.map((o) => o.uid).sort()
     expect(await uidsOf(b)).toEqual(['client-1'])
     expect(await uidsOf(c)).toEqual(['client-1', 'reg-1', 'reg-2', 'settings-mail', 'user-labman'])
-    expect((await c.store.getObject('user-labman'))!.data).toEqual({ roles: ['LabManager'], groups: ['Analysts'], email: 'lab@example.org' })
+    expect((await c.documents.get('user-labman'))!.data).toEqual({ roles: ['LabManager'], groups: ['Analysts'], email: 'lab@example.org' })
   })
 })

@@ -1,51 +1,35 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Agent } from '../../agent/agent.js'
-import { writeDocument, deleteDocument } from '../../agent/apply/local-writes.js'
-import { makeTempDir, meshConfig, prepareNodes, removeDir, startAgent, waitFor, type TestNode } from '../helpers/nodes.js'
+import { describe, expect, it } from 'vitest'
+import { useTestMesh } from '../helpers/lifecycle.js'
+import { waitFor } from '../helpers/nodes.js'
 
 describe('two agents over libp2p', () => {
-  let root: string
-  let nodes: Record<string, TestNode>
-  const agents: Agent[] = []
-
-  beforeEach(async () => {
-    root = await makeTempDir()
-    nodes = await prepareNodes(['lab-a', 'lab-b'], root)
-  })
-
-  afterEach(async () => {
-    await Promise.all(agents.map(async (a) => await a.stop()))
-    agents.length = 0
-    await removeDir(root)
-  })
+  const mesh = useTestMesh(['lab-a', 'lab-b'])
 
   it('replicates creates, edits and deletes A → B, and B → A', async () => {
-    const a = await startAgent(meshConfig(nodes['lab-a']!, [{ node: nodes['lab-b']!, pull: true }]))
-    const b = await startAgent(meshConfig(nodes['lab-b']!, [{ node: nodes['lab-a']!, pull: true }]))
-    agents.push(a, b)
+    const { a, b } = await mesh.startPair({ mutual: true })
 
-    await writeDocument(a.local, { uid: 'u1', type: 'Client', id: 'client-1', data: { name: 'Happy Hills' } })
-    const onB = await waitFor(async () => await b.store.getObject('u1'), { what: 'u1 on B' })
+    await a.documents.put({ uid: 'u1', type: 'Client', id: 'client-1', data: { name: 'Happy Hills' } })
+    const onB = await waitFor(async () => await b.documents.get('u1'), { what: 'u1 on B' })
     expect(onB.data).toEqual({ name: 'Happy Hills' })
     expect(onB.vector).toEqual({ 'lab-a': 1 })
     expect(onB.origin).toBe('lab-a')
 
-    await writeDocument(a.local, { uid: 'u1', type: 'Client', id: 'client-1', data: { name: 'Happy Hills Ltd' } })
-    await waitFor(async () => (await b.store.getObject('u1'))?.data.name === 'Happy Hills Ltd', { what: 'edit on B' })
+    await a.documents.put({ uid: 'u1', type: 'Client', id: 'client-1', data: { name: 'Happy Hills Ltd' } })
+    await waitFor(async () => (await b.documents.get('u1'))?.data.name === 'Happy Hills Ltd', { what: 'edit on B' })
 
-    await deleteDocument(a.local, 'u1')
-    const tomb = await waitFor(async () => { const o = await b.store.getObject('u1'); return o?.deleted === true ? o : undefined }, { what: 'tombstone on B' })
+    await a.documents.delete('u1')
+    const tomb = await waitFor(async () => { const o = await b.documents.get('u1'); return o?.deleted === true ? o : undefined }, { what: 'tombstone on B' })
     expect(tomb.vector).toEqual({ 'lab-a': 3 })
 
-    await writeDocument(b.local, { uid: 'u2', type: 'SampleType', id: 'W', data: { prefix: 'W' } })
-    const onA = await waitFor(async () => await a.store.getObject('u2'), { what: 'u2 on A' })
+    await b.documents.put({ uid: 'u2', type: 'SampleType', id: 'W', data: { prefix: 'W' } })
+    const onA = await waitFor(async () => await a.documents.get('u2'), { what: 'u2 on A' })
     expect(onA.origin).toBe('lab-b')
     // nothing ping-pongs back: once settled, neither feed grows any more
     await new Promise((r) => setTimeout(r, 200))
-    const heads = [a.store.info().head, b.store.info().head]
+    const heads = [a.status().feedHead, b.status().feedHead]
     await new Promise((r) => setTimeout(r, 400))
-    expect([a.store.info().head, b.store.info().head]).toEqual(heads)
-    expect(a.store.info().objects).toBe(2)
-    expect(b.store.info().objects).toBe(2)
+    expect([a.status().feedHead, b.status().feedHead]).toEqual(heads)
+    expect(a.status().objects).toBe(2)
+    expect(b.status().objects).toBe(2)
   })
 })

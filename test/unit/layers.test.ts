@@ -1,7 +1,8 @@
 /**
  * The layering rule (docs/architecture.md, .dependency-cruiser.cjs): imports
- * go down the layers and never round in a circle. Checked on the real tree,
- * and shown to catch an upward import in a throwaway tree.
+ * go down the layers and never round in a circle; programs (cli, demo, bench)
+ * never open the agent's test hooks. Checked on the real tree, and shown to
+ * catch each kind of violation in a throwaway tree.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -11,7 +12,7 @@ import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/nodes.js'
 
-const SOURCES = ['agent', 'protocol', 'store', 'config']
+const SOURCES = ['agent', 'protocol', 'store', 'config', 'bench']
 
 async function check (baseDir: string): Promise<string[]> {
   const options = await extractDepcruiseOptions(join(process.cwd(), '.dependency-cruiser.cjs'))
@@ -29,7 +30,7 @@ describe('layers', () => {
     expect(await check(process.cwd())).toEqual([])
   })
 
-  it('the check fails on an upward import and on a cycle', async () => {
+  it('the check fails on an upward import, on a cycle and on test hooks in a program', async () => {
     tmp = await makeTempDir('labmesh-layers-')
     const file = async (path: string, text: string): Promise<void> => {
       await mkdir(join(tmp!, path, '..'), { recursive: true })
@@ -41,8 +42,11 @@ describe('layers', () => {
     await file('store/a.ts', "import { b } from './b.js'\nexport const a = (): number => b()\n")
     await file('store/b.ts', "import { a } from './a.js'\nexport const b = (): number => 1\nexport const c = a\n")
     await file('config/schema.ts', 'export const ok = 1\n')
+    await file('agent/test-hooks.ts', 'export const agentInternals = (): number => 1\n')
+    await file('bench/run.ts', "import { agentInternals } from '../agent/test-hooks.js'\nexport const run = agentInternals\n")
     const violations = await check(tmp)
     expect(violations).toContain('layer-protocol: protocol/codec.ts → agent/errors.ts')
     expect(violations.some((v) => v.startsWith('no-circular: store/a.ts → store/b.ts'))).toBe(true)
+    expect(violations).toContain('no-test-hooks-in-production: bench/run.ts → agent/test-hooks.ts')
   })
 })

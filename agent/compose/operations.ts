@@ -1,0 +1,77 @@
+/**
+ * The agent's operations over its parts: one object serves both the public
+ * Agent and the admin app (`AdminDeps` extends `AgentOperations`), so an
+ * in-process caller and an HTTP client go through the same code. Every
+ * operation looks its parts up when called, so the object exists before
+ * start and answers NOT_STARTED until the parts do.
+ */
+import type { LoadedConfig } from '../../config/load.js'
+import type { AdminDeps, AgentOperations } from '../admin/deps.js'
+import { deleteDocument, resolveConflict, writeDocument, writeDocuments } from '../apply/local-writes.js'
+import type { EventBus } from '../observe/events.js'
+import type { AgentStatusReport } from '../observe/status.js'
+import type { Logger } from '../runtime/logger.js'
+import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
+
+export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport): AgentOperations {
+  return {
+    documents: {
+      get: async (uid) => await need('store', 'store').getObject(uid),
+      list: async (options) => await need('store', 'store').listObjects(options),
+      put: async (input) => await writeDocument(need('local', 'store'), input),
+      putMany: async (inputs) => await writeDocuments(need('local', 'store'), inputs),
+      delete: async (uid) => await deleteDocument(need('local', 'store'), uid)
+    },
+    status,
+    peerStatus: (name) => need('replicator', 'replicator').peerStatus(name),
+    syncNow: async (name) => await need('replicator', 'replicator').syncNow(name),
+    plan: async (name) => await need('replicator', 'replicator').plan(name),
+    conflicts: {
+      list: async (options) => await need('store', 'store').listConflicts(options),
+      resolve: async (uid, resolution) => await resolveConflict(need('local', 'store'), uid, resolution)
+    },
+    failed: {
+      list: async (options) => await need('store', 'store').listFailed(options),
+      retry: async (uid) => await need('retrier', 'failed queue').retry(uid)
+    }
+  }
+}
+
+/** GET /api/status, the CLI's table, the metrics' gauges. */
+export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart): () => AgentStatusReport {
+  return () => {
+    const info = need('store', 'store').info()
+    return {
+      domain: config.domain,
+      peerId: self.peerId,
+      listen: parts.mesh?.listenAddrs() ?? [],
+      httpUrl: parts.server?.url,
+      instance: config.instance.kind,
+      epoch: info.epoch,
+      objects: info.objects,
+      feedHead: info.head,
+      conflicts: info.conflicts,
+      failed: info.failed,
+      readOnlyReverts: self.readOnlyReverts,
+      startedAt: self.startedAt,
+      peers: need('replicator', 'replicator').status()
+    }
+  }
+}
+
+/** The admin app's view of the agent: its operations plus the HTTP settings of the config. */
+export function adminDepsFor (config: LoadedConfig, operations: AgentOperations, runtime: { token: string, bus: EventBus, need: NeedPart, log: Logger, now: () => number }): AdminDeps {
+  return {
+    ...operations,
+    token: runtime.token,
+    publicStatus: config.http.publicStatus,
+    publicMetrics: config.http.publicMetrics,
+    // the host of http.listen itself is always an address this agent answers to
+    allowedHosts: [...config.http.allowedHosts, config.http.listen.slice(0, config.http.listen.lastIndexOf(':'))],
+    bus: runtime.bus,
+    metrics: () => runtime.need('metrics', 'metrics'),
+    maxBodyBytes: config.http.maxBodyBytes,
+    log: runtime.log.child({ component: 'http' }),
+    now: runtime.now
+  }
+}
