@@ -34,14 +34,14 @@ const def = (id: string, indexes: Record<string, IndexKind>, columns: readonly s
 /** Plone's portal_catalog (it keeps `modified` and `path` in every version). */
 function portalCatalog (family: LayoutProfile['catalogFamily']): CatalogDef {
   const indexes: Record<string, IndexKind> = {
-    allowedRolesAndUsers: 'keyword', created: 'date', Creator: 'field', Description: 'text', getId: 'field', id: 'field', is_active: 'boolean',
+    allowedRolesAndUsers: 'keyword', created: 'date', Creator: 'field', Date: 'date', Description: 'text', getId: 'field', id: 'field', is_active: 'boolean',
     modified: 'date', object_provides: 'keyword', path: 'path', portal_type: 'field', review_state: 'field', SearchableText: 'text',
     sortable_title: 'field', Title: 'text', title: 'field', Type: 'field', UID: 'uuid', Analyst: 'field', sample_uid: 'keyword'
   }
   // SC v2.4.0 setuphandlers INDEXES add these for Client/Contact, which live here until 2.5 (2.5 removes them)
   if (family !== 'senaite-2.5') Object.assign(indexes, { getFullname: 'field', getName: 'field', getParentUID: 'field', getUsername: 'field' })
   if (family === 'senaite-2.5') for (const gone of ['SearchableText', 'getName', 'getParentUID', 'getUsername', 'Analyst']) delete indexes[gone]
-  const columns = ['CreationDate', 'Creator', 'Description', 'Subject', 'Title', 'UID', 'created', 'effective', 'expires', 'getId', 'id', 'is_folderish', 'meta_type', 'modified', 'portal_type', 'review_state', ...(family !== 'senaite-2.5' ? ['getClientID'] : [])]
+  const columns = ['CreationDate', 'Creator', 'Description', 'Subject', 'Title', 'UID', 'created', 'effective', 'expires', 'getId', 'id', 'is_folderish', 'meta_type', 'modified', 'portal_type', 'review_state', ...(family !== 'senaite-2.5' ? ['Analyst', 'getClientID'] : [])]
   return def('portal_catalog', indexes, columns)
 }
 
