@@ -49,7 +49,7 @@ export function setFields (site: Site, o: SimObject, record: Record<string, unkn
       setDexterity(o, key, value, spec.refs[key], ctx)
       continue
     }
-    if (NOT_FIELDS.has(key)) continue
+    if (NOT_FIELDS.has(key) || spec?.notFields?.includes(key) === true) continue
     if (!ctx.canWrite) throw new SimError(401, `Not allowed to set the field '${key}'`)
     const ref = spec?.refs[key]
     if (ref !== undefined) o.fields[key] = atReference(site, key, value, ref)

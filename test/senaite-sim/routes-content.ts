@@ -14,7 +14,7 @@ import { setFields, validate } from './fields.js'
 import { isTrue, parseForm, single, toInt, type Form } from './form.js'
 import { brainItem, completeItem, objectData, type ItemOptions, type ViewContext } from './serialize.js'
 import type { Site, SimObject } from './site.js'
-import { KNOWN_EMPTY_TYPES, MODELLED_TYPES } from './types.js'
+import { FOLDERISH_TYPES, KNOWN_EMPTY_TYPES, MODELLED_TYPES } from './types.js'
 import { transition } from './workflow.js'
 
 /** `get_object_by_uid`: "0" is the portal; anything else must be in uid_catalog */
@@ -82,7 +82,7 @@ export function registerContentRoutes (api: Hono, env: RouteEnv): void {
   }
 
   const withChildren = (v: ViewContext, o: SimObject, item: Record<string, unknown>, opts: ItemOptions): Record<string, unknown> => {
-    if (!opts.children || !o.folder) return item
+    if (!opts.children || !(o.folder || FOLDERISH_TYPES.includes(o.portalType))) return item
     const children = site.children(o.uid).map((child) => completeItem(v, child, { ...opts, children: false }))
     return { ...item, children_count: children.length, children }
   }

@@ -19,6 +19,7 @@
 import { attribute, stateTitle } from './attributes.js'
 import type { CatalogDef } from './catalogs.js'
 import type { Site, SimObject } from './site.js'
+import { FOLDERISH_TYPES } from './types.js'
 import { fieldValues } from './values.js'
 import { availableTransitions, workflowId } from './workflow.js'
 
@@ -113,7 +114,7 @@ export function completeItem (ctx: ViewContext, o: SimObject, options: ItemOptio
   if (brainOf === undefined) return {}
   const out: Record<string, unknown> = { ...brainItem(ctx, o, brainOf), ...objectData(ctx, o, options) }
   if (options.workflow) out.workflow_info = workflowInfo(ctx, o)
-  if (options.children && o.folder) Object.assign(out, childrenInfo(ctx, o, options))
+  if (options.children && (o.folder || FOLDERISH_TYPES.includes(o.portalType))) Object.assign(out, childrenInfo(ctx, o, options))
   return out
 }
 

@@ -43,6 +43,8 @@ export interface TypeSpec {
   readonly required: readonly string[]
   /** DX schema field names: any other key is skipped silently */
   readonly schema?: readonly string[]
+  /** on an AT layout, the names that are only Dexterity fields of this type (2.6): no field here, skipped */
+  readonly notFields?: readonly string[]
   readonly workflow: SimType['workflow']
 }
 
@@ -161,6 +163,7 @@ export function typeSpec (layout: SiteLayout, type: string): TypeSpec | undefine
     files: real.files ?? [],
     required: dexterity ? [] : real.required?.[layout] ?? [],
     ...(dexterity && real.dx !== undefined ? { schema: real.dx.schema } : {}),
+    ...(!dexterity && real.dx !== undefined ? { notFields: real.dx.schema.filter((n) => n !== 'title' && n !== 'description') } : {}),
     workflow: legacy.workflow
   }
 }
@@ -183,6 +186,9 @@ function legacySpec (layout: '2.x-legacy-kind' | '1.x-legacy-kind', type: string
     workflow: t.workflow
   }
 }
+
+/** folderish types (`is_folderish`): `children=yes` lists their contents */
+export const FOLDERISH_TYPES: readonly string[] = ['Client', 'AnalysisRequest', 'Worksheet', 'Batch']
 
 /** Every modelled type name (the same set on every layout). */
 export const MODELLED_TYPES: readonly string[] = REAL_TYPES.map((t) => t.type)
