@@ -35,6 +35,9 @@ const DEFAULT_CONTEXT: WriteContext = { encoding: 'json', canWrite: true }
 /** keys the record carries that are no field of any modelled type */
 const NOT_FIELDS = new Set(['id', 'uid', 'UID', 'portal_type', 'parent_uid', 'parent_path', 'transition', 'modified', 'created', 'path', 'filename', 'mimetype', 'url', 'api_url', 'parent_id', 'parent_url', 'review_state', 'workflow_info', 'author', 'effective', 'tags'])
 
+/** Person types compute Title() from first and last name: a `title` sent to them changes nothing the API shows */
+const COMPUTED_TITLE = new Set(['Contact', 'LabContact'])
+
 /** AT labels for required-field messages (SC content schemas) */
 const LABELS: Readonly<Record<string, string>> = { DepartmentID: 'Department ID', Manager: 'Manager', Prefix: 'Sample Type Prefix', MinimumVolume: 'Minimum Volume', AdmittedStickerTemplates: 'Admitted sticker templates' }
 
@@ -50,6 +53,7 @@ export function setFields (site: Site, o: SimObject, record: Record<string, unkn
       continue
     }
     if (NOT_FIELDS.has(key) || spec?.notFields?.includes(key) === true) continue
+    if (key === 'title' && COMPUTED_TITLE.has(o.portalType)) continue
     if (!ctx.canWrite) throw new SimError(401, `Not allowed to set the field '${key}'`)
     const ref = spec?.refs[key]
     if (ref !== undefined) o.fields[key] = atReference(site, key, value, ref)

@@ -59,10 +59,19 @@ export interface SenaiteSimulator {
   url (): string
 }
 
+/**
+ * SENAITE_SIM_INSTANCE_LAYOUT=1.x|2.x: the `instance.layout` the simulated admin chose, which test
+ * helpers read from `site.layout` — e.g. '1.x' (bika_setup containers) for a 2.0–2.5 site.
+ */
+function instanceLayoutOverride (): { instanceLayout?: '1.x' | '2.x' } {
+  const v = process.env.SENAITE_SIM_INSTANCE_LAYOUT
+  return v === '1.x' || v === '2.x' ? { instanceLayout: v } : {}
+}
+
 export function createSenaiteSimulator (options: SimulatorOptions = {}): SenaiteSimulator {
   const portalId = options.portalId ?? 'senaite'
   const now = options.now ?? Date.now
-  const site = new Site({ portalId, layout: resolveLayout(options.layout), now })
+  const site = new Site({ portalId, layout: resolveLayout(options.layout), now, ...instanceLayoutOverride() })
   const legacy = site.profile.legacy
   const modifiedSince = legacy && (options.modifiedSince ?? true)
   const calls = new Map<string, number>()

@@ -43,6 +43,8 @@ export interface SiteOptions {
   readonly now: () => number
   /** deterministic UIDs for tests */
   readonly uidSeed?: number
+  /** the family `site.layout` reports (default: the layout's own) */
+  readonly instanceLayout?: Family
 }
 
 const DX_FOLDERS_ALWAYS_REFERENCEABLE = new Set(['Setup', 'Samples'])
@@ -66,7 +68,7 @@ export class Site {
     this.portalId = options.portalId
     this.siteLayout = options.layout
     this.profile = profileOf(options.layout)
-    this.layout = this.profile.family
+    this.layout = this.profile.legacy ? this.profile.family : options.instanceLayout ?? this.profile.family
     this.catalogs = catalogsOf(this.profile)
     this.now = options.now
     this.#uidCounter = options.uidSeed ?? randomBytes(3).readUIntBE(0, 3)
