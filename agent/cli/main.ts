@@ -15,6 +15,7 @@ import { syncPeer } from './sync.js'
 import { planPull } from './plan.js'
 import { initAgentDir } from './init.js'
 import { runAgent } from './start.js'
+import { upgradeCommand } from './upgrade.js'
 import { AgentError } from '../../protocol/errors.js'
 import { ConfigError } from '../../config/errors.js'
 import { loadIdentityKey, peerIdOf } from '../net/identity.js'
@@ -54,6 +55,20 @@ function addAgentCommands (program: Command): void {
     .description('run the agent until SIGTERM / Ctrl-C')
     .requiredOption('--config <file>', 'agent config file')
     .action(async (opts: { config: string }) => { await runAgent(opts.config) })
+
+  program.command('upgrade')
+    .description('bring a stopped agent\'s store to this labmesh\'s schema now (start does it too); --dry-run says what would run')
+    .requiredOption('--config <file>', 'agent config file')
+    .option('--dry-run', 'only say which upgrade steps would run, and on how many rows')
+    .action(async (opts: { config: string, dryRun?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const tty = process.stderr.isTTY === true
+      await upgradeCommand(config, {
+        dryRun: opts.dryRun === true,
+        print: (line) => process.stdout.write(`${line}\n`),
+        progress: (line, final) => process.stderr.write(tty ? `\r${line}\x1b[K${final ? '\n' : ''}` : `${line}\n`)
+      })
+    })
 }
 
 /** Commands that ask a running agent through its admin API (plan: or the store, when none runs). */

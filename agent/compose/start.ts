@@ -9,6 +9,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { LoadedConfig } from '../../config/load.js'
 import { createLevelStore } from '../../store/level-store.js'
+import { formatUpgradeProgress, throttledUpgradeReporter } from '../../store/upgrades/format.js'
 import { createAdminApp } from '../admin/app.js'
 import type { AgentOperations } from '../admin/deps.js'
 import { startHttpServer } from '../admin/server.js'
@@ -78,8 +79,10 @@ async function loadSecrets ({ config, self }: StartContext): Promise<Secrets> {
   return { privateKey, psk }
 }
 
-async function openStore ({ config, parts, bus, deps }: StartContext): Promise<void> {
-  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain })
+async function openStore ({ config, parts, bus, deps, log }: StartContext): Promise<void> {
+  // an older store is upgraded as it opens: on a large one that takes a while, so it reports
+  const onUpgradeProgress = throttledUpgradeReporter((p) => log.info({ schema: p.to, step: p.name, done: p.done, total: p.total, percent: p.percent, etaSeconds: p.etaSeconds }, formatUpgradeProgress(p)), 3000)
+  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, onUpgradeProgress })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
