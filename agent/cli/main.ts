@@ -15,6 +15,7 @@ import { syncPeer } from './sync.js'
 import { planPull } from './plan.js'
 import { initAgentDir } from './init.js'
 import { runAgent } from './start.js'
+import { addMembershipCommands } from './membership.js'
 import { AgentError } from '../../protocol/errors.js'
 import { ConfigError } from '../../config/errors.js'
 import { loadIdentityKey, peerIdOf } from '../net/identity.js'
@@ -25,6 +26,7 @@ export async function main (argv: readonly string[]): Promise<void> {
   program.name('labmesh').description('Peer-to-peer replication mesh agent for laboratory instances').showHelpAfterError()
   addAgentCommands(program)
   addAdminCommands(program)
+  addMembershipCommands(program)
   await program.parseAsync(argv as string[])
 }
 

@@ -2,12 +2,16 @@
  * The libp2p side of an agent: TCP + Noise + yamux, an optional private
  * network key, and a connection gater that admits only the peer IDs listed
  * in the config — inbound after the Noise handshake proved the remote's
- * identity, outbound before we even dial. Every refusal is logged.
+ * identity, outbound before we even dial. Every refusal is logged. The one
+ * exception is the guest door (guests.ts): while an invitation is open, a
+ * peer not in the config may connect, and open the invite protocol only.
  *
  * The mesh keeps a connection to every configured peer that has addresses,
  * redialling with exponential backoff (with jitter) when it goes away
  * (redial.ts). A stream of the sync protocol is handed on only from a
- * configured peer, with that peer's config entry.
+ * configured peer, with that peer's config entry. The list of peers can be
+ * replaced while the mesh runs (setPeers, a config reload): a removed peer
+ * is hung up on and refused from then on, a new one is dialled.
  */
 import '../runtime/polyfills.js'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -22,6 +26,7 @@ import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID } from '../.
 import { describeError } from '../../protocol/errors.js'
 import { NotStartedError, PeerNotAllowedError } from '../errors.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
+import { GuestDoor, type GuestPolicy } from './guests.js'
 import { keepConnected } from './redial.js'
 
 export interface MeshPeer {
@@ -40,12 +45,26 @@ export interface MeshOptions {
   readonly onConnectionChange?: (peerName: string, connected: boolean, address: string | undefined) => void
   /** called for every refused connection (status, metrics) */
   readonly onRefused?: (peerId: string, direction: 'inbound' | 'outbound') => void
+  /** who may come in for the invite protocol without being a peer; none: no one */
+  readonly guests?: GuestPolicy
+}
+
+/** Handlers of the streams the mesh accepts. */
+export interface MeshHandlers {
+  /** a sync stream from a configured peer */
+  readonly sync: (stream: Stream, connection: Connection, peer: MeshPeer) => void
+  /** a stream of the guest protocol (GuestPolicy.protocol), from a peer in the config or not */
+  readonly guest?: (stream: Stream, connection: Connection) => void
 }
 
 export interface Mesh {
   readonly peerId: string
-  start (handler: (stream: Stream, connection: Connection, peer: MeshPeer) => void): Promise<void>
+  start (handlers: MeshHandlers): Promise<void>
   stop (): Promise<void>
+  /** replace the configured peers: removed ones are hung up on and refused, new ones dialled */
+  setPeers (peers: readonly MeshPeer[]): Promise<void>
+  /** open a stream of the guest protocol to a peer not (yet) in the config, at `addrs` */
+  openGuestStream (peerId: string, addrs: readonly string[], signal?: AbortSignal): Promise<Stream>
   listenAddrs (): string[]
   isConnected (peerId: string): boolean
   remoteAddress (peerId: string): string | undefined
@@ -59,8 +78,11 @@ export function createMesh (options: MeshOptions): Mesh {
   const byId = new Map(options.peers.map((p) => [p.peerId, p]))
   const log = options.log
   let node: Libp2p | undefined
-  let upkeep: AbortController | undefined
+  /** one upkeep loop per configured peer with addresses, ended by its controller */
+  const upkeeps = new Map<string, AbortController>()
+  let unwatchGuests: (() => void) | undefined
   const selfId = peerIdFromPrivateKey(options.privateKey).toString()
+  const door = options.guests !== undefined ? new GuestDoor(options.guests, (id) => byId.has(id), log) : undefined
 
   const running = (): Libp2p => {
     if (node === undefined) throw new NotStartedError('mesh')
@@ -70,34 +92,81 @@ export function createMesh (options: MeshOptions): Mesh {
   /** the address of an open connection to the peer, on the node running now */
   const addressOf = (peerId: string): string | undefined => remoteAddressOf(node, peerId)
 
+  const upkeep = (n: Libp2p, peer: MeshPeer): void => {
+    upkeeps.get(peer.peerId)?.abort()
+    upkeeps.delete(peer.peerId)
+    if (peer.addrs.length === 0) return
+    const controller = new AbortController()
+    upkeeps.set(peer.peerId, controller)
+    void keepConnected(n, peer, controller.signal, log)
+  }
+
   return {
     peerId: selfId,
 
-    async start (handler) {
+    async start (handlers) {
       if (node !== undefined) return
-      node = await createLibp2p(nodeOptions(options, refuser(byId, options)))
+      node = await createLibp2p(nodeOptions(options, refuser(byId, options, door)))
       reportConnections(node, byId, options, addressOf)
-      await node.handle(PROTOCOL_ID, syncStreams(byId, handler), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
-      await rememberAddresses(node, options.peers)
-      upkeep = new AbortController()
-      for (const peer of options.peers) {
-        if (peer.addrs.length > 0) void keepConnected(node, peer, upkeep.signal, log)
+      await node.handle(PROTOCOL_ID, syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
+      if (door !== undefined && handlers.guest !== undefined) {
+        await node.handle(door.protocol, handlers.guest, { maxInboundStreams: 1, maxOutboundStreams: 1 })
+        unwatchGuests = door.watch(node)
       }
+      await rememberAddresses(node, options.peers)
+      for (const peer of byId.values()) upkeep(node, peer)
       log.info({ peerId: selfId, listen: this.listenAddrs() }, 'mesh listening')
     },
 
     async stop () {
-      upkeep?.abort()
-      upkeep = undefined
+      for (const controller of upkeeps.values()) controller.abort()
+      upkeeps.clear()
+      unwatchGuests?.()
+      unwatchGuests = undefined
       const n = node
       node = undefined
       if (n === undefined) return
       try {
         await n.unhandle(PROTOCOL_ID)
+        if (door !== undefined) await n.unhandle(door.protocol)
       } catch (err) {
         log.warn({ err: describeError(err) }, 'unhandle failed during stop')
       }
       await n.stop()
+    },
+
+    async setPeers (peers) {
+      const previous = new Map(byId)
+      // the table first: from here on the gater refuses removed peers and admits new ones
+      byId.clear()
+      for (const peer of peers) byId.set(peer.peerId, peer)
+      const n = node
+      if (n === undefined) return
+      for (const [id, old] of previous) {
+        if (byId.has(id)) continue
+        upkeeps.get(id)?.abort()
+        upkeeps.delete(id)
+        log.info({ peer: old.name, peerId: shortPeerId(id) }, 'peer removed from the config: hanging up')
+        await n.hangUp(peerIdFromString(id)).catch((err: unknown) => log.warn({ peer: old.name, err: describeError(err) }, 'could not hang up on a removed peer'))
+      }
+      for (const peer of peers) {
+        const old = previous.get(peer.peerId)
+        if (old !== undefined && sameAddrs(old.addrs, peer.addrs)) continue
+        // new, or moved: the address book gets its addresses now, and the upkeep starts over
+        if (peer.addrs.length > 0) await n.peerStore.patch(peerIdFromString(peer.peerId), { multiaddrs: peer.addrs.map((a) => multiaddr(a)) })
+        upkeep(n, peer)
+      }
+    },
+
+    async openGuestStream (peerId, addrs, signal) {
+      const n = running()
+      if (door === undefined) throw new NotStartedError('guest door')
+      const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+      const id = peerIdFromString(peerId)
+      return await door.joining(peerId, async () => {
+        await n.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(a)) })
+        return await n.dialProtocol(id, door.protocol, { signal: signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout })
+      })
     },
 
     listenAddrs () {
@@ -128,11 +197,16 @@ export function createMesh (options: MeshOptions): Mesh {
   }
 }
 
-/** The gater's verdict on a peer: true (refused, logged and reported) unless it is configured. */
-function refuser (byId: ReadonlyMap<string, MeshPeer>, options: MeshOptions): (peerId: PeerId, direction: 'inbound' | 'outbound') => boolean {
+function sameAddrs (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** The gater's verdict on a peer: true (refused, logged and reported) unless it is configured, or a guest the door lets in. */
+function refuser (byId: ReadonlyMap<string, MeshPeer>, options: MeshOptions, door: GuestDoor | undefined): (peerId: PeerId, direction: 'inbound' | 'outbound') => boolean {
   return (peerId, direction) => {
     const id = peerId.toString()
     if (byId.has(id)) return false
+    if (door !== undefined && (direction === 'inbound' ? door.admitsInbound(peerId) : door.allowsOutbound(peerId))) return false
     options.log.warn({ peerId: id, direction }, new PeerNotAllowedError(id).message)
     options.onRefused?.(id, direction)
     return true

@@ -14,15 +14,17 @@
  * and waits for all of them.
  */
 import type { Connection, Stream } from '@libp2p/interface'
+import type { LoadedConfig } from '../../config/load.js'
+import type { LiveChanges } from '../../config/live-changes.js'
 import type { WireObject } from '../../protocol/object.js'
 import { applyRemoteBatch, type ApplyStats } from '../apply/apply-remote.js'
 import type { PullPlan } from '../apply/plan.js'
-import { NotFoundError } from '../errors.js'
+import { NotFoundError, PeerNotAllowedError } from '../errors.js'
 import type { MeshPeer } from '../net/mesh.js'
 import type { InboundRules } from '../rules/types.js'
 import { dryRun } from './dry-run.js'
 import { createInboundServing } from './inbound-serving.js'
-import { PeerRuntimes } from './peer-runtime.js'
+import { PeerRuntimes, type PeerRuntime } from './peer-runtime.js'
 import { peerStatusOf, type PeerStatus } from './peer-status.js'
 import type { ProgressSnapshot } from './progress.js'
 import { pullLoop } from './pull-loop.js'
@@ -47,6 +49,12 @@ export interface Replicator {
   applyFrom (peerName: string, changes: readonly WireObject[]): Promise<ApplyStats>
   /** dry run: what a pull from this remote would do now, writing nothing */
   plan (peerName: string): Promise<PullPlan>
+  /**
+   * A reload: the runtimes of removed and changed peers end (their sessions
+   * with them), changed and added peers get new ones under `config`, and the
+   * remotes among them start pulling (from zero where the rules hash moved).
+   */
+  setPeers (config: LoadedConfig, changes: LiveChanges): Promise<void>
 }
 
 export function createReplicator (deps: ReplicatorDeps): Replicator {
@@ -54,35 +62,63 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
   const peers = new PeerRuntimes(deps.config, deps.now)
   const serving = createInboundServing(deps)
   let controller: AbortController | undefined
-  const loops: Array<Promise<void>> = []
+  const loops = new Set<Promise<void>>()
+
+  /** what ends this runtime's sessions: the replicator's stop, or the entry's retirement */
+  const signalFor = (rt: PeerRuntime, signal: AbortSignal): AbortSignal => AbortSignal.any([signal, rt.retired.signal])
+  const startPulling = (rt: PeerRuntime, signal: AbortSignal): void => {
+    if (!rt.config.pull) return
+    const loop = pullLoop(deps, rt, signalFor(rt, signal))
+    loops.add(loop)
+    rt.track(loop)
+    void loop.finally(() => loops.delete(loop))
+  }
 
   return {
-    inboundRules: [...peers.all()].map((r) => r.rules),
+    get inboundRules () { return [...peers.all()].map((r) => r.rules) },
 
     async start () {
       if (controller !== undefined) return
       controller = new AbortController()
       for (const { checkpoint, peerId } of await store.listCheckpoints()) peers.byPeerId(peerId)?.restore(checkpoint)
-      for (const rt of peers.all()) {
-        if (rt.config.pull) loops.push(pullLoop(deps, rt, controller.signal))
-      }
+      for (const rt of peers.all()) startPulling(rt, controller.signal)
     },
 
     async stop () {
       controller?.abort()
       controller = undefined
       await Promise.allSettled([...loops, ...serving.running])
-      loops.length = 0
+    },
+
+    async setPeers (config, changes) {
+      const replaced = [...changes.removed, ...changes.changed].flatMap((name) => peers.find(name) ?? [])
+      await Promise.allSettled(replaced.map(async (rt) => await rt.retire()))
+      for (const name of changes.removed) peers.remove(name)
+      const fresh = [...changes.changed, ...changes.added].flatMap((name) => config.peers.find((p) => p.name === name) ?? [])
+      for (const peer of fresh) {
+        const old = replaced.find((rt) => rt.config.name === peer.name && rt.config.peerId === peer.peerId)
+        const rt = peers.add(config, peer)
+        if (old !== undefined) rt.carryFrom(old)
+        const checkpoint = await store.getCheckpoint(peer.peerId).catch(() => undefined)
+        if (checkpoint !== undefined) rt.restore(checkpoint)
+        if (controller !== undefined) startPulling(rt, controller.signal)
+        peerChanged(deps, peer.name)
+      }
     },
 
     handleInbound (stream, _connection, peer) {
-      const rt = peers.get(peer.name)
+      const rt = peers.find(peer.name)
       const signal = controller?.signal
       if (signal === undefined) {
         stream.abort(new Error('agent is not running'))
         return
       }
-      serving.serve(rt, stream, peer, signal)
+      // a peer the config has just lost (a reload) whose connection is still being hung up on
+      if (rt === undefined || rt.config.peerId !== peer.peerId) {
+        stream.abort(new PeerNotAllowedError(peer.peerId))
+        return
+      }
+      serving.serve(rt, stream, peer, signalFor(rt, signal))
     },
 
     connectionChanged (peerName, connected, address) {

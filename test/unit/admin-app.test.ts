@@ -42,7 +42,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
   let peerState = peer()
   const report = (): AgentStatusReport => ({
     domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: undefined, instance: 'embedded', epoch: 'e', objects: 12, feedHead: 20,
-    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, peers: [peerState]
+    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, configFile: '/srv/lab-b/labmesh.yaml', configLoadedAt: 40_000, peers: [peerState]
   })
   const failedEntry: FailedEntry = {
     uid: 'f-1', peer: 'lab-a', reason: 'needs p-9', code: 'MISSING_DEPENDENCY', missing: ['p-9'], attempts: 2, firstFailedAt: 1, lastFailedAt: 2, nextRetryAt: 3,
@@ -82,6 +82,22 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     failed: {
       list: async () => [failedEntry],
       retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } }
+    },
+    invites: {
+      create: async (options) => {
+        calls.push(`invite ${JSON.stringify(options)}`)
+        return { code: 'labmesh_invite_x', id: '0011223344556677', expiresAt: 90_000, domain: 'lab-b', peerId: '12D3KooWSelf', addrs: ['/ip4/127.0.0.1/tcp/4102'], name: options.name, pull: options.pull === true }
+      },
+      list: () => [],
+      revoke: async (id) => { calls.push(`revoke ${id}`) }
+    },
+    join: async (code, options) => {
+      calls.push(`join ${code} ${JSON.stringify(options)}`)
+      return { joined: true, peer: { name: 'lab-a', peerId: '12D3KooWPeer', domain: 'lab-a', addrs: [], pull: options.pull === true }, nameThere: 'lab-b', file: '/srv/lab-b/labmesh.yaml' }
+    },
+    reloadConfig: async () => {
+      calls.push('reload')
+      return { file: '/srv/lab-b/labmesh.yaml', loadedAt: 50_000, added: [], removed: [], changed: ['lab-a'], agentRules: false }
     },
     ...over
   }
