@@ -11,7 +11,7 @@ import { InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../../config/load.js'
 import { parseDuration } from '../../config/duration.js'
 import type { ReloadReport } from '../../config/live-changes.js'
-import { readInviteCode } from '../invite/join.js'
+import { readInviteCode } from '../invite/read-code.js'
 import type { CreatedInvite, JoinResult } from '../invite/types.js'
 import { adminClientFor } from './admin-client.js'
 

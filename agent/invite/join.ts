@@ -8,11 +8,10 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { InviteError, describeError, type InviteErrorCode } from '../../protocol/errors.js'
-import { decodeInviteCode, type InviteCode } from '../../protocol/invite-code.js'
+import type { InviteCode } from '../../protocol/invite-code.js'
 import { INVITE_HANDSHAKE_TIMEOUT_MS } from '../../protocol/invite-constants.js'
 import { decodeInviterMessage, type InviterMessage, type JoinerMessage, type WelcomeMessage } from '../../protocol/invite-messages.js'
 import { inviteProof } from '../../protocol/invite-proof.js'
-import { BadRequestError } from '../errors.js'
 import type { Logger } from '../runtime/logger.js'
 import { inviteFraming, nextMessage } from './framing.js'
 
@@ -27,19 +26,6 @@ export interface JoinDeps {
   readonly log: Logger
   /** a stream of the invite protocol to a peer not in our config */
   readonly openStream: (peerId: string, addrs: readonly string[], signal: AbortSignal) => Promise<Stream>
-}
-
-/**
- * The invite in `text`, checked as far as this agent can without asking the
- * inviter: well-formed, intact, not expired, not our own (given our peer ID).
- */
-export function readInviteCode (text: string, deps: { readonly now: () => number, readonly peerId?: string }): InviteCode {
-  const code = decodeInviteCode(text)
-  if (code.expiresAt <= deps.now()) {
-    throw new InviteError('INVITE_EXPIRED', `this invite code from ${code.domain} expired at ${new Date(code.expiresAt).toISOString()}: ask ${code.domain}'s admin for a new one (\`labmesh invite\`)`)
-  }
-  if (code.peerId === deps.peerId) throw new BadRequestError('this invite code is this agent\'s own: paste it on the agent that is to join')
-  return code
 }
 
 /** Run the handshake with the inviter of `code`; resolves with its welcome. */
