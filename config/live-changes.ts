@@ -30,7 +30,7 @@ export interface LiveChanges {
 }
 
 export function liveChanges (running: LoadedConfig, next: LoadedConfig): LiveChanges {
-  const restart = RESTART_KEYS.flatMap((key) => differingPaths(comparable(running, key), comparable(next, key), key))
+  const restart = RESTART_KEYS.flatMap((key) => differingPaths(running[key], next[key], key))
     .map(({ path, from, to }): ConfigIssue => ({
       path,
       message: `changed (${show(from)} → ${show(to)}), but it is read only when the agent starts`,
@@ -53,17 +53,6 @@ export function liveChanges (running: LoadedConfig, next: LoadedConfig): LiveCha
 /** Whether a reload would change nothing at all. */
 export function nothingChanged (changes: LiveChanges): boolean {
   return changes.restart.length === 0 && changes.added.length + changes.removed.length + changes.changed.length === 0 && !changes.agentRules
-}
-
-/** A key's value as the agent uses it: file paths resolved (a moved relative path is a change). */
-function comparable (config: LoadedConfig, key: typeof RESTART_KEYS[number]): unknown {
-  switch (key) {
-    case 'dataDir': return config.paths.dataDir
-    case 'identity': return { keyFile: config.paths.keyFile }
-    case 'http': return { ...config.http, tokenFile: config.paths.tokenFile }
-    case 'privateNetwork': return config.paths.pskFile === undefined ? undefined : { pskFile: config.paths.pskFile }
-    default: return config[key]
-  }
 }
 
 /** Dotted paths where two JSON values differ, with both values; lists compare whole. */

@@ -22,14 +22,15 @@
 import { createHash } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { base32Decode, base32Encode } from './base32.js'
 import { InviteError } from './errors.js'
 import { INVITE_ID_BYTES, INVITE_SECRET_BYTES, MAX_INVITE_ADDRS } from './invite-constants.js'
 
 export const INVITE_CODE_PREFIX = 'labmesh_invite_'
-const FORMAT_VERSION = 1
+/** the payload's first byte */
+export const INVITE_FORMAT_VERSION = 1
 const CHECKSUM_BYTES = 5
 const CHECKSUM_LABEL = 'labmesh-invite-checksum/1'
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
 
 /** What an invite code carries. */
 export interface InviteCode {
@@ -47,8 +48,18 @@ export interface InviteCode {
 }
 
 export function encodeInviteCode (code: InviteCode): string {
-  const payload = encodePayload(code)
+  return sealInvitePayload(encodePayload(code))
+}
+
+/** A payload as a code: prefix, then base32 of the payload and its checksum. */
+export function sealInvitePayload (payload: Uint8Array): string {
   return INVITE_CODE_PREFIX + base32Encode(Buffer.concat([payload, checksum(payload)]))
+}
+
+/** The payload and checksum bytes of a code, undefined when it is not base32 behind the prefix (tests, diagnostics). */
+export function openInviteCode (text: string): Buffer | undefined {
+  const compact = text.replace(/\s+/g, '').toLowerCase()
+  return compact.startsWith(INVITE_CODE_PREFIX) ? base32Decode(compact.slice(INVITE_CODE_PREFIX.length)) : undefined
 }
 
 /**
@@ -62,12 +73,12 @@ export function decodeInviteCode (text: string): InviteCode {
   if (!compact.toLowerCase().startsWith(INVITE_CODE_PREFIX)) {
     throw new InviteError('INVITE_MALFORMED', `this is not a labmesh invite code (one starts with "${INVITE_CODE_PREFIX}"): paste the whole line \`labmesh invite\` printed on the other agent`)
   }
-  const bytes = base32Decode(compact.slice(INVITE_CODE_PREFIX.length).toLowerCase())
+  const bytes = openInviteCode(compact)
   if (bytes === undefined || bytes.length <= CHECKSUM_BYTES) throw damaged()
   const payload = bytes.subarray(0, bytes.length - CHECKSUM_BYTES)
   if (!checksum(payload).equals(bytes.subarray(bytes.length - CHECKSUM_BYTES))) throw damaged()
-  if (payload[0] !== FORMAT_VERSION) {
-    throw new InviteError('INVITE_MALFORMED', `this invite code has format version ${payload[0] ?? '?'}, this agent reads version ${FORMAT_VERSION}: upgrade labmesh here, or ask for a code from an agent of the same version`)
+  if (payload[0] !== INVITE_FORMAT_VERSION) {
+    throw new InviteError('INVITE_MALFORMED', `this invite code has format version ${payload[0] ?? '?'}, this agent reads version ${INVITE_FORMAT_VERSION}: upgrade labmesh here, or ask for a code from an agent of the same version`)
   }
   try {
     return decodePayload(payload)
@@ -92,7 +103,7 @@ function encodePayload (code: InviteCode): Buffer {
   if (code.addrs.length > MAX_INVITE_ADDRS) throw new RangeError(`an invite carries at most ${MAX_INVITE_ADDRS} addresses`)
   const expiry = Buffer.alloc(4)
   expiry.writeUInt32BE(Math.floor(code.expiresAt / 1000))
-  const parts: Uint8Array[] = [Buffer.from([FORMAT_VERSION]), id, secret, expiry,
+  const parts: Uint8Array[] = [Buffer.from([INVITE_FORMAT_VERSION]), id, secret, expiry,
     short(Buffer.from(peerIdFromString(code.peerId).toString(), 'ascii')), short(Buffer.from(code.domain, 'utf8')), Buffer.from([code.addrs.length])]
   for (const addr of code.addrs) parts.push(short(multiaddr(addr).bytes))
   return Buffer.concat(parts)
@@ -124,43 +135,4 @@ function decodePayload (payload: Buffer): InviteCode {
   for (let i = 0; i < count; i++) addrs.push(multiaddr(takeShort()).toString())
   if (at !== payload.length) throw new RangeError('it has bytes after its last field')
   return { id, secret, expiresAt, peerId, domain, addrs }
-}
-
-function base32Encode (bytes: Uint8Array): string {
-  let out = ''
-  let buffer = 0
-  let bits = 0
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte
-    bits += 8
-    while (bits >= 5) {
-      out += ALPHABET[(buffer >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-    buffer &= (1 << bits) - 1
-  }
-  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31]
-  return out
-}
-
-/** undefined for a character outside the alphabet or a length no encoding produces */
-function base32Decode (text: string): Buffer | undefined {
-  if ([1, 3, 6].includes(text.length % 8)) return undefined
-  const out: number[] = []
-  let buffer = 0
-  let bits = 0
-  for (const char of text) {
-    const value = ALPHABET.indexOf(char)
-    if (value < 0) return undefined
-    buffer = (buffer << 5) | value
-    bits += 5
-    if (bits >= 8) {
-      out.push((buffer >>> (bits - 8)) & 255)
-      bits -= 8
-    }
-    buffer &= (1 << bits) - 1
-  }
-  // the padding bits of the last character are zero in every code we write
-  if (buffer !== 0) return undefined
-  return Buffer.from(out)
 }
