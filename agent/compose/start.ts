@@ -186,7 +186,7 @@ async function startServing (ctx: StartContext): Promise<void> {
   await replicator.start()
   const retrier = createFailedRetrier({
     store: need('store', 'store'),
-    peers: { sessionOpen: (name) => replicator.peerStatus(name).sessionOpen, fetchFrom: replicator.fetchFrom, applyFrom: replicator.applyFrom },
+    peers: { sessionOpen: (name) => replicator.sessionOpen(name), fetchFrom: replicator.fetchFrom, applyFrom: replicator.applyFrom },
     log: log.child({ component: 'failed-queue' }),
     now
   })

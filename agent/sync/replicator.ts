@@ -40,6 +40,8 @@ export interface Replicator {
   connectionChanged (peerName: string, connected: boolean, address: string | undefined): void
   status (): PeerStatus[]
   peerStatus (name: string): PeerStatus
+  /** a pull session with this peer is open (false for a name no longer configured) */
+  sessionOpen (name: string): boolean
   /** pull from a remote now and wait until caught up */
   syncNow (name: string): Promise<ProgressSnapshot>
   /** inbound rules of every peer (read-only enforcement, plan) */
@@ -132,6 +134,10 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       const conflicts = store.conflictsByPeer()
       const failed = store.failedByPeer()
       return [...peers.all()].map((rt) => peerStatusOf(rt, store, mesh, conflicts, failed))
+    },
+
+    sessionOpen (name) {
+      return peers.find(name)?.session !== undefined
     },
 
     peerStatus (name) {
