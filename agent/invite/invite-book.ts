@@ -68,22 +68,7 @@ export function createInviteBook (deps: { readonly file: string, readonly now: (
 
   return {
     async load () {
-      let text: string
-      try {
-        text = await readFile(deps.file, 'utf8')
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-        throw err
-      }
-      try {
-        const parsed = JSON.parse(text) as { version?: unknown, invites?: unknown }
-        if (parsed.version !== FILE_VERSION || !Array.isArray(parsed.invites)) throw new Error(`version ${String(parsed.version)}, expected ${FILE_VERSION}`)
-        records = (parsed.invites as InviteRecord[]).filter((r) => typeof r.id === 'string' && typeof r.secret === 'string' && typeof r.expiresAt === 'number')
-      } catch (err) {
-        // losing invitations is the safe way to fail: no one gets in on a record we cannot read
-        deps.log.warn({ file: deps.file, err: describeError(err) }, 'the invitations file is unreadable: no invitation is open; create new ones with `labmesh invite`')
-        records = []
-      }
+      records = await readInvites(deps.file, deps.log)
     },
 
     async create ({ name, pull, expiresMs }) {
@@ -131,18 +116,42 @@ export function createInviteBook (deps: { readonly file: string, readonly now: (
 
     list () {
       const now = deps.now()
-      return records.map((r) => ({
-        id: r.id,
-        state: r.usedBy !== undefined ? 'used' : r.expiresAt <= now ? 'expired' : 'open',
-        createdAt: r.createdAt,
-        expiresAt: r.expiresAt,
-        name: r.name,
-        pull: r.pull,
-        usedAt: r.usedAt,
-        usedBy: r.usedBy,
-        usedName: r.usedName
-      }))
+      return records.map((r) => viewOf(r, now))
     }
+  }
+}
+
+function viewOf (r: InviteRecord, now: number): InviteView {
+  return {
+    id: r.id,
+    state: r.usedBy !== undefined ? 'used' : r.expiresAt <= now ? 'expired' : 'open',
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+    name: r.name,
+    pull: r.pull,
+    usedAt: r.usedAt,
+    usedBy: r.usedBy,
+    usedName: r.usedName
+  }
+}
+
+/** The invitations in `file`: none when it does not exist, or cannot be read as ours (logged). */
+async function readInvites (file: string, log: Logger): Promise<InviteRecord[]> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  try {
+    const parsed = JSON.parse(text) as { version?: unknown, invites?: unknown }
+    if (parsed.version !== FILE_VERSION || !Array.isArray(parsed.invites)) throw new Error(`version ${String(parsed.version)}, expected ${FILE_VERSION}`)
+    return (parsed.invites as InviteRecord[]).filter((r) => typeof r.id === 'string' && typeof r.secret === 'string' && typeof r.expiresAt === 'number')
+  } catch (err) {
+    // losing invitations is the safe way to fail: no one gets in on a record we cannot read
+    log.warn({ file, err: describeError(err) }, 'the invitations file is unreadable: no invitation is open; create new ones with `labmesh invite`')
+    return []
   }
 }
 

@@ -27,7 +27,7 @@ import { describeError } from '../../protocol/errors.js'
 import { NotStartedError, PeerNotAllowedError } from '../errors.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
 import { GuestDoor, type GuestPolicy } from './guests.js'
-import { keepConnected } from './redial.js'
+import { Upkeeps } from './redial.js'
 
 export interface MeshPeer {
   readonly name: string
@@ -78,8 +78,7 @@ export function createMesh (options: MeshOptions): Mesh {
   const byId = new Map(options.peers.map((p) => [p.peerId, p]))
   const log = options.log
   let node: Libp2p | undefined
-  /** one upkeep loop per configured peer with addresses, ended by its controller */
-  const upkeeps = new Map<string, AbortController>()
+  const upkeeps = new Upkeeps(log)
   let unwatchGuests: (() => void) | undefined
   const selfId = peerIdFromPrivateKey(options.privateKey).toString()
   const door = options.guests !== undefined ? new GuestDoor(options.guests, (id) => byId.has(id), log) : undefined
@@ -92,15 +91,6 @@ export function createMesh (options: MeshOptions): Mesh {
   /** the address of an open connection to the peer, on the node running now */
   const addressOf = (peerId: string): string | undefined => remoteAddressOf(node, peerId)
 
-  const upkeep = (n: Libp2p, peer: MeshPeer): void => {
-    upkeeps.get(peer.peerId)?.abort()
-    upkeeps.delete(peer.peerId)
-    if (peer.addrs.length === 0) return
-    const controller = new AbortController()
-    upkeeps.set(peer.peerId, controller)
-    void keepConnected(n, peer, controller.signal, log)
-  }
-
   return {
     peerId: selfId,
 
@@ -108,31 +98,19 @@ export function createMesh (options: MeshOptions): Mesh {
       if (node !== undefined) return
       node = await createLibp2p(nodeOptions(options, refuser(byId, options, door)))
       reportConnections(node, byId, options, addressOf)
-      await node.handle(PROTOCOL_ID, syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
-      if (door !== undefined && handlers.guest !== undefined) {
-        await node.handle(door.protocol, handlers.guest, { maxInboundStreams: 1, maxOutboundStreams: 1 })
-        unwatchGuests = door.watch(node)
-      }
+      unwatchGuests = await handleProtocols(node, byId, handlers, door)
       await rememberAddresses(node, options.peers)
-      for (const peer of byId.values()) upkeep(node, peer)
+      for (const peer of byId.values()) upkeeps.start(node, peer)
       log.info({ peerId: selfId, listen: this.listenAddrs() }, 'mesh listening')
     },
 
     async stop () {
-      for (const controller of upkeeps.values()) controller.abort()
-      upkeeps.clear()
+      upkeeps.stopAll()
       unwatchGuests?.()
       unwatchGuests = undefined
       const n = node
       node = undefined
-      if (n === undefined) return
-      try {
-        await n.unhandle(PROTOCOL_ID)
-        if (door !== undefined) await n.unhandle(door.protocol)
-      } catch (err) {
-        log.warn({ err: describeError(err) }, 'unhandle failed during stop')
-      }
-      await n.stop()
+      if (n !== undefined) await stopNode(n, door, log)
     },
 
     async setPeers (peers) {
@@ -140,32 +118,16 @@ export function createMesh (options: MeshOptions): Mesh {
       // the table first: from here on the gater refuses removed peers and admits new ones
       byId.clear()
       for (const peer of peers) byId.set(peer.peerId, peer)
-      const n = node
-      if (n === undefined) return
-      for (const [id, old] of previous) {
-        if (byId.has(id)) continue
-        upkeeps.get(id)?.abort()
-        upkeeps.delete(id)
-        log.info({ peer: old.name, peerId: shortPeerId(id) }, 'peer removed from the config: hanging up')
-        await n.hangUp(peerIdFromString(id)).catch((err: unknown) => log.warn({ peer: old.name, err: describeError(err) }, 'could not hang up on a removed peer'))
-      }
-      for (const peer of peers) {
-        const old = previous.get(peer.peerId)
-        if (old !== undefined && sameAddrs(old.addrs, peer.addrs)) continue
-        // new, or moved: the address book gets its addresses now, and the upkeep starts over
-        if (peer.addrs.length > 0) await n.peerStore.patch(peerIdFromString(peer.peerId), { multiaddrs: peer.addrs.map((a) => multiaddr(a)) })
-        upkeep(n, peer)
-      }
+      if (node !== undefined) await applyPeerChanges(node, previous, byId, upkeeps, log)
     },
 
     async openGuestStream (peerId, addrs, signal) {
       const n = running()
       if (door === undefined) throw new NotStartedError('guest door')
-      const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
       const id = peerIdFromString(peerId)
       return await door.joining(peerId, async () => {
         await n.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(a)) })
-        return await n.dialProtocol(id, door.protocol, { signal: signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout })
+        return await n.dialProtocol(id, door.protocol, { signal: dialSignal(signal) })
       })
     },
 
@@ -179,22 +141,56 @@ export function createMesh (options: MeshOptions): Mesh {
       return node.getConnections(peerIdFromString(peerId)).some((c) => c.status === 'open')
     },
 
-    remoteAddress (peerId) {
-      return addressOf(peerId)
-    },
+    remoteAddress: addressOf,
 
     async openStream (peerId, signal) {
-      const n = running()
-      const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
-      return await n.dialProtocol(peerIdFromString(peerId), PROTOCOL_ID, {
-        signal: signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout
-      })
+      return await running().dialProtocol(peerIdFromString(peerId), PROTOCOL_ID, { signal: dialSignal(signal) })
     },
 
     async hangUp (peerId) {
       await running().hangUp(peerIdFromString(peerId))
     }
   }
+}
+
+async function stopNode (node: Libp2p, door: GuestDoor | undefined, log: Logger): Promise<void> {
+  try {
+    await node.unhandle(PROTOCOL_ID)
+    if (door !== undefined) await node.unhandle(door.protocol)
+  } catch (err) {
+    log.warn({ err: describeError(err) }, 'unhandle failed during stop')
+  }
+  await node.stop()
+}
+
+/** The caller's signal, bounded by the dial timeout. */
+function dialSignal (signal: AbortSignal | undefined): AbortSignal {
+  const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+  return signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout
+}
+
+/** After the peer table changed: hang up on removed peers; new and moved ones get their addresses and a fresh upkeep. */
+async function applyPeerChanges (node: Libp2p, previous: ReadonlyMap<string, MeshPeer>, now: ReadonlyMap<string, MeshPeer>, upkeeps: Upkeeps, log: Logger): Promise<void> {
+  for (const [id, old] of previous) {
+    if (now.has(id)) continue
+    upkeeps.stop(id)
+    log.info({ peer: old.name, peerId: shortPeerId(id) }, 'peer removed from the config: hanging up')
+    await node.hangUp(peerIdFromString(id)).catch((err: unknown) => log.warn({ peer: old.name, err: describeError(err) }, 'could not hang up on a removed peer'))
+  }
+  for (const peer of now.values()) {
+    const old = previous.get(peer.peerId)
+    if (old !== undefined && sameAddrs(old.addrs, peer.addrs)) continue
+    if (peer.addrs.length > 0) await node.peerStore.patch(peerIdFromString(peer.peerId), { multiaddrs: peer.addrs.map((a) => multiaddr(a)) })
+    upkeeps.start(node, peer)
+  }
+}
+
+/** The sync protocol for configured peers; the guest protocol, when there is a door, for anyone it lets in. Returns the door's clean-up. */
+async function handleProtocols (node: Libp2p, byId: ReadonlyMap<string, MeshPeer>, handlers: MeshHandlers, door: GuestDoor | undefined): Promise<(() => void) | undefined> {
+  await node.handle(PROTOCOL_ID, syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
+  if (door === undefined || handlers.guest === undefined) return undefined
+  await node.handle(door.protocol, handlers.guest, { maxInboundStreams: 1, maxOutboundStreams: 1 })
+  return door.watch(node)
 }
 
 function sameAddrs (a: readonly string[], b: readonly string[]): boolean {

@@ -59,21 +59,49 @@ export interface Replicator {
   setPeers (config: LoadedConfig, changes: LiveChanges): Promise<void>
 }
 
+/**
+ * A reload's changes to the runtimes: those of removed and changed entries
+ * retire (their sessions end, awaited), changed and added entries get new
+ * ones under `config`, restored from their checkpoints, and `started` runs
+ * each (its pull loop, for a remote).
+ */
+async function replaceRuntimes (deps: ReplicatorDeps, peers: PeerRuntimes, config: LoadedConfig, changes: LiveChanges, started: (rt: PeerRuntime) => void): Promise<void> {
+  const replaced = [...changes.removed, ...changes.changed].flatMap((name) => peers.find(name) ?? [])
+  await Promise.allSettled(replaced.map(async (rt) => await rt.retire()))
+  for (const name of changes.removed) peers.remove(name)
+  const fresh = [...changes.changed, ...changes.added].flatMap((name) => config.peers.find((p) => p.name === name) ?? [])
+  for (const peer of fresh) {
+    const old = replaced.find((rt) => rt.config.name === peer.name && rt.config.peerId === peer.peerId)
+    const rt = peers.add(config, peer)
+    if (old !== undefined) rt.carryFrom(old)
+    const checkpoint = await deps.store.getCheckpoint(peer.peerId).catch(() => undefined)
+    if (checkpoint !== undefined) rt.restore(checkpoint)
+    started(rt)
+    peerChanged(deps, peer.name)
+  }
+}
+
+/** "Get updates" from this remote over its open session. */
+async function syncNowWith (rt: PeerRuntime): Promise<ProgressSnapshot> {
+  const name = rt.config.name
+  if (!rt.config.pull) throw new NotFoundError(`peer "${name}" is not a remote of this agent (pull: false): set pull: true to import from it`)
+  const session = rt.session
+  if (session === undefined || session.remote === undefined) throw new NotFoundError(`peer "${name}" is not connected${rt.lastError !== undefined ? ` (${rt.lastError})` : ''}: try again once it is up`)
+  return await session.syncNow()
+}
+
+/** What ends a runtime's sessions: the replicator's stop, or the entry's retirement. */
+function signalFor (rt: PeerRuntime, signal: AbortSignal): AbortSignal {
+  return AbortSignal.any([signal, rt.retired.signal])
+}
+
 export function createReplicator (deps: ReplicatorDeps): Replicator {
   const { store, mesh } = deps
   const peers = new PeerRuntimes(deps.config, deps.now)
   const serving = createInboundServing(deps)
   let controller: AbortController | undefined
-  const loops = new Set<Promise<void>>()
-
-  /** what ends this runtime's sessions: the replicator's stop, or the entry's retirement */
-  const signalFor = (rt: PeerRuntime, signal: AbortSignal): AbortSignal => AbortSignal.any([signal, rt.retired.signal])
   const startPulling = (rt: PeerRuntime, signal: AbortSignal): void => {
-    if (!rt.config.pull) return
-    const loop = pullLoop(deps, rt, signalFor(rt, signal))
-    loops.add(loop)
-    rt.track(loop)
-    void loop.finally(() => loops.delete(loop))
+    if (rt.config.pull) rt.track(pullLoop(deps, rt, signalFor(rt, signal)))
   }
 
   return {
@@ -89,38 +117,20 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
     async stop () {
       controller?.abort()
       controller = undefined
-      await Promise.allSettled([...loops, ...serving.running])
+      await Promise.allSettled([...[...peers.all()].flatMap((rt) => [...rt.tasks]), ...serving.running])
     },
 
     async setPeers (config, changes) {
-      const replaced = [...changes.removed, ...changes.changed].flatMap((name) => peers.find(name) ?? [])
-      await Promise.allSettled(replaced.map(async (rt) => await rt.retire()))
-      for (const name of changes.removed) peers.remove(name)
-      const fresh = [...changes.changed, ...changes.added].flatMap((name) => config.peers.find((p) => p.name === name) ?? [])
-      for (const peer of fresh) {
-        const old = replaced.find((rt) => rt.config.name === peer.name && rt.config.peerId === peer.peerId)
-        const rt = peers.add(config, peer)
-        if (old !== undefined) rt.carryFrom(old)
-        const checkpoint = await store.getCheckpoint(peer.peerId).catch(() => undefined)
-        if (checkpoint !== undefined) rt.restore(checkpoint)
-        if (controller !== undefined) startPulling(rt, controller.signal)
-        peerChanged(deps, peer.name)
-      }
+      await replaceRuntimes(deps, peers, config, changes, (rt) => { if (controller !== undefined) startPulling(rt, controller.signal) })
     },
 
     handleInbound (stream, _connection, peer) {
       const rt = peers.find(peer.name)
       const signal = controller?.signal
-      if (signal === undefined) {
-        stream.abort(new Error('agent is not running'))
-        return
-      }
+      if (signal === undefined) stream.abort(new Error('agent is not running'))
       // a peer the config has just lost (a reload) whose connection is still being hung up on
-      if (rt === undefined || rt.config.peerId !== peer.peerId) {
-        stream.abort(new PeerNotAllowedError(peer.peerId))
-        return
-      }
-      serving.serve(rt, stream, peer, signalFor(rt, signal))
+      else if (rt === undefined || rt.config.peerId !== peer.peerId) stream.abort(new PeerNotAllowedError(peer.peerId))
+      else serving.serve(rt, stream, peer, signalFor(rt, signal))
     },
 
     connectionChanged (peerName, connected, address) {
@@ -144,13 +154,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
       return peerStatusOf(peers.get(name), store, mesh, store.conflictsByPeer(), store.failedByPeer())
     },
 
-    async syncNow (name) {
-      const rt = peers.get(name)
-      if (!rt.config.pull) throw new NotFoundError(`peer "${name}" is not a remote of this agent (pull: false): set pull: true to import from it`)
-      const session = rt.session
-      if (session === undefined || session.remote === undefined) throw new NotFoundError(`peer "${name}" is not connected${rt.lastError !== undefined ? ` (${rt.lastError})` : ''}: try again once it is up`)
-      return await session.syncNow()
-    },
+    syncNow: async (name) => await syncNowWith(peers.get(name)),
 
     async fetchFrom (peerName, uids) {
       const rt = peers.get(peerName)
