@@ -9,7 +9,9 @@
  * (parseConfigText) before anyone writes it; `commitConfigEdit` writes it
  * atomically, and refuses if the file changed since it was read.
  */
-import { readFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { Document, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml'
 import { writeFileAtomic } from './atomic-write.js'
 import { ConfigError } from './errors.js'
@@ -96,6 +98,7 @@ export interface ConfigEdit {
  */
 export async function prepareConfigEdit (file: string, edit: (text: string) => string, env: NodeJS.ProcessEnv = {}): Promise<ConfigEdit> {
   const original = await readConfigText(file)
+  await assertWritable(file)
   const text = edit(original)
   return { file, original, text, config: parseConfigText(text, file, env) }
 }
@@ -105,7 +108,26 @@ export async function commitConfigEdit (edit: ConfigEdit): Promise<void> {
   if (await readConfigText(edit.file) !== edit.original) {
     throw new ConfigError([{ path: '(file)', message: 'changed while labmesh was editing it', fix: 'try again; labmesh reads it afresh' }], edit.file)
   }
-  await writeFileAtomic(edit.file, edit.text)
+  try {
+    await writeFileAtomic(edit.file, edit.text)
+  } catch (err) {
+    throw new ConfigError([{ path: '(file)', message: `cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, fix: 'free disk space or fix the permissions of the file and its folder, then try again' }], edit.file)
+  }
+}
+
+/** The file is replaced by a rename in its folder: both must be writable by this process. */
+async function assertWritable (file: string): Promise<void> {
+  for (const path of [file, dirname(file)]) {
+    try {
+      await access(path, constants.W_OK)
+    } catch (err) {
+      throw new ConfigError([{
+        path: '(file)',
+        message: `${path} cannot be written by this agent (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        fix: 'let the user the agent runs as write the config file and its folder (labmesh replaces the file atomically), or add the peer by hand and run `labmesh reload`'
+      }], file)
+    }
+  }
 }
 
 async function readConfigText (file: string): Promise<string> {
