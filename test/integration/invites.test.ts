@@ -3,7 +3,8 @@
  * LevelDB, config files on disk): a code joins two agents both ways through
  * the admin API, their files keep the admin's comments, objects flow; a
  * reused, an expired, an altered and a wrong code each get their own error
- * and change nothing; a peer without a code still reaches nothing — not the
+ * and change nothing; a restart neither loses an open invitation nor revives
+ * a used one; a peer without a code still reaches nothing — not the
  * sync protocol while an invitation is open, not even the invite protocol
  * when none is.
  */
@@ -126,6 +127,24 @@ describe('invitations', () => {
     expect(a.agent.config.peers).toEqual([])
     expect((await join(c.agent, later)).status).toBe(200)
     expect(a.agent.config.peers).toMatchObject([{ name: 'lab-c', peerId: c.agent.peerId, pull: false }])
+  })
+
+  it('keeps invitations across a restart: an open one still admits, a used one stays used', async () => {
+    const A = mesh.node('lab-a')
+    const first = await startFromFile(mesh, A)
+    const open = await invite(first.agent, { pull: true })
+    const spent = await invite(first.agent)
+    const c = await startFromFile(mesh, mesh.node('lab-c'))
+    expect((await join(c.agent, spent)).status).toBe(200)
+    await mesh.stop(first.agent)
+
+    const again = await mesh.start(await loadConfigFile(first.file))
+    const b = await startFromFile(mesh, mesh.node('lab-b'))
+    expect((await join(b.agent, open)).status).toBe(200)
+    expect(await join(b.agent, spent)).toMatchObject({ status: 409, json: { error: 'INVITE_USED' } })
+    expect(again.config.peers.map((p) => [p.name, p.pull])).toEqual([['lab-c', false], ['lab-b', true]])
+    const listed = await adminCall<{ items: Array<{ state: string }> }>(again, 'GET', '/api/invites')
+    expect(listed.json.items.map((i) => i.state)).toEqual(['used', 'used'])
   })
 
   it('a peer without a code reaches nothing: no connection without an open invitation, no sync protocol with one', async () => {
