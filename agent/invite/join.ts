@@ -3,8 +3,9 @@
  * code says (the mesh lets us dial this one peer not in our config while we
  * do), answer its challenge with the HMAC proof, and read its verdict. What
  * the inviter refuses comes back as an InviteError with the inviter's own
- * code and message (used, expired, unknown, refused); a code that is cut
- * short, altered or expired is refused here before anything is dialled.
+ * code and message (used, expired, unknown, refused). A code that is cut
+ * short, altered or expired never gets here: read-code.ts refuses it before
+ * anything is dialled.
  */
 import type { Stream } from '@libp2p/interface'
 import { InviteError, describeError, type InviteErrorCode } from '../../protocol/errors.js'

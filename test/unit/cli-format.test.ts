@@ -27,6 +27,7 @@ describe('CLI formatting', () => {
     }
     const text = renderStatus(status, 60_000)
     expect(text).toContain('50,000 objects, feed head 50010, 2 conflict(s), 1 failed')
+    expect(text).toContain('config  /srv/lab-b/labmesh.yaml, loaded 1m ago')
     const lines = text.split('\n')
     const header = lines.find((l) => l.startsWith('peer'))!
     for (const column of ['lag in', 'lag out', 'pulled', 'served', 'conflicts', 'failed', 'sync', 'last contact', 'last error']) expect(header).toContain(column)

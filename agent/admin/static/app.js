@@ -4,7 +4,9 @@
 // `labmesh start` prints, kept in sessionStorage, or typed in once) and stays
 // live through GET /api/events (EventSource cannot send headers: the token
 // goes in its query string, which only that route accepts). Data reaches the
-// page through textContent only, never as HTML.
+// page through textContent only, never as HTML. "Invite and join" creates
+// invite codes (POST /api/invites) and joins with a pasted one (POST
+// /api/join); "Reload config" is POST /api/config/reload.
 'use strict'
 
 const state = { token: '', status: null, conflicts: [], failed: [], progress: {}, source: null, timer: 0, wanted: new Set() }
