@@ -174,6 +174,7 @@ async function startServing (ctx: StartContext): Promise<void> {
             listenAddrs: () => reachableAddrs(mesh.listenAddrs()),
             now,
             log: log.child({ component: 'invite' }),
+            isPeer: (peerId) => ctx.live.config.peers.some((p) => p.peerId === peerId),
             admit: admitJoiner(ctx)
           })
         }

@@ -11,7 +11,8 @@
  * (INVITE_USED) → `admit` takes the joiner into the config (it claims the
  * invitation on disk first; INVITE_REFUSED when the config cannot take it).
  * The same joiner presenting the same invitation again gets its welcome
- * again: its first answer may have been lost.
+ * again (its first answer may have been lost), as long as it is still in
+ * the config.
  *
  * A bad frame, a timeout or a failed check closes the stream with an error
  * frame and a log line; nothing else changes.
@@ -42,6 +43,8 @@ export interface InviteHostDeps {
   readonly listenAddrs: () => readonly string[]
   readonly now: () => number
   readonly log: Logger
+  /** the peer is in the running config */
+  readonly isPeer: (peerId: string) => boolean
   /** take the joiner into the config (claiming `record` first); returns the name it got there */
   readonly admit: (joiner: Joiner, record: InviteRecord) => Promise<string>
 }
@@ -90,7 +93,8 @@ async function decide (deps: InviteHostDeps, proof: ProofMessage, joinerId: stri
     throw new InviteError('INVITE_EXPIRED', `this invite code expired at ${new Date(record.expiresAt).toISOString()}: ask ${deps.domain}'s admin for a new code`)
   }
   if (record.usedBy !== undefined) {
-    if (record.usedBy !== joinerId) throw usedError(record)
+    // its own invitation again, while it is still our peer: its first answer was lost. Removed since: the admin meant it
+    if (record.usedBy !== joinerId || !deps.isPeer(joinerId)) throw usedError(record)
     if (record.usedName !== undefined) return record.usedName
   }
   return await deps.admit({ peerId: joinerId, domain: proof.domain, addrs: proof.addrs }, record)

@@ -189,7 +189,8 @@ async function applyPeerChanges (node: Libp2p, previous: ReadonlyMap<string, Mes
 async function handleProtocols (node: Libp2p, byId: ReadonlyMap<string, MeshPeer>, handlers: MeshHandlers, door: GuestDoor | undefined): Promise<(() => void) | undefined> {
   await node.handle(PROTOCOL_ID, syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
   if (door === undefined || handlers.guest === undefined) return undefined
-  await node.handle(door.protocol, handlers.guest, { maxInboundStreams: 1, maxOutboundStreams: 1 })
+  // two: a joiner retrying at once should not find its first, closing stream still counted
+  await node.handle(door.protocol, handlers.guest, { maxInboundStreams: 2, maxOutboundStreams: 2 })
   return door.watch(node)
 }
 
