@@ -11,6 +11,7 @@ import { InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../../config/load.js'
 import { parseDuration } from '../../config/duration.js'
 import type { ReloadReport } from '../../config/live-changes.js'
+import { AgentError } from '../../protocol/errors.js'
 import { readInviteCode } from '../invite/read-code.js'
 import type { CreatedInvite, JoinResult } from '../invite/types.js'
 import { adminClientFor } from './admin-client.js'
@@ -59,7 +60,12 @@ export function addMembershipCommands (program: Command): void {
     .action(async (opts: { config: string }) => {
       // a file that does not validate is reported here, by field, and never reaches the agent
       const config = await loadConfigFile(opts.config, process.env)
-      const report = await (await adminClientFor(config)).post<ReloadReport>('/api/config/reload')
+      const report = await (await adminClientFor(config)).post<ReloadReport>('/api/config/reload').catch((err: unknown) => {
+        if (err instanceof AgentError && err.code === 'NOT_STARTED') {
+          throw new AgentError('NOT_STARTED', `${err.message} (if this file changes http.listen, the running agent still answers at its old address: http.listen needs a restart)`, { cause: err })
+        }
+        throw err
+      })
       process.stdout.write(`${describeReload(report)}\n`)
     })
 }
