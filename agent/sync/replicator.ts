@@ -100,12 +100,14 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
   const peers = new PeerRuntimes(deps.config, deps.now)
   const serving = createInboundServing(deps)
   let controller: AbortController | undefined
+  /** every peer's import rules, kept as one array: local writes read it per object */
+  let inboundRules = [...peers.all()].map((r) => r.rules)
   const startPulling = (rt: PeerRuntime, signal: AbortSignal): void => {
     if (rt.config.pull) rt.track(pullLoop(deps, rt, signalFor(rt, signal)))
   }
 
   return {
-    get inboundRules () { return [...peers.all()].map((r) => r.rules) },
+    get inboundRules () { return inboundRules },
 
     async start () {
       if (controller !== undefined) return
@@ -122,6 +124,7 @@ export function createReplicator (deps: ReplicatorDeps): Replicator {
 
     async setPeers (config, changes) {
       await replaceRuntimes(deps, peers, config, changes, (rt) => { if (controller !== undefined) startPulling(rt, controller.signal) })
+      inboundRules = [...peers.all()].map((r) => r.rules)
     },
 
     handleInbound (stream, _connection, peer) {
