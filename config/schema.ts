@@ -19,9 +19,11 @@ export const MAX_PREFIX_LENGTH = 64
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 
-const name = z.string().regex(NAME_RE, { message: 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+/** a domain or peer name */
+export const nameSchema = z.string().regex(NAME_RE, { message: 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+const name = nameSchema
 
-const multiaddrString = z.string().refine((value) => {
+export const multiaddrString = z.string().refine((value) => {
   try {
     const ma = multiaddr(value)
     return ma.toString().length > 0 && value.startsWith('/')

@@ -13,8 +13,10 @@ import type { PeerStatus } from '../sync/replicator.js'
 import type { PullPlan } from '../apply/plan.js'
 import type { EventBus } from '../observe/events.js'
 import type { AgentMetrics } from '../observe/metrics.js'
+import type { ReloadReport } from '../../config/live-changes.js'
+import type { CreatedInvite, InviteOptions, InviteView, JoinOptions, JoinResult } from '../invite/types.js'
 
-/** The document, conflict, failed-queue and sync operations of a running agent. */
+/** The document, conflict, failed-queue, sync and membership operations of a running agent. */
 export interface AgentOperations {
   readonly documents: {
     get (uid: string): Promise<StoredObject | undefined>
@@ -38,6 +40,16 @@ export interface AgentOperations {
     list (options: { limit: number, after?: string }): Promise<FailedEntry[]>
     retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
   }
+  /** invitations for other agents to join this one (single use, persisted) */
+  readonly invites: {
+    create (options: InviteOptions): Promise<CreatedInvite>
+    list (): InviteView[]
+    revoke (id: string): Promise<void>
+  }
+  /** join the agent that issued `code`: both agents add each other to their peers (config file written and reloaded) */
+  join (code: string, options: JoinOptions): Promise<JoinResult>
+  /** read the config file again and apply what changed (peers, their rules); an invalid file changes nothing */
+  reloadConfig (): Promise<ReloadReport>
 }
 
 export interface AdminDeps extends AgentOperations {

@@ -22,7 +22,8 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
   const head = [
     `agent   ${status.domain}  (${status.peerId})`,
     `store   ${status.objects.toLocaleString('en-US')} objects, feed head ${status.feedHead}, ${status.conflicts} conflict(s), ${status.failed} failed`,
-    `http    ${status.httpUrl ?? '-'}`
+    `http    ${status.httpUrl ?? '-'}`,
+    `config  ${status.configFile ?? '(built in code)'}, loaded ${ago(status.configLoadedAt, now)}`
   ].join('\n')
   if (status.peers.length === 0) return `${head}\n\nno peers configured`
   const n = (x: number): string => x.toLocaleString('en-US')

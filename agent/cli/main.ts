@@ -4,7 +4,8 @@
  * people, handles signals and exits.
  *
  * stdout carries results (peer IDs, tables, the ready line); logs go to
- * stderr as JSON lines.
+ * stderr as JSON lines. What runs an agent in this process (start, plan
+ * without a running agent) is imported when such a command runs.
  */
 import '../runtime/polyfills.js'
 import { Command, InvalidArgumentError } from 'commander'
@@ -12,10 +13,8 @@ import { loadConfigFile } from '../../config/load.js'
 import { adminClientFor } from './admin-client.js'
 import { renderConflicts, renderPlan, renderStatus, type ConflictView } from './format.js'
 import { syncPeer } from './sync.js'
-import { planPull } from './plan.js'
 import { initAgentDir } from './init.js'
-import { runAgent } from './start.js'
-import { upgradeCommand } from './upgrade.js'
+import { addMembershipCommands } from './membership.js'
 import { AgentError } from '../../protocol/errors.js'
 import { ConfigError } from '../../config/errors.js'
 import { loadIdentityKey, peerIdOf } from '../net/identity.js'
@@ -26,6 +25,7 @@ export async function main (argv: readonly string[]): Promise<void> {
   program.name('labmesh').description('Peer-to-peer replication mesh agent for laboratory instances').showHelpAfterError()
   addAgentCommands(program)
   addAdminCommands(program)
+  addMembershipCommands(program)
   await program.parseAsync(argv as string[])
 }
 
@@ -54,7 +54,8 @@ function addAgentCommands (program: Command): void {
   program.command('start')
     .description('run the agent until SIGTERM / Ctrl-C')
     .requiredOption('--config <file>', 'agent config file')
-    .action(async (opts: { config: string }) => { await runAgent(opts.config) })
+    // the agent (libp2p, LevelDB …) loads only for the commands that run one: the others start in a fraction of the time
+    .action(async (opts: { config: string }) => { await (await import('./start.js')).runAgent(opts.config) })
 
   program.command('upgrade')
     .description('bring a stopped agent\'s store to this labmesh\'s schema now (start does it too); --dry-run says what would run')
@@ -63,6 +64,7 @@ function addAgentCommands (program: Command): void {
     .action(async (opts: { config: string, dryRun?: boolean }) => {
       const config = await loadConfigFile(opts.config, process.env)
       const tty = process.stderr.isTTY === true
+      const { upgradeCommand } = await import('./upgrade.js')
       await upgradeCommand(config, {
         dryRun: opts.dryRun === true,
         print: (line) => process.stdout.write(`${line}\n`),
@@ -135,7 +137,7 @@ function addAdminCommands (program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action(async (opts: { config: string, peer: string, json?: boolean }) => {
       const config = await loadConfigFile(opts.config, process.env)
-      const plan = await planPull(config, opts.peer)
+      const plan = await (await import('./plan.js')).planPull(config, opts.peer)
       process.stdout.write(opts.json === true ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`)
     })
 }

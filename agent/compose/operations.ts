@@ -11,9 +11,11 @@ import { deleteDocument, resolveConflict, writeDocument, writeDocuments } from '
 import type { EventBus } from '../observe/events.js'
 import type { AgentStatusReport } from '../observe/status.js'
 import type { Logger } from '../runtime/logger.js'
+import type { LiveConfig } from './live-config.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 
-export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport): AgentOperations {
+/** Every operation but the membership ones (compose/membership.ts). */
+export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig'> {
   return {
     documents: {
       get: async (uid) => await need('store', 'store').getObject(uid),
@@ -38,7 +40,7 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
 }
 
 /** GET /api/status, the CLI's table, the metrics' gauges. */
-export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart): () => AgentStatusReport {
+export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart, live: Pick<LiveConfig, 'config' | 'loadedAt'>): () => AgentStatusReport {
   return () => {
     const info = need('store', 'store').info()
     return {
@@ -54,6 +56,8 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       failed: info.failed,
       readOnlyReverts: self.readOnlyReverts,
       startedAt: self.startedAt,
+      configFile: live.config.configFile,
+      configLoadedAt: live.loadedAt,
       peers: need('replicator', 'replicator').status()
     }
   }

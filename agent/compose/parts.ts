@@ -12,6 +12,7 @@ import type { HttpServer } from '../admin/server.js'
 import type { FailedRetrier } from '../apply/failed-retry.js'
 import type { LocalWriteDeps } from '../apply/local-writes.js'
 import type { InstanceConnector } from '../connectors/connector.js'
+import type { InviteBook } from '../invite/invite-book.js'
 import type { Mesh } from '../net/mesh.js'
 import type { AgentMetrics } from '../observe/metrics.js'
 import type { Logger } from '../runtime/logger.js'
@@ -35,6 +36,8 @@ export interface AgentParts {
   unsubscribeCommit?: () => void
   connector?: InstanceConnector
   mesh?: Mesh
+  /** the invitations issued here (none when passive) */
+  invites?: InviteBook
   replicator?: Replicator
   /** local writes, the same path the document API takes */
   local?: LocalWriteDeps

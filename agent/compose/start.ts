@@ -1,10 +1,11 @@
 /**
  * What start() does, step by step, in the order the parts come up: secrets,
- * the store, the sessions (connector, mesh, replicator), the connector's
- * polling, then serving (libp2p listening, metrics, admin app, pull loops,
- * failed-queue retries, the HTTP socket). Each step records its part in
- * `parts` as soon as it exists, so a failure at any step leaves exactly
- * what the unwind has to stop.
+ * the store, the invitations, the sessions (connector, mesh, replicator),
+ * the connector's polling, then serving (libp2p listening with the invite
+ * protocol's guest door, metrics, admin app, pull loops, failed-queue
+ * retries, the HTTP socket). Each step records its part in `parts` as soon
+ * as it exists, so a failure at any step leaves exactly what the unwind has
+ * to stop.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { LoadedConfig } from '../../config/load.js'
@@ -18,6 +19,12 @@ import type { InstanceConnector } from '../connectors/connector.js'
 import { createConnectorFor } from '../connectors/index.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from '../net/identity.js'
 import { createMesh } from '../net/mesh.js'
+import type { GuestPolicy } from '../net/guests.js'
+import { guestAdmission } from '../invite/admission.js'
+import { inviteHandler } from '../invite/host.js'
+import { createInviteBook } from '../invite/invite-book.js'
+import { reachableAddrs } from '../invite/addresses.js'
+import { INVITE_ADMISSIONS_PER_MINUTE, INVITE_GUEST_TTL_MS, INVITE_PROTOCOL_ID, MAX_INVITE_GUESTS } from '../../protocol/invite-constants.js'
 import type { EventBus } from '../observe/events.js'
 import { createMetrics } from '../observe/metrics.js'
 import type { AgentStatusReport } from '../observe/status.js'
@@ -25,6 +32,8 @@ import type { Logger } from '../runtime/logger.js'
 import { createReplicator } from '../sync/replicator.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 import { adminDepsFor } from './operations.js'
+import type { LiveConfig, ReloadContext } from './live-config.js'
+import { admitJoiner } from './membership.js'
 import { assertNotListedAsPeer, listenError } from './start-checks.js'
 import { connectorContext, forwardCommits, replicatorEvents, type AgentEventHooks } from './wiring.js'
 
@@ -46,8 +55,10 @@ export interface AgentDeps {
 }
 
 /** Everything the start steps share: the agent's settings, its bus, and the parts being built. */
-export interface StartContext {
+export interface StartContext extends ReloadContext {
+  /** the running config (live.config) */
   readonly config: LoadedConfig
+  readonly live: LiveConfig
   readonly deps: AgentDeps
   readonly log: Logger
   readonly now: () => number
@@ -63,6 +74,7 @@ export interface StartContext {
 export async function startParts (ctx: StartContext): Promise<void> {
   const secrets = await loadSecrets(ctx)
   await openStore(ctx)
+  if (ctx.deps.passive !== true) await openInvites(ctx)
   buildSessions(ctx, secrets)
   if (ctx.deps.passive !== true) await startConnector(ctx)
   await startServing(ctx)
@@ -88,7 +100,32 @@ async function openStore ({ config, parts, bus, deps, log }: StartContext): Prom
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
 }
 
-function buildSessions ({ config, deps, log, now, bus, parts, need }: StartContext, { privateKey, psk }: Secrets): void {
+async function openInvites ({ config, parts, log, now }: StartContext): Promise<void> {
+  const book = createInviteBook({ file: config.paths.invitesFile, now, log: log.child({ component: 'invite' }) })
+  await book.load()
+  parts.invites = book
+}
+
+/** Who may connect for the invite protocol without being a peer: only while an invitation is open, rate-limited. */
+function guestPolicy ({ parts, log, now }: StartContext): GuestPolicy | undefined {
+  const book = parts.invites
+  if (book === undefined) return undefined
+  return {
+    protocol: INVITE_PROTOCOL_ID,
+    admit: guestAdmission({
+      invitationOpen: () => book.admitsGuests(),
+      now,
+      perMinute: INVITE_ADMISSIONS_PER_MINUTE,
+      onLimited: (peerId) => log.warn({ peerId }, `more than ${INVITE_ADMISSIONS_PER_MINUTE} peers not in the config tried to connect for an invitation within a minute: refusing them for now`)
+    }),
+    maxGuests: MAX_INVITE_GUESTS,
+    ttlMs: INVITE_GUEST_TTL_MS
+  }
+}
+
+function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets): void {
+  const { config, deps, log, now, bus, parts, need } = ctx
+  const guests = guestPolicy(ctx)
   const store = need('store', 'store')
   const connector = deps.connector ?? createConnectorFor(config, deps.env ?? {})
   parts.connector = connector
@@ -97,6 +134,7 @@ function buildSessions ({ config, deps, log, now, bus, parts, need }: StartConte
     listen: deps.passive === true ? [] : config.listen,
     peers: config.peers,
     ...(psk !== undefined ? { psk } : {}),
+    ...(guests !== undefined ? { guests } : {}),
     log: log.child({ component: 'mesh' }),
     onConnectionChange: (name, connected, address) => {
       parts.replicator?.connectionChanged(name, connected, address)
@@ -106,7 +144,8 @@ function buildSessions ({ config, deps, log, now, bus, parts, need }: StartConte
   parts.mesh = mesh
   const replicator = createReplicator({ config, store, mesh, connector, log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
-  parts.local = { store, domain: config.domain, now, rules: replicator.inboundRules }
+  // read-only enforcement follows the rules of the peers configured now (a reload changes them)
+  parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules } }
 }
 
 async function startConnector ({ deps, log, bus, self, need }: StartContext): Promise<void> {
@@ -122,9 +161,28 @@ async function startConnector ({ deps, log, bus, self, need }: StartContext): Pr
   }, log.child({ component: 'connector', kind: connector.kind })))
 }
 
-async function startServing ({ config, deps, log, now, bus, self, parts, need, status, operations }: StartContext): Promise<void> {
+async function startServing (ctx: StartContext): Promise<void> {
+  const { config, deps, log, now, bus, self, parts, need, status, operations } = ctx
   const replicator = need('replicator', 'replicator')
-  await need('mesh', 'mesh').start((stream, connection, peer) => replicator.handleInbound(stream, connection, peer)).catch((err: unknown) => { throw listenError(err, config) })
+  const mesh = need('mesh', 'mesh')
+  const book = parts.invites
+  await mesh.start({
+    sync: (stream, connection, peer) => replicator.handleInbound(stream, connection, peer),
+    ...(book !== undefined
+      ? {
+          guest: inviteHandler({
+            book,
+            peerId: self.peerId,
+            domain: config.domain,
+            listenAddrs: () => reachableAddrs(mesh.listenAddrs()),
+            now,
+            log: log.child({ component: 'invite' }),
+            isPeer: (peerId) => ctx.live.config.peers.some((p) => p.peerId === peerId),
+            admit: admitJoiner(ctx)
+          })
+        }
+      : {})
+  }).catch((err: unknown) => { throw listenError(err, config) })
   parts.metrics = createMetrics({ bus, status, processMetrics: deps.processMetrics === true })
   const app = createAdminApp(adminDepsFor(config, operations, { token: self.token, bus, need, log, now }))
   parts.app = app
@@ -132,7 +190,7 @@ async function startServing ({ config, deps, log, now, bus, self, parts, need, s
   await replicator.start()
   const retrier = createFailedRetrier({
     store: need('store', 'store'),
-    peers: { sessionOpen: (name) => replicator.peerStatus(name).sessionOpen, fetchFrom: replicator.fetchFrom, applyFrom: replicator.applyFrom },
+    peers: { sessionOpen: (name) => replicator.sessionOpen(name), fetchFrom: replicator.fetchFrom, applyFrom: replicator.applyFrom },
     log: log.child({ component: 'failed-queue' }),
     now
   })

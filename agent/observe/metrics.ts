@@ -30,6 +30,7 @@ export function createMetrics (deps: { readonly bus: EventBus, readonly status: 
   new Gauge({ name: 'labmesh_feed_head', help: 'Highest sequence number of this agent\'s feed', registers: [registry], collect () { this.set(status().feedHead) } })
   new Gauge({ name: 'labmesh_conflicts', help: 'Objects holding unresolved concurrent versions', registers: [registry], collect () { this.set(status().conflicts) } })
   new Gauge({ name: 'labmesh_failed', help: 'Objects parked in the failed queue', registers: [registry], collect () { this.set(status().failed) } })
+  new Gauge({ name: 'labmesh_config_loaded_timestamp_seconds', help: 'Unix time the running config was loaded (start or the last reload)', registers: [registry], collect () { this.set(status().configLoadedAt / 1000) } })
   perPeer('labmesh_peer_connected', '1 when a connection to the peer is open', (p) => p.connected ? 1 : 0)
   perPeer('labmesh_peer_lag_in', 'Objects the remote has that this agent has not applied (exact at batch boundaries)', (p) => p.lagIn)
   perPeer('labmesh_peer_lag_out', 'Objects of this agent\'s feed after the peer\'s position', (p) => p.lagOut)

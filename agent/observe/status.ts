@@ -18,5 +18,9 @@ export interface AgentStatusReport {
   /** local edits of read-only objects that were reverted (connectors that cannot refuse) */
   readonly readOnlyReverts: number
   readonly startedAt: number
+  /** the config file the running config was read from (undefined when built in code) */
+  readonly configFile: string | undefined
+  /** when the running config was loaded: at start, or by the last reload */
+  readonly configLoadedAt: number
   readonly peers: readonly PeerStatus[]
 }

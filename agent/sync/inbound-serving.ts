@@ -49,6 +49,7 @@ export function createInboundServing (deps: ReplicatorDeps): InboundServing {
           peerChanged(deps, peer.name)
         })
       running.add(done)
+      rt.track(done)
       void done.finally(() => running.delete(done))
     }
   }

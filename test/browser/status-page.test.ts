@@ -2,7 +2,9 @@
  * The status page in a real browser (Debian's Chromium driven by
  * playwright-core): a two-agent mesh, a 20,000-object initial pull watched
  * to 100 % (with percent and ETA on the way), a conflict resolved with a
- * click and gone on both agents, and a parked object retried from the page.
+ * click and gone on both agents, and a parked object retried from the page;
+ * an invite code made with a click on one agent's page and pasted into the
+ * other's joins them.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -14,13 +16,15 @@ import { writeDocument } from '../../agent/apply/local-writes.js'
 import { createLevelStore } from '../../store/level-store.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { meshConfig, waitFor } from '../helpers/nodes.js'
+import { writeCommentedConfig } from '../helpers/config-files.js'
+import { loadConfigFile } from '../../config/load.js'
 import { seedStore } from '../helpers/processes.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
 describe('status page in Chromium', () => {
-  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d'], { prefix: 'labmesh-browser-', shared: true })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f'], { prefix: 'labmesh-browser-', shared: true })
   let browser: Browser
 
   beforeAll(async () => {
@@ -145,5 +149,40 @@ describe('status page in Chromium', () => {
     expect(await anonymous.isHidden('#login')).toBe(true)
     expect(await anonymous.textContent('[data-testid="domain"]')).toBe('lab-c')
     await anonymous.close()
+  })
+
+  it('joins two agents with an invite code made on one page and pasted into the other', async () => {
+    const [E, F] = [mesh.node('lab-e'), mesh.node('lab-f')]
+    const e = await mesh.start(await loadConfigFile(await writeCommentedConfig(E)))
+    const f = await mesh.start(await loadConfigFile(await writeCommentedConfig(F)))
+    const [pageE, pageF] = await Promise.all([open(e), open(f)])
+    await pageE.waitForFunction(() => document.getElementById('live')?.textContent === 'live')
+    expect(await pageE.textContent('[data-testid="config"]')).toContain(`config ${e.config.configFile!}`)
+
+    await pageE.getByLabel('Valid for').selectOption('1h')
+    await pageE.getByTestId('create-invite').click()
+    const code = await (await pageE.waitForSelector('[data-testid="invite-code"]')).evaluate((t) => (t as HTMLTextAreaElement).value)
+    expect(code).toMatch(/^labmesh_invite_[a-z2-7]+$/)
+    await pageE.waitForSelector('[data-testid^="invite-"] >> text=open')
+
+    await pageF.getByLabel('Paste its invite code').fill(`${code}\n`)
+    await pageF.locator('#join-pull').check()
+    await pageF.getByTestId('join').click()
+    await pageF.waitForSelector('[data-testid="join-result"].ok')
+    expect(await pageF.textContent('[data-testid="join-result"]')).toContain('Joined lab-e as peer "lab-e", pulling from it')
+    // both pages follow the reload the join made: the new peer appears, connected
+    await pageF.waitForSelector('[data-testid="peer-lab-e"][data-connected="true"]')
+    await pageE.waitForSelector('[data-testid="peer-lab-f"][data-connected="true"]')
+    await pageE.waitForSelector('[data-testid^="invite-"] >> text=used')
+    await e.documents.put({ uid: 'from-e', type: 'Client', id: 'c-e', data: {} })
+    await waitFor(async () => await f.documents.get('from-e'), { what: 'E\'s object on F' })
+
+    // a code cut short: the page says why it is refused
+    await pageF.getByLabel('Paste its invite code').fill(code.slice(0, -4))
+    await pageF.getByTestId('join').click()
+    await pageF.waitForSelector('[data-testid="join-result"].error')
+    expect(await pageF.textContent('[data-testid="join-result"]')).toContain('INVITE_DAMAGED')
+    await pageF.screenshot({ path: 'test-results/status-page-joined.png', fullPage: true })
+    await Promise.all([pageE.close(), pageF.close()])
   })
 })

@@ -10,6 +10,8 @@ import { createAdminApp } from '../../agent/admin/app.js'
 import type { AdminDeps } from '../../agent/admin/deps.js'
 import type { AgentStatusReport } from '../../agent/observe/status.js'
 import { NotFoundError } from '../../agent/errors.js'
+import { ConfigError, ConfigRestartError } from '../../config/errors.js'
+import { InviteError, type InviteErrorCode } from '../../protocol/errors.js'
 import { createEventBus } from '../../agent/observe/events.js'
 import { createMetrics } from '../../agent/observe/metrics.js'
 import type { ProgressSnapshot } from '../../agent/sync/progress.js'
@@ -42,7 +44,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
   let peerState = peer()
   const report = (): AgentStatusReport => ({
     domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: undefined, instance: 'embedded', epoch: 'e', objects: 12, feedHead: 20,
-    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, peers: [peerState]
+    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, configFile: '/srv/lab-b/labmesh.yaml', configLoadedAt: 40_000, peers: [peerState]
   })
   const failedEntry: FailedEntry = {
     uid: 'f-1', peer: 'lab-a', reason: 'needs p-9', code: 'MISSING_DEPENDENCY', missing: ['p-9'], attempts: 2, firstFailedAt: 1, lastFailedAt: 2, nextRetryAt: 3,
@@ -82,6 +84,22 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     failed: {
       list: async () => [failedEntry],
       retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } }
+    },
+    invites: {
+      create: async (options) => {
+        calls.push(`invite ${JSON.stringify(options)}`)
+        return { code: 'labmesh_invite_x', id: '0011223344556677', expiresAt: 90_000, domain: 'lab-b', peerId: '12D3KooWSelf', addrs: ['/ip4/127.0.0.1/tcp/4102'], name: options.name, pull: options.pull === true }
+      },
+      list: () => [],
+      revoke: async (id) => { calls.push(`revoke ${id}`) }
+    },
+    join: async (code, options) => {
+      calls.push(`join ${code} ${JSON.stringify(options)}`)
+      return { joined: true, peer: { name: 'lab-a', peerId: '12D3KooWPeer', domain: 'lab-a', addrs: [], pull: options.pull === true }, nameThere: 'lab-b', file: '/srv/lab-b/labmesh.yaml' }
+    },
+    reloadConfig: async () => {
+      calls.push('reload')
+      return { file: '/srv/lab-b/labmesh.yaml', loadedAt: 50_000, added: [], removed: [], changed: ['lab-a'], agentRules: false }
     },
     ...over
   }
@@ -300,5 +318,38 @@ describe('admin app with fake deps', () => {
     const { request } = fakeDeps()
     const response = await request('PUT', '/api/objects/c-2', { body: { type: 'Client', id: 'c-2', data: { blob: 'x'.repeat(4096) } } })
     expect(response.status).toBe(413)
+  })
+
+  it('creates invitations and joins with validated bodies, reloads the config, and maps each refusal to its status', async () => {
+    const { request, calls } = fakeDeps()
+    const created = await request('POST', '/api/invites', { body: { pull: true, name: 'lab-c', expires: '2h' } })
+    expect(created.status).toBe(201)
+    expect(await created.json()).toMatchObject({ code: 'labmesh_invite_x', pull: true, name: 'lab-c' })
+    expect(calls).toContain(`invite ${JSON.stringify({ name: 'lab-c', pull: true, expiresMs: 7_200_000 })}`)
+    for (const body of [{ name: 'no spaces allowed' }, { expires: 'soon' }, { addrs: ['not-a-multiaddr'] }, { colour: 'blue' }]) {
+      const refused = await request('POST', '/api/invites', { body })
+      expect(refused.status, JSON.stringify(body)).toBe(400)
+    }
+    expect((await request('POST', '/api/join', { body: { code: 'labmesh_invite_y', pull: true } })).status).toBe(200)
+    expect(calls).toContain('join labmesh_invite_y {"pull":true}')
+    expect((await request('POST', '/api/join', { body: { pull: true } })).status).toBe(400)
+    expect(await (await request('POST', '/api/config/reload')).json()).toMatchObject({ reloaded: true, changed: ['lab-a'] })
+    expect((await request('DELETE', '/api/invites/0011')).status).toBe(200)
+    expect(calls).toContain('revoke 0011')
+
+    const statuses: Array<[Error, number]> = [
+      ...([['INVITE_MALFORMED', 400], ['INVITE_DAMAGED', 400], ['INVITE_UNKNOWN', 403], ['INVITE_USED', 409], ['INVITE_REFUSED', 409], ['INVITE_EXPIRED', 410], ['INVITE_UNREACHABLE', 502]] as Array<[InviteErrorCode, number]>)
+        .map(([code, status]): [Error, number] => [new InviteError(code, code), status]),
+      [new ConfigError([{ path: 'peers[0].peerId', message: 'is not a valid libp2p peer ID', fix: 'paste it' }], '/srv/b.yaml'), 400],
+      [new ConfigRestartError([{ path: 'listen', message: 'changed', fix: 'restart' }], '/srv/b.yaml'), 409]
+    ]
+    for (const [err, status] of statuses) {
+      const failing = fakeDeps({ reloadConfig: async () => { throw err } })
+      const response = await failing.request('POST', '/api/config/reload')
+      expect(response.status, (err as InviteError).code).toBe(status)
+      const json = await response.json() as Record<string, unknown>
+      expect(json.error).toBe((err as InviteError).code)
+      if (err instanceof ConfigError) expect(json.details).toEqual({ file: '/srv/b.yaml', issues: err.issues })
+    }
   })
 })

@@ -18,7 +18,7 @@ describe('CLI formatting', () => {
   it('renders the status table with lag both ways, counts and an honest sync column', () => {
     const status: AgentStatusReport = {
       domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: 'http://127.0.0.1:8101', instance: 'embedded', epoch: 'e', objects: 50_000, feedHead: 50_010,
-      conflicts: 2, failed: 1, readOnlyReverts: 0, startedAt: 0,
+      conflicts: 2, failed: 1, readOnlyReverts: 0, startedAt: 0, configFile: '/srv/lab-b/labmesh.yaml', configLoadedAt: 0,
       peers: [
         peer(),
         peer({ name: 'lab-c', pull: false, connected: false, lastContact: undefined, lastError: 'cannot reach peer: dial timed out', progress: progress({ remoteHead: undefined, caughtUp: false, percent: 0 }) }),
@@ -27,6 +27,7 @@ describe('CLI formatting', () => {
     }
     const text = renderStatus(status, 60_000)
     expect(text).toContain('50,000 objects, feed head 50010, 2 conflict(s), 1 failed')
+    expect(text).toContain('config  /srv/lab-b/labmesh.yaml, loaded 1m ago')
     const lines = text.split('\n')
     const header = lines.find((l) => l.startsWith('peer'))!
     for (const column of ['lag in', 'lag out', 'pulled', 'served', 'conflicts', 'failed', 'sync', 'last contact', 'last error']) expect(header).toContain(column)

@@ -4,7 +4,9 @@
 // `labmesh start` prints, kept in sessionStorage, or typed in once) and stays
 // live through GET /api/events (EventSource cannot send headers: the token
 // goes in its query string, which only that route accepts). Data reaches the
-// page through textContent only, never as HTML.
+// page through textContent only, never as HTML. "Invite and join" creates
+// invite codes (POST /api/invites) and joins with a pasted one (POST
+// /api/join); "Reload config" is POST /api/config/reload.
 'use strict'
 
 const state = { token: '', status: null, conflicts: [], failed: [], progress: {}, source: null, timer: 0, wanted: new Set() }
@@ -45,6 +47,13 @@ function takeToken () {
 }
 
 class Unauthorized extends Error {}
+class ApiError extends Error {
+  constructor (json, status) {
+    super(json.message || ('HTTP ' + status))
+    this.code = json.error
+    this.details = json.details
+  }
+}
 
 async function api (method, path, body) {
   const headers = {}
@@ -53,7 +62,7 @@ async function api (method, path, body) {
   const response = await fetch(path, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) })
   if (response.status === 401) throw new Unauthorized()
   const json = await response.json()
-  if (!response.ok) throw new Error(json.message || ('HTTP ' + response.status))
+  if (!response.ok) throw new ApiError(json, response.status)
   return json
 }
 
@@ -91,6 +100,8 @@ function renderStatus () {
   $('peers').tBodies[0].replaceChildren(...(s.peers.length === 0 ? [el('tr', {}, el('td', { colspan: '9', class: 'muted' }, 'No peers configured.'))] : s.peers.map(renderPeer)))
   $('conflict-count').textContent = String(s.conflicts)
   $('failed-count').textContent = String(s.failed)
+  $('config').textContent = s.configFile ? 'config ' + s.configFile + ' · loaded ' + ago(s.configLoadedAt) + ' (' + new Date(s.configLoadedAt).toLocaleTimeString() + ')' : 'config built in code (no file)'
+  $('reload').hidden = !s.configFile
 }
 
 function syncText (p) {
@@ -188,6 +199,110 @@ function renderFailure (f) {
     el('div', { class: 'actions' }, el('button', { type: 'button', onclick: retry, 'data-testid': 'retry-' + f.uid }, 'Retry now')))
 }
 
+// ---- invitations, joining, reloading ----
+
+function renderInvites (items) {
+  const shown = items.filter((i) => i.state !== 'expired')
+  $('invites').replaceChildren(...shown.map((i) => el('li', { class: 'card', 'data-testid': 'invite-' + i.id },
+    el('strong', {}, i.state === 'used' ? 'used' : 'open'), ' ',
+    el('span', { class: 'muted' }, 'invitation ' + i.id + (i.pull ? ' · pull' : '') + (i.name ? ' · as ' + i.name : '') +
+      (i.state === 'used' ? ' · joined as ' + (i.usedName || '?') + ' ' + ago(i.usedAt) : ' · valid until ' + new Date(i.expiresAt).toLocaleString())),
+    i.state === 'open' ? el('button', { type: 'button', class: 'small', onclick: () => revokeInvite(i.id), 'data-testid': 'revoke-' + i.id }, 'Revoke') : '')))
+}
+
+async function loadInvites () {
+  try {
+    renderInvites((await api('GET', '/api/invites')).items)
+  } catch (err) {
+    // the list is the admin's: under publicStatus without a token it stays empty
+    if (!(err instanceof Unauthorized)) say('Could not list invitations: ' + err.message)
+  }
+}
+
+async function revokeInvite (id) {
+  try {
+    await api('DELETE', '/api/invites/' + encodeURIComponent(id))
+    await loadInvites()
+  } catch (err) {
+    if (err instanceof Unauthorized) showLogin('Revoking an invitation needs the admin token.')
+    else say('Could not revoke: ' + err.message)
+  }
+}
+
+function problemText (err) {
+  const issues = err.details && err.details.issues
+  return issues ? err.message.split('\n')[0] + ' ' + issues.map((i) => i.path + ': ' + i.message).join('; ') : err.message
+}
+
+async function createInvite (event) {
+  event.preventDefault()
+  const button = event.submitter || $('invite-form').querySelector('button[type=submit]')
+  button.disabled = true
+  try {
+    const name = $('invite-name').value.trim()
+    const invite = await api('POST', '/api/invites', { pull: $('invite-pull').checked, expires: $('invite-expires').value, ...(name ? { name } : {}) })
+    $('invite-code').value = invite.code
+    $('invite-valid').textContent = '(single use, valid until ' + new Date(invite.expiresAt).toLocaleString() + ')'
+    $('invite-result').hidden = false
+    $('invite-code').select()
+    say('')
+    await loadInvites()
+  } catch (err) {
+    if (err instanceof Unauthorized) showLogin('Creating an invitation needs the admin token.')
+    else say('Could not create an invitation: ' + problemText(err))
+  } finally {
+    button.disabled = false
+  }
+}
+
+async function copyInvite () {
+  $('invite-code').select()
+  try {
+    await navigator.clipboard.writeText($('invite-code').value)
+    $('invite-copy').textContent = 'Copied'
+  } catch {
+    $('invite-copy').textContent = 'Selected: press Ctrl+C'
+  }
+}
+
+async function joinAgent (event) {
+  event.preventDefault()
+  const button = event.submitter || $('join-form').querySelector('button[type=submit]')
+  const result = $('join-result')
+  button.disabled = true
+  result.className = 'muted'
+  result.textContent = 'Joining…'
+  try {
+    const name = $('join-name').value.trim()
+    const joined = await api('POST', '/api/join', { code: $('join-code').value.trim(), pull: $('join-pull').checked, ...(name ? { name } : {}) })
+    result.className = 'ok'
+    result.textContent = 'Joined ' + joined.peer.domain + ' as peer "' + joined.peer.name + '"' + (joined.peer.pull ? ', pulling from it' : '') + '; it lists this agent as "' + joined.nameThere + '".'
+    $('join-code').value = ''
+    await refresh(['status'])
+  } catch (err) {
+    result.className = 'error'
+    if (err instanceof Unauthorized) { result.textContent = ''; showLogin('Joining needs the admin token.') } else result.textContent = (err.code ? err.code + ': ' : '') + problemText(err)
+  } finally {
+    button.disabled = false
+  }
+}
+
+async function reloadConfig () {
+  $('reload').disabled = true
+  try {
+    const r = await api('POST', '/api/config/reload')
+    const changes = [r.added.length ? 'added ' + r.added.join(', ') : '', r.removed.length ? 'removed ' + r.removed.join(', ') : '', r.changed.length ? 'changed ' + r.changed.join(', ') : ''].filter(Boolean)
+    say('')
+    $('live').textContent = 'config reloaded: ' + (changes.length ? changes.join('; ') : 'nothing changed')
+    await refresh(['status'])
+  } catch (err) {
+    if (err instanceof Unauthorized) showLogin('Reloading the config needs the admin token.')
+    else say('Config not reloaded, nothing changed: ' + problemText(err))
+  } finally {
+    $('reload').disabled = false
+  }
+}
+
 // ---- data flow ----
 
 async function refresh (parts = ['status', 'conflicts', 'failed']) {
@@ -238,6 +353,8 @@ function listen () {
   source.addEventListener('conflict', () => scheduleRefresh('status', 'conflicts'))
   source.addEventListener('failure', () => scheduleRefresh('status', 'failed'))
   source.addEventListener('read-only-revert', () => scheduleRefresh('status'))
+  source.addEventListener('config', () => { scheduleRefresh('status'); loadInvites() })
+  source.addEventListener('invite', () => loadInvites())
 }
 
 async function start () {
@@ -246,6 +363,7 @@ async function start () {
     $('login').hidden = true
     say('')
     listen()
+    loadInvites()
   } catch (err) {
     if (err instanceof Unauthorized) showLogin(state.token ? 'That token was not accepted.' : '')
     else $('live').textContent = 'error: ' + err.message
@@ -259,6 +377,10 @@ $('login').addEventListener('submit', (event) => {
   $('token').value = ''
   start()
 })
+$('invite-form').addEventListener('submit', createInvite)
+$('invite-copy').addEventListener('click', copyInvite)
+$('join-form').addEventListener('submit', joinAgent)
+$('reload').addEventListener('click', reloadConfig)
 setInterval(() => { if (state.status) renderStatus() }, 5000) // keeps "last contact" ages current
 state.token = takeToken()
 start()
