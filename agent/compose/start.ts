@@ -25,7 +25,7 @@ import { createReplicator } from '../sync/replicator.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 import { adminDepsFor } from './operations.js'
 import { assertNotListedAsPeer, listenError } from './start-checks.js'
-import { connectorContext, forwardCommits, replicatorEvents, type AgentEventHooks } from './wiring.js'
+import { connectorContext, echoGuardFor, echoGuardOptions, forwardCommits, replicatorEvents, watchInstanceWrites, type AgentEventHooks } from './wiring.js'
 
 export interface AgentDeps {
   readonly logger?: Logger
@@ -78,11 +78,16 @@ async function loadSecrets ({ config, self }: StartContext): Promise<Secrets> {
   return { privateKey, psk }
 }
 
-async function openStore ({ config, parts, bus, deps }: StartContext): Promise<void> {
+async function openStore ({ config, parts, bus, deps, log, now }: StartContext): Promise<void> {
   const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
+  const options = echoGuardOptions(config)
+  if (options === undefined) return
+  const guard = echoGuardFor({ store, log: log.child({ component: 'echo-guard' }), now, bus }, options)
+  await guard.load()
+  parts.echoGuard = guard
 }
 
 function buildSessions ({ config, deps, log, now, bus, parts, need }: StartContext, { privateKey, psk }: Secrets): void {
@@ -101,12 +106,12 @@ function buildSessions ({ config, deps, log, now, bus, parts, need }: StartConte
     }
   })
   parts.mesh = mesh
-  const replicator = createReplicator({ config, store, mesh, connector, log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
+  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
   parts.local = { store, domain: config.domain, now, rules: replicator.inboundRules }
 }
 
-async function startConnector ({ deps, log, bus, self, need }: StartContext): Promise<void> {
+async function startConnector ({ deps, log, bus, self, need, parts }: StartContext): Promise<void> {
   const connector = need('connector', 'connector')
   await connector.start(connectorContext({
     local: need('local', 'store'),
@@ -115,7 +120,8 @@ async function startConnector ({ deps, log, bus, self, need }: StartContext): Pr
     log,
     bus,
     onReadOnlyRevert: deps.events?.onReadOnlyRevert,
-    reverted: () => { self.readOnlyReverts++ }
+    reverted: () => { self.readOnlyReverts++ },
+    echoGuard: parts.echoGuard
   }, log.child({ component: 'connector', kind: connector.kind })))
 }
 

@@ -24,6 +24,8 @@ export type AgentEvent =
   | { readonly type: 'commit', readonly head: number, readonly objects: number }
   /** a local edit of a read-only object was reverted */
   | { readonly type: 'read-only-revert', readonly uid: string, readonly peer: string }
+  /** the echo-loop guard held an object (a loop found) or released it; `held` is how many it holds now */
+  | { readonly type: 'echo-loop', readonly uid: string, readonly objectType: string, readonly id: string, readonly action: 'held' | 'released', readonly held: number }
 
 export interface EventBus {
   emit (event: AgentEvent): void

@@ -42,7 +42,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
   let peerState = peer()
   const report = (): AgentStatusReport => ({
     domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: undefined, instance: 'embedded', epoch: 'e', objects: 12, feedHead: 20,
-    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, peers: [peerState]
+    conflicts: 1, failed: 1, readOnlyReverts: 0, echoHeld: 0, echoLoopsFound: 0, echoLoops: [], startedAt: 0, peers: [peerState]
   })
   const failedEntry: FailedEntry = {
     uid: 'f-1', peer: 'lab-a', reason: 'needs p-9', code: 'MISSING_DEPENDENCY', missing: ['p-9'], attempts: 2, firstFailedAt: 1, lastFailedAt: 2, nextRetryAt: 3,
@@ -81,7 +81,13 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     },
     failed: {
       list: async () => [failedEntry],
-      retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } }
+      retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } },
+      summary: async () => ({ total: 1, groups: [] }),
+      retryGroup: async (code) => { calls.push(`retry group ${code}`); return { code, retried: 1, applied: 1, parked: 0 } }
+    },
+    echoLoops: {
+      list: () => [],
+      release: async (uid) => { calls.push(`release ${uid}`); return { uid, released: true, recorded: false } }
     },
     ...over
   }

@@ -18,7 +18,7 @@ describe('CLI formatting', () => {
   it('renders the status table with lag both ways, counts and an honest sync column', () => {
     const status: AgentStatusReport = {
       domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: 'http://127.0.0.1:8101', instance: 'embedded', epoch: 'e', objects: 50_000, feedHead: 50_010,
-      conflicts: 2, failed: 1, readOnlyReverts: 0, startedAt: 0,
+      conflicts: 2, failed: 1, readOnlyReverts: 0, echoHeld: 0, echoLoopsFound: 0, echoLoops: [], startedAt: 0,
       peers: [
         peer(),
         peer({ name: 'lab-c', pull: false, connected: false, lastContact: undefined, lastError: 'cannot reach peer: dial timed out', progress: progress({ remoteHead: undefined, caughtUp: false, percent: 0 }) }),
