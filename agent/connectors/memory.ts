@@ -10,7 +10,8 @@
  * (`behaviour`): change a version written into it (SENAITE computes titles
  * and formats dates), or change other documents when one is written (a
  * workflow cascade). Either shows up at the next poll as an edit, since the
- * agent recognises only what it wrote itself.
+ * agent recognises only what it wrote itself. It may also refuse a write,
+ * with a code and a message, as a site answers `success: false`.
  */
 import { createHash } from 'node:crypto'
 import type { ConnectorContext, InstanceConnector, LocalChange, RemoteWrite, RemoteWriteResult } from './connector.js'
@@ -24,6 +25,8 @@ export interface MemoryBehaviour {
   readonly normalise?: (written: MemoryDocument) => MemoryDocument
   /** documents it changes itself after one is written (a workflow cascade), as they are to be kept */
   readonly cascade?: (written: MemoryDocument, get: (uid: string) => MemoryDocument | undefined) => readonly MemoryDocument[]
+  /** a write it refuses, with the code and message it answers (default: it takes everything) */
+  readonly refuse?: (written: MemoryDocument) => { readonly code: string, readonly reason: string, readonly retryable?: boolean } | undefined
 }
 
 export interface MemoryConnector extends InstanceConnector {
@@ -34,6 +37,8 @@ export interface MemoryConnector extends InstanceConnector {
   poll (): Promise<number>
   /** number of remote writes the instance received */
   readonly writes: number
+  /** documents changed in the instance that no poll has looked at yet (or a poll is looking at) */
+  readonly pending: number
 }
 
 export function createMemoryConnector (options: { pollMs?: number, behaviour?: MemoryBehaviour } = {}): MemoryConnector {
@@ -78,6 +83,7 @@ export function createMemoryConnector (options: { pollMs?: number, behaviour?: M
   return {
     kind: 'memory',
     get writes () { return writes },
+    get pending () { return dirty.size + (polling !== undefined ? 1 : 0) },
 
     async start (ctx) {
       context = ctx
@@ -94,8 +100,10 @@ export function createMemoryConnector (options: { pollMs?: number, behaviour?: M
     },
 
     async applyRemote (batch: readonly RemoteWrite[]): Promise<RemoteWriteResult[]> {
-      return batch.map((w) => {
+      return batch.map((w): RemoteWriteResult => {
         const doc: MemoryDocument = { uid: w.next.uid, type: w.next.type, id: w.next.id, parent: w.next.parent, refs: w.next.refs, data: w.next.data, deleted: w.next.deleted }
+        const refused = behaviour.refuse?.(doc)
+        if (refused !== undefined) return { ok: false, code: refused.code, reason: refused.reason, retryable: refused.retryable ?? true }
         const kept = behaviour.normalise?.(doc) ?? doc
         docs.set(doc.uid, kept)
         known.set(doc.uid, hashOf(doc))
