@@ -18,14 +18,15 @@
  *   sync costs it nothing.
  */
 import { compare } from '../../protocol/version-vector.js'
+import { AGENT_AUX_SPACES } from '../../store/keys.js'
 import type { StoredObject, Store, WriteTx } from '../../store/types.js'
 import { NotFoundError } from '../errors.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ConnectorRow, LocalChange } from '../connectors/connector.js'
 import { afterAdminRelease, afterRecord, afterWrite, contentFields, decideEcho, digestFields, type EchoDecision, type EchoGuardOptions, type EchoMemory, type FieldDigests, type Hold, type Signature } from './echo-guard.js'
 
-/** the aux space of holds: mesh uid → EchoHoldRow */
-export const ECHO_HOLD_SPACE = 'agent:echo-hold'
+/** the aux space of holds: mesh uid → EchoHoldRow (store/keys.ts) */
+export const ECHO_HOLD_SPACE = AGENT_AUX_SPACES.echoHolds
 
 /** objects remembered without a hold, at most */
 const MAX_RECENT = 20_000
