@@ -17,23 +17,25 @@ import { capturingLogger, meshConfig, waitFor } from './nodes.js'
 export const POLL_MS = 20
 
 export interface EchoSide {
+  /** the other agent's domain */
+  readonly peer: string
   readonly agent: Agent
   readonly instance: MemoryConnector
   readonly lines: Array<Record<string, unknown>>
 }
 
-/** lab-a and lab-b, each pulling from the other, each with its own instance behaviour. */
-export async function startEchoPair (mesh: TestMesh, behaviours: { a?: MemoryBehaviour, b?: MemoryBehaviour }, config: Partial<AgentConfigInput> = {}): Promise<{ a: EchoSide, b: EchoSide }> {
-  const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
+/** Two agents (lab-a and lab-b unless `domains` says), each pulling from the other, each with its own instance behaviour. */
+export async function startEchoPair (mesh: TestMesh, behaviours: { a?: MemoryBehaviour, b?: MemoryBehaviour }, config: Partial<AgentConfigInput> = {}, domains: readonly [string, string] = ['lab-a', 'lab-b']): Promise<{ a: EchoSide, b: EchoSide }> {
+  const [A, B] = [mesh.node(domains[0]), mesh.node(domains[1])]
   const start = async (self: typeof A, other: typeof A, behaviour: MemoryBehaviour | undefined): Promise<EchoSide> => {
     const instance = createMemoryConnector({ pollMs: POLL_MS, ...(behaviour !== undefined ? { behaviour } : {}) })
     const captured = capturingLogger(self.domain)
     const agent = await mesh.start(meshConfig(self, [{ node: other, pull: true }], config), { connector: instance, logger: captured.logger })
-    return { agent, instance, lines: captured.lines }
+    return { peer: other.domain, agent, instance, lines: captured.lines }
   }
   const a = await start(A, B, behaviours.a)
   const b = await start(B, A, behaviours.b)
-  await waitFor(() => a.agent.peerStatus('lab-b').sessionOpen && b.agent.peerStatus('lab-a').sessionOpen, { what: 'both pull sessions open' })
+  await waitFor(() => a.agent.peerStatus(a.peer).sessionOpen && b.agent.peerStatus(b.peer).sessionOpen, { what: 'both pull sessions open' })
   return { a, b }
 }
 
@@ -48,7 +50,7 @@ export function labDocument (uid: string, data: Record<string, unknown>, over: P
  * in neither place while a poll records it or a pull writes it).
  */
 export async function settled (a: EchoSide, b: EchoSide): Promise<void> {
-  const quiet = (): boolean => [a.agent.peerStatus('lab-b'), b.agent.peerStatus('lab-a')].every((p) => p.progress.caughtUp && p.lagIn === 0 && p.lagOut === 0) &&
+  const quiet = (): boolean => [a.agent.peerStatus(a.peer), b.agent.peerStatus(b.peer)].every((p) => p.progress.caughtUp && p.lagIn === 0 && p.lagOut === 0) &&
     a.instance.pending === 0 && b.instance.pending === 0
   let inARow = 0
   await waitFor(() => { inARow = quiet() ? inARow + 1 : 0; return inARow >= 5 }, { what: 'both agents caught up and both instances polled', interval: POLL_MS })
@@ -68,4 +70,9 @@ export async function expectFlat (sides: readonly EchoSide[], ms: number): Promi
 /** The log lines of the guard that say it held an object. */
 export function loopErrors (side: EchoSide): Array<Record<string, unknown>> {
   return side.lines.filter((l) => l.level === 50 && String(l.msg).startsWith('echo loop'))
+}
+
+/** An instance that writes dates its own way (`sep`), as SENAITE formats them; `fixed.on = false` stops it. */
+export function dateFormat (sep: '/' | '-', fixed = { on: true }): MemoryBehaviour {
+  return { normalise: (doc) => fixed.on && typeof doc.data.date === 'string' ? { ...doc, data: { ...doc.data, date: doc.data.date.replace(/[/-]/g, sep) } } : doc }
 }

@@ -13,14 +13,9 @@ import { describe, expect, it } from 'vitest'
 import type { MemoryBehaviour, MemoryDocument } from '../../agent/connectors/memory.js'
 import { sleep } from '../../agent/runtime/sleep.js'
 import { adminCall, adminRequest } from '../helpers/admin.js'
-import { expectFlat, labDocument, loopErrors, settled, startEchoPair, type EchoSide } from '../helpers/echo.js'
+import { dateFormat, expectFlat, labDocument, loopErrors, settled, startEchoPair, type EchoSide } from '../helpers/echo.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { waitFor } from '../helpers/nodes.js'
-
-/** an instance that writes dates its own way (`sep`), as SENAITE formats them */
-function dates (sep: '/' | '-', fixed = { on: true }): MemoryBehaviour {
-  return { normalise: (doc) => fixed.on && typeof doc.data.date === 'string' ? { ...doc, data: { ...doc.data, date: doc.data.date.replace(/[/-]/g, sep) } } : doc }
-}
 
 async function metric (side: EchoSide, name: string): Promise<number> {
   const families = parsePrometheusTextFormat(await (await adminRequest(side.agent, 'GET', '/metrics')).text()) as Array<{ name: string, metrics: Array<{ value?: string }> }>
@@ -37,7 +32,7 @@ describe('echo-loop guard over real agents', () => {
   const mesh = useTestMesh(['lab-a', 'lab-b'])
 
   it('instances that format a date differently: trips within a few round trips, names the object and field, shows it, and both sites stay flat', async () => {
-    const { a, b } = await startEchoPair(mesh, { a: dates('/'), b: dates('-') })
+    const { a, b } = await startEchoPair(mesh, { a: dateFormat('/'), b: dateFormat('-') })
     a.instance.edit(labDocument('s-1', { date: '2024/01/31', title: 'Water' }))
     const { holder, other } = await holderOf(a, b)
     await settled(a, b)
@@ -71,7 +66,7 @@ describe('echo-loop guard over real agents', () => {
   })
 
   it('without the guard (echoGuard.enabled: false) the same instances never stop bouncing', async () => {
-    const { a, b } = await startEchoPair(mesh, { a: dates('/'), b: dates('-') }, { echoGuard: { enabled: false } })
+    const { a, b } = await startEchoPair(mesh, { a: dateFormat('/'), b: dateFormat('-') }, { echoGuard: { enabled: false } })
     a.instance.edit(labDocument('s-0', { date: '2024/01/31' }))
     await waitFor(() => a.agent.status().feedHead > 10, { what: 'the loop going round' })
     const head = a.agent.status().feedHead
@@ -80,7 +75,7 @@ describe('echo-loop guard over real agents', () => {
   })
 
   it('a person\'s edit of another field gets through and the loop is held again at once; a restart keeps the hold', async () => {
-    const { a, b } = await startEchoPair(mesh, { a: dates('/'), b: dates('-') })
+    const { a, b } = await startEchoPair(mesh, { a: dateFormat('/'), b: dateFormat('-') })
     a.instance.edit(labDocument('s-2', { date: '2024/02/01', remarks: '' }))
     const { holder, other } = await holderOf(a, b)
     await settled(a, b)
@@ -107,7 +102,7 @@ describe('echo-loop guard over real agents', () => {
 
   it('an admin releases the hold: the held edit is recorded; with the instance fixed, both sides converge and stay flat', async () => {
     const fixed = { on: true }
-    const { a, b } = await startEchoPair(mesh, { a: dates('/', fixed), b: dates('-', fixed) })
+    const { a, b } = await startEchoPair(mesh, { a: dateFormat('/', fixed), b: dateFormat('-', fixed) })
     a.instance.edit(labDocument('s-3', { date: '2024/03/01' }))
     const { holder, other } = await holderOf(a, b)
     await settled(a, b)
