@@ -114,141 +114,155 @@ export interface EchoLoopGuard {
 }
 
 export function createEchoGuard (deps: EchoGuardDeps): EchoLoopGuard {
-  const { store, log, options } = deps
+  return new EchoGuard(deps)
+}
+
+class EchoGuard implements EchoLoopGuard {
+  readonly #deps: EchoGuardDeps
   /** objects with a hold or learned fields: never forgotten */
-  const pinned = new Map<string, EchoMemory>()
+  readonly #pinned = new Map<string, EchoMemory>()
   /** the others, least recently touched first */
-  const recent = new Map<string, { memory: EchoMemory, touched: number }>()
-  const rows = new Map<string, EchoHoldRow>()
-  const heldEdits = new Map<string, { change: LocalChange, rows: readonly ConnectorRow[] }>()
-  let loopsFound = 0
+  readonly #recent = new Map<string, { memory: EchoMemory, touched: number }>()
+  readonly #rows = new Map<string, EchoHoldRow>()
+  readonly #heldEdits = new Map<string, { change: LocalChange, rows: readonly ConnectorRow[] }>()
+  #loopsFound = 0
 
-  const memoryOf = (uid: string): EchoMemory | undefined => pinned.get(uid) ?? recent.get(uid)?.memory
+  constructor (deps: EchoGuardDeps) {
+    this.#deps = deps
+  }
 
-  function remember (uid: string, memory: EchoMemory, now: number): void {
+  get held (): number { return this.#rows.size }
+  get loopsFound (): number { return this.#loopsFound }
+
+  async load (): Promise<void> {
+    for await (const [uid, row] of this.#deps.store.iterateAux<EchoHoldRow>(ECHO_HOLD_SPACE)) {
+      this.#rows.set(uid, row)
+      this.#pinned.set(uid, { hold: row.hold, learned: row.hold.signature })
+    }
+    if (this.#rows.size > 0) this.#deps.log.warn({ held: this.#rows.size, uids: [...this.#rows.keys()].slice(0, 20) }, `${this.#rows.size} object(s) held by the echo-loop guard since before this start (GET /api/echo-loops)`)
+  }
+
+  judge (tx: WriteTx, change: LocalChange, changeRows: readonly ConnectorRow[], current: StoredObject | undefined): EchoJudgement {
+    const now = this.#deps.now()
+    const reported = digestFields(change)
+    const decision = decideEcho(this.#memoryOf(change.uid) ?? {}, {
+      now,
+      current: current === undefined ? undefined : { vector: current.vector, via: current.via, fields: digestFields(current) },
+      reported,
+      deleted: change.deleted
+    }, this.#deps.options)
+    let row: EchoHoldRow | undefined
+    if (decision.action === 'hold') {
+      row = holdRow(change, current!, decision.memory.hold!)
+      tx.putAux(ECHO_HOLD_SPACE, change.uid, row)
+    } else if (decision.action === 'record' && decision.released !== undefined) {
+      tx.deleteAux(ECHO_HOLD_SPACE, change.uid)
+    }
+    return { decision, change, rows: changeRows, reported, row, now }
+  }
+
+  settle (j: EchoJudgement, stored: StoredObject | undefined): void {
+    const { decision, change } = j
+    if (decision.action === 'ignore') return
+    if (decision.action === 'hold') {
+      this.#remember(change.uid, decision.memory, j.now)
+      this.#settleHold(j, decision.event)
+      return
+    }
+    this.#remember(change.uid, stored !== undefined ? afterRecord(decision.memory, stored.vector, j.reported, j.now) : decision.memory, j.now)
+    if (decision.released === undefined) return
+    const row = this.#rows.get(change.uid)
+    this.#forget(change.uid)
+    const { cause, fields } = decision.released
+    this.#deps.log.warn({ uid: change.uid, type: change.type, id: change.id, cause, fields },
+      `echo loop released: ${change.type} ${change.id} (${change.uid}) was edited in the instance (${fields.join(', ')}${cause === 'edited-unprompted' ? ', not as an echo of a write' : ''}); the edit is recorded and sent out${row !== undefined && decision.memory.learned !== undefined ? `; should ${row.hold.signature.echo.join(', ')} bounce again it is held at once` : ''}`)
+    this.#emit(change, 'released')
+  }
+
+  noteWritten (uids: readonly string[]): void {
+    const now = this.#deps.now()
+    for (const uid of uids) {
+      const memory = this.#memoryOf(uid)
+      if (memory !== undefined) this.#remember(uid, afterWrite(memory, now), now)
+    }
+  }
+
+  stageRelease (tx: WriteTx, uid: string, current: StoredObject | undefined): { change: LocalChange, rows: readonly ConnectorRow[] } | undefined {
+    const row = this.#rows.get(uid)
+    if (row === undefined) throw new NotFoundError(`object ${uid} is not held by the echo-loop guard (GET /api/echo-loops lists what is)`)
+    tx.deleteAux(ECHO_HOLD_SPACE, uid)
+    const edit = this.#heldEdits.get(uid)
+    // an edit held on top of an older version than the current one would overwrite a peer's newer edit
+    const fresh = current !== undefined && compare(current.vector, row.hold.on) === 'equal'
+    return edit !== undefined && fresh ? edit : undefined
+  }
+
+  settleRelease (uid: string, recorded: StoredObject | undefined): void {
+    const row = this.#rows.get(uid)
+    if (row === undefined) return
+    const now = this.#deps.now()
+    const memory = afterAdminRelease(this.#memoryOf(uid) ?? {})
+    this.#remember(uid, recorded !== undefined ? afterRecord(memory, recorded.vector, digestFields(recorded), now) : memory, now)
+    this.#forget(uid)
+    this.#deps.log.warn({ uid, type: row.type, id: row.id, recorded: recorded !== undefined }, `echo loop released by an admin: ${row.type} ${row.id} (${uid})${recorded !== undefined ? '; the held instance edit is recorded and sent out' : '; no held instance edit to record (its next edit is recorded)'}`)
+    this.#emit(row, 'released')
+  }
+
+  holds (): EchoHoldView[] {
+    return [...this.#rows.values()].sort((a, b) => a.hold.since - b.hold.since).map((row) => ({
+      uid: row.uid,
+      type: row.type,
+      id: row.id,
+      peer: row.peer,
+      fields: row.hold.signature.echo,
+      back: row.hold.signature.back,
+      since: row.hold.since,
+      bounces: row.hold.bounces,
+      resumed: row.hold.resumed,
+      diff: row.diff,
+      editHeld: this.#heldEdits.has(row.uid)
+    }))
+  }
+
+  #memoryOf (uid: string): EchoMemory | undefined {
+    return this.#pinned.get(uid) ?? this.#recent.get(uid)?.memory
+  }
+
+  #remember (uid: string, memory: EchoMemory, now: number): void {
+    const recent = this.#recent
     recent.delete(uid)
-    if (memory.hold !== undefined || memory.learned !== undefined) { pinned.set(uid, memory); return }
-    pinned.delete(uid)
+    if (memory.hold !== undefined || memory.learned !== undefined) { this.#pinned.set(uid, memory); return }
+    this.#pinned.delete(uid)
     recent.set(uid, { memory, touched: now })
+    // least recently touched first: drop from the front what is stale or too many
     for (const [old, entry] of recent) {
-      if (recent.size <= MAX_RECENT && now - entry.touched <= options.roundTripMs) break
+      if (recent.size <= MAX_RECENT && now - entry.touched <= this.#deps.options.roundTripMs) break
       recent.delete(old)
     }
   }
 
-  function emit (row: { uid: string, type: string, id: string }, action: EchoGuardEvent['action']): void {
-    deps.onEvent?.({ uid: row.uid, type: row.type, id: row.id, action, held: rows.size })
+  #forget (uid: string): void {
+    this.#rows.delete(uid)
+    this.#heldEdits.delete(uid)
   }
 
-  function settleHold (j: EchoJudgement, event: 'tripped' | 'resumed' | undefined): void {
+  #emit (row: { uid: string, type: string, id: string }, action: EchoGuardEvent['action']): void {
+    this.#deps.onEvent?.({ uid: row.uid, type: row.type, id: row.id, action, held: this.#rows.size })
+  }
+
+  #settleHold (j: EchoJudgement, event: 'tripped' | 'resumed' | undefined): void {
     const row = j.row!
-    rows.set(row.uid, row)
-    heldEdits.set(row.uid, { change: j.change, rows: j.rows })
+    this.#rows.set(row.uid, row)
+    this.#heldEdits.set(row.uid, { change: j.change, rows: j.rows })
     if (event === undefined) return
-    loopsFound++
+    this.#loopsFound++
     const { hold } = row
     const fields = hold.signature.echo.join(', ')
-    log.error({ uid: row.uid, type: row.type, id: row.id, peer: row.peer, fields: hold.signature.echo, back: hold.signature.back, bounces: hold.bounces, diff: row.diff },
+    this.#deps.log.error({ uid: row.uid, type: row.type, id: row.id, peer: row.peer, fields: hold.signature.echo, back: hold.signature.back, bounces: hold.bounces, diff: row.diff },
       event === 'tripped'
         ? `echo loop: ${row.type} ${row.id} (${row.uid}) came back from ${row.peer} changed ${hold.bounces} times in a row with no one editing it — the instance changes ${fields} of every version written into it (${describeDiff(row.diff)}). Its instance edits are held, not sent out, until someone edits it here or an admin releases it (labmesh release ${row.uid}); fix what the instance does to ${fields} to end the loop`
         : `echo loop again: ${row.type} ${row.id} (${row.uid}) came back from ${row.peer} and the instance changed ${fields} again (${describeDiff(row.diff)}): held again at once, as before`)
-    emit(row, 'held')
-  }
-
-  return {
-    async load () {
-      for await (const [uid, row] of store.iterateAux<EchoHoldRow>(ECHO_HOLD_SPACE)) {
-        rows.set(uid, row)
-        pinned.set(uid, { hold: row.hold, learned: row.hold.signature })
-      }
-      if (rows.size > 0) log.warn({ held: rows.size, uids: [...rows.keys()].slice(0, 20) }, `${rows.size} object(s) held by the echo-loop guard since before this start (GET /api/echo-loops)`)
-    },
-
-    judge (tx, change, changeRows, current) {
-      const now = deps.now()
-      const reported = digestFields(change)
-      const decision = decideEcho(memoryOf(change.uid) ?? {}, {
-        now,
-        current: current === undefined ? undefined : { vector: current.vector, via: current.via, fields: digestFields(current) },
-        reported,
-        deleted: change.deleted
-      }, options)
-      let row: EchoHoldRow | undefined
-      if (decision.action === 'hold') {
-        row = holdRow(change, current!, decision.memory.hold!)
-        tx.putAux(ECHO_HOLD_SPACE, change.uid, row)
-      } else if (decision.action === 'record' && decision.released !== undefined) {
-        tx.deleteAux(ECHO_HOLD_SPACE, change.uid)
-      }
-      return { decision, change, rows: changeRows, reported, row, now }
-    },
-
-    settle (j, stored) {
-      const { decision, change } = j
-      if (decision.action === 'ignore') return
-      if (decision.action === 'hold') {
-        remember(change.uid, decision.memory, j.now)
-        settleHold(j, decision.event)
-        return
-      }
-      remember(change.uid, stored !== undefined ? afterRecord(decision.memory, stored.vector, j.reported, j.now) : decision.memory, j.now)
-      if (decision.released === undefined) return
-      const row = rows.get(change.uid)
-      rows.delete(change.uid)
-      heldEdits.delete(change.uid)
-      log.warn({ uid: change.uid, type: change.type, id: change.id, cause: decision.released.cause, fields: decision.released.fields },
-        `echo loop released: ${change.type} ${change.id} (${change.uid}) was edited in the instance (${decision.released.fields.join(', ')}${decision.released.cause === 'edited-unprompted' ? ', not as an echo of a write' : ''}); the edit is recorded and sent out${row !== undefined && decision.memory.learned !== undefined ? `; should ${row.hold.signature.echo.join(', ')} bounce again it is held at once` : ''}`)
-      emit(change, 'released')
-    },
-
-    noteWritten (uids) {
-      const now = deps.now()
-      for (const uid of uids) {
-        const memory = memoryOf(uid)
-        if (memory !== undefined) remember(uid, afterWrite(memory, now), now)
-      }
-    },
-
-    stageRelease (tx, uid, current) {
-      const row = rows.get(uid)
-      if (row === undefined) throw new NotFoundError(`object ${uid} is not held by the echo-loop guard (GET /api/echo-loops lists what is)`)
-      tx.deleteAux(ECHO_HOLD_SPACE, uid)
-      const edit = heldEdits.get(uid)
-      // an edit held on top of an older version than the current one would overwrite a peer's newer edit
-      const fresh = current !== undefined && compare(current.vector, row.hold.on) === 'equal'
-      return edit !== undefined && fresh ? edit : undefined
-    },
-
-    settleRelease (uid, recorded) {
-      const row = rows.get(uid)
-      if (row === undefined) return
-      const now = deps.now()
-      const memory = afterAdminRelease(memoryOf(uid) ?? {})
-      remember(uid, recorded !== undefined ? afterRecord(memory, recorded.vector, digestFields(recorded), now) : memory, now)
-      rows.delete(uid)
-      heldEdits.delete(uid)
-      log.warn({ uid, type: row.type, id: row.id, recorded: recorded !== undefined }, `echo loop released by an admin: ${row.type} ${row.id} (${uid})${recorded !== undefined ? '; the held instance edit is recorded and sent out' : '; no held instance edit to record (its next edit is recorded)'}`)
-      emit(row, 'released')
-    },
-
-    holds () {
-      return [...rows.values()].sort((a, b) => a.hold.since - b.hold.since).map((row) => ({
-        uid: row.uid,
-        type: row.type,
-        id: row.id,
-        peer: row.peer,
-        fields: row.hold.signature.echo,
-        back: row.hold.signature.back,
-        since: row.hold.since,
-        bounces: row.hold.bounces,
-        resumed: row.hold.resumed,
-        diff: row.diff,
-        editHeld: heldEdits.has(row.uid)
-      }))
-    },
-
-    get held () { return rows.size },
-    get loopsFound () { return loopsFound }
+    this.#emit(row, 'held')
   }
 }
 

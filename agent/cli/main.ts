@@ -28,6 +28,7 @@ export async function main (argv: readonly string[]): Promise<void> {
   program.name('labmesh').description('Peer-to-peer replication mesh agent for laboratory instances').showHelpAfterError()
   addAgentCommands(program)
   addAdminCommands(program)
+  addQueueCommands(program)
   await program.parseAsync(argv as string[])
 }
 
@@ -116,6 +117,20 @@ function addAdminCommands (program: Command): void {
       process.stdout.write(`resolved ${uid} (${opts.pick}); new version ${JSON.stringify(result.vector)} replicates to every agent\n`)
     })
 
+  program.command('plan')
+    .description('dry run: what a pull from PEER would create, update, ignore (by which rule) or flag as conflict; writes nothing')
+    .requiredOption('--config <file>', 'agent config file')
+    .requiredOption('--peer <name>', 'the remote to plan a pull from')
+    .option('--json', 'print the plan as JSON')
+    .action(async (opts: { config: string, peer: string, json?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const plan = await planPull(config, opts.peer)
+      process.stdout.write(opts.json === true ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`)
+    })
+}
+
+/** Commands on what waits: the failed queue (by reason, retries) and the echo-loop guard's holds. */
+function addQueueCommands (program: Command): void {
   program.command('failed')
     .description('show the failed queue grouped by reason code, with counts and the instance\'s messages')
     .requiredOption('--config <file>', 'agent config file')
@@ -157,17 +172,6 @@ function addAdminCommands (program: Command): void {
       const client = await adminClientFor(await loadConfigFile(opts.config, process.env))
       const r = await client.post<{ recorded: boolean }>(`/api/echo-loops/${encodeURIComponent(uid)}/release`)
       process.stdout.write(`released ${uid}${r.recorded ? '; its held instance edit is recorded and sent out' : '; its next instance edit is recorded'}\n`)
-    })
-
-  program.command('plan')
-    .description('dry run: what a pull from PEER would create, update, ignore (by which rule) or flag as conflict; writes nothing')
-    .requiredOption('--config <file>', 'agent config file')
-    .requiredOption('--peer <name>', 'the remote to plan a pull from')
-    .option('--json', 'print the plan as JSON')
-    .action(async (opts: { config: string, peer: string, json?: boolean }) => {
-      const config = await loadConfigFile(opts.config, process.env)
-      const plan = await planPull(config, opts.peer)
-      process.stdout.write(opts.json === true ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`)
     })
 }
 
