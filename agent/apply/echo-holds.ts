@@ -100,6 +100,8 @@ export interface EchoLoopGuard {
   judge (tx: WriteTx, change: LocalChange, rows: readonly ConnectorRow[], current: StoredObject | undefined): EchoJudgement
   /** after that transaction committed; `stored` is the version recorded, if any */
   settle (judgement: EchoJudgement, stored: StoredObject | undefined): void
+  /** whether it remembers any object at all (else a write into the instance is nothing to it) */
+  readonly remembersAny: boolean
   /** the agent wrote versions of these objects into the instance just now */
   noteWritten (uids: readonly string[]): void
   /** inside an admin release's transaction: the held edit to record (undefined: none, or stale), and the hold row's deletion staged */
@@ -132,6 +134,7 @@ class EchoGuard implements EchoLoopGuard {
   }
 
   get held (): number { return this.#rows.size }
+  get remembersAny (): boolean { return this.#pinned.size > 0 || this.#recent.size > 0 }
   get loopsFound (): number { return this.#loopsFound }
 
   async load (): Promise<void> {

@@ -19,8 +19,6 @@ import { failedEntries } from './failed-summary.js'
 const SCAN_INTERVAL_MS = 1000
 /** After a commit (which may bring a dependency), how soon the queue is checked: commits of a pull come in bursts. */
 const COMMIT_SCAN_DELAY_MS = 100
-/** entries read per page of a scan: the whole queue is scanned, a page at a time */
-const SCAN_PAGE = 500
 /** objects fetched and applied together when a group is retried */
 const GROUP_CHUNK = 200
 /** how often a long group retry logs its progress */
@@ -142,17 +140,11 @@ async function scan (deps: FailedRetrierDeps, stopped: () => boolean): Promise<v
   const { store } = deps
   if (store.info().failed === 0) return
   const now = deps.now()
-  let after: string | undefined
-  while (!stopped()) {
-    const page = await store.listFailed({ limit: SCAN_PAGE, ...(after !== undefined ? { after } : {}) })
-    for (const entry of page) {
-      if (stopped()) return
-      const due = entry.nextRetryAt <= now
-      const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(store, entry)
-      if (due || unblocked) await attempt(deps, entry)
-    }
-    if (page.length < SCAN_PAGE) return
-    after = page[page.length - 1]!.uid
+  for await (const entry of failedEntries(store)) {
+    if (stopped()) return
+    const due = entry.nextRetryAt <= now
+    const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(store, entry)
+    if (due || unblocked) await attempt(deps, entry)
   }
 }
 

@@ -14,7 +14,7 @@ const MESSAGES_SHOWN = 5
 const MESSAGES_COUNTED = 1000
 /** uids listed per group (the first ones in uid order) */
 const UIDS_SHOWN = 20
-/** entries read per page */
+/** entries read per page: the whole queue is read a page at a time */
 const PAGE = 500
 
 export interface FailedGroup {

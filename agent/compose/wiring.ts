@@ -134,6 +134,8 @@ export function watchInstanceWrites (connector: InstanceConnector, guard: EchoLo
     stop: async () => { await connector.stop() },
     async applyRemote (writes, rows) {
       const results = await connector.applyRemote(writes, rows)
+      // an initial sync, or an instance that never reports edits: nothing to note
+      if (!guard.remembersAny) return results
       const written: string[] = []
       results.forEach((r, i) => { if (r.ok) written.push(writes[i]!.next.uid) })
       guard.noteWritten(written)
