@@ -1,7 +1,8 @@
 /**
  * Writes made at this agent: document API edits, edits a connector detected
- * in the instance, and conflict resolutions. Each bumps this agent's own
- * vector entry and appends the object to the feed, atomically.
+ * in the instance (judged by the echo-loop guard in the same transaction),
+ * and conflict resolutions. Each bumps this agent's own vector entry and
+ * appends the object to the feed, atomically.
  *
  * Read-only types are enforced here: an object of a type some remote marks
  * read-only, and that did not originate here, cannot be edited locally. So is
