@@ -190,6 +190,7 @@ async function attemptMany (deps: FailedRetrierDeps, peer: string, uids: readonl
     const entry = await store.getFailed(uid)
     if (entry !== undefined) entries.push(entry)
   }
+  if (entries.length === 0) return // applied meanwhile (a commit brought what they waited for)
   try {
     const fresh = peers.sessionOpen(peer) ? (await peers.fetchFrom(peer, entries.map((e) => e.uid))).objects : []
     const fetched = new Set(fresh.map((o) => o.uid))
