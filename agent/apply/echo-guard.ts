@@ -35,7 +35,7 @@
  * rendering of them is not sent back. After a release by an edit beyond the
  * bouncing fields, the learned fields stay: the next bounce over them holds
  * at once instead of after another `bounces` round trips. An admin's release
- * forgets everything.
+ * forgets the hold, the streak and the learned fields.
  */
 import { createHash } from 'node:crypto'
 import { compare, type VersionVector } from '../../protocol/version-vector.js'
