@@ -130,6 +130,14 @@ export const configSchema = z.strictObject({
     /** objects asked for per pull request */
     window: z.number().int().min(1).max(MAX_PULL_WINDOW).default(DEFAULT_PULL_WINDOW)
   }).prefault({}),
+  /** the echo-loop guard (agent/apply/echo-guard.ts): stops an object bouncing between two instances that each change what is written into them */
+  echoGuard: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** consecutive round trips with the same fields changed, and no one editing, that make a loop */
+    bounces: z.number().int().min(2).max(20).default(3),
+    /** longest time from a write into the instance to the instance's change of it that counts as an echo (default: 2 × instance.pollInterval + 30s for SENAITE, 30s otherwise) */
+    window: durationSchema.optional()
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
   }).prefault({})

@@ -6,7 +6,8 @@
  * Security: every /api route needs `Authorization: Bearer <token>`; a wrong
  * or missing token is a 401 and a log line. `http.publicStatus` opens the
  * status reads the page makes (GET of status, peers, jobs, events, conflicts,
- * failed) — never writes, and never the document API's reads of lab data.
+ * failed and its summary, echo loops) — never writes, and never the
+ * document API's reads of lab data.
  * `/metrics` needs the token too (Prometheus sends it with
  * `authorization.credentials_file`) unless `http.publicMetrics` is on. The
  * event stream alone also takes `?token=`, because EventSource cannot send
@@ -32,7 +33,7 @@ import { eventRoutes, jobRoutes, metricsRoute } from './live-routes.js'
 import { pageRoutes } from './page.js'
 
 /** GET routes that http.publicStatus opens: what the status page reads */
-const STATUS_READS = /^\/api\/(status|events|conflicts|failed|peers\/[^/]+|jobs\/[^/]+|conflicts\/[^/]+)$/
+const STATUS_READS = /^\/api\/(status|events|conflicts|failed|failed\/summary|echo-loops|peers\/[^/]+|jobs\/[^/]+|conflicts\/[^/]+)$/
 
 export function createAdminApp (deps: AdminDeps): Hono {
   const app = new Hono()

@@ -15,6 +15,9 @@ import type { EventBus } from '../observe/events.js'
 import type { AgentMetrics } from '../observe/metrics.js'
 import type { ReloadReport } from '../../config/live-changes.js'
 import type { CreatedInvite, InviteOptions, InviteView, JoinOptions, JoinResult } from '../invite/types.js'
+import type { EchoHoldView } from '../apply/echo-holds.js'
+import type { FailedSummary } from '../apply/failed-summary.js'
+import type { GroupRetryResult } from '../apply/failed-retry.js'
 
 /** The document, conflict, failed-queue, sync and membership operations of a running agent. */
 export interface AgentOperations {
@@ -36,9 +39,19 @@ export interface AgentOperations {
     resolve (uid: string, resolution: Resolution): Promise<StoredObject>
   }
   readonly failed: {
-    /** in uid order: `limit` entries after the uid `after` */
-    list (options: { limit: number, after?: string }): Promise<FailedEntry[]>
+    /** in uid order: `limit` entries after the uid `after` (only those with `code`, if given) */
+    list (options: { limit: number, after?: string, code?: string }): Promise<FailedEntry[]>
     retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
+    /** the whole queue grouped by reason code */
+    summary (): Promise<FailedSummary>
+    /** retry every object parked with this code now */
+    retryGroup (code: string): Promise<GroupRetryResult>
+  }
+  /** objects the echo-loop guard holds */
+  readonly echoLoops: {
+    list (): EchoHoldView[]
+    /** end a hold; the instance edit it held, if still current, is recorded */
+    release (uid: string): Promise<{ uid: string, released: true, recorded: boolean }>
   }
   /** invitations for other agents to join this one (single use, persisted) */
   readonly invites: {

@@ -8,6 +8,7 @@ import type { WireObject } from '../../protocol/object.js'
 import type { Store } from '../../store/types.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import type { IgnoreReason, InboundRules } from '../rules/types.js'
+import type { Logger } from '../runtime/logger.js'
 
 export interface ApplyContext {
   readonly store: Store
@@ -16,6 +17,8 @@ export interface ApplyContext {
   readonly rulesHash: string
   readonly peerId: string
   readonly now: () => number
+  /** where refusals by the instance are logged (once per object and message) */
+  readonly log?: Logger
   /** fetch objects by uid from the same remote (its serve rules apply) */
   readonly fetch: (uids: readonly string[]) => Promise<{ objects: readonly WireObject[], missing: readonly string[] }>
 }

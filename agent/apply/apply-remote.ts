@@ -18,7 +18,7 @@
  * batch, and per object they add no await, no store read and no JSON work
  * beyond what the object needs.
  */
-import type { WireObject } from '../../protocol/object.js'
+import type { ObjectVersion, WireObject } from '../../protocol/object.js'
 import type { Checkpoint, ObjectWrite, StoredObject, WriteTx } from '../../store/types.js'
 import type { RemoteWrite } from '../connectors/connector.js'
 import { blockedBy, present, resolveDependencies, type Candidate } from './dependencies.js'
@@ -58,6 +58,7 @@ export async function applyRemoteBatch (
   stats.dependencies = dependencies.length
   const all = [...dependencies, ...candidates]
 
+  let refusals: RefusedVersion[] = []
   await ctx.store.write(async (tx) => {
     const locals = await tx.getMany(all.map((c) => c.wire.uid))
     // a dependency found held before the transaction may have been in a write
@@ -83,9 +84,10 @@ export async function applyRemoteBatch (
       }
     }
     const refused = await writeInstance(tx, ctx, writes)
-    await storeWrites(tx, ctx, writes, refused, next, stats)
+    refusals = await storeWrites(tx, ctx, writes, refused, next, stats)
     if (next !== undefined) await advanceCheckpoint(tx, ctx, next, changes.length)
   }, { source: ctx.rules.peerName, ...(onPrepared !== undefined ? { onPrepared } : {}) })
+  logRefusals(ctx, refusals)
   return stats
 }
 
@@ -104,12 +106,16 @@ function triage (ctx: ApplyContext, changes: readonly WireObject[], stats: Apply
   return candidates
 }
 
+/** An instance's refusal of a version, as parked. */
+interface Refusal { readonly code: string, readonly reason: string, readonly retryable: boolean }
+type RefusedVersion = Refusal & { readonly version: ObjectVersion }
+
 /**
  * Write every replaced current version to the instance (one connector call
  * for the batch, its rows in this transaction); returns the writes it
  * refused, by index in `writes`, with its code and reason.
  */
-async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[]): Promise<Map<number, { code: string, reason: string }>> {
+async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[]): Promise<Map<number, Refusal>> {
   const remoteWrites: RemoteWrite[] = []
   const remoteIndex: number[] = []
   writes.forEach((w, i) => {
@@ -124,18 +130,23 @@ async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly P
     delete: (space: string, key: string) => tx.deleteAux(space, key)
   }
   const results = remoteWrites.length > 0 ? await ctx.connector.applyRemote(remoteWrites, rows) : []
-  const refused = new Map<number, { code: string, reason: string }>()
-  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason }) })
+  const refused = new Map<number, Refusal>()
+  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason, retryable: r.retryable }) })
   return refused
 }
 
-/** Store each write the instance took, parking what it refused and what the store refuses as too large. */
-async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[], refused: ReadonlyMap<number, { code: string, reason: string }>, next: Next | undefined, stats: ApplyStats): Promise<void> {
+/**
+ * Store each write the instance took, parking what it refused and what the
+ * store refuses as too large; returns the refusals that are news (logged
+ * once the transaction committed).
+ */
+async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[], refused: ReadonlyMap<number, Refusal>, next: Next | undefined, stats: ApplyStats): Promise<RefusedVersion[]> {
+  const news: RefusedVersion[] = []
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i]!
     const failure = refused.get(i)
     if (failure !== undefined) {
-      await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, [])
+      if (await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, [])) news.push({ ...failure, version: w.holding.current })
       stats.failed++
       continue
     }
@@ -148,6 +159,23 @@ async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly Pen
     tx.deleteFailed(w.candidate.wire.uid)
     stats.applied++
     stats.conflicts += w.newConflicts
+  }
+  return news
+}
+
+/**
+ * Each refusal by the instance, logged once per object: again only when the
+ * instance answers with another message, or refuses the object again after
+ * it had been applied (its failed entry, gone then, is what tells).
+ */
+function logRefusals (ctx: ApplyContext, refusals: readonly RefusedVersion[]): void {
+  if (ctx.log === undefined) return
+  for (const r of refusals) {
+    const v = r.version
+    const fields = { uid: v.uid, type: v.type, id: v.id, peer: ctx.rules.peerName, code: r.code, reason: r.reason, retryable: r.retryable }
+    const message = `the instance refused ${v.type} ${v.id} (${v.uid}) from peer ${ctx.rules.peerName}: ${r.reason} [${r.code}]; it waits in the failed queue (GET /api/failed/summary) and is retried${r.retryable ? ' with backoff' : ' with backoff, but will fail the same way until the cause is fixed'}`
+    if (r.retryable) ctx.log.warn(fields, message)
+    else ctx.log.error(fields, message)
   }
 }
 

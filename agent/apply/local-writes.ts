@@ -1,7 +1,8 @@
 /**
  * Writes made at this agent: document API edits, edits a connector detected
- * in the instance, and conflict resolutions. Each bumps this agent's own
- * vector entry and appends the object to the feed, atomically.
+ * in the instance (judged by the echo-loop guard in the same transaction),
+ * and conflict resolutions. Each bumps this agent's own vector entry and
+ * appends the object to the feed, atomically.
  *
  * Read-only types are enforced here: an object of a type some remote marks
  * read-only, and that did not originate here, cannot be edited locally. So is
@@ -19,6 +20,8 @@ import { BadRequestError, NotFoundError, RuleViolationError } from '../errors.js
 import { InvalidObjectError } from '../../protocol/errors.js'
 import { readOnlyRuleFor } from '../rules/read-only.js'
 import type { InboundRules } from '../rules/types.js'
+import type { LocalChange } from '../connectors/connector.js'
+import type { EchoJudgement, EchoLoopGuard } from './echo-holds.js'
 
 export interface LocalWriteDeps {
   readonly store: Store
@@ -88,16 +91,20 @@ export async function deleteDocument (deps: LocalWriteDeps, uid: string, rows: r
     for (const row of rows) tx.putAux(row.space, row.key, row.value)
     const previous = await tx.get(uid)
     if (previous === undefined || previous.deleted) throw new NotFoundError(`object ${uid} does not exist${previous?.deleted === true ? ' (already deleted)' : ''}`)
-    assertEditable(deps, previous, previous.type)
-    const { viaEpoch: _pulledFrom, ...rest } = previous // eslint-disable-line @typescript-eslint/no-unused-vars
-    return tx.putObject({
-      ...rest,
-      data: {},
-      deleted: true,
-      vector: increment(previous.vector, deps.domain),
-      at: deps.now(),
-      via: null
-    })
+    return tombstone(deps, tx, previous)
+  })
+}
+
+function tombstone (deps: LocalWriteDeps, tx: WriteTx, previous: StoredObject): StoredObject {
+  assertEditable(deps, previous, previous.type)
+  const { viaEpoch: _pulledFrom, ...rest } = previous // eslint-disable-line @typescript-eslint/no-unused-vars
+  return tx.putObject({
+    ...rest,
+    data: {},
+    deleted: true,
+    vector: increment(previous.vector, deps.domain),
+    at: deps.now(),
+    via: null
   })
 }
 
@@ -174,6 +181,8 @@ export interface InstanceChangeDeps extends LocalWriteDeps {
   /** writes the stored version back into the instance (revert) */
   readonly revert: (object: StoredObject) => Promise<void>
   readonly onReverted: (object: StoredObject, verdict: { peer: string, type: string }) => void
+  /** the echo-loop guard (none: every edit is recorded) */
+  readonly echoGuard?: EchoLoopGuard
 }
 
 /**
@@ -181,8 +190,11 @@ export interface InstanceChangeDeps extends LocalWriteDeps {
  * unless the object is read-only here: an instance that cannot refuse the
  * edit (SENAITE) gets the last version from the peer written back, the revert
  * is reported, and the edit never reaches the feed, so it is never sent out.
+ * The echo-loop guard decides inside the same transaction whether the edit
+ * is recorded or held (then nothing but the hold is written, not even the
+ * connector's rows: the observation was not taken).
  */
-export async function recordInstanceChange (deps: InstanceChangeDeps, change: DocumentInput & { readonly deleted: boolean }, rows: readonly AuxRow[] = [], precondition?: () => boolean): Promise<StoredObject | undefined> {
+export async function recordInstanceChange (deps: InstanceChangeDeps, change: LocalChange, rows: readonly AuxRow[] = [], precondition?: () => boolean): Promise<StoredObject | undefined> {
   const previous = await deps.store.getObject(change.uid)
   const verdict = previous !== undefined ? readOnlyRuleFor(deps.rules, previous) : undefined
   if (previous !== undefined && verdict !== undefined) {
@@ -190,9 +202,37 @@ export async function recordInstanceChange (deps: InstanceChangeDeps, change: Do
     deps.onReverted(previous, verdict)
     return undefined
   }
-  if (change.deleted) {
-    if (previous === undefined || previous.deleted) return previous
-    return await deleteDocument(deps, change.uid, rows)
-  }
-  return (await writeDocuments(deps, [change], rows, precondition))[0]
+  if (change.deleted && (previous === undefined || previous.deleted)) return previous
+  const guard = deps.echoGuard
+  let judgement: EchoJudgement | undefined
+  const stored = await deps.store.write(async (tx) => {
+    if (precondition !== undefined && !precondition()) return undefined
+    const current = await tx.get(change.uid)
+    if (change.deleted && (current === undefined || current.deleted)) return current
+    judgement = guard?.judge(tx, change, rows, current)
+    if (judgement !== undefined && judgement.decision.action !== 'record') return undefined
+    for (const row of rows) tx.putAux(row.space, row.key, row.value)
+    return change.deleted ? tombstone(deps, tx, current!) : localVersion(deps, tx, change, current)
+  })
+  if (judgement !== undefined) guard!.settle(judgement, stored)
+  return stored
+}
+
+/**
+ * An admin ends the echo-loop guard's hold on an object: the hold row goes,
+ * and the instance edit it held (if the guard still has it and it was made
+ * on the current version) is recorded, in one transaction.
+ */
+export async function releaseEchoHold (deps: LocalWriteDeps & { readonly echoGuard: EchoLoopGuard }, uid: string): Promise<{ uid: string, released: true, recorded: boolean }> {
+  const guard = deps.echoGuard
+  const recorded = await deps.store.write(async (tx) => {
+    const current = await tx.get(uid)
+    const held = guard.stageRelease(tx, uid, current)
+    if (held === undefined) return undefined
+    for (const row of held.rows) tx.putAux(row.space, row.key, row.value)
+    if (!held.change.deleted) return localVersion(deps, tx, held.change, current)
+    return current === undefined || current.deleted ? undefined : tombstone(deps, tx, current)
+  })
+  guard.settleRelease(uid, recorded)
+  return { uid, released: true, recorded: recorded !== undefined }
 }

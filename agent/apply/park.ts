@@ -22,8 +22,12 @@ export function retryDelay (attempts: number): number {
   return Math.min(FAILED_RETRY_MAX_MS, FAILED_RETRY_MIN_MS * 2 ** Math.max(0, attempts - 1))
 }
 
-/** Put `wire` (from the context's peer) in the failed queue, one attempt more than it had. */
-export async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<void> {
+/**
+ * Put `wire` (from the context's peer) in the failed queue, one attempt more
+ * than it had. Resolves true when this is news: the object was not parked,
+ * or for another code or reason (a retry that fails the same way is not).
+ */
+export async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<boolean> {
   const now = ctx.now()
   const prior = await tx.getFailed(wire.uid)
   const attempts = (prior?.attempts ?? 0) + 1
@@ -40,6 +44,7 @@ export async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, co
     version: wire
   }
   tx.putFailed(entry)
+  return prior === undefined || prior.code !== code || prior.reason !== reason
 }
 
 /** MISSING_DEPENDENCY */

@@ -35,7 +35,7 @@ import { adminDepsFor } from './operations.js'
 import type { LiveConfig, ReloadContext } from './live-config.js'
 import { admitJoiner } from './membership.js'
 import { assertNotListedAsPeer, listenError } from './start-checks.js'
-import { connectorContext, forwardCommits, replicatorEvents, type AgentEventHooks } from './wiring.js'
+import { connectorContext, echoGuardFor, echoGuardOptions, forwardCommits, replicatorEvents, watchInstanceWrites, type AgentEventHooks } from './wiring.js'
 
 export interface AgentDeps {
   readonly logger?: Logger
@@ -91,13 +91,18 @@ async function loadSecrets ({ config, self }: StartContext): Promise<Secrets> {
   return { privateKey, psk }
 }
 
-async function openStore ({ config, parts, bus, deps, log }: StartContext): Promise<void> {
+async function openStore ({ config, parts, bus, deps, log, now }: StartContext): Promise<void> {
   // an older store is upgraded as it opens: on a large one that takes a while, so it reports
   const onUpgradeProgress = throttledUpgradeReporter((p) => log.info({ schema: p.to, step: p.name, done: p.done, total: p.total, percent: p.percent, etaSeconds: p.etaSeconds }, formatUpgradeProgress(p)), 3000)
   const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, onUpgradeProgress })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
+  const options = echoGuardOptions(config)
+  if (options === undefined) return
+  const guard = echoGuardFor({ store, log: log.child({ component: 'echo-guard' }), now, bus }, options)
+  await guard.load()
+  parts.echoGuard = guard
 }
 
 async function openInvites ({ config, parts, log, now }: StartContext): Promise<void> {
@@ -142,13 +147,13 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets): void {
     }
   })
   parts.mesh = mesh
-  const replicator = createReplicator({ config, store, mesh, connector, log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
+  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
   // read-only enforcement follows the rules of the peers configured now (a reload changes them)
   parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules } }
 }
 
-async function startConnector ({ deps, log, bus, self, need }: StartContext): Promise<void> {
+async function startConnector ({ deps, log, bus, self, need, parts }: StartContext): Promise<void> {
   const connector = need('connector', 'connector')
   await connector.start(connectorContext({
     local: need('local', 'store'),
@@ -157,7 +162,8 @@ async function startConnector ({ deps, log, bus, self, need }: StartContext): Pr
     log,
     bus,
     onReadOnlyRevert: deps.events?.onReadOnlyRevert,
-    reverted: () => { self.readOnlyReverts++ }
+    reverted: () => { self.readOnlyReverts++ },
+    echoGuard: parts.echoGuard
   }, log.child({ component: 'connector', kind: connector.kind })))
 }
 

@@ -28,6 +28,8 @@ export type AgentEvent =
   | { readonly type: 'config', readonly file: string, readonly loadedAt: number, readonly added: readonly string[], readonly removed: readonly string[], readonly changed: readonly string[] }
   /** an invitation was created, used or revoked */
   | { readonly type: 'invite', readonly id: string, readonly state: 'open' | 'used' | 'revoked' }
+  /** the echo-loop guard held an object (a loop found) or released it; `held` is how many it holds now */
+  | { readonly type: 'echo-loop', readonly uid: string, readonly objectType: string, readonly id: string, readonly action: 'held' | 'released', readonly held: number }
 
 export interface EventBus {
   emit (event: AgentEvent): void

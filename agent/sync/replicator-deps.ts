@@ -61,6 +61,7 @@ export function applyContextFor (deps: ReplicatorDeps, rt: PeerRuntime, session:
     rulesHash: rt.rulesHash,
     peerId: rt.config.peerId,
     now: deps.now,
+    log: deps.log,
     fetch: async (uids: readonly string[]) => {
       if (session === undefined) throw new NotFoundError(`peer "${rt.config.name}" is not connected`)
       return await session.get(uids)

@@ -7,8 +7,9 @@
  */
 import { latestSchema } from './runner.js'
 import type { UpgradeStep } from './step.js'
+import { echoHoldsStep } from './step-echo-holds.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = []
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

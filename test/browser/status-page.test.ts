@@ -5,6 +5,9 @@
  * click and gone on both agents, and a parked object retried from the page;
  * an invite code made with a click on one agent's page and pasted into the
  * other's joins them.
+ * click and gone on both agents, a parked object retried from the page, an
+ * echo loop shown and released, and the failed queue grouped by reason
+ * with a group retried.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -19,12 +22,13 @@ import { meshConfig, waitFor } from '../helpers/nodes.js'
 import { writeCommentedConfig } from '../helpers/config-files.js'
 import { loadConfigFile } from '../../config/load.js'
 import { seedStore } from '../helpers/processes.js'
+import { dateFormat, labDocument, startEchoPair } from '../helpers/echo.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
 describe('status page in Chromium', () => {
-  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f'], { prefix: 'labmesh-browser-', shared: true })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h'], { prefix: 'labmesh-browser-', shared: true })
   let browser: Browser
 
   beforeAll(async () => {
@@ -184,5 +188,43 @@ describe('status page in Chromium', () => {
     expect(await pageF.textContent('[data-testid="join-result"]')).toContain('INVITE_DAMAGED')
     await pageF.screenshot({ path: 'test-results/status-page-joined.png', fullPage: true })
     await Promise.all([pageE.close(), pageF.close()])
+  })
+
+  it('shows an echo loop with what the instance does to the field and releases it; shows the failed queue by reason and retries a group', async () => {
+    const fixed = { on: true }
+    const refusing = { on: true }
+    const { a, b } = await startEchoPair(mesh, {
+      a: dateFormat('/', fixed),
+      b: { ...dateFormat('-', fixed), refuse: (doc) => refusing.on && doc.type === 'Department' ? { code: 'INSTANCE_REFUSED', reason: "Creation of 'Department' in '/senaite/clients' is not allowed", retryable: false } : undefined }
+    }, {}, ['lab-g', 'lab-h'])
+    a.instance.edit(labDocument('e-1', { date: '2024/01/31' }))
+    for (const uid of ['dept-1', 'dept-2']) a.instance.edit(labDocument(uid, { title: uid }, { type: 'Department' }))
+    await waitFor(() => a.agent.status().echoHeld + b.agent.status().echoHeld === 1 && b.agent.status().failed === 2, { what: 'a loop held and two departments parked' })
+    const holder = a.agent.status().echoHeld === 1 ? a : b
+
+    const page = await open(holder.agent)
+    const card = await page.waitForSelector('[data-testid="echo-e-1"]')
+    expect(await card.textContent()).toContain('data.date')
+    expect(await card.textContent()).toMatch(/2024.01.31/)
+    expect(await page.textContent('#echo-count')).toBe('1')
+    await page.screenshot({ path: 'test-results/status-page-echo.png', fullPage: true })
+    fixed.on = false
+    await page.click('[data-testid="release-e-1"]')
+    await page.waitForSelector('[data-testid="echo-e-1"]', { state: 'detached' })
+    expect(holder.agent.status().echoHeld).toBe(0)
+    await page.close()
+
+    const pageB = await open(b.agent)
+    const group = await pageB.waitForSelector('[data-testid="failed-group-INSTANCE_REFUSED"]')
+    expect(await group.textContent()).toContain("2 × Creation of 'Department' in '/senaite/clients' is not allowed")
+    expect(await pageB.textContent('[data-testid="failed-group-count-INSTANCE_REFUSED"]')).toBe('2')
+    await pageB.waitForSelector('[data-testid="failed-dept-1"]')
+    await pageB.screenshot({ path: 'test-results/status-page-failed-groups.png', fullPage: true })
+    refusing.on = false
+    await pageB.click('[data-testid="retry-group-INSTANCE_REFUSED"]')
+    await pageB.waitForSelector('[data-testid="failed-group-INSTANCE_REFUSED"]', { state: 'detached' })
+    expect(await pageB.textContent('#message')).toContain('2 applied')
+    expect(b.agent.status().failed).toBe(0)
+    await pageB.close()
   })
 })

@@ -44,7 +44,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
   let peerState = peer()
   const report = (): AgentStatusReport => ({
     domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: undefined, instance: 'embedded', epoch: 'e', objects: 12, feedHead: 20,
-    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, configFile: '/srv/lab-b/labmesh.yaml', configLoadedAt: 40_000, peers: [peerState]
+    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, echoHeld: 0, echoLoopsFound: 0, echoLoops: [], configFile: '/srv/lab-b/labmesh.yaml', configLoadedAt: 40_000, peers: [peerState]
   })
   const failedEntry: FailedEntry = {
     uid: 'f-1', peer: 'lab-a', reason: 'needs p-9', code: 'MISSING_DEPENDENCY', missing: ['p-9'], attempts: 2, firstFailedAt: 1, lastFailedAt: 2, nextRetryAt: 3,
@@ -83,7 +83,13 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     },
     failed: {
       list: async () => [failedEntry],
-      retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } }
+      retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } },
+      summary: async () => ({ total: 1, groups: [] }),
+      retryGroup: async (code) => { calls.push(`retry group ${code}`); return { code, retried: 1, applied: 1, parked: 0 } }
+    },
+    echoLoops: {
+      list: () => [],
+      release: async (uid) => { calls.push(`release ${uid}`); return { uid, released: true, recorded: false } }
     },
     invites: {
       create: async (options) => {
@@ -130,7 +136,8 @@ describe('admin app with fake deps', () => {
     const routes = protectedRoutes(app)
     // the app's own route table, not a hand list: every API the agent serves is in it
     for (const expected of ['GET /api/status', 'GET /api/peers/lab-a', 'POST /api/peers/lab-a/sync', 'GET /api/jobs/1', 'GET /api/events', 'GET /api/conflicts',
-      'POST /api/conflicts/c-1/resolve', 'GET /api/failed', 'POST /api/failed/c-1/retry', 'GET /metrics', 'GET /api/objects', 'PUT /api/objects/c-1']) {
+      'POST /api/conflicts/c-1/resolve', 'GET /api/failed', 'POST /api/failed/c-1/retry', 'GET /api/failed/summary', 'POST /api/failed/groups/:code/retry',
+      'GET /api/echo-loops', 'POST /api/echo-loops/c-1/release', 'GET /metrics', 'GET /api/objects', 'PUT /api/objects/c-1']) {
       expect(routes.map((r) => `${r.method} ${r.path}`)).toContain(expected)
     }
     for (const route of routes) {
@@ -151,9 +158,11 @@ describe('admin app with fake deps', () => {
 
   it('publicStatus opens the page\'s reads only; publicMetrics opens /metrics', async () => {
     const { request } = fakeDeps({ publicStatus: true, publicMetrics: true })
-    for (const path of ['/api/status', '/api/peers/lab-a', '/api/conflicts', '/api/conflicts/c-1', '/api/failed']) {
+    for (const path of ['/api/status', '/api/peers/lab-a', '/api/conflicts', '/api/conflicts/c-1', '/api/failed', '/api/failed/summary', '/api/echo-loops']) {
       expect((await request('GET', path, { token: null })).status, path).toBe(200)
     }
+    expect((await request('POST', '/api/failed/groups/X/retry', { token: null, body: {} })).status).toBe(401)
+    expect((await request('POST', '/api/echo-loops/c-1/release', { token: null, body: {} })).status).toBe(401)
     // lab data and every write still need the token
     expect((await request('GET', '/api/objects', { token: null })).status).toBe(401)
     expect((await request('GET', '/api/objects/c-1', { token: null })).status).toBe(401)
@@ -246,6 +255,16 @@ describe('admin app with fake deps', () => {
     expect(await (await request('GET', '/api/failed')).json()).toMatchObject({ count: 1, items: [{ uid: 'f-1', peer: 'lab-a', missing: ['p-9'] }] })
     expect(await (await request('POST', '/api/failed/f-1/retry', { body: {} })).json()).toEqual({ uid: 'f-1', applied: true, entry: null })
     expect(calls).toContain('retry f-1')
+    expect(await (await request('GET', '/api/failed/summary')).json()).toEqual({ total: 1, groups: [] })
+    expect(await (await request('POST', '/api/failed/groups/INSTANCE_REFUSED/retry', { body: {} })).json()).toEqual({ code: 'INSTANCE_REFUSED', retried: 1, applied: 1, parked: 0 })
+    expect(calls).toContain('retry group INSTANCE_REFUSED')
+  })
+
+  it('lists the objects the echo-loop guard holds and releases one', async () => {
+    const { request, calls } = fakeDeps()
+    expect(await (await request('GET', '/api/echo-loops')).json()).toEqual({ count: 0, items: [] })
+    expect(await (await request('POST', '/api/echo-loops/s-1/release', { body: {} })).json()).toEqual({ uid: 's-1', released: true, recorded: false })
+    expect(calls).toContain('release s-1')
   })
 
   it('streams events as SSE (the token may come in the query) and lets go of the bus when the client leaves', async () => {

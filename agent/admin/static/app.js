@@ -9,7 +9,7 @@
 // /api/join); "Reload config" is POST /api/config/reload.
 'use strict'
 
-const state = { token: '', status: null, conflicts: [], failed: [], progress: {}, source: null, timer: 0, wanted: new Set() }
+const state = { token: '', status: null, conflicts: [], failed: [], failedSummary: null, groupOpen: {}, progress: {}, source: null, timer: 0, wanted: new Set() }
 const TOKEN_KEY = 'labmesh-token'
 
 const $ = (id) => document.getElementById(id)
@@ -96,12 +96,13 @@ function renderStatus () {
   const s = state.status
   if (!s) return
   $('domain').textContent = s.domain
-  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed · peer ID ' + s.peerId
+  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed' + (s.echoHeld ? ' · ' + s.echoHeld + ' held in an echo loop' : '') + ' · peer ID ' + s.peerId
   $('peers').tBodies[0].replaceChildren(...(s.peers.length === 0 ? [el('tr', {}, el('td', { colspan: '9', class: 'muted' }, 'No peers configured.'))] : s.peers.map(renderPeer)))
   $('conflict-count').textContent = String(s.conflicts)
   $('failed-count').textContent = String(s.failed)
   $('config').textContent = s.configFile ? 'config ' + s.configFile + ' · loaded ' + ago(s.configLoadedAt) + ' (' + new Date(s.configLoadedAt).toLocaleTimeString() + ')' : 'config built in code (no file)'
   $('reload').hidden = !s.configFile
+  renderEchoLoops()
 }
 
 function syncText (p) {
@@ -176,8 +177,40 @@ function renderConflict (c) {
       el('button', { type: 'button', onclick: resolve('remote'), 'data-testid': 'take-remote-' + c.uid }, 'Take remote')))
 }
 
+// the failed queue by reason code: each group with its count, the messages behind it, Retry all, and its objects
 function renderFailed () {
-  $('failed').replaceChildren(...(state.failed.length === 0 ? [el('li', { class: 'muted' }, 'Nothing parked.')] : state.failed.map(renderFailure)))
+  const summary = state.failedSummary
+  if (!summary || summary.total === 0) { $('failed').replaceChildren(el('li', { class: 'muted' }, 'Nothing parked.')); return }
+  $('failed').replaceChildren(...summary.groups.map(renderFailedGroup))
+}
+
+// a small group shows its objects until someone folds it; a large one only when unfolded
+function groupOpen (g) { return state.groupOpen[g.code] ?? g.count <= 20 }
+
+function renderFailedGroup (g) {
+  const items = state.failed.filter((f) => f.code === g.code)
+  const retryAll = async (event) => {
+    event.target.disabled = true
+    try {
+      const r = await api('POST', '/api/failed/groups/' + encodeURIComponent(g.code) + '/retry')
+      say('Retried ' + r.retried + ' object(s) with ' + g.code + ': ' + r.applied + ' applied, ' + r.parked + ' still parked')
+    } catch (err) {
+      if (err instanceof Unauthorized) showLogin('Retrying needs the admin token.')
+      else say('Could not retry ' + g.code + ': ' + err.message)
+    }
+    await refresh(['status', 'failed']).catch(() => {})
+  }
+  const peers = Object.entries(g.peers).map(([p, count]) => p + ' ' + n(count)).join(', ')
+  const others = g.distinctMessages - g.messages.length
+  return el('li', { class: 'card group', 'data-testid': 'failed-group-' + g.code },
+    el('strong', {}, g.code), ' ', el('span', { class: 'badge', 'data-testid': 'failed-group-count-' + g.code }, n(g.count)), ' ',
+    el('span', { class: 'muted' }, 'from ' + peers + ' · up to ' + g.maxAttempts + ' attempt(s) · next retry ' + new Date(g.nextRetryAt).toLocaleTimeString()),
+    el('ul', { class: 'messages' }, ...g.messages.map((m) => el('li', { class: 'error' }, n(m.count) + ' × ' + m.reason)),
+      ...(others > 0 ? [el('li', { class: 'muted' }, others + ' other message(s)')] : [])),
+    el('div', { class: 'actions' }, el('button', { type: 'button', onclick: retryAll, 'data-testid': 'retry-group-' + g.code }, 'Retry all ' + n(g.count))),
+    el('details', { ...(groupOpen(g) ? { open: '' } : {}), ontoggle: (event) => { state.groupOpen[g.code] = event.target.open } },
+      el('summary', {}, 'Objects' + (items.length < g.count ? ' (the first ' + n(items.length) + ' of ' + n(g.count) + ')' : '')),
+      el('ul', {}, ...items.map(renderFailure))))
 }
 
 function renderFailure (f) {
@@ -303,13 +336,45 @@ async function reloadConfig () {
   }
 }
 
+// objects the echo-loop guard holds: what bounces, what was written and what the instance shows, and Release
+function renderEchoLoops () {
+  const s = state.status
+  const held = s && s.echoLoops ? s.echoLoops : []
+  $('echo-count').textContent = String(s ? s.echoHeld || 0 : 0)
+  $('echo').replaceChildren(...(held.length === 0 ? [el('li', { class: 'muted' }, 'No echo loops.')] : held.map(renderEchoLoop)))
+}
+
+function renderEchoLoop (h) {
+  const release = async (event) => {
+    event.target.disabled = true
+    try {
+      const r = await api('POST', '/api/echo-loops/' + encodeURIComponent(h.uid) + '/release')
+      say('Released ' + h.id + (r.recorded ? ': its held instance edit is recorded and sent out' : ''))
+    } catch (err) {
+      event.target.disabled = false
+      if (err instanceof Unauthorized) showLogin('Releasing needs the admin token.')
+      else say('Could not release ' + h.id + ': ' + err.message)
+    }
+    await refresh(['status']).catch(() => {})
+  }
+  return el('li', { class: 'card', 'data-testid': 'echo-' + h.uid },
+    el('strong', {}, h.type + ' ' + h.id), ' ',
+    el('span', { class: 'muted' }, h.uid + ' · with ' + h.peer + ' · held ' + ago(h.since) + ' after ' + h.bounces + ' bounce(s)' + (h.resumed ? ' (again)' : '') + ' · comes back changed in ' + h.back.join(', ')),
+    el('table', { class: 'versions' },
+      el('caption', { class: 'muted' }, 'Fields the instance changes in every version written into it'),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'field'), el('th', { scope: 'col' }, 'written by the agent'), el('th', { scope: 'col' }, 'the instance shows'))),
+      el('tbody', {}, ...h.diff.map((d) => el('tr', { class: 'diff' }, el('th', { scope: 'row' }, d.field), el('td', {}, d.written), el('td', {}, d.reported))))),
+    el('div', { class: 'actions' }, el('button', { type: 'button', onclick: release, 'data-testid': 'release-' + h.uid }, 'Release')))
+}
+
 // ---- data flow ----
 
 async function refresh (parts = ['status', 'conflicts', 'failed']) {
-  const [status, conflicts, failed] = await Promise.all([
+  const [status, conflicts, failed, failedSummary] = await Promise.all([
     parts.includes('status') ? api('GET', '/api/status') : null,
     parts.includes('conflicts') ? api('GET', '/api/conflicts') : null,
-    parts.includes('failed') ? api('GET', '/api/failed') : null
+    parts.includes('failed') ? api('GET', '/api/failed') : null,
+    parts.includes('failed') ? api('GET', '/api/failed/summary') : null
   ])
   if (status) {
     for (const p of status.peers) p.progress = mergeProgress(p.name, p.progress)
@@ -317,7 +382,7 @@ async function refresh (parts = ['status', 'conflicts', 'failed']) {
     renderStatus()
   }
   if (conflicts) { state.conflicts = conflicts.items; renderConflicts() }
-  if (failed) { state.failed = failed.items; renderFailed() }
+  if (failed) { state.failed = failed.items; state.failedSummary = failedSummary; renderFailed() }
 }
 
 // events arrive in bursts (one per batch): gather them into one refresh
@@ -355,6 +420,7 @@ function listen () {
   source.addEventListener('read-only-revert', () => scheduleRefresh('status'))
   source.addEventListener('config', () => { scheduleRefresh('status'); loadInvites() })
   source.addEventListener('invite', () => loadInvites())
+  source.addEventListener('echo-loop', () => scheduleRefresh('status'))
 }
 
 async function start () {
