@@ -7,6 +7,7 @@
  * advances — or not at all (DESIGN.md, "Store" invariant).
  */
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
+import type { HistoryEntry } from './history.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
 export interface StoredObject extends ObjectVersion {
@@ -108,6 +109,12 @@ export interface WriteTx {
    * store-local fields) `limits.maxWireBytes`.
    */
   putObject (object: ObjectWrite, limits?: PutLimits): StoredObject
+  /**
+   * add entries to the object's history (putObject adds those of the write
+   * itself): versions refused for their signature. Synchronous: the row is
+   * the one read with the object (getMany), or none for a uid new here.
+   */
+  appendHistory (uid: string, entries: readonly HistoryEntry[]): void
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void
   putFailed (entry: FailedEntry): void
   /** no-op when the uid is not parked */
@@ -181,6 +188,8 @@ export interface Store {
   /** parked entries in uid order, `limit` (default 1000) after the uid `after` */
   listFailed (options?: { limit?: number, after?: string }): Promise<FailedEntry[]>
   getAux<T = unknown> (space: string, key: string): Promise<T | undefined>
+  /** the object's history, oldest first (store/history.ts); undefined when there is none */
+  getHistory (uid: string): Promise<HistoryEntry[] | undefined>
   /** iterate one aux space in key order */
   iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]>
 
@@ -206,4 +215,10 @@ export interface Store {
 export interface PutLimits {
   /** refuse (ObjectTooLargeError) an object whose wire JSON would take more bytes (local writes: MAX_LOCAL_OBJECT_BYTES) */
   readonly maxWireBytes?: number
+  /**
+   * the JSON text of the object's `data`, when the caller has made it
+   * already (its content hash): stored as it is instead of encoding `data`
+   * again. It must be a JSON text of that very value (canonical JSON is).
+   */
+  readonly dataText?: string
 }

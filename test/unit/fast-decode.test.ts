@@ -20,7 +20,7 @@ type Rec = Record<string, unknown>
 const objects = [...generateLimsObjects({ domain: 'lab-a', seed: 3, count: 120 })] as unknown as Rec[]
 /** a signature of the right shape (whether it verifies is not the decoder's business) */
 const sig: Rec = { by: 'lab-a', peer: '12D3KooWBXWs8xfq6T4ixwWABMpvMWvsjDgVBZm6WAHX44Cuyo9V', h: 'h'.repeat(43), sig: 's'.repeat(86), i: 3, n: 32, p: 'p'.repeat(214) }
-const base = { ...objects[100]!, sig }
+const base: Rec = { ...objects[100]!, sig }
 const sibling = { ...objects[101]!, uid: base.uid, vector: { 'lab-b': 2 } }
 
 const batch = (changes: unknown[], extra: Rec = {}): Rec => ({ type: 'batch', v: 1, id: 3, changes, lastSeq: 9, last: true, more: false, remaining: 0, ...extra })
