@@ -25,6 +25,7 @@ import { type BatchMessage } from '../protocol/messages.js'
 import { createLevelStore } from '../store/level-store.js'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
 import { createTempDir } from './lib/tmp.js'
+import { createProvenanceChecker } from '../agent/apply/provenance.js'
 
 const DEFAULTS = Object.freeze({ objects: 50_000, batchSize: 500, rounds: 3, seed: 1, writeBufferMb: 0, leveldb: '{}' })
 
@@ -73,7 +74,8 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
     rulesHash: inboundRulesHash(rules),
     peerId: 'peer-a',
     now: Date.now,
-    fetch: async () => { throw new Error('no dependency should be missing') }
+    fetch: async () => { throw new Error('no dependency should be missing') },
+    provenance: createProvenanceChecker()
   }
   const decoder = new FrameDecoder()
   let peakHeap = 0

@@ -95,3 +95,7 @@ export const SIGNATURE_TEXT_LENGTH = 86
 export const HASH_TEXT_LENGTH = 43
 /** base64url text of the longest audit path (16 hashes) */
 export const MAX_AUDIT_PATH_LENGTH = 683
+
+/** object history (store/history.ts): versions kept per object by default (config `history.versions`), and at most */
+export const DEFAULT_HISTORY_VERSIONS = 20
+export const MAX_HISTORY_VERSIONS = 1000

@@ -15,38 +15,11 @@
 import { changedFields } from '../protocol/changes.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import { compare, type VersionVector } from '../protocol/version-vector.js'
-import type { StoredObject } from './types.js'
+import type { HistoryEntry, HistoryEvent, StoredObject } from './types.js'
 
-/** entries kept per object unless the config says otherwise */
-export const DEFAULT_HISTORY_VERSIONS = 20
+export type { HistoryEntry, HistoryEvent, SignatureState } from './types.js'
 
-export type HistoryEvent = 'version' | 'conflict' | 'resolution' | 'rejected' | 'seeded'
-export type SignatureState = 'valid' | 'unsigned' | 'bad'
-
-export interface HistoryEntry {
-  readonly event: HistoryEvent
-  readonly vector: VersionVector
-  readonly deleted: boolean
-  /** the id as presented here */
-  readonly id: string
-  /** the id its signer wrote, when prefix rules present it otherwise here */
-  readonly signedId?: string
-  /** domain that made the version: its signer; unsigned, the one vector entry it raised (null when that cannot be told) */
-  readonly origin: string | null
-  /** the signer's peer ID; null for an unsigned version */
-  readonly peerId: string | null
-  readonly signature: SignatureState
-  /** when it was written where it was made (the version's `at`) */
-  readonly at: number
-  /** when this agent applied (or refused) it; null for a version it held before history began */
-  readonly appliedAt: number | null
-  /** the peer it was pulled from; null when written here */
-  readonly via: string | null
-  /** fields that differ from the version before it (current versions) or from the current one (siblings); null for the first version seen */
-  readonly changed: readonly string[] | null
-  /** why it was refused (`rejected`) */
-  readonly reason?: string
-}
+export { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 
 export interface WriteContext {
   /** when the write is applied */

@@ -17,7 +17,8 @@ import type {
 import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
-import { DEFAULT_HISTORY_VERSIONS, type HistoryEntry } from './history.js'
+import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
+import type { HistoryEntry } from './history.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 

@@ -7,7 +7,7 @@
  * advances — or not at all (DESIGN.md, "Store" invariant).
  */
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
-import type { HistoryEntry } from './history.js'
+import type { VersionVector } from '../protocol/version-vector.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
 export interface StoredObject extends ObjectVersion {
@@ -24,6 +24,35 @@ export interface StoredObject extends ObjectVersion {
   readonly viaEpoch?: string
   /** peers whose batches brought the conflict siblings (status per peer) */
   readonly conflictVia?: readonly string[]
+}
+
+/** One entry of an object's history (store/history.ts decides which a write adds). */
+export type HistoryEvent = 'version' | 'conflict' | 'resolution' | 'rejected' | 'seeded'
+export type SignatureState = 'valid' | 'unsigned' | 'bad'
+
+export interface HistoryEntry {
+  readonly event: HistoryEvent
+  readonly vector: VersionVector
+  readonly deleted: boolean
+  /** the id as presented here */
+  readonly id: string
+  /** the id its signer wrote, when prefix rules present it otherwise here */
+  readonly signedId?: string
+  /** domain that made the version: its signer; unsigned, the one vector entry it raised (null when that cannot be told) */
+  readonly origin: string | null
+  /** the signer's peer ID; null for an unsigned version */
+  readonly peerId: string | null
+  readonly signature: SignatureState
+  /** when it was written where it was made (the version's `at`) */
+  readonly at: number
+  /** when this agent applied (or refused) it; null for a version it held before history began */
+  readonly appliedAt: number | null
+  /** the peer it was pulled from; null when written here */
+  readonly via: string | null
+  /** fields that differ from the version before it (current versions) or from the current one (siblings); null for the first version seen */
+  readonly changed: readonly string[] | null
+  /** why it was refused (`rejected`) */
+  readonly reason?: string
 }
 
 /** Per remote: how far its feed is applied here, and under which rules. */

@@ -13,6 +13,8 @@ import { createAdminApp } from '../admin/app.js'
 import type { AgentOperations } from '../admin/deps.js'
 import { startHttpServer } from '../admin/server.js'
 import { createFailedRetrier } from '../apply/failed-retry.js'
+import { createProvenanceChecker, type ProvenanceChecker } from '../apply/provenance.js'
+import { createVersionSigner, type VersionSigner } from '../../protocol/provenance.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import { createConnectorFor } from '../connectors/index.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from '../net/identity.js'
@@ -62,7 +64,7 @@ export interface StartContext {
 export async function startParts (ctx: StartContext): Promise<void> {
   const secrets = await loadSecrets(ctx)
   await openStore(ctx)
-  buildSessions(ctx, secrets)
+  buildSessions(ctx, secrets, provenanceOf(ctx, secrets))
   if (ctx.deps.passive !== true) await startConnector(ctx)
   await startServing(ctx)
 }
@@ -78,14 +80,30 @@ async function loadSecrets ({ config, self }: StartContext): Promise<Secrets> {
   return { privateKey, psk }
 }
 
-async function openStore ({ config, parts, bus, deps }: StartContext): Promise<void> {
-  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain })
+/**
+ * This agent's signer (its identity key signs every version made here) and
+ * the checker of pulled versions, knowing from the start which peer ID each
+ * configured peer's domain is (its name) and this agent's own; hellos add
+ * to that as peers connect.
+ */
+function provenanceOf ({ config, self, log }: StartContext, { privateKey }: Secrets): { signer: VersionSigner, checker: ProvenanceChecker } {
+  const checker = createProvenanceChecker({ requireSigned: config.provenance.requireSigned })
+  checker.bind(config.domain, self.peerId)
+  for (const peer of config.peers) {
+    const warning = checker.bind(peer.name, peer.peerId)
+    if (warning !== undefined) log.warn({ peer: peer.name }, `signer binding from the config: ${warning}`)
+  }
+  return { signer: createVersionSigner(config.domain, self.peerId, privateKey.raw), checker }
+}
+
+async function openStore ({ config, parts, bus, deps, now }: StartContext): Promise<void> {
+  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, historyVersions: config.history.versions, now })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
 }
 
-function buildSessions ({ config, deps, log, now, bus, parts, need }: StartContext, { privateKey, psk }: Secrets): void {
+function buildSessions ({ config, deps, log, now, bus, parts, need }: StartContext, { privateKey, psk }: Secrets, provenance: { signer: VersionSigner, checker: ProvenanceChecker }): void {
   const store = need('store', 'store')
   const connector = deps.connector ?? createConnectorFor(config, deps.env ?? {})
   parts.connector = connector
@@ -101,9 +119,9 @@ function buildSessions ({ config, deps, log, now, bus, parts, need }: StartConte
     }
   })
   parts.mesh = mesh
-  const replicator = createReplicator({ config, store, mesh, connector, log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
+  const replicator = createReplicator({ config, store, mesh, connector, log: log.child({ component: 'replicator' }), now, provenance: provenance.checker, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
-  parts.local = { store, domain: config.domain, now, rules: replicator.inboundRules }
+  parts.local = { store, domain: config.domain, now, rules: replicator.inboundRules, signer: provenance.signer }
 }
 
 async function startConnector ({ deps, log, bus, self, need }: StartContext): Promise<void> {

@@ -45,7 +45,7 @@ describe('upgrade step: object history', () => {
     try {
       const meta = db.sublevel(SUBLEVELS.meta, { valueEncoding: 'json' })
       const history = db.sublevel(SUBLEVELS.history, { valueEncoding: 'json' })
-      return { schema: await meta.get(META_KEYS.schema), upgrade: await meta.get(META_KEYS.upgrade), history: await history.iterator().all() as Array<[string, HistoryEntry[]]> }
+      return { schema: await meta.get(META_KEYS.schema), upgrade: await meta.get(META_KEYS.upgrade), history: await history.iterator().all() as unknown as Array<[string, HistoryEntry[]]> }
     } finally {
       await db.close()
     }

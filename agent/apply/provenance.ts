@@ -1,0 +1,194 @@
+/**
+ * Checking the provenance of pulled versions before they are applied
+ * (protocol/provenance.ts says what is signed). One checker per agent: it
+ * knows which peer ID speaks for which domain, and remembers the groups of
+ * versions whose signature it has verified.
+ *
+ * A signed version passes when
+ * - its content hashes to the `h` it carries (canonical JSON, recomputed
+ *   here: a relay that changed anything the signer signed is caught), and
+ *   its audit path leads to a root whose signature verifies under `peer`;
+ * - its signer may speak for the version: `by` has an entry in the version's
+ *   vector (a version is signed by an agent whose entry it carries: the one
+ *   a local write or a resolution increments), and `peer` is the key of
+ *   domain `by` as far as this agent knows — bindings come from the config
+ *   (a peer's name is its domain), from each peer's hello over the
+ *   connection Noise authenticated, and from this agent itself. A relay
+ *   cannot re-sign a lab's version as its own: its own key is bound to its
+ *   own domain, which the lab's vector does not carry.
+ * An unsigned version (from a store older than signing, or relayed by an
+ * older agent) is accepted and marked unsigned — or refused, with
+ * `provenance.requireSigned`.
+ *
+ * Cost (the hot path of an initial sync): the content hash reuses the text
+ * the store will write (`dataText`); a group's signature (~100 µs on this
+ * hardware, more than applying an object) is verified once per group, on
+ * libuv's thread pool, the groups of one batch in parallel; each further
+ * version of a verified group only hashes its way up to a node already
+ * known to belong to it (usually one hash).
+ */
+import type { KeyObject } from 'node:crypto'
+import { versionsOf, type ObjectVersion, type VersionSignature, type WireObject } from '../../protocol/object.js'
+import { contentHash, decodePath, leafHash, publicKeyOfPeer, rootFromPath, verifyGroupSignature } from '../../protocol/provenance.js'
+
+/** What a check of some versions found. */
+export interface ProvenanceResult {
+  /** uids whose versions (one of them at least) fail: why */
+  readonly bad: ReadonlyMap<string, string>
+  /** versions accepted without a signature */
+  readonly unsigned: number
+  /** the canonical text of checked `data` objects, for the store to write as is */
+  dataText (data: object): string | undefined
+}
+
+export interface ProvenanceChecker {
+  /**
+   * Domain `domain` is the agent with this peer ID (config, hello). Returns
+   * a warning when that replaces another binding, else undefined.
+   */
+  bind (domain: string, peerId: string): string | undefined
+  /** the peer ID bound to a domain, if known */
+  keyOf (domain: string): string | undefined
+  /** check every version of these wire objects, as received (ids as their sender presented them) */
+  check (objects: readonly WireObject[]): Promise<ProvenanceResult>
+}
+
+export interface ProvenanceOptions {
+  /** refuse versions without a signature (default: accept them, marked unsigned) */
+  readonly requireSigned?: boolean
+}
+
+/** verified groups remembered (a group is one signature: up to SIGN_GROUP_MAX versions) */
+const MAX_GROUPS = 4096
+
+interface Group {
+  /** nodes (base64) of the group's tree on the path its signature was checked with, the root among them */
+  readonly nodes: Set<string>
+  /**
+   * whether its signature verifies: set (and the check started) in the same
+   * synchronous stretch as the group is remembered, so a concurrent check
+   * always finds it
+   */
+  verdict?: Promise<boolean>
+}
+
+/** A version whose acceptance waits for its group's signature. */
+interface Waiting { readonly group: Group, readonly uid: string, readonly sig: VersionSignature }
+
+/** A group first seen in this check: its signature is to be verified. */
+interface NewGroup { readonly group: Group, readonly key: KeyObject, readonly sig: VersionSignature, readonly root: Buffer }
+
+export function createProvenanceChecker (options: ProvenanceOptions = {}): ProvenanceChecker {
+  const peerOfDomain = new Map<string, string>()
+  const domainOfPeer = new Map<string, string>()
+  const keys = new Map<string, KeyObject | undefined>()
+  const groups = new Map<string, Group>()
+
+  const keyFor = (peer: string): KeyObject | undefined => {
+    if (!keys.has(peer)) {
+      if (keys.size > MAX_GROUPS) keys.clear()
+      keys.set(peer, publicKeyOfPeer(peer))
+    }
+    return keys.get(peer)
+  }
+
+  const remember = (id: string, group: Group): void => {
+    groups.set(id, group)
+    // insertion order: the oldest groups go first
+    if (groups.size > MAX_GROUPS) groups.delete(groups.keys().next().value!)
+  }
+
+  /** Why the signer may not speak for `v`, or undefined. */
+  const signerProblem = (v: ObjectVersion, sig: VersionSignature): string | undefined => {
+    if (v.vector[sig.by] === undefined) return `its signer ${sig.by} has no entry in its vector ${JSON.stringify(v.vector)}: an agent signs only versions it made`
+    const bound = peerOfDomain.get(sig.by)
+    if (bound !== undefined && bound !== sig.peer) return `it is signed as ${sig.by} by peer ${sig.peer}, but ${sig.by} is peer ${bound}`
+    const domain = domainOfPeer.get(sig.peer)
+    if (domain !== undefined && domain !== sig.by) return `it is signed as ${sig.by} by peer ${sig.peer}, which is ${domain}`
+    return undefined
+  }
+
+  return {
+    bind (domain, peerId) {
+      const before = peerOfDomain.get(domain)
+      if (before === peerId) return undefined
+      if (before !== undefined) domainOfPeer.delete(before)
+      const formerDomain = domainOfPeer.get(peerId)
+      if (formerDomain !== undefined) peerOfDomain.delete(formerDomain)
+      peerOfDomain.set(domain, peerId)
+      domainOfPeer.set(peerId, domain)
+      if (before !== undefined) return `domain ${domain} was peer ${before} and is now peer ${peerId}`
+      if (formerDomain !== undefined) return `peer ${peerId} was domain ${formerDomain} and is now ${domain}`
+      return undefined
+    },
+
+    keyOf: (domain) => peerOfDomain.get(domain),
+
+    async check (objects) {
+      const bad = new Map<string, string>()
+      const texts = new WeakMap<object, string>()
+      const waiting: Waiting[] = []
+      const fresh: NewGroup[] = []
+      let unsigned = 0
+      for (const wire of objects) {
+        for (const v of versionsOf(wire)) {
+          const sig = v.sig
+          if (sig === undefined) {
+            unsigned++
+            if (options.requireSigned === true) bad.set(wire.uid, `version ${JSON.stringify(v.vector)} is not signed, and provenance.requireSigned is on`)
+            continue
+          }
+          const problem = checkOne(v, sig, texts, fresh, waiting, wire.uid)
+          if (problem !== undefined && !bad.has(wire.uid)) bad.set(wire.uid, `version ${JSON.stringify(v.vector)}: ${problem}`)
+        }
+      }
+      // every group of this check gets its verdict before the first await (see Group.verdict)
+      for (const g of fresh) {
+        g.group.verdict = verifyGroupSignature(g.key, g.sig.by, g.root, g.sig.sig).then((ok) => {
+          if (!ok && groups.get(groupId(g.sig)) === g.group) groups.delete(groupId(g.sig))
+          return ok
+        })
+      }
+      await Promise.all(waiting.map(async (w) => {
+        if (await w.group.verdict!) return
+        if (!bad.has(w.uid)) bad.set(w.uid, `version signed by ${w.sig.by}: its signature does not verify under peer ${w.sig.peer}`)
+      }))
+      return { bad, unsigned, dataText: (data) => texts.get(data) }
+    }
+  }
+
+  /** Check what can be checked of one version now; acceptance may wait for its group's signature (`waiting`). */
+  function checkOne (v: ObjectVersion, sig: VersionSignature, texts: WeakMap<object, string>, fresh: NewGroup[], waiting: Waiting[], uid: string): string | undefined {
+    const { h, dataText } = contentHash(v, sig.id ?? v.id)
+    texts.set(v.data, dataText)
+    if (h !== sig.h) return `its content does not hash to what its signer ${sig.by} signed: it was changed after signing`
+    const problem = signerProblem(v, sig)
+    if (problem !== undefined) return problem
+    const key = keyFor(sig.peer)
+    if (key === undefined) return `its signer ${sig.peer} is not an Ed25519 peer ID`
+    const path = decodePath(sig.p)
+    if (path === undefined) return 'its audit path is not a list of hashes'
+    const id = groupId(sig)
+    const known = groups.get(id)
+    const leaf = leafHash(v, h)
+    if (known !== undefined) {
+      let met = false
+      rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => (met = known.nodes.has(node.toString('base64'))))
+      if (!met) return 'it is not in the group of versions its signature covers'
+      waiting.push({ group: known, uid, sig })
+      return undefined
+    }
+    const nodes: string[] = []
+    const root = rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => { nodes.push(node.toString('base64')); return false })
+    if (root === undefined) return 'its audit path does not fit its place in the group'
+    const group: Group = { nodes: new Set(nodes) }
+    remember(id, group)
+    fresh.push({ group, key, sig, root })
+    waiting.push({ group, uid, sig })
+    return undefined
+  }
+}
+
+function groupId (sig: VersionSignature): string {
+  return `${sig.peer}\0${sig.by}\0${sig.sig}`
+}
