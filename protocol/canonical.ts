@@ -55,11 +55,10 @@ export function inCanonicalOrder (value: unknown): boolean {
     for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i])) return false
     return true
   }
-  let previous: string | undefined
-  for (const key in value as Rec) {
-    if (previous !== undefined && !(previous < key)) return false
-    previous = key
-    if (!inCanonicalOrder((value as Rec)[key])) return false
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false
+    if (!inCanonicalOrder((value as Rec)[keys[i]!])) return false
   }
   return true
 }

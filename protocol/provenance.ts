@@ -20,9 +20,9 @@
  * be re-labelled as another domain's; `id` is the signer's (prefix rules
  * rewrite the presented id in transit; the signed one travels in `sig.id`).
  */
-import { createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { canonicalText } from './canonical.js'
+import { canonicalJson, canonicalText } from './canonical.js'
 import { SIGN_GROUP_MAX } from './constants.js'
 import type { ObjectVersion, VersionSignature } from './object.js'
 
@@ -34,8 +34,6 @@ export interface VersionSigner {
   sign (message: Uint8Array): Buffer
 }
 
-const LEAF = Buffer.from([0])
-const NODE = Buffer.from([1])
 const LEAF_TAG = 'labmesh/version/1'
 const GROUP_TAG = 'labmesh/group/1\0'
 
@@ -46,11 +44,31 @@ export interface ContentHash {
   readonly dataText: string
 }
 
+type Content = Pick<ObjectVersion, 'type' | 'parent' | 'refs' | 'data'>
+
 /** Hash of what a version says (type, id as signed, parent, refs, data). */
-export function contentHash (v: Pick<ObjectVersion, 'type' | 'parent' | 'refs' | 'data'>, signedId: string): ContentHash {
+export function contentHash (v: Content, signedId: string): ContentHash {
   const dataText = canonicalText(v.data)
-  const text = `[${JSON.stringify(v.type)},${JSON.stringify(signedId)},${JSON.stringify(v.parent)},${JSON.stringify(v.refs)},${dataText}]`
-  return { h: hash('sha256', text, 'base64url'), dataText }
+  return { h: hashContent(v, signedId, dataText), dataText }
+}
+
+function hashContent (v: Content, signedId: string, dataText: string): string {
+  return createHash('sha256').update(`[${JSON.stringify(v.type)},${JSON.stringify(signedId)},${JSON.stringify(v.parent)},${JSON.stringify(v.refs)},`).update(dataText).update(']').digest('base64url')
+}
+
+/**
+ * Whether `v`'s content hashes to `expected`, and the data text that did.
+ * Optimistic: JSON.stringify's text is tried first — when it hashes to the
+ * signer's hash it IS the canonical text (else SHA-256 would have a
+ * collision), which spares the walk that checks key order; only a text that
+ * does not match is rebuilt canonically and hashed again.
+ */
+export function matchContentHash (v: Content, signedId: string, expected: string): { readonly ok: boolean, readonly dataText: string } {
+  const plain = JSON.stringify(v.data)
+  if (hashContent(v, signedId, plain) === expected) return { ok: true, dataText: plain }
+  const canonical = canonicalJson(v.data)
+  if (canonical === plain) return { ok: false, dataText: plain }
+  return { ok: hashContent(v, signedId, canonical) === expected, dataText: canonical }
 }
 
 /** The id the signer wrote: `sig.id` when prefix rules changed the presented one. */
@@ -60,13 +78,22 @@ export function signedIdOf (v: ObjectVersion): string {
 
 /** The leaf hash of a version whose content hash is `h`. */
 export function leafHash (v: Pick<ObjectVersion, 'uid' | 'vector' | 'deleted' | 'origin' | 'at'>, h: string): Buffer {
-  const vector = Object.entries(v.vector).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  const text = JSON.stringify([LEAF_TAG, v.uid, vector, v.deleted, h, v.origin, v.at])
-  return hash('sha256', Buffer.concat([LEAF, Buffer.from(text)]), 'buffer')
+  const domains = Object.keys(v.vector)
+  if (domains.length > 1) domains.sort()
+  let vector = ''
+  for (const d of domains) vector += `${vector === '' ? '' : ','}[${JSON.stringify(d)},${v.vector[d]!}]`
+  // the leaf prefix byte 0x00 leads the text (U+0000 encodes as that one byte)
+  const text = `\0[${JSON.stringify(LEAF_TAG)},${JSON.stringify(v.uid)},[${vector}],${String(v.deleted)},${JSON.stringify(h)},${JSON.stringify(v.origin)},${JSON.stringify(v.at)}]`
+  return hash('sha256', text, 'buffer')
 }
 
+/** an interior node's preimage: 0x01 ‖ left ‖ right, in one buffer reused (hashing is synchronous) */
+const nodeInput = Buffer.alloc(65, 1)
+
 export function nodeHash (left: Uint8Array, right: Uint8Array): Buffer {
-  return hash('sha256', Buffer.concat([NODE, left, right]), 'buffer')
+  nodeInput.set(left, 1)
+  nodeInput.set(right, 33)
+  return hash('sha256', nodeInput, 'buffer')
 }
 
 /** The largest power of two below n (n ≥ 2). */
@@ -127,8 +154,9 @@ export function groupMessage (domain: string, root: Uint8Array): Buffer {
 /** Split an audit path's text into its hashes (undefined when it is not whole hashes). */
 export function decodePath (text: string | undefined): Buffer[] | undefined {
   if (text === undefined || text === '') return []
+  // (a non-canonical spelling of the same hashes leads to the same root: harmless)
   const bytes = Buffer.from(text, 'base64url')
-  if (bytes.length % 32 !== 0 || bytes.toString('base64url') !== text) return undefined
+  if (bytes.length % 32 !== 0) return undefined
   const out: Buffer[] = []
   for (let i = 0; i < bytes.length; i += 32) out.push(bytes.subarray(i, i + 32))
   return out

@@ -29,7 +29,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import { versionsOf, type ObjectVersion, type VersionSignature, type WireObject } from '../../protocol/object.js'
-import { contentHash, decodePath, leafHash, publicKeyOfPeer, rootFromPath, verifyGroupSignature } from '../../protocol/provenance.js'
+import { decodePath, leafHash, matchContentHash, publicKeyOfPeer, rootFromPath, verifyGroupSignature } from '../../protocol/provenance.js'
 
 /** What a check of some versions found. */
 export interface ProvenanceResult {
@@ -62,7 +62,7 @@ export interface ProvenanceOptions {
 const MAX_GROUPS = 4096
 
 interface Group {
-  /** nodes (base64) of the group's tree on the path its signature was checked with, the root among them */
+  /** nodes (latin1 text of the hash) of the group's tree on the paths checked so far, the root among them */
   readonly nodes: Set<string>
   /**
    * whether its signature verifies: set (and the check started) in the same
@@ -159,9 +159,9 @@ export function createProvenanceChecker (options: ProvenanceOptions = {}): Prove
 
   /** Check what can be checked of one version now; acceptance may wait for its group's signature (`waiting`). */
   function checkOne (v: ObjectVersion, sig: VersionSignature, texts: WeakMap<object, string>, fresh: NewGroup[], waiting: Waiting[], uid: string): string | undefined {
-    const { h, dataText } = contentHash(v, sig.id ?? v.id)
-    texts.set(v.data, dataText)
-    if (h !== sig.h) return `its content does not hash to what its signer ${sig.by} signed: it was changed after signing`
+    const content = matchContentHash(v, sig.id ?? v.id, sig.h)
+    texts.set(v.data, content.dataText)
+    if (!content.ok) return `its content does not hash to what its signer ${sig.by} signed: it was changed after signing`
     const problem = signerProblem(v, sig)
     if (problem !== undefined) return problem
     const key = keyFor(sig.peer)
@@ -170,16 +170,24 @@ export function createProvenanceChecker (options: ProvenanceOptions = {}): Prove
     if (path === undefined) return 'its audit path is not a list of hashes'
     const id = groupId(sig)
     const known = groups.get(id)
-    const leaf = leafHash(v, h)
+    const leaf = leafHash(v, sig.h)
     if (known !== undefined) {
+      // up to the first node already known to be in the group's tree; the nodes below it are then too
+      const walked: string[] = []
       let met = false
-      rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => (met = known.nodes.has(node.toString('base64'))))
+      rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => {
+        const text = node.toString('latin1')
+        met = known.nodes.has(text)
+        if (!met) walked.push(text)
+        return met
+      })
       if (!met) return 'it is not in the group of versions its signature covers'
+      for (const text of walked) known.nodes.add(text)
       waiting.push({ group: known, uid, sig })
       return undefined
     }
     const nodes: string[] = []
-    const root = rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => { nodes.push(node.toString('base64')); return false })
+    const root = rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => { nodes.push(node.toString('latin1')); return false })
     if (root === undefined) return 'its audit path does not fit its place in the group'
     const group: Group = { nodes: new Set(nodes) }
     remember(id, group)
