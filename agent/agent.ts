@@ -65,7 +65,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   const parts: AgentParts = {}
   const need = partsAccessor(parts, () => self.state)
   const status = statusReporter(config, self, parts, need)
-  const operations = createAgentOperations(need, status)
+  const operations = createAgentOperations(need, status, config.history.versions)
   const ctx: StartContext = { config, deps, log, now, bus, self, parts, need, status, operations }
 
   const internals: AgentInternals = {

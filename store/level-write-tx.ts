@@ -197,6 +197,7 @@ export class LevelWriteTx implements WriteTx {
       origin: object.origin,
       deleted: object.deleted,
       at: object.at,
+      ...(object.sig !== undefined ? { sig: object.sig } : {}),
       conflicts: object.conflicts,
       via: object.via,
       ...(object.viaEpoch !== undefined ? { viaEpoch: object.viaEpoch } : {}),
