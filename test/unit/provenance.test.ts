@@ -14,6 +14,7 @@ import {
 } from '../../protocol/provenance.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import { SIGN_GROUP_MAX } from '../../protocol/constants.js'
+import { createProvenanceChecker } from '../../agent/apply/provenance.js'
 
 async function signer (domain: string): Promise<VersionSigner> {
   const key = await generateKeyPair('Ed25519')
@@ -130,5 +131,51 @@ describe('version signatures', () => {
     expect(publicKeyOfPeer('not-a-peer-id')).toBeUndefined()
     expect(decodePath('abc')).toBeUndefined()
     expect(decodePath(undefined)).toEqual([])
+  })
+})
+
+describe('the provenance checker (agent/apply/provenance.ts)', () => {
+  const signed = (s: VersionSigner, versions: ObjectVersion[]): ObjectVersion[] => {
+    const sigs = signVersions(s, versions, versions.map((v) => contentHash(v, v.id).h))
+    return versions.map((v, i) => ({ ...v, sig: sigs[i]! }))
+  }
+
+  it('passes a group\'s versions across checks, and fails every version of a group whose signature does not verify, in concurrent checks too', async () => {
+    const s = await signer('lab-a')
+    const checker = createProvenanceChecker()
+    const good = signed(s, Array.from({ length: 10 }, (_, i) => version(i)))
+    expect((await checker.check(good.slice(0, 4))).bad.size).toBe(0)
+    expect((await checker.check(good.slice(4))).bad.size).toBe(0)
+    const flip = (text: string): string => (text[0] === 'A' ? 'B' : 'A') + text.slice(1)
+    const forged = signed(s, Array.from({ length: 6 }, (_, i) => version(20 + i))).map((v) => ({ ...v, sig: { ...v.sig!, sig: flip(v.sig!.sig) } }))
+    const [first, second] = await Promise.all([checker.check(forged.slice(0, 3)), checker.check(forged.slice(3))])
+    expect([...first.bad.keys(), ...second.bad.keys()]).toEqual(forged.map((v) => v.uid))
+    expect([...first.bad.values()][0]).toMatch(/does not verify under peer/)
+    // a version claiming a verified group's signature, with a path that does not lead into its tree
+    const stray = { ...version(30), sig: { ...signed(s, [version(30)])[0]!.sig!, sig: good[0]!.sig!.sig, i: 1, n: 10, p: good[1]!.sig!.p! } }
+    expect([...(await checker.check([stray])).bad.values()][0]).toMatch(/not in the group/)
+    // and the data text it hashed is the one the store may write as it is
+    const result = await checker.check(good.slice(0, 1))
+    expect(result.dataText(good[0]!.data)).toBe(JSON.stringify(good[0]!.data))
+  })
+
+  it('binds each domain to one peer ID: a signer known as another domain, or a domain known as another peer, fails', async () => {
+    const lab = await signer('lab-a')
+    const hub = await signer('hub')
+    const checker = createProvenanceChecker()
+    expect(checker.bind('hub', hub.peerId)).toBeUndefined()
+    const asLab = createVersionSigner('lab-a', hub.peerId, Buffer.alloc(32)) // a key that is not the hub's: fails at the binding first
+    const [v] = signed(asLab, [version(1)])
+    expect([...(await checker.check([v!])).bad.values()][0]).toMatch(/which is hub/)
+    expect(checker.bind('lab-a', lab.peerId)).toBeUndefined()
+    const [w] = signed(hub, [version(2, { vector: { 'lab-a': 1, hub: 1 } })])
+    expect((await checker.check([{ ...w!, sig: { ...w!.sig!, by: 'lab-a' } }])).bad.get('u-2')).toMatch(/lab-a is peer/)
+    expect(checker.bind('hub', lab.peerId)).toMatch(/was/)
+    expect(checker.keyOf('hub')).toBe(lab.peerId)
+  })
+
+  it('accepts unsigned versions, counted, unless signatures are required', async () => {
+    expect(await createProvenanceChecker().check([version(1), version(2)])).toMatchObject({ unsigned: 2 })
+    expect([...(await createProvenanceChecker({ requireSigned: true }).check([version(1)])).bad.values()][0]).toMatch(/requireSigned/)
   })
 })
