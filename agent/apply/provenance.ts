@@ -79,122 +79,142 @@ interface Waiting { readonly group: Group, readonly uid: string, readonly sig: V
 interface NewGroup { readonly group: Group, readonly key: KeyObject, readonly sig: VersionSignature, readonly root: Buffer }
 
 export function createProvenanceChecker (options: ProvenanceOptions = {}): ProvenanceChecker {
-  const peerOfDomain = new Map<string, string>()
-  const domainOfPeer = new Map<string, string>()
-  const keys = new Map<string, KeyObject | undefined>()
-  const groups = new Map<string, Group>()
+  return new Checker(options)
+}
 
-  const keyFor = (peer: string): KeyObject | undefined => {
-    if (!keys.has(peer)) {
-      if (keys.size > MAX_GROUPS) keys.clear()
-      keys.set(peer, publicKeyOfPeer(peer))
-    }
-    return keys.get(peer)
+/** What one check collects as it goes. */
+interface CheckRun {
+  readonly texts: WeakMap<object, string>
+  readonly fresh: NewGroup[]
+  readonly waiting: Waiting[]
+}
+
+class Checker implements ProvenanceChecker {
+  readonly #options: ProvenanceOptions
+  readonly #peerOfDomain = new Map<string, string>()
+  readonly #domainOfPeer = new Map<string, string>()
+  readonly #keys = new Map<string, KeyObject | undefined>()
+  readonly #groups = new Map<string, Group>()
+
+  constructor (options: ProvenanceOptions) {
+    this.#options = options
   }
 
-  const remember = (id: string, group: Group): void => {
-    groups.set(id, group)
-    // insertion order: the oldest groups go first
-    if (groups.size > MAX_GROUPS) groups.delete(groups.keys().next().value!)
-  }
-
-  /** Why the signer may not speak for `v`, or undefined. */
-  const signerProblem = (v: ObjectVersion, sig: VersionSignature): string | undefined => {
-    if (v.vector[sig.by] === undefined) return `its signer ${sig.by} has no entry in its vector ${JSON.stringify(v.vector)}: an agent signs only versions it made`
-    const bound = peerOfDomain.get(sig.by)
-    if (bound !== undefined && bound !== sig.peer) return `it is signed as ${sig.by} by peer ${sig.peer}, but ${sig.by} is peer ${bound}`
-    const domain = domainOfPeer.get(sig.peer)
-    if (domain !== undefined && domain !== sig.by) return `it is signed as ${sig.by} by peer ${sig.peer}, which is ${domain}`
+  bind (domain: string, peerId: string): string | undefined {
+    const before = this.#peerOfDomain.get(domain)
+    if (before === peerId) return undefined
+    if (before !== undefined) this.#domainOfPeer.delete(before)
+    const formerDomain = this.#domainOfPeer.get(peerId)
+    if (formerDomain !== undefined) this.#peerOfDomain.delete(formerDomain)
+    this.#peerOfDomain.set(domain, peerId)
+    this.#domainOfPeer.set(peerId, domain)
+    if (before !== undefined) return `domain ${domain} was peer ${before} and is now peer ${peerId}`
+    if (formerDomain !== undefined) return `peer ${peerId} was domain ${formerDomain} and is now ${domain}`
     return undefined
   }
 
-  return {
-    bind (domain, peerId) {
-      const before = peerOfDomain.get(domain)
-      if (before === peerId) return undefined
-      if (before !== undefined) domainOfPeer.delete(before)
-      const formerDomain = domainOfPeer.get(peerId)
-      if (formerDomain !== undefined) peerOfDomain.delete(formerDomain)
-      peerOfDomain.set(domain, peerId)
-      domainOfPeer.set(peerId, domain)
-      if (before !== undefined) return `domain ${domain} was peer ${before} and is now peer ${peerId}`
-      if (formerDomain !== undefined) return `peer ${peerId} was domain ${formerDomain} and is now ${domain}`
-      return undefined
-    },
-
-    keyOf: (domain) => peerOfDomain.get(domain),
-
-    async check (objects) {
-      const bad = new Map<string, string>()
-      const texts = new WeakMap<object, string>()
-      const waiting: Waiting[] = []
-      const fresh: NewGroup[] = []
-      let unsigned = 0
-      for (const wire of objects) {
-        for (const v of versionsOf(wire)) {
-          const sig = v.sig
-          if (sig === undefined) {
-            unsigned++
-            if (options.requireSigned === true) bad.set(wire.uid, `version ${JSON.stringify(v.vector)} is not signed, and provenance.requireSigned is on`)
-            continue
-          }
-          const problem = checkOne(v, sig, texts, fresh, waiting, wire.uid)
-          if (problem !== undefined && !bad.has(wire.uid)) bad.set(wire.uid, `version ${JSON.stringify(v.vector)}: ${problem}`)
-        }
-      }
-      // every group of this check gets its verdict before the first await (see Group.verdict)
-      for (const g of fresh) {
-        g.group.verdict = verifyGroupSignature(g.key, g.sig.by, g.root, g.sig.sig).then((ok) => {
-          if (!ok && groups.get(groupId(g.sig)) === g.group) groups.delete(groupId(g.sig))
-          return ok
-        })
-      }
-      await Promise.all(waiting.map(async (w) => {
-        if (await w.group.verdict!) return
-        if (!bad.has(w.uid)) bad.set(w.uid, `version signed by ${w.sig.by}: its signature does not verify under peer ${w.sig.peer}`)
-      }))
-      return { bad, unsigned, dataText: (data) => texts.get(data) }
-    }
+  keyOf (domain: string): string | undefined {
+    return this.#peerOfDomain.get(domain)
   }
 
-  /** Check what can be checked of one version now; acceptance may wait for its group's signature (`waiting`). */
-  function checkOne (v: ObjectVersion, sig: VersionSignature, texts: WeakMap<object, string>, fresh: NewGroup[], waiting: Waiting[], uid: string): string | undefined {
+  async check (objects: readonly WireObject[]): Promise<ProvenanceResult> {
+    const bad = new Map<string, string>()
+    const run: CheckRun = { texts: new WeakMap(), fresh: [], waiting: [] }
+    let unsigned = 0
+    for (const wire of objects) {
+      for (const v of versionsOf(wire)) {
+        const sig = v.sig
+        if (sig === undefined) {
+          unsigned++
+          if (this.#options.requireSigned === true) bad.set(wire.uid, `version ${JSON.stringify(v.vector)} is not signed, and provenance.requireSigned is on`)
+          continue
+        }
+        const problem = this.#checkOne(v, sig, run, wire.uid)
+        if (problem !== undefined && !bad.has(wire.uid)) bad.set(wire.uid, `version ${JSON.stringify(v.vector)}: ${problem}`)
+      }
+    }
+    // every group of this check gets its verdict before the first await (see Group.verdict)
+    for (const g of run.fresh) {
+      g.group.verdict = verifyGroupSignature(g.key, g.sig.by, g.root, g.sig.sig).then((ok) => {
+        if (!ok && this.#groups.get(groupId(g.sig)) === g.group) this.#groups.delete(groupId(g.sig))
+        return ok
+      })
+    }
+    await Promise.all(run.waiting.map(async (w) => {
+      if (await w.group.verdict!) return
+      if (!bad.has(w.uid)) bad.set(w.uid, `version signed by ${w.sig.by}: its signature does not verify under peer ${w.sig.peer}`)
+    }))
+    return { bad, unsigned, dataText: (data) => run.texts.get(data) }
+  }
+
+  /** Check what can be checked of one version now; its acceptance may wait for its group's signature. */
+  #checkOne (v: ObjectVersion, sig: VersionSignature, run: CheckRun, uid: string): string | undefined {
     const content = matchContentHash(v, sig.id ?? v.id, sig.h)
-    texts.set(v.data, content.dataText)
+    run.texts.set(v.data, content.dataText)
     if (!content.ok) return `its content does not hash to what its signer ${sig.by} signed: it was changed after signing`
-    const problem = signerProblem(v, sig)
+    const problem = this.#signerProblem(v, sig)
     if (problem !== undefined) return problem
-    const key = keyFor(sig.peer)
+    const key = this.#keyFor(sig.peer)
     if (key === undefined) return `its signer ${sig.peer} is not an Ed25519 peer ID`
     const path = decodePath(sig.p)
     if (path === undefined) return 'its audit path is not a list of hashes'
-    const id = groupId(sig)
-    const known = groups.get(id)
     const leaf = leafHash(v, sig.h)
+    const known = this.#groups.get(groupId(sig))
     if (known !== undefined) {
-      // up to the first node already known to be in the group's tree; the nodes below it are then too
-      const walked: string[] = []
-      let met = false
-      rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => {
-        const text = node.toString('latin1')
-        met = known.nodes.has(text)
-        if (!met) walked.push(text)
-        return met
-      })
-      if (!met) return 'it is not in the group of versions its signature covers'
-      for (const text of walked) known.nodes.add(text)
-      waiting.push({ group: known, uid, sig })
+      if (!inTree(known, leaf, sig, path)) return 'it is not in the group of versions its signature covers'
+      run.waiting.push({ group: known, uid, sig })
       return undefined
     }
     const nodes: string[] = []
     const root = rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => { nodes.push(node.toString('latin1')); return false })
     if (root === undefined) return 'its audit path does not fit its place in the group'
     const group: Group = { nodes: new Set(nodes) }
-    remember(id, group)
-    fresh.push({ group, key, sig, root })
-    waiting.push({ group, uid, sig })
+    this.#remember(groupId(sig), group)
+    run.fresh.push({ group, key, sig, root })
+    run.waiting.push({ group, uid, sig })
     return undefined
   }
+
+  /** Why the signer may not speak for `v`, or undefined. */
+  #signerProblem (v: ObjectVersion, sig: VersionSignature): string | undefined {
+    if (v.vector[sig.by] === undefined) return `its signer ${sig.by} has no entry in its vector ${JSON.stringify(v.vector)}: an agent signs only versions it made`
+    const bound = this.#peerOfDomain.get(sig.by)
+    if (bound !== undefined && bound !== sig.peer) return `it is signed as ${sig.by} by peer ${sig.peer}, but ${sig.by} is peer ${bound}`
+    const domain = this.#domainOfPeer.get(sig.peer)
+    if (domain !== undefined && domain !== sig.by) return `it is signed as ${sig.by} by peer ${sig.peer}, which is ${domain}`
+    return undefined
+  }
+
+  #keyFor (peer: string): KeyObject | undefined {
+    if (!this.#keys.has(peer)) {
+      if (this.#keys.size > MAX_GROUPS) this.#keys.clear()
+      this.#keys.set(peer, publicKeyOfPeer(peer))
+    }
+    return this.#keys.get(peer)
+  }
+
+  #remember (id: string, group: Group): void {
+    this.#groups.set(id, group)
+    // insertion order: the oldest groups go first
+    if (this.#groups.size > MAX_GROUPS) this.#groups.delete(this.#groups.keys().next().value!)
+  }
+}
+
+/**
+ * Whether `leaf`'s path meets a node already known to be in the group's
+ * tree; the nodes walked below it are then known to be too.
+ */
+function inTree (group: Group, leaf: Buffer, sig: VersionSignature, path: readonly Buffer[]): boolean {
+  const walked: string[] = []
+  let met = false
+  rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => {
+    const text = node.toString('latin1')
+    met = group.nodes.has(text)
+    if (!met) walked.push(text)
+    return met
+  })
+  if (met) for (const text of walked) group.nodes.add(text)
+  return met
 }
 
 function groupId (sig: VersionSignature): string {
