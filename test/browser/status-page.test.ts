@@ -97,7 +97,7 @@ describe('status page in Chromium', () => {
     expect(await card.textContent()).toContain('data.Remarks')
     // its history, from the conflict card: the versions B saw, lab-a's concurrent one among them
     await pageB.click('[data-testid="history-of-s-000042"]')
-    await pageB.waitForFunction(() => [...document.querySelectorAll('[data-testid="history-row"]')].some((r) => r.textContent?.includes('conflict') === true), undefined, { timeout: 30_000 })
+    await pageB.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="history-row"]')).some((r) => r.textContent?.includes('conflict') === true), undefined, { timeout: 30_000 })
     // and a failure: a sample whose client exists nowhere is parked on B
     await a.documents.put({ uid: 'orphan-1', type: 'AnalysisRequest', id: 'W-ORPHAN', refs: ['client-nowhere'], data: {} })
     const failed = await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { timeout: 30_000 })
