@@ -156,18 +156,24 @@ class Checker implements ProvenanceChecker {
     if (problem !== undefined) return problem
     const key = this.#keyFor(sig.peer)
     if (key === undefined) return `its signer ${sig.peer} is not an Ed25519 peer ID`
-    const path = decodePath(sig.p)
-    if (path === undefined) return 'its audit path is not a list of hashes'
     const leaf = leafHash(v, sig.h)
     const known = this.#groups.get(groupId(sig))
+    // a leaf already known to be in a verified tree (a sibling on an earlier path) needs no path at all
+    if (known?.nodes.has(leaf.toString('latin1')) === true) {
+      run.waiting.push({ group: known, uid, sig })
+      return undefined
+    }
+    const path = decodePath(sig.p)
+    if (path === undefined) return 'its audit path is not a list of hashes'
     if (known !== undefined) {
       if (!inTree(known, leaf, sig, path)) return 'it is not in the group of versions its signature covers'
       run.waiting.push({ group: known, uid, sig })
       return undefined
     }
-    const nodes: string[] = []
+    const nodes: string[] = path.map((p) => p.toString('latin1'))
     const root = rootFromPath(leaf, sig.i ?? 0, sig.n ?? 1, path, (node) => { nodes.push(node.toString('latin1')); return false })
     if (root === undefined) return 'its audit path does not fit its place in the group'
+    // the path's nodes are the tree's too, if its root's signature verifies: siblings need no hashing up
     const group: Group = { nodes: new Set(nodes) }
     this.#remember(groupId(sig), group)
     run.fresh.push({ group, key, sig, root })
@@ -202,7 +208,8 @@ class Checker implements ProvenanceChecker {
 
 /**
  * Whether `leaf`'s path meets a node already known to be in the group's
- * tree; the nodes walked below it are then known to be too.
+ * tree; the nodes walked below it, and the path's nodes used on the way,
+ * are then known to be too.
  */
 function inTree (group: Group, leaf: Buffer, sig: VersionSignature, path: readonly Buffer[]): boolean {
   const walked: string[] = []
@@ -213,8 +220,11 @@ function inTree (group: Group, leaf: Buffer, sig: VersionSignature, path: readon
     if (!met) walked.push(text)
     return met
   })
-  if (met) for (const text of walked) group.nodes.add(text)
-  return met
+  if (!met) return false
+  for (const text of walked) group.nodes.add(text)
+  // the walk used one path node per step up: as many as the nodes it walked below the one it met
+  for (let i = 0; i < walked.length; i++) group.nodes.add(path[i]!.toString('latin1'))
+  return true
 }
 
 function groupId (sig: VersionSignature): string {
