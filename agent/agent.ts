@@ -71,7 +71,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   const live = createLiveConfig(config, now)
   const status = statusReporter(config, self, parts, need, live)
   const reload = { live, self, parts, need, bus, log, now, env: deps.env ?? {} }
-  const operations: AgentOperations = { ...createAgentOperations(need, status), ...membershipOperations(reload) }
+  const operations: AgentOperations = { ...createAgentOperations(need, status, config.history.versions), ...membershipOperations(reload) }
   const ctx: StartContext = { ...reload, get config () { return live.config }, deps, status, operations }
 
   const internals: AgentInternals = {

@@ -10,7 +10,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
-import { DEFAULT_BATCH_OBJECTS, DEFAULT_PULL_WINDOW, MAX_BATCH_OBJECTS, MAX_PULL_WINDOW } from '../protocol/constants.js'
+import { DEFAULT_BATCH_OBJECTS, DEFAULT_HISTORY_VERSIONS, DEFAULT_PULL_WINDOW, MAX_BATCH_OBJECTS, MAX_HISTORY_VERSIONS, MAX_PULL_WINDOW } from '../protocol/constants.js'
 import { durationSchema } from './duration.js'
 import { senaiteInstanceSchema } from './senaite-schema.js'
 
@@ -140,6 +140,14 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  }).prefault({}),
+  history: z.strictObject({
+    /** versions kept per object in its history (GET /api/objects/:uid/history); 0 keeps none */
+    versions: z.number().int().min(0).max(MAX_HISTORY_VERSIONS).default(DEFAULT_HISTORY_VERSIONS)
+  }).prefault({}),
+  provenance: z.strictObject({
+    /** refuse pulled versions without a signature (parked as BAD_SIGNATURE), once every agent of the mesh signs */
+    requireSigned: z.boolean().default(false)
   }).prefault({})
 })
 

@@ -13,6 +13,7 @@
  * | `e`      | uid                  | FailedEntry (JSON)            | failed: parked objects with reason and retry schedule |
  * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
  * |          | `agent:echo-hold` …  | EchoHoldRow (JSON)            | aux space of the agent itself: objects the echo-loop guard holds (schema 2) |
+ * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
  *
  * `schema` is the store's format version (store/upgrades/: one step per
@@ -30,6 +31,7 @@ export const SUBLEVELS = {
   conflicts: 'x',
   failed: 'e',
   aux: 'a',
+  history: 'h',
   meta: 'm'
 } as const
 

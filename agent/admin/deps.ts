@@ -5,7 +5,7 @@
  * the HTTP API can do, an in-process caller can do, through the same code.
  */
 import type { AgentStatusReport } from '../observe/status.js'
-import type { StoredObject, FailedEntry } from '../../store/types.js'
+import type { StoredObject, FailedEntry, HistoryEntry } from '../../store/types.js'
 import type { DocumentInput, Resolution } from '../apply/local-writes.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ProgressSnapshot } from '../sync/progress.js'
@@ -28,6 +28,8 @@ export interface AgentOperations {
     /** many objects in one atomic transaction */
     putMany (inputs: readonly DocumentInput[]): Promise<StoredObject[]>
     delete (uid: string): Promise<StoredObject>
+    /** the versions this agent has seen of the object, oldest first (undefined: it knows nothing of it) */
+    history (uid: string): Promise<ObjectHistory | undefined>
   }
   status (): AgentStatusReport
   peerStatus (name: string): PeerStatus
@@ -63,6 +65,16 @@ export interface AgentOperations {
   join (code: string, options: JoinOptions): Promise<JoinResult>
   /** read the config file again and apply what changed (peers, their rules); an invalid file changes nothing */
   reloadConfig (): Promise<ReloadReport>
+}
+
+/** GET /api/objects/:uid/history */
+export interface ObjectHistory {
+  readonly uid: string
+  /** entries kept per object (config history.versions); older ones were dropped */
+  readonly retention: number
+  /** what the agent holds now (null: nothing, e.g. only a refused version was seen) */
+  readonly current: { readonly vector: Readonly<Record<string, number>>, readonly deleted: boolean, readonly conflicts: number, readonly signature: 'valid' | 'unsigned' } | null
+  readonly entries: readonly HistoryEntry[]
 }
 
 export interface AdminDeps extends AgentOperations {

@@ -8,6 +8,9 @@
  *    say; reference cycles are fine because everything lands in one batch. An
  *    object whose dependency cannot be had is parked in the failed queue —
  *    never written half-made — while the rest of the batch flows on.
+ * 2b. Provenance: every version's signature is checked (provenance.ts); an
+ *    object with a version that fails is parked as BAD_SIGNATURE (its
+ *    history records the refusal) and what we hold of it stays.
  * 3. Vectors decide per object (store/reconcile): fast-forward, nothing, or a
  *    conflict sibling kept beside the current version (verdict.ts; what
  *    cannot be stored whole is parked, park.ts).
@@ -25,8 +28,10 @@ import { blockedBy, present, resolveDependencies, type Candidate } from './depen
 import { ObjectTooLargeError } from '../../protocol/errors.js'
 import { decideInbound } from '../rules/inbound.js'
 import { emptyStats, type ApplyContext, type ApplyStats } from './apply-context.js'
-import { park, tooLargeReason } from './park.js'
+import { badSignatureReason, park, tooLargeReason } from './park.js'
+import type { ProvenanceResult } from './provenance.js'
 import { verdictOn, type PendingWrite } from './verdict.js'
+import { rejectedEntry } from '../../store/history.js'
 
 export { emptyStats, type ApplyContext, type ApplyStats } from './apply-context.js'
 export { FAILED_RETRY_MAX_MS, FAILED_RETRY_MIN_MS, retryDelay } from './park.js'
@@ -57,6 +62,10 @@ export async function applyRemoteBatch (
   }, candidates)
   stats.dependencies = dependencies.length
   const all = [...dependencies, ...candidates]
+  const provenance = await ctx.provenance.check(all.map((c) => c.wire))
+  stats.unsigned = provenance.unsigned
+  // what needs a refused version waits for it, as for any dependency that cannot be had
+  for (const uid of provenance.bad.keys()) unavailable.add(uid)
 
   let refusals: RefusedVersion[] = []
   await ctx.store.write(async (tx) => {
@@ -71,6 +80,13 @@ export async function applyRemoteBatch (
     const writes: PendingWrite[] = []
     for (let i = 0; i < all.length; i++) {
       const candidate = all[i]!
+      const problem = provenance.bad.get(candidate.wire.uid)
+      if (problem !== undefined) {
+        await refuse(tx, ctx, candidate, locals[i], problem)
+        stats.failed++
+        stats.badSignatures++
+        continue
+      }
       const verdict = verdictOn(ctx, candidate, locals[i], blocked.get(candidate.wire.uid))
       if (verdict.kind === 'write') {
         writes.push(verdict)
@@ -84,7 +100,7 @@ export async function applyRemoteBatch (
       }
     }
     const refused = await writeInstance(tx, ctx, writes)
-    refusals = await storeWrites(tx, ctx, writes, refused, next, stats)
+    refusals = await storeWrites(tx, ctx, writes, refused, next, stats, provenance)
     if (next !== undefined) await advanceCheckpoint(tx, ctx, next, changes.length)
   }, { source: ctx.rules.peerName, ...(onPrepared !== undefined ? { onPrepared } : {}) })
   logRefusals(ctx, refusals)
@@ -136,11 +152,23 @@ async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly P
 }
 
 /**
+/**
+ * Park an object whose versions fail their provenance check, and note the
+ * refusal in its history (the version held here stays as it is).
+ */
+async function refuse (tx: WriteTx, ctx: ApplyContext, candidate: Candidate, local: StoredObject | undefined, problem: string): Promise<void> {
+  const reason = badSignatureReason(ctx.rules.peerName, problem)
+  await park(tx, ctx, candidate.wire, 'BAD_SIGNATURE', reason, [])
+  tx.appendHistory(candidate.wire.uid, [rejectedEntry(candidate.versions[0]!, { appliedAt: ctx.now(), via: ctx.rules.peerName, reason: problem, held: local })])
+  ctx.onBadSignature?.(candidate.wire.uid, problem)
+}
+
+/**
  * Store each write the instance took, parking what it refused and what the
  * store refuses as too large; returns the refusals that are news (logged
  * once the transaction committed).
  */
-async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[], refused: ReadonlyMap<number, Refusal>, next: Next | undefined, stats: ApplyStats): Promise<RefusedVersion[]> {
+async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[], refused: ReadonlyMap<number, Refusal>, next: Next | undefined, stats: ApplyStats, provenance: ProvenanceResult): Promise<RefusedVersion[]> {
   const news: RefusedVersion[] = []
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i]!
@@ -150,7 +178,7 @@ async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly Pen
       stats.failed++
       continue
     }
-    const refusal = putUnlessTooLarge(tx, recordOf(ctx, w, next))
+    const refusal = putUnlessTooLarge(tx, recordOf(ctx, w, next), provenance.dataText(w.holding.current.data))
     if (refusal !== undefined) {
       await park(tx, ctx, w.candidate.wire, refusal.code, tooLargeReason(ctx.rules.peerName, w.holding.current, refusal.bytes), [])
       stats.failed++
@@ -197,6 +225,7 @@ function recordOf (ctx: ApplyContext, w: PendingWrite, next: Next | undefined): 
     origin: c.origin,
     deleted: c.deleted,
     at: c.at,
+    ...(c.sig !== undefined ? { sig: c.sig } : {}),
     conflicts: w.holding.conflicts,
     via: w.replaced ? ctx.rules.peerName : (w.local?.via ?? null),
     ...(viaEpoch !== undefined ? { viaEpoch } : {}),
@@ -204,10 +233,14 @@ function recordOf (ctx: ApplyContext, w: PendingWrite, next: Next | undefined): 
   }
 }
 
-/** tx.putObject, or the ObjectTooLargeError with which it refused the record (it then wrote nothing). */
-function putUnlessTooLarge (tx: WriteTx, object: ObjectWrite): ObjectTooLargeError | undefined {
+/**
+ * tx.putObject, or the ObjectTooLargeError with which it refused the record
+ * (it then wrote nothing). `dataText`: the data's canonical text, made by
+ * the provenance check, stored as it is.
+ */
+function putUnlessTooLarge (tx: WriteTx, object: ObjectWrite, dataText: string | undefined): ObjectTooLargeError | undefined {
   try {
-    tx.putObject(object)
+    tx.putObject(object, dataText !== undefined ? { dataText } : undefined)
     return undefined
   } catch (err) {
     if (err instanceof ObjectTooLargeError) return err

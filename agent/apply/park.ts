@@ -5,8 +5,8 @@
  * one more attempt and doubles the backoff (retryDelay).
  *
  * The reasons of the apply path's own codes are written here, in one place:
- * MISSING_DEPENDENCY, ID_TOO_LONG, TOO_MANY_CONFLICTS, OBJECT_TOO_LARGE (a
- * connector's refusals bring their own code and reason).
+ * MISSING_DEPENDENCY, ID_TOO_LONG, TOO_MANY_CONFLICTS, OBJECT_TOO_LARGE,
+ * BAD_SIGNATURE (a connector's refusals bring their own code and reason).
  */
 import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
 import type { ObjectVersion, WireObject } from '../../protocol/object.js'
@@ -67,4 +67,9 @@ export function tooLargeReason (peer: string, current: ObjectVersion, bytes: num
   return siblings > 0
     ? `object ${current.uid} would hold ${siblings + 1} concurrent versions taking ~${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (it must travel whole in one protocol frame): resolve the conflict on an agent that holds it, or make the versions smaller; the version from peer ${peer} stays parked until then`
     : `the version of object ${current.uid} from peer ${peer} would take ${bytes} bytes as JSON here, over the ${MAX_OBJECT_BYTES}-byte limit for one object (it must travel whole in one protocol frame): make it smaller where it was written (${current.origin}); it stays parked until a smaller version replaces it`
+}
+
+/** BAD_SIGNATURE: `problem` says what did not verify (agent/apply/provenance.ts). */
+export function badSignatureReason (peer: string, problem: string): string {
+  return `a version relayed by peer ${peer} fails its provenance check — ${problem}; it was not applied and the version held here is kept: find out who changed it (peer ${peer}, or a relay before it); it is retried in case ${peer} later serves the version as signed`
 }

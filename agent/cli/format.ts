@@ -5,6 +5,7 @@ import { formatProgress } from '../sync/progress.js'
 import type { PullPlan } from '../apply/plan.js'
 import type { FailedSummary } from '../apply/failed-summary.js'
 import type { FailedEntry } from '../../store/types.js'
+import type { ObjectHistory } from '../admin/deps.js'
 
 export function table (headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -132,4 +133,31 @@ export function renderFailedGroup (code: string, items: readonly FailedEntry[]):
   if (items.length === 0) return `no object in the failed queue has code ${code}`
   const rows = items.map((e) => [e.uid, e.version.type, e.version.id, e.peer, String(e.attempts), e.reason])
   return `${table(['uid', 'type', 'id', 'from peer', 'attempts', 'message'], rows)}\n\nretry one with: labmesh retry UID --config FILE; all of them with: labmesh retry --code ${code} --config FILE`
+}
+
+/** `labmesh history UID`: one line per version seen, oldest first. */
+export function renderHistory (history: ObjectHistory): string {
+  if (history.entries.length === 0) return `no history kept for ${history.uid}`
+  const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19))
+  const rows = history.entries.map((e, i) => [
+    String(i + 1),
+    e.event,
+    JSON.stringify(e.vector),
+    e.origin ?? '?',
+    e.peerId !== null ? shortId(e.peerId) : '-',
+    e.signature,
+    time(e.at),
+    time(e.appliedAt),
+    e.via ?? '(here)',
+    e.deleted ? 'deleted' : e.changed === null ? '(first seen)' : e.changed.join(', '),
+    e.reason ?? (e.signedId !== undefined ? `signed as id ${e.signedId}` : '')
+  ])
+  const current = history.current === null
+    ? 'holds no version of it'
+    : `holds ${JSON.stringify(history.current.vector)} (${history.current.signature}${history.current.deleted ? ', deleted' : ''}${history.current.conflicts > 0 ? `, ${history.current.conflicts} conflict sibling(s)` : ''})`
+  return `${history.uid}: ${current}; the last ${history.retention} version(s) are kept\n\n${table(['#', 'event', 'vector', 'origin', 'signer', 'signature', 'written there', 'applied here', 'via', 'changed', 'note'], rows)}`
+}
+
+function shortId (peerId: string): string {
+  return peerId.length > 16 ? `…${peerId.slice(-8)}` : peerId
 }

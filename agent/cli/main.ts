@@ -11,7 +11,8 @@ import '../runtime/polyfills.js'
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../../config/load.js'
 import { adminClientFor } from './admin-client.js'
-import { renderConflicts, renderFailedGroup, renderFailedSummary, renderPlan, renderStatus, type ConflictView } from './format.js'
+import { renderConflicts, renderFailedGroup, renderFailedSummary, renderHistory, renderPlan, renderStatus, type ConflictView } from './format.js'
+import type { ObjectHistory } from '../admin/deps.js'
 import { syncPeer } from './sync.js'
 import { initAgentDir } from './init.js'
 import { addMembershipCommands } from './membership.js'
@@ -118,6 +119,17 @@ function addAdminCommands (program: Command): void {
       const config = await loadConfigFile(opts.config, process.env)
       const list = await (await adminClientFor(config)).get<{ items: ConflictView[], total?: number }>('/api/conflicts')
       process.stdout.write(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : `${renderConflicts(list.items, list.total)}\n`)
+    })
+
+  program.command('history')
+    .description('the versions this agent has seen of an object: origin, signer and signature, relay, changed fields, conflicts and resolutions')
+    .argument('<uid>', 'the object')
+    .requiredOption('--config <file>', 'agent config file')
+    .option('--json', 'print the raw JSON of GET /api/objects/:uid/history')
+    .action(async (uid: string, opts: { config: string, json?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const history = await (await adminClientFor(config)).get<ObjectHistory>(`/api/objects/${encodeURIComponent(uid)}/history`)
+      process.stdout.write(opts.json === true ? `${JSON.stringify(history, null, 2)}\n` : `${renderHistory(history)}\n`)
     })
 
   program.command('resolve')

@@ -16,10 +16,21 @@ import type { LiveConfig } from './live-config.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 
 /** Every operation but the membership ones (compose/membership.ts). */
-export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig'> {
+export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig'> {
   return {
     documents: {
       get: async (uid) => await need('store', 'store').getObject(uid),
+      history: async (uid) => {
+        const store = need('store', 'store')
+        const [object, entries] = await Promise.all([store.getObject(uid), store.getHistory(uid)])
+        if (object === undefined && entries === undefined) return undefined
+        return {
+          uid,
+          retention: historyVersions,
+          current: object !== undefined ? { vector: object.vector, deleted: object.deleted, conflicts: object.conflicts.length, signature: object.sig !== undefined ? 'valid' : 'unsigned' } : null,
+          entries: entries ?? []
+        }
+      },
       list: async (options) => await need('store', 'store').listObjects(options),
       put: async (input) => await writeDocument(need('local', 'store'), input),
       putMany: async (inputs) => await writeDocuments(need('local', 'store'), inputs),

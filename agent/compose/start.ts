@@ -15,6 +15,8 @@ import { createAdminApp } from '../admin/app.js'
 import type { AgentOperations } from '../admin/deps.js'
 import { startHttpServer } from '../admin/server.js'
 import { createFailedRetrier } from '../apply/failed-retry.js'
+import { createProvenanceChecker, type ProvenanceChecker } from '../apply/provenance.js'
+import { createVersionSigner, type VersionSigner } from '../../protocol/provenance.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import { createConnectorFor } from '../connectors/index.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from '../net/identity.js'
@@ -75,7 +77,7 @@ export async function startParts (ctx: StartContext): Promise<void> {
   const secrets = await loadSecrets(ctx)
   await openStore(ctx)
   if (ctx.deps.passive !== true) await openInvites(ctx)
-  buildSessions(ctx, secrets)
+  buildSessions(ctx, secrets, provenanceOf(ctx, secrets))
   if (ctx.deps.passive !== true) await startConnector(ctx)
   await startServing(ctx)
 }
@@ -91,10 +93,26 @@ async function loadSecrets ({ config, self }: StartContext): Promise<Secrets> {
   return { privateKey, psk }
 }
 
+/**
+ * This agent's signer (its identity key signs every version made here) and
+ * the checker of pulled versions, knowing from the start which peer ID each
+ * configured peer's domain is (its name) and this agent's own; hellos add
+ * to that as peers connect.
+ */
+function provenanceOf ({ config, self, log }: StartContext, { privateKey }: Secrets): { signer: VersionSigner, checker: ProvenanceChecker } {
+  const checker = createProvenanceChecker({ requireSigned: config.provenance.requireSigned })
+  checker.bind(config.domain, self.peerId)
+  for (const peer of config.peers) {
+    const warning = checker.bind(peer.name, peer.peerId)
+    if (warning !== undefined) log.warn({ peer: peer.name }, `signer binding from the config: ${warning}`)
+  }
+  return { signer: createVersionSigner(config.domain, self.peerId, privateKey.raw), checker }
+}
+
 async function openStore ({ config, parts, bus, deps, log, now }: StartContext): Promise<void> {
   // an older store is upgraded as it opens: on a large one that takes a while, so it reports
   const onUpgradeProgress = throttledUpgradeReporter((p) => log.info({ schema: p.to, step: p.name, done: p.done, total: p.total, percent: p.percent, etaSeconds: p.etaSeconds }, formatUpgradeProgress(p)), 3000)
-  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, onUpgradeProgress })
+  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, historyVersions: config.history.versions, now, onUpgradeProgress })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
@@ -128,7 +146,7 @@ function guestPolicy ({ parts, log, now }: StartContext): GuestPolicy | undefine
   }
 }
 
-function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets): void {
+function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provenance: { signer: VersionSigner, checker: ProvenanceChecker }): void {
   const { config, deps, log, now, bus, parts, need } = ctx
   const guests = guestPolicy(ctx)
   const store = need('store', 'store')
@@ -147,10 +165,10 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets): void {
     }
   })
   parts.mesh = mesh
-  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
+  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, provenance: provenance.checker, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
   // read-only enforcement follows the rules of the peers configured now (a reload changes them)
-  parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules } }
+  parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules }, signer: provenance.signer }
 }
 
 async function startConnector ({ deps, log, bus, self, need, parts }: StartContext): Promise<void> {

@@ -29,6 +29,10 @@ export class PeerRuntime {
   lastError: string | undefined
   served = 0
   skipped = 0
+  /** versions from this peer refused since start because their signature does not verify (parked BAD_SIGNATURE) */
+  badSignatures = 0
+  /** versions from this peer accepted without a signature since start */
+  unsigned = 0
   /** objects pulled from this peer before the current pull session (the checkpoint's count) */
   pulledBase = 0
   /** objects pulled in the current pull session */

@@ -103,6 +103,9 @@ describe('status page in Chromium', () => {
     a = await mesh.start(aConfig)
     const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
     expect(await card.textContent()).toContain('data.Remarks')
+    // its history, from the conflict card: the versions B saw, lab-a's concurrent one among them
+    await pageB.click('[data-testid="history-of-s-000042"]')
+    await pageB.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="history-row"]')).some((r) => r.textContent?.includes('conflict') === true), undefined, { timeout: 30_000 })
     // and a failure: a sample whose client exists nowhere is parked on B
     await a.documents.put({ uid: 'orphan-1', type: 'AnalysisRequest', id: 'W-ORPHAN', refs: ['client-nowhere'], data: {} })
     const failed = await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { timeout: 30_000 })
@@ -119,6 +122,14 @@ describe('status page in Chromium', () => {
     expect(onB!.data.Remarks).toBe('edited at lab A')
     expect(onA!.data.Remarks).toBe('edited at lab A')
     expect(onA!.vector).toEqual(onB!.vector)
+    // the lookup box shows an object's history by uid: the resolution written here last
+    await pageB.fill('[data-testid="history-uid"]', 's-000042')
+    await pageB.click('[data-testid="history-show"]')
+    await pageB.waitForFunction(() => {
+      const rows = document.querySelectorAll('[data-testid="history-row"]')
+      return rows[rows.length - 1]?.textContent?.includes('resolution') === true
+    }, undefined, { timeout: 30_000 })
+    await pageB.locator('#history').screenshot({ path: 'test-results/status-page-history.png' })
     // once the client exists, the parked sample is applied and leaves the page
     await a.documents.put({ uid: 'client-nowhere', type: 'Client', id: 'client-nowhere', data: {} })
     await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { state: 'detached', timeout: 30_000 })

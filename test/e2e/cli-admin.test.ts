@@ -49,7 +49,19 @@ describe('labmesh sync, conflicts and resolve as processes', () => {
     expect((await b.api<{ data: { phone: string } }>('GET', '/api/objects/c-7')).data.phone).toBe('from A')
     expect((await runCli(['conflicts', '--config', bFile])).stdout).toContain('no conflicts')
     expect((await runCli(['resolve', 'c-7', '--pick', 'sideways', '--config', bFile])).code).not.toBe(0)
-  })
+
+    // what B has seen of c-7: A's version, B's own (written offline, unsigned), A's concurrent one, B's resolution
+    const history = await runCli(['history', 'c-7', '--config', bFile])
+    expect(history.code, history.stderr).toBe(0)
+    expect(history.stdout).toMatch(/^c-7: holds \{"lab-a":2,"lab-b":2\} \(valid\); the last 20 version\(s\) are kept$/m)
+    expect(history.stdout.split('\n').filter((l) => /^\d+ /.test(l)).map((l) => l.split(/\s{2,}/).slice(1, 6))).toEqual([
+      ['version', '{"lab-a":1}', 'lab-a', expect.stringMatching(/^…/), 'valid'],
+      ['version', '{"lab-a":1,"lab-b":1}', 'lab-b', '-', 'unsigned'],
+      ['conflict', '{"lab-a":2}', 'lab-a', expect.stringMatching(/^…/), 'valid'],
+      ['resolution', '{"lab-a":2,"lab-b":2}', 'lab-b', expect.stringMatching(/^…/), 'valid']
+    ])
+    expect((await runCli(['history', 'nowhere', '--config', bFile])).code).not.toBe(0)
+  }, 120_000) // a dozen CLI processes, each loading the whole agent: ~5 s apiece on a busy machine
 
   it('shows the failed queue by reason code, lists a group and retries it', async () => {
     const A = mesh.node('lab-a')

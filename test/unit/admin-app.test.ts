@@ -27,7 +27,7 @@ const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
 
 const peer = (over: Partial<PeerStatus> = {}): PeerStatus => ({
   name: 'lab-a', peerId: '12D3KooWPeer', pull: true, connected: true, address: '/ip4/127.0.0.1/tcp/4101', lastContact: 1000, lastError: undefined,
-  pulled: 10, served: 3, skipped: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1, ...over
+  pulled: 10, served: 3, skipped: 0, badSignatures: 0, unsigned: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1, ...over
 })
 
 const stored = (data: Record<string, unknown>, siblingData: Record<string, unknown>): StoredObject => ({
@@ -65,7 +65,10 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
       list: async () => ({ items: [], next: null }),
       put: async (input) => ({ ...stored(input.data as Record<string, unknown>, {}), conflicts: [] }),
       putMany: async () => [],
-      delete: async () => { throw new NotFoundError('no such object') }
+      delete: async () => { throw new NotFoundError('no such object') },
+      history: async (uid) => uid === 'c-1'
+        ? { uid, retention: 20, current: { vector: { 'lab-b': 1 }, deleted: false, conflicts: 1, signature: 'valid' }, entries: [{ event: 'version', vector: { 'lab-b': 1 }, deleted: false, id: 'c-1', origin: 'lab-b', peerId: 'p', signature: 'valid', at: 1, appliedAt: 2, via: 'lab-b', changed: null }] }
+        : undefined
     },
     status: report,
     peerStatus: (name) => {
@@ -166,6 +169,7 @@ describe('admin app with fake deps', () => {
     // lab data and every write still need the token
     expect((await request('GET', '/api/objects', { token: null })).status).toBe(401)
     expect((await request('GET', '/api/objects/c-1', { token: null })).status).toBe(401)
+    expect((await request('GET', '/api/objects/c-1/history', { token: null })).status).toBe(401)
     expect((await request('POST', '/api/conflicts/c-1/resolve', { token: null, body: { pick: 'local' } })).status).toBe(401)
     expect((await request('POST', '/api/peers/lab-a/sync', { token: null, body: {} })).status).toBe(401)
     expect((await request('GET', '/metrics', { token: null })).status).toBe(200)
@@ -248,6 +252,13 @@ describe('admin app with fake deps', () => {
     expect((await request('POST', '/api/conflicts/c-1/resolve', { body: 'not json' })).status).toBe(400)
     expect(await (await request('POST', '/api/conflicts/c-1/resolve', { body: { pick: 'remote' } })).json()).toMatchObject({ uid: 'c-1', resolved: true })
     expect(calls).toContain('resolve c-1 {"pick":"remote"}')
+  })
+
+  it('answers an object\'s history, 404 for an object it has seen nothing of, 400 for a bad uid', async () => {
+    const { request } = fakeDeps()
+    expect(await (await request('GET', '/api/objects/c-1/history')).json()).toMatchObject({ uid: 'c-1', retention: 20, current: { conflicts: 1 }, entries: [{ event: 'version', origin: 'lab-b', via: 'lab-b', signature: 'valid' }] })
+    expect((await request('GET', '/api/objects/zz/history')).status).toBe(404)
+    expect((await request('GET', '/api/objects/a%20b/history')).status).toBe(400)
   })
 
   it('lists the failed queue and retries an entry', async () => {

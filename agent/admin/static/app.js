@@ -133,6 +133,7 @@ function renderPeer (p) {
     el('td', {}, n(p.pulled) + ' / ' + n(p.served)),
     el('td', {}, String(p.conflicts)),
     el('td', {}, String(p.failed || 0)),
+    el('td', { class: p.badSignatures ? 'error' : '', 'data-testid': 'bad-signatures-' + p.name }, n(p.badSignatures) + ' / ' + n(p.unsigned)),
     el('td', {}, ago(p.lastContact)),
     el('td', { class: p.lastError ? 'error' : '' }, p.lastError || ''))
 }
@@ -174,7 +175,47 @@ function renderConflict (c) {
       el('tbody', {}, ...rows)),
     el('div', { class: 'actions' },
       el('button', { class: 'primary', type: 'button', onclick: resolve('local'), 'data-testid': 'keep-local-' + c.uid }, 'Keep local'),
-      el('button', { type: 'button', onclick: resolve('remote'), 'data-testid': 'take-remote-' + c.uid }, 'Take remote')))
+      el('button', { type: 'button', onclick: resolve('remote'), 'data-testid': 'take-remote-' + c.uid }, 'Take remote'),
+      historyButton(c.uid)))
+}
+
+// ---- object history ----
+
+function historyButton (uid) {
+  return el('button', { type: 'button', onclick: () => showHistory(uid), 'data-testid': 'history-of-' + uid }, 'History')
+}
+
+function when (ms) { return ms === null || ms === undefined ? '—' : new Date(ms).toLocaleString() }
+
+async function showHistory (uid) {
+  $('history-uid').value = uid
+  const box = $('history')
+  box.replaceChildren(el('p', { class: 'muted' }, 'Loading the history of ' + uid + '…'))
+  let h
+  try {
+    h = await api('GET', '/api/objects/' + encodeURIComponent(uid) + '/history')
+  } catch (err) {
+    if (err instanceof Unauthorized) return showLogin('The object history needs the admin token.')
+    box.replaceChildren(el('p', { class: 'error' }, err.message))
+    return
+  }
+  const rows = h.entries.map((e, i) => el('tr', { class: 'event-' + e.event + (e.signature === 'bad' ? ' bad' : ''), 'data-testid': 'history-row' },
+    el('td', {}, String(i + 1)),
+    el('td', {}, e.event),
+    el('td', { class: 'mono' }, JSON.stringify(e.vector)),
+    el('td', {}, (e.origin || '?'), el('div', { class: 'muted mono' }, e.peerId || 'unsigned')),
+    el('td', { class: e.signature === 'bad' ? 'error' : '' }, e.signature),
+    el('td', {}, when(e.at)),
+    el('td', {}, when(e.appliedAt)),
+    el('td', {}, e.via || '(written here)'),
+    el('td', {}, e.deleted ? 'deleted' : e.changed === null ? '(first seen here)' : e.changed.join(', ') || '(nothing)'),
+    el('td', { class: e.reason ? 'error' : 'muted' }, e.reason || (e.signedId ? 'signed as id ' + e.signedId : ''))))
+  const current = h.current === null ? 'holds no version of it' : 'holds ' + JSON.stringify(h.current.vector) + ' (' + h.current.signature + (h.current.conflicts ? ', ' + h.current.conflicts + ' conflict sibling(s)' : '') + ')'
+  box.replaceChildren(
+    el('p', {}, el('strong', {}, uid), ' ', el('span', { class: 'muted' }, current + ' · the last ' + h.retention + ' version(s) are kept')),
+    el('div', { class: 'scroll' }, el('table', { class: 'history' },
+      el('thead', {}, el('tr', {}, ...['#', 'event', 'vector', 'origin / signer', 'signature', 'written there', 'applied here', 'via', 'changed', 'note'].map((t) => el('th', { scope: 'col' }, t)))),
+      el('tbody', {}, ...rows))))
 }
 
 // the failed queue by reason code: each group with its count, the messages behind it, Retry all, and its objects
@@ -229,7 +270,7 @@ function renderFailure (f) {
     el('strong', {}, f.version.type + ' ' + f.version.id), ' ',
     el('span', { class: 'muted' }, f.uid + ' · from ' + f.peer + ' · attempt ' + f.attempts + ' · next retry ' + new Date(f.nextRetryAt).toLocaleTimeString()),
     el('p', { class: 'error' }, f.code + ': ' + f.reason),
-    el('div', { class: 'actions' }, el('button', { type: 'button', onclick: retry, 'data-testid': 'retry-' + f.uid }, 'Retry now')))
+    el('div', { class: 'actions' }, el('button', { type: 'button', onclick: retry, 'data-testid': 'retry-' + f.uid }, 'Retry now'), historyButton(f.uid)))
 }
 
 // ---- invitations, joining, reloading ----
@@ -447,6 +488,11 @@ $('invite-form').addEventListener('submit', createInvite)
 $('invite-copy').addEventListener('click', copyInvite)
 $('join-form').addEventListener('submit', joinAgent)
 $('reload').addEventListener('click', reloadConfig)
+$('history-form').addEventListener('submit', (event) => {
+  event.preventDefault()
+  const uid = $('history-uid').value.trim()
+  if (uid) showHistory(uid)
+})
 setInterval(() => { if (state.status) renderStatus() }, 5000) // keeps "last contact" ages current
 state.token = takeToken()
 start()
