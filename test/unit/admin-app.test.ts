@@ -11,7 +11,7 @@ import type { AdminDeps } from '../../agent/admin/deps.js'
 import type { AgentStatusReport } from '../../agent/observe/status.js'
 import { NotFoundError } from '../../agent/errors.js'
 import { ConfigError, ConfigRestartError } from '../../config/errors.js'
-import { InviteError, type InviteErrorCode } from '../../protocol/errors.js'
+import { AgentError, InviteError, type InviteErrorCode } from '../../protocol/errors.js'
 import { createEventBus } from '../../agent/observe/events.js'
 import { createMetrics } from '../../agent/observe/metrics.js'
 import type { ProgressSnapshot } from '../../agent/sync/progress.js'
@@ -109,6 +109,13 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     reloadConfig: async () => {
       calls.push('reload')
       return { file: '/srv/lab-b/labmesh.yaml', loadedAt: 50_000, added: [], removed: [], changed: ['lab-a'], agentRules: false }
+    },
+    backup: () => {
+      calls.push('backup')
+      return (async function * () {
+        yield { header: { k: 'begin' as const, snapshot: { domain: 'lab-b', schema: 3, epoch: 'e', head: 0, objects: 0, rows: 0 }, peerId: '12D3KooWSelf', createdAt: 1, files: [] } }
+        throw new AgentError('STORE_CLOSED', 'the store is closed')
+      })()
     },
     ...over
   }
