@@ -56,8 +56,9 @@ export async function * backupFrames (snapshot: StoreSnapshot, parts: readonly B
         progress()
       }
     }
-    yield { header: { k: 'end', rows, storeBytes, storeSha256: hash.digest('hex') } }
+    // finished once the last frame is made: a reader may stop at the end frame
     progress(true)
+    yield { header: { k: 'end', rows, storeBytes, storeSha256: hash.digest('hex') } }
   } finally {
     await snapshot.close()
   }
