@@ -70,7 +70,14 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   const parts: AgentParts = {}
   const need = partsAccessor(parts, () => self.state)
   const live = createLiveConfig(config, now)
-  const backups = createBackupOperation({ need, peerId: () => self.peerId, parts: () => backupFileParts(live.config), log, now })
+  const backups = createBackupOperation({
+    need,
+    peerId: () => self.peerId,
+    parts: () => backupFileParts(live.config),
+    remotes: () => live.config.peers.filter((p) => p.pull).map((p) => p.name),
+    log,
+    now
+  })
   const status = statusReporter(config, self, parts, need, live, backups.progress)
   const reload = { live, self, parts, need, bus, log, now, env: deps.env ?? {} }
   const operations: AgentOperations = { ...createAgentOperations(need, status, config.history.versions), ...membershipOperations(reload), backup: backups.backup }

@@ -21,6 +21,8 @@ import type { NeedPart } from './parts.js'
 
 /** how often a running backup logs its progress */
 const LOG_EVERY_MS = 2000
+/** how long a backup waits for its pulls to catch up before it takes the snapshot anyway */
+const CATCH_UP_MS = 10_000
 
 /**
  * The immutable files beside the store that a backup holds. None yet: the
@@ -44,11 +46,22 @@ export interface BackupOperation {
   progress (): BackupProgress | null
 }
 
-export function createBackupOperation (deps: { need: NeedPart, peerId: () => string, parts: () => readonly BackupFilePart[], log: Logger, now: () => number }): BackupOperation {
+export interface BackupOperationDeps {
+  readonly need: NeedPart
+  readonly peerId: () => string
+  readonly parts: () => readonly BackupFilePart[]
+  /** names of the remotes this agent pulls from */
+  readonly remotes: () => readonly string[]
+  readonly log: Logger
+  readonly now: () => number
+}
+
+export function createBackupOperation (deps: BackupOperationDeps): BackupOperation {
   let running: BackupProgress | undefined
   const log = deps.log.child({ component: 'backup' })
   async function * run (): AsyncGenerator<Frame> {
     const store = deps.need('store', 'store')
+    await catchUp(deps, log)
     const snapshot = await store.openSnapshot()
     const { info } = snapshot
     log.info({ epoch: info.epoch, head: info.head, objects: info.objects, rows: info.rows, schema: info.schema }, 'backup started: snapshot taken')
@@ -80,4 +93,26 @@ export function createBackupOperation (deps: { need: NeedPart, peerId: () => str
     },
     progress: () => running ?? null
   }
+}
+
+/**
+ * Pull from every remote once before the snapshot, for at most CATCH_UP_MS:
+ * a remote does not notify us of commits that only applied our own
+ * batches, so our checkpoint of it can lag far behind its head (everything
+ * after is an echo of ours). After a restore, that remote resends
+ * everything after the checkpoint (its versions from us carry our old
+ * epoch); a fresh checkpoint keeps that to what changed after the backup.
+ * Best effort: a remote that is down or slow just keeps its older checkpoint.
+ */
+async function catchUp (deps: BackupOperationDeps, log: Logger): Promise<void> {
+  const remotes = deps.remotes()
+  if (remotes.length === 0) return
+  const replicator = deps.need('replicator', 'replicator')
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, CATCH_UP_MS) })
+  const pulls = Promise.all(remotes.map(async (name) => {
+    await replicator.syncNow(name).catch((err: unknown) => { log.info({ peer: name, err: describeError(err) }, 'backup: could not catch up with this remote first; its checkpoint stays older') })
+  }))
+  await Promise.race([pulls, deadline])
+  clearTimeout(timer)
 }
