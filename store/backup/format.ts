@@ -95,30 +95,71 @@ function payloadBytes (header: FrameHeader): number {
 
 /** Frames from a byte stream (an HTTP body); a truncated or malformed stream throws BackupInvalidError. */
 export async function * decodeFrames (source: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
-  let buffer: Buffer = Buffer.alloc(0)
+  // chunks are kept as they come and joined once a whole frame is there:
+  // a frame of many small chunks is copied once, not once per chunk
+  const pending = new ChunkQueue()
   let header: FrameHeader | undefined
   for await (const chunk of source) {
-    buffer = buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([buffer, chunk])
+    pending.push(chunk)
     for (;;) {
       if (header === undefined) {
-        const nl = buffer.indexOf(0x0a)
-        if (nl < 0) {
-          if (buffer.length > MAX_HEADER_BYTES) throw new BackupInvalidError('backup stream: a frame header is longer than 64 KiB: not a labmesh backup stream')
+        const line = pending.takeLine()
+        if (line === undefined) {
+          if (pending.length > MAX_HEADER_BYTES) throw new BackupInvalidError('backup stream: a frame header is longer than 64 KiB: not a labmesh backup stream')
           break
         }
-        header = parseHeader(buffer.subarray(0, nl).toString('utf8'))
-        buffer = buffer.subarray(nl + 1)
+        header = parseHeader(line)
       }
       const need = payloadBytes(header)
-      if (buffer.length < need) break
-      const payload = need > 0 ? Buffer.from(buffer.subarray(0, need)) : undefined
-      buffer = buffer.subarray(need)
-      const frame: Frame = payload !== undefined ? { header, payload } : { header }
+      if (pending.length < need) break
+      const frame: Frame = need > 0 ? { header, payload: pending.take(need) } : { header }
       header = undefined
       yield frame
     }
   }
-  if (header !== undefined || buffer.length > 0) throw new BackupInvalidError('backup stream ended inside a frame: the connection to the agent was cut; run the backup again')
+  if (header !== undefined || pending.length > 0) throw new BackupInvalidError('backup stream ended inside a frame: the connection to the agent was cut; run the backup again')
+}
+
+/** Bytes received and not yet taken, as the chunks they came in. */
+class ChunkQueue {
+  #chunks: Buffer[] = []
+  length = 0
+
+  push (chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    this.#chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    this.length += chunk.length
+  }
+
+  /** the text up to the next newline (which is dropped), or undefined when none has arrived */
+  takeLine (): string | undefined {
+    let seen = 0
+    for (const chunk of this.#chunks) {
+      const nl = chunk.indexOf(0x0a)
+      if (nl >= 0) {
+        const text = this.take(seen + nl + 1).subarray(0, seen + nl).toString('utf8')
+        return text
+      }
+      seen += chunk.length
+    }
+    return undefined
+  }
+
+  /** the first `n` bytes, as one buffer of their own */
+  take (n: number): Buffer {
+    const out = Buffer.allocUnsafe(n)
+    let filled = 0
+    while (filled < n) {
+      const first = this.#chunks[0]!
+      const part = Math.min(first.length, n - filled)
+      first.copy(out, filled, 0, part)
+      filled += part
+      if (part === first.length) this.#chunks.shift()
+      else this.#chunks[0] = first.subarray(part)
+    }
+    this.length -= n
+    return out
+  }
 }
 
 function parseHeader (text: string): FrameHeader {

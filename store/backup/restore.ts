@@ -13,7 +13,7 @@
  * either no store or the whole restored one.
  */
 import { createReadStream } from 'node:fs'
-import { access, copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { createHash, randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -94,27 +94,28 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
     await db.close()
   }
   for (const part of manifest.files) await copyPart(part.part, options.from, options.fileTargets[part.part]!, meter, report)
+  await rm(options.storeDir, { recursive: true, force: true }) // empty, or moved aside: see clearTarget
   await rename(building, options.storeDir)
   report(true)
   return { manifest, epoch, movedAside }
 }
 
 async function clearTarget (options: RestoreOptions): Promise<string | undefined> {
-  const exists = await access(join(options.storeDir, 'CURRENT')).then(() => true, () => false)
-  if (!exists) {
-    await rm(options.storeDir, { recursive: true, force: true })
-    return undefined
-  }
+  // anything there may be a store (a damaged one may lack CURRENT): never deleted, only moved aside on request
+  const entries: string[] = await readdir(options.storeDir).catch(() => [])
+  if (entries.length === 0) return undefined
   if (options.replace !== true) throw new BackupConflictError(`there is a store at ${options.storeDir} already: stop that agent and pass --replace (the store is moved aside, not deleted), or restore with a config whose dataDir is a new directory`)
   const aside = `${options.storeDir}.before-restore-${new Date((options.now ?? Date.now)()).toISOString().replace(/[:.]/g, '-')}`
   // an agent running on it holds its lock; renaming under it would split it from its files
-  const probe = new Level(options.storeDir)
-  try {
-    await probe.open()
-  } catch (err) {
-    throw new BackupConflictError(`the store at ${options.storeDir} cannot be opened (${(err as Error).message}): stop the agent that runs on it first`)
+  if (entries.includes('CURRENT')) {
+    const probe = new Level(options.storeDir, { createIfMissing: false })
+    try {
+      await probe.open()
+    } catch (err) {
+      throw new BackupConflictError(`the store at ${options.storeDir} cannot be opened (${(err as Error).message}): stop the agent that runs on it first`)
+    }
+    await probe.close()
   }
-  await probe.close()
   await rename(options.storeDir, aside)
   return aside
 }

@@ -120,6 +120,12 @@ describe('backup directories', () => {
     expect(moved.movedAside).toMatch(/store\.before-restore-/)
     expect(await readdir(moved.movedAside!)).toContain('CURRENT')
 
+    // a directory that is not a store but is not empty either (a damaged store may lack CURRENT) is never deleted
+    await mkdir(join(dir, 'odd'))
+    await writeFile(join(dir, 'odd', '000005.ldb'), 'x')
+    await expect(restoreBackup({ ...options, storeDir: join(dir, 'odd') })).rejects.toThrow(BackupConflictError)
+    expect(await readdir(join(dir, 'odd'))).toEqual(['000005.ldb'])
+
     const text = await readFile(join(dir, 'backup', STORE_FILE), 'utf8')
     await writeFile(join(dir, 'backup', STORE_FILE), text.replace('"tag', '"tog'))
     await expect(restoreBackup({ ...options, storeDir: join(dir, 'damaged') })).rejects.toThrow(BackupInvalidError)
