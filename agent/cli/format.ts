@@ -27,7 +27,8 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
     `store   ${status.objects.toLocaleString('en-US')} objects, feed head ${status.feedHead}, ${status.conflicts} conflict(s), ${status.failed} failed`,
     `http    ${status.httpUrl ?? '-'}`,
     `config  ${status.configFile ?? '(built in code)'}, loaded ${ago(status.configLoadedAt, now)}`,
-    ...echoLines(status)
+    ...echoLines(status),
+    ...(status.backup != null ? [`backup  running: ${status.backup.percent}%${status.backup.etaSeconds !== undefined ? `, ETA ${Math.ceil(status.backup.etaSeconds)} s` : ''}`] : [])
   ].join('\n')
   if (status.peers.length === 0) return `${head}\n\nno peers configured`
   const n = (x: number): string => x.toLocaleString('en-US')
