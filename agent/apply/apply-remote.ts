@@ -109,7 +109,7 @@ function triage (ctx: ApplyContext, changes: readonly WireObject[], stats: Apply
  * for the batch, its rows in this transaction); returns the writes it
  * refused, by index in `writes`, with its code and reason.
  */
-async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[]): Promise<Map<number, { code: string, reason: string }>> {
+async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[]): Promise<Map<number, Refusal>> {
   const remoteWrites: RemoteWrite[] = []
   const remoteIndex: number[] = []
   writes.forEach((w, i) => {
@@ -124,18 +124,21 @@ async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly P
     delete: (space: string, key: string) => tx.deleteAux(space, key)
   }
   const results = remoteWrites.length > 0 ? await ctx.connector.applyRemote(remoteWrites, rows) : []
-  const refused = new Map<number, { code: string, reason: string }>()
-  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason }) })
+  const refused = new Map<number, Refusal>()
+  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason, missing: r.missing ?? [] }) })
   return refused
 }
 
+/** A write the instance refused: why, and the mesh objects it waits for (retried once they are here). */
+interface Refusal { readonly code: string, readonly reason: string, readonly missing: readonly string[] }
+
 /** Store each write the instance took, parking what it refused and what the store refuses as too large. */
-async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[], refused: ReadonlyMap<number, { code: string, reason: string }>, next: Next | undefined, stats: ApplyStats): Promise<void> {
+async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[], refused: ReadonlyMap<number, Refusal>, next: Next | undefined, stats: ApplyStats): Promise<void> {
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i]!
     const failure = refused.get(i)
     if (failure !== undefined) {
-      await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, [])
+      await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, failure.missing)
       stats.failed++
       continue
     }

@@ -22,6 +22,8 @@ export interface EchoHashDeps {
   readonly client: SenaiteClient
   readonly mapping: Mapping
   readonly log: Logger
+  /** whether items of a type are Dexterity in this site (read under AT names) */
+  readonly dexterity: (type: string) => boolean
 }
 
 export interface EchoHashes {
@@ -35,7 +37,7 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
   const { client, mapping } = deps
   /** per written object, the fields this batch sent; cleared with every batch */
   const sentKeys = new Map<string, string[]>()
-  const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid)
+  const translation = { meshUidOf: (uid: string): string | undefined => mapping.mesh(uid), dexterity: deps.dexterity }
 
   async function refresh (mesh: string, version: ObjectVersion | undefined, rows: ConnectorRows | undefined): Promise<void> {
     const local = siteUidOf(mapping, mesh)
@@ -43,7 +45,7 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
     try {
       const item = await readItem(client, local)
       const type = typeof item.portal_type === 'string' ? item.portal_type : ''
-      const read = itemToData(item, { meshUidOf })
+      const read = itemToData(item, translation)
       // someone edited the object between our write and this read: leave it to the poller
       if (version !== undefined && !showsWhatWeWrote(read.data, version, sentKeys.get(mesh) ?? [])) return
       const hash = contentHash(read, type)
@@ -85,6 +87,8 @@ function showsWhatWeWrote (read: Record<string, unknown>, version: ObjectVersion
     if (!(key in read)) continue // a field this site does not show or keep
     const shown = read[key]
     if (empty(value) && empty(shown)) continue
+    // a number written is read back as the site formats it ("10" for 10)
+    if (typeof value !== 'object' && typeof shown !== 'object' && String(value) === String(shown)) continue
     if (canonicalJson(value) !== canonicalJson(shown)) return false
   }
   return true

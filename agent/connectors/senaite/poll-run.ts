@@ -17,7 +17,7 @@ import type { ConnectorRow } from '../connector.js'
 import type { Store } from '../../../store/types.js'
 import type { WriteAccount } from './batch-log.js'
 import type { SenaiteClient } from './client.js'
-import { contentHash, itemToData, type ReadResult } from './convert.js'
+import { canonicalJson, contentHash, itemToData, type ReadResult } from './convert.js'
 import { changesQuery, type DetectionMode } from './detection.js'
 import type { LocalEdits } from './local-edits.js'
 import { HASH_SPACE, MAP_SPACE, type Mapping } from './mapping.js'
@@ -34,6 +34,10 @@ export interface PollRunDeps {
   readonly pageSize: number
   readonly writer: WriteAccount
   readonly edits: LocalEdits
+  /** whether items of a type are Dexterity in this site (read under AT names) */
+  readonly dexterity: (type: string) => boolean
+  /** whether a create of this type in this container may have made an object not mapped yet (create.ts): such objects are left alone */
+  readonly pendingCreate: (type: string, containerPath: string) => boolean
 }
 
 /** What the poll knows of a changed item once it has read it whole. */
@@ -132,13 +136,31 @@ export class PollRun {
     this.#seen.add(senaiteUid) // created since pass 1
     const known = mapping.mesh(senaiteUid)
     const meshUid = known ?? senaiteUid
-    const read = itemToData(item, { meshUidOf: this.#meshUidOf })
+    const read = itemToData(item, { meshUidOf: this.#meshUidOf, dexterity: this.#deps.dexterity })
     const hash = contentHash(read, type)
     // unchanged, or the echo of our own write — touched or not, nothing to record nor to hold back
     if (mapping.hash(meshUid) === hash) return
     if (maybeOurs) { this.heldBack.add(type); return }
+    // perhaps made by a create of ours whose outcome is not known yet: it is the mesh object's, adopted at its next attempt
+    if (known === undefined && this.#deps.pendingCreate(type, String(item.parent_path ?? ''))) { this.heldBack.add(type); return }
     if (this.#deps.edits.refused(meshUid, hash)) return // too large, and not edited since
+    if (known !== undefined && await this.#holdsAlready(meshUid, read, hash)) return
     await this.#record({ type, item, meshUid, known, read, hash })
+  }
+
+  /**
+   * Whether the store's current version of the object is what the site
+   * shows (a content hash taken under older rules, or lost): then there is
+   * no edit to record — the hash is brought up to date instead.
+   */
+  async #holdsAlready (meshUid: string, read: ReadResult, hash: string): Promise<boolean> {
+    const current = await this.#deps.store.getObject(meshUid)
+    if (current === undefined || current.deleted) return false
+    const same = canonicalJson([current.parent, [...current.refs].sort(), current.data]) === canonicalJson([read.parent, read.refs, read.data])
+    if (!same) return false
+    await this.#deps.store.write((tx) => { tx.putAux(HASH_SPACE, meshUid, hash) })
+    this.#deps.mapping.setHash(meshUid, hash)
+    return true
   }
 
   /** record a changed item as a local edit, unless a write of ours touches it before the store commits */

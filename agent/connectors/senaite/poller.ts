@@ -42,6 +42,10 @@ export interface PollerDeps {
   readonly log: Logger
   /** the writer's batch generation (odd while writing) and what its batches touched since one */
   readonly writer: WriteAccount
+  /** whether items of a type are Dexterity in this site */
+  readonly dexterity: (type: string) => boolean
+  /** whether a create of ours may have made an unmapped object of this type in this container */
+  readonly pendingCreate: (type: string, containerPath: string) => boolean
 }
 
 export interface PollResult {
