@@ -50,6 +50,8 @@ export interface CreateDeps {
   readonly fieldName: (type: string, key: string) => string
   /** the content hash of an item as the poller would compute it */
   readonly hashOf: (item: Record<string, unknown>) => string
+  /** note a SENAITE uid a create made or adopted (batch-log.ts), as soon as it is known */
+  readonly touch: (uid: string) => void
   readonly sleep?: (ms: number) => Promise<void>
 }
 
@@ -74,8 +76,8 @@ export interface Creator {
   create (version: ObjectVersion, body: Record<string, unknown>, fields: Record<string, unknown>, ctx: CreateContext): Promise<Created>
   /** adopt what earlier attempts left, for every mesh uid with attempts still unresolved (at start) */
   recoverAll (): Promise<void>
-  /** whether an unresolved attempt may have made an object of this type in this container (the poller leaves such objects alone) */
-  pendingIn (type: string, containerPath: string): boolean
+  /** whether an unresolved attempt may have made an object in this container, or the objects inside it (the poller leaves such objects alone) */
+  pendingIn (containerPath: string): boolean
 }
 
 export function createCreator (deps: CreateDeps): Creator {
@@ -113,6 +115,7 @@ export function createCreator (deps: CreateDeps): Creator {
         const [found, ...more] = await findLeftovers({ client, username: deps.username, claimed, fieldName: deps.fieldName }, attempt)
         if (found === undefined) continue
         inFlight.add(found.uid as string)
+        deps.touch(found.uid as string)
         try {
           // hashed as the poller reads it: it is the mesh object's, not a new object of this site, and no edit
           const whole = await readItem(client, found.uid as string)
@@ -137,6 +140,7 @@ export function createCreator (deps: CreateDeps): Creator {
         const item = answer.items?.[0]
         if (item === undefined || typeof item.uid !== 'string') throw new ConnectorError(`SENAITE answered a create of ${version.type} ${version.id} without the object`, false)
         inFlight.add(item.uid)
+        deps.touch(item.uid)
         try {
           await remember(version.uid, item, rows)
         } finally {
@@ -191,6 +195,7 @@ export function createCreator (deps: CreateDeps): Creator {
         found = match(children)
         if (found === undefined) throw new ConnectorError(`the sample factory of ${sample.path} made no analysis for service ${service} (${String(version.data.Keyword ?? version.id)})`, false)
       }
+      deps.touch(found.uid as string)
       await remember(version.uid, found, rows)
       return { item: found, adopted: true }
     })
@@ -221,8 +226,9 @@ export function createCreator (deps: CreateDeps): Creator {
       }
     },
 
-    pendingIn (type, containerPath) {
-      return mapping.allAttempts().some((a) => a.type === type && a.container.path === containerPath)
+    pendingIn (containerPath) {
+      // the sample factory makes a sample's analyses inside it: they are as unknown as the sample until it is mapped
+      return mapping.allAttempts().some((a) => containerPath === a.container.path || containerPath.startsWith(`${a.container.path}/`))
     }
   }
 }

@@ -36,8 +36,8 @@ export interface PollRunDeps {
   readonly edits: LocalEdits
   /** whether items of a type are Dexterity in this site (read under AT names) */
   readonly dexterity: (type: string) => boolean
-  /** whether a create of this type in this container may have made an object not mapped yet (create.ts): such objects are left alone */
-  readonly pendingCreate: (type: string, containerPath: string) => boolean
+  /** whether a create may have made an object not mapped yet in this container (create.ts): such objects are left alone */
+  readonly pendingCreate: (containerPath: string) => boolean
 }
 
 /** What the poll knows of a changed item once it has read it whole. */
@@ -130,7 +130,7 @@ export class PollRun {
     this.scanned++
     const modified = typeof item.modified === 'string' ? item.modified : undefined
     if (modified !== undefined && (this.newest[type] === undefined || Date.parse(modified) > Date.parse(this.newest[type]!))) this.newest[type] = modified
-    const maybeOurs = await this.#touchedOnceKnown(item)
+    const maybeOurs = this.#touched(item)
     if (maybeOurs === undefined) return 'deferred'
     const senaiteUid = item.uid as string
     this.#seen.add(senaiteUid) // created since pass 1
@@ -142,7 +142,7 @@ export class PollRun {
     if (mapping.hash(meshUid) === hash) return
     if (maybeOurs) { this.heldBack.add(type); return }
     // perhaps made by a create of ours whose outcome is not known yet: it is the mesh object's, adopted at its next attempt
-    if (known === undefined && this.#deps.pendingCreate(type, String(item.parent_path ?? ''))) { this.heldBack.add(type); return }
+    if (known === undefined && this.#deps.pendingCreate(String(item.parent_path ?? ''))) { this.heldBack.add(type); return }
     if (this.#deps.edits.refused(meshUid, hash)) return // too large, and not edited since
     if (known !== undefined && await this.#holdsAlready(meshUid, read, hash)) return
     await this.#record({ type, item, meshUid, known, read, hash })
@@ -191,13 +191,5 @@ export class PollRun {
     if (t === undefined) return undefined
     const uid = item.uid as string
     return t.written.has(uid) || t.parents.has(uid) || (typeof item.parent_uid === 'string' && t.written.has(item.parent_uid))
-  }
-
-  /** #touched, after waiting for a batch being written (what it touches is known once it ends); undefined: more batches than the writer remembers */
-  async #touchedOnceKnown (item: Record<string, unknown>): Promise<boolean | undefined> {
-    const maybeOurs = this.#touched(item)
-    if (maybeOurs !== undefined) return maybeOurs
-    await this.#deps.writer.idle()
-    return this.#touched(item)
   }
 }

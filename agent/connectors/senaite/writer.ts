@@ -65,7 +65,8 @@ export function createWriter (deps: WriterDeps): Writer {
     log,
     username: deps.username,
     fieldName: (type, key) => dexterity(type) ? atName(type, key) : key,
-    hashOf: (item) => contentHash(itemToData(item, { meshUidOf: (uid) => mapping.mesh(uid), dexterity }), String(item.portal_type ?? ''))
+    hashOf: (item) => contentHash(itemToData(item, { meshUidOf: (uid) => mapping.mesh(uid), dexterity }), String(item.portal_type ?? '')),
+    touch: (uid) => { batch.touch(uid) }
   })
   const objects = createObjectWriter({ client, mapping, store: deps.store, layout, log, batch, echoes, creator })
   const patches = createReferencePatches({ mapping, writeObject: objects.write, awaiting: deps.awaiting })
