@@ -58,6 +58,7 @@ export class Site {
   readonly byPath = new Map<string, string>()
   readonly now: () => number
   readonly #counters = new Map<string, number>()
+  readonly #specs = new Map<string, TypeSpec | undefined>()
   #uidCounter: number
   readonly portalUid: string
 
@@ -101,7 +102,11 @@ export class Site {
   /** every content object (no folders, no half-made temporary samples) */
   content (): SimObject[] { return [...this.objects.values()].filter((o) => !o.folder && o.temporary !== true) }
 
-  spec (type: string): TypeSpec | undefined { return typeSpec(this.siteLayout, type) }
+  /** the type's model here (memoised: every catalog query asks it of every object) */
+  spec (type: string): TypeSpec | undefined {
+    if (!this.#specs.has(type)) this.#specs.set(type, typeSpec(this.siteLayout, type))
+    return this.#specs.get(type)
+  }
 
   containerOf (type: TypeSpec): SimObject | undefined {
     const spec = this.spec(type.type)

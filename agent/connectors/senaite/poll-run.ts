@@ -61,6 +61,8 @@ export class PollRun {
   readonly #seen = new Set<string>()
   /** mesh uid → its children's mesh uids: an object does not need its own children to exist first */
   readonly #childrenOf = new Map<string, Set<string>>()
+  /** types pass 1 listed something of */
+  readonly #listed = new Set<string>()
   /** types with an item left to the next poll: their cursors stay */
   readonly heldBack = new Set<string>()
   /** per type, the newest `modified` the site reported */
@@ -79,6 +81,7 @@ export class PollRun {
     const parentOf = new Map<string, string>()
     for (const info of this.#polledTypes()) {
       for await (const brain of this.#list(info.type, false)) {
+        this.#listed.add(info.type)
         this.#seen.add(brain.uid as string)
         if (typeof brain.parent_uid === 'string' && brain.parent_uid !== '') parentOf.set(brain.uid as string, brain.parent_uid)
       }
@@ -94,7 +97,8 @@ export class PollRun {
 
   /** pass 2: the changed objects whole; false when the poll must be deferred (the writer cannot tell what it touched) */
   async recordChanged (): Promise<boolean> {
-    for (const info of this.#polledTypes()) {
+    // a type pass 1 found nothing of is not asked again: an object made since is found by the next poll
+    for (const info of this.#polledTypes().filter((t) => this.#listed.has(t.type))) {
       for await (const item of this.#list(info.type, true)) {
         if (await this.#recordItem(info.type, item) === 'deferred') return false
       }
