@@ -1,11 +1,11 @@
 /**
  * The order a set of versions can be written in (pure): levels of indexes,
- * each level only after the ones before it — an object after its parent
- * and after the objects it references, as far as they are in the set. In a
- * reference cycle the hard dependencies decide (its parent, and what `hard`
- * names: what the instance cannot create the object without); the soft
- * ones are set afterwards (create-then-patch). When even the hard ones make
- * a cycle, the first version left goes next.
+ * each level only after the ones before it — an object after its parent,
+ * after the objects it references, and after what `hard` names (what the
+ * instance cannot create it without, references or not), as far as they are
+ * in the set. In a reference cycle only the hard dependencies decide; the
+ * soft ones are set afterwards (create-then-patch). When even the hard ones
+ * make a cycle, the first version left goes next.
  */
 import type { ObjectVersion } from '../../protocol/object.js'
 
@@ -13,7 +13,7 @@ export function writeLevels (versions: readonly ObjectVersion[], hard: (v: Objec
   const inSet = new Set(versions.map((v) => v.uid))
   const deps = (i: number, all: boolean): string[] => {
     const v = versions[i]!
-    const wanted = [...(v.parent !== null ? [v.parent] : []), ...(all ? v.refs : hard(v))]
+    const wanted = [...(v.parent !== null ? [v.parent] : []), ...hard(v), ...(all ? v.refs : [])]
     return wanted.filter((u) => inSet.has(u) && u !== v.uid)
   }
   const done = new Set<string>()

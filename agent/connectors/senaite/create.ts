@@ -62,6 +62,8 @@ export interface CreateContext {
   versionOf (meshUid: string): Promise<ObjectVersion | undefined>
   /** the mesh uids of this batch's analyses inside this sample */
   childrenInBatch (meshUid: string): readonly string[]
+  /** the analyses listed inside a sample (by its SENAITE uid) during this batch: listed once, not per analysis */
+  readonly analysesListed: Map<string, Promise<Array<Record<string, unknown>>>>
 }
 
 export interface Created {
@@ -177,11 +179,16 @@ export function createCreator (deps: CreateDeps): Creator {
   }
 
   /** the analysis the sample factory made for `version`, added through the factory when it is not there */
-  async function fromFactory (version: ObjectVersion, sample: Container, rows: ConnectorRows | undefined): Promise<Created> {
+  async function fromFactory (version: ObjectVersion, sample: Container, ctx: CreateContext): Promise<Created> {
+    const { rows } = ctx
     return await serial.run(`factory:${sample.uid}`, async () => {
       const match = (children: Array<Record<string, unknown>>): Record<string, unknown> | undefined => {
         const free = children.filter((c) => c.portal_type === 'Analysis' && typeof c.uid === 'string' && !claimed(c.uid))
         return free.find((c) => c.id === version.id) ?? free.find((c) => (c.Keyword ?? c.getKeyword) === version.data.Keyword)
+      }
+      const analysesIn = async (container: Container, fresh = false): Promise<Array<Record<string, unknown>>> => {
+        if (fresh || !ctx.analysesListed.has(container.uid)) ctx.analysesListed.set(container.uid, listAnalyses(container))
+        return await ctx.analysesListed.get(container.uid)!
       }
       let children = await analysesIn(sample)
       let found = match(children)
@@ -191,7 +198,7 @@ export function createCreator (deps: CreateDeps): Creator {
         // ARAnalysesField.set: every service the sample keeps, or the factory removes its unsubmitted analyses
         const keep = [...new Set([...children.map(serviceOf).filter((u): u is string => u !== undefined), service])]
         await client.post(`update/${sample.uid}`, { Analyses: keep.map((uid) => ({ uid })) })
-        children = await analysesIn(sample)
+        children = await analysesIn(sample, true)
         found = match(children)
         if (found === undefined) throw new ConnectorError(`the sample factory of ${sample.path} made no analysis for service ${service} (${String(version.data.Keyword ?? version.id)})`, false)
       }
@@ -201,7 +208,7 @@ export function createCreator (deps: CreateDeps): Creator {
     })
   }
 
-  async function analysesIn (sample: Container): Promise<Array<Record<string, unknown>>> {
+  async function listAnalyses (sample: Container): Promise<Array<Record<string, unknown>>> {
     const listing = await client.get<Listing>('analysis', { path: sample.path, depth: 1, complete: 'yes', limit: 1000 })
     return (listing.items ?? []).filter((i) => i.parent_path === sample.path || String(i.path ?? '').replace(/\/[^/]*$/, '') === sample.path)
   }
@@ -209,7 +216,7 @@ export function createCreator (deps: CreateDeps): Creator {
   return {
     async create (version, body, fields, ctx) {
       const container = await containers.containerOf(version)
-      if (version.type === 'Analysis') return await fromFactory(version, container, ctx.rows)
+      if (version.type === 'Analysis') return await fromFactory(version, container, ctx)
       const left = await recover(version.uid, ctx.rows)
       if (left !== undefined) return { item: left, adopted: true }
       const record = version.type === 'AnalysisRequest' ? { ...body, Analyses: await servicesOf(version, ctx) } : body

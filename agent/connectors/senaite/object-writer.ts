@@ -32,7 +32,7 @@ import { isDexterity } from './portal-types.js'
 import { readItem, type Listing } from './reads.js'
 import { retire } from './retire.js'
 import { isSiteRecordType, unwritableReason } from './site-records.js'
-import { replayWorkflow } from './workflow-replay.js'
+import { planWorkflow, replayWorkflow } from './workflow-replay.js'
 import { WriteRefusal } from './write-errors.js'
 
 export interface ObjectWriterDeps {
@@ -61,7 +61,7 @@ export interface ObjectWriter {
   readonly written: number
 }
 
-const NO_BATCH: BatchContext = { versionOf: async () => undefined, childrenInBatch: () => [] }
+const noBatch = (): BatchContext => ({ versionOf: async () => undefined, childrenInBatch: () => [], analysesListed: new Map() })
 
 export function createObjectWriter (deps: ObjectWriterDeps): ObjectWriter {
   const { client, mapping, batch, layout } = deps
@@ -79,14 +79,22 @@ export function createObjectWriter (deps: ObjectWriterDeps): ObjectWriter {
     for (const file of shaped.files) await client.post(`update/${uid}`, file)
   }
 
-  /** the site's object for a version not here yet: created (or adopted), its fields written */
-  async function create (version: ObjectVersion, shaped: SitePayload, fields: Record<string, unknown>, rows: ConnectorRows | undefined, ctx: BatchContext): Promise<Record<string, unknown>> {
+  /**
+   * The site's object for a version not here yet, created (or adopted) with its fields written, and
+   * the transitions still to replay on it.
+   */
+  async function create (version: ObjectVersion, shaped: SitePayload, fields: Record<string, unknown>, target: string | undefined, rows: ConnectorRows | undefined, ctx: BatchContext): Promise<{ item: Record<string, unknown>, actions: string[] }> {
     const waiting = await missingDependencies(version, mapping, deps.store)
     if (waiting !== undefined) throw waiting
     const made = await deps.creator.create(version, shaped.body, fields, { ...ctx, rows })
     batch.touch(made.item.uid as string)
-    // made by an attempt that failed or went unanswered, or by the sample factory: the fields may not all be set
-    return made.adopted ? await update(made.item.uid as string, shaped.body) : made.item
+    const actions = await planWorkflow(client, deps.log, version, made.item, target)
+    if (!made.adopted) return { item: made.item, actions }
+    // made by an attempt that failed or went unanswered, or by the sample factory: the fields may not all be set;
+    // the first transition goes in the same request (senaite.jsonapi sets the fields, then transitions)
+    const [first, ...rest] = actions
+    const item = await update(made.item.uid as string, first !== undefined ? { ...shaped.body, transition: first } : shaped.body)
+    return { item, actions: rest }
   }
 
   /** the object's fields and review state, on the object here (`existing`) or a new one */
@@ -102,11 +110,17 @@ export function createObjectWriter (deps: ObjectWriterDeps): ObjectWriter {
     // what the read-back after the batch must show (a Dexterity site never shows its multi-valued references)
     const unreadable = dexterity ? unreadableOnDexterity(version.type) : []
     deps.echoes.sent(version.uid, Object.keys(payload.fields).filter((k) => !unreadable.includes(k)))
-    const item = existing !== undefined ? await update(existing.uid, shaped.body) : await create(version, shaped, payload.fields, rows, ctx)
-    await sendRest(item.uid as string, shaped)
-    // the state the site was brought to with the previous version needs no look (a read more per write on ≤2.4)
-    const moved = existing === undefined || w.previous === undefined || w.previous.deleted || w.previous.data.review_state !== payload.reviewState
-    if (moved) await replayWorkflow(client, deps.log, version, item, payload.reviewState, { revive: w.previous?.deleted === true })
+    if (existing === undefined) {
+      const made = await create(version, shaped, payload.fields, payload.reviewState, rows, ctx)
+      await sendRest(made.item.uid as string, shaped)
+      for (const action of made.actions) await client.post(`update/${made.item.uid as string}`, { transition: action })
+    } else {
+      const item = await update(existing.uid, shaped.body)
+      await sendRest(item.uid as string, shaped)
+      // the state the site was brought to with the previous version needs no look (a read more per write on ≤2.4)
+      const moved = w.previous === undefined || w.previous.deleted || w.previous.data.review_state !== payload.reviewState
+      if (moved) await replayWorkflow(client, deps.log, version, item, payload.reviewState, { revive: w.previous?.deleted === true })
+    }
     written++
     return { result: { ok: true }, deferred: payload.deferred.length > 0 }
   }
@@ -119,7 +133,7 @@ export function createObjectWriter (deps: ObjectWriterDeps): ObjectWriter {
   return {
     get written () { return written },
 
-    async write (w, rows, ctx = NO_BATCH) {
+    async write (w, rows, ctx = noBatch()) {
       const version = w.next
       if (isSiteRecordType(version.type)) return { result: { ok: false, code: 'SENAITE_UNSUPPORTED', reason: unwritableReason(version.type), retryable: false }, deferred: false }
       const existing = existingOf(version)

@@ -27,18 +27,22 @@ export interface ReplayOptions {
 }
 
 export async function replayWorkflow (client: SenaiteClient, log: Logger, version: ObjectVersion, item: Record<string, unknown>, target: string | undefined, options: ReplayOptions = { revive: false }): Promise<void> {
-  if (target === undefined && !options.revive) return
-  const localUid = item.uid as string
-  const from = stateOf(item) ?? stateOf(await readItem(client, localUid))
+  for (const action of await planWorkflow(client, log, version, item, target, options)) await client.post(`update/${item.uid as string}`, { transition: action })
+}
+
+/** The transitions that bring the object `item` is to `target` (none: it is there, or no way is known — then a warning). */
+export async function planWorkflow (client: SenaiteClient, log: Logger, version: ObjectVersion, item: Record<string, unknown>, target: string | undefined, options: ReplayOptions = { revive: false }): Promise<string[]> {
+  if (target === undefined && !options.revive) return []
+  const from = stateOf(item) ?? stateOf(await readItem(client, item.uid as string))
   const wanted = target ?? (from !== undefined ? REVIVED[from] : undefined)
-  if (wanted === undefined || wanted === from) return
+  if (wanted === undefined || wanted === from) return []
   const history = (Array.isArray(version.data.review_history) ? version.data.review_history : []) as HistoryEntry[]
   const actions = transitionsTo(from, wanted, history)
   if (actions === undefined) {
     log.warn({ uid: version.uid, from, to: wanted }, 'no known transitions reach the target review state')
-    return
+    return []
   }
-  for (const action of actions) await client.post(`update/${localUid}`, { transition: action })
+  return actions
 }
 
 /** the review state an item shows: top-level, else in its workflow info */

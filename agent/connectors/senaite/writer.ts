@@ -56,7 +56,7 @@ export function createWriter (deps: WriterDeps): Writer {
   const { client, mapping, log, layout } = deps
   const batch = createBatchLog()
   const dexterity = (type: string): boolean => isDexterity(type, layout)
-  const echoes = createEchoHashes({ client, mapping, log, dexterity })
+  const echoes = createEchoHashes({ client, mapping, log, dexterity, store: deps.store })
   const creator = createCreator({
     client,
     mapping,
@@ -76,7 +76,7 @@ export function createWriter (deps: WriterDeps): Writer {
     const deferred: number[] = []
     const ctx = batchContext(writes, deps.store)
     const versions = writes.map((w) => w.next)
-    for (const level of writeLevels(versions, requiredOf)) {
+    for (const level of writeLevels(versions, (v) => [...requiredOf(v), ...factoryServices(v, writes)])) {
       const outcomes = await Promise.all(level.map(async (i) => await objects.write(writes[i]!, rows, ctx)))
       level.forEach((i, k) => {
         results[i] = outcomes[k]!.result
@@ -100,6 +100,12 @@ export function createWriter (deps: WriterDeps): Writer {
   }
 }
 
+/** the services of a sample's analyses in this batch: the sample factory makes its analyses of them, so they go first */
+function factoryServices (v: ObjectVersion, writes: readonly RemoteWrite[]): string[] {
+  if (v.type !== 'AnalysisRequest') return []
+  return writes.filter((w) => w.next.parent === v.uid && w.next.type === 'Analysis' && typeof w.next.data.AnalysisService === 'string').map((w) => w.next.data.AnalysisService as string)
+}
+
 /** what a create needs from its batch: the batch's versions first, then the store's; a sample's analyses in the batch */
 function batchContext (writes: readonly RemoteWrite[], store: Store): BatchContext {
   const byUid = new Map<string, ObjectVersion>(writes.map((w) => [w.next.uid, w.next]))
@@ -112,6 +118,7 @@ function batchContext (writes: readonly RemoteWrite[], store: Store): BatchConte
     async versionOf (uid) {
       return byUid.get(uid) ?? await store.getObject(uid)
     },
-    childrenInBatch: (uid) => children.get(uid) ?? []
+    childrenInBatch: (uid) => children.get(uid) ?? [],
+    analysesListed: new Map()
   }
 }
