@@ -26,6 +26,10 @@ export type RemoteWriteResult =
   | { readonly ok: false, readonly code: string, readonly reason: string, readonly retryable: boolean, readonly missing?: readonly string[] }
 
 /** Where the instance would put a version that a pull creates (the dry run, `labmesh plan`). */
+export interface PlacedVersion extends Placement {
+  readonly uid: string
+}
+
 export interface Placement {
   /** a container path in the instance, or where it goes when that container is itself still to be made */
   readonly where: string
@@ -85,9 +89,10 @@ export interface InstanceConnector {
   applyRemote (writes: readonly RemoteWrite[], rows?: ConnectorRows): Promise<RemoteWriteResult[]>
   /**
    * Optional, for the dry run: where each of these versions — the ones a
-   * pull would create, in the order it would write them — would go in the
-   * instance, one answer per version. Reads only; the connector may not be
-   * started (`labmesh plan` with no agent running), `store` is the agent's.
+   * pull would create — would go in the instance, one answer per version,
+   * in the order the connector would write them. Reads only; the connector
+   * may not be started (`labmesh plan` with no agent running), `store` is
+   * the agent's.
    */
-  placement? (versions: readonly ObjectVersion[], store: Store): Promise<Placement[]>
+  placement? (versions: readonly ObjectVersion[], store: Store): Promise<PlacedVersion[]>
 }

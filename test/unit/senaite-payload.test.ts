@@ -66,6 +66,11 @@ describe('what a new object waits for, and the order a batch is written in', () 
     // the department cannot be made without its manager: the lab contact goes first, its Departments patched later
     expect(writeLevels([dep, lc], hard)).toEqual([[1], [0]])
     expect(writeLevels([sample, st, v('c', 'Client'), v('ct', 'Contact', { parent: 'c' })], hard)).toEqual([[1, 2], [3], [0]])
+    // a cycle is broken where it is: what waits on it still waits
+    const a = v('a', 'Method', { refs: ['b'] })
+    const b = v('b', 'Calculation', { refs: ['a'] })
+    const c = v('c', 'AnalysisService', { refs: ['a'] })
+    expect(writeLevels([c, a, b, v('d', 'Client')])).toEqual([[3], [1, 2], [0]])
     // hard dependencies that are not references (a sample's analyses' services) order too
     expect(writeLevels([v('s2', 'AnalysisRequest'), v('svc', 'AnalysisService')], (x) => x.uid === 's2' ? ['svc'] : [])).toEqual([[1], [0]])
   })

@@ -18,7 +18,7 @@ import { describeError } from '../../../protocol/errors.js'
 import type { ObjectVersion } from '../../../protocol/object.js'
 import type { Store } from '../../../store/types.js'
 import type { Logger } from '../../runtime/logger.js'
-import type { ConnectorContext, ConnectorRows, InstanceConnector, Placement, RemoteWrite, RemoteWriteResult } from '../connector.js'
+import type { ConnectorContext, ConnectorRows, InstanceConnector, PlacedVersion, RemoteWrite, RemoteWriteResult } from '../connector.js'
 import type { SenaiteClient } from './client.js'
 import { createContainers, type Containers } from './containers.js'
 import { checkLayout, detectLayout, type SiteLayout } from './layouts.js'
@@ -137,7 +137,7 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
       return await writer.write(writes, rows)
     },
 
-    async placement (versions: readonly ObjectVersion[], store: Store): Promise<Placement[]> {
+    async placement (versions: readonly ObjectVersion[], store: Store): Promise<PlacedVersion[]> {
       if (session !== undefined && containers !== undefined) return await placements(versions, { store, containers })
       // not started (`labmesh plan` with no agent running): a session of its own, reads only
       const own = await openSession(undefined)

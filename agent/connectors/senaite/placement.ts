@@ -1,6 +1,6 @@
 /**
  * Where the creates of a dry run (`labmesh plan`) would go in this site, in
- * the order given (the order a pull writes them): a type's fixed container,
+ * the order the writer would write them: a type's fixed container,
  * looked up as a write would look it up (containers.ts: reads only) — or,
  * when the site lacks it, refused with the reason a write would give; the
  * parent object for types that live in one, whether the site has it
@@ -10,26 +10,28 @@
  */
 import type { ObjectVersion } from '../../../protocol/object.js'
 import type { Store } from '../../../store/types.js'
-import type { Placement } from '../connector.js'
+import type { PlacedVersion, Placement } from '../connector.js'
 import type { Containers } from './containers.js'
 import { MAP_SPACE, type LocalRef } from './mapping.js'
 import { portalType } from './portal-types.js'
 import { isSiteRecordType, unwritableReason } from './site-records.js'
 import { WriteRefusal } from './write-errors.js'
+import { writeOrder } from './writer.js'
 
 export interface PlacementDeps {
   readonly store: Store
   readonly containers: Pick<Containers, 'fixed'>
 }
 
-export async function placements (versions: readonly ObjectVersion[], deps: PlacementDeps): Promise<Placement[]> {
+/** Where each version would go, in the order the writer would write them (writer.ts `writeOrder`). */
+export async function placements (versions: readonly ObjectVersion[], deps: PlacementDeps): Promise<PlacedVersion[]> {
   /** where an object of this plan will be: its container's path and a stand-in for the id the site will give it */
   const planned = new Map<string, string>()
-  const out: Placement[] = []
-  for (const v of versions) {
+  const out: PlacedVersion[] = []
+  for (const v of writeOrder(versions).map((i) => versions[i]!)) {
     const placement = await placementOf(v, deps, planned)
     if (placement.action !== 'refuse') planned.set(v.uid, `${placement.where}/<new ${v.type} ${v.id}>`)
-    out.push(placement)
+    out.push({ uid: v.uid, ...placement })
   }
   return out
 }

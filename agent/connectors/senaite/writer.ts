@@ -75,8 +75,7 @@ export function createWriter (deps: WriterDeps): Writer {
     const results: RemoteWriteResult[] = new Array(writes.length)
     const deferred: number[] = []
     const ctx = batchContext(writes, deps.store)
-    const versions = writes.map((w) => w.next)
-    for (const level of writeLevels(versions, (v) => [...requiredOf(v), ...factoryServices(v, writes)])) {
+    for (const level of writeLevels(writes.map((w) => w.next), hardDependencies(writes.map((w) => w.next)))) {
       const outcomes = await Promise.all(level.map(async (i) => await objects.write(writes[i]!, rows, ctx)))
       level.forEach((i, k) => {
         results[i] = outcomes[k]!.result
@@ -100,10 +99,24 @@ export function createWriter (deps: WriterDeps): Writer {
   }
 }
 
-/** the services of a sample's analyses in this batch: the sample factory makes its analyses of them, so they go first */
-function factoryServices (v: ObjectVersion, writes: readonly RemoteWrite[]): string[] {
-  if (v.type !== 'AnalysisRequest') return []
-  return writes.filter((w) => w.next.parent === v.uid && w.next.type === 'Analysis' && typeof w.next.data.AnalysisService === 'string').map((w) => w.next.data.AnalysisService as string)
+/**
+ * What an object of this set cannot be created without: its required
+ * references (dependencies.ts), and for a sample the services of its
+ * analyses in the set — the sample factory makes the analyses of them, so
+ * they go first.
+ */
+function hardDependencies (versions: readonly ObjectVersion[]): (v: ObjectVersion) => string[] {
+  const services = new Map<string, string[]>()
+  for (const a of versions) {
+    if (a.type !== 'Analysis' || a.parent === null || typeof a.data.AnalysisService !== 'string') continue
+    services.set(a.parent, [...(services.get(a.parent) ?? []), a.data.AnalysisService])
+  }
+  return (v) => [...requiredOf(v), ...(v.type === 'AnalysisRequest' ? services.get(v.uid) ?? [] : [])]
+}
+
+/** The order the writer writes these versions in, by index: dependencies first, by type within a level. */
+export function writeOrder (versions: readonly ObjectVersion[]): number[] {
+  return writeLevels(versions, hardDependencies(versions)).flatMap((level) => level.sort((a, b) => versions[a]!.type.localeCompare(versions[b]!.type) || a - b))
 }
 
 /** what a create needs from its batch: the batch's versions first, then the store's; a sample's analyses in the batch */
