@@ -18,5 +18,6 @@ export interface Sublevels {
   readonly conflicts: Sub
   readonly failed: Sub
   readonly aux: Sub
+  readonly history: Sub
   readonly meta: Sub
 }

@@ -6,9 +6,11 @@
  * has shipped (installed agents have run it).
  */
 import { latestSchema } from './runner.js'
+import { historyStep } from './step-history.js'
 import type { UpgradeStep } from './step.js'
+import { echoHoldsStep } from './step-echo-holds.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = []
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

@@ -17,6 +17,7 @@
  * there yet is left out (and patched later: reference cycles). The fields
  * keep mesh (AT) names; payload.ts shapes them for the site.
  */
+import { canonicalJson } from '../../../protocol/canonical.js'
 import { createHash } from 'node:crypto'
 import type { ObjectVersion } from '../../../protocol/object.js'
 import { atName } from './field-names.js'
@@ -213,11 +214,7 @@ export function contentHash (read: Pick<ReadResult, 'parent' | 'refs' | 'data'>,
   return createHash('sha256').update(canonicalJson([type, read.parent, read.refs, read.data])).digest('hex')
 }
 
-export function canonicalJson (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (isPlainObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`
-  return JSON.stringify(value) ?? 'null'
-}
+export { canonicalJson }
 
 function isPlainObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
