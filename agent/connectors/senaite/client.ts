@@ -42,6 +42,9 @@ export interface PostOptions {
   readonly retry?: boolean
 }
 
+/** One page of a senaite.jsonapi listing (a type route or `search`). */
+export interface Listing { count?: number, items?: Array<Record<string, unknown>>, next?: string | null }
+
 export interface SenaiteClient {
   readonly baseUrl: string
   get<T = Record<string, unknown>> (path: string, query?: Query): Promise<T>

@@ -51,6 +51,7 @@ interface SiteSession {
   readonly portalPath: string
 }
 
+// Long because it is a factory: its closure holds the per-connector state its short inner functions share.
 export function createSenaiteConnector (options: SenaiteConnectorOptions): SenaiteConnector {
   const { instance } = options
   const portalPath = new URL(instance.url).pathname.replace(/\/+$/, '')

@@ -15,11 +15,7 @@
  *   write updates it. Never two objects for one mesh uid. The create itself
  *   is not retried by the HTTP client: only a look at the site can tell
  *   whether a lost answer made something.
- * - Samples go through senaite.core's sample factory with the services of
- *   their analyses (their versions in this batch or the store); analyses are
- *   never created on their own: the one the factory made is adopted, and a
- *   missing one is added through the factory (the sample's Analyses field,
- *   as `{uid}` records naming every service the sample keeps).
+ * - Samples go through senaite.core's sample factory (sample-factory.ts).
  */
 import type { ObjectVersion } from '../../../protocol/object.js'
 import type { Store } from '../../../store/types.js'
@@ -30,9 +26,11 @@ import { SenaiteApiError } from './api-errors.js'
 import type { SenaiteClient } from './client.js'
 import type { Container, Containers } from './containers.js'
 import { findLeftovers, markerOf } from './leftovers.js'
-import { HASH_SPACE, MAP_SPACE, siteUidOf, type LocalRef, type Mapping } from './mapping.js'
+import { HASH_SPACE, MAP_SPACE, type LocalRef, type Mapping } from './mapping.js'
 import { resourceOf } from './portal-types.js'
 import { readItem, type Listing } from './reads.js'
+import type { CreateContext, Created } from './create-context.js'
+import { createSampleFactory } from './sample-factory.js'
 import { createSerial } from './serial.js'
 
 /** creates sent for one mesh uid in one write when the answers are lost */
@@ -55,23 +53,7 @@ export interface CreateDeps {
   readonly sleep?: (ms: number) => Promise<void>
 }
 
-/** What a create needs from the batch it is part of. */
-export interface CreateContext {
-  readonly rows: ConnectorRows | undefined
-  /** a version of this batch, or the one the store holds */
-  versionOf (meshUid: string): Promise<ObjectVersion | undefined>
-  /** the mesh uids of this batch's analyses inside this sample */
-  childrenInBatch (meshUid: string): readonly string[]
-  /** the analyses listed inside a sample (by its SENAITE uid) during this batch: listed once, not per analysis */
-  readonly analysesListed: Map<string, Promise<Array<Record<string, unknown>>>>
-}
-
-export interface Created {
-  /** the site's object, as the API answered it */
-  readonly item: Record<string, unknown>
-  /** made earlier (by an attempt whose outcome was unknown, or by the sample factory): its fields still to be written */
-  readonly adopted: boolean
-}
+export type { CreateContext, Created } from './create-context.js'
 
 export interface Creator {
   /** the site's new (or adopted) object for `version`, remembered; `body` the create record, `fields` its mesh-named fields */
@@ -82,6 +64,7 @@ export interface Creator {
   pendingIn (containerPath: string): boolean
 }
 
+// Long because it is a factory: its closure holds the per-connector state its short inner functions share.
 export function createCreator (deps: CreateDeps): Creator {
   const { client, mapping, containers, log } = deps
   const sleep = deps.sleep ?? (async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms)))
@@ -165,61 +148,15 @@ export function createCreator (deps: CreateDeps): Creator {
     }
   }
 
-  /** the services of a sample's analyses, as this site's UIDs: what the sample factory makes analyses of */
-  async function servicesOf (version: ObjectVersion, ctx: CreateContext): Promise<string[]> {
-    const listed = Array.isArray(version.data.Analyses) ? version.data.Analyses.filter((u): u is string => typeof u === 'string') : []
-    const services = new Set<string>()
-    for (const uid of new Set([...listed, ...ctx.childrenInBatch(version.uid)])) {
-      const analysis = await ctx.versionOf(uid)
-      const service = analysis?.data.AnalysisService
-      const local = typeof service === 'string' ? siteUidOf(mapping, service) : undefined
-      if (local !== undefined) services.add(local)
-    }
-    return [...services]
-  }
-
-  /** the analysis the sample factory made for `version`, added through the factory when it is not there */
-  async function fromFactory (version: ObjectVersion, sample: Container, ctx: CreateContext): Promise<Created> {
-    const { rows } = ctx
-    return await serial.run(`factory:${sample.uid}`, async () => {
-      const match = (children: Array<Record<string, unknown>>): Record<string, unknown> | undefined => {
-        const free = children.filter((c) => c.portal_type === 'Analysis' && typeof c.uid === 'string' && !claimed(c.uid))
-        return free.find((c) => c.id === version.id) ?? free.find((c) => (c.Keyword ?? c.getKeyword) === version.data.Keyword)
-      }
-      const analysesIn = async (container: Container, fresh = false): Promise<Array<Record<string, unknown>>> => {
-        if (fresh || !ctx.analysesListed.has(container.uid)) ctx.analysesListed.set(container.uid, listAnalyses(container))
-        return await ctx.analysesListed.get(container.uid)!
-      }
-      let children = await analysesIn(sample)
-      let found = match(children)
-      if (found === undefined) {
-        const service = typeof version.data.AnalysisService === 'string' ? siteUidOf(mapping, version.data.AnalysisService) : undefined
-        if (service === undefined) throw new ConnectorError(`analysis ${version.id} names no analysis service this site has`, false)
-        // ARAnalysesField.set: every service the sample keeps, or the factory removes its unsubmitted analyses
-        const keep = [...new Set([...children.map(serviceOf).filter((u): u is string => u !== undefined), service])]
-        await client.post(`update/${sample.uid}`, { Analyses: keep.map((uid) => ({ uid })) })
-        children = await analysesIn(sample, true)
-        found = match(children)
-        if (found === undefined) throw new ConnectorError(`the sample factory of ${sample.path} made no analysis for service ${service} (${String(version.data.Keyword ?? version.id)})`, false)
-      }
-      deps.touch(found.uid as string)
-      await remember(version.uid, found, rows)
-      return { item: found, adopted: true }
-    })
-  }
-
-  async function listAnalyses (sample: Container): Promise<Array<Record<string, unknown>>> {
-    const listing = await client.get<Listing>('analysis', { path: sample.path, depth: 1, complete: 'yes', limit: 1000 })
-    return (listing.items ?? []).filter((i) => i.parent_path === sample.path || String(i.path ?? '').replace(/\/[^/]*$/, '') === sample.path)
-  }
+  const factory = createSampleFactory({ client, mapping, serial, claimed, touch: deps.touch, remember })
 
   return {
     async create (version, body, fields, ctx) {
       const container = await containers.containerOf(version)
-      if (version.type === 'Analysis') return await fromFactory(version, container, ctx)
+      if (version.type === 'Analysis') return await factory.analysis(version, container, ctx)
       const left = await recover(version.uid, ctx.rows)
       if (left !== undefined) return { item: left, adopted: true }
-      const record = version.type === 'AnalysisRequest' ? { ...body, Analyses: await servicesOf(version, ctx) } : body
+      const record = version.type === 'AnalysisRequest' ? { ...body, Analyses: await factory.services(version, ctx) } : body
       return await send(version, container, record, fields, ctx.rows)
     },
 
@@ -238,12 +175,4 @@ export function createCreator (deps: CreateDeps): Creator {
       return mapping.allAttempts().some((a) => containerPath === a.container.path || containerPath.startsWith(`${a.container.path}/`))
     }
   }
-}
-
-/** the service an analysis item is of */
-function serviceOf (item: Record<string, unknown>): string | undefined {
-  const service = item.AnalysisService as { uid?: unknown } | string | undefined
-  if (typeof service === 'string') return service
-  if (typeof service?.uid === 'string') return service.uid
-  return typeof item.getServiceUID === 'string' ? item.getServiceUID : undefined
 }

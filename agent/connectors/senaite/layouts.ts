@@ -22,8 +22,7 @@
  */
 import { ConnectorError } from '../../errors.js'
 import { SenaiteApiError } from './api-errors.js'
-import type { SenaiteClient } from './client.js'
-import type { Listing } from './reads.js'
+import type { Listing, SenaiteClient } from './client.js'
 
 export type SiteLayout = '1.3' | '2.0-2.4' | '2.5' | '2.6'
 export const SITE_LAYOUTS: readonly SiteLayout[] = ['1.3', '2.0-2.4', '2.5', '2.6']

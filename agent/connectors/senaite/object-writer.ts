@@ -63,6 +63,7 @@ export interface ObjectWriter {
 
 const noBatch = (): BatchContext => ({ versionOf: async () => undefined, childrenInBatch: () => [], analysesListed: new Map() })
 
+// Long because it is a factory: its closure holds the per-connector state its short inner functions share.
 export function createObjectWriter (deps: ObjectWriterDeps): ObjectWriter {
   const { client, mapping, batch, layout } = deps
   let written = 0
