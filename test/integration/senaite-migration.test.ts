@@ -9,7 +9,7 @@
  * byte for byte; then both sites stay flat. The time and objects/s are
  * printed (bench/senaite-migration.ts measures them, with baselines).
  *
- * 40 samples (~180 objects) by default; LABMESH_SOAK=1 migrates 200 (~1,100).
+ * 40 samples (~180 objects) by default; LABMESH_SOAK=1 migrates 200 (~890).
  */
 import { describe, expect, it } from 'vitest'
 import { useTestMesh } from '../helpers/lifecycle.js'
