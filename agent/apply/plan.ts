@@ -10,7 +10,7 @@
  * handed to the connector, which says where each would go (`placement`).
  */
 import { toVersion, type ObjectVersion, type WireObject } from '../../protocol/object.js'
-import type { InstanceConnector, Placement } from '../connectors/connector.js'
+import type { InstanceConnector, PlacedVersion } from '../connectors/connector.js'
 import { writeLevels } from '../rules/write-order.js'
 import type { Store, StoredObject } from '../../store/types.js'
 import { blockedBy, present, resolveDependencies } from './dependencies.js'
@@ -34,8 +34,7 @@ export interface TypePlan {
 }
 
 /** One object the pull would create, and where the instance would put it (connectors that say: `placement`). */
-export interface PlannedPlacement extends Placement {
-  readonly uid: string
+export interface PlannedPlacement extends PlacedVersion {
   readonly type: string
   readonly id: string
 }

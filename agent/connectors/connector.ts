@@ -25,11 +25,12 @@ export type RemoteWriteResult =
    */
   | { readonly ok: false, readonly code: string, readonly reason: string, readonly retryable: boolean, readonly missing?: readonly string[] }
 
-/** Where the instance would put a version that a pull creates (the dry run, `labmesh plan`). */
+/** Where the instance would put a version that a pull creates (the dry run, `labmesh plan`): the version's uid with its placement. */
 export interface PlacedVersion extends Placement {
   readonly uid: string
 }
 
+/** Where one version would go, and what the instance would do there. */
 export interface Placement {
   /** a container path in the instance, or where it goes when that container is itself still to be made */
   readonly where: string
