@@ -38,6 +38,8 @@ export interface Migration {
   /** objects the fresh site holds, and the seconds it took */
   readonly objects: number
   readonly seconds: number
+  /** CPU time of this whole process (both agents and both simulated sites) over those seconds: steadier than them on a busy machine */
+  readonly cpuSeconds: number
   /** API calls the fresh agent made to its site during the migration */
   readonly calls: number
   /** stops both agents and both simulators */
@@ -72,6 +74,7 @@ export async function runMigration (nodes: readonly [TestNode, TestNode], option
     await old.start()
     await waitFor(() => old.status().objects >= seeded.objects, { what: 'the old site read into its agent', timeout: options.timeoutMs ?? 120_000, interval: 100 })
     const started = performance.now()
+    const cpuBefore = process.cpuUsage()
     const fresh = createAgent(meshConfig(N, [{ node: O, pull: true }]), { logger: testLogger(N.domain), connector: connectors[1] })
     agents.push(fresh)
     await fresh.start()
@@ -79,7 +82,8 @@ export async function runMigration (nodes: readonly [TestNode, TestNode], option
     await waitFor(() => target.site.content().length >= expected && fresh.peerStatus(O.domain).progress.state === 'idle' && fresh.peerStatus(O.domain).progress.percent === 100,
       { what: `the fresh site filled (${target.site.content().length} of ${expected} objects)`, timeout: options.timeoutMs ?? 120_000, interval: 50 })
     const seconds = (performance.now() - started) / 1000
-    return { source, target, old, fresh, connectors, objects: target.site.content().length, seconds, calls: connectors[1].stats.apiCalls, stop }
+    const cpu = process.cpuUsage(cpuBefore)
+    return { source, target, old, fresh, connectors, objects: target.site.content().length, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, calls: connectors[1].stats.apiCalls, stop }
   } catch (err) {
     await stop()
     throw err
