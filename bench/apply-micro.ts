@@ -22,6 +22,8 @@ import { encodeJsonFrame, FrameDecoder } from '../protocol/codec.js'
 import { BATCH_TARGET_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeServerMessage } from '../protocol/decode.js'
 import { type BatchMessage } from '../protocol/messages.js'
+import { localBlobAccess } from '../agent/apply/blob-access.js'
+import { createBlobStore } from '../store/blobs/blob-store.js'
 import { createLevelStore } from '../store/level-store.js'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
 import { createTempDir } from './lib/tmp.js'
@@ -73,7 +75,8 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
     rulesHash: inboundRulesHash(rules),
     peerId: 'peer-a',
     now: Date.now,
-    fetch: async () => { throw new Error('no dependency should be missing') }
+    fetch: async () => { throw new Error('no dependency should be missing') },
+    blobs: localBlobAccess(createBlobStore(join(tmp.path, 'blobs')))
   }
   const decoder = new FrameDecoder()
   let peakHeap = 0

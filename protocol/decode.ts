@@ -33,12 +33,17 @@ export function decodeServerMessageWithZod (value: unknown): DecodeResult<Server
 }
 
 function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
+  return zodDecodeResult(parsed, raw, PROTOCOL_VERSION, 'protocol')
+}
+
+/** A zod parse of a message as a DecodeResult: a wrong `v` is named as such, else the first issue and where. */
+export function zodDecodeResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown, version: number, protocol: string): DecodeResult<T> {
   if (parsed.success) return { ok: true, message: parsed.data }
   const rawVersion = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
-  if (rawVersion !== undefined && rawVersion !== PROTOCOL_VERSION) {
-    return { ok: false, error: `unsupported protocol version ${JSON.stringify(rawVersion)} (this agent speaks ${PROTOCOL_VERSION})` }
+  if (rawVersion !== undefined && rawVersion !== version) {
+    return { ok: false, error: `unsupported ${protocol} version ${JSON.stringify(rawVersion)} (this agent speaks ${version})` }
   }
   const first = parsed.error.issues[0]
   const where = first !== undefined && first.path.length > 0 ? first.path.join('.') : 'message'
-  return { ok: false, error: `invalid message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
+  return { ok: false, error: `invalid message: ${where}: ${first?.message ?? `does not match the ${protocol}`}` }
 }

@@ -33,6 +33,10 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'TIMEOUT'
+  | 'BLOB_MISSING'
+  | 'BLOB_MISMATCH'
+  | 'BLOB_TOO_LARGE'
+  | 'BLOB_NOT_SERVED'
 
 export class AgentError extends Error {
   readonly code: ErrorCode

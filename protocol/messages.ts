@@ -13,6 +13,7 @@ import {
   MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
   MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION
 } from './constants.js'
+import { scanBlobRefs } from './blob-ref.js'
 import type { ObjectVersion, WireObject } from './object.js'
 
 /** The peer's view of itself, exchanged once per session. */
@@ -102,9 +103,17 @@ export function withinDepth (value: unknown, limit: number): boolean {
   return true
 }
 
-/** An object's `data`: any JSON object, nested at most MAX_DATA_DEPTH deep. */
+/**
+ * An object's `data`: any JSON object, nested at most MAX_DATA_DEPTH deep,
+ * whose blob references (every object in it with a `blob` key,
+ * protocol/blob-ref.ts) are well-formed.
+ */
 export const dataSchema = z.record(z.string(), z.unknown())
-  .refine((d) => withinDepth(d, MAX_DATA_DEPTH), { message: `data may nest at most ${MAX_DATA_DEPTH} levels deep` })
+  .refine((d) => withinDepth(d, MAX_DATA_DEPTH), { message: `data may nest at most ${MAX_DATA_DEPTH} levels deep`, abort: true })
+  .superRefine((d, ctx) => {
+    const { problem } = scanBlobRefs(d)
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid blob reference: ${problem}` })
+  })
 
 const versionFields = {
   uid,

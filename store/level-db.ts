@@ -23,6 +23,8 @@ export interface LevelStoreOptions {
   upgradeSteps?: readonly UpgradeStep[]
   /** progress of an upgrade at open (long on a large store: percent and ETA) */
   onUpgradeProgress?: (progress: UpgradeProgress) => void
+  /** the clock of blob orphan marks (default Date.now) */
+  now?: () => number
 }
 
 /**
@@ -57,6 +59,8 @@ export function openLevel (options: LevelStoreOptions): { db: Level<string, unkn
       conflicts: db.sublevel(SUBLEVELS.conflicts, json),
       failed: db.sublevel(SUBLEVELS.failed, json),
       aux: db.sublevel(SUBLEVELS.aux, json),
+      blobRefs: db.sublevel(SUBLEVELS.blobRefs, utf8),
+      blobOrphans: db.sublevel(SUBLEVELS.blobOrphans, json),
       meta: db.sublevel(SUBLEVELS.meta, json)
     }
   }

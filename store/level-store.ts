@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
-import { META_KEYS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
+import { META_KEYS, auxKey, blobRefRange, parseSeqKey, seqKey, typeKey } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
@@ -275,6 +275,13 @@ class LevelStore implements Store, TxHost {
     }
   }
 
+  async blobReferrers (hash: string, options: { limit?: number, after?: string } = {}): Promise<string[]> {
+    this.#assertOpen()
+    const range = blobRefRange(hash)
+    const keys: string[] = await this.#subs.blobRefs.keys({ ...range, ...(options.after !== undefined ? { gt: `${hash}\x00${options.after}` } : {}), limit: options.limit ?? 1000 }).all()
+    return keys.map((k) => k.slice(hash.length + 1))
+  }
+
   failedByPeer (): Map<string, number> {
     const out = new Map<string, number>()
     for (const peer of this.#failedPeer.values()) out.set(peer, (out.get(peer) ?? 0) + 1)
@@ -429,6 +436,10 @@ class LevelStore implements Store, TxHost {
   // ---- accessors for the transaction (TxHost, not part of Store) ----
   isFailed (uid: string): boolean {
     return this.#failedPeer.has(uid)
+  }
+
+  now (): number {
+    return (this.#options.now ?? Date.now)()
   }
 
   get subs (): Sublevels {

@@ -18,5 +18,7 @@ export interface Sublevels {
   readonly conflicts: Sub
   readonly failed: Sub
   readonly aux: Sub
+  readonly blobRefs: Sub
+  readonly blobOrphans: Sub
   readonly meta: Sub
 }

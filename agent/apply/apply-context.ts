@@ -8,6 +8,7 @@ import type { WireObject } from '../../protocol/object.js'
 import type { Store } from '../../store/types.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import type { IgnoreReason, InboundRules } from '../rules/types.js'
+import type { BlobAccess } from './blob-access.js'
 
 export interface ApplyContext {
   readonly store: Store
@@ -18,6 +19,8 @@ export interface ApplyContext {
   readonly now: () => number
   /** fetch objects by uid from the same remote (its serve rules apply) */
   readonly fetch: (uids: readonly string[]) => Promise<{ objects: readonly WireObject[], missing: readonly string[] }>
+  /** which blobs are here, and fetching missing ones from the same remote */
+  readonly blobs: BlobAccess
 }
 
 export interface ApplyStats {

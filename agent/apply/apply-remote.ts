@@ -7,7 +7,10 @@
  *    bring are fetched from the same remote first, whatever the type filters
  *    say; reference cycles are fine because everything lands in one batch. An
  *    object whose dependency cannot be had is parked in the failed queue —
- *    never written half-made — while the rest of the batch flows on.
+ *    never written half-made — while the rest of the batch flows on. So is
+ *    one whose blobs (attachments) are not here yet (MISSING_BLOB,
+ *    blob-gate.ts): they are fetched from the same remote in the background,
+ *    and the failed queue applies it once they are here.
  * 3. Vectors decide per object (store/reconcile): fast-forward, nothing, or a
  *    conflict sibling kept beside the current version (verdict.ts; what
  *    cannot be stored whole is parked, park.ts).
@@ -21,11 +24,12 @@
 import type { WireObject } from '../../protocol/object.js'
 import type { Checkpoint, ObjectWrite, StoredObject, WriteTx } from '../../store/types.js'
 import type { RemoteWrite } from '../connectors/connector.js'
+import { blobGate, blobParkings, recheckBlobs, requestMissingBlobs } from './blob-gate.js'
 import { blockedBy, present, resolveDependencies, type Candidate } from './dependencies.js'
 import { ObjectTooLargeError } from '../../protocol/errors.js'
 import { decideInbound } from '../rules/inbound.js'
 import { emptyStats, type ApplyContext, type ApplyStats } from './apply-context.js'
-import { park, tooLargeReason } from './park.js'
+import { missingBlobReason, park, tooLargeReason } from './park.js'
 import { verdictOn, type PendingWrite } from './verdict.js'
 
 export { emptyStats, type ApplyContext, type ApplyStats } from './apply-context.js'
@@ -57,6 +61,8 @@ export async function applyRemoteBatch (
   }, candidates)
   stats.dependencies = dependencies.length
   const all = [...dependencies, ...candidates]
+  const gate = await blobGate(ctx, all)
+  let blobParked: Map<string, string[]> | undefined
 
   await ctx.store.write(async (tx) => {
     const locals = await tx.getMany(all.map((c) => c.wire.uid))
@@ -66,11 +72,24 @@ export async function applyRemoteBatch (
       const stillHeld = await tx.holds(heldHere)
       for (let i = 0; i < heldHere.length; i++) if (!stillHeld[i]!) unavailable.add(heldHere[i]!)
     }
+    if (gate !== undefined) {
+      await recheckBlobs(ctx, gate)
+      blobParked = blobParkings(ctx, gate, all, locals)
+      // what waits for a blob is not here for its dependents either
+      for (const uid of blobParked.keys()) unavailable.add(uid)
+    }
     const blocked = blockedBy(all, unavailable)
     const writes: PendingWrite[] = []
     for (let i = 0; i < all.length; i++) {
       const candidate = all[i]!
-      const verdict = verdictOn(ctx, candidate, locals[i], blocked.get(candidate.wire.uid))
+      const uid = candidate.wire.uid
+      const blobs = blobParked?.get(uid)
+      if (blobs !== undefined && !blocked.has(uid)) {
+        await park(tx, ctx, candidate.wire, 'MISSING_BLOB', missingBlobReason(ctx.rules.peerName, blobs), blobs)
+        stats.failed++
+        continue
+      }
+      const verdict = verdictOn(ctx, candidate, locals[i], blocked.get(uid))
       if (verdict.kind === 'write') {
         writes.push(verdict)
       } else if (verdict.kind === 'unchanged') {
@@ -86,6 +105,7 @@ export async function applyRemoteBatch (
     await storeWrites(tx, ctx, writes, refused, next, stats)
     if (next !== undefined) await advanceCheckpoint(tx, ctx, next, changes.length)
   }, { source: ctx.rules.peerName, ...(onPrepared !== undefined ? { onPrepared } : {}) })
+  if (gate !== undefined && blobParked !== undefined) requestMissingBlobs(ctx, gate, blobParked)
   return stats
 }
 

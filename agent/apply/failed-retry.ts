@@ -1,9 +1,11 @@
 /**
  * The failed queue's retrier. A parked object is retried when its backoff
  * expires, at once when a dependency it waits for arrives (any commit may
- * bring it), and on demand (POST /api/failed/:uid/retry). A retry goes through
- * the normal apply path, so it either applies whole or is parked again with
- * one more attempt and a longer backoff — never written half-made.
+ * bring it; a blob arriving calls nudge()), and on demand (POST
+ * /api/failed/:uid/retry). A retry goes through the normal apply path, so it
+ * either applies whole or is parked again with one more attempt and a longer
+ * backoff — never written half-made. A MISSING_BLOB entry waits for blobs
+ * (its `missing` are hashes), any other for objects (uids).
  */
 import type { Store, FailedEntry } from '../../store/types.js'
 import { describeError } from '../../protocol/errors.js'
@@ -11,6 +13,7 @@ import { NotFoundError } from '../errors.js'
 import type { Logger } from '../runtime/logger.js'
 import type { WireObject } from '../../protocol/object.js'
 import type { ApplyStats } from './apply-remote.js'
+import type { BlobAccess } from './blob-access.js'
 
 /** How often the queue is checked for expired backoffs. */
 const SCAN_INTERVAL_MS = 1000
@@ -33,11 +36,15 @@ export interface FailedRetrierDeps {
   readonly peers: PeerAccess
   readonly log: Logger
   readonly now: () => number
+  /** which blobs are here (MISSING_BLOB entries wait for them) */
+  readonly blobs: Pick<BlobAccess, 'sizes'>
 }
 
 export interface FailedRetrier {
   start (): void
   stop (): Promise<void>
+  /** something an entry may wait for arrived outside the store (a blob): scan soon */
+  nudge (): void
   /** retry one parked object now; resolves with whether it left the queue */
   retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
 }
@@ -60,17 +67,21 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
     })
   }
 
+  function nudge (): void {
+    if (store.info().failed === 0 || soon !== undefined || stopped) return
+    soon = setTimeout(() => { soon = undefined; kick() }, COMMIT_SCAN_DELAY_MS)
+  }
+
   return {
     start () {
       if (!stopped) return
       stopped = false
       timer = setInterval(kick, SCAN_INTERVAL_MS)
       // a commit may have brought a dependency someone waits for
-      unsubscribe = store.onCommit(() => {
-        if (store.info().failed === 0 || soon !== undefined || stopped) return
-        soon = setTimeout(() => { soon = undefined; kick() }, COMMIT_SCAN_DELAY_MS)
-      })
+      unsubscribe = store.onCommit(nudge)
     },
+
+    nudge,
 
     async stop () {
       stopped = true
@@ -85,7 +96,7 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
       const entry = await store.getFailed(uid)
       if (entry === undefined) throw new NotFoundError(`object ${uid} is not in the failed queue`)
       if (!peers.sessionOpen(entry.peer)) {
-        if (!await dependenciesHere(store, entry)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
+        if (!await dependenciesHere(deps, entry)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
       }
       await attempt(deps, entry)
       const after = await store.getFailed(uid)
@@ -94,15 +105,17 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
   }
 }
 
-/** Whether every dependency this entry waits for is here now (read as presence, not whole). */
-async function dependenciesHere (store: Store, entry: FailedEntry): Promise<boolean> {
-  return entry.missing.length === 0 || (await store.holds(entry.missing)).every(Boolean)
+/** Whether everything this entry waits for is here now: objects (read as presence, not whole), or blobs. */
+async function dependenciesHere (deps: FailedRetrierDeps, entry: FailedEntry): Promise<boolean> {
+  if (entry.missing.length === 0) return true
+  if (entry.code === 'MISSING_BLOB') return (await deps.blobs.sizes(entry.missing)).every((s) => s !== undefined)
+  return (await deps.store.holds(entry.missing)).every(Boolean)
 }
 
 /** Retry one entry: fetched afresh when its peer is connected, else its parked version once its dependencies are here. */
 async function attempt (deps: FailedRetrierDeps, entry: FailedEntry): Promise<void> {
   const { peers, log } = deps
-  const depsHere = await dependenciesHere(deps.store, entry)
+  const depsHere = await dependenciesHere(deps, entry)
   const connected = peers.sessionOpen(entry.peer)
   if (!connected && !depsHere) return // wait for the peer: nothing else could help
   try {
@@ -124,7 +137,7 @@ async function scan (deps: FailedRetrierDeps, stopped: () => boolean): Promise<v
     for (const entry of page) {
       if (stopped()) return
       const due = entry.nextRetryAt <= now
-      const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(store, entry)
+      const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(deps, entry)
       if (due || unblocked) await attempt(deps, entry)
     }
     if (page.length < SCAN_PAGE) return

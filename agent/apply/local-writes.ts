@@ -7,18 +7,23 @@
  * read-only, and that did not originate here, cannot be edited locally. So is
  * the size of an object (MAX_LOCAL_OBJECT_BYTES): an edit that would make it
  * larger is refused with ObjectTooLargeError, and its transaction writes
- * nothing (a bulk write: none of its objects).
+ * nothing (a bulk write: none of its objects). And so are blobs: a version
+ * may reference only blobs stored here, with their true size (BlobMissingError,
+ * BadRequestError) — checked inside the transaction, where garbage
+ * collection cannot remove one between the check and the write.
  */
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { fastWireObject } from '../../protocol/fast-decode.js'
 import { wireObjectSchema } from '../../protocol/messages.js'
+import { blobRefsOf, type BlobRef } from '../../protocol/blob-ref.js'
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
 import { increment, merge } from '../../protocol/version-vector.js'
 import type { Store, StoredObject, WriteTx } from '../../store/types.js'
-import { BadRequestError, NotFoundError, RuleViolationError } from '../errors.js'
+import { BadRequestError, BlobMissingError, NotFoundError, RuleViolationError } from '../errors.js'
 import { InvalidObjectError } from '../../protocol/errors.js'
 import { readOnlyRuleFor } from '../rules/read-only.js'
 import type { InboundRules } from '../rules/types.js'
+import type { BlobAccess } from './blob-access.js'
 
 export interface LocalWriteDeps {
   readonly store: Store
@@ -26,6 +31,11 @@ export interface LocalWriteDeps {
   readonly now: () => number
   /** the inbound rules of every remote (read-only enforcement) */
   readonly rules: readonly InboundRules[]
+  /**
+   * the blobs here: a version may reference only these. Without it (tools
+   * that seed a bare store) references are written unchecked.
+   */
+  readonly blobs?: BlobAccess
 }
 
 /** A document as an application writes it: parent and refs may be left out (none). */
@@ -44,6 +54,7 @@ export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly Doc
   return await deps.store.write(async (tx) => {
     if (precondition !== undefined && !precondition()) return []
     for (const row of rows) tx.putAux(row.space, row.key, row.value)
+    for (const input of inputs) await assertBlobsHere(deps, input.uid, input.data)
     const previous = await tx.getMany(inputs.map((i) => i.uid))
     const written = new Map<string, StoredObject>()
     return inputs.map((input, i) => {
@@ -123,6 +134,7 @@ export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolu
     } else {
       if (typeof resolution.data !== 'object' || resolution.data === null) throw new BadRequestError('data must be an object')
       data = resolution.data
+      await assertBlobsHere(deps, uid, data)
     }
     const vector = increment(merge(current.vector, ...current.conflicts.map((c) => c.vector)), deps.domain)
     const version: ObjectVersion = {
@@ -155,6 +167,25 @@ function assertReplicable (version: ObjectVersion, conflicts: readonly ObjectVer
   const checked = wireObjectSchema.safeParse(wire)
   if (checked.success) return
   throw new InvalidObjectError(version.uid, checked.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(object)'}: ${i.message}`).join('; '))
+}
+
+/**
+ * Refuse a version whose data references a blob that is not here
+ * (BlobMissingError) or gives a blob a size other than its own
+ * (BadRequestError): every agent it reaches would otherwise park it.
+ */
+async function assertBlobsHere (deps: LocalWriteDeps, uid: string, data: unknown): Promise<void> {
+  if (deps.blobs === undefined) return
+  const refs = blobRefsOf(data)
+  if (refs.length === 0) return
+  const unique = [...new Map<string, BlobRef>(refs.map((r) => [r.blob, r])).values()]
+  const sizes = await deps.blobs.sizes(unique.map((r) => r.blob))
+  const missing = unique.filter((_, i) => sizes[i] === undefined).map((r) => r.blob)
+  if (missing.length > 0) throw new BlobMissingError(uid, missing)
+  for (const ref of refs) {
+    const size = sizes[unique.findIndex((r) => r.blob === ref.blob)]
+    if (size !== ref.size) throw new BadRequestError(`object ${uid.slice(0, 200)} references blob ${ref.blob} with size ${ref.size}, but that blob has ${size} bytes: give its true size (PUT /api/blobs answers it); nothing was written`)
+  }
 }
 
 function pickSibling (siblings: readonly ObjectVersion[]): ObjectVersion {

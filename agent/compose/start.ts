@@ -1,18 +1,23 @@
 /**
  * What start() does, step by step, in the order the parts come up: secrets,
- * the store, the sessions (connector, mesh, replicator), the connector's
- * polling, then serving (libp2p listening, metrics, admin app, pull loops,
- * failed-queue retries, the HTTP socket). Each step records its part in
+ * the store and the blob files beside it, the sessions (connector, mesh,
+ * blobs, replicator), the connector's polling, then serving (libp2p
+ * listening, metrics, admin app, pull loops, blob transfers, failed-queue
+ * retries, the HTTP socket). Each step records its part in
  * `parts` as soon as it exists, so a failure at any step leaves exactly
  * what the unwind has to stop.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { LoadedConfig } from '../../config/load.js'
+import { createBlobStore } from '../../store/blobs/blob-store.js'
 import { createLevelStore } from '../../store/level-store.js'
+import type { UpgradeProgress } from '../../store/upgrades/index.js'
 import { createAdminApp } from '../admin/app.js'
 import type { AgentOperations } from '../admin/deps.js'
 import { startHttpServer } from '../admin/server.js'
 import { createFailedRetrier } from '../apply/failed-retry.js'
+import { createBlobService } from '../blobs/blob-service.js'
+import { formatTransfer } from '../blobs/blob-status.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import { createConnectorFor } from '../connectors/index.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from '../net/identity.js'
@@ -78,11 +83,26 @@ async function loadSecrets ({ config, self }: StartContext): Promise<Secrets> {
   return { privateKey, psk }
 }
 
-async function openStore ({ config, parts, bus, deps }: StartContext): Promise<void> {
-  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain })
+async function openStore ({ config, parts, bus, deps, log, now }: StartContext): Promise<void> {
+  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, now, onUpgradeProgress: upgradeLogger(log, now) })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
+  const blobStore = createBlobStore(config.paths.blobsDir, { now })
+  await blobStore.open()
+  parts.blobStore = blobStore
+}
+
+/** Upgrade progress at open in the log: its start, every few seconds (percent, ETA), its end. */
+function upgradeLogger (log: Logger, now: () => number): (p: UpgradeProgress) => void {
+  let last = 0
+  return (p) => {
+    const t = now()
+    if (p.done > 0 && !p.finished && t - last < 3000) return
+    last = t
+    const eta = p.etaSeconds !== undefined ? `, ETA ${Math.ceil(p.etaSeconds)} s` : ''
+    log.info({ upgrade: p.name, to: p.to, done: p.done, total: p.total, resumed: p.resumed }, p.finished ? `store upgraded to schema ${p.to} (${p.name})` : `upgrading the store to schema ${p.to} (${p.name}): ${p.done} / ${p.total} (${p.percent}%)${eta}`)
+  }
 }
 
 function buildSessions ({ config, deps, log, now, bus, parts, need }: StartContext, { privateKey, psk }: Secrets): void {
@@ -101,9 +121,19 @@ function buildSessions ({ config, deps, log, now, bus, parts, need }: StartConte
     }
   })
   parts.mesh = mesh
-  const replicator = createReplicator({ config, store, mesh, connector, log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
+  const blobs = createBlobService({
+    config,
+    store,
+    blobs: need('blobStore', 'blob store'),
+    mesh,
+    log: log.child({ component: 'blobs' }),
+    now,
+    onTransfer: (peer, transfer, state) => bus.emit({ type: 'blob', peer, state, transfer, text: formatTransfer(transfer) })
+  })
+  parts.blobs = blobs
+  const replicator = createReplicator({ config, store, mesh, connector, log: log.child({ component: 'replicator' }), now, blobs: blobs.access, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
-  parts.local = { store, domain: config.domain, now, rules: replicator.inboundRules }
+  parts.local = { store, domain: config.domain, now, rules: replicator.inboundRules, blobs: blobs.access }
 }
 
 async function startConnector ({ deps, log, bus, self, need }: StartContext): Promise<void> {
@@ -121,19 +151,28 @@ async function startConnector ({ deps, log, bus, self, need }: StartContext): Pr
 
 async function startServing ({ config, deps, log, now, bus, self, parts, need, status, operations }: StartContext): Promise<void> {
   const replicator = need('replicator', 'replicator')
-  await need('mesh', 'mesh').start((stream, connection, peer) => replicator.handleInbound(stream, connection, peer)).catch((err: unknown) => { throw listenError(err, config) })
+  const blobs = need('blobs', 'blobs')
+  await need('mesh', 'mesh').start(
+    (stream, connection, peer) => replicator.handleInbound(stream, connection, peer),
+    (stream, connection, peer) => blobs.handleInbound(stream, connection, peer)
+  ).catch((err: unknown) => { throw listenError(err, config) })
   parts.metrics = createMetrics({ bus, status, processMetrics: deps.processMetrics === true })
   const app = createAdminApp(adminDepsFor(config, operations, { token: self.token, bus, need, log, now }))
   parts.app = app
   if (deps.passive === true) return
   await replicator.start()
+  await blobs.start()
   const retrier = createFailedRetrier({
     store: need('store', 'store'),
     peers: { sessionOpen: (name) => replicator.peerStatus(name).sessionOpen, fetchFrom: replicator.fetchFrom, applyFrom: replicator.applyFrom },
     log: log.child({ component: 'failed-queue' }),
-    now
+    now,
+    blobs: blobs.access
   })
   parts.retrier = retrier
   retrier.start()
+  // a blob that arrives may be what a parked object waits for
+  const unsubscribe = need('blobStore', 'blob store').onAdded(() => retrier.nudge())
+  parts.unsubscribeBlobs = unsubscribe
   parts.server = await startHttpServer(app, config.http.listen)
 }

@@ -6,7 +6,9 @@
  * and reading is `for await` over chunks, which we decode into frames with a
  * size cap and validate with the role's decoder. Anything malformed throws a
  * ProtocolError / MessageTooLargeError out of the iterator; the session that
- * owns the stream logs it, sends an error frame if it can, and aborts.
+ * owns the stream logs it, sends an error frame if it can, and aborts. The
+ * blob protocol uses it too, with its own frame decoder (binary data frames)
+ * and decoders.
  */
 import type { Stream } from '@libp2p/interface'
 import { FrameDecoder } from '../../protocol/codec.js'
@@ -14,6 +16,7 @@ import { encodeFrame, encodeJsonFrame } from '../../protocol/codec.js'
 import { ProtocolError } from '../../protocol/errors.js'
 import { PROTOCOL_VERSION } from '../../protocol/constants.js'
 import type { DecodeResult } from '../../protocol/decode.js'
+import type { BlobControlMessage } from '../../protocol/blob-messages.js'
 import type { Message } from '../../protocol/messages.js'
 
 /** how long a failing session may take to flush its error frame */
@@ -26,20 +29,30 @@ export interface FramedStreamStats {
   bytesOut: number
 }
 
+export interface FramedStreamOptions {
+  /** how frames are cut and parsed (default: the sync protocol's JSON frames) */
+  readonly frames?: FrameDecoder
+  /** the protocol version an error frame carries (default: the sync protocol's) */
+  readonly version?: number
+}
+
 export class FramedStream<In> {
   readonly stream: Stream
   readonly stats: FramedStreamStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 }
   readonly #decode: (value: unknown) => DecodeResult<In>
-  readonly #frames = new FrameDecoder()
+  readonly #frames: FrameDecoder
+  readonly #version: number
   #sendChain: Promise<void> = Promise.resolve()
 
-  constructor (stream: Stream, decode: (value: unknown) => DecodeResult<In>) {
+  constructor (stream: Stream, decode: (value: unknown) => DecodeResult<In>, options: FramedStreamOptions = {}) {
     this.stream = stream
     this.#decode = decode
+    this.#frames = options.frames ?? new FrameDecoder()
+    this.#version = options.version ?? PROTOCOL_VERSION
   }
 
   /** Send one message, waiting for the transport to drain when it is full. */
-  async send (message: Message): Promise<void> {
+  async send (message: Message | BlobControlMessage): Promise<void> {
     await this.sendFrame(encodeFrame(message))
   }
 
@@ -71,7 +84,7 @@ export class FramedStream<In> {
   async fail (code: string, message: string): Promise<void> {
     try {
       if (this.stream.status === 'open' && this.stream.writeStatus === 'writable') {
-        this.stream.send(encodeFrame({ type: 'error', v: PROTOCOL_VERSION, code: code.slice(0, 64), message: message.slice(0, 4000) }))
+        this.stream.send(encodeFrame({ type: 'error', v: this.#version, code: code.slice(0, 64), message: message.slice(0, 2000) }))
         await this.stream.close({ signal: AbortSignal.timeout(FAIL_FLUSH_MS) })
       }
     } catch {

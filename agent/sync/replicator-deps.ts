@@ -8,6 +8,7 @@
 import type { Store } from '../../store/types.js'
 import type { LoadedConfig } from '../../config/load.js'
 import type { ApplyContext, ApplyStats } from '../apply/apply-remote.js'
+import type { BlobAccess } from '../apply/blob-access.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import { NotFoundError } from '../errors.js'
 import type { Logger } from '../runtime/logger.js'
@@ -31,6 +32,8 @@ export interface ReplicatorDeps {
   readonly connector: InstanceConnector
   readonly log: Logger
   readonly now: () => number
+  /** which blobs are here; fetching those an applied object misses from the peer that sent it */
+  readonly blobs: BlobAccess
   readonly events?: ReplicatorEvents
 }
 
@@ -64,6 +67,7 @@ export function applyContextFor (deps: ReplicatorDeps, rt: PeerRuntime, session:
     fetch: async (uids: readonly string[]) => {
       if (session === undefined) throw new NotFoundError(`peer "${rt.config.name}" is not connected`)
       return await session.get(uids)
-    }
+    },
+    blobs: deps.blobs
   }
 }

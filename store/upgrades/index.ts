@@ -7,8 +7,9 @@
  */
 import { latestSchema } from './runner.js'
 import type { UpgradeStep } from './step.js'
+import { blobReferencesStep } from './step-blob-references.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = []
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [blobReferencesStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

@@ -8,6 +8,7 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyRemoteBatch, type ApplyContext } from '../../agent/apply/apply-remote.js'
+import { localBlobAccess } from '../../agent/apply/blob-access.js'
 import { writeDocuments } from '../../agent/apply/local-writes.js'
 import type { InstanceConnector } from '../../agent/connectors/connector.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
@@ -15,6 +16,7 @@ import { createMemoryConnector } from '../../agent/connectors/memory.js'
 import { compileInboundRules, inboundRulesHash } from '../../agent/rules/inbound.js'
 import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_LOCAL_OBJECT_BYTES, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
+import { createBlobStore } from '../../store/blobs/blob-store.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
@@ -58,7 +60,8 @@ describe('applying versions too large to store', () => {
       rulesHash: inboundRulesHash(rules),
       peerId: mesh.node('lab-a').peerId,
       now: Date.now,
-      fetch: async (uids) => ({ objects: [], missing: uids })
+      fetch: async (uids) => ({ objects: [], missing: uids }),
+      blobs: localBlobAccess(createBlobStore(join(mesh.root, 'blobs')))
     }
   }
 

@@ -1,0 +1,105 @@
+/**
+ * One transfer of the blob protocol, fetching side: one stream, one blob,
+ * from where the partial file left off.
+ *
+ * Back-pressure is request-driven: we grant the server a window of bytes
+ * (`credit`) and more only as what arrived is written to disk, so however
+ * fast the peer and however slow our disk, at most one window is in flight
+ * or buffered. Every data frame is checked before its bytes are written: its
+ * offset is the next one expected, it stays within the credit granted and
+ * the blob's size. The progress is made durable every BLOB_CHECKPOINT_BYTES,
+ * so a cut or a crash costs at most that much again. The whole is verified
+ * against the hash before it becomes visible (PartialBlob.finish): bytes that
+ * do not match are deleted, refused, and reported as BlobMismatchError.
+ */
+import type { Stream } from '@libp2p/interface'
+import { blobFrameDecoder } from '../../protocol/blob-codec.js'
+import { BLOB_IDLE_TIMEOUT_MS, BLOB_OPEN_TIMEOUT_MS, BLOB_PROTOCOL_VERSION, BLOB_WINDOW_BYTES } from '../../protocol/blob-constants.js'
+import { decodeBlobServerMessage, type BlobServerMessage } from '../../protocol/blob-messages.js'
+import { AgentError, ProtocolError } from '../../protocol/errors.js'
+import type { PartialBlob } from '../../store/blobs/blob-store.js'
+import { FramedStream } from '../sync/framed-stream.js'
+import { withTimeout } from '../sync/waiting.js'
+
+/** bytes between two durable progress marks: at most this much is fetched again after a crash */
+export const BLOB_CHECKPOINT_BYTES = 2 * 1024 * 1024
+
+/** The peer will not give us this blob (it does not have it, or may not give it to us): fetching again now would not help. */
+export class BlobUnavailableError extends AgentError {
+  constructor (peer: string, hash: string, code: string, message: string) {
+    super(code === 'BLOB_NOT_SERVED' ? 'BLOB_NOT_SERVED' : 'NOT_FOUND', `peer ${peer} does not give blob ${hash}: ${code}: ${message.slice(0, 300)}`)
+  }
+}
+
+export interface FetchBlobOptions {
+  readonly stream: Stream
+  readonly peerName: string
+  readonly partial: PartialBlob
+  /** after each data frame is written: bytes of the blob here now */
+  readonly onProgress?: (written: number) => void
+}
+
+/** Fetch the rest of `partial` over `stream`; resolves once the blob is verified and visible. */
+export async function fetchBlob (options: FetchBlobOptions): Promise<{ created: boolean, received: number }> {
+  const { stream, partial, peerName } = options
+  const framed = new FramedStream<BlobServerMessage>(stream, decodeBlobServerMessage, { frames: blobFrameDecoder(), version: BLOB_PROTOCOL_VERSION })
+  const messages = framed[Symbol.asyncIterator]()
+  const next = async (ms: number, what: string): Promise<BlobServerMessage> => {
+    const m = await withTimeout(messages.next(), ms, `peer ${peerName} sent nothing for ${ms} ms (${what})`)
+    if (m.done === true) throw new ProtocolError(`peer ${peerName} closed the blob stream at ${partial.written} of ${partial.size} bytes`)
+    if (m.value.type === 'error') throw new BlobUnavailableError(peerName, partial.hash, m.value.code, m.value.message)
+    return m.value
+  }
+  try {
+    await framed.send({ type: 'get', v: BLOB_PROTOCOL_VERSION, hash: partial.hash, offset: partial.written })
+    const info = await next(BLOB_OPEN_TIMEOUT_MS, 'answer to get')
+    if (info.type !== 'info' || info.hash !== partial.hash) throw new ProtocolError(`peer ${peerName} answered get with ${info.type === 'info' ? `info for ${info.hash}` : info.type}`)
+    if (info.size !== partial.size) throw new ProtocolError(`peer ${peerName} says blob ${partial.hash} has ${info.size} bytes; the object that references it says ${partial.size}`)
+    const received = await receive(framed, next, options)
+    const { created } = await partial.finish(`blob bytes from peer ${peerName}`)
+    await framed.close()
+    // the server closes its side after the last byte: nothing more may come
+    const end = await withTimeout(messages.next(), BLOB_OPEN_TIMEOUT_MS, 'end of stream').catch(() => ({ done: true }))
+    if (end.done !== true) throw new ProtocolError(`peer ${peerName} sent more after the last byte of ${partial.hash}`)
+    return { created, received }
+  } catch (err) {
+    if (stream.status === 'open') await framed.fail(err instanceof AgentError ? err.code : 'INTERNAL', (err as Error).message)
+    throw err
+  }
+}
+
+/** Data frames until the blob is whole, granting credit as they are written; returns the bytes received. */
+async function receive (framed: FramedStream<BlobServerMessage>, next: (ms: number, what: string) => Promise<BlobServerMessage>, options: FetchBlobOptions): Promise<number> {
+  const { partial, peerName } = options
+  const size = partial.size
+  let outstanding = 0
+  let received = 0
+  let sinceCheckpoint = 0
+  const grant = async (): Promise<void> => {
+    const wanted = Math.min(BLOB_WINDOW_BYTES - outstanding, size - partial.written - outstanding)
+    // top the window up once half of it is used: fewer, larger grants
+    if (wanted <= 0 || outstanding > BLOB_WINDOW_BYTES / 2) return
+    outstanding += wanted
+    await framed.send({ type: 'credit', v: BLOB_PROTOCOL_VERSION, bytes: wanted })
+  }
+  await grant()
+  while (partial.written < size) {
+    const frame = await next(BLOB_IDLE_TIMEOUT_MS, 'blob data')
+    if (frame.type !== 'data') throw new ProtocolError(`peer ${peerName} sent ${frame.type} in the middle of blob ${partial.hash}`)
+    if (frame.offset !== partial.written) throw new ProtocolError(`peer ${peerName} sent blob bytes at offset ${frame.offset}, expected ${partial.written}`)
+    const n = frame.bytes.byteLength
+    if (n > outstanding) throw new ProtocolError(`peer ${peerName} sent ${n} blob bytes with ${outstanding} granted`)
+    if (partial.written + n > size) throw new ProtocolError(`peer ${peerName} sent blob bytes past its end (${size} bytes)`)
+    await partial.append(frame.bytes)
+    outstanding -= n
+    received += n
+    sinceCheckpoint += n
+    if (sinceCheckpoint >= BLOB_CHECKPOINT_BYTES && partial.written < size) {
+      await partial.checkpoint()
+      sinceCheckpoint = 0
+    }
+    options.onProgress?.(partial.written)
+    if (partial.written < size) await grant()
+  }
+  return received
+}

@@ -1,0 +1,196 @@
+/**
+ * A blob being fetched from a peer, resumable after a cut or a restart: its
+ * bytes so far in `partial/<hex>` and its progress in `partial/<hex>.json`
+ * (`have`: the bytes known to be on disk, with the size, the hash and who
+ * it comes from).
+ *
+ * Invariants: `have` is written only after the bytes up to it were fsynced,
+ * by an atomic replace of the progress file — so after any crash the file
+ * holds at least `have` good bytes, and a resume truncates it there and
+ * re-hashes them (a hash state cannot be saved; reading back the prefix
+ * costs local disk reads, not the network). Nothing here is visible as a
+ * blob: finish() verifies the whole against the hash, then moves it into
+ * place; bytes that do not match are deleted and refused.
+ */
+import { createHash, type Hash } from 'node:crypto'
+import { open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BLOB_HASH_PREFIX, isBlobHash } from '../../protocol/blob-ref.js'
+import { BlobMismatchError } from '../errors.js'
+
+/** bytes read at a time when re-hashing a resumed partial */
+const REHASH_CHUNK = 1024 * 1024
+
+/** What a progress file records. */
+export interface PartialInfo {
+  readonly hash: string
+  readonly size: number
+  /** bytes fsynced: where a fetch resumes */
+  readonly have: number
+  /** who wrote it down (the fetcher's: the peer, the name) */
+  readonly meta: Readonly<Record<string, unknown>>
+  readonly updatedAt: number
+}
+
+export interface PartialBlob {
+  readonly hash: string
+  readonly size: number
+  /** bytes known to be on disk (the resume point) */
+  readonly have: number
+  /** bytes written so far (have plus what the next checkpoint will make durable) */
+  readonly written: number
+  readonly meta: Readonly<Record<string, unknown>>
+  /** write the next bytes (at offset `written`) */
+  append (bytes: Uint8Array): Promise<void>
+  /** make what is written durable and record it as the resume point */
+  checkpoint (): Promise<void>
+  /** all `size` bytes written: verify them and make the blob visible; BlobMismatchError (all discarded) when they do not match */
+  finish (what: string): Promise<{ created: boolean }>
+  /** delete the bytes and the progress */
+  discard (): Promise<void>
+  /** checkpoint and close, keeping everything for a resume */
+  close (): Promise<void>
+}
+
+export interface PartialBlobOptions {
+  readonly dir: string
+  readonly hash: string
+  readonly size: number
+  readonly meta: Readonly<Record<string, unknown>>
+  /** move a verified file into place as the blob `hash`; false when it was here already */
+  readonly publish: (file: string, hash: string) => Promise<boolean>
+  readonly now: () => number
+}
+
+export async function openPartialBlob (options: PartialBlobOptions): Promise<PartialBlob> {
+  const { dir, hash, size } = options
+  const hex = hash.slice(BLOB_HASH_PREFIX.length)
+  const file = join(dir, hex)
+  const progressFile = join(dir, `${hex}.json`)
+  const previous = await readProgress(progressFile)
+  const resumable = previous !== undefined && previous.hash === hash && previous.size === size && previous.have <= size
+  let have = resumable ? previous.have : 0
+  const meta = { ...(resumable ? previous.meta : {}), ...options.meta }
+  const handle = await open(file, resumable ? 'r+' : 'w+').catch(async () => await open(file, 'w+'))
+  let digest: Hash
+  try {
+    await handle.truncate(have)
+    digest = await hashPrefix(handle, have)
+  } catch {
+    // the file holds less than its progress says (a disk fault): start this blob over
+    have = 0
+    await handle.truncate(0).catch(async (err: unknown) => { await handle.close(); throw err })
+    digest = createHash('sha256')
+  }
+  let written = have
+  let closed = false
+
+  const saveProgress = async (): Promise<void> => {
+    const info: PartialInfo = { hash, size, have, meta, updatedAt: options.now() }
+    const tmp = `${progressFile}.tmp`
+    const out = await open(tmp, 'w')
+    try {
+      await out.writeFile(JSON.stringify(info))
+      await out.sync()
+    } finally {
+      await out.close()
+    }
+    await rename(tmp, progressFile)
+  }
+  await saveProgress()
+
+  const removeAll = async (): Promise<void> => {
+    if (!closed) { closed = true; await handle.close().catch(() => {}) }
+    await rm(file, { force: true })
+    await rm(progressFile, { force: true })
+  }
+
+  const partial: PartialBlob = {
+    hash,
+    size,
+    meta,
+    get have () { return have },
+    get written () { return written },
+
+    async append (bytes) {
+      if (written + bytes.byteLength > size) throw new RangeError(`blob ${hash} has ${size} bytes; ${written + bytes.byteLength} would be written`)
+      let done = 0
+      while (done < bytes.byteLength) {
+        const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, written + done)
+        done += bytesWritten
+      }
+      digest.update(bytes)
+      written += bytes.byteLength
+    },
+
+    async checkpoint () {
+      if (written === have) return
+      await handle.datasync()
+      have = written
+      await saveProgress()
+    },
+
+    async finish (what) {
+      if (written !== size) throw new RangeError(`blob ${hash}: ${written} of ${size} bytes written, cannot finish`)
+      await handle.datasync()
+      closed = true
+      await handle.close()
+      const actual = BLOB_HASH_PREFIX + digest.digest('hex')
+      if (actual !== hash) {
+        await removeAll()
+        throw new BlobMismatchError(hash, actual, what)
+      }
+      const created = await options.publish(file, hash)
+      await rm(progressFile, { force: true })
+      return { created }
+    },
+
+    discard: removeAll,
+
+    async close () {
+      if (closed) return
+      try {
+        await partial.checkpoint()
+      } finally {
+        closed = true
+        await handle.close()
+      }
+    }
+  }
+  return partial
+}
+
+/** The progress of every unfinished fetch in `dir`. */
+export async function readPartials (dir: string): Promise<PartialInfo[]> {
+  const out: PartialInfo[] = []
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.endsWith('.json')) continue
+    const info = await readProgress(join(dir, name))
+    if (info !== undefined) out.push(info)
+  }
+  return out
+}
+
+async function readProgress (file: string): Promise<PartialInfo | undefined> {
+  try {
+    const info = JSON.parse(await readFile(file, 'utf8')) as PartialInfo
+    if (!isBlobHash(info.hash) || !Number.isSafeInteger(info.size) || !Number.isSafeInteger(info.have) || info.have < 0) return undefined
+    return { hash: info.hash, size: info.size, have: info.have, meta: typeof info.meta === 'object' && info.meta !== null ? info.meta : {}, updatedAt: Number(info.updatedAt) || 0 }
+  } catch {
+    return undefined
+  }
+}
+
+/** SHA-256 state after the first `length` bytes of the file (a resumed fetch continues from it). */
+async function hashPrefix (handle: FileHandle, length: number): Promise<Hash> {
+  const digest = createHash('sha256')
+  const buffer = Buffer.allocUnsafe(Math.min(REHASH_CHUNK, Math.max(1, length)))
+  let position = 0
+  while (position < length) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.byteLength, length - position), position)
+    if (bytesRead === 0) throw new Error(`partial blob file ended at ${position} of ${length} recorded bytes`)
+    digest.update(buffer.subarray(0, bytesRead))
+    position += bytesRead
+  }
+  return digest
+}
