@@ -55,7 +55,7 @@ export async function serveBlobStream (stream: Stream, deps: BlobServeDeps, sign
     deps.onCompleted?.(get.hash)
     await framed.close()
     // the peer closes its side once it has verified the blob; one that does not is cut off
-    await withTimeout(rest, BLOB_OPEN_TIMEOUT_MS, 'the peer did not close the blob stream').catch(() => { stream.abort(new ProtocolError('peer did not close')) })
+    await withTimeout(rest, BLOB_OPEN_TIMEOUT_MS, 'the peer did not close the blob stream')
   } catch (err) {
     if (signal.aborted) return
     const code = err instanceof AgentError ? err.code : 'INTERNAL'
@@ -119,7 +119,10 @@ async function sendBytes (framed: FramedStream<BlobClientMessage>, messages: Asy
     }
     ended = true
     wake?.()
+    if (readerError !== undefined) throw readerError
   })()
+  // awaited by the caller once everything is sent; a failure before that is thrown from the loop below
+  reader.catch(() => {})
   let position = offset
   while (position < size) {
     while (credit === 0 && readerError === undefined && !ended) {

@@ -74,13 +74,13 @@ export async function openPartialBlob (options: PartialBlobOptions): Promise<Par
   const handle = await open(file, resumable ? 'r+' : 'w+').catch(async () => await open(file, 'w+'))
   let digest: Hash
   try {
+    // a file shorter than its progress says (a disk fault) starts this blob over; a longer one is cut back
+    if ((await handle.stat()).size < have) have = 0
     await handle.truncate(have)
     digest = await hashPrefix(handle, have)
-  } catch {
-    // the file holds less than its progress says (a disk fault): start this blob over
-    have = 0
-    await handle.truncate(0).catch(async (err: unknown) => { await handle.close(); throw err })
-    digest = createHash('sha256')
+  } catch (err) {
+    await handle.close()
+    throw err
   }
   let written = have
   let closed = false
