@@ -7,8 +7,10 @@
  * fast the peer and however slow our disk, at most one window is in flight
  * or buffered. Every data frame is checked before its bytes are written: its
  * offset is the next one expected, it stays within the credit granted and
- * the blob's size. The progress is made durable every BLOB_CHECKPOINT_BYTES,
- * so a cut or a crash costs at most that much again. The whole is verified
+ * the blob's size. The progress is made durable every BLOB_CHECKPOINT_BYTES
+ * (an fsync running beside the transfer, not in its way, unless two
+ * intervals are not yet durable), so a crash costs at most twice that
+ * again, plus the window in flight. The whole is verified
  * against the hash before it becomes visible (PartialBlob.finish): bytes that
  * do not match are deleted, refused, and reported as BlobMismatchError.
  */
@@ -75,6 +77,9 @@ async function receive (framed: FramedStream<BlobServerMessage>, next: (ms: numb
   let outstanding = 0
   let received = 0
   let sinceCheckpoint = 0
+  // a checkpoint (an fsync: slow on a busy disk) runs beside the transfer, one at a time
+  let checkpointing: Promise<void> | undefined
+  let checkpointError: Error | undefined
   const grant = async (): Promise<void> => {
     const wanted = Math.min(BLOB_WINDOW_BYTES - outstanding, size - partial.written - outstanding)
     // top the window up once half of it is used: fewer, larger grants
@@ -94,12 +99,16 @@ async function receive (framed: FramedStream<BlobServerMessage>, next: (ms: numb
     outstanding -= n
     received += n
     sinceCheckpoint += n
-    if (sinceCheckpoint >= BLOB_CHECKPOINT_BYTES && partial.written < size) {
-      await partial.checkpoint()
+    if (checkpointError !== undefined) throw checkpointError
+    // what a crash would cost again stays bounded: past two intervals not yet durable, wait for the fsync
+    if (checkpointing !== undefined && partial.written - partial.have >= 2 * BLOB_CHECKPOINT_BYTES) await checkpointing
+    if (sinceCheckpoint >= BLOB_CHECKPOINT_BYTES && partial.written < size && checkpointing === undefined) {
       sinceCheckpoint = 0
+      checkpointing = partial.checkpoint().catch((err: unknown) => { checkpointError = err as Error }).finally(() => { checkpointing = undefined })
     }
     options.onProgress?.(partial.written)
     if (partial.written < size) await grant()
   }
+  await checkpointing
   return received
 }

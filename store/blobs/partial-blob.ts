@@ -42,7 +42,11 @@ export interface PartialBlob {
   readonly meta: Readonly<Record<string, unknown>>
   /** write the next bytes (at offset `written`) */
   append (bytes: Uint8Array): Promise<void>
-  /** make what is written durable and record it as the resume point */
+  /**
+   * Make what is written so far durable and record it as the resume point.
+   * Appends may go on while it runs (it covers the bytes written when it was
+   * called); checkpoints run one after the other.
+   */
   checkpoint (): Promise<void>
   /** all `size` bytes written: verify them and make the blob visible; BlobMismatchError (all discarded) when they do not match */
   finish (what: string): Promise<{ created: boolean }>
@@ -84,6 +88,8 @@ export async function openPartialBlob (options: PartialBlobOptions): Promise<Par
   }
   let written = have
   let closed = false
+  /** the checkpoints, one after the other; finish and close wait for them */
+  let checkpoints: Promise<void> = Promise.resolve()
 
   const saveProgress = async (): Promise<void> => {
     const info: PartialInfo = { hash, size, have, meta, updatedAt: options.now() }
@@ -100,6 +106,7 @@ export async function openPartialBlob (options: PartialBlobOptions): Promise<Par
   await saveProgress()
 
   const removeAll = async (): Promise<void> => {
+    await checkpoints.catch(() => {})
     if (!closed) { closed = true; await handle.close().catch(() => {}) }
     await rm(file, { force: true })
     await rm(progressFile, { force: true })
@@ -124,14 +131,21 @@ export async function openPartialBlob (options: PartialBlobOptions): Promise<Par
     },
 
     async checkpoint () {
-      if (written === have) return
-      await handle.datasync()
-      have = written
-      await saveProgress()
+      const target = written
+      const run = async (): Promise<void> => {
+        if (target <= have || closed) return
+        await handle.datasync()
+        have = target
+        await saveProgress()
+      }
+      const next = checkpoints.then(run, run)
+      checkpoints = next.catch(() => {})
+      await next
     },
 
     async finish (what) {
       if (written !== size) throw new RangeError(`blob ${hash}: ${written} of ${size} bytes written, cannot finish`)
+      await checkpoints
       await handle.datasync()
       closed = true
       await handle.close()
