@@ -13,6 +13,7 @@ import { allocFrame, FrameDecoder, parseJson } from './codec.js'
 import { BLOB_CHUNK_BYTES, BLOB_DATA_HEADER_BYTES, MAX_BLOB_CONTROL_BYTES, MAX_BLOB_FRAME_BYTES } from './blob-constants.js'
 import { MessageTooLargeError, ProtocolError } from './errors.js'
 import type { BlobDataFrame } from './blob-messages.js'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 const DATA_TAG = 0x00
 
@@ -39,17 +40,20 @@ export function encodeBlobData (offset: number, bytes: Uint8Array): Uint8Array {
  * A frame body: a data frame, or a control message as parsed JSON (not yet
  * validated: blob-messages.ts decides). Throws for a data frame without
  * data or with an offset past what JavaScript counts exactly, and for an
- * oversized control frame.
+ * oversized control frame. A data frame's bytes stay the slices they
+ * arrived in (written to disk as they are, never joined).
  */
-export function parseBlobFrame (body: Uint8Array): BlobDataFrame | unknown {
-  if (body[0] !== DATA_TAG) {
+export function parseBlobFrame (frame: Uint8ArrayList | Uint8Array): BlobDataFrame | unknown {
+  const body = frame instanceof Uint8Array ? new Uint8ArrayList(frame) : frame
+  if (body.byteLength === 0 || body.get(0) !== DATA_TAG) {
     if (body.byteLength > MAX_BLOB_CONTROL_BYTES) throw new MessageTooLargeError(body.byteLength, MAX_BLOB_CONTROL_BYTES)
-    return parseJson(body)
+    return parseJson(body.subarray())
   }
   if (body.byteLength <= BLOB_DATA_HEADER_BYTES) throw new ProtocolError('blob data frame without data')
-  const offset = new DataView(body.buffer, body.byteOffset, BLOB_DATA_HEADER_BYTES).getBigUint64(1)
+  const header = body.subarray(0, BLOB_DATA_HEADER_BYTES)
+  const offset = new DataView(header.buffer, header.byteOffset, BLOB_DATA_HEADER_BYTES).getBigUint64(1)
   if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError(`blob data frame offset ${offset} out of range`)
-  return { type: 'data', offset: Number(offset), bytes: body.subarray(BLOB_DATA_HEADER_BYTES) } satisfies BlobDataFrame
+  return { type: 'data', offset: Number(offset), bytes: body.sublist(BLOB_DATA_HEADER_BYTES) } satisfies BlobDataFrame
 }
 
 /** A decoder of blob protocol frames: capped, with data frames kept binary. */

@@ -13,6 +13,7 @@
  * the server half-closes; the client verifies the whole blob against its
  * hash before anyone can see it.
  */
+import { Uint8ArrayList } from 'uint8arraylist'
 import { z } from 'zod'
 import { BLOB_PROTOCOL_VERSION, MAX_BLOB_CREDIT_BYTES } from './blob-constants.js'
 import { BLOB_HASH_PREFIX, MAX_BLOB_BYTES } from './blob-ref.js'
@@ -30,8 +31,8 @@ export interface BlobInfoMessage { readonly type: 'info', readonly v: number, re
 /** Either way: the sender closes the stream because of `code`. */
 export interface BlobErrorMessage { readonly type: 'error', readonly v: number, readonly code: string, readonly message: string }
 
-/** Server → client, binary: `bytes` of the blob from `offset` on. */
-export interface BlobDataFrame { readonly type: 'data', readonly offset: number, readonly bytes: Uint8Array }
+/** Server → client, binary: `bytes` of the blob from `offset` on (as the slices they arrived in). */
+export interface BlobDataFrame { readonly type: 'data', readonly offset: number, readonly bytes: Uint8ArrayList }
 
 export type BlobClientMessage = BlobGetMessage | BlobCreditMessage | BlobErrorMessage
 export type BlobServerMessage = BlobInfoMessage | BlobErrorMessage | BlobDataFrame
@@ -68,7 +69,7 @@ export function decodeBlobServerMessage (value: unknown): DecodeResult<BlobServe
 }
 
 function isDataFrame (value: unknown): value is BlobDataFrame {
-  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'data' && (value as { bytes?: unknown }).bytes instanceof Uint8Array
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'data' && (value as { bytes?: unknown }).bytes instanceof Uint8ArrayList
 }
 
 function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {

@@ -60,8 +60,12 @@ function varintLength (n: number): number {
 
 export interface FrameDecoderOptions {
   maxFrameBytes?: number
-  /** turns one frame's body into a value (default: UTF-8 JSON); throws ProtocolError or MessageTooLargeError to refuse it */
-  parse?: (body: Uint8Array) => unknown
+  /**
+   * turns one frame's body into a value (default: UTF-8 JSON); throws
+   * ProtocolError or MessageTooLargeError to refuse it. The body is the list
+   * of the slices it arrived in: binary bodies need not be copied whole.
+   */
+  parse?: (body: Uint8ArrayList) => unknown
 }
 
 /**
@@ -72,14 +76,14 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   readonly #decoder: LengthPrefixedDecoder
   readonly #maxFrameBytes: number
-  readonly #parse: (body: Uint8Array) => unknown
+  readonly #parse: (body: Uint8ArrayList) => unknown
   /** bytes fed in, and bytes of whole frames (prefix + body) taken out */
   #fed = 0
   #consumed = 0
 
   constructor (options: FrameDecoderOptions = {}) {
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
-    this.#parse = options.parse ?? parseJson
+    this.#parse = options.parse ?? ((body) => parseJson(body.subarray()))
     this.#decoder = new LengthPrefixedDecoder({
       maxDataLength: this.#maxFrameBytes,
       maxBufferSize: Math.max(MAX_DECODE_BUFFER_BYTES, this.#maxFrameBytes + 64 * 1024),
@@ -103,9 +107,11 @@ export class FrameDecoder {
    * frame plus one slice, so only a truly oversized frame is refused.
    */
   * decode (chunk: Uint8Array | Uint8ArrayList): Generator<unknown> {
-    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
-    for (let offset = 0; offset < bytes.byteLength; offset += DECODE_SLICE_BYTES) {
-      yield * this.#decodeSlice(bytes.subarray(offset, offset + DECODE_SLICE_BYTES))
+    // a list is read buffer by buffer: joining it first would copy every byte once more
+    for (const bytes of chunk instanceof Uint8Array ? [chunk] : chunk) {
+      for (let offset = 0; offset < bytes.byteLength; offset += DECODE_SLICE_BYTES) {
+        yield * this.#decodeSlice(bytes.subarray(offset, offset + DECODE_SLICE_BYTES))
+      }
     }
   }
 
@@ -126,7 +132,7 @@ export class FrameDecoder {
       }
       if (next.done === true) return
       this.#consumed += lengthPrefixBytes(next.value.byteLength) + next.value.byteLength
-      yield this.#parse(next.value.subarray())
+      yield this.#parse(next.value)
     }
   }
 

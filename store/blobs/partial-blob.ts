@@ -16,6 +16,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BLOB_HASH_PREFIX, isBlobHash } from '../../protocol/blob-ref.js'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { BlobMismatchError } from '../errors.js'
 
 /** bytes read at a time when re-hashing a resumed partial */
@@ -40,8 +41,8 @@ export interface PartialBlob {
   /** bytes written so far (have plus what the next checkpoint will make durable) */
   readonly written: number
   readonly meta: Readonly<Record<string, unknown>>
-  /** write the next bytes (at offset `written`) */
-  append (bytes: Uint8Array): Promise<void>
+  /** write the next bytes (at offset `written`; a list is written as its buffers are, never joined) */
+  append (bytes: Uint8Array | Uint8ArrayList): Promise<void>
   /**
    * Make what is written so far durable and record it as the resume point.
    * Appends may go on while it runs (it covers the bytes written when it was
@@ -121,12 +122,18 @@ export async function openPartialBlob (options: PartialBlobOptions): Promise<Par
 
     async append (bytes) {
       if (written + bytes.byteLength > size) throw new RangeError(`blob ${hash} has ${size} bytes; ${written + bytes.byteLength} would be written`)
-      let done = 0
-      while (done < bytes.byteLength) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, written + done)
-        done += bytesWritten
+      const buffers = bytes instanceof Uint8Array ? [bytes] : [...bytes]
+      const { bytesWritten } = await handle.writev(buffers, written)
+      // a regular file takes the whole vector; should it not, the rest goes one write at a time
+      let position = written
+      let covered = bytesWritten
+      for (const buffer of buffers) {
+        let at = Math.min(buffer.byteLength, covered)
+        covered -= at
+        while (at < buffer.byteLength) at += (await handle.write(buffer, at, buffer.byteLength - at, position + at)).bytesWritten
+        position += buffer.byteLength
+        digest.update(buffer)
       }
-      digest.update(bytes)
       written += bytes.byteLength
     },
 

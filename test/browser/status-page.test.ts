@@ -163,14 +163,14 @@ describe('status page in Chromium', () => {
         document.querySelectorAll('.blob').forEach((row) => { if (seen.at(-1) !== row.textContent) seen.push(row.textContent ?? '') })
       }).observe(document.body, { subtree: true, childList: true, characterData: true })
     })
-    const size = 48 * 1024 * 1024
+    const size = 24 * 1024 * 1024
     const { json } = await putBlob(c, seededBytes(size, 'page'))
     await c.documents.put({ uid: 'scan-1', type: 'Attachment', id: 'SCAN-1', data: { file: blobRef(json.hash, size, 'scan.tiff', 'image/tiff') } })
     await waitFor(async () => (await d.documents.get('scan-1')) !== undefined, { timeout: 60_000, what: 'scan-1 on D' })
     await page.waitForFunction(() => document.querySelectorAll('.blob').length === 0, undefined, { timeout: 30_000 })
     const seen = await page.evaluate(() => (window as unknown as { blobs: string[] }).blobs)
     expect(seen.length, 'the transfer was shown').toBeGreaterThan(0)
-    expect(seen[0]).toMatch(/^scan\.tiff \d+(\.\d)? MiB \/ 48 MiB \(\d+ %\)/)
+    expect(seen[0]).toMatch(/^scan\.tiff \d+(\.\d)? MiB \/ 24 MiB \(\d+ %\)/)
     await page.close()
   })
 })

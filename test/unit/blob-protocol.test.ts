@@ -5,6 +5,7 @@
  * data frames round-tripped and bounded, control messages validated, and
  * the HTTP Range header.
  */
+import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import { parseRange } from '../../agent/admin/blobs.js'
 import { blobFrameDecoder, encodeBlobData, parseBlobFrame } from '../../protocol/blob-codec.js'
@@ -85,9 +86,9 @@ describe('blob protocol frames', () => {
     const data = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff)
     const offset = 2 ** 40 + 17
     const frames = Buffer.concat([encodeBlobData(offset, data), encodeFrame({ type: 'info', v: BLOB_PROTOCOL_VERSION, hash: H, size: 5 }), encodeBlobData(0, data.subarray(0, 1))])
-    const [first, info, last] = decodeAll(frames) as Array<{ type: string, offset?: number, bytes?: Uint8Array }>
+    const [first, info, last] = decodeAll(frames) as Array<{ type: string, offset?: number, bytes?: Uint8ArrayList }>
     expect(first).toMatchObject({ type: 'data', offset })
-    expect(Buffer.from(first!.bytes!).equals(Buffer.from(data))).toBe(true)
+    expect(Buffer.from(first!.bytes!.subarray()).equals(Buffer.from(data))).toBe(true)
     expect(decodeBlobServerMessage(info)).toEqual({ ok: true, message: { type: 'info', v: 1, hash: H, size: 5 } })
     expect(last).toMatchObject({ type: 'data', offset: 0 })
   })
