@@ -88,20 +88,6 @@ export function createBlobService (deps: BlobServiceDeps): BlobService {
   const running = new Set<Promise<void>>()
   let controller: AbortController | undefined
 
-  /** whether `peer` may see some object that references `hash` */
-  const mayHave = async (peer: string, hash: string): Promise<boolean> => {
-    const serve = rules.get(peer)
-    if (serve === undefined) return false
-    let after: string | undefined
-    while (true) {
-      const uids = await store.blobReferrers(hash, { limit: REFERRER_PAGE, ...(after !== undefined ? { after } : {}) })
-      const objects = await store.getObjects(uids)
-      if (objects.some((o) => o !== undefined && serveExclusion(serve, o) === undefined)) return true
-      if (uids.length < REFERRER_PAGE) return false
-      after = uids[uids.length - 1]
-    }
-  }
-
   return {
     access: fetcher,
 
@@ -114,7 +100,7 @@ export function createBlobService (deps: BlobServiceDeps): BlobService {
       const c = countersOf(peer.name)
       const done = serveBlobStream(stream, {
         blobs,
-        mayHave: async (hash) => await mayHave(peer.name, hash),
+        mayHave: async (hash) => await peerMayHave(store, rules.get(peer.name), hash),
         log: log.child({ peer: peer.name, peerId: shortPeerId(peer.peerId), side: 'serve' }),
         onServed: (bytes) => { c.bytesServed += bytes },
         onCompleted: () => { c.served++ }
@@ -144,5 +130,18 @@ export function createBlobService (deps: BlobServiceDeps): BlobService {
     },
 
     collect: async () => await gc.collect()
+  }
+}
+
+/** Whether a peer with these serve rules may see some object that references `hash` (the reference index, a page at a time). */
+export async function peerMayHave (store: Store, serve: ServeRules | undefined, hash: string): Promise<boolean> {
+  if (serve === undefined) return false
+  let after: string | undefined
+  while (true) {
+    const uids = await store.blobReferrers(hash, { limit: REFERRER_PAGE, ...(after !== undefined ? { after } : {}) })
+    const objects = await store.getObjects(uids)
+    if (objects.some((o) => o !== undefined && serveExclusion(serve, o) === undefined)) return true
+    if (uids.length < REFERRER_PAGE) return false
+    after = uids[uids.length - 1]
   }
 }

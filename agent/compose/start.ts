@@ -140,6 +140,7 @@ async function startConnector ({ deps, log, bus, self, need }: StartContext): Pr
   const connector = need('connector', 'connector')
   await connector.start(connectorContext({
     local: need('local', 'store'),
+    blobs: need('blobStore', 'blob store'),
     connector: () => need('connector', 'connector'),
     replicator: () => need('replicator', 'replicator'),
     log,

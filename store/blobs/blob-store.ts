@@ -74,133 +74,85 @@ export interface BlobStore {
   onAdded (listener: (hash: string) => void): () => void
 }
 
+/** Where a store keeps what: visible blobs by hash, uploads under way, partial fetches. */
+interface Layout {
+  readonly dir: string
+  readonly tmpDir: string
+  readonly partialDir: string
+  pathOf (hash: string): string
+}
+
 export function createBlobStore (dir: string, options: { readonly now?: () => number } = {}): BlobStore {
   const now = options.now ?? Date.now
   const listeners = new Set<(hash: string) => void>()
-  const tmpDir = join(dir, 'tmp')
-  const partialDir = join(dir, 'partial')
-  const pathOf = (hash: string): string => {
-    if (!isBlobHash(hash)) throw new BlobNotFoundError(hash)
-    const hex = hash.slice(BLOB_HASH_PREFIX.length)
-    return join(dir, 'sha256', hex.slice(0, 2), hex)
-  }
-  const added = (hash: string): void => { for (const l of listeners) l(hash) }
-
-  /** Move a verified file into place (or drop it: the blob is here already). */
-  const publish = async (file: string, hash: string): Promise<boolean> => {
-    const target = pathOf(hash)
-    if (await exists(target)) {
-      await rm(file, { force: true })
-      // uploaded again: its grace before collection starts over
-      const at = new Date(now())
-      await utimes(target, at, at)
-      return false
+  const layout: Layout = {
+    dir,
+    tmpDir: join(dir, 'tmp'),
+    partialDir: join(dir, 'partial'),
+    pathOf (hash) {
+      if (!isBlobHash(hash)) throw new BlobNotFoundError(hash)
+      const hex = hash.slice(BLOB_HASH_PREFIX.length)
+      return join(dir, 'sha256', hex.slice(0, 2), hex)
     }
-    await mkdir(join(target, '..'), { recursive: true })
-    await rename(file, target)
-    await syncDir(join(target, '..'))
-    added(hash)
-    return true
+  }
+  const publish = async (file: string, hash: string): Promise<boolean> => {
+    const created = await publishFile(layout, file, hash, now)
+    if (created) for (const l of listeners) l(hash)
+    return created
   }
 
   const store: BlobStore = {
     dir,
 
-    async open () {
-      await mkdir(join(dir, 'sha256'), { recursive: true })
-      await mkdir(partialDir, { recursive: true })
-      await rm(tmpDir, { recursive: true, force: true })
-      await mkdir(tmpDir, { recursive: true })
-    },
+    open: async () => await prepareDirs(layout),
 
     async has (hash) {
-      return isBlobHash(hash) && await exists(pathOf(hash))
+      return isBlobHash(hash) && await exists(layout.pathOf(hash))
     },
 
     async stat (hash) {
       if (!isBlobHash(hash)) return undefined
       try {
-        const s = await stat(pathOf(hash))
+        const s = await stat(layout.pathOf(hash))
         return { hash, size: s.size, mtimeMs: s.mtimeMs }
       } catch {
         return undefined
       }
     },
 
-    async put (source, options = {}) {
-      const file = join(tmpDir, randomBytes(12).toString('hex'))
-      const what = options.what ?? 'the bytes'
-      let handle: FileHandle | undefined
-      try {
-        handle = await open(file, 'wx')
-        const digest = createHash('sha256')
-        let size = 0
-        for await (const chunk of source) {
-          size += chunk.byteLength
-          if (options.maxBytes !== undefined && size > options.maxBytes) throw new BlobTooLargeError(options.maxBytes, what)
-          digest.update(chunk)
-          await handle.write(chunk)
-        }
-        await handle.sync()
-        await handle.close()
-        handle = undefined
-        const hash = BLOB_HASH_PREFIX + digest.digest('hex')
-        if (options.hash !== undefined && options.hash !== hash) throw new BlobMismatchError(options.hash, hash, what)
-        return { hash, size, created: await publish(file, hash) }
-      } finally {
-        await handle?.close().catch(() => {})
-        await rm(file, { force: true })
-      }
-    },
+    put: async (source, putOptions = {}) => await putVerified(layout, publish, source, putOptions),
 
     async read (hash, range) {
       const s = await store.stat(hash)
       if (s === undefined) throw new BlobNotFoundError(hash)
-      const stream = createReadStream(pathOf(hash), { highWaterMark: 256 * 1024, ...(range !== undefined ? { start: range.start, end: range.end } : {}) })
+      const stream = createReadStream(layout.pathOf(hash), { highWaterMark: 256 * 1024, ...(range !== undefined ? { start: range.start, end: range.end } : {}) })
       return { stream, size: s.size }
     },
 
     async openFile (hash) {
-      let handle: FileHandle
-      try {
-        handle = await open(pathOf(hash), 'r')
-      } catch {
-        throw new BlobNotFoundError(hash)
-      }
+      const handle = await open(layout.pathOf(hash), 'r').catch(() => { throw new BlobNotFoundError(hash) })
       return { handle, size: (await handle.stat()).size }
     },
 
     async partial (hash, size, meta) {
       if (!isBlobHash(hash)) throw new BlobNotFoundError(hash)
-      return await openPartialBlob({ dir: partialDir, hash, size, meta: meta ?? {}, publish, now })
+      return await openPartialBlob({ dir: layout.partialDir, hash, size, meta: meta ?? {}, publish, now })
     },
 
-    async partials () {
-      return await readPartials(partialDir)
-    },
+    partials: async () => await readPartials(layout.partialDir),
 
     async removePartial (hash) {
       if (!isBlobHash(hash)) return
       const hex = hash.slice(BLOB_HASH_PREFIX.length)
-      await rm(join(partialDir, hex), { force: true })
-      await rm(join(partialDir, `${hex}.json`), { force: true })
+      await rm(join(layout.partialDir, hex), { force: true })
+      await rm(join(layout.partialDir, `${hex}.json`), { force: true })
     },
 
     async remove (hash) {
-      await rm(pathOf(hash), { force: true })
+      await rm(layout.pathOf(hash), { force: true })
     },
 
-    async * list () {
-      const root = join(dir, 'sha256')
-      for (const prefix of await readdir(root).catch(() => [] as string[])) {
-        for (const name of await readdir(join(root, prefix)).catch(() => [] as string[])) {
-          const hash = BLOB_HASH_PREFIX + name
-          if (!isBlobHash(hash)) continue
-          const s = await stat(join(root, prefix, name)).catch(() => undefined)
-          if (s !== undefined) yield { hash, size: s.size, mtimeMs: s.mtimeMs }
-        }
-      }
-    },
+    list: () => listBlobs(join(dir, 'sha256')),
 
     onAdded (listener) {
       listeners.add(listener)
@@ -208,6 +160,69 @@ export function createBlobStore (dir: string, options: { readonly now?: () => nu
     }
   }
   return store
+}
+
+/** The directories, and none of the uploads a crash left behind (they were never visible). */
+async function prepareDirs (layout: Layout): Promise<void> {
+  await mkdir(join(layout.dir, 'sha256'), { recursive: true })
+  await mkdir(layout.partialDir, { recursive: true })
+  await rm(layout.tmpDir, { recursive: true, force: true })
+  await mkdir(layout.tmpDir, { recursive: true })
+}
+
+/** Move a verified file into place (true), or drop it: the blob is here already (false; its time is renewed). */
+async function publishFile (layout: Layout, file: string, hash: string, now: () => number): Promise<boolean> {
+  const target = layout.pathOf(hash)
+  if (await exists(target)) {
+    await rm(file, { force: true })
+    // uploaded again: its grace before collection starts over
+    const at = new Date(now())
+    await utimes(target, at, at)
+    return false
+  }
+  await mkdir(join(target, '..'), { recursive: true })
+  await rename(file, target)
+  await syncDir(join(target, '..'))
+  return true
+}
+
+/** Stream `source` to a temp file, hashing it; fsync, verify, publish. Nothing is left of a refused or failed upload. */
+async function putVerified (layout: Layout, publish: (file: string, hash: string) => Promise<boolean>, source: AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {
+  const file = join(layout.tmpDir, randomBytes(12).toString('hex'))
+  const what = options.what ?? 'the bytes'
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(file, 'wx')
+    const digest = createHash('sha256')
+    let size = 0
+    for await (const chunk of source) {
+      size += chunk.byteLength
+      if (options.maxBytes !== undefined && size > options.maxBytes) throw new BlobTooLargeError(options.maxBytes, what)
+      digest.update(chunk)
+      await handle.write(chunk)
+    }
+    await handle.sync()
+    await handle.close()
+    handle = undefined
+    const hash = BLOB_HASH_PREFIX + digest.digest('hex')
+    if (options.hash !== undefined && options.hash !== hash) throw new BlobMismatchError(options.hash, hash, what)
+    return { hash, size, created: await publish(file, hash) }
+  } finally {
+    await handle?.close().catch(() => {})
+    await rm(file, { force: true })
+  }
+}
+
+/** Every visible blob under `root` (sha256/<2 hex>/<64 hex>). */
+async function * listBlobs (root: string): AsyncIterable<BlobStat> {
+  for (const prefix of await readdir(root).catch(() => [] as string[])) {
+    for (const name of await readdir(join(root, prefix)).catch(() => [] as string[])) {
+      const hash = BLOB_HASH_PREFIX + name
+      if (!isBlobHash(hash)) continue
+      const s = await stat(join(root, prefix, name)).catch(() => undefined)
+      if (s !== undefined) yield { hash, size: s.size, mtimeMs: s.mtimeMs }
+    }
+  }
 }
 
 async function exists (path: string): Promise<boolean> {

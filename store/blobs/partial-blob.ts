@@ -68,42 +68,15 @@ export interface PartialBlobOptions {
 }
 
 export async function openPartialBlob (options: PartialBlobOptions): Promise<PartialBlob> {
-  const { dir, hash, size } = options
-  const hex = hash.slice(BLOB_HASH_PREFIX.length)
-  const file = join(dir, hex)
-  const progressFile = join(dir, `${hex}.json`)
-  const previous = await readProgress(progressFile)
-  const resumable = previous !== undefined && previous.hash === hash && previous.size === size && previous.have <= size
-  let have = resumable ? previous.have : 0
-  const meta = { ...(resumable ? previous.meta : {}), ...options.meta }
-  const handle = await open(file, resumable ? 'r+' : 'w+').catch(async () => await open(file, 'w+'))
-  let digest: Hash
-  try {
-    // a file shorter than its progress says (a disk fault) starts this blob over; a longer one is cut back
-    if ((await handle.stat()).size < have) have = 0
-    await handle.truncate(have)
-    digest = await hashPrefix(handle, have)
-  } catch (err) {
-    await handle.close()
-    throw err
-  }
+  const { hash, size } = options
+  const { file, progressFile, handle, meta, digest, ...start } = await resume(options)
+  let have = start.have
   let written = have
   let closed = false
   /** the checkpoints, one after the other; finish and close wait for them */
   let checkpoints: Promise<void> = Promise.resolve()
 
-  const saveProgress = async (): Promise<void> => {
-    const info: PartialInfo = { hash, size, have, meta, updatedAt: options.now() }
-    const tmp = `${progressFile}.tmp`
-    const out = await open(tmp, 'w')
-    try {
-      await out.writeFile(JSON.stringify(info))
-      await out.sync()
-    } finally {
-      await out.close()
-    }
-    await rename(tmp, progressFile)
-  }
+  const saveProgress = async (): Promise<void> => await writeProgress(progressFile, { hash, size, have, meta, updatedAt: options.now() })
   await saveProgress()
 
   const removeAll = async (): Promise<void> => {
@@ -122,18 +95,7 @@ export async function openPartialBlob (options: PartialBlobOptions): Promise<Par
 
     async append (bytes) {
       if (written + bytes.byteLength > size) throw new RangeError(`blob ${hash} has ${size} bytes; ${written + bytes.byteLength} would be written`)
-      const buffers = bytes instanceof Uint8Array ? [bytes] : [...bytes]
-      const { bytesWritten } = await handle.writev(buffers, written)
-      // a regular file takes the whole vector; should it not, the rest goes one write at a time
-      let position = written
-      let covered = bytesWritten
-      for (const buffer of buffers) {
-        let at = Math.min(buffer.byteLength, covered)
-        covered -= at
-        while (at < buffer.byteLength) at += (await handle.write(buffer, at, buffer.byteLength - at, position + at)).bytesWritten
-        position += buffer.byteLength
-        digest.update(buffer)
-      }
+      await writeAt(handle, bytes instanceof Uint8Array ? [bytes] : [...bytes], written, digest)
       written += bytes.byteLength
     },
 
@@ -179,6 +141,53 @@ export async function openPartialBlob (options: PartialBlobOptions): Promise<Par
     }
   }
   return partial
+}
+
+/** The partial file opened where its progress says it stands (truncated there, its prefix hashed again), or new. */
+async function resume (options: PartialBlobOptions): Promise<{ file: string, progressFile: string, handle: FileHandle, have: number, meta: Readonly<Record<string, unknown>>, digest: Hash }> {
+  const { dir, hash, size } = options
+  const hex = hash.slice(BLOB_HASH_PREFIX.length)
+  const file = join(dir, hex)
+  const progressFile = join(dir, `${hex}.json`)
+  const previous = await readProgress(progressFile)
+  const resumable = previous !== undefined && previous.hash === hash && previous.size === size && previous.have <= size
+  let have = resumable ? previous.have : 0
+  const meta = { ...(resumable ? previous.meta : {}), ...options.meta }
+  const handle = await open(file, resumable ? 'r+' : 'w+').catch(async () => await open(file, 'w+'))
+  try {
+    // a file shorter than its progress says (a disk fault) starts this blob over; a longer one is cut back
+    if ((await handle.stat()).size < have) have = 0
+    await handle.truncate(have)
+    return { file, progressFile, handle, have, meta, digest: await hashPrefix(handle, have) }
+  } catch (err) {
+    await handle.close()
+    throw err
+  }
+}
+
+/** Write `buffers` at `position` (one writev: a regular file takes it whole; should it not, the rest one write at a time), hashing them. */
+async function writeAt (handle: FileHandle, buffers: readonly Uint8Array[], position: number, digest: Hash): Promise<void> {
+  let covered = (await handle.writev(buffers as Uint8Array[], position)).bytesWritten
+  for (const buffer of buffers) {
+    let at = Math.min(buffer.byteLength, covered)
+    covered -= at
+    while (at < buffer.byteLength) at += (await handle.write(buffer, at, buffer.byteLength - at, position + at)).bytesWritten
+    position += buffer.byteLength
+    digest.update(buffer)
+  }
+}
+
+/** Replace the progress file atomically: written and fsynced beside it, then renamed over it. */
+async function writeProgress (progressFile: string, info: PartialInfo): Promise<void> {
+  const tmp = `${progressFile}.tmp`
+  const out = await open(tmp, 'w')
+  try {
+    await out.writeFile(JSON.stringify(info))
+    await out.sync()
+  } finally {
+    await out.close()
+  }
+  await rename(tmp, progressFile)
 }
 
 /** The progress of every unfinished fetch in `dir`. */
