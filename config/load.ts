@@ -25,6 +25,8 @@ export type LoadedConfig = Readonly<AgentConfig> & {
     readonly keyFile: string
     readonly tokenFile: string
     readonly pskFile: string | undefined
+    /** open and used invitations (agent/invite/), beside the identity key */
+    readonly invitesFile: string
   }
 }
 
@@ -69,7 +71,8 @@ export function validateConfig (raw: unknown, file?: string, baseDir?: string): 
     blobsDir: resolve(dataDir, 'blobs'),
     keyFile: config.identity.keyFile !== undefined ? abs(config.identity.keyFile) : resolve(dataDir, 'identity.key'),
     tokenFile: config.http.tokenFile !== undefined ? abs(config.http.tokenFile) : resolve(dataDir, 'admin.token'),
-    pskFile: config.privateNetwork !== undefined ? abs(config.privateNetwork.pskFile) : undefined
+    pskFile: config.privateNetwork !== undefined ? abs(config.privateNetwork.pskFile) : undefined,
+    invitesFile: resolve(dataDir, 'invites.json')
   }
   const instance = config.instance.kind === 'senaite'
     ? {

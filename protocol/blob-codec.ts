@@ -10,7 +10,7 @@
  * is capped at MAX_BLOB_FRAME_BYTES before its body is buffered.
  */
 import { allocFrame, FrameDecoder, parseJson } from './codec.js'
-import { BLOB_CHUNK_BYTES, BLOB_DATA_HEADER_BYTES, MAX_BLOB_CONTROL_BYTES, MAX_BLOB_FRAME_BYTES } from './blob-constants.js'
+import { BLOB_CHUNK_BYTES, BLOB_DATA_HEADER_BYTES, BLOB_PROTOCOL_VERSION, MAX_BLOB_CONTROL_BYTES, MAX_BLOB_FRAME_BYTES } from './blob-constants.js'
 import { MessageTooLargeError, ProtocolError } from './errors.js'
 import type { BlobDataFrame } from './blob-messages.js'
 import { Uint8ArrayList } from 'uint8arraylist'
@@ -59,4 +59,9 @@ export function parseBlobFrame (frame: Uint8ArrayList | Uint8Array): BlobDataFra
 /** A decoder of blob protocol frames: capped, with data frames kept binary. */
 export function blobFrameDecoder (): FrameDecoder {
   return new FrameDecoder({ maxFrameBytes: MAX_BLOB_FRAME_BYTES, parse: parseBlobFrame })
+}
+
+/** How a blob stream is framed (agent/sync/framed-stream.ts FramingOptions): its frames, their cap, and the version of its error frames. */
+export function blobFraming (): { readonly frames: FrameDecoder, readonly maxFrameBytes: number, readonly version: number } {
+  return { frames: blobFrameDecoder(), maxFrameBytes: MAX_BLOB_FRAME_BYTES, version: BLOB_PROTOCOL_VERSION }
 }

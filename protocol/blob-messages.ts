@@ -17,7 +17,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { z } from 'zod'
 import { BLOB_PROTOCOL_VERSION, MAX_BLOB_CREDIT_BYTES } from './blob-constants.js'
 import { BLOB_HASH_PREFIX, MAX_BLOB_BYTES } from './blob-ref.js'
-import { zodDecodeResult, type DecodeResult } from './decode.js'
+import { schemaResult, type DecodeResult } from './decode.js'
 
 /** Client → server: send blob `hash` from byte `offset` on (0, or where a cut transfer stopped). */
 export interface BlobGetMessage { readonly type: 'get', readonly v: number, readonly hash: string, readonly offset: number }
@@ -73,5 +73,5 @@ function isDataFrame (value: unknown): value is BlobDataFrame {
 }
 
 function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
-  return zodDecodeResult(parsed, raw, BLOB_PROTOCOL_VERSION, 'blob protocol')
+  return schemaResult(parsed, raw, BLOB_PROTOCOL_VERSION, 'blob protocol')
 }

@@ -33,11 +33,15 @@ export function decodeServerMessageWithZod (value: unknown): DecodeResult<Server
 }
 
 function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
-  return zodDecodeResult(parsed, raw, PROTOCOL_VERSION, 'protocol')
+  return schemaResult(parsed, raw, PROTOCOL_VERSION, 'protocol')
 }
 
-/** A zod parse of a message as a DecodeResult: a wrong `v` is named as such, else the first issue and where. */
-export function zodDecodeResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown, version: number, protocol: string): DecodeResult<T> {
+/**
+ * A zod verdict on a message as a DecodeResult: a wrong `v` is reported as
+ * such (the peer runs another version), anything else by the first issue.
+ * `protocol` names it in the error ('protocol', 'invite protocol').
+ */
+export function schemaResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown, version: number, protocol: string): DecodeResult<T> {
   if (parsed.success) return { ok: true, message: parsed.data }
   const rawVersion = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
   if (rawVersion !== undefined && rawVersion !== version) {
@@ -45,5 +49,5 @@ export function zodDecodeResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknow
   }
   const first = parsed.error.issues[0]
   const where = first !== undefined && first.path.length > 0 ? first.path.join('.') : 'message'
-  return { ok: false, error: `invalid message: ${where}: ${first?.message ?? `does not match the ${protocol}`}` }
+  return { ok: false, error: `invalid ${protocol === 'protocol' ? '' : `${protocol} `}message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
 }

@@ -12,8 +12,10 @@
  * | `x`      | uid                  | number of siblings            | conflicts: uids that hold concurrent versions |
  * | `e`      | uid                  | FailedEntry (JSON)            | failed: parked objects with reason and retry schedule |
  * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
- * | `b`      | hash + `\x00` + uid  | ''                            | blob references: the objects whose versions (current or sibling) reference a blob (schema 2) |
- * | `g`      | hash                 | ms since the epoch (JSON)     | blob orphan marks: when a reference to the blob last went away (garbage collection's grace; schema 2) |
+ * | `b`      | hash + `\x00` + uid  | ''                            | blob references: the objects whose versions (current or sibling) reference a blob (schema 4) |
+ * | `g`      | hash                 | ms since the epoch (JSON)     | blob orphan marks: when a reference to the blob last went away (garbage collection's grace; schema 4) |
+ * |          | `agent:echo-hold` …  | EchoHoldRow (JSON)            | aux space of the agent itself: objects the echo-loop guard holds (schema 2) |
+ * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts; schema 3) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
  *
  * `schema` is the store's format version (store/upgrades/: one step per
@@ -36,7 +38,14 @@ export const SUBLEVELS = {
   aux: 'a',
   blobRefs: 'b',
   blobOrphans: 'g',
+  history: 'h',
   meta: 'm'
+} as const
+
+/** Aux spaces the agent itself keeps (connectors name theirs `<kind>:<what>`). */
+export const AGENT_AUX_SPACES = {
+  /** mesh uid → the echo-loop guard's hold on it (agent/apply/echo-holds.ts); since schema 2 */
+  echoHolds: 'agent:echo-hold'
 } as const
 
 export const META_KEYS = {

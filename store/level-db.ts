@@ -23,7 +23,9 @@ export interface LevelStoreOptions {
   upgradeSteps?: readonly UpgradeStep[]
   /** progress of an upgrade at open (long on a large store: percent and ETA) */
   onUpgradeProgress?: (progress: UpgradeProgress) => void
-  /** the clock of blob orphan marks (default Date.now) */
+  /** entries of history kept per object (config `history.versions`; default DEFAULT_HISTORY_VERSIONS; 0 keeps none) */
+  historyVersions?: number
+  /** the clock history entries are stamped with (default Date.now) */
   now?: () => number
 }
 
@@ -61,6 +63,7 @@ export function openLevel (options: LevelStoreOptions): { db: Level<string, unkn
       aux: db.sublevel(SUBLEVELS.aux, json),
       blobRefs: db.sublevel(SUBLEVELS.blobRefs, utf8),
       blobOrphans: db.sublevel(SUBLEVELS.blobOrphans, json),
+      history: db.sublevel(SUBLEVELS.history, json),
       meta: db.sublevel(SUBLEVELS.meta, json)
     }
   }

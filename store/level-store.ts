@@ -17,6 +17,8 @@ import type {
 import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
+import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
+import type { HistoryEntry } from './history.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
@@ -267,6 +269,11 @@ class LevelStore implements Store, TxHost {
     return await this.#subs.aux.get(auxKey(space, key)) as T | undefined
   }
 
+  async getHistory (uid: string): Promise<HistoryEntry[] | undefined> {
+    this.#assertOpen()
+    return await this.#subs.history.get(uid) as HistoryEntry[] | undefined
+  }
+
   async * iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]> {
     this.#assertOpen()
     const prefix = auxKey(space, '')
@@ -308,7 +315,7 @@ class LevelStore implements Store, TxHost {
       if (!this.#open) throw new StoreClosedError()
       const base = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
       if (base === undefined && this.#damaged) await this.#recover()
-      const tx = new LevelWriteTx(this, this.#head, base)
+      const tx = new LevelWriteTx(this, this.#head, base, options.source)
       const result = await fn(tx)
       if (tx.ops.length === 0) {
         // nothing to write, but what it read may rest on its base's writes
@@ -436,6 +443,18 @@ class LevelStore implements Store, TxHost {
   // ---- accessors for the transaction (TxHost, not part of Store) ----
   isFailed (uid: string): boolean {
     return this.#failedPeer.has(uid)
+  }
+
+  async getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>> {
+    return await this.#subs.history.getMany(uids as string[]) as Array<HistoryEntry[] | undefined>
+  }
+
+  get historyVersions (): number {
+    return this.#options.historyVersions ?? DEFAULT_HISTORY_VERSIONS
+  }
+
+  get domain (): string {
+    return this.#options.domain
   }
 
   now (): number {

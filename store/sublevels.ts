@@ -20,5 +20,6 @@ export interface Sublevels {
   readonly aux: Sub
   readonly blobRefs: Sub
   readonly blobOrphans: Sub
+  readonly history: Sub
   readonly meta: Sub
 }

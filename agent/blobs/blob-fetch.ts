@@ -15,9 +15,9 @@
  * do not match are deleted, refused, and reported as BlobMismatchError.
  */
 import type { Stream } from '@libp2p/interface'
-import { blobFrameDecoder } from '../../protocol/blob-codec.js'
+import { blobFraming } from '../../protocol/blob-codec.js'
 import { BLOB_IDLE_TIMEOUT_MS, BLOB_OPEN_TIMEOUT_MS, BLOB_PROTOCOL_VERSION, BLOB_WINDOW_BYTES } from '../../protocol/blob-constants.js'
-import { decodeBlobServerMessage, type BlobServerMessage } from '../../protocol/blob-messages.js'
+import { decodeBlobServerMessage, type BlobControlMessage, type BlobServerMessage } from '../../protocol/blob-messages.js'
 import { AgentError, ProtocolError } from '../../protocol/errors.js'
 import type { PartialBlob } from '../../store/blobs/blob-store.js'
 import { FramedStream } from '../sync/framed-stream.js'
@@ -44,7 +44,7 @@ export interface FetchBlobOptions {
 /** Fetch the rest of `partial` over `stream`; resolves once the blob is verified and visible. */
 export async function fetchBlob (options: FetchBlobOptions): Promise<{ created: boolean, received: number }> {
   const { stream, partial, peerName } = options
-  const framed = new FramedStream<BlobServerMessage>(stream, decodeBlobServerMessage, { frames: blobFrameDecoder(), version: BLOB_PROTOCOL_VERSION })
+  const framed = new FramedStream<BlobServerMessage, BlobControlMessage>(stream, decodeBlobServerMessage, blobFraming())
   const messages = framed[Symbol.asyncIterator]()
   const next = async (ms: number, what: string): Promise<BlobServerMessage> => {
     const m = await withTimeout(messages.next(), ms, `peer ${peerName} sent nothing for ${ms} ms (${what})`)
@@ -71,7 +71,7 @@ export async function fetchBlob (options: FetchBlobOptions): Promise<{ created: 
 }
 
 /** Data frames until the blob is whole, granting credit as they are written; returns the bytes received. */
-async function receive (framed: FramedStream<BlobServerMessage>, next: (ms: number, what: string) => Promise<BlobServerMessage>, options: FetchBlobOptions): Promise<number> {
+async function receive (framed: FramedStream<BlobServerMessage, BlobControlMessage>, next: (ms: number, what: string) => Promise<BlobServerMessage>, options: FetchBlobOptions): Promise<number> {
   const { partial, peerName } = options
   const size = partial.size
   let outstanding = 0

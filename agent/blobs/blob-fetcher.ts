@@ -20,8 +20,8 @@ export const MAX_BLOB_FETCHES = 3
 export type { BlobFetchCounters } from './blob-transfer.js'
 
 export interface BlobFetcherDeps extends BlobJobDeps {
-  /** names of the configured peers: a partial fetch from another is left alone */
-  readonly peers: readonly string[]
+  /** names of the configured peers now: a partial fetch from another is left alone */
+  readonly peers: () => readonly string[]
 }
 
 export interface BlobFetcher extends BlobAccess {
@@ -71,7 +71,7 @@ export function createBlobFetcher (deps: BlobFetcherDeps): BlobFetcher {
       controller = new AbortController()
       for (const p of await blobs.partials()) {
         const peer = p.meta.peer
-        if (typeof peer !== 'string' || !deps.peers.includes(peer)) continue
+        if (typeof peer !== 'string' || !deps.peers().includes(peer)) continue
         const name = typeof p.meta.name === 'string' ? p.meta.name : undefined
         request(peer, [{ blob: p.hash, size: p.size, ...(name !== undefined ? { name } : {}) }])
       }

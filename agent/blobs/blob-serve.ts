@@ -14,9 +14,9 @@
  */
 import type { Stream } from '@libp2p/interface'
 import type { FileHandle } from 'node:fs/promises'
-import { allocBlobDataFrame, blobFrameDecoder } from '../../protocol/blob-codec.js'
+import { allocBlobDataFrame, blobFraming } from '../../protocol/blob-codec.js'
 import { BLOB_CHUNK_BYTES, BLOB_IDLE_TIMEOUT_MS, BLOB_OPEN_TIMEOUT_MS, BLOB_PROTOCOL_VERSION, BLOB_WINDOW_BYTES } from '../../protocol/blob-constants.js'
-import { decodeBlobClientMessage, type BlobClientMessage, type BlobGetMessage } from '../../protocol/blob-messages.js'
+import { decodeBlobClientMessage, type BlobClientMessage, type BlobControlMessage, type BlobGetMessage } from '../../protocol/blob-messages.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, UnsupportedProtocolVersionError } from '../../protocol/errors.js'
 import type { BlobStore } from '../../store/blobs/blob-store.js'
 import { TimeoutError } from '../errors.js'
@@ -37,7 +37,7 @@ export interface BlobServeDeps {
 
 /** Serve one blob stream until the blob is sent, the peer goes away, or `signal` aborts. */
 export async function serveBlobStream (stream: Stream, deps: BlobServeDeps, signal: AbortSignal): Promise<void> {
-  const framed = new FramedStream<BlobClientMessage>(stream, decodeBlobClientMessage, { frames: blobFrameDecoder(), version: BLOB_PROTOCOL_VERSION })
+  const framed = new FramedStream<BlobClientMessage, BlobControlMessage>(stream, decodeBlobClientMessage, blobFraming())
   const onAbort = (): void => { stream.abort(new ProtocolError('agent stopping')) }
   signal.addEventListener('abort', onAbort, { once: true })
   const messages = framed[Symbol.asyncIterator]()
@@ -69,7 +69,7 @@ export async function serveBlobStream (stream: Stream, deps: BlobServeDeps, sign
 }
 
 /** The blob's file, or undefined after refusing the request (error frame sent, stream closed). */
-async function open (framed: FramedStream<BlobClientMessage>, deps: BlobServeDeps, get: BlobGetMessage): Promise<{ handle: FileHandle, size: number } | undefined> {
+async function open (framed: FramedStream<BlobClientMessage, BlobControlMessage>, deps: BlobServeDeps, get: BlobGetMessage): Promise<{ handle: FileHandle, size: number } | undefined> {
   if (!await deps.mayHave(get.hash)) {
     deps.log.info({ hash: get.hash }, 'refused a blob: no object this peer may see references it')
     await framed.fail('BLOB_NOT_SERVED', `blob ${get.hash} is not served to you: no object you may see references it`)
@@ -94,7 +94,7 @@ async function open (framed: FramedStream<BlobClientMessage>, deps: BlobServeDep
  * come, wait for them when the credit runs out. Resolves with the reading
  * of the rest of the stream (it ends when the peer closes its side).
  */
-async function sendBytes (framed: FramedStream<BlobClientMessage>, messages: AsyncIterator<BlobClientMessage>, handle: FileHandle, offset: number, size: number, deps: BlobServeDeps): Promise<{ rest: Promise<void> }> {
+async function sendBytes (framed: FramedStream<BlobClientMessage, BlobControlMessage>, messages: AsyncIterator<BlobClientMessage>, handle: FileHandle, offset: number, size: number, deps: BlobServeDeps): Promise<{ rest: Promise<void> }> {
   let credit = 0
   let readerError: Error | undefined
   let wake: (() => void) | undefined

@@ -11,6 +11,7 @@
  */
 import type { Connection, Stream } from '@libp2p/interface'
 import type { LoadedConfig } from '../../config/load.js'
+import type { PeerConfig } from '../../config/schema.js'
 import { BLOB_PROTOCOL_ID } from '../../protocol/blob-constants.js'
 import { describeError } from '../../protocol/errors.js'
 import type { BlobStore } from '../../store/blobs/blob-store.js'
@@ -31,6 +32,8 @@ const REFERRER_PAGE = 200
 
 export interface BlobServiceDeps {
   readonly config: LoadedConfig
+  /** the configured peers now (a config reload changes them; default: config.peers) */
+  readonly peers?: () => readonly PeerConfig[]
   readonly store: Store
   readonly blobs: BlobStore
   readonly mesh: Mesh
@@ -55,7 +58,16 @@ interface PeerCounters extends BlobFetchCounters { bytesServed: number, served: 
 
 export function createBlobService (deps: BlobServiceDeps): BlobService {
   const { config, store, blobs, mesh, log } = deps
-  const rules = new Map<string, ServeRules>(config.peers.map((p) => [p.name, compileServeRules(p)]))
+  const peers = deps.peers ?? (() => config.peers)
+  // compiled once per peer entry: a reload brings new entries, and with them new rules
+  const compiled = new WeakMap<PeerConfig, ServeRules>()
+  const serveRulesOf = (name: string): ServeRules | undefined => {
+    const peer = peers().find((p) => p.name === name)
+    if (peer === undefined) return undefined
+    let rules = compiled.get(peer)
+    if (rules === undefined) compiled.set(peer, rules = compileServeRules(peer))
+    return rules
+  }
   const counters = new Map<string, PeerCounters>()
   const countersOf = (name: string): PeerCounters => {
     let c = counters.get(name)
@@ -63,14 +75,14 @@ export function createBlobService (deps: BlobServiceDeps): BlobService {
     return c
   }
   const peerIdOf = (name: string): string => {
-    const peer = config.peers.find((p) => p.name === name)
+    const peer = peers().find((p) => p.name === name)
     if (peer === undefined) throw new NotFoundError(`no peer named "${name}" in this agent's config`)
     return peer.peerId
   }
   const fetcher = createBlobFetcher({
     blobs,
     open: async (name, signal) => await mesh.openStream(peerIdOf(name), signal, BLOB_PROTOCOL_ID),
-    peers: config.peers.map((p) => p.name),
+    peers: () => peers().map((p) => p.name),
     counters: countersOf,
     log: log.child({ side: 'fetch' }),
     now: deps.now,
@@ -81,7 +93,7 @@ export function createBlobService (deps: BlobServiceDeps): BlobService {
     blobs,
     graceMs: config.blobs.gcGrace,
     intervalMs: config.blobs.gcInterval,
-    busy: (hash) => config.peers.some((p) => fetcher.transfers(p.name).some((t) => t.hash === hash)),
+    busy: (hash) => peers().some((p) => fetcher.transfers(p.name).some((t) => t.hash === hash)),
     log: log.child({ component: 'blob-gc' }),
     now: deps.now
   })
@@ -100,7 +112,7 @@ export function createBlobService (deps: BlobServiceDeps): BlobService {
       const c = countersOf(peer.name)
       const done = serveBlobStream(stream, {
         blobs,
-        mayHave: async (hash) => await peerMayHave(store, rules.get(peer.name), hash),
+        mayHave: async (hash) => await peerMayHave(store, serveRulesOf(peer.name), hash),
         log: log.child({ peer: peer.name, peerId: shortPeerId(peer.peerId), side: 'serve' }),
         onServed: (bytes) => { c.bytesServed += bytes },
         onCompleted: () => { c.served++ }

@@ -12,11 +12,10 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { FrameDecoder } from '../../protocol/codec.js'
-import { encodeFrame, encodeJsonFrame } from '../../protocol/codec.js'
+import { encodeJsonFrame } from '../../protocol/codec.js'
 import { ProtocolError } from '../../protocol/errors.js'
-import { PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import type { DecodeResult } from '../../protocol/decode.js'
-import type { BlobControlMessage } from '../../protocol/blob-messages.js'
 import type { Message } from '../../protocol/messages.js'
 
 /** how long a failing session may take to flush its error frame */
@@ -29,36 +28,40 @@ export interface FramedStreamStats {
   bytesOut: number
 }
 
-export interface FramedStreamOptions {
-  /** how frames are cut and parsed (default: the sync protocol's JSON frames) */
-  readonly frames?: FrameDecoder
-  /** the protocol version an error frame carries (default: the sync protocol's) */
+/** Another protocol over the same framing (the invite handshake, the blob protocol): its frame cap, version and frames. */
+export interface FramingOptions {
+  readonly maxFrameBytes?: number
+  /** `v` of the error frame sent by fail() */
   readonly version?: number
+  /** how frames are cut and parsed (default: JSON frames of at most maxFrameBytes) */
+  readonly frames?: FrameDecoder
 }
 
-export class FramedStream<In> {
+export class FramedStream<In, Out = Message> {
   readonly stream: Stream
   readonly stats: FramedStreamStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 }
   readonly #decode: (value: unknown) => DecodeResult<In>
   readonly #frames: FrameDecoder
+  readonly #maxFrameBytes: number
   readonly #version: number
   #sendChain: Promise<void> = Promise.resolve()
 
-  constructor (stream: Stream, decode: (value: unknown) => DecodeResult<In>, options: FramedStreamOptions = {}) {
+  constructor (stream: Stream, decode: (value: unknown) => DecodeResult<In>, options: FramingOptions = {}) {
     this.stream = stream
     this.#decode = decode
-    this.#frames = options.frames ?? new FrameDecoder()
+    this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
     this.#version = options.version ?? PROTOCOL_VERSION
+    this.#frames = options.frames ?? new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
   }
 
   /** Send one message, waiting for the transport to drain when it is full. */
-  async send (message: Message | BlobControlMessage): Promise<void> {
-    await this.sendFrame(encodeFrame(message))
+  async send (message: Out): Promise<void> {
+    await this.sendJson(JSON.stringify(message))
   }
 
   /** Send an already-serialised JSON message. */
   async sendJson (json: string): Promise<void> {
-    await this.sendFrame(encodeJsonFrame(json))
+    await this.sendFrame(encodeJsonFrame(json, this.#maxFrameBytes))
   }
 
   /**
@@ -84,7 +87,7 @@ export class FramedStream<In> {
   async fail (code: string, message: string): Promise<void> {
     try {
       if (this.stream.status === 'open' && this.stream.writeStatus === 'writable') {
-        this.stream.send(encodeFrame({ type: 'error', v: this.#version, code: code.slice(0, 64), message: message.slice(0, 2000) }))
+        this.stream.send(encodeJsonFrame(JSON.stringify({ type: 'error', v: this.#version, code: code.slice(0, 64), message: message.slice(0, 4000) }), this.#maxFrameBytes))
         await this.stream.close({ signal: AbortSignal.timeout(FAIL_FLUSH_MS) })
       }
     } catch {

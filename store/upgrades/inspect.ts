@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
-import { StoreLockedError, StoreWriteError } from '../errors.js'
+import { StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from '../errors.js'
 import { META_KEYS } from '../keys.js'
 import { lockHolder, openLevel } from '../level-db.js'
 import { UPGRADE_STEPS } from './index.js'
@@ -47,6 +47,7 @@ export async function inspectStoreSchema (location: string, steps: readonly Upgr
   }
   try {
     const schema = (await subs.meta.get(META_KEYS.schema) as number | undefined) ?? 1
+    if (schema > latest) throw new StoreSchemaTooNewError(location, schema, latest)
     const marker = await subs.meta.get(META_KEYS.upgrade) as UpgradeMarker | undefined
     const pending = []
     for (const step of pendingSteps(steps, schema)) pending.push({ to: step.to, name: step.name, description: step.description, rows: await step.estimate(subs) })

@@ -1,8 +1,8 @@
 /**
- * Upgrade step to schema 2: the blob reference index.
+ * Upgrade step to schema 4: the blob reference index.
  *
- * Schema 2 adds the `b` rows (which objects reference which blob, keys.ts)
- * that putObject keeps from then on. A store of schema 1 may already hold
+ * Schema 4 adds the `b` rows (which objects reference which blob, keys.ts)
+ * that putObject keeps from then on. A store of schema 3 may already hold
  * objects whose data reference blobs (written before the index existed);
  * this step indexes them, walking the objects in uid order, CHUNK records
  * per batch with the last uid as the resume point. Only puts: a chunk
@@ -20,7 +20,7 @@ import type { UpgradeStep } from './step.js'
 export const BLOB_REFERENCES_CHUNK = 1000
 
 export const blobReferencesStep: UpgradeStep = {
-  to: 2,
+  to: 4,
   name: 'blob-references',
   description: 'indexes which objects reference which blob (new `b` rows), so that blobs are served only to peers that may see a referencing object and unreferenced ones can be collected',
 

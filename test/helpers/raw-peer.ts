@@ -15,7 +15,7 @@ import { PROTOCOL_ID } from '../../protocol/constants.js'
 
 export interface RawPeer {
   readonly node: Libp2p
-  /** a stream of `protocol` (default: the sync protocol) to the agent at `addr` */
+  /** a stream of `protocol` (the sync protocol unless said) to the agent at `addr` */
   open (addr: string, peerId: string, protocol?: string): Promise<Stream>
   stop (): Promise<void>
 }

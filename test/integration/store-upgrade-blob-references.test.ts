@@ -23,6 +23,9 @@ import { makeTempDir, removeDir } from '../helpers/nodes.js'
 
 const DOMAIN = 'lab-a'
 const CHILD = resolve(import.meta.dirname, '../../dist/test/helpers/upgrade-child.js')
+/** the schema the step upgrades from, and the steps that code ran */
+const OLD = blobReferencesStep.to - 1
+const BEFORE = UPGRADE_STEPS.filter((s) => s.to <= OLD)
 const hash = (i: number): string => `sha256:${i.toString(16).padStart(64, '0')}`
 
 /** What the fixture writes for object i, and the blobs its versions reference. */
@@ -44,11 +47,12 @@ function fixtureObject (i: number): { version: ObjectVersion, siblings: ObjectVe
 
 /**
  * A store as the code of the schema before the step wrote it: the records,
- * feed, type index and meta rows — no `b` or `g` rows. Written by today's
- * store opened at schema 1, then stripped of the index rows it keeps now.
+ * feed, type index, history and meta rows — no `b` or `g` rows. Written by
+ * today's store opened with the steps before this one (so at schema OLD),
+ * then stripped of the index rows it keeps now.
  */
-async function schemaOneStore (location: string, n: number): Promise<Map<string, string[]>> {
-  const store = createLevelStore({ location, domain: DOMAIN, upgradeSteps: [] })
+async function oldStore (location: string, n: number): Promise<Map<string, string[]>> {
+  const store = createLevelStore({ location, domain: DOMAIN, upgradeSteps: BEFORE })
   await store.open()
   const expected = new Map<string, string[]>()
   for (let start = 0; start < n; start += 1000) {
@@ -65,7 +69,7 @@ async function schemaOneStore (location: string, n: number): Promise<Map<string,
   const db = new Level<string, string>(location, { valueEncoding: 'utf8' })
   try {
     for (const sub of [SUBLEVELS.blobRefs, SUBLEVELS.blobOrphans]) await db.sublevel(sub).clear()
-    expect(await db.sublevel(SUBLEVELS.meta, { valueEncoding: 'json' }).get(META_KEYS.schema)).toBe(1)
+    expect(await db.sublevel(SUBLEVELS.meta, { valueEncoding: 'json' }).get(META_KEYS.schema)).toBe(OLD)
   } finally {
     await db.close()
   }
@@ -99,13 +103,13 @@ describe('upgrade step: blob references', () => {
   beforeEach(async () => { dir = await makeTempDir('labmesh-upgrade-blobs-') })
   afterEach(async () => { await removeDir(dir) })
 
-  it('is the step to schema 2 and opens a schema-1 store with the index built, equal to what writes keep', async () => {
+  it(`is the step to schema ${blobReferencesStep.to} and opens a schema-${OLD} store with the index built, equal to what writes keep`, async () => {
     expect(UPGRADE_STEPS.map((s) => s.name)).toContain('blob-references')
     expect(blobReferencesStep.to).toBe(UPGRADE_STEPS.indexOf(blobReferencesStep) + 2)
     const location = join(dir, 'old')
-    const expected = await schemaOneStore(location, 2500)
+    const expected = await oldStore(location, 2500)
     expect(indexOf(await dump(location)).size).toBe(0)
-    expect(await inspectStoreSchema(location)).toMatchObject({ schema: 1, latest: SCHEMA_VERSION, pending: [{ name: 'blob-references', rows: 2500 }] })
+    expect(await inspectStoreSchema(location)).toMatchObject({ schema: OLD, latest: SCHEMA_VERSION, pending: [{ to: blobReferencesStep.to, name: 'blob-references', rows: 2500 }] })
 
     const progress: UpgradeProgress[] = []
     const store = createLevelStore({ location, domain: DOMAIN, onUpgradeProgress: (p) => progress.push(p) })
@@ -133,9 +137,9 @@ describe('upgrade step: blob references', () => {
     expect(upgraded.find(([k]) => k === `!${SUBLEVELS.meta}!${META_KEYS.schema}`)?.[1]).toBe(String(SCHEMA_VERSION))
   })
 
-  it('SIGKILLed in the middle of the step, the store keeps schema 1 and resumes to exactly what an uninterrupted upgrade gives', async () => {
+  it(`SIGKILLed in the middle of the step, the store keeps schema ${OLD} and resumes to exactly what an uninterrupted upgrade gives`, async () => {
     const original = join(dir, 'original')
-    await schemaOneStore(original, 30_000)
+    await oldStore(original, 30_000)
     const killed = join(dir, 'killed')
     const straight = join(dir, 'straight')
     await cp(original, killed, { recursive: true })
@@ -156,8 +160,8 @@ describe('upgrade step: blob references', () => {
     expect(await exited).toBe('SIGKILL')
     expect(seen?.name).toBe('blob-references')
     const half = await inspectStoreSchema(killed)
-    expect(half.schema).toBe(1)
-    expect(half.interrupted).toMatchObject({ to: 2, name: 'blob-references' })
+    expect(half.schema).toBe(OLD)
+    expect(half.interrupted).toMatchObject({ to: blobReferencesStep.to, name: 'blob-references' })
     expect(indexOf(await dump(killed)).size).toBeGreaterThan(0)
 
     const resumed: UpgradeProgress[] = []

@@ -1,10 +1,12 @@
 /**
- * The simulated site's model: portal types (container, catalog, AT or
- * Dexterity, reference fields, id scheme, workflow) per layout, after
- * reference/senaite-jsonapi.md §3.1–3.2. Only what the contract and the
- * labmesh connector exercise is modelled; everything else is absent.
+ * The portal types the simulator models and their workflows. SIM_TYPES is
+ * the table of the legacy kind layouts (2.x-legacy-kind / 1.x-legacy-kind:
+ * container, catalog, AT or Dexterity, reference fields per family); the
+ * real layouts derive their per-layout model from it and from the sources
+ * in types.ts. WORKFLOWS serves every layout.
  */
 
+/** the two layout families the legacy table knows (and the connector's `instance.layout`) */
 export type Layout = '2.x' | '1.x'
 
 export interface RefField {
@@ -53,24 +55,7 @@ export const SIM_TYPES: readonly SimType[] = [
 export const SIM_TYPE_BY_NAME = new Map(SIM_TYPES.map((t) => [t.type, t]))
 export const SIM_TYPE_BY_RESOURCE = new Map(SIM_TYPES.map((t) => [t.type.toLowerCase(), t]))
 
-/** Folders of a fresh site, per layout: path → portal type of the folder. */
-export function siteFolders (layout: Layout): Array<[string, string]> {
-  const folders: Array<[string, string]> = [
-    ['clients', 'ClientFolder'], ['batches', 'BatchFolder'], ['worksheets', 'WorksheetFolder'], ['methods', 'Methods'],
-    ['bika_setup', 'BikaSetup'], ['bika_setup/bika_labcontacts', 'LabContacts'], ['bika_setup/bika_calculations', 'Calculations'],
-    ['bika_setup/bika_analysisservices', 'AnalysisServices'], ['bika_setup/laboratory', 'Laboratory']
-  ]
-  if (layout === '2.x') {
-    folders.push(['setup', 'Setup'], ['setup/departments', 'Departments'], ['setup/analysiscategories', 'AnalysisCategories'],
-      ['setup/sampletypes', 'SampleTypes'], ['setup/attachmenttypes', 'AttachmentTypes'], ['samples', 'Samples'])
-  } else {
-    folders.push(['bika_setup/bika_departments', 'Departments'], ['bika_setup/bika_analysiscategories', 'AnalysisCategories'],
-      ['bika_setup/bika_sampletypes', 'SampleTypes'], ['bika_setup/bika_attachmenttypes', 'AttachmentTypes'], ['analysisrequests', 'AnalysisRequestsFolder'])
-  }
-  return folders
-}
-
-/** Catalogs and their indexes; in 2.6 only the sample catalog indexes `modified`. */
+/** LEGACY: the kind simulator's catalogs and their indexes (only the sample catalog indexes `modified`). */
 export function catalogIndexes (withModifiedEverywhere: boolean): Record<string, string[]> {
   const base = ['UID', 'portal_type', 'path', 'id', 'created', 'review_state', 'is_active', 'sortable_title']
   const withModified = [...base, 'modified']

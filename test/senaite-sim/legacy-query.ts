@@ -1,5 +1,6 @@
 /**
- * Searching the simulated site (§2.3 and corrections): catalog choice by
+ * LEGACY (2.x-legacy-kind / 1.x-legacy-kind only; removed with them):
+ * searching today's kind simulated site (§2.3 and corrections): catalog choice by
  * portal type, only indexes of the chosen catalog filter (others silently
  * ignored), `uid_catalog` holding no Dexterity objects, `path` + `depth`,
  * the midnight-based `recent_modified` literals, `modified_since` (when the
@@ -19,7 +20,7 @@ export interface QueryOptions {
 const TRUE = new Set(['y', 'yes', '1', 'true', 'True'])
 export const isTrue = (v: string | undefined): boolean => v !== undefined && TRUE.has(v)
 
-export function runQuery (site: Site, params: URLSearchParams, forcedTypes: string[] | undefined, options: QueryOptions): SimObject[] {
+export function runLegacyQuery (site: Site, params: URLSearchParams, forcedTypes: string[] | undefined, options: QueryOptions): SimObject[] {
   const types = forcedTypes ?? params.getAll('portal_type')
   const catalogs = new Set(types.map((t) => SIM_TYPE_BY_NAME.get(t)?.catalog ?? 'portal_catalog'))
   let catalog = params.get('catalog') ?? (types.length > 0 && catalogs.size === 1 ? [...catalogs][0]! : 'uid_catalog')
