@@ -59,15 +59,7 @@ interface PeerCounters extends BlobFetchCounters { bytesServed: number, served: 
 export function createBlobService (deps: BlobServiceDeps): BlobService {
   const { config, store, blobs, mesh, log } = deps
   const peers = deps.peers ?? (() => config.peers)
-  // compiled once per peer entry: a reload brings new entries, and with them new rules
-  const compiled = new WeakMap<PeerConfig, ServeRules>()
-  const serveRulesOf = (name: string): ServeRules | undefined => {
-    const peer = peers().find((p) => p.name === name)
-    if (peer === undefined) return undefined
-    let rules = compiled.get(peer)
-    if (rules === undefined) compiled.set(peer, rules = compileServeRules(peer))
-    return rules
-  }
+  const serveRulesOf = serveRulesLookup(peers)
   const counters = new Map<string, PeerCounters>()
   const countersOf = (name: string): PeerCounters => {
     let c = counters.get(name)
@@ -142,6 +134,18 @@ export function createBlobService (deps: BlobServiceDeps): BlobService {
     },
 
     collect: async () => await gc.collect()
+  }
+}
+
+/** The serve rules of a configured peer by name, compiled once per peer entry (a reload brings new entries, and with them new rules). */
+function serveRulesLookup (peers: () => readonly PeerConfig[]): (name: string) => ServeRules | undefined {
+  const compiled = new WeakMap<PeerConfig, ServeRules>()
+  return (name) => {
+    const peer = peers().find((p) => p.name === name)
+    if (peer === undefined) return undefined
+    let rules = compiled.get(peer)
+    if (rules === undefined) compiled.set(peer, rules = compileServeRules(peer))
+    return rules
   }
 }
 
