@@ -33,6 +33,13 @@ export interface ConnectorRow {
   readonly value: unknown
 }
 
+/**
+ * The blob store as a connector sees it: put a file (streamed; answers its
+ * hash and size, `created: false` when it was here already), read one
+ * (streamed, whole or a byte range), look one up.
+ */
+export type ConnectorBlobs = Pick<BlobStore, 'put' | 'read' | 'stat'>
+
 export interface ConnectorContext {
   readonly store: Store
   /**
@@ -43,7 +50,7 @@ export interface ConnectorContext {
    * reference only blobs already put (else it is refused, BLOB_MISSING);
    * an applied remote version's blobs are here before applyRemote sees it.
    */
-  readonly blobs: BlobStore
+  readonly blobs: ConnectorBlobs
   readonly log: Logger
   /**
    * Record an edit made in the instance: bumps this agent's vector entry and
