@@ -16,6 +16,7 @@
  */
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe } from 'vitest'
+import { localBlobAccess } from '../../agent/apply/blob-access.js'
 import { recordInstanceChange } from '../../agent/apply/local-writes.js'
 import type { ConnectorContext, ConnectorRows, InstanceConnector, LocalChange, RemoteWriteResult } from '../../agent/connectors/connector.js'
 import type { ObjectVersion } from '../../protocol/object.js'
@@ -119,9 +120,10 @@ function useConnectorHarness (impl: ConnectorImplementation): ConnectorHarness {
     const store = temp.store
     const setup = await impl.setUp({ store, dataDir: temp.dir })
     state.setup = setup
-    const writeDeps = { store, domain: HERE, now: Date.now, rules: [] }
     const blobs = createBlobStore(join(temp.dir, 'blobs'))
     await blobs.open()
+    // as in the agent: a change may reference only blobs the connector has put
+    const writeDeps = { store, domain: HERE, now: Date.now, rules: [], blobs: localBlobAccess(blobs) }
     const context: ConnectorContext = {
       store,
       blobs,
