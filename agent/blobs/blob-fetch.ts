@@ -70,45 +70,108 @@ export async function fetchBlob (options: FetchBlobOptions): Promise<{ created: 
   }
 }
 
-/** Data frames until the blob is whole, granting credit as they are written; returns the bytes received. */
+/**
+ * Data frames until the blob is whole, granting credit as they are written;
+ * returns the bytes received. Reading and writing overlap: frames that
+ * arrive while a write runs are queued and written together by the next one
+ * (one writev of up to half a checkpoint interval), so a busy machine's
+ * slow disk round trips are paid per batch, not per 256 KiB frame. Credit counts what is not yet written, so
+ * the queue never holds more than the window.
+ */
 async function receive (framed: FramedStream<BlobServerMessage, BlobControlMessage>, next: (ms: number, what: string) => Promise<BlobServerMessage>, options: FetchBlobOptions): Promise<number> {
   const { partial, peerName } = options
   const size = partial.size
-  let outstanding = 0
+  /** the offset the next frame must have, and the offset up to which credit was granted */
+  let expected = partial.written
+  let granted = partial.written
   let received = 0
-  let sinceCheckpoint = 0
-  // a checkpoint (an fsync: slow on a busy disk) runs beside the transfer, one at a time
-  let checkpointing: Promise<void> | undefined
-  let checkpointError: Error | undefined
-  const grant = async (): Promise<void> => {
-    const wanted = Math.min(BLOB_WINDOW_BYTES - outstanding, size - partial.written - outstanding)
-    // top the window up once half of it is used: fewer, larger grants
-    if (wanted <= 0 || outstanding > BLOB_WINDOW_BYTES / 2) return
-    outstanding += wanted
+  const writer = createWriter(partial, options, async () => {
+    const unwritten = granted - partial.written
+    // top the window up once half of it is written: fewer, larger grants
+    if (unwritten > BLOB_WINDOW_BYTES / 2 || granted >= size) return
+    const wanted = Math.min(BLOB_WINDOW_BYTES - unwritten, size - granted)
+    granted += wanted
     await framed.send({ type: 'credit', v: BLOB_PROTOCOL_VERSION, bytes: wanted })
-  }
-  await grant()
-  while (partial.written < size) {
+  })
+  await writer.grant()
+  while (expected < size) {
+    writer.throwIfFailed()
     const frame = await next(BLOB_IDLE_TIMEOUT_MS, 'blob data')
     if (frame.type !== 'data') throw new ProtocolError(`peer ${peerName} sent ${frame.type} in the middle of blob ${partial.hash}`)
-    if (frame.offset !== partial.written) throw new ProtocolError(`peer ${peerName} sent blob bytes at offset ${frame.offset}, expected ${partial.written}`)
+    if (frame.offset !== expected) throw new ProtocolError(`peer ${peerName} sent blob bytes at offset ${frame.offset}, expected ${expected}`)
     const n = frame.bytes.byteLength
-    if (n > outstanding) throw new ProtocolError(`peer ${peerName} sent ${n} blob bytes with ${outstanding} granted`)
-    if (partial.written + n > size) throw new ProtocolError(`peer ${peerName} sent blob bytes past its end (${size} bytes)`)
-    await partial.append(frame.bytes)
-    outstanding -= n
+    if (expected + n > granted) throw new ProtocolError(`peer ${peerName} sent ${n} blob bytes with ${granted - expected} granted`)
+    if (expected + n > size) throw new ProtocolError(`peer ${peerName} sent blob bytes past its end (${size} bytes)`)
+    expected += n
     received += n
-    sinceCheckpoint += n
-    if (checkpointError !== undefined) throw checkpointError
-    // what a crash would cost again stays bounded: past two intervals not yet durable, wait for the fsync
-    if (checkpointing !== undefined && partial.written - partial.have >= 2 * BLOB_CHECKPOINT_BYTES) await checkpointing
-    if (sinceCheckpoint >= BLOB_CHECKPOINT_BYTES && partial.written < size && checkpointing === undefined) {
-      sinceCheckpoint = 0
-      checkpointing = partial.checkpoint().catch((err: unknown) => { checkpointError = err as Error }).finally(() => { checkpointing = undefined })
-    }
-    options.onProgress?.(partial.written)
-    if (partial.written < size) await grant()
+    writer.write(frame.bytes)
   }
-  await checkpointing
+  await writer.drained()
   return received
+}
+
+interface Writer {
+  grant (): Promise<void>
+  write (bytes: Uint8Array | Iterable<Uint8Array>): void
+  throwIfFailed (): void
+  /** everything queued is written and the last checkpoint done; throws what failed */
+  drained (): Promise<void>
+}
+
+/**
+ * Writes queued bytes to the partial file, one batch at a time; after each
+ * batch: a checkpoint when due (an fsync running beside the transfer, waited
+ * for only when two intervals are not yet durable), progress, and credit.
+ */
+function createWriter (partial: PartialBlob, options: FetchBlobOptions, grant: () => Promise<void>): Writer {
+  let queue: Uint8Array[] = []
+  let pumping: Promise<void> | undefined
+  let failure: Error | undefined
+  let sinceCheckpoint = 0
+  let checkpointing: Promise<void> | undefined
+  // at most half a checkpoint interval per write: what is not yet durable stays within its bound
+  const takeBatch = (): Uint8Array[] => {
+    let bytes = 0
+    let i = 0
+    while (i < queue.length && (i === 0 || bytes + queue[i]!.byteLength <= BLOB_CHECKPOINT_BYTES / 2)) bytes += queue[i++]!.byteLength
+    return queue.splice(0, i)
+  }
+  const pump = async (): Promise<void> => {
+    try {
+      while (queue.length > 0 && failure === undefined) {
+        const batch = takeBatch()
+        const before = partial.written
+        await partial.append(batch)
+        sinceCheckpoint += partial.written - before
+        // what a crash would cost again stays bounded: past two intervals not yet durable, wait for the fsync
+        if (checkpointing !== undefined && partial.written - partial.have >= 2 * BLOB_CHECKPOINT_BYTES) await checkpointing
+        if (sinceCheckpoint >= BLOB_CHECKPOINT_BYTES && partial.written < partial.size && checkpointing === undefined) {
+          sinceCheckpoint = 0
+          checkpointing = partial.checkpoint().catch((err: unknown) => { failure ??= err as Error }).finally(() => { checkpointing = undefined })
+        }
+        options.onProgress?.(partial.written)
+        if (partial.written < partial.size) await grant()
+      }
+    } catch (err) {
+      failure ??= err as Error
+    } finally {
+      // set in the same turn as the loop's last look at the queue: a write queued after it starts a new pump
+      pumping = undefined
+    }
+  }
+  const throwIfFailed = (): void => { if (failure !== undefined) throw failure }
+  return {
+    grant,
+    write (bytes) {
+      if (bytes instanceof Uint8Array) queue.push(bytes)
+      else for (const b of bytes) queue.push(b)
+      pumping ??= pump()
+    },
+    throwIfFailed,
+    async drained () {
+      while (pumping !== undefined) await pumping
+      await checkpointing
+      throwIfFailed()
+    }
+  }
 }

@@ -16,7 +16,6 @@ import { createHash, type Hash } from 'node:crypto'
 import { open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BLOB_HASH_PREFIX, isBlobHash } from '../../protocol/blob-ref.js'
-import type { Uint8ArrayList } from 'uint8arraylist'
 import { BlobMismatchError } from '../errors.js'
 
 /** bytes read at a time when re-hashing a resumed partial */
@@ -42,7 +41,7 @@ export interface PartialBlob {
   readonly written: number
   readonly meta: Readonly<Record<string, unknown>>
   /** write the next bytes (at offset `written`; a list is written as its buffers are, never joined) */
-  append (bytes: Uint8Array | Uint8ArrayList): Promise<void>
+  append (bytes: Uint8Array | Iterable<Uint8Array>): Promise<void>
   /**
    * Make what is written so far durable and record it as the resume point.
    * Appends may go on while it runs (it covers the bytes written when it was
@@ -94,9 +93,11 @@ export async function openPartialBlob (options: PartialBlobOptions): Promise<Par
     get written () { return written },
 
     async append (bytes) {
-      if (written + bytes.byteLength > size) throw new RangeError(`blob ${hash} has ${size} bytes; ${written + bytes.byteLength} would be written`)
-      await writeAt(handle, bytes instanceof Uint8Array ? [bytes] : [...bytes], written, digest)
-      written += bytes.byteLength
+      const buffers = bytes instanceof Uint8Array ? [bytes] : [...bytes]
+      const length = buffers.reduce((sum, b) => sum + b.byteLength, 0)
+      if (written + length > size) throw new RangeError(`blob ${hash} has ${size} bytes; ${written + length} would be written`)
+      await writeAt(handle, buffers, written, digest)
+      written += length
     },
 
     async checkpoint () {
