@@ -28,7 +28,7 @@ const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
 describe('status page in Chromium', () => {
-  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h'], { prefix: 'labmesh-browser-', shared: true })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h', 'lab-i', 'lab-j'], { prefix: 'labmesh-browser-', shared: true })
   let browser: Browser
 
   beforeAll(async () => {
@@ -167,12 +167,12 @@ describe('status page in Chromium', () => {
   })
 
   it('shows a file being fetched from a peer with its bytes, percent and ETA, gone once it is here', async () => {
-    const C = mesh.node('lab-c')
-    const D = mesh.node('lab-d')
+    const C = mesh.node('lab-i')
+    const D = mesh.node('lab-j')
     const c = await mesh.start(meshConfig(C, [{ node: D }]))
     const d = await mesh.start(meshConfig(D, [{ node: C, pull: true }]))
     const page = await open(d)
-    await page.waitForSelector('[data-testid="peer-lab-c"][data-connected="true"]', { timeout: 30_000 })
+    await page.waitForSelector('[data-testid="peer-lab-i"][data-connected="true"]', { timeout: 30_000 })
     await page.evaluate(() => {
       const seen: string[] = []
       ;(window as unknown as { blobs: string[] }).blobs = seen

@@ -33,8 +33,8 @@ function wire (uid: string, data: Record<string, unknown>, vector: Record<string
 
 /** a version whose wire JSON takes exactly `bytes` */
 function wireOfSize (uid: string, bytes: number): WireObject {
-  const base = JSON.stringify(wire(uid, { blob: '' })).length
-  return wire(uid, { blob: 'x'.repeat(bytes - base) })
+  const base = JSON.stringify(wire(uid, { filler: '' })).length
+  return wire(uid, { filler: 'x'.repeat(bytes - base) })
 }
 
 describe('applying versions too large to store', () => {
@@ -100,7 +100,7 @@ describe('applying versions too large to store', () => {
 
   it('a version too large to store is parked as OBJECT_TOO_LARGE; the rest of the batch applies and the checkpoint advances', async () => {
     const ctx = contextFor()
-    const batch = [wire('s-1', { n: 1 }), wire('big', { blob: 'x'.repeat(MAX_OBJECT_BYTES) }), wire('s-2', { n: 2 })]
+    const batch = [wire('s-1', { n: 1 }), wire('big', { filler: 'x'.repeat(MAX_OBJECT_BYTES) }), wire('s-2', { n: 2 })]
     const stats = await applyRemoteBatch(ctx, batch, { seq: 3, epoch: 'e1' })
     expect(stats).toMatchObject({ received: 3, applied: 2, failed: 1 })
     expect(await store.getObject('big')).toBeUndefined()
@@ -137,7 +137,7 @@ describe('applying versions too large to store', () => {
 
   it('conflict siblings are kept while the holding fits, and a concurrent version that would pass the limit is parked', async () => {
     const ctx = contextFor()
-    const blob = (mib: number, tag: string): Record<string, unknown> => ({ tag, blob: 'x'.repeat(Math.round(mib * MiB)) })
+    const blob = (mib: number, tag: string): Record<string, unknown> => ({ tag, filler: 'x'.repeat(Math.round(mib * MiB)) })
     await applyRemoteBatch(ctx, [wire('doc', blob(2.5, 'a'), { 'lab-a': 1 })], { seq: 1, epoch: 'e1' })
     await applyRemoteBatch(ctx, [wire('doc', blob(2.5, 'c'), { 'lab-c': 1 })], { seq: 2, epoch: 'e1' })
     // three versions of 2.5 MiB: 7.5 MiB, within the limit (counted once each)
