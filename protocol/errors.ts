@@ -40,6 +40,10 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'TIMEOUT'
+  | 'BLOB_MISSING'
+  | 'BLOB_MISMATCH'
+  | 'BLOB_TOO_LARGE'
+  | 'BLOB_NOT_SERVED'
   | InviteErrorCode
 
 /**

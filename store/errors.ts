@@ -62,3 +62,32 @@ export class BackupConflictError extends AgentError {
     super('BACKUP_CONFLICT', message)
   }
 }
+
+/** No blob with this hash is stored here (yet). */
+export class BlobNotFoundError extends AgentError {
+  readonly hash: string
+  constructor (hash: string) {
+    super('NOT_FOUND', `blob ${hash} is not stored here: upload it (PUT /api/blobs) or wait until it has been fetched from a peer`)
+    this.hash = hash
+  }
+}
+
+/** Bytes that do not hash to what they were said to be: refused, nothing stored. */
+export class BlobMismatchError extends AgentError {
+  readonly expected: string
+  readonly actual: string
+  constructor (expected: string, actual: string, what: string) {
+    super('BLOB_MISMATCH', `${what} hash to ${actual}, not to ${expected}: refused, nothing was stored`)
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/** More bytes than a limit allows: refused, nothing stored. */
+export class BlobTooLargeError extends AgentError {
+  readonly limit: number
+  constructor (limit: number, what: string) {
+    super('BLOB_TOO_LARGE', `${what} is larger than ${limit} bytes: refused, nothing was stored`)
+    this.limit = limit
+  }
+}

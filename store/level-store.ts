@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
-import { META_KEYS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
+import { META_KEYS, auxKey, blobRefRange, parseSeqKey, seqKey, typeKey } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
@@ -281,6 +281,13 @@ class LevelStore implements Store, TxHost {
     for await (const [key, value] of this.#subs.aux.iterator({ gte: prefix, lt: `${space}\x01` })) {
       yield [(key as string).slice(prefix.length), value as T]
     }
+  }
+
+  async blobReferrers (hash: string, options: { limit?: number, after?: string } = {}): Promise<string[]> {
+    this.#assertOpen()
+    const range = blobRefRange(hash)
+    const keys: string[] = await this.#subs.blobRefs.keys({ ...range, ...(options.after !== undefined ? { gt: `${hash}\x00${options.after}` } : {}), limit: options.limit ?? 1000 }).all()
+    return keys.map((k) => k.slice(hash.length + 1))
   }
 
   failedByPeer (): Map<string, number> {

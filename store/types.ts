@@ -152,6 +152,17 @@ export interface WriteTx {
   /** connector-owned key/value rows (e.g. the SENAITE uid mapping), written in the same batch */
   putAux (space: string, key: string, value: unknown): void
   deleteAux (space: string, key: string): void
+  /**
+   * Whether any object references the blob `hash` (the `b` index, which
+   * putObject keeps), counting this transaction's writes and those it is
+   * built on: garbage collection decides inside a transaction, so no write
+   * can add a reference between its check and its removal.
+   */
+  blobReferenced (hash: string): Promise<boolean>
+  /** when a reference to `hash` last went away (undefined: never referenced, or the mark was dropped) */
+  blobOrphanedAt (hash: string): Promise<number | undefined>
+  /** drop the blob's orphan mark (it was collected) */
+  forgetBlob (hash: string): void
 }
 
 export interface CommitEvent {
@@ -222,6 +233,8 @@ export interface Store {
   getHistory (uid: string): Promise<HistoryEntry[] | undefined>
   /** iterate one aux space in key order */
   iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]>
+  /** uids of objects that reference the blob `hash` (committed), in uid order, `limit` after `after` */
+  blobReferrers (hash: string, options?: { limit?: number, after?: string }): Promise<string[]>
 
   /**
    * Run `fn` as one transaction: writes are serialised with every other

@@ -12,7 +12,7 @@
 import type { LoadedConfig } from '../../config/load.js'
 import { describeError } from '../../protocol/errors.js'
 import { BackupConflictError } from '../../store/errors.js'
-import type { BackupFilePart } from '../../store/backup/file-parts.js'
+import { directoryPart, type BackupFilePart } from '../../store/backup/file-parts.js'
 import type { Frame } from '../../store/backup/format.js'
 import { formatBackupProgress, throttled, type BackupProgress } from '../../store/backup/progress.js'
 import { backupFrames } from '../../store/backup/source.js'
@@ -25,18 +25,19 @@ const LOG_EVERY_MS = 2000
 const CATCH_UP_MS = 10_000
 
 /**
- * The immutable files beside the store that a backup holds. None yet: the
- * blob store (issue 14, part 1) adds
- * `directoryPart('blobs', config.paths.blobsDir, (name) => name.startsWith('sha256/'))`
- * here — its verified blobs, never its uploads or partial downloads.
+ * The immutable files beside the store that a backup holds: the blob
+ * store's verified blobs (`sha256/…`), never its uploads (`tmp/`) or
+ * partial downloads (`partial/`). A visible blob is never rewritten, and an
+ * object is committed only once its blobs are visible, so every blob the
+ * snapshot references is in the list taken right after it.
  */
-export function backupFileParts (_config: LoadedConfig): BackupFilePart[] {
-  return []
+export function backupFileParts (config: LoadedConfig): BackupFilePart[] {
+  return [directoryPart('blobs', config.paths.blobsDir, (name) => name.startsWith('sha256/'))]
 }
 
-/** Where a restore puts each file part (with blobs: `{ blobs: config.paths.blobsDir }`). */
-export function restoreTargets (_config: LoadedConfig): Record<string, string> {
-  return {}
+/** Where a restore puts each file part. */
+export function restoreTargets (config: LoadedConfig): Record<string, string> {
+  return { blobs: config.paths.blobsDir }
 }
 
 export interface BackupOperation {

@@ -19,6 +19,11 @@ import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 /** Every operation but the membership ones (compose/membership.ts). */
 export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig' | 'backup'> {
   return {
+    blobs: {
+      put: async (source, options) => await need('blobStore', 'blob store').put(source, { what: 'the upload', ...(options?.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}) }),
+      read: async (hash, range) => await need('blobStore', 'blob store').read(hash, range),
+      stat: async (hash) => await need('blobStore', 'blob store').stat(hash)
+    },
     documents: {
       get: async (uid) => await need('store', 'store').getObject(uid),
       history: async (uid) => {
@@ -38,7 +43,7 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
       delete: async (uid) => await deleteDocument(need('local', 'store'), uid)
     },
     status,
-    peerStatus: (name) => need('replicator', 'replicator').peerStatus(name),
+    peerStatus: (name) => ({ ...need('replicator', 'replicator').peerStatus(name), blobs: need('blobs', 'blobs').peerStatus(name) }),
     syncNow: async (name) => await need('replicator', 'replicator').syncNow(name),
     plan: async (name) => await need('replicator', 'replicator').plan(name),
     conflicts: {
@@ -80,7 +85,7 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       startedAt: self.startedAt,
       configFile: live.config.configFile,
       configLoadedAt: live.loadedAt,
-      peers: need('replicator', 'replicator').status(),
+      peers: need('replicator', 'replicator').status().map((p) => ({ ...p, blobs: need('blobs', 'blobs').peerStatus(p.name) })),
       backup: backup()
     }
   }
@@ -98,6 +103,7 @@ export function adminDepsFor (config: LoadedConfig, operations: AgentOperations,
     bus: runtime.bus,
     metrics: () => runtime.need('metrics', 'metrics'),
     maxBodyBytes: config.http.maxBodyBytes,
+    maxBlobBytes: config.http.maxBlobBytes,
     log: runtime.log.child({ component: 'http' }),
     now: runtime.now
   }

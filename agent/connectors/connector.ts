@@ -6,6 +6,7 @@
  * through its JSON API and reports local edits it detects by polling.
  */
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
+import type { BlobStore } from '../../store/blobs/blob-store.js'
 import type { Store, StoredObject } from '../../store/types.js'
 import type { Logger } from '../runtime/logger.js'
 
@@ -52,8 +53,24 @@ export interface ConnectorRow {
   readonly value: unknown
 }
 
+/**
+ * The blob store as a connector sees it: put a file (streamed; answers its
+ * hash and size, `created: false` when it was here already), read one
+ * (streamed, whole or a byte range), look one up.
+ */
+export type ConnectorBlobs = Pick<BlobStore, 'put' | 'read' | 'stat'>
+
 export interface ConnectorContext {
   readonly store: Store
+  /**
+   * The agent's files by hash (content-addressed, stored once), streamed in
+   * and out: an instance's attachments go here (`put`, then reference the
+   * answered hash from the object's data as `{blob, size, name, mediaType}`),
+   * and come out of here for the instance (`read`). A local change may
+   * reference only blobs already put (else it is refused, BLOB_MISSING);
+   * an applied remote version's blobs are here before applyRemote sees it.
+   */
+  readonly blobs: ConnectorBlobs
   readonly log: Logger
   /**
    * Record an edit made in the instance: bumps this agent's vector entry and

@@ -8,9 +8,10 @@
 import { latestSchema } from './runner.js'
 import { historyStep } from './step-history.js'
 import type { UpgradeStep } from './step.js'
+import { blobReferencesStep } from './step-blob-references.js'
 import { echoHoldsStep } from './step-echo-holds.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

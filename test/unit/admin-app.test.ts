@@ -15,7 +15,7 @@ import { AgentError, InviteError, type InviteErrorCode } from '../../protocol/er
 import { createEventBus } from '../../agent/observe/events.js'
 import { createMetrics } from '../../agent/observe/metrics.js'
 import type { ProgressSnapshot } from '../../agent/sync/progress.js'
-import type { PeerStatus } from '../../agent/sync/replicator.js'
+import type { PeerReport } from '../../agent/observe/status.js'
 import type { FailedEntry, StoredObject } from '../../store/types.js'
 import { capturingLogger, waitFor } from '../helpers/nodes.js'
 import { BACKUP_MEDIA_TYPE, decodeFrames } from '../../store/backup/format.js'
@@ -27,9 +27,10 @@ const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   state: 'idle', initial: true, done: 0, remaining: 0, percent: 100, rate: 0, etaSeconds: 0, startedAt: 1, finishedAt: 2, remoteHead: 10, appliedSeq: 10, caughtUp: true, ...over
 })
 
-const peer = (over: Partial<PeerStatus> = {}): PeerStatus => ({
+const peer = (over: Partial<PeerReport> = {}): PeerReport => ({
   name: 'lab-a', peerId: '12D3KooWPeer', pull: true, connected: true, address: '/ip4/127.0.0.1/tcp/4101', lastContact: 1000, lastError: undefined,
-  pulled: 10, served: 3, skipped: 0, badSignatures: 0, unsigned: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1, ...over
+  pulled: 10, served: 3, skipped: 0, badSignatures: 0, unsigned: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1,
+  blobs: { transfers: [], fetched: 0, bytesFetched: 0, refused: 0, bytesServed: 0, served: 0 }, ...over
 })
 
 const stored = (data: Record<string, unknown>, siblingData: Record<string, unknown>): StoredObject => ({
@@ -60,6 +61,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     bus,
     metrics: () => metrics,
     maxBodyBytes: 2048,
+    maxBlobBytes: 4096,
     log: captured.logger,
     now: () => 50_000,
     documents: {
@@ -119,6 +121,11 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
         throw new AgentError('STORE_CLOSED', 'the store is closed')
       })()
     },
+    blobs: {
+      put: async (source) => { let size = 0; for await (const chunk of source) size += chunk.byteLength; return { hash: `sha256:${'0'.repeat(64)}`, size, created: true } },
+      read: async (hash) => { throw new NotFoundError(`blob ${hash} is not stored here`) },
+      stat: async () => undefined
+    },
     ...over
   }
   const metrics = createMetrics({ bus, status: report })
@@ -131,7 +138,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
       ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {})
     })
   }
-  return { app, deps, bus, calls, sync, captured, request, setPeer: (p: PeerStatus) => { peerState = p } }
+  return { app, deps, bus, calls, sync, captured, request, setPeer: (p: PeerReport) => { peerState = p } }
 }
 
 /** every route of the app under /api, and /metrics, with its parameters filled in */

@@ -116,9 +116,25 @@ function syncText (p) {
   return n(pr.remaining) + ' to pull'
 }
 
+const mib = (bytes) => (bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0) + ' MiB'
+
+function blobText (t) {
+  const eta = t.etaSeconds !== undefined && t.etaSeconds !== null && t.state === 'fetching' ? ' · ETA ' + duration(t.etaSeconds) : ''
+  const state = t.state === 'fetching' ? '' : ' · ' + t.state
+  return (t.name || t.hash.slice(7, 19) + '…') + ' ' + mib(t.done) + ' / ' + mib(t.size) + ' (' + Math.floor(t.percent) + ' %)' + eta + state
+}
+
+// one line per file being fetched from this peer: a bar, bytes, percent and ETA
+function renderBlobs (p) {
+  const transfers = (p.blobs && p.blobs.transfers) || []
+  return transfers.map((t) => el('div', { class: 'blob', 'data-testid': 'blob-' + p.name + '-' + t.hash.slice(7, 19) },
+    el('progress', { max: '100', value: String(t.percent), 'aria-label': 'file ' + (t.name || t.hash) + ' from ' + p.name, 'aria-valuetext': blobText(t) }),
+    el('span', { class: 'muted' }, blobText(t))))
+}
+
 function renderPeer (p) {
   const pr = p.progress
-  const cells = [el('span', { 'data-testid': 'progress-text-' + p.name }, syncText(p))]
+  const cells = [el('span', { 'data-testid': 'progress-text-' + p.name }, syncText(p)), ...renderBlobs(p)]
   if (p.pull) {
     cells.unshift(el('progress', { max: '100', value: String(pr.percent), 'aria-label': 'sync from ' + p.name, 'aria-valuetext': syncText(p), 'data-testid': 'progress-' + p.name }))
   }
@@ -454,6 +470,15 @@ function listen () {
       if (peer.pull) { peer.lagIn = peer.progress.remaining; peer.lag = peer.lagIn }
       renderStatus()
     }
+  })
+  source.addEventListener('blob', (e) => {
+    const event = JSON.parse(e.data)
+    const peer = state.status && state.status.peers.find((p) => p.name === event.peer)
+    if (!peer || !peer.blobs) return scheduleRefresh('status')
+    const others = peer.blobs.transfers.filter((t) => t.hash !== event.transfer.hash)
+    peer.blobs.transfers = event.state === 'progress' ? [...others, event.transfer] : others
+    renderStatus()
+    if (event.state !== 'progress') scheduleRefresh('status', 'failed')
   })
   for (const type of ['peer', 'batch', 'pull-finished', 'commit', 'served']) source.addEventListener(type, () => scheduleRefresh('status'))
   source.addEventListener('conflict', () => scheduleRefresh('status', 'conflicts'))
