@@ -49,6 +49,8 @@ function varintLength (n: number): number {
 
 export interface FrameDecoderOptions {
   maxFrameBytes?: number
+  /** yield each frame's body as text (UTF-8 checked) instead of parsed JSON: the caller parses (bulk frames) */
+  text?: boolean
 }
 
 /**
@@ -59,12 +61,14 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   readonly #decoder: LengthPrefixedDecoder
   readonly #maxFrameBytes: number
+  readonly #text: boolean
   /** bytes fed in, and bytes of whole frames (prefix + body) taken out */
   #fed = 0
   #consumed = 0
 
   constructor (options: FrameDecoderOptions = {}) {
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
+    this.#text = options.text === true
     this.#decoder = new LengthPrefixedDecoder({
       maxDataLength: this.#maxFrameBytes,
       maxBufferSize: Math.max(MAX_DECODE_BUFFER_BYTES, this.#maxFrameBytes + 64 * 1024),
@@ -111,7 +115,8 @@ export class FrameDecoder {
       }
       if (next.done === true) return
       this.#consumed += lengthPrefixBytes(next.value.byteLength) + next.value.byteLength
-      yield parseJson(next.value.subarray())
+      const body = next.value.subarray()
+      yield this.#text ? utf8Text(body) : parseJson(body)
     }
   }
 
@@ -160,13 +165,16 @@ function lengthPrefixBytes (length: number): number {
   return n
 }
 
-function parseJson (bytes: Uint8Array): unknown {
-  let text: string
+function utf8Text (bytes: Uint8Array): string {
   try {
-    text = decoder.decode(bytes)
+    return decoder.decode(bytes)
   } catch (err) {
     throw new ProtocolError('frame is not valid UTF-8', { cause: err })
   }
+}
+
+function parseJson (bytes: Uint8Array): unknown {
+  const text = utf8Text(bytes)
   try {
     return JSON.parse(text)
   } catch (err) {

@@ -38,6 +38,7 @@ import type { LiveConfig, ReloadContext } from './live-config.js'
 import { admitJoiner } from './membership.js'
 import { assertNotListedAsPeer, listenError } from './start-checks.js'
 import { connectorContext, echoGuardFor, echoGuardOptions, forwardCommits, replicatorEvents, watchInstanceWrites, type AgentEventHooks } from './wiring.js'
+import { syncVersionsFrom } from '../../protocol/versions.js'
 
 export interface AgentDeps {
   readonly logger?: Logger
@@ -54,6 +55,11 @@ export interface AgentDeps {
   /** environment for secrets such as instance.passwordEnv */
   readonly env?: NodeJS.ProcessEnv
   readonly events?: AgentEventHooks
+  /**
+   * Sync protocol versions to speak (default: all, 2 preferred). Not a config
+   * key: tests restrict an agent to version 1 to stand for an older agent.
+   */
+  readonly protocolVersions?: readonly number[]
 }
 
 /** Everything the start steps share: the agent's settings, its bus, and the parts being built. */
@@ -159,6 +165,7 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provena
     ...(psk !== undefined ? { psk } : {}),
     ...(guests !== undefined ? { guests } : {}),
     log: log.child({ component: 'mesh' }),
+    syncVersions: syncVersionsFrom(deps.protocolVersions),
     onConnectionChange: (name, connected, address) => {
       parts.replicator?.connectionChanged(name, connected, address)
       bus.emit({ type: 'peer', peer: name, connected, ...(address !== undefined ? { address } : {}) })

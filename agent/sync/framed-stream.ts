@@ -31,6 +31,8 @@ export interface FramingOptions {
   readonly maxFrameBytes?: number
   /** `v` of the error frame sent by fail() */
   readonly version?: number
+  /** hand the decode function each frame's body as text, not parsed JSON (sync sessions: session-decoders.ts) */
+  readonly text?: boolean
 }
 
 export class FramedStream<In, Out = Message> {
@@ -47,7 +49,12 @@ export class FramedStream<In, Out = Message> {
     this.#decode = decode
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
     this.#version = options.version ?? PROTOCOL_VERSION
-    this.#frames = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
+    this.#frames = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes, text: options.text === true })
+  }
+
+  /** the protocol version this stream's messages carry as `v` */
+  get version (): number {
+    return this.#version
   }
 
   /** Send one message, waiting for the transport to drain when it is full. */

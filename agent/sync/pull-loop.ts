@@ -46,7 +46,7 @@ function livePullSession (deps: ReplicatorDeps, rt: PeerRuntime, stream: Stream,
     intervalMs: rt.config.autoSync.interval,
     progress: rt.progress,
     log: peerLog,
-    apply: async (s, changes, next, onPrepared) => await applyRemoteBatch(applyContextFor(deps, rt, s), changes, next, onPrepared),
+    apply: async (s, changes, next, onPrepared, dataTexts) => await applyRemoteBatch(applyContextFor(deps, rt, s), changes, next, onPrepared, dataTexts),
     onActivity: () => { rt.lastContact = deps.now() },
     onBatchApplied: (stats, batch) => {
       rt.pulledSession += stats.received
