@@ -48,12 +48,15 @@ export interface BulkHeader {
  * shape (then it travels whole). Between `,"data":` and the last
  * `,"vector":` lies the data: before `data` come only strings and an array
  * of strings, after `vector` only strings, numbers, booleans and the
- * signature's strings, whose text cannot hold those keys unescaped.
+ * signature's strings, whose text cannot hold those keys unescaped — unless
+ * conflict siblings follow.
  */
 export function splitWireJson (json: string): { envelope: string, data: string } | undefined {
   const at = json.indexOf(',"data":')
   const end = json.lastIndexOf(',"vector":')
-  if (at === -1 || end <= at + 8 || json.includes(',"conflicts":', end)) return undefined
+  // siblings carry a `vector` of their own after the top-level one: such objects travel whole
+  // (so does one whose data merely has a "conflicts" key: the safe side)
+  if (at === -1 || end <= at + 8 || json.includes('"conflicts":')) return undefined
   return { envelope: json.slice(0, at) + json.slice(end), data: json.slice(at + 8, end) }
 }
 
