@@ -120,7 +120,9 @@ export function decodeBulkBatch (text: string): DecodeResult<BatchMessage> {
     const dataText = text.slice(at, at += d as number)
     const data = parse(dataText)
     if (!data.ok) return refused(`object ${i}: its data is not valid JSON`)
-    changes[i] = { ...envelope.value, data: data.value }
+    // the parsed envelope itself gets its data (no copy): the decoder below returns a fresh object anyway
+    envelope.value.data = data.value
+    changes[i] = envelope.value
     if (typeof data.value === 'object' && data.value !== null) datas[i] = [data.value, dataText]
   }
   if (at !== text.length) return refused(`${text.length - at} characters after its last object`)

@@ -60,6 +60,8 @@ export interface AgentDeps {
    * key: tests restrict an agent to version 1 to stand for an older agent.
    */
   readonly protocolVersions?: readonly number[]
+  /** more classic-level options for the store (benchmarks measuring cache and file settings); not a config key */
+  readonly leveldb?: Readonly<Record<string, unknown>>
 }
 
 /** Everything the start steps share: the agent's settings, its bus, and the parts being built. */
@@ -118,7 +120,7 @@ function provenanceOf ({ config, self, log }: StartContext, { privateKey }: Secr
 async function openStore ({ config, parts, bus, deps, log, now }: StartContext): Promise<void> {
   // an older store is upgraded as it opens: on a large one that takes a while, so it reports
   const onUpgradeProgress = throttledUpgradeReporter((p) => log.info({ schema: p.to, step: p.name, done: p.done, total: p.total, percent: p.percent, etaSeconds: p.etaSeconds }, formatUpgradeProgress(p)), 3000)
-  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, historyVersions: config.history.versions, now, onUpgradeProgress })
+  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, historyVersions: config.history.versions, now, onUpgradeProgress, ...(deps.leveldb !== undefined ? { leveldb: deps.leveldb } : {}) })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
