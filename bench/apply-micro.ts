@@ -16,7 +16,11 @@
  * versions — JSON batch frames, and version 2's bulk frames whose data texts
  * the apply path stores as received — and reports the best round of each.
  *
- *   node dist/bench/apply-micro.js [--objects 50000] [--batch-size 500] [--rounds 3] [--no-signed] [--history 20] [--protocol 1,2]
+ * --no-bulk-load writes the type index with every batch, as before bulk
+ * loads (store/type-index.ts); with it (the default) the index is built
+ * after the last batch, and that build is timed apart (buildMs).
+ *
+ *   node dist/bench/apply-micro.js [--objects 50000] [--batch-size 500] [--rounds 3] [--no-signed] [--history 20] [--protocol 1,2] [--no-bulk-load]
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -43,7 +47,7 @@ import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import { contentHash, createVersionSigner, signVersions, type VersionSigner } from '../protocol/provenance.js'
 
-const DEFAULTS = Object.freeze({ objects: 50_000, batchSize: 500, rounds: 3, seed: 1, writeBufferMb: 0, leveldb: '{}', signed: true, history: DEFAULT_HISTORY_VERSIONS, protocol: '1,2' })
+const DEFAULTS = Object.freeze({ objects: 50_000, batchSize: 500, rounds: 3, seed: 1, writeBufferMb: 0, leveldb: '{}', signed: true, history: DEFAULT_HISTORY_VERSIONS, protocol: '1,2', bulkLoad: true })
 
 /** The generated objects as a signing agent writes them: canonical data, signed in groups of SIGN_GROUP_MAX. */
 function signed (list: ObjectVersion[], signer: VersionSigner): ObjectVersion[] {
@@ -85,11 +89,11 @@ function mainThreadCpuMs (): number {
   }
 }
 
-export interface MicroRound { readonly wallMs: number, readonly cpuMs: number, readonly mainThreadCpuMs: number, readonly decodeMs: number, readonly applyMs: number, readonly objectsPerSecond: number, readonly peakHeapMiB: number }
+export interface MicroRound { readonly buildMs: number, readonly wallMs: number, readonly cpuMs: number, readonly mainThreadCpuMs: number, readonly decodeMs: number, readonly applyMs: number, readonly objectsPerSecond: number, readonly peakHeapMiB: number }
 
-export async function round (frames: readonly Uint8Array[], objects: number, writeBufferMb: number, leveldb: Readonly<Record<string, unknown>> = {}, historyVersions = DEFAULT_HISTORY_VERSIONS, version: SyncVersion = PROTOCOL_VERSION): Promise<MicroRound> {
+export async function round (frames: readonly Uint8Array[], objects: number, writeBufferMb: number, leveldb: Readonly<Record<string, unknown>> = {}, historyVersions = DEFAULT_HISTORY_VERSIONS, version: SyncVersion = PROTOCOL_VERSION, bulkLoad = true): Promise<MicroRound> {
   const tmp = await createTempDir('apply-micro')
-  const store = createLevelStore({ location: join(tmp.path, 'store'), domain: 'lab-b', historyVersions, ...(writeBufferMb > 0 ? { writeBufferSize: writeBufferMb * 1048576 } : {}), leveldb })
+  const store = createLevelStore({ location: join(tmp.path, 'store'), domain: 'lab-b', historyVersions, bulkLoad, ...(writeBufferMb > 0 ? { writeBufferSize: writeBufferMb * 1048576 } : {}), leveldb })
   await store.open()
   const peer = { name: 'lab-a', peerId: 'peer-a', prefix: '', types: { only: [], skip: [], prefixable: [], readOnly: [], updateOnly: [] }, import: { users: false, registry: false, settings: false } } as unknown as PeerConfig
   const rules = compileInboundRules({ domain: 'lab-b', localPrefix: '', prefixSeparator: '-' }, peer)
@@ -108,6 +112,7 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
   let peakHeap = 0
   let decodeMs = 0
   let applyMs = 0
+  let buildMs = 0
   const cpu0 = process.cpuUsage()
   const main0 = mainThreadCpuMs()
   const t0 = performance.now()
@@ -127,6 +132,9 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)
     }
     if (store.info().objects !== objects) throw new Error(`applied ${store.info().objects} of ${objects}`)
+    const b0 = performance.now()
+    await store.finishBulkLoad()
+    buildMs = performance.now() - b0
   } finally {
     await store.close()
     await tmp.remove()
@@ -135,6 +143,7 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
   const cpu = process.cpuUsage(cpu0)
   const mainMs = mainThreadCpuMs() - main0
   return {
+    buildMs: Math.round(buildMs),
     wallMs: Math.round(wallMs),
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     mainThreadCpuMs: mainMs,
@@ -156,7 +165,7 @@ if (isMainModule(import.meta.url)) {
   // versions alternate round by round, so that a busy machine weighs on both alike
   for (let i = 0; i < flags.rounds; i++) {
     for (const v of versions) {
-      const r = await round(frames.get(v)!, flags.objects, flags.writeBufferMb, JSON.parse(flags.leveldb) as Record<string, unknown>, flags.history, v)
+      const r = await round(frames.get(v)!, flags.objects, flags.writeBufferMb, JSON.parse(flags.leveldb) as Record<string, unknown>, flags.history, v, flags.bulkLoad)
       rounds.get(v)!.push(r)
       process.stderr.write(`round ${i + 1}, protocol ${v}: ${JSON.stringify(r)}\n`)
     }

@@ -54,8 +54,10 @@ function sessionCodec (name: string, make: () => BrotliCompress | DeflateRaw, fl
       return out
     },
     decompress (chunks) {
-      // session decompression costs about what per-frame decompression of the same bytes does: measured per frame
-      for (const x of chunks) if (name.startsWith('deflate')) inflateRawSync(x, { finishFlush: constants.Z_SYNC_FLUSH }); else brotliDecompressSync(x, { finishFlush: constants.BROTLI_OPERATION_FLUSH })
+      // a session's chunks only decompress in order, with the context of the ones before: all at once here
+      const all = Buffer.concat(chunks)
+      if (name.startsWith('deflate')) inflateRawSync(all, { finishFlush: constants.Z_SYNC_FLUSH })
+      else brotliDecompressSync(all, { finishFlush: constants.BROTLI_OPERATION_FLUSH })
     }
   }
 }
