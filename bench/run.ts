@@ -67,6 +67,8 @@ export const RUN_DEFAULTS = Object.freeze({
   seedChunk: 1_000,
   /** history.versions of every agent (-1: labmesh's default; 0: no history) */
   history: -1,
+  /** sync protocol versions every agent speaks, comma-separated ('' = labmesh's default: 2, then 1) */
+  protocol: '',
   out: 'latest.json',
   keep: false
 })
@@ -95,6 +97,8 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   if (flags.window > 0) sync.window = flags.window
   const profileDir = join(RESULTS_DIR, 'profiles')
   if (flags.cpuProf) await mkdir(profileDir, { recursive: true })
+  // agent processes inherit the environment: the worker restricts its agent to these versions
+  if (flags.protocol !== '') process.env.LABMESH_BENCH_SYNC_VERSIONS = flags.protocol
   const execArgv = [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...flags.nodeArgs.split(' ').filter((a) => a !== '')]
 
   const base: { pouchdb?: PouchdbResult, leveldb?: LeveldbFloorResult, libp2p?: Libp2pFloorResult } = {}

@@ -66,6 +66,8 @@ export interface FrameDecoderOptions {
    * of the slices it arrived in: binary bodies need not be copied whole.
    */
   parse?: (body: Uint8ArrayList) => unknown
+  /** yield each frame's body as text (UTF-8 checked) instead of parsed JSON: the caller parses (bulk frames) */
+  text?: boolean
 }
 
 /**
@@ -83,7 +85,7 @@ export class FrameDecoder {
 
   constructor (options: FrameDecoderOptions = {}) {
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
-    this.#parse = options.parse ?? ((body) => parseJson(body.subarray()))
+    this.#parse = options.parse ?? (options.text === true ? (body) => utf8Text(body.subarray()) : (body) => parseJson(body.subarray()))
     this.#decoder = new LengthPrefixedDecoder({
       maxDataLength: this.#maxFrameBytes,
       maxBufferSize: Math.max(MAX_DECODE_BUFFER_BYTES, this.#maxFrameBytes + 64 * 1024),
@@ -181,14 +183,17 @@ function lengthPrefixBytes (length: number): number {
   return n
 }
 
-/** A frame body as UTF-8 JSON, or ProtocolError. */
-export function parseJson (bytes: Uint8Array): unknown {
-  let text: string
+function utf8Text (bytes: Uint8Array): string {
   try {
-    text = decoder.decode(bytes)
+    return decoder.decode(bytes)
   } catch (err) {
     throw new ProtocolError('frame is not valid UTF-8', { cause: err })
   }
+}
+
+/** A frame body as UTF-8 JSON, or ProtocolError. */
+export function parseJson (bytes: Uint8Array): unknown {
+  const text = utf8Text(bytes)
   try {
     return JSON.parse(text)
   } catch (err) {

@@ -7,6 +7,14 @@
 export const PROTOCOL_ID = '/labmesh/sync/1.0.0'
 /** carried in every message as `v` */
 export const PROTOCOL_VERSION = 1
+/**
+ * Version 2 (bulk-frame.ts): the same messages with `v: 2`, except that a
+ * batch travels as a bulk frame carrying each object's envelope and `data` as
+ * separate JSON texts, so that the receiver can store the data text it
+ * received. Agents offer both, 2 first (protocol/versions.ts).
+ */
+export const PROTOCOL_ID_V2 = '/labmesh/sync/2.0.0'
+export const PROTOCOL_VERSION_2 = 2
 
 /** hard cap on one length-prefixed frame; a larger frame closes the stream */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024

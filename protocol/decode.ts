@@ -7,13 +7,13 @@
 import type { z } from 'zod'
 import { PROTOCOL_VERSION } from './constants.js'
 import { fastServerMessage } from './fast-decode.js'
-import { clientSchema, serverSchema, type ClientMessage, type ServerMessage } from './messages.js'
+import { messageSchemas, type ClientMessage, type ServerMessage } from './messages.js'
 
 export type DecodeResult<T> = { ok: true, message: T } | { ok: false, error: string }
 
-/** Validate a message a client sent to us (we are the server). */
-export function decodeClientMessage (value: unknown): DecodeResult<ClientMessage> {
-  return toResult(clientSchema.safeParse(value), value)
+/** Validate a message a client sent to us (we are the server), in a session of protocol `version`. */
+export function decodeClientMessage (value: unknown, version: number = PROTOCOL_VERSION): DecodeResult<ClientMessage> {
+  return toResult(messageSchemas(version).client.safeParse(value), value, version)
 }
 
 /**
@@ -21,19 +21,19 @@ export function decodeClientMessage (value: unknown): DecodeResult<ClientMessage
  * take the hand-written fast path (fast-decode.ts), which returns what zod
  * would or defers to zod; zod alone decides every rejection and its text.
  */
-export function decodeServerMessage (value: unknown): DecodeResult<ServerMessage> {
-  const fast = fastServerMessage(value)
+export function decodeServerMessage (value: unknown, version: number = PROTOCOL_VERSION): DecodeResult<ServerMessage> {
+  const fast = fastServerMessage(value, version)
   if (fast !== undefined) return { ok: true, message: fast }
-  return toResult(serverSchema.safeParse(value), value)
+  return toResult(messageSchemas(version).server.safeParse(value), value, version)
 }
 
 /** The zod-only decoder: the specification the fast path is tested against. */
-export function decodeServerMessageWithZod (value: unknown): DecodeResult<ServerMessage> {
-  return toResult(serverSchema.safeParse(value), value)
+export function decodeServerMessageWithZod (value: unknown, version: number = PROTOCOL_VERSION): DecodeResult<ServerMessage> {
+  return toResult(messageSchemas(version).server.safeParse(value), value, version)
 }
 
-function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
-  return schemaResult(parsed, raw, PROTOCOL_VERSION, 'protocol')
+function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown, version: number): DecodeResult<T> {
+  return schemaResult(parsed, raw, version, 'protocol')
 }
 
 /**

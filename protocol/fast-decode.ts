@@ -163,27 +163,27 @@ function wireObjects (list: unknown, max: number): WireObject[] | undefined {
 }
 
 /** A valid `batch` message, or undefined (then zod decides). */
-export function fastBatch (m: Rec): BatchMessage | undefined {
+export function fastBatch (m: Rec, version: number = PROTOCOL_VERSION): BatchMessage | undefined {
   const { type, v, id, lastSeq, last, more, remaining } = m
-  if (type !== 'batch' || v !== PROTOCOL_VERSION || !isRequestId(id) || !isSeq(lastSeq) || typeof last !== 'boolean' || typeof more !== 'boolean' || !isSeq(remaining)) return undefined
+  if (type !== 'batch' || v !== version || !isRequestId(id) || !isSeq(lastSeq) || typeof last !== 'boolean' || typeof more !== 'boolean' || !isSeq(remaining)) return undefined
   const changes = wireObjects(m.changes, MAX_BATCH_OBJECTS)
   if (changes === undefined) return undefined
   return { type, v, id, changes, lastSeq, last, more, remaining }
 }
 
 /** A valid `objects` message, or undefined (then zod decides). */
-export function fastObjects (m: Rec): ObjectsMessage | undefined {
+export function fastObjects (m: Rec, version: number = PROTOCOL_VERSION): ObjectsMessage | undefined {
   const { type, v, id, missing, last } = m
-  if (type !== 'objects' || v !== PROTOCOL_VERSION || !isRequestId(id) || !isUidArray(missing, MAX_GET_UIDS) || typeof last !== 'boolean') return undefined
+  if (type !== 'objects' || v !== version || !isRequestId(id) || !isUidArray(missing, MAX_GET_UIDS) || typeof last !== 'boolean') return undefined
   const objects = wireObjects(m.objects, MAX_GET_UIDS)
   if (objects === undefined) return undefined
   return { type, v, id, objects, missing, last }
 }
 
 /** The fast path for server messages: batch and objects, else undefined. */
-export function fastServerMessage (value: unknown): BatchMessage | ObjectsMessage | undefined {
+export function fastServerMessage (value: unknown, version: number = PROTOCOL_VERSION): BatchMessage | ObjectsMessage | undefined {
   if (!isPlain(value)) return undefined
-  if (value.type === 'batch') return fastBatch(value)
-  if (value.type === 'objects') return fastObjects(value)
+  if (value.type === 'batch') return fastBatch(value, version)
+  if (value.type === 'objects') return fastObjects(value, version)
   return undefined
 }

@@ -1,5 +1,5 @@
 /**
- * Wire messages of `/labmesh/sync/1.0.0`: a discriminated union on `type`,
+ * Wire messages of `/labmesh/sync/1.0.0` and `2.0.0`: a discriminated union on `type`,
  * every message carrying the protocol version `v`, and their zod schemas,
  * which are the specification (decode.ts applies them to untrusted input).
  *
@@ -12,7 +12,7 @@ import { z } from 'zod'
 import {
   HASH_TEXT_LENGTH, MAX_AUDIT_PATH_LENGTH, MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH,
   MAX_GET_UIDS, MAX_ID_LENGTH, MAX_PEER_ID_LENGTH, MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_SIGN_GROUP, MAX_TYPE_LENGTH,
-  MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, SIGNATURE_TEXT_LENGTH
+  MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, PROTOCOL_VERSION_2, SIGNATURE_TEXT_LENGTH
 } from './constants.js'
 import { scanBlobRefs } from './blob-ref.js'
 import type { ObjectVersion, VersionSignature, WireObject } from './object.js'
@@ -56,6 +56,12 @@ export interface BatchMessage {
   readonly last: boolean
   readonly more: boolean
   readonly remaining: number
+  /**
+   * Version 2 only, set by the bulk-frame decoder (never sent as a field):
+   * each change's `data` object → the JSON text it was parsed from, so the
+   * apply path can store that text instead of serialising `data` again.
+   */
+  readonly dataTexts?: ReadonlyMap<object, string>
 }
 
 /**
@@ -156,29 +162,44 @@ export const wireObjectSchema: z.ZodType<WireObject> = z.object({
   conflicts: z.array(z.object(versionFields)).max(MAX_CONFLICT_SIBLINGS).optional()
 })
 
-const v = z.literal(PROTOCOL_VERSION)
+/** The message schemas of one protocol version: they differ only in the `v` every message must carry. */
+function schemasFor (version: number): { client: z.ZodType<ClientMessage>, server: z.ZodType<ServerMessage> } {
+  const v = z.literal(version)
+  const helloSchema = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() })
+  const errorSchema = z.object({ type: z.literal('error'), v, code: z.string().max(64), message: z.string().max(4096) })
+  const client = z.discriminatedUnion('type', [
+    helloSchema,
+    z.object({ type: z.literal('pull'), v, id: requestId, since: seq, limit: z.number().int().min(1).max(MAX_PULL_WINDOW) }),
+    z.object({ type: z.literal('get'), v, id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) }),
+    errorSchema
+  ])
+  const server = z.discriminatedUnion('type', [
+    helloSchema,
+    z.object({
+      type: z.literal('batch'), v, id: requestId, changes: z.array(wireObjectSchema).max(MAX_BATCH_OBJECTS),
+      lastSeq: seq, last: z.boolean(), more: z.boolean(), remaining: count
+    }),
+    z.object({ type: z.literal('objects'), v, id: requestId, objects: z.array(wireObjectSchema).max(MAX_GET_UIDS), missing: z.array(uid).max(MAX_GET_UIDS), last: z.boolean() }),
+    z.object({ type: z.literal('notify'), v, head: seq }),
+    errorSchema
+  ])
+  return { client, server }
+}
 
-const helloSchema = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() })
-const errorSchema = z.object({ type: z.literal('error'), v, code: z.string().max(64), message: z.string().max(4096) })
+const v1 = schemasFor(PROTOCOL_VERSION)
+const v2 = schemasFor(PROTOCOL_VERSION_2)
 
-/** Every message a client (puller) may send. */
-export const clientSchema = z.discriminatedUnion('type', [
-  helloSchema,
-  z.object({ type: z.literal('pull'), v, id: requestId, since: seq, limit: z.number().int().min(1).max(MAX_PULL_WINDOW) }),
-  z.object({ type: z.literal('get'), v, id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) }),
-  errorSchema
-])
+/** Every message a client (puller) may send (protocol version 1). */
+export const clientSchema = v1.client
+/** Every message a server (the remote pulled from) may send (protocol version 1). */
+export const serverSchema = v1.server
+/** The same for version 2, whose batches arrive as bulk frames (bulk-frame.ts) decoded into this shape. */
+export const clientSchemaV2 = v2.client
+export const serverSchemaV2 = v2.server
 
-/** Every message a server (the remote pulled from) may send. */
-export const serverSchema = z.discriminatedUnion('type', [
-  helloSchema,
-  z.object({
-    type: z.literal('batch'), v, id: requestId, changes: z.array(wireObjectSchema).max(MAX_BATCH_OBJECTS),
-    lastSeq: seq, last: z.boolean(), more: z.boolean(), remaining: count
-  }),
-  z.object({ type: z.literal('objects'), v, id: requestId, objects: z.array(wireObjectSchema).max(MAX_GET_UIDS), missing: z.array(uid).max(MAX_GET_UIDS), last: z.boolean() }),
-  z.object({ type: z.literal('notify'), v, head: seq }),
-  errorSchema
-])
+/** The client and server schemas of a protocol version. */
+export function messageSchemas (version: number): { client: z.ZodType<ClientMessage>, server: z.ZodType<ServerMessage> } {
+  return version === PROTOCOL_VERSION_2 ? v2 : v1
+}
 
 export type Role = 'client' | 'server'

@@ -64,7 +64,12 @@ function hashContent (v: Content, signedId: string, dataText: string): string {
  * collision), which spares the walk that checks key order; only a text that
  * does not match is rebuilt canonically and hashed again.
  */
-export function matchContentHash (v: Content, signedId: string, expected: string): { readonly ok: boolean, readonly dataText: string } {
+export function matchContentHash (v: Content, signedId: string, expected: string, receivedText?: string): { readonly ok: boolean, readonly dataText: string } {
+  // the text `data` was parsed from (protocol v2): when it hashes to the
+  // signer's hash it is the canonical text (as above), and so the canonical
+  // text of `data` too, since canonical JSON survives a parse unchanged —
+  // the verdict and the text are what the lines below would give
+  if (receivedText !== undefined && hashContent(v, signedId, receivedText) === expected) return { ok: true, dataText: receivedText }
   const plain = JSON.stringify(v.data)
   if (hashContent(v, signedId, plain) === expected) return { ok: true, dataText: plain }
   const canonical = canonicalJson(v.data)

@@ -54,7 +54,9 @@ export const META_KEYS = {
   schema: 'schema',
   head: 'head',
   objects: 'objects',
-  upgrade: 'upgrade'
+  upgrade: 'upgrade',
+  /** { cursor }: the type index is being built after a bulk load (type-index.ts); absent when complete */
+  typeIndex: 'typeIndex'
 } as const
 
 

@@ -27,6 +27,10 @@ export interface LevelStoreOptions {
   historyVersions?: number
   /** the clock history entries are stamped with (default Date.now) */
   now?: () => number
+  /** an initial sync into an empty store leaves the type index to finishBulkLoad (type-index.ts; default true) */
+  bulkLoad?: boolean
+  /** objects per batch of the type index build (default TYPE_INDEX_CHUNK; tests make it small) */
+  typeIndexChunk?: number
 }
 
 /**

@@ -16,6 +16,7 @@ import type {
 } from './types.js'
 import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
+import { isIndexed, nextChunk, scanType, type TypeIndexState } from './type-index.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { HistoryEntry } from './history.js'
@@ -52,6 +53,10 @@ class LevelStore implements Store, TxHost {
   /** why the store cannot be read right now: its recovery failed and the database is closed */
   #unavailable: StoreWriteError | undefined
   #recoveryQueued = false
+  /** where the type index stands (type-index.ts); cursor undefined: complete */
+  #typeIndex: TypeIndexState = { cursor: undefined }
+  /** the type index build running now (finishBulkLoad) */
+  #building: Promise<number> | undefined
 
   /** the schema this store is brought to at open: the last upgrade step's */
   readonly #schema: number
@@ -93,9 +98,10 @@ class LevelStore implements Store, TxHost {
   }
 
   async #loadMeta (): Promise<void> {
-    const [epoch, domain, schema, head, objects] = await this.#subs.meta.getMany([
-      META_KEYS.epoch, META_KEYS.domain, META_KEYS.schema, META_KEYS.head, META_KEYS.objects
-    ]) as [string | undefined, string | undefined, number | undefined, number | undefined, number | undefined]
+    const [epoch, domain, schema, head, objects, typeIndex] = await this.#subs.meta.getMany([
+      META_KEYS.epoch, META_KEYS.domain, META_KEYS.schema, META_KEYS.head, META_KEYS.objects, META_KEYS.typeIndex
+    ]) as [string | undefined, string | undefined, number | undefined, number | undefined, number | undefined, { cursor: string } | undefined]
+    this.#typeIndex = { cursor: typeIndex?.cursor }
     if (epoch === undefined) {
       // A new store: a fresh random epoch tells every remote that any
       // checkpoint it holds for us belongs to a feed that no longer exists.
@@ -189,7 +195,9 @@ class LevelStore implements Store, TxHost {
     this.#assertOpen()
     const limit = Math.max(1, options.limit)
     let items: StoredObject[]
-    if (options.type !== undefined) {
+    if (options.type !== undefined && this.#typeIndex.cursor !== undefined) {
+      items = await scanType(this.#subs, options.type, options.after, limit + 1)
+    } else if (options.type !== undefined) {
       const range = options.after !== undefined
         ? { gt: typeKey(options.type, options.after) }
         : { gte: typeKey(options.type, '') }
@@ -203,6 +211,37 @@ class LevelStore implements Store, TxHost {
     const more = items.length > limit
     if (more) items = items.slice(0, limit)
     return { items, next: more ? (items[items.length - 1]?.uid ?? null) : null }
+  }
+
+  typeIndexed (uid: string): boolean {
+    return isIndexed(this.#typeIndex, uid)
+  }
+
+  async finishBulkLoad (onProgress?: (done: number, total: number) => void): Promise<number> {
+    this.#building ??= this.#buildTypeIndex(onProgress).finally(() => { this.#building = undefined })
+    return await this.#building
+  }
+
+  async #buildTypeIndex (onProgress?: (done: number, total: number) => void): Promise<number> {
+    let done = 0
+    while (this.#open && this.#typeIndex.cursor !== undefined) {
+      // one chunk between two writes: nothing lands while it reads, and the next write sees the new cursor
+      await this.readBetweenWrites(async () => {
+        const cursor = this.#typeIndex.cursor
+        if (cursor === undefined) return
+        const chunk = await nextChunk(this.#subs, cursor, META_KEYS.typeIndex, this.#options.typeIndexChunk)
+        try {
+          await writeBatch(this.#db, chunk.ops)
+        } catch (err) {
+          this.#damaged = true
+          throw new StoreWriteError(`the store could not write its type index (${(err as Error).message}): it resumes at the next pull; check free disk space and permissions on ${this.#options.location}`, { cause: err })
+        }
+        this.#typeIndex = { cursor: chunk.cursor }
+        done += chunk.objects
+      })
+      onProgress?.(done, this.#objectCount)
+    }
+    return done
   }
 
   async readFeed (since: number, limit: number): Promise<FeedPage> {
@@ -321,6 +360,10 @@ class LevelStore implements Store, TxHost {
       if (!this.#open) throw new StoreClosedError()
       const base = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
       if (base === undefined && this.#damaged) await this.#recover()
+      // the first batch pulled into an empty store starts a bulk load: no type index rows until build
+      if (base === undefined && options.source !== undefined && this.#head === 0 && this.#objectCount === 0 && this.#options.bulkLoad !== false && this.#typeIndex.cursor === undefined) {
+        this.#typeIndex = { cursor: '' }
+      }
       const tx = new LevelWriteTx(this, this.#head, base, options.source)
       const result = await fn(tx)
       if (tx.ops.length === 0) {
@@ -358,6 +401,8 @@ class LevelStore implements Store, TxHost {
     // counters as of the base's commit, which has landed by now
     tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.head, value: head })
     if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
+    // rows were skipped: the batch says where the index stands (a build may then resume from it)
+    if (tx.deferredTypeRows) tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.typeIndex, value: { cursor: this.#typeIndex.cursor ?? '' } })
     try {
       await writeBatch(this.#db, tx.ops)
     } catch (err) {

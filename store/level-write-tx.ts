@@ -32,6 +32,8 @@ export interface TxHost {
   getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
   /** history entries kept per object (0: none written) */
   readonly historyVersions: number
+  /** whether the type index holds the row of `uid` now (type-index.ts: false for objects a bulk load has not indexed yet) */
+  typeIndexed (uid: string): boolean
   readonly domain: string
   now (): number
 }
@@ -52,6 +54,8 @@ export class LevelWriteTx implements WriteTx {
   /** feed seqs deleted by this tx (old positions of replaced objects) */
   readonly moved: number[] = []
   conflictsAdded = 0
+  /** a type index row was left to the build after a bulk load (type-index.ts): the batch records where the index stands */
+  deferredTypeRows = false
   readonly #store: TxHost
   readonly #known = new Map<string, StoredObject | undefined>()
   /** failed-queue changes of this tx: uid → peer of the parked version, or undefined when removed */
@@ -219,16 +223,18 @@ export class LevelWriteTx implements WriteTx {
       if (wireOver !== undefined) throw new ObjectTooLargeError(stored.uid, wireOver - local, limits.maxWireBytes)
     }
     this.nextSeq++
+    const indexed = this.#store.typeIndexed(stored.uid)
+    if (!indexed) this.deferredTypeRows = true
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       this.moved.push(prev.seq)
-      if (prev.type !== stored.type) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
+      if (prev.type !== stored.type && indexed) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
     } else {
       this.objectDelta++
     }
     this.ops.push({ type: 'put', sublevel: subs.objects, key: stored.uid, value: stored, text })
     this.ops.push({ type: 'put', sublevel: subs.feed, key: seqKey(seq), value: stored.uid })
-    this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
+    if (indexed) this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
     const had = (prev?.conflicts.length ?? 0) > 0
     const has = stored.conflicts.length > 0
     if (has) {

@@ -221,6 +221,13 @@ export interface Store {
    * reads is therefore consistent with what commit listeners have seen.
    */
   readBetweenWrites<T> (fn: () => Promise<T>): Promise<T>
+  /**
+   * Build what a bulk load (an initial sync into an empty store) left out —
+   * the type index (type-index.ts) — in chunks between writes; resumes where
+   * an interrupted build stopped; resolves with the objects it indexed (0 at
+   * once when nothing is left). Concurrent calls share one build.
+   */
+  finishBulkLoad (onProgress?: (done: number, total: number) => void): Promise<number>
 
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   listCheckpoints (): Promise<Array<{ peerId: string, checkpoint: Checkpoint }>>

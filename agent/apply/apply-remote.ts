@@ -55,7 +55,9 @@ export async function applyRemoteBatch (
   changes: readonly WireObject[],
   next: Next | undefined,
   /** called when the transaction is prepared and queued for commit (Store.write's onPrepared) */
-  onPrepared?: () => void
+  onPrepared?: () => void,
+  /** protocol version 2: each change's data object → the JSON text it was received as (stored as is when it is the signed canonical text) */
+  dataTexts?: ReadonlyMap<object, string>
 ): Promise<ApplyStats> {
   const stats = emptyStats()
   stats.received = changes.length
@@ -68,7 +70,7 @@ export async function applyRemoteBatch (
   }, candidates)
   stats.dependencies = dependencies.length
   const all = [...dependencies, ...candidates]
-  const provenance = await ctx.provenance.check(all.map((c) => c.wire))
+  const provenance = await ctx.provenance.check(all.map((c) => c.wire), dataTexts)
   stats.unsigned = provenance.unsigned
   // what needs a refused version waits for it, as for any dependency that cannot be had
   for (const uid of provenance.bad.keys()) unavailable.add(uid)

@@ -50,7 +50,7 @@ export interface ProvenanceChecker {
   /** the peer ID bound to a domain, if known */
   keyOf (domain: string): string | undefined
   /** check every version of these wire objects, as received (ids as their sender presented them) */
-  check (objects: readonly WireObject[]): Promise<ProvenanceResult>
+  check (objects: readonly WireObject[], received?: ReadonlyMap<object, string>): Promise<ProvenanceResult>
 }
 
 export interface ProvenanceOptions {
@@ -117,7 +117,7 @@ class Checker implements ProvenanceChecker {
     return this.#peerOfDomain.get(domain)
   }
 
-  async check (objects: readonly WireObject[]): Promise<ProvenanceResult> {
+  async check (objects: readonly WireObject[], received?: ReadonlyMap<object, string>): Promise<ProvenanceResult> {
     const bad = new Map<string, string>()
     const run: CheckRun = { texts: new WeakMap(), fresh: [], waiting: [] }
     let unsigned = 0
@@ -129,7 +129,7 @@ class Checker implements ProvenanceChecker {
           if (this.#options.requireSigned === true) bad.set(wire.uid, `version ${JSON.stringify(v.vector)} is not signed, and provenance.requireSigned is on`)
           continue
         }
-        const problem = this.#checkOne(v, sig, run, wire.uid)
+        const problem = this.#checkOne(v, sig, run, wire.uid, received?.get(v.data))
         if (problem !== undefined && !bad.has(wire.uid)) bad.set(wire.uid, `version ${JSON.stringify(v.vector)}: ${problem}`)
       }
     }
@@ -148,8 +148,8 @@ class Checker implements ProvenanceChecker {
   }
 
   /** Check what can be checked of one version now; its acceptance may wait for its group's signature. */
-  #checkOne (v: ObjectVersion, sig: VersionSignature, run: CheckRun, uid: string): string | undefined {
-    const content = matchContentHash(v, sig.id ?? v.id, sig.h)
+  #checkOne (v: ObjectVersion, sig: VersionSignature, run: CheckRun, uid: string, receivedText: string | undefined): string | undefined {
+    const content = matchContentHash(v, sig.id ?? v.id, sig.h, receivedText)
     run.texts.set(v.data, content.dataText)
     if (!content.ok) return `its content does not hash to what its signer ${sig.by} signed: it was changed after signing`
     const problem = this.#signerProblem(v, sig)

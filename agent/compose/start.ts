@@ -41,6 +41,7 @@ import type { LiveConfig, ReloadContext } from './live-config.js'
 import { admitJoiner } from './membership.js'
 import { assertNotListedAsPeer, listenError } from './start-checks.js'
 import { connectorContext, echoGuardFor, echoGuardOptions, forwardCommits, replicatorEvents, watchInstanceWrites, type AgentEventHooks } from './wiring.js'
+import { syncVersionsFrom } from '../../protocol/versions.js'
 
 export interface AgentDeps {
   readonly logger?: Logger
@@ -57,6 +58,13 @@ export interface AgentDeps {
   /** environment for secrets such as instance.passwordEnv */
   readonly env?: NodeJS.ProcessEnv
   readonly events?: AgentEventHooks
+  /**
+   * Sync protocol versions to speak (default: all, 2 preferred). Not a config
+   * key: tests restrict an agent to version 1 to stand for an older agent.
+   */
+  readonly protocolVersions?: readonly number[]
+  /** more classic-level options for the store (benchmarks measuring cache and file settings); not a config key */
+  readonly leveldb?: Readonly<Record<string, unknown>>
 }
 
 /** Everything the start steps share: the agent's settings, its bus, and the parts being built. */
@@ -115,7 +123,7 @@ function provenanceOf ({ config, self, log }: StartContext, { privateKey }: Secr
 async function openStore ({ config, parts, bus, deps, log, now }: StartContext): Promise<void> {
   // an older store is upgraded as it opens: on a large one that takes a while, so it reports
   const onUpgradeProgress = throttledUpgradeReporter((p) => log.info({ schema: p.to, step: p.name, done: p.done, total: p.total, percent: p.percent, etaSeconds: p.etaSeconds }, formatUpgradeProgress(p)), 3000)
-  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, historyVersions: config.history.versions, now, onUpgradeProgress })
+  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, historyVersions: config.history.versions, now, onUpgradeProgress, ...(deps.leveldb !== undefined ? { leveldb: deps.leveldb } : {}) })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
@@ -165,6 +173,7 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provena
     ...(psk !== undefined ? { psk } : {}),
     ...(guests !== undefined ? { guests } : {}),
     log: log.child({ component: 'mesh' }),
+    syncVersions: syncVersionsFrom(deps.protocolVersions),
     onConnectionChange: (name, connected, address) => {
       parts.replicator?.connectionChanged(name, connected, address)
       bus.emit({ type: 'peer', peer: name, connected, ...(address !== undefined ? { address } : {}) })

@@ -24,7 +24,8 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { BLOB_PROTOCOL_ID, MAX_BLOB_STREAMS_PER_PEER } from '../../protocol/blob-constants.js'
-import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID } from '../../protocol/constants.js'
+import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER } from '../../protocol/constants.js'
+import { protocolIdOf, SYNC_VERSIONS, type SyncVersion } from '../../protocol/versions.js'
 import { describeError } from '../../protocol/errors.js'
 import { NotStartedError, PeerNotAllowedError } from '../errors.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
@@ -49,6 +50,8 @@ export interface MeshOptions {
   readonly onRefused?: (peerId: string, direction: 'inbound' | 'outbound') => void
   /** who may come in for the invite protocol without being a peer; none: no one */
   readonly guests?: GuestPolicy
+  /** sync protocol versions offered and handled, preferred first (default: all, 2 first) */
+  readonly syncVersions?: readonly SyncVersion[]
 }
 
 /** Handlers of the streams the mesh accepts. */
@@ -89,6 +92,7 @@ export function createMesh (options: MeshOptions): Mesh {
   let unwatchGuests: (() => void) | undefined
   const selfId = peerIdFromPrivateKey(options.privateKey).toString()
   const door = options.guests !== undefined ? new GuestDoor(options.guests, (id) => byId.has(id), log) : undefined
+  const syncProtocols = (options.syncVersions ?? SYNC_VERSIONS).map(protocolIdOf)
 
   const running = (): Libp2p => {
     if (node === undefined) throw new NotStartedError('mesh')
@@ -105,7 +109,7 @@ export function createMesh (options: MeshOptions): Mesh {
       if (node !== undefined) return
       node = await createLibp2p(nodeOptions(options, refuser(byId, options, door)))
       reportConnections(node, byId, options, addressOf)
-      unwatchGuests = await handleProtocols(node, byId, handlers, door)
+      unwatchGuests = await handleProtocols(node, byId, handlers, door, syncProtocols)
       await rememberAddresses(node, options.peers)
       for (const peer of byId.values()) upkeeps.start(node, peer)
       log.info({ peerId: selfId, listen: this.listenAddrs() }, 'mesh listening')
@@ -117,7 +121,7 @@ export function createMesh (options: MeshOptions): Mesh {
       unwatchGuests = undefined
       const n = node
       node = undefined
-      if (n !== undefined) await stopNode(n, door, log)
+      if (n !== undefined) await stopNode(n, door, log, syncProtocols)
     },
 
     async setPeers (peers) {
@@ -150,8 +154,9 @@ export function createMesh (options: MeshOptions): Mesh {
 
     remoteAddress: addressOf,
 
-    async openStream (peerId, signal, protocol = PROTOCOL_ID) {
-      return await running().dialProtocol(peerIdFromString(peerId), protocol, { signal: dialSignal(signal) })
+    async openStream (peerId, signal, protocol) {
+      // sync: multistream-select takes the first of these the peer handles; the stream's `protocol` says which
+      return await running().dialProtocol(peerIdFromString(peerId), protocol ?? syncProtocols, { signal: dialSignal(signal) })
     },
 
     async hangUp (peerId) {
@@ -160,9 +165,9 @@ export function createMesh (options: MeshOptions): Mesh {
   }
 }
 
-async function stopNode (node: Libp2p, door: GuestDoor | undefined, log: Logger): Promise<void> {
+async function stopNode (node: Libp2p, door: GuestDoor | undefined, log: Logger, syncProtocols: readonly string[]): Promise<void> {
   try {
-    await node.unhandle([PROTOCOL_ID, BLOB_PROTOCOL_ID])
+    await node.unhandle([...syncProtocols, BLOB_PROTOCOL_ID])
     if (door !== undefined) await node.unhandle(door.protocol)
   } catch (err) {
     log.warn({ err: describeError(err) }, 'unhandle failed during stop')
@@ -192,9 +197,9 @@ async function applyPeerChanges (node: Libp2p, previous: ReadonlyMap<string, Mes
   }
 }
 
-/** The sync and blob protocols for configured peers; the guest protocol, when there is a door, for anyone it lets in. Returns the door's clean-up. */
-async function handleProtocols (node: Libp2p, byId: ReadonlyMap<string, MeshPeer>, handlers: MeshHandlers, door: GuestDoor | undefined): Promise<(() => void) | undefined> {
-  await node.handle(PROTOCOL_ID, syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
+/** The sync (every version spoken) and blob protocols for configured peers; the guest protocol, when there is a door, for anyone it lets in. Returns the door's clean-up. */
+async function handleProtocols (node: Libp2p, byId: ReadonlyMap<string, MeshPeer>, handlers: MeshHandlers, door: GuestDoor | undefined, syncProtocols: readonly string[]): Promise<(() => void) | undefined> {
+  await node.handle([...syncProtocols], syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
   if (handlers.blob !== undefined) await node.handle(BLOB_PROTOCOL_ID, syncStreams(byId, handlers.blob), { maxInboundStreams: MAX_BLOB_STREAMS_PER_PEER, maxOutboundStreams: MAX_BLOB_STREAMS_PER_PEER })
   if (door === undefined || handlers.guest === undefined) return undefined
   // two: a joiner retrying at once should not find its first, closing stream still counted

@@ -35,6 +35,8 @@ export interface FramingOptions {
   readonly version?: number
   /** how frames are cut and parsed (default: JSON frames of at most maxFrameBytes) */
   readonly frames?: FrameDecoder
+  /** hand the decode function each frame's body as text, not parsed JSON (sync sessions: session-decoders.ts) */
+  readonly text?: boolean
 }
 
 export class FramedStream<In, Out = Message> {
@@ -51,7 +53,12 @@ export class FramedStream<In, Out = Message> {
     this.#decode = decode
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
     this.#version = options.version ?? PROTOCOL_VERSION
-    this.#frames = options.frames ?? new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
+    this.#frames = options.frames ?? new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes, text: options.text === true })
+  }
+
+  /** the protocol version this stream's messages carry as `v` */
+  get version (): number {
+    return this.#version
   }
 
   /** Send one message, waiting for the transport to drain when it is full. */

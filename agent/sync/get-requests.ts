@@ -9,7 +9,7 @@
  * protocol error. Once the session fails, every open request is rejected
  * with its error, and no new one is sent.
  */
-import { MAX_GET_UIDS, PROTOCOL_VERSION, REQUEST_TIMEOUT_MS } from '../../protocol/constants.js'
+import { MAX_GET_UIDS, REQUEST_TIMEOUT_MS } from '../../protocol/constants.js'
 import { ProtocolError } from '../../protocol/errors.js'
 import type { GetMessage, ObjectsMessage } from '../../protocol/messages.js'
 import type { WireObject } from '../../protocol/object.js'
@@ -28,6 +28,8 @@ export interface GetRequestsDeps {
   readonly peerName: string
   /** send one request on the session's stream */
   readonly send: (message: GetMessage) => Promise<void>
+  /** the session's protocol version (`v` of every message) */
+  readonly version: number
   /** the session's request ids (pulls and gets share one sequence) */
   readonly nextRequestId: () => number
 }
@@ -62,7 +64,7 @@ export class GetRequests {
     // if the session fails while the request is being sent, the send throws to our caller;
     // the rejected answer must not also surface as an unhandled rejection (which ends the process)
     result.catch(() => {})
-    await this.#deps.send({ type: 'get', v: PROTOCOL_VERSION, id, uids })
+    await this.#deps.send({ type: 'get', v: this.#deps.version, id, uids })
     return await withTimeout(result, REQUEST_TIMEOUT_MS, `peer ${this.#deps.peerName} did not answer get within ${REQUEST_TIMEOUT_MS} ms`)
   }
 

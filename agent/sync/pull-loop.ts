@@ -9,6 +9,7 @@
 import type { Stream } from '@libp2p/interface'
 import { describeError } from '../../protocol/errors.js'
 import { applyRemoteBatch } from '../apply/apply-remote.js'
+import { finishBulkLoad } from './bulk-load.js'
 import { Backoff } from '../runtime/backoff.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
 import type { PeerRuntime } from './peer-runtime.js'
@@ -46,7 +47,7 @@ function livePullSession (deps: ReplicatorDeps, rt: PeerRuntime, stream: Stream,
     intervalMs: rt.config.autoSync.interval,
     progress: rt.progress,
     log: peerLog,
-    apply: async (s, changes, next, onPrepared) => await applyRemoteBatch(applyContextFor(deps, rt, s), changes, next, onPrepared),
+    apply: async (s, changes, next, onPrepared, dataTexts) => await applyRemoteBatch(applyContextFor(deps, rt, s), changes, next, onPrepared, dataTexts),
     onActivity: () => { rt.lastContact = deps.now() },
     onBatchApplied: (stats, batch) => {
       rt.pulledSession += stats.received
@@ -55,7 +56,11 @@ function livePullSession (deps: ReplicatorDeps, rt: PeerRuntime, stream: Stream,
       deps.events?.onProgress?.(name, rt.progress.snapshot())
       peerChanged(deps, name)
     },
-    onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(name, pulled, durationMs, caughtUp),
+    onPullFinished: (pulled, durationMs, caughtUp) => {
+      // an initial sync left the type index for now: build it once caught up
+      if (caughtUp) finishBulkLoad(deps.store, peerLog, deps.now)
+      deps.events?.onPullFinished?.(name, pulled, durationMs, caughtUp)
+    },
     onHeadAnnounced: () => deps.events?.onProgress?.(name, rt.progress.snapshot()),
     // progress.connected() (at hello) already restarted the lag from the remote as it is now
     onStarted: (_since, hello) => {

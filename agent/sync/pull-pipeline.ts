@@ -15,7 +15,7 @@
  * last batch is counted at once; a pull that ends (caught up or failed)
  * leaves no commit running behind it.
  */
-import { MAX_UNAPPLIED_BATCHES, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { MAX_UNAPPLIED_BATCHES } from '../../protocol/constants.js'
 import type { BatchMessage, HelloMessage, PullMessage } from '../../protocol/messages.js'
 import type { WireObject } from '../../protocol/object.js'
 import type { ApplyStats } from '../apply/apply-remote.js'
@@ -40,10 +40,12 @@ export interface PullPipelineDeps {
 /** What a pull needs from its session. */
 export interface PipelineSession {
   send (message: PullMessage): Promise<void>
+  /** the session's protocol version (`v` of every message) */
+  readonly version: number
   /** pulls and gets share one sequence of request ids */
   nextRequestId (): number
   /** apply one batch and advance the checkpoint; `onPrepared` once its transaction is queued for commit */
-  apply (changes: readonly WireObject[], next: { seq: number, epoch: string, servesHash: string | undefined }, onPrepared: () => void): Promise<ApplyStats>
+  apply (changes: readonly WireObject[], next: { seq: number, epoch: string, servesHash: string | undefined }, onPrepared: () => void, dataTexts?: ReadonlyMap<object, string>): Promise<ApplyStats>
   /** the remote's feed head as last heard */
   remoteHead (): number
   /** end the session with this error (a pipelined request could not be sent) */
@@ -132,7 +134,7 @@ export class PullPipeline {
         const started = this.#deps.now()
         let prepared!: () => void
         const queued = new Promise<void>((resolve) => { prepared = resolve })
-        const applying = this.#session.apply(batch.changes, { seq: batch.lastSeq, epoch: remote.epoch, servesHash: remote.serves }, prepared)
+        const applying = this.#session.apply(batch.changes, { seq: batch.lastSeq, epoch: remote.epoch, servesHash: remote.serves }, prepared, batch.dataTexts)
         applying.catch(() => {}) // awaited in #settle(); a failure must not go unhandled meanwhile
         // the next batch may start once this one's transaction is queued (or it failed)
         await Promise.race([queued, applying.then(() => {}, () => {})])
@@ -192,6 +194,6 @@ export class PullPipeline {
   async #requestWindow (since: number): Promise<void> {
     this.#lastRequestedFrom = since
     const id = this.#session.nextRequestId()
-    await this.#session.send({ type: 'pull', v: PROTOCOL_VERSION, id, since, limit: this.#deps.window })
+    await this.#session.send({ type: 'pull', v: this.#session.version, id, since, limit: this.#deps.window })
   }
 }

@@ -15,7 +15,8 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION } from '../../protocol/constants.js'
-import { decodeServerMessage } from '../../protocol/decode.js'
+import { serverDecoderFor } from '../../protocol/session-decoders.js'
+import { versionOfProtocol } from '../../protocol/versions.js'
 import { type HelloMessage, type ServerMessage } from '../../protocol/messages.js'
 import type { WireObject } from '../../protocol/object.js'
 import type { Store } from '../../store/types.js'
@@ -43,7 +44,9 @@ export interface PullSessionDeps extends PullPipelineDeps {
     changes: readonly WireObject[],
     next: { seq: number, epoch: string, servesHash: string | undefined },
     /** to be called once the batch's transaction is queued for commit (the next batch may then start) */
-    onPrepared?: () => void
+    onPrepared?: () => void,
+    /** version 2: the received JSON text of each change's data (protocol/bulk-frame.ts) */
+    dataTexts?: ReadonlyMap<object, string>
   ) => Promise<ApplyStats>
   readonly onActivity?: () => void
   /** the remote announced a newer head (notify): progress changed even if no pull follows */
@@ -73,13 +76,16 @@ export class PullSession {
   constructor (stream: Stream, deps: PullSessionDeps) {
     this.#stream = stream
     this.#deps = deps
-    const framed = this.#framed = new FramedStream<ServerMessage>(stream, decodeServerMessage)
+    // the version negotiated when the stream was opened (a stream without one: version 1)
+    const version = versionOfProtocol(stream.protocol) ?? PROTOCOL_VERSION
+    const framed = this.#framed = new FramedStream<ServerMessage>(stream, serverDecoderFor(version), { version, text: true })
     const nextRequestId = (): number => this.#nextRequestId++
-    this.#gets = new GetRequests({ peerName: deps.peerName, send: (message) => framed.send(message), nextRequestId })
+    this.#gets = new GetRequests({ peerName: deps.peerName, send: (message) => framed.send(message), version, nextRequestId })
     this.#pipeline = new PullPipeline(deps, {
       send: (message) => framed.send(message),
+      version,
       nextRequestId,
-      apply: (changes, next, onPrepared) => deps.apply(this, changes, next, onPrepared),
+      apply: (changes, next, onPrepared, dataTexts) => deps.apply(this, changes, next, onPrepared, dataTexts),
       remoteHead: () => this.#remoteHead,
       fail: (err) => this.#fail(err)
     })
@@ -124,7 +130,7 @@ export class PullSession {
       // catch below once the send throws, and must not surface as an unhandled rejection (which ends the process)
       helloPromise.catch(() => {})
       const info = this.#deps.store.info()
-      await this.#framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch })
+      await this.#framed.send({ type: 'hello', v: this.#framed.version, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch })
       const hello = await withTimeout(helloPromise, HELLO_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no hello within ${HELLO_TIMEOUT_MS} ms`)
       this.#remote = hello
       this.#remoteHead = hello.head
@@ -132,7 +138,7 @@ export class PullSession {
       this.#pipeline.resumeAt(since)
       this.#resumedFrom = since
       this.#deps.progress.connected(hello.head, since)
-      this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count }, 'pull session started')
+      this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count, protocol: this.#framed.version }, 'pull session started')
       this.#deps.onStarted?.(since, hello)
       while (!signal.aborted && this.#closedError === undefined) {
         if (this.#pullWanted) {
@@ -211,7 +217,7 @@ export class PullSession {
     switch (message.type) {
       case 'hello':
         if (this.#helloWaiter === undefined || this.#remote !== undefined) throw new ProtocolError('hello sent twice')
-        if (message.v !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(message.v, PROTOCOL_VERSION)
+        if (message.v !== this.#framed.version) throw new UnsupportedProtocolVersionError(message.v, this.#framed.version)
         this.#helloWaiter.resolve(message)
         this.#helloWaiter = undefined
         return

@@ -15,7 +15,8 @@
  * after that frame's `lastSeq` at the moment it is sent (the session's
  * FeedTally keeps the count current as commits land), and `more` agrees with it.
  */
-import { BATCH_TARGET_BYTES, MAX_FRAME_BYTES, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { BATCH_TARGET_BYTES, MAX_FRAME_BYTES, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION_2 } from '../../protocol/constants.js'
+import { bulkBatchText } from '../../protocol/bulk-frame.js'
 import type { ClientMessage, GetMessage, PullMessage } from '../../protocol/messages.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import type { Store, StoredObject } from '../../store/types.js'
@@ -81,7 +82,7 @@ export async function answerPull (
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
         const remaining = tally.advance(page.entries[i - 1]!.seq)
-        await framed.sendJson(batchJson(pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining))
+        await framed.sendJson(batchJson(framed.version, pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining))
         // counted as it goes: a window cut short by a broken session was still partly served
         deps.onServed?.(parts.length)
         sent()
@@ -94,7 +95,7 @@ export async function answerPull (
     // the count is taken right before sending, so `more` and `remaining` agree with it
     const remaining = tally.advance(page.lastSeq)
     const windowDone = remaining === 0 || rowsSent >= pull.limit || page.entries.length === 0
-    await framed.sendJson(batchJson(pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining))
+    await framed.sendJson(batchJson(framed.version, pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining))
     if (parts.length > 0) deps.onServed?.(parts.length)
     sent()
     if (windowDone) break
@@ -139,8 +140,10 @@ function skipped (deps: ServeAnswerDeps, uid: string, bytes: number): void {
   else deps.log.warn({ uid, bytes }, `object ${uid} takes ${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (stored before that limit was enforced): no frame can carry it, so it is not served; make it smaller with a local edit`)
 }
 
-function batchJson (id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {
-  return `{"type":"batch","v":${PROTOCOL_VERSION},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`
+/** A batch frame's body: a JSON message in version 1, a bulk frame (protocol/bulk-frame.ts) in version 2. */
+function batchJson (version: number, id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {
+  if (version === PROTOCOL_VERSION_2) return bulkBatchText({ id, lastSeq, last, more, remaining }, parts)
+  return `{"type":"batch","v":${version},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`
 }
 
 export async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, deps: ServeAnswerDeps): Promise<void> {
@@ -166,7 +169,7 @@ export async function answerGet (framed: FramedStream<ClientMessage>, get: GetMe
       continue
     }
     if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
-      await framed.sendJson(objectsJson(get.id, parts, [], false))
+      await framed.sendJson(objectsJson(framed.version, get.id, parts, [], false))
       deps.onServed?.(parts.length)
       parts = []
       bytes = 0
@@ -181,11 +184,11 @@ export async function answerGet (framed: FramedStream<ClientMessage>, get: GetMe
   // MAX_OBJECT_BYTES leaves). When both might not fit, the objects go first.
   const missingJson = JSON.stringify(missing)
   if (parts.length > 0 && missing.length > 0 && size + Buffer.byteLength(missingJson) + 1024 > MAX_FRAME_BYTES) {
-    await framed.sendJson(objectsJson(get.id, parts, [], false))
+    await framed.sendJson(objectsJson(framed.version, get.id, parts, [], false))
     deps.onServed?.(parts.length)
     parts = []
   }
-  await framed.sendJson(objectsJson(get.id, parts, missing, true, missingJson))
+  await framed.sendJson(objectsJson(framed.version, get.id, parts, missing, true, missingJson))
   if (parts.length > 0) deps.onServed?.(parts.length)
 }
 
@@ -200,6 +203,6 @@ function servable (object: StoredObject, deps: ServeAnswerDeps): StoredObject {
   return conflicts.length === object.conflicts.length ? object : { ...object, conflicts }
 }
 
-function objectsJson (id: number, parts: string[], missing: string[], last: boolean, missingJson = JSON.stringify(missing)): string {
-  return `{"type":"objects","v":${PROTOCOL_VERSION},"id":${id},"objects":[${parts.join(',')}],"missing":${missingJson},"last":${last}}`
+function objectsJson (version: number, id: number, parts: string[], missing: string[], last: boolean, missingJson = JSON.stringify(missing)): string {
+  return `{"type":"objects","v":${version},"id":${id},"objects":[${parts.join(',')}],"missing":${missingJson},"last":${last}}`
 }

@@ -13,7 +13,8 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION } from '../../protocol/constants.js'
-import { decodeClientMessage } from '../../protocol/decode.js'
+import { clientDecoderFor } from '../../protocol/session-decoders.js'
+import { versionOfProtocol } from '../../protocol/versions.js'
 import { type ClientMessage, type HelloMessage } from '../../protocol/messages.js'
 import type { CommitEvent } from '../../store/types.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, UnsupportedProtocolVersionError } from '../../protocol/errors.js'
@@ -68,7 +69,9 @@ class ServeSession {
   constructor (stream: Stream, deps: ServeSessionDeps) {
     this.#stream = stream
     this.#deps = deps
-    this.#framed = new FramedStream<ClientMessage>(stream, decodeClientMessage)
+    // the version negotiated when the stream was opened (a stream without one: version 1)
+    const version = versionOfProtocol(stream.protocol) ?? PROTOCOL_VERSION
+    this.#framed = new FramedStream<ClientMessage>(stream, clientDecoderFor(version), { version, text: true })
     this.#tally = new FeedTally(deps.store)
     this.#knownHead = deps.store.info().head
   }
@@ -124,15 +127,15 @@ class ServeSession {
   }
 
   async #hello (hello: HelloMessage): Promise<void> {
-    if (hello.v !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(hello.v, PROTOCOL_VERSION)
+    if (hello.v !== this.#framed.version) throw new UnsupportedProtocolVersionError(hello.v, this.#framed.version)
     this.#helloDone = true
     clearTimeout(this.#helloTimer)
     this.#peerEpoch = hello.epoch
     const info = this.#deps.store.info()
     this.#notifiedHead = info.head
     this.#knownHead = info.head
-    await this.#framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: this.#deps.servesHash })
-    this.#deps.log.debug({ remoteDomain: hello.domain }, 'serve session: hello')
+    await this.#framed.send({ type: 'hello', v: this.#framed.version, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: this.#deps.servesHash })
+    this.#deps.log.debug({ remoteDomain: hello.domain, protocol: this.#framed.version }, 'serve session: hello')
     this.#deps.onHello?.(hello)
   }
 
@@ -175,7 +178,7 @@ class ServeSession {
       const head = this.#deps.store.info().head
       if (head <= this.#notifiedHead || this.#stream.status !== 'open') return
       this.#notifiedHead = head
-      this.#framed.send({ type: 'notify', v: PROTOCOL_VERSION, head }).catch(() => {})
+      this.#framed.send({ type: 'notify', v: this.#framed.version, head }).catch(() => {})
     })
   }
 }

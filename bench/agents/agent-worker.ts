@@ -236,7 +236,11 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
       const logger = createLogger({ level: 'info', domain: config.domain, destination })
       const calledAt = wallClockMs()
       const cpuAtCall = cpuMs()
-      agent = createAgent(config, { logger, env: process.env })
+      // --protocol: the versions this bench run compares (an AgentDeps option, not a config key)
+      const versions = process.env.LABMESH_BENCH_SYNC_VERSIONS?.split(',').map(Number)
+      // LABMESH_BENCH_LEVELDB: classic-level options as JSON (memory experiments: cacheSize, maxOpenFiles …)
+      const leveldb = process.env.LABMESH_BENCH_LEVELDB !== undefined ? JSON.parse(process.env.LABMESH_BENCH_LEVELDB) as Record<string, unknown> : undefined
+      agent = createAgent(config, { logger, env: process.env, ...(versions !== undefined ? { protocolVersions: versions } : {}), ...(leveldb !== undefined ? { leveldb } : {}) })
       agent.subscribe(onEvent)
       await agent.start()
       return { peerId: agent.peerId, calledAt, startedAt: wallClockMs(), cpuMs: cpuAtCall }

@@ -10,8 +10,9 @@ import { historyStep } from './step-history.js'
 import type { UpgradeStep } from './step.js'
 import { blobReferencesStep } from './step-blob-references.js'
 import { echoHoldsStep } from './step-echo-holds.js'
+import { typeIndexStep } from './step-type-index.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

@@ -5,8 +5,12 @@
  * resolutions. After every kill the store B left behind must hold whole
  * transactions only, its checkpoint exactly what was applied; after restart
  * B resumes from that checkpoint (not from zero), re-pulls no more than was
- * in flight, and both agents end exactly as the causal oracle says.
+ * in flight, and both agents end exactly as the causal oracle says. The
+ * initial pull into a wiped B is a bulk load (store/type-index.ts): after the
+ * kill and at the end B's type index holds exactly the rows its meta row
+ * says it does.
  */
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MAX_UNAPPLIED_BATCHES } from '../../protocol/constants.js'
 import { CausalOracle, vectorKey } from '../helpers/causal-oracle.js'
@@ -14,7 +18,7 @@ import { useTestMesh } from '../helpers/lifecycle.js'
 import { waitFor } from '../helpers/nodes.js'
 import { logLines } from '../helpers/processes.js'
 import { scaled, withSeed, type Rng } from '../helpers/seeded.js'
-import { auditStore } from '../helpers/store-audit.js'
+import { auditStore, auditTypeIndexAt } from '../helpers/store-audit.js'
 import { holdingsOf, TwoAgents, type ObjectView, type PeerView } from '../helpers/two-agents.js'
 
 const FILE = 'test/faults/crash-resume.test.ts'
@@ -39,6 +43,7 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
   it('initial, incremental, conflict and resolution pulls survive SIGKILL at random points: exact final state, nothing duplicated or lost, resumed from the checkpoint', async () => {
     const oracle = new CausalOracle()
     const pair = new TwoAgents(mesh.node('lab-a'), mesh.node('lab-b'), oracle, { batchSize: BATCH, window: WINDOW })
+    const storeOfB = join(mesh.node('lab-b').dir, 'data', 'store')
     try {
       await withSeed('crash-resume', FILE, async (rng) => {
         const trials = scaled(5, 24)
@@ -113,6 +118,8 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
           // 4. what the kill left: whole transactions, a checkpoint that matches them
           const atKill = await pair.offline(pair.b, async (io) => ({ audit: await auditStore(io.store), holdings: await holdingsOf(io.store), checkpoint: await io.store.getCheckpoint(pair.a.peerId) }))
           expect(atKill.audit, `store after the kill (${kind})`).toEqual([])
+          // an initial pull into a wiped B is a bulk load (type index deferred): what the kill left says exactly which rows exist
+          expect(await auditTypeIndexAt(storeOfB, 'lab-b'), `type index after the kill (${kind})`).toEqual([])
           const cp = atKill.checkpoint
           if (kind === 'initial' || kind === 'incremental') {
             // A did not change during this pull: B holds A's version of exactly the uids at or below its checkpoint
@@ -147,6 +154,7 @@ describe('crash-resume harness (real processes, SIGKILL)', () => {
           const finalA = await pair.offline(pair.a, async (io) => ({ audit: await auditStore(io.store), holdings: await holdingsOf(io.store) }))
           const finalB = await pair.offline(pair.b, async (io) => ({ audit: await auditStore(io.store), holdings: await holdingsOf(io.store), checkpoint: await io.store.getCheckpoint(pair.a.peerId) }))
           expect([...finalA.audit, ...finalB.audit]).toEqual([])
+          expect(await auditTypeIndexAt(storeOfB, 'lab-b'), `type index at the end (${kind})`).toEqual([])
           expect(oracle.check('lab-a', finalA.holdings)).toEqual([])
           expect(oracle.check('lab-b', finalB.holdings)).toEqual([])
           const committed = (finalB.checkpoint?.pulled ?? 0) - (bBefore.checkpoint?.pulled ?? 0)

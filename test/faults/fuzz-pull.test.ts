@@ -23,7 +23,7 @@ import { PullProgress } from '../../agent/sync/progress.js'
 import { PullSession } from '../../agent/sync/pull-session.js'
 import { compileInboundRules, inboundRulesHash } from '../../agent/rules/inbound.js'
 import type { LoadedConfig } from '../../config/load.js'
-import { PROTOCOL_ID, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { PROTOCOL_ID, PROTOCOL_ID_V2, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import { createBlobStore } from '../../store/blobs/blob-store.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
@@ -59,7 +59,7 @@ function pullSessionOf (stream: Stream, store: Store, config: LoadedConfig, peer
     progress: new PullProgress(Date.now),
     log: logger.child({ peer: peerName }),
     now: Date.now,
-    apply: async (s, changes, next) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids), provenance: createProvenanceChecker(), blobs: localBlobAccess(createBlobStore(join(config.paths.dataDir, 'blobs'))) }, changes, next)
+    apply: async (s, changes, next, onPrepared, dataTexts) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids), provenance: createProvenanceChecker(), blobs: localBlobAccess(createBlobStore(join(config.paths.dataDir, 'blobs'))) }, changes, next, onPrepared, dataTexts)
   })
 }
 
@@ -120,7 +120,9 @@ describe('protocol fuzzing: the pulling side', () => {
         const peer = config.peers.find((p) => p.name === domain)!
         while (frames() < targetFrames) {
           const served = server.sessions.length
-          const stream = await puller.node.dialProtocol(multiaddr(`${server.addr}/p2p/${peer.peerId}`), PROTOCOL_ID, { signal: AbortSignal.timeout(5000) })
+          // every other session speaks version 2 (bulk batch frames), the rest version 1
+          const protocol = sessions % 2 === 0 ? PROTOCOL_ID_V2 : PROTOCOL_ID
+          const stream = await puller.node.dialProtocol(multiaddr(`${server.addr}/p2p/${peer.peerId}`), protocol, { signal: AbortSignal.timeout(5000) })
           const end = await pullSessionOf(stream, store, config, domain, captured.logger).run(AbortSignal.timeout(20_000))
           sessions++
           await waitFor(() => server.sessions.length > served, { what: `${domain} finished its side of the session (our end: ${end.reason === 'error' ? end.error.message : end.reason})`, timeout: 30_000 })

@@ -11,10 +11,11 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import type { PrivateKey, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { MAX_SEQ, PROTOCOL_ID, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { MAX_SEQ, PROTOCOL_ID, PROTOCOL_ID_V2, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { bulkBatchText } from '../../protocol/bulk-frame.js'
 import {
   brokenMessage, garbageFrame, jsonFrame, mutatedFrame, nonObjectFrame, notJsonFrame, overlongVarint, oversizedPrefix,
-  randomUid, rawFrame, truncatedFrame, validHello, validObject
+  randomUid, rawFrame, toJsonText, truncatedFrame, validHello, validObject
 } from './fuzz-frames.js'
 import type { Rng } from './seeded.js'
 import { frameReader, type FrameReader } from './wire-client.js'
@@ -56,6 +57,7 @@ const PULL_KINDS = ['bad-hello', 'broken-batch', 'broken-notify', 'broken-object
  */
 export async function hostileAnswer (stream: Stream, rng: Rng, domain: string): Promise<ServedSession> {
   const reader = frameReader(stream)
+  const frame = frameFor(stream.protocol === PROTOCOL_ID_V2 ? 2 : 1)
   const kind = rng.pick(PULL_KINDS)
   let frames = 0
   let sample = ''
@@ -65,16 +67,16 @@ export async function hostileAnswer (stream: Stream, rng: Rng, domain: string): 
     frames++
     sample = Buffer.from(frame.subarray(0, 300)).toString('latin1')
   }
-  const hello = (): void => send(jsonFrame({ ...validHello(rng, domain), epoch: 'hostile-epoch' }))
+  const hello = (): void => send(frame({ ...validHello(rng, domain), epoch: 'hostile-epoch' }))
   const waitForType = async (type: string): Promise<Record<string, unknown> | undefined> => {
     for (let f = await reader.next(10_000); f !== undefined; f = await reader.next(10_000)) if (f.type === type) return f
     return undefined
   }
   if (await waitForType('hello') !== undefined) {
-    if (kind === 'bad-hello') send(jsonFrame(brokenMessage(rng, 'hello', domain)))
+    if (kind === 'bad-hello') send(frame(brokenMessage(rng, 'hello', domain)))
     else hello()
     const pull = kind === 'bad-hello' || kind === 'close-after-hello' ? undefined : await waitForType('pull')
-    if (pull !== undefined || kind === 'close-after-hello') await script(kind, rng, domain, send, reader, pull)
+    if (pull !== undefined || kind === 'close-after-hello') await script(kind, rng, domain, send, reader, pull, frame)
   }
   if (stream.status === 'open' && stream.writeStatus === 'writable') await stream.close().catch(() => {})
   let toldWhy = false
@@ -82,39 +84,61 @@ export async function hostileAnswer (stream: Stream, rng: Rng, domain: string): 
   return { kind, frames, toldWhy, closedByPuller: reader.ended, sample }
 }
 
-async function script (kind: string, rng: Rng, domain: string, send: (frame: Uint8Array) => void, reader: FrameReader, pull: Record<string, unknown> | undefined): Promise<void> {
+async function script (kind: string, rng: Rng, domain: string, send: (frame: Uint8Array) => void, reader: FrameReader, pull: Record<string, unknown> | undefined, frame: (value: unknown) => Uint8Array): Promise<void> {
   const id = typeof pull?.id === 'number' ? pull.id : 1
   switch (kind) {
-    case 'broken-batch': send(jsonFrame(brokenMessage(rng, 'batch', domain))); return
-    case 'broken-notify': send(jsonFrame(brokenMessage(rng, 'notify', domain))); return
-    case 'broken-objects': send(jsonFrame(brokenMessage(rng, 'objects', domain))); return
-    case 'objects-unknown-id': send(jsonFrame({ type: 'objects', v: PROTOCOL_VERSION, id: 100_000 + rng.int(1000), objects: [validObject(rng)], missing: [], last: true })); return
+    case 'broken-batch': send(frame(brokenMessage(rng, 'batch', domain))); return
+    case 'broken-notify': send(frame(brokenMessage(rng, 'notify', domain))); return
+    case 'broken-objects': send(frame(brokenMessage(rng, 'objects', domain))); return
+    case 'objects-unknown-id': send(frame({ type: 'objects', v: PROTOCOL_VERSION, id: 100_000 + rng.int(1000), objects: [validObject(rng)], missing: [], last: true })); return
     case 'unrequested-objects': {
       // a valid batch whose object needs a dependency; the answer to the get brings other uids
       const needs = randomUid(rng, 20)
-      send(jsonFrame({ type: 'batch', v: PROTOCOL_VERSION, id, changes: [{ ...validObject(rng), type: 'Client', parent: null, refs: [needs], deleted: false }], lastSeq: 1, last: true, more: false, remaining: 0 }))
+      send(frame({ type: 'batch', v: PROTOCOL_VERSION, id, changes: [{ ...validObject(rng), type: 'Client', parent: null, refs: [needs], deleted: false }], lastSeq: 1, last: true, more: false, remaining: 0 }))
       const get = await nextOfType(reader, 'get')
       if (get === undefined) return
-      send(jsonFrame({ type: 'objects', v: PROTOCOL_VERSION, id: get.id, objects: [{ ...validObject(rng), uid: randomUid(rng, 21), refs: [], parent: null }], missing: rng.chance(0.5) ? [] : [randomUid(rng, 22)], last: true }))
+      send(frame({ type: 'objects', v: PROTOCOL_VERSION, id: get.id, objects: [{ ...validObject(rng), uid: randomUid(rng, 21), refs: [], parent: null }], missing: rng.chance(0.5) ? [] : [randomUid(rng, 22)], last: true }))
       return
     }
-    case 'hello-twice': send(jsonFrame(validHello(rng, domain))); return
-    case 'server-error': send(jsonFrame({ type: 'error', v: PROTOCOL_VERSION, code: 'HOSTILE', message: 'going away' })); return
-    case 'client-message': send(jsonFrame(rng.chance(0.5) ? { type: 'pull', v: PROTOCOL_VERSION, id: 1, since: 0, limit: 10 } : { type: 'get', v: PROTOCOL_VERSION, id: 1, uids: ['x'] })); return
+    case 'hello-twice': send(frame(validHello(rng, domain))); return
+    case 'server-error': send(frame({ type: 'error', v: PROTOCOL_VERSION, code: 'HOSTILE', message: 'going away' })); return
+    case 'client-message': send(frame(rng.chance(0.5) ? { type: 'pull', v: PROTOCOL_VERSION, id: 1, since: 0, limit: 10 } : { type: 'get', v: PROTOCOL_VERSION, id: 1, uids: ['x'] })); return
     case 'garbage': send(garbageFrame(rng)); return
     case 'not-json': send(notJsonFrame(rng, domain)); return
     case 'non-object': send(nonObjectFrame(rng)); return
     case 'oversized': send(oversizedPrefix(rng)); return
     case 'overlong-varint': send(overlongVarint(rng)); return
-    case 'truncated': send(truncatedFrame(rng, jsonFrame({ type: 'batch', v: PROTOCOL_VERSION, id, changes: [validObject(rng)], lastSeq: 5, last: true, more: false, remaining: 0 }))); return
+    case 'truncated': send(truncatedFrame(rng, frame({ type: 'batch', v: PROTOCOL_VERSION, id, changes: [validObject(rng)], lastSeq: 5, last: true, more: false, remaining: 0 }))); return
     case 'empty-frame': send(rawFrame('')); return
-    case 'mutated': send(mutatedFrame(rng, jsonFrame({ type: 'notify', v: PROTOCOL_VERSION, head: 0 }))); send(garbageFrame(rng)); return
+    case 'mutated': send(mutatedFrame(rng, frame({ type: 'notify', v: PROTOCOL_VERSION, head: 0 }))); send(garbageFrame(rng)); return
     case 'hostile-notifies':
       // valid, harmless on their own (a notify changes no store), then a terminator
-      for (let i = 0, n = 1 + rng.int(20); i < n; i++) send(jsonFrame({ type: 'notify', v: PROTOCOL_VERSION, head: rng.pick([0, MAX_SEQ, rng.int(1e12)]) }))
+      for (let i = 0, n = 1 + rng.int(20); i < n; i++) send(frame({ type: 'notify', v: PROTOCOL_VERSION, head: rng.pick([0, MAX_SEQ, rng.int(1e12)]) }))
       send(garbageFrame(rng))
       return
     case 'close-after-hello': return
+  }
+}
+
+/**
+ * How a message goes out in a session of `version`: in version 2 every
+ * message carrying `v: 1` carries 2 instead (a broken `v` stays broken), and
+ * a batch whose changes are a list goes as a bulk frame (protocol/bulk-frame.ts).
+ */
+function frameFor (version: 1 | 2): (value: unknown) => Uint8Array {
+  if (version === 1) return jsonFrame
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return jsonFrame(value)
+    const m = { ...(value as Record<string, unknown>) }
+    // the versions swap, so that a `v` broken as "the other version" stays broken
+    if (m.v === PROTOCOL_VERSION) m.v = 2
+    else if (m.v === 2) m.v = PROTOCOL_VERSION
+    if (m.type !== 'batch' || !Array.isArray(m.changes)) return jsonFrame(m)
+    const { changes, ...header } = m
+    // the header as it is (broken fields too): bulkBatchText's own header is replaced by this one
+    const body = bulkBatchText({ id: 0, lastSeq: 0, last: true, more: false, remaining: 0 }, changes.map((c) => toJsonText(c) ?? 'null'))
+    const sizes = body.slice(body.indexOf('"sizes":'), body.indexOf('\n') - 1)
+    return rawFrame(`B${toJsonText(header).slice(0, -1)}${Object.keys(header).length > 0 ? ',' : ''}${sizes}}${body.slice(body.indexOf('\n'))}`)
   }
 }
 
@@ -135,7 +159,8 @@ export async function createHostileServer (privateKey: PrivateKey, rng: Rng, dom
     connectionGater: { denyDialMultiaddr: () => false },
     connectionManager: { inboundConnectionThreshold: 1000 }
   })
-  await node.handle(PROTOCOL_ID, (stream) => {
+  // both versions: the puller under test dials one or the other
+  await node.handle([PROTOCOL_ID, PROTOCOL_ID_V2], (stream) => {
     void hostileAnswer(stream, rng, domain).then((s) => { sessions.push(s) }, (err: unknown) => {
       sessions.push({ kind: 'script failed', frames: 0, toldWhy: false, closedByPuller: false, sample: '', error: String((err as Error).stack ?? err) })
       stream.abort(err as Error)

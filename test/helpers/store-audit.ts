@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { recordBlobHashes } from '../../store/blob-index.js'
+import { META_KEYS, typeKey } from '../../store/keys.js'
+import { openLevel } from '../../store/level-db.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store, StoredObject } from '../../store/types.js'
 
@@ -97,5 +99,33 @@ export async function withOfflineStore<T> (nodeDir: string, domain: string, fn: 
     return await fn(store)
   } finally {
     await store.close()
+  }
+}
+
+/**
+ * Problems with the type index of the (closed) store at `location`, or []:
+ * it holds exactly one row per object whose uid sorts before the meta row
+ * `typeIndex`'s cursor — every object when there is no such row — under the
+ * object's current type, and nothing else (store/type-index.ts).
+ */
+export async function auditTypeIndexAt (location: string, domain: string): Promise<string[]> {
+  const { db, subs } = openLevel({ location, domain })
+  await db.open()
+  try {
+    const marker = await subs.meta.get(META_KEYS.typeIndex) as { cursor: string } | undefined
+    const want = new Set<string>()
+    for await (const [uid, object] of subs.objects.iterator() as AsyncIterable<[string, StoredObject]>) {
+      if (marker === undefined || uid < marker.cursor) want.add(typeKey(object.type, uid))
+    }
+    const problems: string[] = []
+    let rows = 0
+    for await (const key of subs.types.keys() as AsyncIterable<string>) {
+      rows++
+      if (!want.delete(key)) problems.push(`type index row ${JSON.stringify(key)} has no object of that type${marker !== undefined ? ` before the cursor ${JSON.stringify(marker.cursor)}` : ''}`)
+    }
+    for (const key of want) problems.push(`type index row ${JSON.stringify(key)} is missing${marker !== undefined ? ` (cursor ${JSON.stringify(marker.cursor)})` : ''}`)
+    return problems.length > 20 ? [...problems.slice(0, 20), `… ${problems.length - 20} more (${rows} rows)`] : problems
+  } finally {
+    await db.close()
   }
 }

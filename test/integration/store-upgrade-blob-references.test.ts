@@ -121,7 +121,7 @@ describe('upgrade step: blob references', () => {
     const location = join(dir, 'old')
     const expected = await oldStore(location, 2500)
     expect(indexOf(await dump(location)).size).toBe(0)
-    expect(await inspectStoreSchema(location)).toMatchObject({ schema: OLD, latest: SCHEMA_VERSION, pending: [{ to: blobReferencesStep.to, name: 'blob-references', rows: 2500 }] })
+    expect(await inspectStoreSchema(location)).toMatchObject({ schema: OLD, latest: SCHEMA_VERSION, pending: expect.arrayContaining([expect.objectContaining({ to: blobReferencesStep.to, name: 'blob-references', rows: 2500 })]) })
 
     const progress: UpgradeProgress[] = []
     const store = createLevelStore({ location, domain: DOMAIN, onUpgradeProgress: (p) => progress.push(p) })
