@@ -21,6 +21,7 @@ import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { AgentError, ObjectTooLargeError } from '../../protocol/errors.js'
+import { MergeConflictError, MergeFieldError } from '../../protocol/merge.js'
 import { BadRequestError } from '../errors.js'
 import { tokenMatches } from '../net/identity.js'
 import type { AdminDeps } from './deps.js'
@@ -79,6 +80,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
     if (err instanceof BadRequestError && err.details !== undefined) body.details = err.details
     if (err instanceof ObjectTooLargeError) body.details = { uid: err.uid, bytes: err.bytes, limit: err.limit }
     if (err instanceof ConfigError) body.details = { file: err.file ?? null, issues: err.issues }
+    if (err instanceof MergeConflictError || err instanceof MergeFieldError) body.details = { fields: err.fields }
     return c.json(body, status)
   })
 
@@ -88,10 +90,10 @@ export function createAdminApp (deps: AdminDeps): Hono {
 function statusFor (err: Error): ContentfulStatusCode {
   if (!(err instanceof AgentError)) return 500
   switch (err.code) {
-    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': return 400
+    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': case 'MERGE_FIELD_INVALID': return 400
     case 'UNAUTHORIZED': return 401
     case 'RULE_VIOLATION': case 'INVITE_UNKNOWN': return 403
-    case 'CONFIG_RESTART_REQUIRED': case 'INVITE_USED': case 'INVITE_REFUSED': return 409
+    case 'CONFIG_RESTART_REQUIRED': case 'INVITE_USED': case 'INVITE_REFUSED': case 'MERGE_CONFLICT': return 409
     case 'INVITE_EXPIRED': return 410
     case 'INVITE_UNREACHABLE': return 502
     case 'OBJECT_TOO_LARGE': return 413
