@@ -14,6 +14,7 @@
  * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
  * |          | `agent:echo-hold` …  | EchoHoldRow (JSON)            | aux space of the agent itself: objects the echo-loop guard holds (schema 2) |
  * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts) |
+ * | `p`      | uid                  | PastVersion[] (JSON)          | past versions: the last few replaced versions of each object, with data, oldest first: merge bases (store/past-versions.ts; schema 4) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
  *
  * `schema` is the store's format version (store/upgrades/: one step per
@@ -32,6 +33,7 @@ export const SUBLEVELS = {
   failed: 'e',
   aux: 'a',
   history: 'h',
+  past: 'p',
   meta: 'm'
 } as const
 

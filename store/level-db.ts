@@ -62,6 +62,7 @@ export function openLevel (options: LevelStoreOptions): { db: Level<string, unkn
       failed: db.sublevel(SUBLEVELS.failed, json),
       aux: db.sublevel(SUBLEVELS.aux, json),
       history: db.sublevel(SUBLEVELS.history, json),
+      past: db.sublevel(SUBLEVELS.past, json),
       meta: db.sublevel(SUBLEVELS.meta, json)
     }
   }

@@ -19,6 +19,7 @@ import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { HistoryEntry } from './history.js'
+import type { PastVersion } from './past-versions.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
@@ -274,6 +275,11 @@ class LevelStore implements Store, TxHost {
     return await this.#subs.history.get(uid) as HistoryEntry[] | undefined
   }
 
+  async getPastVersions (uid: string): Promise<PastVersion[]> {
+    this.#assertOpen()
+    return (await this.getPastRows([uid]))[0] ?? []
+  }
+
   async * iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]> {
     this.#assertOpen()
     const prefix = auxKey(space, '')
@@ -440,6 +446,10 @@ class LevelStore implements Store, TxHost {
 
   async getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>> {
     return await this.#subs.history.getMany(uids as string[]) as Array<HistoryEntry[] | undefined>
+  }
+
+  async getPastRows (uids: readonly string[]): Promise<Array<PastVersion[] | undefined>> {
+    return await this.#subs.past.getMany(uids as string[]) as Array<PastVersion[] | undefined>
   }
 
   get historyVersions (): number {

@@ -14,6 +14,7 @@ import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
 import { seqKey, typeKey, auxKey } from './keys.js'
 import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
+import { PAST_VERSIONS_KEPT, pastAfterWrite, type PastVersion } from './past-versions.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
 import type { BatchOp, Sub } from './sublevels.js'
@@ -25,10 +26,11 @@ export interface TxHost {
   getAux (space: string, key: string): Promise<unknown>
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   getFailed (uid: string): Promise<FailedEntry | undefined>
-  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub }
+  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, past: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
   hasObjects (uids: readonly string[]): Promise<boolean[]>
   getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
+  getPastRows (uids: readonly string[]): Promise<Array<PastVersion[] | undefined>>
   /** history entries kept per object (0: none written) */
   readonly historyVersions: number
   readonly domain: string
@@ -61,6 +63,8 @@ export class LevelWriteTx implements WriteTx {
   readonly #failedEntries = new Map<string, FailedEntry>()
   /** history rows read or written by this tx (undefined: the object has none) */
   readonly #historyKnown = new Map<string, readonly HistoryEntry[] | undefined>()
+  /** past-version rows read or written by this tx (undefined: the object has none) */
+  readonly #pastKnown = new Map<string, readonly PastVersion[] | undefined>()
   /** the peer whose batch this tx applies (undefined: a local write) */
   readonly #source: string | undefined
   /** the transaction this one is built on, while its batch is not settled */
@@ -116,6 +120,12 @@ export class LevelWriteTx implements WriteTx {
     return base !== undefined ? base.#peekHistory(uid) : NOT_KNOWN
   }
 
+  #peekPast (uid: string): readonly PastVersion[] | undefined | typeof NOT_KNOWN {
+    if (this.#pastKnown.has(uid)) return this.#pastKnown.get(uid)
+    const base = this.#liveBase()
+    return base !== undefined ? base.#peekPast(uid) : NOT_KNOWN
+  }
+
   #peekAux (key: string): unknown {
     if (this.#auxKnown.has(key)) return this.#auxKnown.get(key)
     const base = this.#liveBase()
@@ -148,19 +158,28 @@ export class LevelWriteTx implements WriteTx {
 
   /**
    * Read the history rows of the objects just read that can have one (held,
-   * or parked: a refused version leaves an entry), so that putObject, which
-   * is synchronous, can append to them. A uid new here has no row: an
-   * initial sync reads none.
+   * or parked: a refused version leaves an entry), and the past-version rows
+   * of those held, so that putObject, which is synchronous, can append to
+   * them. A uid new here has neither: an initial sync reads none.
    */
   async #readHistory (keys: readonly string[], found: ReadonlyArray<StoredObject | undefined>): Promise<void> {
     if (this.#store.historyVersions === 0) return
     let wanted: string[] | undefined
+    let held: string[] | undefined
     for (let i = 0; i < keys.length; i++) {
+      if (found[i] !== undefined) (held ??= []).push(keys[i]!)
       if (found[i] !== undefined || this.#store.isFailed(keys[i]!)) (wanted ??= []).push(keys[i]!)
     }
     if (wanted === undefined) return
-    const rows = await this.#store.getHistoryRows(wanted)
+    const [rows, pastRows] = await Promise.all([this.#store.getHistoryRows(wanted), held !== undefined ? this.#store.getPastRows(held) : []])
     for (let i = 0; i < wanted.length; i++) this.#historyKnown.set(wanted[i]!, rows[i])
+    for (let i = 0; i < (held?.length ?? 0); i++) this.#pastKnown.set(held![i]!, pastRows[i])
+  }
+
+  async getPastVersions (uid: string): Promise<readonly PastVersion[]> {
+    const known = this.#peekPast(uid)
+    if (known !== NOT_KNOWN) return known ?? []
+    return (await this.#store.getPastRows([uid]))[0] ?? []
   }
 
   async holds (uids: readonly string[]): Promise<boolean[]> {
@@ -238,6 +257,7 @@ export class LevelWriteTx implements WriteTx {
     }
     if (stored.conflicts.length > (prev?.conflicts.length ?? 0)) this.conflictsAdded++
     this.appendHistory(stored.uid, entriesForWrite(prev, stored, { appliedAt: this.#store.now(), source: this.#source, domain: this.#store.domain }))
+    this.#appendPast(prev, stored)
     this.#known.set(stored.uid, stored)
     this.changed++
     return stored
@@ -251,6 +271,15 @@ export class LevelWriteTx implements WriteTx {
     const row = appendEntries(known === NOT_KNOWN ? undefined : known, entries, keep)
     this.ops.push({ type: 'put', sublevel: this.#store.subs.history, key: uid, value: row })
     this.#historyKnown.set(uid, row)
+  }
+
+  #appendPast (prev: StoredObject | undefined, stored: StoredObject): void {
+    const keep = this.#store.historyVersions === 0 ? 0 : PAST_VERSIONS_KEPT
+    const known = prev !== undefined ? this.#peekPast(stored.uid) : undefined
+    const row = pastAfterWrite(known === NOT_KNOWN ? undefined : known, prev, stored, keep)
+    if (row === undefined) return
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.past, key: stored.uid, value: row })
+    this.#pastKnown.set(stored.uid, row)
   }
 
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void {

@@ -19,5 +19,6 @@ export interface Sublevels {
   readonly failed: Sub
   readonly aux: Sub
   readonly history: Sub
+  readonly past: Sub
   readonly meta: Sub
 }

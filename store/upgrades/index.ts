@@ -9,8 +9,9 @@ import { latestSchema } from './runner.js'
 import { historyStep } from './step-history.js'
 import type { UpgradeStep } from './step.js'
 import { echoHoldsStep } from './step-echo-holds.js'
+import { pastVersionsStep } from './step-past-versions.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, pastVersionsStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

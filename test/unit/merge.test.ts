@@ -54,7 +54,7 @@ describe('three-way merge of a sample', () => {
     const report = compareThreeWay(base, local, remote)
     expect(report.baseKnown).toBe(true)
     expect(report.conflicting).toEqual([])
-    expect(report.autoMergeable.sort()).toEqual(['data.remarks', 'data.result'])
+    expect([...report.autoMergeable].sort()).toEqual(['data.remarks', 'data.result'])
     expect(fieldOf(report, 'data.result')).toEqual({ path: 'data.result', change: 'local', base: '5.1', local: '5.3', remote: '5.1' })
     expect(fieldOf(report, 'data.analyst')).toMatchObject({ change: 'equal' })
     expect(mergeThreeWay(base, local, remote).data).toEqual({ ...base.data, result: '5.3', remarks: 'rechecked' })
