@@ -156,7 +156,8 @@ function renderConflict (c) {
   const here = state.status ? state.status.domain : 'this agent'
   const fields = c.fields || []
   const differing = fields.filter((f) => f.change !== 'equal')
-  const rows = fields.map((f, i) => conflictRow(c, f, i))
+  // what differs first; what is the same on both sides below it
+  const rows = [...differing, ...fields.filter((f) => f.change === 'equal')].map((f) => conflictRow(c, f, fields.indexOf(f)))
   const send = async (event, body) => {
     const card = event.target.closest('li')
     for (const b of card.querySelectorAll('button')) b.disabled = true
