@@ -14,7 +14,7 @@
  * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
  * |          | `agent:echo-hold` …  | EchoHoldRow (JSON)            | aux space of the agent itself: objects the echo-loop guard holds (schema 2) |
  * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts) |
- * | `p`      | uid                  | PastVersion[] (JSON)          | past versions: the last few replaced versions of each object, with data, oldest first: merge bases (store/past-versions.ts; schema 4) |
+ * | `p`      | uid + `\x00` + slot  | PastVersion (JSON)            | past versions: recent replaced versions of each object, with data, in a ring of slots: merge bases (store/past-versions.ts; schema 4) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
  *
  * `schema` is the store's format version (store/upgrades/: one step per
@@ -66,6 +66,15 @@ export function parseSeqKey (key: string): number {
 
 export function typeKey (type: string, uid: string): string {
   return `${type}\x00${uid}`
+}
+
+/** One slot of an object's past versions; `pastRange` spans them all. */
+export function pastKey (uid: string, slot: number): string {
+  return `${uid}\x00${slot}`
+}
+
+export function pastRange (uid: string): { gte: string, lt: string } {
+  return { gte: `${uid}\x00`, lt: `${uid}\x01` }
 }
 
 export function auxKey (space: string, key: string): string {

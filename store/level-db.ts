@@ -25,6 +25,8 @@ export interface LevelStoreOptions {
   onUpgradeProgress?: (progress: UpgradeProgress) => void
   /** entries of history kept per object (config `history.versions`; default DEFAULT_HISTORY_VERSIONS; 0 keeps none) */
   historyVersions?: number
+  /** past versions kept per object as merge bases (default PAST_VERSIONS_KEPT; 0, or history off, keeps none) */
+  pastVersions?: number
   /** the clock history entries are stamped with (default Date.now) */
   now?: () => number
 }

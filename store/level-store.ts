@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
-import { META_KEYS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
+import { META_KEYS, auxKey, parseSeqKey, seqKey, typeKey, pastRange } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
@@ -19,7 +19,7 @@ import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { HistoryEntry } from './history.js'
-import type { PastVersion } from './past-versions.js'
+import { inPastOrder, PAST_VERSIONS_KEPT, type PastVersion } from './past-versions.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
@@ -277,7 +277,7 @@ class LevelStore implements Store, TxHost {
 
   async getPastVersions (uid: string): Promise<PastVersion[]> {
     this.#assertOpen()
-    return (await this.getPastRows([uid]))[0] ?? []
+    return inPastOrder((await this.getPastSlots(uid)).values())
   }
 
   async * iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]> {
@@ -448,8 +448,13 @@ class LevelStore implements Store, TxHost {
     return await this.#subs.history.getMany(uids as string[]) as Array<HistoryEntry[] | undefined>
   }
 
-  async getPastRows (uids: readonly string[]): Promise<Array<PastVersion[] | undefined>> {
-    return await this.#subs.past.getMany(uids as string[]) as Array<PastVersion[] | undefined>
+  async getPastSlots (uid: string): Promise<Map<string, PastVersion>> {
+    const rows: Array<[string, PastVersion]> = await this.#subs.past.iterator(pastRange(uid)).all()
+    return new Map(rows)
+  }
+
+  get pastVersions (): number {
+    return this.historyVersions === 0 ? 0 : this.#options.pastVersions ?? PAST_VERSIONS_KEPT
   }
 
   get historyVersions (): number {

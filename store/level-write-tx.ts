@@ -12,9 +12,9 @@
 import { ObjectTooLargeError } from '../protocol/errors.js'
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
-import { seqKey, typeKey, auxKey } from './keys.js'
+import { seqKey, typeKey, auxKey, pastKey } from './keys.js'
 import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
-import { PAST_VERSIONS_KEPT, pastAfterWrite, type PastVersion } from './past-versions.js'
+import { inPastOrder, pastWrite, type PastVersion } from './past-versions.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
 import type { BatchOp, Sub } from './sublevels.js'
@@ -30,9 +30,12 @@ export interface TxHost {
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
   hasObjects (uids: readonly string[]): Promise<boolean[]>
   getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
-  getPastRows (uids: readonly string[]): Promise<Array<PastVersion[] | undefined>>
+  /** an object's past-version rows by key */
+  getPastSlots (uid: string): Promise<Map<string, PastVersion>>
   /** history entries kept per object (0: none written) */
   readonly historyVersions: number
+  /** past versions kept per object (0: none written) */
+  readonly pastVersions: number
   readonly domain: string
   now (): number
 }
@@ -63,8 +66,8 @@ export class LevelWriteTx implements WriteTx {
   readonly #failedEntries = new Map<string, FailedEntry>()
   /** history rows read or written by this tx (undefined: the object has none) */
   readonly #historyKnown = new Map<string, readonly HistoryEntry[] | undefined>()
-  /** past-version rows read or written by this tx (undefined: the object has none) */
-  readonly #pastKnown = new Map<string, readonly PastVersion[] | undefined>()
+  /** past-version rows written by this tx: uid → key → version */
+  readonly #pastWritten = new Map<string, Map<string, PastVersion>>()
   /** the peer whose batch this tx applies (undefined: a local write) */
   readonly #source: string | undefined
   /** the transaction this one is built on, while its batch is not settled */
@@ -120,10 +123,11 @@ export class LevelWriteTx implements WriteTx {
     return base !== undefined ? base.#peekHistory(uid) : NOT_KNOWN
   }
 
-  #peekPast (uid: string): readonly PastVersion[] | undefined | typeof NOT_KNOWN {
-    if (this.#pastKnown.has(uid)) return this.#pastKnown.get(uid)
+  /** the past-version rows of `uid` written by the unsettled bases and this tx, onto `into` (later writes win) */
+  #overlayPast (uid: string, into: Map<string, PastVersion>): void {
     const base = this.#liveBase()
-    return base !== undefined ? base.#peekPast(uid) : NOT_KNOWN
+    if (base !== undefined) base.#overlayPast(uid, into)
+    for (const [key, version] of this.#pastWritten.get(uid) ?? []) into.set(key, version)
   }
 
   #peekAux (key: string): unknown {
@@ -158,28 +162,29 @@ export class LevelWriteTx implements WriteTx {
 
   /**
    * Read the history rows of the objects just read that can have one (held,
-   * or parked: a refused version leaves an entry), and the past-version rows
-   * of those held, so that putObject, which is synchronous, can append to
-   * them. A uid new here has neither: an initial sync reads none.
+   * or parked: a refused version leaves an entry), so that putObject, which
+   * is synchronous, can append to them. A uid new here has no row: an
+   * initial sync reads none.
    */
   async #readHistory (keys: readonly string[], found: ReadonlyArray<StoredObject | undefined>): Promise<void> {
     if (this.#store.historyVersions === 0) return
     let wanted: string[] | undefined
-    let held: string[] | undefined
     for (let i = 0; i < keys.length; i++) {
-      if (found[i] !== undefined) (held ??= []).push(keys[i]!)
       if (found[i] !== undefined || this.#store.isFailed(keys[i]!)) (wanted ??= []).push(keys[i]!)
     }
     if (wanted === undefined) return
-    const [rows, pastRows] = await Promise.all([this.#store.getHistoryRows(wanted), held !== undefined ? this.#store.getPastRows(held) : []])
+    const rows = await this.#store.getHistoryRows(wanted)
     for (let i = 0; i < wanted.length; i++) this.#historyKnown.set(wanted[i]!, rows[i])
-    for (let i = 0; i < (held?.length ?? 0); i++) this.#pastKnown.set(held![i]!, pastRows[i])
   }
 
   async getPastVersions (uid: string): Promise<readonly PastVersion[]> {
-    const known = this.#peekPast(uid)
-    if (known !== NOT_KNOWN) return known ?? []
-    return (await this.#store.getPastRows([uid]))[0] ?? []
+    // the overlay first: a base that settles while the store is read has
+    // committed before it settled, but maybe after the read began
+    const written = new Map<string, PastVersion>()
+    this.#overlayPast(uid, written)
+    const slots = await this.#store.getPastSlots(uid)
+    for (const [key, version] of written) slots.set(key, version)
+    return inPastOrder(slots.values())
   }
 
   async holds (uids: readonly string[]): Promise<boolean[]> {
@@ -274,12 +279,13 @@ export class LevelWriteTx implements WriteTx {
   }
 
   #appendPast (prev: StoredObject | undefined, stored: StoredObject): void {
-    const keep = this.#store.historyVersions === 0 ? 0 : PAST_VERSIONS_KEPT
-    const known = prev !== undefined ? this.#peekPast(stored.uid) : undefined
-    const row = pastAfterWrite(known === NOT_KNOWN ? undefined : known, prev, stored, keep)
-    if (row === undefined) return
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.past, key: stored.uid, value: row })
-    this.#pastKnown.set(stored.uid, row)
+    const write = pastWrite(prev, stored, this.#store.pastVersions)
+    if (write === undefined) return
+    const key = pastKey(stored.uid, write.slot)
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.past, key, value: write.version })
+    let own = this.#pastWritten.get(stored.uid)
+    if (own === undefined) this.#pastWritten.set(stored.uid, own = new Map())
+    own.set(key, write.version)
   }
 
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void {
