@@ -14,11 +14,12 @@ import type { Store, StoredObject } from '../../store/types.js'
 import type { EventBus } from '../observe/events.js'
 import { STATUS_ECHO_LOOPS, type AgentStatusReport } from '../observe/status.js'
 import type { Logger } from '../runtime/logger.js'
+import type { BackupProgress } from '../../store/backup/progress.js'
 import type { LiveConfig } from './live-config.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 
 /** Every operation but the membership ones (compose/membership.ts). */
-export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig'> {
+export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig' | 'backup'> {
   return {
     documents: {
       get: async (uid) => await need('store', 'store').getObject(uid),
@@ -74,7 +75,7 @@ async function withMerge (store: Store, objects: readonly StoredObject[]): Promi
 }
 
 /** GET /api/status, the CLI's table, the metrics' gauges. */
-export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart, live: Pick<LiveConfig, 'config' | 'loadedAt'>): () => AgentStatusReport {
+export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart, live: Pick<LiveConfig, 'config' | 'loadedAt'>, backup: () => BackupProgress | null): () => AgentStatusReport {
   return () => {
     const info = need('store', 'store').info()
     return {
@@ -95,7 +96,8 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       startedAt: self.startedAt,
       configFile: live.config.configFile,
       configLoadedAt: live.loadedAt,
-      peers: need('replicator', 'replicator').status()
+      peers: need('replicator', 'replicator').status(),
+      backup: backup()
     }
   }
 }
