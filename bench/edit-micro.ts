@@ -8,9 +8,13 @@
  * half, best of --rounds, so a change to either path can be judged on a busy
  * machine.
  *
- *   node dist/bench/edit-micro.js [--objects 50000] [--edits 1000] [--batch-size 500] [--rounds 5] [--profile FILE.cpuprofile]
+ *   node dist/bench/edit-micro.js [--objects 50000] [--edits 1000] [--batch-size 500] [--rounds 5] [--profile FILE.cpuprofile] [--compare-past]
  *
  * --profile writes a CPU profile of the timed rounds alone (not the seeding).
+ * --compare-past runs it all four times in this process, on fresh stores,
+ * alternating: with no past versions kept (the baseline: the store before
+ * the three-way merge) and as labmesh runs (past versions kept as merge
+ * bases, store/past-versions.ts), printing one line each.
  */
 import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
@@ -37,7 +41,9 @@ import { isMainModule, parseBenchArgs } from './lib/args.js'
 import { createTempDir } from './lib/tmp.js'
 import { createProvenanceChecker } from '../agent/apply/provenance.js'
 
-const DEFAULTS = Object.freeze({ objects: 50_000, edits: 1000, batchSize: 500, rounds: 5, seed: 1, profile: '' })
+const DEFAULTS = Object.freeze({ objects: 50_000, edits: 1000, batchSize: 500, rounds: 5, seed: 1, profile: '', comparePast: false })
+
+type Flags = typeof DEFAULTS
 
 const toInput = (o: ObjectVersion): DocumentInput => ({ uid: o.uid, type: o.type, id: o.id, parent: o.parent, refs: o.refs, data: o.data })
 
@@ -62,9 +68,20 @@ export interface EditRound { readonly writeMs: number, readonly writeCpuMs: numb
 
 async function main (): Promise<void> {
   const flags = parseBenchArgs(process.argv.slice(2), { ...DEFAULTS })
+  if (!flags.comparePast) return await measure(flags, 'labmesh', undefined)
+  // twice each, alternating: the first run in a process pays for warming up the JIT
+  for (let i = 0; i < 2; i++) {
+    await measure(flags, 'baseline: no past versions', 0)
+    await measure(flags, 'labmesh (past versions kept)', undefined)
+  }
+}
+
+// one straight run of seeding and rounds (over 80 lines): splitting it would only pass the stores and targets around
+async function measure (flags: Flags, label: string, pastVersions: number | undefined): Promise<void> {
   const tmp = await createTempDir('edit-micro')
-  const a = createLevelStore({ location: join(tmp.path, 'a'), domain: 'lab-a' })
-  const b = createLevelStore({ location: join(tmp.path, 'b'), domain: 'lab-b' })
+  const stores = pastVersions !== undefined ? { pastVersions } : {}
+  const a = createLevelStore({ location: join(tmp.path, 'a'), domain: 'lab-a', ...stores })
+  const b = createLevelStore({ location: join(tmp.path, 'b'), domain: 'lab-b', ...stores })
   await a.open()
   await b.open()
   const peer = { name: 'lab-a', peerId: 'peer-a', prefix: '', types: { only: [], skip: [], prefixable: [], readOnly: [], updateOnly: [] }, import: { users: false, registry: false, settings: false } } as unknown as PeerConfig
@@ -125,7 +142,7 @@ async function main (): Promise<void> {
       session.disconnect()
     }
     const best = (key: keyof EditRound): number => Math.min(...rounds.map((x) => x[key]))
-    process.stdout.write(JSON.stringify({ objects: flags.objects, edits: targets.length, best: { writeMs: best('writeMs'), applyMs: best('applyMs') }, rounds }) + '\n')
+    process.stdout.write(JSON.stringify({ run: label, objects: flags.objects, edits: targets.length, best: { writeMs: best('writeMs'), applyMs: best('applyMs') }, rounds }) + '\n')
   } finally {
     await a.close()
     await b.close()

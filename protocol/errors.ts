@@ -44,6 +44,10 @@ export type ErrorCode =
   | 'BLOB_MISMATCH'
   | 'BLOB_TOO_LARGE'
   | 'BLOB_NOT_SERVED'
+  /** a three-way merge left fields changed on both sides unpicked (protocol/merge.ts) */
+  | 'MERGE_CONFLICT'
+  /** a field pick names no field of the object, or picks a base that is not known */
+  | 'MERGE_FIELD_INVALID'
   | InviteErrorCode
 
 /**

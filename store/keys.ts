@@ -16,6 +16,7 @@
  * | `g`      | hash                 | ms since the epoch (JSON)     | blob orphan marks: when a reference to the blob last went away (garbage collection's grace; schema 4) |
  * |          | `agent:echo-hold` …  | EchoHoldRow (JSON)            | aux space of the agent itself: objects the echo-loop guard holds (schema 2) |
  * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts; schema 3) |
+ * | `p`      | uid + `\x00` + slot  | PastVersion (JSON)            | past versions: recent replaced versions of each object, with data, in a ring of slots: merge bases (store/past-versions.ts; schema 6) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
  *
  * `schema` is the store's format version (store/upgrades/: one step per
@@ -39,6 +40,7 @@ export const SUBLEVELS = {
   blobRefs: 'b',
   blobOrphans: 'g',
   history: 'h',
+  past: 'p',
   meta: 'm'
 } as const
 
@@ -73,6 +75,15 @@ export function parseSeqKey (key: string): number {
 
 export function typeKey (type: string, uid: string): string {
   return `${type}\x00${uid}`
+}
+
+/** One slot of an object's past versions; `pastRange` spans them all. */
+export function pastKey (uid: string, slot: number): string {
+  return `${uid}\x00${slot}`
+}
+
+export function pastRange (uid: string): { gte: string, lt: string } {
+  return { gte: `${uid}\x00`, lt: `${uid}\x01` }
 }
 
 export function auxKey (space: string, key: string): string {

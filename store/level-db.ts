@@ -25,6 +25,8 @@ export interface LevelStoreOptions {
   onUpgradeProgress?: (progress: UpgradeProgress) => void
   /** entries of history kept per object (config `history.versions`; default DEFAULT_HISTORY_VERSIONS; 0 keeps none) */
   historyVersions?: number
+  /** past versions kept per object as merge bases (default PAST_VERSIONS_KEPT; 0, or history off, keeps none) */
+  pastVersions?: number
   /** the clock history entries are stamped with (default Date.now) */
   now?: () => number
   /** an initial sync into an empty store leaves the type index to finishBulkLoad (type-index.ts; default true) */
@@ -68,6 +70,7 @@ export function openLevel (options: LevelStoreOptions): { db: Level<string, unkn
       blobRefs: db.sublevel(SUBLEVELS.blobRefs, utf8),
       blobOrphans: db.sublevel(SUBLEVELS.blobOrphans, json),
       history: db.sublevel(SUBLEVELS.history, json),
+      past: db.sublevel(SUBLEVELS.past, json),
       meta: db.sublevel(SUBLEVELS.meta, json)
     }
   }

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
-import { META_KEYS, auxKey, blobRefRange, parseSeqKey, seqKey, typeKey } from './keys.js'
+import { META_KEYS, auxKey, blobRefRange, parseSeqKey, seqKey, typeKey, pastRange } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
@@ -20,6 +20,7 @@ import { isIndexed, nextChunk, scanType, type TypeIndexState } from './type-inde
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { HistoryEntry } from './history.js'
+import { inPastOrder, PAST_VERSIONS_KEPT, type PastVersion } from './past-versions.js'
 import { openStoreSnapshot, type StoreSnapshot } from './backup/snapshot.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
@@ -314,6 +315,11 @@ class LevelStore implements Store, TxHost {
     return await this.#subs.history.get(uid) as HistoryEntry[] | undefined
   }
 
+  async getPastVersions (uid: string): Promise<PastVersion[]> {
+    this.#assertOpen()
+    return inPastOrder((await this.getPastSlots(uid)).values())
+  }
+
   async * iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]> {
     this.#assertOpen()
     const prefix = auxKey(space, '')
@@ -498,6 +504,15 @@ class LevelStore implements Store, TxHost {
 
   async getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>> {
     return await this.#subs.history.getMany(uids as string[]) as Array<HistoryEntry[] | undefined>
+  }
+
+  async getPastSlots (uid: string): Promise<Map<string, PastVersion>> {
+    const rows: Array<[string, PastVersion]> = await this.#subs.past.iterator(pastRange(uid)).all()
+    return new Map(rows)
+  }
+
+  get pastVersions (): number {
+    return this.historyVersions === 0 ? 0 : this.#options.pastVersions ?? PAST_VERSIONS_KEPT
   }
 
   get historyVersions (): number {

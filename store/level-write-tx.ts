@@ -13,8 +13,9 @@ import { ObjectTooLargeError } from '../protocol/errors.js'
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
 import { blobIndexChange, recordBlobHashes } from './blob-index.js'
-import { blobRefRange, seqKey, typeKey, auxKey } from './keys.js'
+import { blobRefRange, seqKey, typeKey, auxKey, pastKey } from './keys.js'
 import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
+import { inPastOrder, pastWrite, type PastVersion } from './past-versions.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
 import type { BatchOp, Sub } from './sublevels.js'
@@ -26,14 +27,18 @@ export interface TxHost {
   getAux (space: string, key: string): Promise<unknown>
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   getFailed (uid: string): Promise<FailedEntry | undefined>
-  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, blobRefs: Sub, blobOrphans: Sub }
+  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, blobRefs: Sub, blobOrphans: Sub, past: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
   hasObjects (uids: readonly string[]): Promise<boolean[]>
   getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
+  /** an object's past-version rows by key */
+  getPastSlots (uid: string): Promise<Map<string, PastVersion>>
   /** history entries kept per object (0: none written) */
   readonly historyVersions: number
   /** whether the type index holds the row of `uid` now (type-index.ts: false for objects a bulk load has not indexed yet) */
   typeIndexed (uid: string): boolean
+  /** past versions kept per object (0: none written) */
+  readonly pastVersions: number
   readonly domain: string
   now (): number
 }
@@ -68,6 +73,8 @@ export class LevelWriteTx implements WriteTx {
   readonly #blobRefs = new Map<string, Map<string, boolean>>()
   /** history rows read or written by this tx (undefined: the object has none) */
   readonly #historyKnown = new Map<string, readonly HistoryEntry[] | undefined>()
+  /** past-version rows written by this tx: uid → key → version */
+  readonly #pastWritten = new Map<string, Map<string, PastVersion>>()
   /** the peer whose batch this tx applies (undefined: a local write) */
   readonly #source: string | undefined
   /** the transaction this one is built on, while its batch is not settled */
@@ -123,6 +130,13 @@ export class LevelWriteTx implements WriteTx {
     return base !== undefined ? base.#peekHistory(uid) : NOT_KNOWN
   }
 
+  /** the past-version rows of `uid` written by the unsettled bases and this tx, onto `into` (later writes win) */
+  #overlayPast (uid: string, into: Map<string, PastVersion>): void {
+    const base = this.#liveBase()
+    if (base !== undefined) base.#overlayPast(uid, into)
+    for (const [key, version] of this.#pastWritten.get(uid) ?? []) into.set(key, version)
+  }
+
   #peekAux (key: string): unknown {
     if (this.#auxKnown.has(key)) return this.#auxKnown.get(key)
     const base = this.#liveBase()
@@ -168,6 +182,16 @@ export class LevelWriteTx implements WriteTx {
     if (wanted === undefined) return
     const rows = await this.#store.getHistoryRows(wanted)
     for (let i = 0; i < wanted.length; i++) this.#historyKnown.set(wanted[i]!, rows[i])
+  }
+
+  async getPastVersions (uid: string): Promise<readonly PastVersion[]> {
+    // the overlay first: a base that settles while the store is read has
+    // committed before it settled, but maybe after the read began
+    const written = new Map<string, PastVersion>()
+    this.#overlayPast(uid, written)
+    const slots = await this.#store.getPastSlots(uid)
+    for (const [key, version] of written) slots.set(key, version)
+    return inPastOrder(slots.values())
   }
 
   async holds (uids: readonly string[]): Promise<boolean[]> {
@@ -248,6 +272,7 @@ export class LevelWriteTx implements WriteTx {
     if (stored.conflicts.length > (prev?.conflicts.length ?? 0)) this.conflictsAdded++
     this.#indexBlobs(stored, text, prev)
     this.appendHistory(stored.uid, entriesForWrite(prev, stored, { appliedAt: this.#store.now(), source: this.#source, domain: this.#store.domain }))
+    this.#appendPast(prev, stored)
     this.#known.set(stored.uid, stored)
     this.changed++
     return stored
@@ -311,6 +336,16 @@ export class LevelWriteTx implements WriteTx {
     const row = appendEntries(known === NOT_KNOWN ? undefined : known, entries, keep)
     this.ops.push({ type: 'put', sublevel: this.#store.subs.history, key: uid, value: row })
     this.#historyKnown.set(uid, row)
+  }
+
+  #appendPast (prev: StoredObject | undefined, stored: StoredObject): void {
+    const write = pastWrite(prev, stored, this.#store.pastVersions)
+    if (write === undefined) return
+    const key = pastKey(stored.uid, write.slot)
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.past, key, value: write.version })
+    let own = this.#pastWritten.get(stored.uid)
+    if (own === undefined) this.#pastWritten.set(stored.uid, own = new Map())
+    own.set(key, write.version)
   }
 
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void {

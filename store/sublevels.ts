@@ -21,5 +21,6 @@ export interface Sublevels {
   readonly blobRefs: Sub
   readonly blobOrphans: Sub
   readonly history: Sub
+  readonly past: Sub
   readonly meta: Sub
 }

@@ -8,6 +8,7 @@
  */
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
 import type { VersionVector } from '../protocol/version-vector.js'
+import type { PastVersion } from '../protocol/merge.js'
 import type { StoreSnapshot } from './backup/snapshot.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
@@ -145,6 +146,8 @@ export interface WriteTx {
    * the one read with the object (getMany), or none for a uid new here.
    */
   appendHistory (uid: string, entries: readonly HistoryEntry[]): void
+  /** the versions the object had here before its current one, oldest first (store/past-versions.ts) */
+  getPastVersions (uid: string): Promise<readonly PastVersion[]>
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void
   putFailed (entry: FailedEntry): void
   /** no-op when the uid is not parked */
@@ -238,6 +241,8 @@ export interface Store {
   getAux<T = unknown> (space: string, key: string): Promise<T | undefined>
   /** the object's history, oldest first (store/history.ts); undefined when there is none */
   getHistory (uid: string): Promise<HistoryEntry[] | undefined>
+  /** the versions the object had here before its current one, oldest first, at most PAST_VERSIONS_KEPT (store/past-versions.ts); [] when none */
+  getPastVersions (uid: string): Promise<PastVersion[]>
   /** iterate one aux space in key order */
   iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]>
   /** uids of objects that reference the blob `hash` (committed), in uid order, `limit` after `after` */

@@ -1,6 +1,7 @@
 /**
  * Admin routes: agent and peer status, manual sync ("Get updates"),
- * conflicts (list with both versions and the differing fields, resolve),
+ * conflicts (list with both versions, their common ancestor and the fields
+ * compared three ways; resolve by a pick, data, or a field-wise merge),
  * the failed queue (list, grouped by reason code, retry one object or a
  * group) and the objects the echo-loop guard holds (list, release).
  */
@@ -8,14 +9,17 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { dataSchema } from '../../protocol/messages.js'
 import type { ObjectVersion } from '../../protocol/object.js'
-import type { StoredObject } from '../../store/types.js'
+import type { ConflictedObject } from '../apply/conflict-merge.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { readJson } from './body.js'
 import type { AdminDeps } from './deps.js'
 
+const fieldPicks = z.record(z.string().min(1).max(1000), z.enum(['local', 'remote', 'base']))
 const resolveBody = z.union([
   z.strictObject({ pick: z.enum(['local', 'remote']) }),
-  z.strictObject({ data: dataSchema })
+  z.strictObject({ data: dataSchema }),
+  z.strictObject({ merge: z.literal('auto'), fields: fieldPicks.optional() }),
+  z.strictObject({ fields: fieldPicks })
 ])
 
 /** Top-level fields and data keys whose values differ between two versions. */
@@ -34,15 +38,27 @@ function versionView (v: ObjectVersion): Record<string, unknown> {
   return { type: v.type, id: v.id, parent: v.parent, refs: v.refs, data: v.data, vector: v.vector, origin: v.origin, deleted: v.deleted, at: v.at }
 }
 
-export function presentConflict (o: StoredObject): Record<string, unknown> {
+/**
+ * A conflict as the API shows it: both sides (`remote` is the sibling
+ * `pick: remote` and a merge take; `remotes` all of them), their common
+ * ancestor (`base`, null when not known here) and the three-way comparison
+ * field by field (protocol/merge.ts).
+ */
+export function presentConflict (o: ConflictedObject): Record<string, unknown> {
+  const { remote, base, report } = o.merge
   return {
     uid: o.uid,
     type: o.type,
     id: o.id,
     local: versionView(o),
-    remote: versionView(o.conflicts[0]!),
+    remote: versionView(remote),
     remotes: o.conflicts.map(versionView),
-    differingFields: differingFields(o, o.conflicts[0]!)
+    differingFields: differingFields(o, remote),
+    base: base !== undefined ? { type: base.type, id: base.id, parent: base.parent, refs: base.refs, data: base.data, vector: base.vector, deleted: base.deleted, at: base.at } : null,
+    baseKnown: report.baseKnown,
+    fields: report.fields,
+    autoMergeable: report.autoMergeable,
+    conflicting: report.conflicting
   }
 }
 
@@ -64,8 +80,8 @@ export function adminRoutes (deps: AdminDeps): Hono {
   })
 
   app.get('/conflicts/:uid', async (c) => {
-    const found = await deps.documents.get(c.req.param('uid'))
-    if (found === undefined || found.conflicts.length === 0) throw new NotFoundError(`object ${c.req.param('uid')} has no conflict`)
+    const found = await deps.conflicts.get(c.req.param('uid'))
+    if (found === undefined) throw new NotFoundError(`object ${c.req.param('uid')} has no conflict`)
     return c.json(presentConflict(found))
   })
 

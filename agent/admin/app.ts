@@ -21,6 +21,7 @@ import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { AgentError, ObjectTooLargeError } from '../../protocol/errors.js'
+import { MergeConflictError, MergeFieldError } from '../../protocol/merge.js'
 import { BadRequestError, BlobMissingError } from '../errors.js'
 import { tokenMatches } from '../net/identity.js'
 import type { AdminDeps } from './deps.js'
@@ -87,6 +88,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
     if (err instanceof ObjectTooLargeError) body.details = { uid: err.uid, bytes: err.bytes, limit: err.limit }
     if (err instanceof BlobMissingError) body.details = { missing: err.hashes }
     if (err instanceof ConfigError) body.details = { file: err.file ?? null, issues: err.issues }
+    if (err instanceof MergeConflictError || err instanceof MergeFieldError) body.details = { fields: err.fields }
     return c.json(body, status)
   })
 
@@ -96,10 +98,10 @@ export function createAdminApp (deps: AdminDeps): Hono {
 function statusFor (err: Error): ContentfulStatusCode {
   if (!(err instanceof AgentError)) return 500
   switch (err.code) {
-    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'BACKUP_INVALID': case 'BACKUP_INCOMPATIBLE': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': return 400
+    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'BACKUP_INVALID': case 'BACKUP_INCOMPATIBLE': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': case 'MERGE_FIELD_INVALID': return 400
     case 'UNAUTHORIZED': return 401
     case 'RULE_VIOLATION': case 'INVITE_UNKNOWN': case 'BLOB_NOT_SERVED': return 403
-    case 'CONFIG_RESTART_REQUIRED': case 'BACKUP_CONFLICT': case 'INVITE_USED': case 'INVITE_REFUSED': case 'BLOB_MISSING': return 409
+    case 'CONFIG_RESTART_REQUIRED': case 'BACKUP_CONFLICT': case 'INVITE_USED': case 'INVITE_REFUSED': case 'BLOB_MISSING': case 'MERGE_CONFLICT': return 409
     case 'INVITE_EXPIRED': return 410
     case 'INVITE_UNREACHABLE': return 502
     case 'OBJECT_TOO_LARGE': case 'BLOB_TOO_LARGE': return 413

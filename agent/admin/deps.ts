@@ -9,6 +9,7 @@ import type { BlobStat, PutResult } from '../../store/blobs/blob-store.js'
 import type { AgentStatusReport, PeerReport } from '../observe/status.js'
 import type { StoredObject, FailedEntry, HistoryEntry } from '../../store/types.js'
 import type { DocumentInput, Resolution } from '../apply/local-writes.js'
+import type { ConflictedObject } from '../apply/conflict-merge.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ProgressSnapshot } from '../sync/progress.js'
 import type { PullPlan } from '../apply/plan.js'
@@ -47,7 +48,10 @@ export interface AgentOperations {
   /** dry run of a pull from this remote */
   plan (name: string): Promise<PullPlan>
   readonly conflicts: {
-    list (options: { limit?: number, after?: string }): Promise<StoredObject[]>
+    /** conflicted objects in uid order, each with its three-way comparison */
+    list (options: { limit?: number, after?: string }): Promise<ConflictedObject[]>
+    /** one conflicted object with its three-way comparison (undefined: none, or no conflict) */
+    get (uid: string): Promise<ConflictedObject | undefined>
     resolve (uid: string, resolution: Resolution): Promise<StoredObject>
   }
   readonly failed: {

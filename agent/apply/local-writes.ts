@@ -32,6 +32,8 @@ import type { InboundRules } from '../rules/types.js'
 import type { BlobAccess } from './blob-access.js'
 import type { LocalChange } from '../connectors/connector.js'
 import type { EchoJudgement, EchoLoopGuard } from './echo-holds.js'
+import { isMergeResolution, mergedContent, remoteSibling, type MergeResolution } from './conflict-merge.js'
+import type { MergeContent } from '../../protocol/merge.js'
 
 export interface LocalWriteDeps {
   readonly store: Store
@@ -166,45 +168,47 @@ function writeOne (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, prev
   return putLocal(tx, deps, [localVersion(deps, input, previous)])[0]!
 }
 
-export type Resolution = { readonly pick: 'local' | 'remote' } | { readonly data: Readonly<Record<string, unknown>> }
+export type Resolution = { readonly pick: 'local' | 'remote' } | { readonly data: Readonly<Record<string, unknown>> } | MergeResolution
 
 /**
  * Resolve a conflict: write a version whose vector dominates the current one
  * and every sibling (pointwise max, plus one on our entry), so it replaces all
  * of them wherever it travels and the conflict disappears there.
  *
- * `remote` picks the newest sibling by the deterministic vector order.
+ * `remote` picks the newest sibling by the deterministic vector order;
+ * `merge`/`fields` merge it with the current version field by field against
+ * their common ancestor (conflict-merge.ts), read in this same transaction.
  */
 export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolution: Resolution): Promise<StoredObject> {
   return await deps.store.write(async (tx) => {
     const current = await tx.get(uid)
     if (current === undefined) throw new NotFoundError(`object ${uid} does not exist`)
     if (current.conflicts.length === 0) throw new NotFoundError(`object ${uid} has no conflict to resolve`)
-    let base: ObjectVersion = current
-    let data: Readonly<Record<string, unknown>> = current.data
-    if ('pick' in resolution) {
-      if (resolution.pick === 'remote') base = pickSibling(current.conflicts)
-      data = base.data
-    } else {
-      if (typeof resolution.data !== 'object' || resolution.data === null) throw new BadRequestError('data must be an object')
-      data = resolution.data
-      await assertBlobsHere(deps, uid, data)
-    }
+    const content = await resolvedContent(tx, current, resolution)
+    // data given or picked field by field may reference blobs: they must be here
+    await assertBlobsHere(deps, uid, content.data)
     const vector = increment(merge(current.vector, ...current.conflicts.map((c) => c.vector)), deps.domain)
     const version: ObjectVersion = {
       uid,
-      type: base.type,
-      id: base === current ? current.id : base.id,
-      parent: base.parent,
-      refs: base.refs,
-      data,
+      type: content.type,
+      id: content.id,
+      parent: content.parent,
+      refs: content.refs,
+      data: content.data,
       vector,
       origin: current.origin,
-      deleted: base.deleted,
+      deleted: content.deleted,
       at: deps.now()
     }
     return putLocal(tx, deps, [local(version, [], undefined, LOCAL_LIMITS)])[0]!
   })
+}
+
+async function resolvedContent (tx: WriteTx, current: StoredObject, resolution: Resolution): Promise<MergeContent> {
+  if (isMergeResolution(resolution)) return mergedContent(current, await tx.getPastVersions(current.uid), resolution)
+  if ('pick' in resolution) return resolution.pick === 'remote' ? remoteSibling(current.conflicts) : current
+  if (typeof resolution.data !== 'object' || resolution.data === null) throw new BadRequestError('data must be an object')
+  return { ...current, data: resolution.data }
 }
 
 /**
@@ -239,11 +243,6 @@ async function assertBlobsHere (deps: LocalWriteDeps, uid: string, data: unknown
     const size = sizes[unique.findIndex((r) => r.blob === ref.blob)]
     if (size !== ref.size) throw new BadRequestError(`object ${uid.slice(0, 200)} references blob ${ref.blob} with size ${ref.size}, but that blob has ${size} bytes: give its true size (PUT /api/blobs answers it); nothing was written`)
   }
-}
-
-function pickSibling (siblings: readonly ObjectVersion[]): ObjectVersion {
-  // newest wall-clock write first; ties by uid-independent vector text so every agent picks the same
-  return [...siblings].sort((a, b) => b.at - a.at || JSON.stringify(b.vector).localeCompare(JSON.stringify(a.vector)))[0]!
 }
 
 function assertEditable (deps: LocalWriteDeps, previous: { readonly type: string, readonly origin: string } | undefined, type: string): void {

@@ -108,7 +108,7 @@ export function renderConflicts (items: readonly ConflictView[], total = items.l
   if (items.length === 0) return 'no conflicts'
   const rows = items.map((c) => [c.uid, c.type, c.id, c.differingFields.join(', '), JSON.stringify(c.local.vector), c.remotes.map((r) => JSON.stringify(r.vector)).join(' ')])
   const more = total > items.length ? `\n\nshowing the first ${items.length} of ${total} conflicts (GET /api/conflicts?after=UID pages through all)` : ''
-  return `${table(['uid', 'type', 'id', 'differs in', 'kept here', 'other side(s)'], rows)}${more}\n\nresolve with: labmesh resolve UID --pick local|remote --config FILE`
+  return `${table(['uid', 'type', 'id', 'differs in', 'kept here', 'other side(s)'], rows)}${more}\n\nresolve with: labmesh resolve UID --pick local|remote --config FILE\n  or field by field: labmesh resolve UID --merge auto [--field NAME=local|remote|base] --config FILE`
 }
 
 /** The echo-loop guard's holds, under the status head: one line each, with what bounces. */

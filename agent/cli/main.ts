@@ -9,6 +9,7 @@
  */
 import '../runtime/polyfills.js'
 import { Command, InvalidArgumentError } from 'commander'
+import { collectField, describeResolution, resolveBody, type ResolveOptions } from './resolve.js'
 import { loadConfigFile } from '../../config/load.js'
 import { adminClientFor } from './admin-client.js'
 import { renderConflicts, renderFailedGroup, renderFailedSummary, renderHistory, renderPlan, renderStatus, type ConflictView } from './format.js'
@@ -157,17 +158,17 @@ function addAdminCommands (program: Command): void {
     })
 
   program.command('resolve')
-    .description('resolve a conflict: keep this agent\'s version (local) or take the other side (remote)')
+    .description('resolve a conflict: keep this agent\'s version (local), take the other side (remote), or merge field by field (--merge auto, --field)')
     .argument('<uid>', 'the object in conflict')
-    .requiredOption('--pick <side>', 'local or remote', (v: string) => {
-      if (v !== 'local' && v !== 'remote') throw new InvalidArgumentError('must be local or remote')
-      return v
-    })
+    .option('--pick <side>', 'local or remote: that side whole')
+    .option('--merge <how>', 'auto: each side\'s change where only one side changed a field; refused when a field changed on both')
+    .option('--field <name=side>', 'take this field from local, remote or base (repeatable; with or without --merge auto)', collectField)
     .requiredOption('--config <file>', 'agent config file')
-    .action(async (uid: string, opts: { config: string, pick: 'local' | 'remote' }) => {
+    .action(async (uid: string, opts: ResolveOptions & { config: string }) => {
+      const body = resolveBody(opts)
       const config = await loadConfigFile(opts.config, process.env)
-      const result = await (await adminClientFor(config)).post<{ vector: Record<string, number> }>(`/api/conflicts/${encodeURIComponent(uid)}/resolve`, { pick: opts.pick })
-      process.stdout.write(`resolved ${uid} (${opts.pick}); new version ${JSON.stringify(result.vector)} replicates to every agent\n`)
+      const result = await (await adminClientFor(config)).post<{ vector: Record<string, number> }>(`/api/conflicts/${encodeURIComponent(uid)}/resolve`, body)
+      process.stdout.write(`${describeResolution(uid, body, result.vector)}\n`)
     })
 
   program.command('plan')

@@ -9,6 +9,8 @@ import type { LoadedConfig } from '../../config/load.js'
 import type { AdminDeps, AgentOperations } from '../admin/deps.js'
 import { deleteDocument, releaseEchoHold, resolveConflict, writeDocument, writeDocuments } from '../apply/local-writes.js'
 import { listFailedByCode, summarizeFailed } from '../apply/failed-summary.js'
+import { describeConflict, type ConflictedObject } from '../apply/conflict-merge.js'
+import type { Store, StoredObject } from '../../store/types.js'
 import type { EventBus } from '../observe/events.js'
 import { STATUS_ECHO_LOOPS, type AgentStatusReport } from '../observe/status.js'
 import type { Logger } from '../runtime/logger.js'
@@ -47,7 +49,15 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
     syncNow: async (name) => await need('replicator', 'replicator').syncNow(name),
     plan: async (name) => await need('replicator', 'replicator').plan(name),
     conflicts: {
-      list: async (options) => await need('store', 'store').listConflicts(options),
+      list: async (options) => {
+        const store = need('store', 'store')
+        return await withMerge(store, await store.listConflicts(options))
+      },
+      get: async (uid) => {
+        const store = need('store', 'store')
+        const object = await store.getObject(uid)
+        return object !== undefined && object.conflicts.length > 0 ? (await withMerge(store, [object]))[0] : undefined
+      },
       resolve: async (uid, resolution) => await resolveConflict(need('local', 'store'), uid, resolution)
     },
     failed: {
@@ -61,6 +71,12 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
       release: async (uid) => await releaseEchoHold({ ...need('local', 'store'), echoGuard: need('echoGuard', 'the echo-loop guard (echoGuard.enabled)') }, uid)
     }
   }
+}
+
+/** Conflicted objects with their three-way comparison (their past versions read for the base). */
+async function withMerge (store: Store, objects: readonly StoredObject[]): Promise<ConflictedObject[]> {
+  const past = await Promise.all(objects.map(async (o) => await store.getPastVersions(o.uid)))
+  return objects.map((o, i) => ({ ...o, merge: describeConflict(o, past[i]!) }))
 }
 
 /** GET /api/status, the CLI's table, the metrics' gauges. */

@@ -11,8 +11,9 @@ import type { UpgradeStep } from './step.js'
 import { blobReferencesStep } from './step-blob-references.js'
 import { echoHoldsStep } from './step-echo-holds.js'
 import { typeIndexStep } from './step-type-index.js'
+import { pastVersionsStep } from './step-past-versions.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep, pastVersionsStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

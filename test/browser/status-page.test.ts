@@ -28,7 +28,7 @@ const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
 describe('status page in Chromium', () => {
-  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h', 'lab-i', 'lab-j'], { prefix: 'labmesh-browser-', shared: true })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h', 'lab-i', 'lab-j', 'lab-k', 'lab-l'], { prefix: 'labmesh-browser-', shared: true })
   let browser: Browser
 
   beforeAll(async () => {
@@ -137,6 +137,50 @@ describe('status page in Chromium', () => {
     await pageB.screenshot({ path: 'test-results/status-page-resolved.png', fullPage: true })
   }, 180_000)
 
+  it('merges a conflict field by field: the one-sided change pre-selected, the field changed on both sides picked by the admin', async () => {
+    const [I, J] = [mesh.node('lab-i'), mesh.node('lab-j')]
+    const iConfig = meshConfig(I, [{ node: J, pull: true }])
+    const jConfig = meshConfig(J, [{ node: I, pull: true }])
+    let i = await mesh.start(iConfig)
+    let j = await mesh.start(jConfig)
+    const sample = { uid: 's-77', type: 'AnalysisRequest', id: 'W-00077' }
+    const base = { result: '5.1', remarks: '', analyst: 'ann' }
+    await i.documents.put({ ...sample, data: base })
+    await waitFor(async () => await j.documents.get('s-77'), { what: 'the sample on J' })
+    // each edits while the other is down: both the result, and J the remarks too
+    await mesh.stop(j)
+    await i.documents.put({ ...sample, data: { ...base, result: '5.3' } })
+    await mesh.stop(i)
+    j = await mesh.start(jConfig)
+    await j.documents.put({ ...sample, data: { ...base, result: '5.4', remarks: 'rechecked' } })
+    i = await mesh.start(iConfig)
+    await waitFor(() => i.status().conflicts === 1 && j.status().conflicts === 1, { what: 'the conflict on both' })
+
+    const page = await open(i)
+    const card = await page.waitForSelector('[data-testid="conflict-s-77"]', { timeout: 30_000 })
+    // three columns: base, local, remote; the remarks (changed at J only) come selected on remote's side, the result on no side
+    expect(await card.$$eval('thead th', (ths) => ths.map((th) => th.textContent))).toEqual(['field', 'base {"lab-i":1}', 'local, kept at lab-i {"lab-i":2}', 'remote {"lab-i":1,"lab-j":1}'])
+    const checked = async (path: string, side: string): Promise<boolean> => await page.isChecked(`[data-testid="pick-s-77-${path}-${side}"]`)
+    expect(await checked('data.remarks', 'remote')).toBe(true)
+    expect(await Promise.all(['base', 'local', 'remote'].map(async (side) => await checked('data.result', side)))).toEqual([false, false, false])
+    expect(await card.$eval('tr[data-change="both"] th', (th) => th.textContent)).toContain('changed on both sides')
+    // merging before the result is picked: the page asks for it and writes nothing
+    await page.click('[data-testid="merge-s-77"]')
+    await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes('Pick a side for data.result') === true, undefined, { timeout: 10_000 })
+    expect(i.status().conflicts).toBe(1)
+
+    await page.click('[data-testid="pick-s-77-data.result-remote"]')
+    await page.screenshot({ path: 'test-results/status-page-merge.png', fullPage: true })
+    await page.click('[data-testid="merge-s-77"]')
+    await page.waitForSelector('[data-testid="conflict-s-77"]', { state: 'detached', timeout: 30_000 })
+    await waitFor(async () => i.status().conflicts === 0 && j.status().conflicts === 0 && (await j.documents.get('s-77'))?.vector['lab-i'] === 3, { what: 'the merge on both agents', timeout: 30_000 })
+    const [onI, onJ] = await Promise.all([i.documents.get('s-77'), j.documents.get('s-77')])
+    expect(onI!.data).toEqual({ ...base, result: '5.4', remarks: 'rechecked' })
+    expect(onJ!.data).toEqual(onI!.data)
+    expect(onJ!.vector).toEqual(onI!.vector)
+    await page.close()
+  })
+
   it('asks for the token once when there is none, and shows status read-only under publicStatus', async () => {
     const C = mesh.node('lab-c')
     const D = mesh.node('lab-d')
@@ -167,12 +211,12 @@ describe('status page in Chromium', () => {
   })
 
   it('shows a file being fetched from a peer with its bytes, percent and ETA, gone once it is here', async () => {
-    const C = mesh.node('lab-i')
-    const D = mesh.node('lab-j')
+    const C = mesh.node('lab-k')
+    const D = mesh.node('lab-l')
     const c = await mesh.start(meshConfig(C, [{ node: D }]))
     const d = await mesh.start(meshConfig(D, [{ node: C, pull: true }]))
     const page = await open(d)
-    await page.waitForSelector('[data-testid="peer-lab-i"][data-connected="true"]', { timeout: 30_000 })
+    await page.waitForSelector('[data-testid="peer-lab-k"][data-connected="true"]', { timeout: 30_000 })
     await page.evaluate(() => {
       const seen: string[] = []
       ;(window as unknown as { blobs: string[] }).blobs = seen

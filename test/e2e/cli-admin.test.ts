@@ -42,6 +42,10 @@ describe('labmesh sync, conflicts and resolve as processes', () => {
     const listed = await runCli(['conflicts', '--config', bFile])
     expect(listed.code).toBe(0)
     expect(listed.stdout).toMatch(/c-7\s+Client\s+client-7\s+data\.phone/)
+    // both sides changed the phone: auto merge refuses and names the field
+    const auto = await runCli(['resolve', 'c-7', '--merge', 'auto', '--config', bFile])
+    expect(auto.code).not.toBe(0)
+    expect(auto.stderr).toContain('data.phone changed on both sides')
     const resolved = await runCli(['resolve', 'c-7', '--pick', 'remote', '--config', bFile])
     expect(resolved.code, resolved.stderr).toBe(0)
     expect(resolved.stdout).toContain('resolved c-7 (remote)')

@@ -17,6 +17,8 @@ import { createMetrics } from '../../agent/observe/metrics.js'
 import type { ProgressSnapshot } from '../../agent/sync/progress.js'
 import type { PeerReport } from '../../agent/observe/status.js'
 import type { FailedEntry, StoredObject } from '../../store/types.js'
+import { describeConflict, type ConflictedObject } from '../../agent/apply/conflict-merge.js'
+import { MergeConflictError } from '../../protocol/merge.js'
 import { capturingLogger, waitFor } from '../helpers/nodes.js'
 import { BACKUP_MEDIA_TYPE, decodeFrames } from '../../store/backup/format.js'
 import { BackupConflictError } from '../../store/errors.js'
@@ -38,6 +40,12 @@ const stored = (data: Record<string, unknown>, siblingData: Record<string, unkno
   conflicts: [{ uid: 'c-1', type: 'Client', id: 'client-1', parent: null, refs: [], data: siblingData, vector: { 'lab-a': 2 }, origin: 'lab-a', deleted: false, at: 4 }],
   conflictVia: ['lab-a']
 })
+
+/** the conflict, compared three ways against a base both sides descend from */
+const conflicted = (): ConflictedObject => {
+  const o = stored({ name: 'B', phone: '1' }, { name: 'A', phone: '1' })
+  return { ...o, merge: describeConflict(o, [{ type: 'Client', id: 'client-1', parent: null, refs: [], data: { name: 'Z', phone: '1' }, deleted: false, vector: { 'lab-a': 1 }, at: 1 }]) }
+}
 
 function fakeDeps (over: Partial<AdminDeps> = {}) {
   const bus = createEventBus()
@@ -85,8 +93,13 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     },
     plan: async (name) => ({ peer: name, since: 0, objects: 0, types: {} }),
     conflicts: {
-      list: async () => [stored({ name: 'B', phone: '1' }, { name: 'A', phone: '1' })],
-      resolve: async (uid, resolution) => { calls.push(`resolve ${uid} ${JSON.stringify(resolution)}`); return { ...stored({}, {}), conflicts: [], vector: { 'lab-a': 2, 'lab-b': 3 } } }
+      list: async () => [conflicted()],
+      get: async (uid) => uid === 'c-1' ? conflicted() : undefined,
+      resolve: async (uid, resolution) => {
+        calls.push(`resolve ${uid} ${JSON.stringify(resolution)}`)
+        if ('merge' in resolution && resolution.fields === undefined) throw new MergeConflictError(['data.name'])
+        return { ...stored({}, {}), conflicts: [], vector: { 'lab-a': 2, 'lab-b': 3 } }
+      }
     },
     failed: {
       list: async () => [failedEntry],
@@ -261,13 +274,33 @@ describe('admin app with fake deps', () => {
     const list = await (await request('GET', '/api/conflicts')).json() as { count: number, items: Array<Record<string, unknown>> }
     expect(list.count).toBe(1)
     expect(list.items[0]).toMatchObject({ uid: 'c-1', differingFields: ['data.name'], local: { data: { name: 'B' } }, remote: { data: { name: 'A' }, vector: { 'lab-a': 2 } } })
-    expect(await (await request('GET', '/api/conflicts/c-1')).json()).toMatchObject({ uid: 'c-1' })
+    expect(await (await request('GET', '/api/conflicts/c-1')).json()).toMatchObject({
+      uid: 'c-1',
+      base: { data: { name: 'Z', phone: '1' }, vector: { 'lab-a': 1 } },
+      baseKnown: true,
+      fields: expect.arrayContaining([{ path: 'data.name', change: 'both', base: 'Z', local: 'B', remote: 'A' }, { path: 'data.phone', change: 'equal', base: '1', local: '1', remote: '1' }]),
+      autoMergeable: [],
+      conflicting: ['data.name']
+    })
     expect((await request('GET', '/api/conflicts/zz')).status).toBe(404)
     const bad = await request('POST', '/api/conflicts/c-1/resolve', { body: { pick: 'sideways' } })
     expect(bad.status).toBe(400)
     expect((await request('POST', '/api/conflicts/c-1/resolve', { body: 'not json' })).status).toBe(400)
     expect(await (await request('POST', '/api/conflicts/c-1/resolve', { body: { pick: 'remote' } })).json()).toMatchObject({ uid: 'c-1', resolved: true })
     expect(calls).toContain('resolve c-1 {"pick":"remote"}')
+  })
+
+  it('takes a merge or field picks, refuses a bad pick as 400 and an unmergeable field as 409 naming it', async () => {
+    const { request, calls } = fakeDeps()
+    expect((await request('POST', '/api/conflicts/c-1/resolve', { body: { fields: { name: 'remote' } } })).status).toBe(200)
+    expect((await request('POST', '/api/conflicts/c-1/resolve', { body: { merge: 'auto', fields: { name: 'base' } } })).status).toBe(200)
+    expect(calls).toEqual(['resolve c-1 {"fields":{"name":"remote"}}', 'resolve c-1 {"merge":"auto","fields":{"name":"base"}}'])
+    for (const body of [{ fields: { name: 'sideways' } }, { merge: 'manual' }, { merge: 'auto', pick: 'local' }]) {
+      expect((await request('POST', '/api/conflicts/c-1/resolve', { body })).status).toBe(400)
+    }
+    const refused = await request('POST', '/api/conflicts/c-1/resolve', { body: { merge: 'auto' } })
+    expect(refused.status).toBe(409)
+    expect(await refused.json()).toMatchObject({ error: 'MERGE_CONFLICT', message: expect.stringContaining('data.name changed on both sides'), details: { fields: ['data.name'] } })
   })
 
   it('answers an object\'s history, 404 for an object it has seen nothing of, 400 for a bad uid', async () => {

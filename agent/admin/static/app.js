@@ -160,19 +160,25 @@ function renderConflicts () {
 
 function show (value) { return value === undefined ? '—' : JSON.stringify(value) }
 
+// A conflict three ways: every field of the common ancestor (base), this
+// agent's version (local) and the other side's (remote). A field changed on
+// one side only comes pre-selected on that side; a field changed on both is
+// left for the admin to pick; "Merge selected" sends the picks as
+// {fields} (the server refuses, naming them, any field changed on both sides
+// that is left unpicked).
+const CHANGE_TEXT = { equal: 'same on both sides', local: 'changed here', remote: 'changed at the other side', both: 'changed on both sides' }
+
 function renderConflict (c) {
-  const differs = new Set(c.differingFields)
   const here = state.status ? state.status.domain : 'this agent'
-  const keys = [...new Set([...Object.keys(c.local.data), ...Object.keys(c.remote.data)])].sort()
-  const fields = ['id', 'type', 'parent', 'deleted', ...keys.map((k) => 'data.' + k)]
-  const pick = (v, field) => field.startsWith('data.') ? v.data[field.slice(5)] : v[field]
-  const rows = fields.filter((f) => f.startsWith('data.') || differs.has(f) || f === 'id').map((f) =>
-    el('tr', { class: differs.has(f) ? 'diff' : '' }, el('th', { scope: 'row' }, f), el('td', {}, show(pick(c.local, f))), el('td', {}, show(pick(c.remote, f)))))
-  const resolve = (side) => async (event) => {
+  const fields = c.fields || []
+  const differing = fields.filter((f) => f.change !== 'equal')
+  // what differs first; what is the same on both sides below it
+  const rows = [...differing, ...fields.filter((f) => f.change === 'equal')].map((f) => conflictRow(c, f, fields.indexOf(f)))
+  const send = async (event, body) => {
     const card = event.target.closest('li')
     for (const b of card.querySelectorAll('button')) b.disabled = true
     try {
-      await api('POST', '/api/conflicts/' + encodeURIComponent(c.uid) + '/resolve', { pick: side })
+      await api('POST', '/api/conflicts/' + encodeURIComponent(c.uid) + '/resolve', body)
       say('')
       await refresh(['status', 'conflicts'])
     } catch (err) {
@@ -181,18 +187,51 @@ function renderConflict (c) {
       else say('Could not resolve ' + c.id + ': ' + err.message)
     }
   }
+  const mergeSelected = async (event) => {
+    const card = event.target.closest('li')
+    const picks = {}
+    const missing = []
+    differing.forEach((f) => {
+      const checked = card.querySelector('input[name="' + pickName(c, fields.indexOf(f)) + '"]:checked')
+      if (checked) picks[f.path] = checked.value
+      else missing.push(f.path)
+    })
+    if (missing.length > 0) return say('Pick a side for ' + missing.join(', ') + ' (changed on both sides) before merging ' + c.id + '.')
+    await send(event, { fields: picks })
+  }
+  const baseHead = c.baseKnown ? 'base ' + JSON.stringify(c.base.vector) : 'base (not known here)'
   return el('li', { class: 'card', 'data-testid': 'conflict-' + c.uid },
     el('strong', {}, c.type + ' ' + c.id), ' ', el('span', { class: 'muted' }, c.uid + ' · differs in ' + c.differingFields.join(', ')),
-    el('table', { class: 'versions' },
-      el('caption', { class: 'muted' }, 'Both versions of ' + c.id + '; rows marked ≠ differ'),
+    el('table', { class: 'versions three-way' },
+      el('caption', { class: 'muted' }, c.baseKnown
+        ? 'The version both sides came from (base) and both versions of ' + c.id + '; rows marked ≠ differ. Fields changed on one side only are selected; pick the rest.'
+        : 'No common ancestor of ' + c.id + ' is known here, so every differing field counts as changed on both sides: pick each.'),
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'field'),
+        el('th', { scope: 'col' }, baseHead),
         el('th', { scope: 'col' }, 'local, kept at ' + here + ' ' + JSON.stringify(c.local.vector)),
         el('th', { scope: 'col' }, 'remote ' + JSON.stringify(c.remote.vector)))),
       el('tbody', {}, ...rows)),
     el('div', { class: 'actions' },
-      el('button', { class: 'primary', type: 'button', onclick: resolve('local'), 'data-testid': 'keep-local-' + c.uid }, 'Keep local'),
-      el('button', { type: 'button', onclick: resolve('remote'), 'data-testid': 'take-remote-' + c.uid }, 'Take remote'),
+      el('button', { class: 'primary', type: 'button', onclick: mergeSelected, 'data-testid': 'merge-' + c.uid }, 'Merge selected'),
+      el('button', { type: 'button', onclick: (e) => send(e, { pick: 'local' }), 'data-testid': 'keep-local-' + c.uid }, 'Keep local'),
+      el('button', { type: 'button', onclick: (e) => send(e, { pick: 'remote' }), 'data-testid': 'take-remote-' + c.uid }, 'Take remote'),
       historyButton(c.uid)))
+}
+
+function pickName (c, i) { return 'pick-' + c.uid + '-' + i }
+
+function conflictRow (c, f, i) {
+  const cell = (side) => {
+    const has = side in f
+    const text = has ? show(f[side]) : (side === 'base' && !c.baseKnown ? '?' : '(absent)')
+    if (f.change === 'equal' || (side === 'base' && !c.baseKnown)) return el('td', {}, text)
+    const radio = el('input', { type: 'radio', name: pickName(c, i), value: side, 'data-testid': 'pick-' + c.uid + '-' + f.path + '-' + side, 'aria-label': 'take ' + f.path + ' from ' + side })
+    if (f.change === side) radio.checked = true
+    return el('td', {}, el('label', {}, radio, ' ', text))
+  }
+  return el('tr', { class: f.change === 'equal' ? '' : 'diff' + (f.change === 'both' ? ' both' : ''), 'data-change': f.change },
+    el('th', { scope: 'row' }, f.path, el('br'), el('span', { class: 'state' }, CHANGE_TEXT[f.change])),
+    cell('base'), cell('local'), cell('remote'))
 }
 
 // ---- object history ----
