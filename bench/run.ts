@@ -26,6 +26,7 @@ import { runFanin, type FaninResult } from './scenarios/fanin.js'
 import { runLive, type LiveResult } from './scenarios/live.js'
 import { runPair, type PairResult } from './scenarios/pair.js'
 import { renderReport, summarise, type BenchResults } from './summary.js'
+import { renderMeshReport, runMeshBench } from './mesh-run.js'
 
 export const RUN_DEFAULTS = Object.freeze({
   objects: 50_000,
@@ -63,7 +64,15 @@ export const RUN_DEFAULTS = Object.freeze({
   /** history.versions of every agent (-1: labmesh's default; 0: no history) */
   history: -1,
   out: 'latest.json',
-  keep: false
+  keep: false,
+  /** comma-separated lab-mesh sizes, master included (e.g. 10,25,50): runs the mesh scenario only (bench/mesh-run.ts) */
+  mesh: '',
+  /** edits spread over all labs of a mesh */
+  meshEdits: 1_000,
+  /** mesh edits per second over the whole mesh (0: all at once) */
+  meshRate: 50,
+  /** collaborator agents per process in a mesh (the master always has its own) */
+  meshPerProcess: 10
 })
 
 export type RunFlags = typeof RUN_DEFAULTS
@@ -90,7 +99,7 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   if (flags.window > 0) sync.window = flags.window
   const profileDir = join(RESULTS_DIR, 'profiles')
   if (flags.cpuProf) await mkdir(profileDir, { recursive: true })
-  const execArgv = [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...flags.nodeArgs.split(' ').filter((a) => a !== '')]
+  const execArgv = agentExecArgv(flags, profileDir)
 
   const base: { pouchdb?: PouchdbResult, leveldb?: LeveldbFloorResult, libp2p?: Libp2pFloorResult } = {}
   if (baselines.has('leveldb')) {
@@ -172,12 +181,28 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   return results
 }
 
+/** node flags for every agent process (--cpu-prof, --node-args) */
+function agentExecArgv (flags: RunFlags, profileDir: string): string[] {
+  return [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...flags.nodeArgs.split(' ').filter((a) => a !== '')]
+}
+
 if (isMainModule(import.meta.url)) {
   const flags = parseBenchArgs(process.argv.slice(2), { ...RUN_DEFAULTS })
-  const results = await runBench(flags)
   await mkdir(RESULTS_DIR, { recursive: true })
-  const file = join(RESULTS_DIR, flags.out)
-  await writeFile(file, JSON.stringify(results, null, 2) + '\n')
-  process.stdout.write(renderReport(results) + '\n')
-  process.stderr.write(`results written to ${file}\n`)
+  if (flags.mesh !== '') {
+    // the lab mesh runs on its own: its table is not the pair/baseline report
+    const profileDir = join(RESULTS_DIR, 'profiles')
+    if (flags.cpuProf) await mkdir(profileDir, { recursive: true })
+    const results = await runMeshBench(flags, agentExecArgv(flags, profileDir))
+    const file = join(RESULTS_DIR, flags.out === RUN_DEFAULTS.out ? 'mesh.json' : flags.out)
+    await writeFile(file, JSON.stringify(results, null, 2) + '\n')
+    process.stdout.write(renderMeshReport(results) + '\n')
+    process.stderr.write(`results written to ${file}\n`)
+  } else {
+    const results = await runBench(flags)
+    const file = join(RESULTS_DIR, flags.out)
+    await writeFile(file, JSON.stringify(results, null, 2) + '\n')
+    process.stdout.write(renderReport(results) + '\n')
+    process.stderr.write(`results written to ${file}\n`)
+  }
 }

@@ -1,0 +1,111 @@
+/**
+ * The mesh scenario's figures from its raw measurements (pure), and the
+ * growth table over several mesh sizes. Latencies are per (edit, receiving
+ * agent) pair; "collaborator → collaborator" takes the edits a collaborator
+ * made of objects every collaborator shares, at every other collaborator.
+ */
+import { percentile, round } from '../lib/stats.js'
+import { formatInt, renderTable } from '../lib/table.js'
+import type { WireBytes } from '../lib/wire-bytes.js'
+import type { Arrival, MeshEditResult } from '../agents/mesh-worker.js'
+import { MASTER, type PlannedEdit } from './mesh-plan.js'
+
+export interface MeshLatency { readonly samples: number, readonly p50: number, readonly p99: number, readonly max: number }
+
+export interface MeshResult {
+  readonly labs: number
+  readonly processes: number
+  readonly perProcess: number
+  readonly edits: number
+  /** edits per second over the mesh (0: all at once) */
+  readonly rate: number
+  readonly setupSeconds: number
+  /** first edit's `at` → the last commit of any edit at any agent that must hold it */
+  readonly convergeSeconds: number
+  /** last edit's `at` → that same last commit */
+  readonly tailSeconds: number
+  readonly collabToCollabMs: MeshLatency
+  readonly collabToMasterMs: MeshLatency
+  readonly masterToCollabMs: MeshLatency
+  readonly masterCpuSeconds: number
+  readonly masterCpuMsPerEdit: number
+  /** master CPU per edit per lab it serves (flat = linear growth) */
+  readonly masterCpuUsPerEditPerLab: number
+  readonly masterPeakRssMiB: number
+  readonly collaboratorProcessPeakRssMiB: number
+  /** TCP bytes written by every process of the mesh, per edit */
+  readonly wireBytesPerEdit: number
+  readonly masterWire: WireBytes
+}
+
+export interface MeshRaw {
+  readonly labs: number
+  readonly processes: number
+  readonly perProcess: number
+  readonly rate: number
+  readonly setupSeconds: number
+  readonly plan: readonly PlannedEdit[]
+  readonly made: readonly MeshEditResult[]
+  readonly arrivals: readonly Arrival[]
+  readonly masterCpuMs: number
+  readonly masterWire: WireBytes
+  readonly totalWritten: number
+  readonly masterPeakRssMiB: number
+  readonly collaboratorProcessPeakRssMiB: number
+}
+
+function latency (ms: readonly number[]): MeshLatency {
+  if (ms.length === 0) return { samples: 0, p50: 0, p99: 0, max: 0 }
+  return { samples: ms.length, p50: round(percentile(ms, 50)), p99: round(percentile(ms, 99)), max: round(Math.max(...ms)) }
+}
+
+export function summariseMesh (raw: MeshRaw): MeshResult {
+  const edits = raw.made.length
+  const latencies = { cc: [] as number[], cm: [] as number[], mc: [] as number[] }
+  let last = 0
+  for (const a of raw.arrivals) {
+    if (a.at === null) continue
+    last = Math.max(last, a.at)
+    const e = raw.plan[a.n]!
+    const ms = a.at - raw.made[a.n]!.at
+    if (e.kind === 'collaborator-shared') (a.domain === MASTER ? latencies.cm : latencies.cc).push(ms)
+    else if (e.kind === 'collaborator-sample') latencies.cm.push(ms)
+    else latencies.mc.push(ms)
+  }
+  const first = Math.min(...raw.made.map((m) => m.at))
+  const lastEdit = Math.max(...raw.made.map((m) => m.at))
+  const perEditMs = raw.masterCpuMs / edits
+  return {
+    labs: raw.labs,
+    processes: raw.processes,
+    perProcess: raw.perProcess,
+    edits,
+    rate: raw.rate,
+    setupSeconds: raw.setupSeconds,
+    convergeSeconds: round((last - first) / 1000, 2),
+    tailSeconds: round((last - lastEdit) / 1000, 2),
+    collabToCollabMs: latency(latencies.cc),
+    collabToMasterMs: latency(latencies.cm),
+    masterToCollabMs: latency(latencies.mc),
+    masterCpuSeconds: round(raw.masterCpuMs / 1000, 2),
+    masterCpuMsPerEdit: round(perEditMs, 2),
+    masterCpuUsPerEditPerLab: round(perEditMs * 1000 / (raw.labs - 1)),
+    masterPeakRssMiB: raw.masterPeakRssMiB,
+    collaboratorProcessPeakRssMiB: raw.collaboratorProcessPeakRssMiB,
+    wireBytesPerEdit: Math.round(raw.totalWritten / edits),
+    masterWire: raw.masterWire
+  }
+}
+
+/** One row per mesh size: how the figures grow with the number of labs. */
+export function renderMeshTable (results: readonly MeshResult[]): string {
+  const rows = [[
+    'labs', 'procs', 'converge s', 'tail s', 'c→c p50 ms', 'c→c p99 ms', 'c→m p99 ms', 'm→c p99 ms',
+    'master CPU s', 'CPU ms/edit', 'µs/edit/lab', 'master RSS MiB', 'wire B/edit'
+  ], ...results.map((r) => [
+    r.labs, r.processes, r.convergeSeconds, r.tailSeconds, r.collabToCollabMs.p50, r.collabToCollabMs.p99, r.collabToMasterMs.p99, r.masterToCollabMs.p99,
+    r.masterCpuSeconds, r.masterCpuMsPerEdit, r.masterCpuUsPerEditPerLab, r.masterPeakRssMiB, formatInt(r.wireBytesPerEdit)
+  ])]
+  const rate = results[0]?.rate ?? 0
+  return `mesh: ${results[0]?.edits ?? 0} edits over all labs, ${rate > 0 ? `${rate} edits/s` : 'all at once'}; c = collaborator, m = master\n` + renderTable(rows)
+}

@@ -1,0 +1,167 @@
+/**
+ * Scenario (6) the lab mesh: one master and labs − 1 collaborators
+ * (mesh-plan.ts has the topology and rules), every agent with its own store,
+ * identity and config, on 127.0.0.1. The master runs alone in its own
+ * process; collaborators share processes, `perProcess` to one (mesh-worker.ts
+ * says why).
+ *
+ * 1. set-up (untimed): every agent writes its own objects; wait until each
+ *    holds what the rules give it.
+ * 2. edits: `edits` single-object edits round-robin over all agents, at
+ *    `rate` edits per second in all (0: each agent writes its share back to
+ *    back, all at once), each its own transaction through the document API.
+ * 3. convergence: until every agent that must hold an edit committed it.
+ *
+ * Latency of an edit at an agent: the edit's `at` (taken in the editor's
+ * transaction) → the commit that applied it there; both wall-clock readings
+ * of this machine. Master CPU and wire bytes are differences of the
+ * processes' counters across phase 2–3, less the CPU the runner's own
+ * look-ups of arrivals cost.
+ */
+import { prepareNode, type TestNode } from '../../test/helpers/nodes.js'
+import { writeNodeConfig } from '../../test/helpers/processes.js'
+import type { Arrival, ArrivalQuery, MeshEditResult } from '../agents/mesh-worker.js'
+import { spawnWorker, type WorkerHandle } from '../lib/process.js'
+import type { BenchLog } from '../lib/report.js'
+import { toMiB, type RssReport } from '../lib/rss.js'
+import type { WireBytes } from '../lib/wire-bytes.js'
+import { collaboratorLink, collaborators, collaboratorSeed, expectedObjects, MASTER, masterLink, masterSeed, planEdits, prefixOf, type PlannedEdit } from './mesh-plan.js'
+import { summariseMesh, type MeshResult } from './mesh-summary.js'
+
+export type { MeshResult } from './mesh-summary.js'
+
+const WORKER = new URL('../agents/mesh-worker.js', import.meta.url)
+
+export interface MeshOptions {
+  readonly root: string
+  readonly labs: number
+  readonly edits: number
+  /** edits per second over the whole mesh; 0 = all at once */
+  readonly rate: number
+  /** collaborator agents per process */
+  readonly perProcess: number
+  readonly execArgv: readonly string[]
+  readonly log: BenchLog
+}
+
+interface Usage { readonly cpuMs: number, readonly wire: WireBytes }
+interface Group { readonly worker: WorkerHandle, readonly domains: readonly string[] }
+
+async function writeConfigs (nodes: Map<string, TestNode>, collabs: readonly string[]): Promise<Map<string, string>> {
+  const files = new Map<string, string>()
+  const master = nodes.get(MASTER)!
+  files.set(MASTER, await writeNodeConfig(master, collabs.map((c) => ({ node: nodes.get(c)!, extra: masterLink(prefixOf(c)) })), { log: { level: 'warn' } }))
+  for (const c of collabs) {
+    files.set(c, await writeNodeConfig(nodes.get(c)!, [{ node: master, extra: collaboratorLink() }], { log: { level: 'warn' }, localPrefix: prefixOf(c) }))
+  }
+  return files
+}
+
+async function waitUntil (check: () => Promise<boolean>, timeoutMs: number, what: string, intervalMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`mesh: ${what} not reached within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
+/** Issue the edits: on schedule at `rate`, each editor's edits one after the other. */
+async function issueEdits (plan: readonly PlannedEdit[], workerOf: (d: string) => WorkerHandle, rate: number): Promise<MeshEditResult[]> {
+  const chains = new Map<string, Promise<unknown>>()
+  const started = performance.now()
+  const results: Array<Promise<MeshEditResult>> = []
+  for (const e of plan) {
+    if (rate > 0) {
+      const due = started + e.n * 1000 / rate
+      const wait = due - performance.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+    const previous = chains.get(e.editor) ?? Promise.resolve()
+    const next = previous.then(async () => await workerOf(e.editor).call<MeshEditResult>('edit', { n: e.n, domain: e.editor, uid: e.uid, id: e.id }))
+    chains.set(e.editor, next.catch(() => {}))
+    results.push(next)
+  }
+  return await Promise.all(results)
+}
+
+export async function runMesh (opts: MeshOptions): Promise<MeshResult> {
+  const collabs = collaborators(opts.labs)
+  const log = opts.log
+  const nodes = new Map<string, TestNode>()
+  for (const d of [MASTER, ...collabs]) nodes.set(d, await prepareNode(d, opts.root))
+  const files = await writeConfigs(nodes, collabs)
+  const groups: Group[] = [{ worker: await spawnWorker({ name: 'mesh-master', module: WORKER, execArgv: opts.execArgv }), domains: [MASTER] }]
+  try {
+    for (let i = 0; i < collabs.length; i += opts.perProcess) {
+      const domains = collabs.slice(i, i + opts.perProcess)
+      groups.push({ worker: await spawnWorker({ name: `mesh-${domains[0]!}`, module: WORKER, execArgv: opts.execArgv }), domains })
+    }
+    const byDomain = new Map(groups.flatMap((g) => g.domains.map((d) => [d, g.worker] as const)))
+    const workerOf = (d: string): WorkerHandle => byDomain.get(d)!
+    const setupStarted = performance.now()
+    // the master first, so the collaborators' first dials find it
+    await groups[0]!.worker.call('start', { configFiles: [files.get(MASTER)!] }, { timeoutMs: 120_000 })
+    await Promise.all(groups.slice(1).map(async (g) => await g.worker.call('start', { configFiles: g.domains.map((d) => files.get(d)!) }, { timeoutMs: 300_000 })))
+    log('mesh started', { labs: opts.labs, processes: groups.length, startSeconds: Math.round(performance.now() - setupStarted) / 1000 })
+    await workerOf(MASTER).call('seed', { domain: MASTER, inputs: masterSeed() })
+    await Promise.all(collabs.map(async (c) => await workerOf(c).call('seed', { domain: c, inputs: collaboratorSeed(c) })))
+    const expected = expectedObjects(opts.labs)
+    await waitUntil(async () => {
+      const counts = Object.assign({}, ...await Promise.all(groups.map(async (g) => await g.worker.call<Record<string, number>>('counts'))) as Array<Record<string, number>>)
+      return [...expected].every(([d, n]) => (counts[d] ?? 0) >= n)
+    }, 600_000, 'initial sync of every agent')
+    const setupSeconds = Math.round(performance.now() - setupStarted) / 1000
+    log('mesh set up', { labs: opts.labs, setupSeconds })
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+
+    await Promise.all(groups.map(async (g) => await g.worker.call('rss.reset')))
+    const usage = async (): Promise<Usage[]> => await Promise.all(groups.map(async (g) => await g.worker.call<Usage>('usage')))
+    const before = await usage()
+    const plan = planEdits(opts.labs, opts.edits)
+    const editsStarted = performance.now()
+    const made = await issueEdits(plan, workerOf, opts.rate)
+    log('mesh edits written', { edits: made.length, seconds: Math.round(performance.now() - editsStarted) / 1000 })
+
+    // every (edit, holder) pair, until all arrived; the look-ups' CPU is subtracted from the processes'
+    const lookupCpu = new Map<WorkerHandle, number>()
+    const arrivals: Arrival[] = []
+    const pending = new Map<string, ArrivalQuery[]>()
+    for (const e of plan) {
+      const m = made[e.n]!
+      for (const h of e.holders) pending.set(h, [...(pending.get(h) ?? []), { n: e.n, uid: e.uid, editor: e.editor, counter: m.counter }])
+    }
+    await waitUntil(async () => {
+      await Promise.all([...pending].map(async ([domain, queries]) => {
+        const w = workerOf(domain)
+        const c0 = (await w.call<Usage>('usage')).cpuMs
+        const got = await w.call<Arrival[]>('arrivals', { domain, edits: queries }, { timeoutMs: 120_000 })
+        lookupCpu.set(w, (lookupCpu.get(w) ?? 0) + (await w.call<Usage>('usage')).cpuMs - c0)
+        const missing = new Set(got.filter((a) => a.at === null).map((a) => a.n))
+        arrivals.push(...got.filter((a) => a.at !== null))
+        if (missing.size === 0) pending.delete(domain)
+        else pending.set(domain, queries.filter((q) => missing.has(q.n)))
+      }))
+      return pending.size === 0
+    }, 300_000, 'every edit at every agent that must hold it', 500)
+    const after = await usage()
+    const rss = await Promise.all(groups.map(async (g) => await g.worker.call<RssReport>('rss.report')))
+    const masterIdx = 0
+    return summariseMesh({
+      labs: opts.labs,
+      processes: groups.length,
+      perProcess: opts.perProcess,
+      rate: opts.rate,
+      setupSeconds,
+      plan,
+      made,
+      arrivals,
+      masterCpuMs: after[masterIdx]!.cpuMs - before[masterIdx]!.cpuMs - (lookupCpu.get(groups[masterIdx]!.worker) ?? 0),
+      masterWire: { written: after[masterIdx]!.wire.written - before[masterIdx]!.wire.written, read: after[masterIdx]!.wire.read - before[masterIdx]!.wire.read },
+      totalWritten: after.reduce((s, u, i) => s + u.wire.written - before[i]!.wire.written, 0),
+      masterPeakRssMiB: toMiB(rss[masterIdx]!.peakBytes),
+      collaboratorProcessPeakRssMiB: Math.max(...rss.slice(1).map((r) => toMiB(r.peakBytes)))
+    })
+  } finally {
+    await Promise.allSettled(groups.map(async (g) => await g.worker.stop(60_000)))
+  }
+}
