@@ -18,6 +18,7 @@
  * given peer is sent.
  */
 import type { CommitEvent, FeedPage, Store } from '../../store/types.js'
+import type { FeedReader } from './shared-feed-reads.js'
 
 interface ReadPage {
   /** seqs of the page's entries, ascending; the page covers (from, last] */
@@ -34,9 +35,12 @@ export class FeedTally {
   #valid = false
   #page: ReadPage | undefined
   #unsubscribe: (() => void) | undefined
+  readonly #readFeed: FeedReader
 
-  constructor (store: Store) {
+  /** `readFeed`: how pages are read (a hub's serve sessions share them, shared-feed-reads.ts); the store's own by default */
+  constructor (store: Store, readFeed?: FeedReader) {
     this.#store = store
+    this.#readFeed = readFeed ?? (async (since, limit) => await store.readFeed(since, limit))
   }
 
   /** the seq the count is relative to; undefined before the first reset */
@@ -70,7 +74,7 @@ export class FeedTally {
   async readPage (limit: number): Promise<FeedPage> {
     if (!this.#valid) throw new Error('FeedTally.readPage before reset')
     return await this.#store.readBetweenWrites(async () => {
-      const page = await this.#store.readFeed(this.#cursor, limit)
+      const page = await this.#readFeed(this.#cursor, limit)
       this.#page = { seqs: page.entries.map((e) => e.seq), last: page.lastSeq, moved: new Set() }
       return page
     })

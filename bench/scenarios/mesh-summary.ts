@@ -33,6 +33,10 @@ export interface MeshResult {
   readonly masterCpuUsPerEditPerLab: number
   readonly masterPeakRssMiB: number
   readonly collaboratorProcessPeakRssMiB: number
+  /** CPU of every process of the mesh per edit: what this one machine carries for all labs */
+  readonly meshCpuMsPerEdit: number
+  /** CPU of the collaborators' processes per edit delivered to a collaborator: one lab's own cost of receiving an edit */
+  readonly collaboratorCpuMsPerDelivery: number
   /** TCP bytes written by every process of the mesh, per edit */
   readonly wireBytesPerEdit: number
   readonly masterWire: WireBytes
@@ -50,6 +54,8 @@ export interface MeshRaw {
   readonly masterCpuMs: number
   readonly masterWire: WireBytes
   readonly totalWritten: number
+  /** CPU of every process of the mesh across the phase */
+  readonly totalCpuMs: number
   readonly masterPeakRssMiB: number
   readonly collaboratorProcessPeakRssMiB: number
 }
@@ -75,6 +81,7 @@ export function summariseMesh (raw: MeshRaw): MeshResult {
   const first = Math.min(...raw.made.map((m) => m.at))
   const lastEdit = Math.max(...raw.made.map((m) => m.at))
   const perEditMs = raw.masterCpuMs / edits
+  const deliveries = latencies.cc.length + latencies.mc.length
   return {
     labs: raw.labs,
     processes: raw.processes,
@@ -92,6 +99,8 @@ export function summariseMesh (raw: MeshRaw): MeshResult {
     masterCpuUsPerEditPerLab: round(perEditMs * 1000 / (raw.labs - 1)),
     masterPeakRssMiB: raw.masterPeakRssMiB,
     collaboratorProcessPeakRssMiB: raw.collaboratorProcessPeakRssMiB,
+    meshCpuMsPerEdit: round(raw.totalCpuMs / edits, 2),
+    collaboratorCpuMsPerDelivery: deliveries > 0 ? round((raw.totalCpuMs - raw.masterCpuMs) / deliveries, 2) : 0,
     wireBytesPerEdit: Math.round(raw.totalWritten / edits),
     masterWire: raw.masterWire
   }
@@ -101,10 +110,10 @@ export function summariseMesh (raw: MeshRaw): MeshResult {
 export function renderMeshTable (results: readonly MeshResult[]): string {
   const rows = [[
     'labs', 'procs', 'converge s', 'tail s', 'c→c p50 ms', 'c→c p99 ms', 'c→m p99 ms', 'm→c p99 ms',
-    'master CPU s', 'CPU ms/edit', 'µs/edit/lab', 'master RSS MiB', 'wire B/edit'
+    'master CPU s', 'CPU ms/edit', 'µs/edit/lab', 'master RSS MiB', 'mesh CPU ms/edit', 'collab CPU ms/delivery', 'wire B/edit'
   ], ...results.map((r) => [
     r.labs, r.processes, r.convergeSeconds, r.tailSeconds, r.collabToCollabMs.p50, r.collabToCollabMs.p99, r.collabToMasterMs.p99, r.masterToCollabMs.p99,
-    r.masterCpuSeconds, r.masterCpuMsPerEdit, r.masterCpuUsPerEditPerLab, r.masterPeakRssMiB, formatInt(r.wireBytesPerEdit)
+    r.masterCpuSeconds, r.masterCpuMsPerEdit, r.masterCpuUsPerEditPerLab, r.masterPeakRssMiB, r.meshCpuMsPerEdit, r.collaboratorCpuMsPerDelivery, formatInt(r.wireBytesPerEdit)
   ])]
   const rate = results[0]?.rate ?? 0
   return `mesh: ${results[0]?.edits ?? 0} edits over all labs, ${rate > 0 ? `${rate} edits/s` : 'all at once'}; c = collaborator, m = master\n` + renderTable(rows)

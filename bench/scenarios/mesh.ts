@@ -94,7 +94,9 @@ export async function runMesh (opts: MeshOptions): Promise<MeshResult> {
   try {
     for (let i = 0; i < collabs.length; i += opts.perProcess) {
       const domains = collabs.slice(i, i + opts.perProcess)
-      groups.push({ worker: await spawnWorker({ name: `mesh-${domains[0]!}`, module: WORKER, execArgv: opts.execArgv }), domains })
+      // --cpu-prof profiles the master only: it is the process whose scaling is in question
+      const execArgv = opts.execArgv.filter((a) => !a.startsWith('--cpu-prof'))
+      groups.push({ worker: await spawnWorker({ name: `mesh-${domains[0]!}`, module: WORKER, execArgv }), domains })
     }
     const byDomain = new Map(groups.flatMap((g) => g.domains.map((d) => [d, g.worker] as const)))
     const workerOf = (d: string): WorkerHandle => byDomain.get(d)!
@@ -158,6 +160,7 @@ export async function runMesh (opts: MeshOptions): Promise<MeshResult> {
       masterCpuMs: after[masterIdx]!.cpuMs - before[masterIdx]!.cpuMs - (lookupCpu.get(groups[masterIdx]!.worker) ?? 0),
       masterWire: { written: after[masterIdx]!.wire.written - before[masterIdx]!.wire.written, read: after[masterIdx]!.wire.read - before[masterIdx]!.wire.read },
       totalWritten: after.reduce((s, u, i) => s + u.wire.written - before[i]!.wire.written, 0),
+      totalCpuMs: after.reduce((s, u, i) => s + u.cpuMs - before[i]!.cpuMs - (lookupCpu.get(groups[i]!.worker) ?? 0), 0),
       masterPeakRssMiB: toMiB(rss[masterIdx]!.peakBytes),
       collaboratorProcessPeakRssMiB: Math.max(...rss.slice(1).map((r) => toMiB(r.peakBytes)))
     })
