@@ -14,7 +14,8 @@ export interface MeshFlags {
   /** comma-separated mesh sizes (agents in all, master included) */
   readonly mesh: string
   readonly meshEdits: number
-  readonly meshRate: number
+  readonly meshLatencyEdits: number
+  readonly meshLatencyRate: number
   readonly meshPerProcess: number
   readonly keep: boolean
 }
@@ -40,14 +41,15 @@ export function meshSizes (list: string): number[] {
 export function meshTargets (results: readonly MeshResult[]): MeshTarget[] {
   if (results.length === 0) return []
   const largest = results.reduce((a, b) => (b.labs > a.labs ? b : a))
-  const perLab = results.map((r) => r.masterCpuUsPerEditPerLab)
+  // judged on the paced phase: one edit at a time, so no batching of several edits into one pull flatters the larger meshes
+  const perLab = results.map((r) => r.paced.masterCpuUsPerEditPerLab)
   const smallest = results.reduce((a, b) => (b.labs < a.labs ? b : a))
   // linear growth: CPU per edit per lab served stays flat (within 1.5× of the smallest mesh's, for noise)
-  const growth = smallest.masterCpuUsPerEditPerLab > 0 ? largest.masterCpuUsPerEditPerLab / smallest.masterCpuUsPerEditPerLab : 1
+  const growth = smallest.paced.masterCpuUsPerEditPerLab > 0 ? largest.paced.masterCpuUsPerEditPerLab / smallest.paced.masterCpuUsPerEditPerLab : 1
   return [
-    { target: `${largest.labs}-lab mesh converges`, value: `${largest.convergeSeconds} s`, met: Number.isFinite(largest.convergeSeconds) },
+    { target: `${largest.labs}-lab mesh converges (burst of ${largest.burst.edits} edits)`, value: `${largest.burst.convergeSeconds} s`, met: Number.isFinite(largest.burst.convergeSeconds) },
     { target: 'master CPU per edit grows at most linearly with labs', value: `${perLab.join(' → ')} µs/edit/lab (${Math.round(growth * 100) / 100}×)`, met: growth <= 1.5 },
-    { target: `collaborator → collaborator p99 ≤ 500 ms at ${largest.labs} labs`, value: `${largest.collabToCollabMs.p99} ms`, met: largest.collabToCollabMs.p99 <= 500 }
+    { target: `collaborator → collaborator p99 ≤ 500 ms at ${largest.labs} labs`, value: `${largest.paced.collabToCollabMs.p99} ms`, met: largest.paced.collabToCollabMs.p99 <= 500 }
   ]
 }
 
@@ -56,10 +58,10 @@ export async function runMeshBench (flags: MeshFlags, execArgv: readonly string[
   const loadBefore = loadavg()
   const results: MeshResult[] = []
   for (const labs of meshSizes(flags.mesh)) {
-    log(`scenario: mesh of ${labs} labs`, { edits: flags.meshEdits, rate: flags.meshRate, perProcess: flags.meshPerProcess })
+    log(`scenario: mesh of ${labs} labs`, { edits: flags.meshEdits, latencyEdits: flags.meshLatencyEdits, latencyRate: flags.meshLatencyRate, perProcess: flags.meshPerProcess })
     const tmp = await createTempDir(`bench-mesh-${labs}`)
     try {
-      const r = await runMesh({ root: tmp.path, labs, edits: flags.meshEdits, rate: flags.meshRate, perProcess: flags.meshPerProcess, execArgv, log: createBenchLog(`mesh-${labs}`) })
+      const r = await runMesh({ root: tmp.path, labs, edits: flags.meshEdits, latencyEdits: flags.meshLatencyEdits, latencyRate: flags.meshLatencyRate, perProcess: flags.meshPerProcess, execArgv, log: createBenchLog(`mesh-${labs}`) })
       log(`mesh of ${labs} labs`, { ...r })
       results.push(r)
     } finally {

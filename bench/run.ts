@@ -67,10 +67,12 @@ export const RUN_DEFAULTS = Object.freeze({
   keep: false,
   /** comma-separated lab-mesh sizes, master included (e.g. 10,25,50): runs the mesh scenario only (bench/mesh-run.ts) */
   mesh: '',
-  /** edits spread over all labs of a mesh */
+  /** edits of a mesh's burst phase, spread over all labs, all at once (convergence) */
   meshEdits: 1_000,
-  /** mesh edits per second over the whole mesh (0: all at once) */
-  meshRate: 50,
+  /** edits of a mesh's paced phase (latency): collaborators' edits of shared objects */
+  meshLatencyEdits: 60,
+  /** paced edits per second over the whole mesh */
+  meshLatencyRate: 2,
   /** collaborator agents per process in a mesh (the master always has its own) */
   meshPerProcess: 10
 })

@@ -136,6 +136,14 @@ export function planEdits (labs: number, edits: number): PlannedEdit[] {
   return out
 }
 
+/** `count` edits by collaborators of objects every lab shares, round-robin over the collaborators (the latency phase). */
+export function planLatencyEdits (labs: number, count: number): PlannedEdit[] {
+  const collabs = collaborators(labs).length
+  // every other turn of a collaborator in planEdits is a shared object; the master's turns are skipped
+  const all = planEdits(labs, 2 * (collabs + 1) * Math.ceil(count / collabs) + 2 * labs)
+  return all.filter((e) => e.kind === 'collaborator-shared').slice(0, count).map((e, n) => ({ ...e, n }))
+}
+
 /** Objects each agent holds once the seeds have spread (the initial sync's end). */
 export function expectedObjects (labs: number): Map<string, number> {
   const collabs = collaborators(labs)

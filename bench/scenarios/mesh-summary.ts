@@ -12,14 +12,11 @@ import { MASTER, type PlannedEdit } from './mesh-plan.js'
 
 export interface MeshLatency { readonly samples: number, readonly p50: number, readonly p99: number, readonly max: number }
 
-export interface MeshResult {
-  readonly labs: number
-  readonly processes: number
-  readonly perProcess: number
+/** The figures of one phase (paced or burst). */
+export interface MeshPhase {
   readonly edits: number
   /** edits per second over the mesh (0: all at once) */
   readonly rate: number
-  readonly setupSeconds: number
   /** first edit's `at` → the last commit of any edit at any agent that must hold it */
   readonly convergeSeconds: number
   /** last edit's `at` → that same last commit */
@@ -31,23 +28,31 @@ export interface MeshResult {
   readonly masterCpuMsPerEdit: number
   /** master CPU per edit per lab it serves (flat = linear growth) */
   readonly masterCpuUsPerEditPerLab: number
-  readonly masterPeakRssMiB: number
-  readonly collaboratorProcessPeakRssMiB: number
   /** CPU of every process of the mesh per edit: what this one machine carries for all labs */
   readonly meshCpuMsPerEdit: number
-  /** CPU of the collaborators' processes per edit delivered to a collaborator: one lab's own cost of receiving an edit */
+  /** CPU of the collaborators' processes per edit delivered to a collaborator: about one lab's cost of receiving an edit */
   readonly collaboratorCpuMsPerDelivery: number
   /** TCP bytes written by every process of the mesh, per edit */
   readonly wireBytesPerEdit: number
   readonly masterWire: WireBytes
+  /** the master's CPU ms per second with no edits going on (timers, keep-alives, the bench's samplers); not in the per-edit figures */
+  readonly masterIdleCpuMsPerSecond: number
 }
 
-export interface MeshRaw {
+export interface MeshResult {
   readonly labs: number
   readonly processes: number
   readonly perProcess: number
-  readonly rate: number
   readonly setupSeconds: number
+  readonly paced: MeshPhase
+  readonly burst: MeshPhase
+  readonly masterPeakRssMiB: number
+  readonly collaboratorProcessPeakRssMiB: number
+}
+
+export interface MeshPhaseRaw {
+  readonly labs: number
+  readonly rate: number
   readonly plan: readonly PlannedEdit[]
   readonly made: readonly MeshEditResult[]
   readonly arrivals: readonly Arrival[]
@@ -56,8 +61,8 @@ export interface MeshRaw {
   readonly totalWritten: number
   /** CPU of every process of the mesh across the phase */
   readonly totalCpuMs: number
-  readonly masterPeakRssMiB: number
-  readonly collaboratorProcessPeakRssMiB: number
+  /** the master's CPU with no edits going on (subtracted from masterCpuMs already) */
+  readonly masterIdleCpuMsPerSecond: number
 }
 
 function latency (ms: readonly number[]): MeshLatency {
@@ -65,7 +70,7 @@ function latency (ms: readonly number[]): MeshLatency {
   return { samples: ms.length, p50: round(percentile(ms, 50)), p99: round(percentile(ms, 99)), max: round(Math.max(...ms)) }
 }
 
-export function summariseMesh (raw: MeshRaw): MeshResult {
+export function summarisePhase (raw: MeshPhaseRaw): MeshPhase {
   const edits = raw.made.length
   const latencies = { cc: [] as number[], cm: [] as number[], mc: [] as number[] }
   let last = 0
@@ -83,12 +88,8 @@ export function summariseMesh (raw: MeshRaw): MeshResult {
   const perEditMs = raw.masterCpuMs / edits
   const deliveries = latencies.cc.length + latencies.mc.length
   return {
-    labs: raw.labs,
-    processes: raw.processes,
-    perProcess: raw.perProcess,
     edits,
     rate: raw.rate,
-    setupSeconds: raw.setupSeconds,
     convergeSeconds: round((last - first) / 1000, 2),
     tailSeconds: round((last - lastEdit) / 1000, 2),
     collabToCollabMs: latency(latencies.cc),
@@ -97,24 +98,24 @@ export function summariseMesh (raw: MeshRaw): MeshResult {
     masterCpuSeconds: round(raw.masterCpuMs / 1000, 2),
     masterCpuMsPerEdit: round(perEditMs, 2),
     masterCpuUsPerEditPerLab: round(perEditMs * 1000 / (raw.labs - 1)),
-    masterPeakRssMiB: raw.masterPeakRssMiB,
-    collaboratorProcessPeakRssMiB: raw.collaboratorProcessPeakRssMiB,
     meshCpuMsPerEdit: round(raw.totalCpuMs / edits, 2),
     collaboratorCpuMsPerDelivery: deliveries > 0 ? round((raw.totalCpuMs - raw.masterCpuMs) / deliveries, 2) : 0,
     wireBytesPerEdit: Math.round(raw.totalWritten / edits),
-    masterWire: raw.masterWire
+    masterWire: raw.masterWire,
+    masterIdleCpuMsPerSecond: round(raw.masterIdleCpuMsPerSecond)
   }
 }
 
-/** One row per mesh size: how the figures grow with the number of labs. */
+/** One row per mesh size: how the figures grow with the number of labs (p = paced phase, b = burst). */
 export function renderMeshTable (results: readonly MeshResult[]): string {
   const rows = [[
-    'labs', 'procs', 'converge s', 'tail s', 'c→c p50 ms', 'c→c p99 ms', 'c→m p99 ms', 'm→c p99 ms',
-    'master CPU s', 'CPU ms/edit', 'µs/edit/lab', 'master RSS MiB', 'mesh CPU ms/edit', 'collab CPU ms/delivery', 'wire B/edit'
+    'labs', 'procs', 'b: converge s', 'p: c→c p50 ms', 'p: c→c p99 ms', 'p: c→m p99 ms', 'p: m→c p99 ms', 'b: c→c p99 ms',
+    'p: master CPU ms/edit', 'p: µs/edit/lab', 'b: master CPU ms/edit', 'b: µs/edit/lab', 'master RSS MiB', 'master idle CPU ms/s', 'p: wire B/edit', 'p: mesh CPU ms/edit'
   ], ...results.map((r) => [
-    r.labs, r.processes, r.convergeSeconds, r.tailSeconds, r.collabToCollabMs.p50, r.collabToCollabMs.p99, r.collabToMasterMs.p99, r.masterToCollabMs.p99,
-    r.masterCpuSeconds, r.masterCpuMsPerEdit, r.masterCpuUsPerEditPerLab, r.masterPeakRssMiB, r.meshCpuMsPerEdit, r.collaboratorCpuMsPerDelivery, formatInt(r.wireBytesPerEdit)
+    r.labs, r.processes, r.burst.convergeSeconds, r.paced.collabToCollabMs.p50, r.paced.collabToCollabMs.p99, r.paced.collabToMasterMs.p99, r.paced.masterToCollabMs.p99, r.burst.collabToCollabMs.p99,
+    r.paced.masterCpuMsPerEdit, r.paced.masterCpuUsPerEditPerLab, r.burst.masterCpuMsPerEdit, r.burst.masterCpuUsPerEditPerLab, r.masterPeakRssMiB, r.paced.masterIdleCpuMsPerSecond, formatInt(r.paced.wireBytesPerEdit), r.paced.meshCpuMsPerEdit
   ])]
-  const rate = results[0]?.rate ?? 0
-  return `mesh: ${results[0]?.edits ?? 0} edits over all labs, ${rate > 0 ? `${rate} edits/s` : 'all at once'}; c = collaborator, m = master\n` + renderTable(rows)
+  const first = results[0]
+  const head = first === undefined ? '' : `mesh: paced ${first.paced.edits} collaborator edits at ${first.paced.rate}/s, then a burst of ${first.burst.edits} edits over all labs at once; c = collaborator, m = master\n`
+  return head + renderTable(rows)
 }

@@ -7,15 +7,21 @@
  *
  * 1. set-up (untimed): every agent writes its own objects; wait until each
  *    holds what the rules give it.
- * 2. edits: `edits` single-object edits round-robin over all agents, at
- *    `rate` edits per second in all (0: each agent writes its share back to
- *    back, all at once), each its own transaction through the document API.
- * 3. convergence: until every agent that must hold an edit committed it.
+ * 2. paced (latency): `latencyEdits` edits by collaborators of objects every
+ *    lab shares, round-robin over the collaborators, `latencyRate` a second:
+ *    the latency of an edit to every other collaborator through the master,
+ *    with the mesh not saturated by the bench itself (all labs share this
+ *    machine's two cores; what 49 labs do for one edit is 49 machines' work).
+ * 3. burst (convergence): `edits` edits round-robin over all agents (master
+ *    included, shared objects and samples), each agent writing its share back
+ *    to back, all at once; until every agent that must hold an edit
+ *    committed it.
+ * Every edit is its own transaction through the document API.
  *
  * Latency of an edit at an agent: the edit's `at` (taken in the editor's
  * transaction) → the commit that applied it there; both wall-clock readings
  * of this machine. Master CPU and wire bytes are differences of the
- * processes' counters across phase 2–3, less the CPU the runner's own
+ * processes' counters across a phase, less the CPU the runner's own
  * look-ups of arrivals cost.
  */
 import { prepareNode, type TestNode } from '../../test/helpers/nodes.js'
@@ -25,8 +31,8 @@ import { spawnWorker, type WorkerHandle } from '../lib/process.js'
 import type { BenchLog } from '../lib/report.js'
 import { toMiB, type RssReport } from '../lib/rss.js'
 import type { WireBytes } from '../lib/wire-bytes.js'
-import { collaboratorLink, collaborators, collaboratorSeed, expectedObjects, MASTER, masterLink, masterSeed, planEdits, prefixOf, type PlannedEdit } from './mesh-plan.js'
-import { summariseMesh, type MeshResult } from './mesh-summary.js'
+import { collaboratorLink, collaborators, collaboratorSeed, expectedObjects, MASTER, masterLink, masterSeed, planEdits, planLatencyEdits, prefixOf, type PlannedEdit } from './mesh-plan.js'
+import { summarisePhase, type MeshPhase, type MeshResult } from './mesh-summary.js'
 
 export type { MeshResult } from './mesh-summary.js'
 
@@ -35,9 +41,11 @@ const WORKER = new URL('../agents/mesh-worker.js', import.meta.url)
 export interface MeshOptions {
   readonly root: string
   readonly labs: number
+  /** edits of the burst phase: all at once, round-robin over all labs */
   readonly edits: number
-  /** edits per second over the whole mesh; 0 = all at once */
-  readonly rate: number
+  /** edits of the paced phase: collaborators' edits of shared objects, one every 1/latencyRate s */
+  readonly latencyEdits: number
+  readonly latencyRate: number
   /** collaborator agents per process */
   readonly perProcess: number
   readonly execArgv: readonly string[]
@@ -84,6 +92,68 @@ async function issueEdits (plan: readonly PlannedEdit[], workerOf: (d: string) =
   return await Promise.all(results)
 }
 
+/**
+ * One phase: issue `plan` at `rate`, then look up every (edit, holder) pair
+ * until all arrived. The look-ups' CPU is measured in each process and
+ * subtracted from its CPU across the phase.
+ */
+async function usageOf (groups: readonly Group[]): Promise<Usage[]> {
+  return await Promise.all(groups.map(async (g) => await g.worker.call<Usage>('usage')))
+}
+
+/** CPU ms per second each process spends with no edits going on (timers, keep-alives, the bench's own samplers). */
+async function idleCpuRates (groups: readonly Group[], ms: number): Promise<number[]> {
+  const before = await usageOf(groups)
+  const started = performance.now()
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  const after = await usageOf(groups)
+  const seconds = (performance.now() - started) / 1000
+  return after.map((u, i) => (u.cpuMs - before[i]!.cpuMs) / seconds)
+}
+
+async function runPhase (groups: readonly Group[], workerOf: (d: string) => WorkerHandle, plan: readonly PlannedEdit[], rate: number, idle: readonly number[]): Promise<MeshPhase> {
+  const usage = async (): Promise<Usage[]> => await usageOf(groups)
+  const before = await usage()
+  const started = performance.now()
+  const made = await issueEdits(plan, workerOf, rate)
+  const lookupCpu = new Map<WorkerHandle, number>()
+  const arrivals: Arrival[] = []
+  const pending = new Map<string, ArrivalQuery[]>()
+  for (const e of plan) {
+    const m = made[e.n]!
+    for (const h of e.holders) pending.set(h, [...(pending.get(h) ?? []), { n: e.n, uid: e.uid, editor: e.editor, counter: m.counter }])
+  }
+  await waitUntil(async () => {
+    await Promise.all([...pending].map(async ([domain, queries]) => {
+      const w = workerOf(domain)
+      const c0 = (await w.call<Usage>('usage')).cpuMs
+      const got = await w.call<Arrival[]>('arrivals', { domain, edits: queries }, { timeoutMs: 120_000 })
+      lookupCpu.set(w, (lookupCpu.get(w) ?? 0) + (await w.call<Usage>('usage')).cpuMs - c0)
+      const missing = new Set(got.filter((a) => a.at === null).map((a) => a.n))
+      arrivals.push(...got.filter((a) => a.at !== null))
+      if (missing.size === 0) pending.delete(domain)
+      else pending.set(domain, queries.filter((q) => missing.has(q.n)))
+    }))
+    return pending.size === 0
+  }, 300_000, 'every edit at every agent that must hold it', 500)
+  const after = await usage()
+  const seconds = (performance.now() - started) / 1000
+  // what the edits cost: less the runner's look-ups, less what the process spends idle over as long
+  const cpu = (i: number): number => after[i]!.cpuMs - before[i]!.cpuMs - (lookupCpu.get(groups[i]!.worker) ?? 0) - idle[i]! * seconds
+  return summarisePhase({
+    labs: groups.reduce((n, g) => n + g.domains.length, 0),
+    rate,
+    plan,
+    made,
+    arrivals,
+    masterCpuMs: cpu(0),
+    masterWire: { written: after[0]!.wire.written - before[0]!.wire.written, read: after[0]!.wire.read - before[0]!.wire.read },
+    totalWritten: after.reduce((s, u, i) => s + u.wire.written - before[i]!.wire.written, 0),
+    totalCpuMs: groups.reduce((s, _g, i) => s + cpu(i), 0),
+    masterIdleCpuMsPerSecond: idle[0]!
+  })
+}
+
 export async function runMesh (opts: MeshOptions): Promise<MeshResult> {
   const collabs = collaborators(opts.labs)
   const log = opts.log
@@ -94,8 +164,8 @@ export async function runMesh (opts: MeshOptions): Promise<MeshResult> {
   try {
     for (let i = 0; i < collabs.length; i += opts.perProcess) {
       const domains = collabs.slice(i, i + opts.perProcess)
-      // --cpu-prof profiles the master only: it is the process whose scaling is in question
-      const execArgv = opts.execArgv.filter((a) => !a.startsWith('--cpu-prof'))
+      // --cpu-prof profiles the master and the first collaborators' process only: one of each kind is enough
+      const execArgv = i === 0 ? opts.execArgv : opts.execArgv.filter((a) => !a.startsWith('--cpu-prof'))
       groups.push({ worker: await spawnWorker({ name: `mesh-${domains[0]!}`, module: WORKER, execArgv }), domains })
     }
     const byDomain = new Map(groups.flatMap((g) => g.domains.map((d) => [d, g.worker] as const)))
@@ -117,53 +187,26 @@ export async function runMesh (opts: MeshOptions): Promise<MeshResult> {
     await new Promise((resolve) => setTimeout(resolve, 1000))
 
     await Promise.all(groups.map(async (g) => await g.worker.call('rss.reset')))
-    const usage = async (): Promise<Usage[]> => await Promise.all(groups.map(async (g) => await g.worker.call<Usage>('usage')))
-    const before = await usage()
-    const plan = planEdits(opts.labs, opts.edits)
-    const editsStarted = performance.now()
-    const made = await issueEdits(plan, workerOf, opts.rate)
-    log('mesh edits written', { edits: made.length, seconds: Math.round(performance.now() - editsStarted) / 1000 })
-
-    // every (edit, holder) pair, until all arrived; the look-ups' CPU is subtracted from the processes'
-    const lookupCpu = new Map<WorkerHandle, number>()
-    const arrivals: Arrival[] = []
-    const pending = new Map<string, ArrivalQuery[]>()
-    for (const e of plan) {
-      const m = made[e.n]!
-      for (const h of e.holders) pending.set(h, [...(pending.get(h) ?? []), { n: e.n, uid: e.uid, editor: e.editor, counter: m.counter }])
+    const idle = await idleCpuRates(groups, 5000)
+    log('mesh idle', { masterCpuMsPerSecond: Math.round(idle[0]! * 10) / 10, allCpuMsPerSecond: Math.round(idle.reduce((a, b) => a + b, 0)) })
+    const phase = async (name: string, plan: readonly PlannedEdit[], rate: number): Promise<MeshPhase> => {
+      const p = await runPhase(groups, workerOf, plan, rate, idle)
+      log(`mesh ${name} phase`, { edits: plan.length, rate, convergeSeconds: p.convergeSeconds, collabToCollabMs: p.collabToCollabMs, masterCpuMsPerEdit: p.masterCpuMsPerEdit })
+      return p
     }
-    await waitUntil(async () => {
-      await Promise.all([...pending].map(async ([domain, queries]) => {
-        const w = workerOf(domain)
-        const c0 = (await w.call<Usage>('usage')).cpuMs
-        const got = await w.call<Arrival[]>('arrivals', { domain, edits: queries }, { timeoutMs: 120_000 })
-        lookupCpu.set(w, (lookupCpu.get(w) ?? 0) + (await w.call<Usage>('usage')).cpuMs - c0)
-        const missing = new Set(got.filter((a) => a.at === null).map((a) => a.n))
-        arrivals.push(...got.filter((a) => a.at !== null))
-        if (missing.size === 0) pending.delete(domain)
-        else pending.set(domain, queries.filter((q) => missing.has(q.n)))
-      }))
-      return pending.size === 0
-    }, 300_000, 'every edit at every agent that must hold it', 500)
-    const after = await usage()
+    const paced = await phase('paced', planLatencyEdits(opts.labs, opts.latencyEdits), opts.latencyRate)
+    const burst = await phase('burst', planEdits(opts.labs, opts.edits), 0)
     const rss = await Promise.all(groups.map(async (g) => await g.worker.call<RssReport>('rss.report')))
-    const masterIdx = 0
-    return summariseMesh({
+    return {
       labs: opts.labs,
       processes: groups.length,
       perProcess: opts.perProcess,
-      rate: opts.rate,
       setupSeconds,
-      plan,
-      made,
-      arrivals,
-      masterCpuMs: after[masterIdx]!.cpuMs - before[masterIdx]!.cpuMs - (lookupCpu.get(groups[masterIdx]!.worker) ?? 0),
-      masterWire: { written: after[masterIdx]!.wire.written - before[masterIdx]!.wire.written, read: after[masterIdx]!.wire.read - before[masterIdx]!.wire.read },
-      totalWritten: after.reduce((s, u, i) => s + u.wire.written - before[i]!.wire.written, 0),
-      totalCpuMs: after.reduce((s, u, i) => s + u.cpuMs - before[i]!.cpuMs - (lookupCpu.get(groups[i]!.worker) ?? 0), 0),
-      masterPeakRssMiB: toMiB(rss[masterIdx]!.peakBytes),
+      paced,
+      burst,
+      masterPeakRssMiB: toMiB(rss[0]!.peakBytes),
       collaboratorProcessPeakRssMiB: Math.max(...rss.slice(1).map((r) => toMiB(r.peakBytes)))
-    })
+    }
   } finally {
     await Promise.allSettled(groups.map(async (g) => await g.worker.stop(60_000)))
   }
