@@ -53,21 +53,36 @@ export function meshTargets (results: readonly MeshResult[]): MeshTarget[] {
   ]
 }
 
+/**
+ * One mesh size in fresh directories. Ports are chosen free before the
+ * agents start (every config names its peers' addresses), so on a shared
+ * machine another process can take one meanwhile: that attempt is thrown
+ * away and the size runs again on new ports, once.
+ */
+async function meshOnce (flags: MeshFlags, labs: number, execArgv: readonly string[], log: BenchLog): Promise<MeshResult> {
+  for (let attempt = 1; ; attempt++) {
+    const tmp = await createTempDir(`bench-mesh-${labs}`)
+    try {
+      const r = await runMesh({ root: tmp.path, labs, edits: flags.meshEdits, latencyEdits: flags.meshLatencyEdits, latencyRate: flags.meshLatencyRate, perProcess: flags.meshPerProcess, execArgv, log: createBenchLog(`mesh-${labs}`) })
+      log(`mesh of ${labs} labs`, { ...r })
+      return r
+    } catch (err) {
+      if (attempt >= 2 || !String((err as Error).message).includes('already in use')) throw err
+      log(`mesh of ${labs} labs: a port was taken by another process before its agent started; again on new ports`)
+    } finally {
+      if (flags.keep) log('kept agent directories', { dir: tmp.path })
+      else await tmp.remove()
+    }
+  }
+}
+
 export async function runMeshBench (flags: MeshFlags, execArgv: readonly string[], log: BenchLog = createBenchLog('mesh')): Promise<MeshBenchResults> {
   const startedAt = new Date()
   const loadBefore = loadavg()
   const results: MeshResult[] = []
   for (const labs of meshSizes(flags.mesh)) {
     log(`scenario: mesh of ${labs} labs`, { edits: flags.meshEdits, latencyEdits: flags.meshLatencyEdits, latencyRate: flags.meshLatencyRate, perProcess: flags.meshPerProcess })
-    const tmp = await createTempDir(`bench-mesh-${labs}`)
-    try {
-      const r = await runMesh({ root: tmp.path, labs, edits: flags.meshEdits, latencyEdits: flags.meshLatencyEdits, latencyRate: flags.meshLatencyRate, perProcess: flags.meshPerProcess, execArgv, log: createBenchLog(`mesh-${labs}`) })
-      log(`mesh of ${labs} labs`, { ...r })
-      results.push(r)
-    } finally {
-      if (flags.keep) log('kept agent directories', { dir: tmp.path })
-      else await tmp.remove()
-    }
+    results.push(await meshOnce(flags, labs, execArgv, log))
   }
   return {
     date: startedAt.toISOString(),
