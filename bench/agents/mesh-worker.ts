@@ -9,7 +9,7 @@
  * CPU each to start, on a machine two cores and six other engineers share;
  * collaborators in groups keep a 50-lab run to a few minutes and ~1.5 GiB.
  *
- * Timing: every agent's store commits are logged (wall clock), so an edit's
+ * Timing: every agent's store commits are logged (Date.now()), so an edit's
  * arrival at an agent is the commit that applied it — found after the run
  * from the object's history (`appliedAt`, then the first commit at or after
  * it), with no polling interval in the figure.
@@ -23,7 +23,6 @@ import type { DocumentInput } from '../../agent/apply/local-writes.js'
 import { loadConfigFile } from '../../config/load.js'
 import { isMainModule } from '../lib/args.js'
 import { serveWorker, type WorkerMethods } from '../lib/process.js'
-import { wallClockMs } from '../lib/report.js'
 import { createRssSampler, rssHandlers } from '../lib/rss.js'
 import { createWireCounter } from '../lib/wire-bytes.js'
 
@@ -74,7 +73,8 @@ function createMeshWorker (): { readonly methods: WorkerMethods, readonly shutdo
         const logger = createLogger({ level: 'warn', domain: config.domain, destination })
         const agent = createAgent(config, { logger, env: process.env })
         const commits: number[] = []
-        agent.subscribe((e: AgentEvent) => { if (e.type === 'commit') commits.push(wallClockMs()) })
+        // Date.now(), the agent's own clock: an edit's `at` and `appliedAt` are read from it (performance.now()-based time drifts from it)
+        agent.subscribe((e: AgentEvent) => { if (e.type === 'commit') commits.push(Date.now()) })
         hosted.set(config.domain, { agent, commits })
         await agent.start()
       }
@@ -105,7 +105,8 @@ function createMeshWorker (): { readonly methods: WorkerMethods, readonly shutdo
         const history = await h.agent.documents.history(q.uid)
         const entry = history?.entries.find((e) => (e.vector[q.editor] ?? 0) >= q.counter && e.event !== 'rejected')
         const applied = entry?.appliedAt ?? null
-        out.push({ n: q.n, domain, at: applied === null ? null : firstAtOrAfter(h.commits, applied) })
+        // the commit follows appliedAt by the batch write; both read Date.now(), so one is always found (appliedAt as a fallback all the same)
+        out.push({ n: q.n, domain, at: applied === null ? null : firstAtOrAfter(h.commits, applied) ?? applied })
       }
       return out
     },

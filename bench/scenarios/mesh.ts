@@ -65,10 +65,10 @@ async function writeConfigs (nodes: Map<string, TestNode>, collabs: readonly str
   return files
 }
 
-async function waitUntil (check: () => Promise<boolean>, timeoutMs: number, what: string, intervalMs = 250): Promise<void> {
+async function waitUntil (check: () => Promise<boolean>, timeoutMs: number, what: string | (() => string), intervalMs = 250): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`mesh: ${what} not reached within ${timeoutMs} ms`)
+    if (Date.now() > deadline) throw new Error(`mesh: ${typeof what === 'string' ? what : what()} not reached within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
@@ -135,7 +135,7 @@ async function runPhase (groups: readonly Group[], workerOf: (d: string) => Work
       else pending.set(domain, queries.filter((q) => missing.has(q.n)))
     }))
     return pending.size === 0
-  }, 300_000, 'every edit at every agent that must hold it', 500)
+  }, 300_000, () => `every edit at every agent that must hold it (missing: ${[...pending].slice(0, 5).map(([d, q]) => `${d}: ${q.slice(0, 3).map((e) => `#${e.n} ${e.uid}`).join(', ')}${q.length > 3 ? ` and ${q.length - 3} more` : ''}`).join('; ')})`, 500)
   const after = await usage()
   const seconds = (performance.now() - started) / 1000
   // what the edits cost: less the runner's look-ups, less what the process spends idle over as long
