@@ -41,3 +41,24 @@ export class StoreUpgradeError extends AgentError {
     super('STORE_UPGRADE_FAILED', message, options)
   }
 }
+
+/** A backup that cannot be used: damaged, incomplete, or not a labmesh backup. */
+export class BackupInvalidError extends AgentError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('BACKUP_INVALID', message, options)
+  }
+}
+
+/** A backup this code must not restore: a newer schema, another domain. */
+export class BackupIncompatibleError extends AgentError {
+  constructor (message: string) {
+    super('BACKUP_INCOMPATIBLE', message)
+  }
+}
+
+/** A restore that would replace a store, or a backup asked for while another runs. */
+export class BackupConflictError extends AgentError {
+  constructor (message: string) {
+    super('BACKUP_CONFLICT', message)
+  }
+}

@@ -19,6 +19,7 @@ import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { HistoryEntry } from './history.js'
+import { openStoreSnapshot, type StoreSnapshot } from './backup/snapshot.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
@@ -292,6 +293,11 @@ class LevelStore implements Store, TxHost {
     const out = new Map<string, number>()
     for (const via of this.#conflictVia.values()) for (const peer of via) out.set(peer, (out.get(peer) ?? 0) + 1)
     return out
+  }
+
+  async openSnapshot (): Promise<StoreSnapshot> {
+    this.#assertOpen()
+    return await openStoreSnapshot(this.#db)
   }
 
   onCommit (listener: (event: CommitEvent) => void): () => void {

@@ -8,6 +8,7 @@
  */
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
 import type { VersionVector } from '../protocol/version-vector.js'
+import type { StoreSnapshot } from './backup/snapshot.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
 export interface StoredObject extends ObjectVersion {
@@ -237,6 +238,12 @@ export interface Store {
   conflictsByPeer (): Map<string, number>
   /** parked objects per peer their version came from */
   failedByPeer (): Map<string, number>
+  /**
+   * A consistent snapshot of every row, for a backup while writes go on
+   * (store/backup/snapshot.ts): whole transactions only. Close it when done:
+   * LevelDB keeps what it sees until then.
+   */
+  openSnapshot (): Promise<StoreSnapshot>
   /** called after every committed write; `changed` is 0 when the feed did not change */
   onCommit (listener: (event: CommitEvent) => void): () => void
 }

@@ -27,6 +27,7 @@ import type { AdminDeps } from './deps.js'
 import { documentRoutes } from './documents.js'
 import { adminRoutes } from './admin-routes.js'
 import { membershipRoutes } from './membership-routes.js'
+import { backupRoutes } from './backup-route.js'
 import { ConfigError } from '../../config/errors.js'
 import { requireKnownHost } from './host-check.js'
 import { eventRoutes, jobRoutes, metricsRoute } from './live-routes.js'
@@ -67,6 +68,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
   app.route('/api', eventRoutes(deps))
   app.route('/api', adminRoutes(deps))
   app.route('/api', membershipRoutes(deps))
+  app.route('/api', backupRoutes(deps))
   app.route('/', metricsRoute(deps))
   app.route('/', pageRoutes())
 
@@ -88,10 +90,10 @@ export function createAdminApp (deps: AdminDeps): Hono {
 function statusFor (err: Error): ContentfulStatusCode {
   if (!(err instanceof AgentError)) return 500
   switch (err.code) {
-    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': return 400
+    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'BACKUP_INVALID': case 'BACKUP_INCOMPATIBLE': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': return 400
     case 'UNAUTHORIZED': return 401
     case 'RULE_VIOLATION': case 'INVITE_UNKNOWN': return 403
-    case 'CONFIG_RESTART_REQUIRED': case 'INVITE_USED': case 'INVITE_REFUSED': return 409
+    case 'CONFIG_RESTART_REQUIRED': case 'BACKUP_CONFLICT': case 'INVITE_USED': case 'INVITE_REFUSED': return 409
     case 'INVITE_EXPIRED': return 410
     case 'INVITE_UNREACHABLE': return 502
     case 'OBJECT_TOO_LARGE': return 413

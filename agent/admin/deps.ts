@@ -18,6 +18,7 @@ import type { CreatedInvite, InviteOptions, InviteView, JoinOptions, JoinResult 
 import type { EchoHoldView } from '../apply/echo-holds.js'
 import type { FailedSummary } from '../apply/failed-summary.js'
 import type { GroupRetryResult } from '../apply/failed-retry.js'
+import type { Frame } from '../../store/backup/format.js'
 
 /** The document, conflict, failed-queue, sync and membership operations of a running agent. */
 export interface AgentOperations {
@@ -65,6 +66,13 @@ export interface AgentOperations {
   join (code: string, options: JoinOptions): Promise<JoinResult>
   /** read the config file again and apply what changed (peers, their rules); an invalid file changes nothing */
   reloadConfig (): Promise<ReloadReport>
+  /**
+   * A backup of the running agent as frames (store/backup/format.ts): one
+   * consistent snapshot of the store, and the file parts beside it. Read it
+   * to the end or return() it (the snapshot is held until then); one at a
+   * time (BACKUP_CONFLICT).
+   */
+  backup (): AsyncIterable<Frame>
 }
 
 /** GET /api/objects/:uid/history */

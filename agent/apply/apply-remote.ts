@@ -122,8 +122,8 @@ function triage (ctx: ApplyContext, changes: readonly WireObject[], stats: Apply
   return candidates
 }
 
-/** An instance's refusal of a version, as parked. */
-interface Refusal { readonly code: string, readonly reason: string, readonly retryable: boolean }
+/** An instance's refusal: why, and the mesh objects it waits for (retried once they are here). */
+interface Refusal { readonly code: string, readonly reason: string, readonly retryable: boolean, readonly missing: readonly string[] }
 type RefusedVersion = Refusal & { readonly version: ObjectVersion }
 
 /**
@@ -147,11 +147,10 @@ async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly P
   }
   const results = remoteWrites.length > 0 ? await ctx.connector.applyRemote(remoteWrites, rows) : []
   const refused = new Map<number, Refusal>()
-  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason, retryable: r.retryable }) })
+  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason, retryable: r.retryable, missing: r.missing ?? [] }) })
   return refused
 }
 
-/**
 /**
  * Park an object whose versions fail their provenance check, and note the
  * refusal in its history (the version held here stays as it is).
@@ -174,7 +173,7 @@ async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly Pen
     const w = writes[i]!
     const failure = refused.get(i)
     if (failure !== undefined) {
-      if (await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, [])) news.push({ ...failure, version: w.holding.current })
+      if (await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, failure.missing)) news.push({ ...failure, version: w.holding.current })
       stats.failed++
       continue
     }

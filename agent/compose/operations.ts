@@ -12,11 +12,12 @@ import { listFailedByCode, summarizeFailed } from '../apply/failed-summary.js'
 import type { EventBus } from '../observe/events.js'
 import { STATUS_ECHO_LOOPS, type AgentStatusReport } from '../observe/status.js'
 import type { Logger } from '../runtime/logger.js'
+import type { BackupProgress } from '../../store/backup/progress.js'
 import type { LiveConfig } from './live-config.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 
 /** Every operation but the membership ones (compose/membership.ts). */
-export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig'> {
+export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig' | 'backup'> {
   return {
     documents: {
       get: async (uid) => await need('store', 'store').getObject(uid),
@@ -58,7 +59,7 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
 }
 
 /** GET /api/status, the CLI's table, the metrics' gauges. */
-export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart, live: Pick<LiveConfig, 'config' | 'loadedAt'>): () => AgentStatusReport {
+export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart, live: Pick<LiveConfig, 'config' | 'loadedAt'>, backup: () => BackupProgress | null): () => AgentStatusReport {
   return () => {
     const info = need('store', 'store').info()
     return {
@@ -79,7 +80,8 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       startedAt: self.startedAt,
       configFile: live.config.configFile,
       configLoadedAt: live.loadedAt,
-      peers: need('replicator', 'replicator').status()
+      peers: need('replicator', 'replicator').status(),
+      backup: backup()
     }
   }
 }

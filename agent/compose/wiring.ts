@@ -140,6 +140,8 @@ export function watchInstanceWrites (connector: InstanceConnector, guard: EchoLo
       results.forEach((r, i) => { if (r.ok) written.push(writes[i]!.next.uid) })
       guard.noteWritten(written)
       return results
-    }
+    },
+    // reads only (the dry run): passed through as it is, or left out when the connector has none
+    ...(connector.placement !== undefined ? { placement: connector.placement.bind(connector) } : {})
   }
 }

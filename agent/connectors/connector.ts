@@ -17,8 +17,28 @@ export interface RemoteWrite {
 
 export type RemoteWriteResult =
   | { readonly ok: true }
-  /** the instance refused or failed; `retryable` decides between backoff and the failed queue */
-  | { readonly ok: false, readonly code: string, readonly reason: string, readonly retryable: boolean }
+  /**
+   * the instance refused or failed; `retryable` decides between backoff and
+   * the failed queue; `missing` names the mesh objects it waits for (a
+   * dependency the instance must hold first), so the failed queue retries it
+   * as soon as they are applied here
+   */
+  | { readonly ok: false, readonly code: string, readonly reason: string, readonly retryable: boolean, readonly missing?: readonly string[] }
+
+/** Where the instance would put a version that a pull creates (the dry run, `labmesh plan`): the version's uid with its placement. */
+export interface PlacedVersion extends Placement {
+  readonly uid: string
+}
+
+/** Where one version would go, and what the instance would do there. */
+export interface Placement {
+  /** a container path in the instance, or where it goes when that container is itself still to be made */
+  readonly where: string
+  /** create it there; adopt what the instance makes by itself (a sample's analyses); or refuse it */
+  readonly action: 'create' | 'adopt' | 'refuse'
+  /** why it is refused, or how it is made */
+  readonly note?: string
+}
 
 /** A change the connector detected in the instance (not written by the agent). */
 export interface LocalChange extends ObjectContent {
@@ -70,4 +90,12 @@ export interface InstanceConnector {
    * One result per write, in order; never one boolean for the whole batch.
    */
   applyRemote (writes: readonly RemoteWrite[], rows?: ConnectorRows): Promise<RemoteWriteResult[]>
+  /**
+   * Optional, for the dry run: where each of these versions — the ones a
+   * pull would create — would go in the instance, one answer per version,
+   * in the order the connector would write them. Reads only; the connector
+   * may not be started (`labmesh plan` with no agent running), `store` is
+   * the agent's.
+   */
+  placement? (versions: readonly ObjectVersion[], store: Store): Promise<PlacedVersion[]>
 }

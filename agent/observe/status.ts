@@ -4,6 +4,7 @@
  */
 import type { PeerStatus } from '../sync/replicator.js'
 import type { EchoHoldView } from '../apply/echo-holds.js'
+import type { BackupProgress } from '../../store/backup/progress.js'
 
 /** held objects listed in the status (GET /api/echo-loops lists them all) */
 export const STATUS_ECHO_LOOPS = 100
@@ -33,4 +34,6 @@ export interface AgentStatusReport {
   /** when the running config was loaded: at start, or by the last reload */
   readonly configLoadedAt: number
   readonly peers: readonly PeerStatus[]
+  /** the backup being taken now (percent, ETA); null (or absent) when none runs */
+  readonly backup?: BackupProgress | null
 }

@@ -11,13 +11,15 @@ import type { AdminDeps } from '../../agent/admin/deps.js'
 import type { AgentStatusReport } from '../../agent/observe/status.js'
 import { NotFoundError } from '../../agent/errors.js'
 import { ConfigError, ConfigRestartError } from '../../config/errors.js'
-import { InviteError, type InviteErrorCode } from '../../protocol/errors.js'
+import { AgentError, InviteError, type InviteErrorCode } from '../../protocol/errors.js'
 import { createEventBus } from '../../agent/observe/events.js'
 import { createMetrics } from '../../agent/observe/metrics.js'
 import type { ProgressSnapshot } from '../../agent/sync/progress.js'
 import type { PeerStatus } from '../../agent/sync/replicator.js'
 import type { FailedEntry, StoredObject } from '../../store/types.js'
 import { capturingLogger, waitFor } from '../helpers/nodes.js'
+import { BACKUP_MEDIA_TYPE, decodeFrames } from '../../store/backup/format.js'
+import { BackupConflictError } from '../../store/errors.js'
 
 const TOKEN = 'a'.repeat(64)
 
@@ -109,6 +111,13 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     reloadConfig: async () => {
       calls.push('reload')
       return { file: '/srv/lab-b/labmesh.yaml', loadedAt: 50_000, added: [], removed: [], changed: ['lab-a'], agentRules: false }
+    },
+    backup: () => {
+      calls.push('backup')
+      return (async function * () {
+        yield { header: { k: 'begin' as const, snapshot: { domain: 'lab-b', schema: 3, epoch: 'e', head: 0, objects: 0, rows: 0 }, peerId: '12D3KooWSelf', createdAt: 1, files: [] } }
+        throw new AgentError('STORE_CLOSED', 'the store is closed')
+      })()
     },
     ...over
   }
@@ -381,5 +390,21 @@ describe('admin app with fake deps', () => {
       expect(json.error).toBe((err as InviteError).code)
       if (err instanceof ConfigError) expect(json.details).toEqual({ file: '/srv/b.yaml', issues: err.issues })
     }
+  })
+  it('streams a backup (POST /api/backup): frames, a failure after the first byte as an error frame, a refusal before it as an HTTP error', async () => {
+    const { request, calls } = fakeDeps()
+    const response = await request('POST', '/api/backup')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe(BACKUP_MEDIA_TYPE)
+    const headers = []
+    for await (const frame of decodeFrames(response.body as unknown as AsyncIterable<Uint8Array>)) headers.push(frame.header)
+    expect(headers.map((h) => h.k)).toEqual(['begin', 'error'])
+    expect(headers[1]).toMatchObject({ code: 'STORE_CLOSED', message: 'the store is closed' })
+    expect(calls).toContain('backup')
+    expect((await request('POST', '/api/backup', { token: null })).status).toBe(401)
+    const busy = fakeDeps({ backup: () => { throw new BackupConflictError('a backup is running already (40%): wait for it to finish') } })
+    const refused = await busy.request('POST', '/api/backup')
+    expect(refused.status).toBe(409)
+    expect(await refused.json()).toMatchObject({ error: 'BACKUP_CONFLICT' })
   })
 })

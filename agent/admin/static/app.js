@@ -96,7 +96,7 @@ function renderStatus () {
   const s = state.status
   if (!s) return
   $('domain').textContent = s.domain
-  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed' + (s.echoHeld ? ' · ' + s.echoHeld + ' held in an echo loop' : '') + ' · peer ID ' + s.peerId
+  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed' + (s.echoHeld ? ' · ' + s.echoHeld + ' held in an echo loop' : '') + backupText(s.backup) + ' · peer ID ' + s.peerId
   $('peers').tBodies[0].replaceChildren(...(s.peers.length === 0 ? [el('tr', {}, el('td', { colspan: '9', class: 'muted' }, 'No peers configured.'))] : s.peers.map(renderPeer)))
   $('conflict-count').textContent = String(s.conflicts)
   $('failed-count').textContent = String(s.failed)
@@ -496,3 +496,9 @@ $('history-form').addEventListener('submit', (event) => {
 setInterval(() => { if (state.status) renderStatus() }, 5000) // keeps "last contact" ages current
 state.token = takeToken()
 start()
+
+/** a backup being taken: percent and ETA (GET /api/status `backup`) */
+function backupText (b) {
+  if (!b) return ''
+  return ' · backup running ' + b.percent + '%' + (b.etaSeconds != null ? ', ETA ' + Math.ceil(b.etaSeconds) + ' s' : '')
+}
