@@ -27,6 +27,7 @@ import { runFanin, type FaninResult } from './scenarios/fanin.js'
 import { runLive, type LiveResult } from './scenarios/live.js'
 import { runPair, type PairResult } from './scenarios/pair.js'
 import { renderReport, summarise, type BenchResults } from './summary.js'
+import { renderMeshReport, runMeshBench } from './mesh-run.js'
 
 export const RUN_DEFAULTS = Object.freeze({
   objects: 50_000,
@@ -70,7 +71,17 @@ export const RUN_DEFAULTS = Object.freeze({
   /** sync protocol versions every agent speaks, comma-separated ('' = labmesh's default: 2, then 1) */
   protocol: '',
   out: 'latest.json',
-  keep: false
+  keep: false,
+  /** comma-separated lab-mesh sizes, master included (e.g. 10,25,50): runs the mesh scenario only (bench/mesh-run.ts) */
+  mesh: '',
+  /** edits of a mesh's burst phase, spread over all labs, all at once (convergence) */
+  meshEdits: 1_000,
+  /** edits of a mesh's paced phase (latency): collaborators' edits of shared objects */
+  meshLatencyEdits: 60,
+  /** paced edits per second over the whole mesh */
+  meshLatencyRate: 2,
+  /** collaborator agents per process in a mesh (the master always has its own) */
+  meshPerProcess: 10
 })
 
 export type RunFlags = typeof RUN_DEFAULTS
@@ -99,7 +110,7 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   if (flags.cpuProf) await mkdir(profileDir, { recursive: true })
   // agent processes inherit the environment: the worker restricts its agent to these versions
   if (flags.protocol !== '') process.env.LABMESH_BENCH_SYNC_VERSIONS = flags.protocol
-  const execArgv = [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...flags.nodeArgs.split(' ').filter((a) => a !== '')]
+  const execArgv = agentExecArgv(flags, profileDir)
 
   const base: { pouchdb?: PouchdbResult, leveldb?: LeveldbFloorResult, libp2p?: Libp2pFloorResult } = {}
   if (baselines.has('leveldb')) {
@@ -195,12 +206,28 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   return results
 }
 
+/** node flags for every agent process (--cpu-prof, --node-args) */
+function agentExecArgv (flags: RunFlags, profileDir: string): string[] {
+  return [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...flags.nodeArgs.split(' ').filter((a) => a !== '')]
+}
+
 if (isMainModule(import.meta.url)) {
   const flags = parseBenchArgs(process.argv.slice(2), { ...RUN_DEFAULTS })
-  const results = await runBench(flags)
   await mkdir(RESULTS_DIR, { recursive: true })
-  const file = join(RESULTS_DIR, flags.out)
-  await writeFile(file, JSON.stringify(results, null, 2) + '\n')
-  process.stdout.write(renderReport(results) + '\n')
-  process.stderr.write(`results written to ${file}\n`)
+  if (flags.mesh !== '') {
+    // the lab mesh runs on its own: its table is not the pair/baseline report
+    const profileDir = join(RESULTS_DIR, 'profiles')
+    if (flags.cpuProf) await mkdir(profileDir, { recursive: true })
+    const results = await runMeshBench(flags, agentExecArgv(flags, profileDir))
+    const file = join(RESULTS_DIR, flags.out === RUN_DEFAULTS.out ? 'mesh.json' : flags.out)
+    await writeFile(file, JSON.stringify(results, null, 2) + '\n')
+    process.stdout.write(renderMeshReport(results) + '\n')
+    process.stderr.write(`results written to ${file}\n`)
+  } else {
+    const results = await runBench(flags)
+    const file = join(RESULTS_DIR, flags.out)
+    await writeFile(file, JSON.stringify(results, null, 2) + '\n')
+    process.stdout.write(renderReport(results) + '\n')
+    process.stderr.write(`results written to ${file}\n`)
+  }
 }

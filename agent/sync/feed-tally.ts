@@ -18,6 +18,15 @@
  * given peer is sent.
  */
 import type { CommitEvent, FeedPage, Store } from '../../store/types.js'
+import type { FeedReader } from './shared-feed-reads.js'
+
+/**
+ * Feed entries the cursor jumped over (jumpToHead): (from, to], and how many
+ * of them are in the feed now. A peer whose own versions made us jump still
+ * pulls from `from` (its checkpoint knows nothing of the jump); with this the
+ * tally rewinds without re-counting the feed.
+ */
+interface Jump { readonly from: number, readonly to: number, count: number }
 
 interface ReadPage {
   /** seqs of the page's entries, ascending; the page covers (from, last] */
@@ -33,10 +42,14 @@ export class FeedTally {
   #remaining = 0
   #valid = false
   #page: ReadPage | undefined
+  #jump: Jump | undefined
   #unsubscribe: (() => void) | undefined
+  readonly #readFeed: FeedReader
 
-  constructor (store: Store) {
+  /** `readFeed`: how pages are read (a hub's serve sessions share them, shared-feed-reads.ts); the store's own by default */
+  constructor (store: Store, readFeed?: FeedReader) {
     this.#store = store
+    this.#readFeed = readFeed ?? (async (since, limit) => await store.readFeed(since, limit))
   }
 
   /** the seq the count is relative to; undefined before the first reset */
@@ -52,10 +65,23 @@ export class FeedTally {
     this.#unsubscribe?.()
     this.#unsubscribe = undefined
     this.#valid = false
+    this.#jump = undefined
   }
 
-  /** Count the entries after `cursor` afresh (a pull that does not continue where the last one ended). */
+  /**
+   * Count the entries after `cursor` afresh (a pull that does not continue
+   * where the last one ended) — or, when `cursor` is where the last jumps to
+   * the head started, from the counts kept since: no feed read.
+   */
   async reset (cursor: number): Promise<void> {
+    const jump = this.#jump
+    this.#jump = undefined
+    if (this.#valid && jump !== undefined && jump.from === cursor && jump.to === this.#cursor) {
+      this.#cursor = cursor
+      this.#remaining += jump.count
+      this.#page = undefined
+      return
+    }
     await this.#store.readBetweenWrites(async () => {
       const count = await this.#store.countFeed(cursor)
       // set inside the read: no commit can land between the count and these lines
@@ -70,7 +96,7 @@ export class FeedTally {
   async readPage (limit: number): Promise<FeedPage> {
     if (!this.#valid) throw new Error('FeedTally.readPage before reset')
     return await this.#store.readBetweenWrites(async () => {
-      const page = await this.#store.readFeed(this.#cursor, limit)
+      const page = await this.#readFeed(this.#cursor, limit)
       this.#page = { seqs: page.entries.map((e) => e.seq), last: page.lastSeq, moved: new Set() }
       return page
     })
@@ -86,6 +112,7 @@ export class FeedTally {
     if (seq > page.last) throw new Error(`FeedTally.advance(${seq}) beyond the page read (up to ${page.last})`)
     let passed = 0
     for (const s of page.seqs) if (s > this.#cursor && s <= seq && !page.moved.has(s)) passed++
+    this.#jump = undefined
     this.#remaining -= passed
     this.#cursor = seq
     return this.#remaining
@@ -97,6 +124,10 @@ export class FeedTally {
    */
   jumpToHead (seq: number): void {
     if (!this.#valid || seq < this.#cursor || seq < this.#store.info().head) return
+    // everything after the cursor lies in (cursor, seq] now: remember it, extending a jump that ended here
+    const jump = this.#jump
+    if (jump !== undefined && jump.to === this.#cursor) this.#jump = { from: jump.from, to: seq, count: jump.count + this.#remaining }
+    else this.#jump = { from: this.#cursor, to: seq, count: this.#remaining }
     this.#cursor = seq
     this.#remaining = 0
     this.#page = undefined
@@ -108,7 +139,9 @@ export class FeedTally {
     const firstNew = event.head - event.changed + 1
     this.#remaining += Math.max(0, event.head - Math.max(this.#cursor + 1, firstNew) + 1)
     const page = this.#page
+    const jump = this.#jump
     for (const s of event.moved) {
+      if (jump !== undefined && s > jump.from && s <= jump.to) jump.count--
       if (s <= this.#cursor) continue
       this.#remaining--
       if (page !== undefined && s <= page.last) page.moved.add(s)

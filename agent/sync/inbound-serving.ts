@@ -15,6 +15,7 @@ import { serveExclusion, serveRulesHash } from '../rules/serve.js'
 import type { PeerRuntime } from './peer-runtime.js'
 import { learnBinding, peerChanged, type ReplicatorDeps } from './replicator-deps.js'
 import { serveSession, type ServeSessionDeps, type SessionEnd, type SkippedObject } from './serve-session.js'
+import { SharedFeedReads, type FeedReader } from './shared-feed-reads.js'
 
 export interface InboundServing {
   /** serve this stream from `peer` until it ends or `signal` aborts */
@@ -27,6 +28,8 @@ export function createInboundServing (deps: ReplicatorDeps): InboundServing {
   /** uids of objects too large to serve that were logged already (once per agent run) */
   const oversizeWarned = new Set<string>()
   const running = new Set<Promise<unknown>>()
+  // peers caught up with us all ask for the same page after a commit: read it once
+  const feedReads = new SharedFeedReads(deps.store)
 
   const warnOversize = (skip: SkippedObject): void => {
     if (oversizeWarned.has(skip.uid)) return
@@ -41,7 +44,7 @@ export function createInboundServing (deps: ReplicatorDeps): InboundServing {
       const peerLog = deps.log.child({ peer: peer.name, peerId: shortPeerId(peer.peerId), side: 'serve' })
       peerLog.info('serve session started')
       rt.serving++
-      const done = serveSession(stream, serveDeps(deps, rt, peer, peerLog, warnOversize), signal)
+      const done = serveSession(stream, serveDeps(deps, rt, peer, peerLog, warnOversize, feedReads.read), signal)
         .catch((err: unknown): SessionEnd => ({ reason: 'error', error: err as Error })).then((end) => {
           rt.serving--
           if (end.reason === 'error') rt.lastError = describeError(end.error)
@@ -55,7 +58,7 @@ export function createInboundServing (deps: ReplicatorDeps): InboundServing {
   }
 }
 
-function serveDeps (deps: ReplicatorDeps, rt: PeerRuntime, peer: MeshPeer, peerLog: Logger, warnOversize: (skip: SkippedObject) => void): ServeSessionDeps {
+function serveDeps (deps: ReplicatorDeps, rt: PeerRuntime, peer: MeshPeer, peerLog: Logger, warnOversize: (skip: SkippedObject) => void, readFeed: FeedReader): ServeSessionDeps {
   const rules = rt.serveRules
   return {
     store: deps.store,
@@ -75,6 +78,7 @@ function serveDeps (deps: ReplicatorDeps, rt: PeerRuntime, peer: MeshPeer, peerL
     onPosition: (position, pending) => {
       if (rt.positionAt(position, pending, deps.store.info().head)) peerChanged(deps, peer.name)
     },
-    onHello: (hello) => learnBinding(deps, rt, hello.domain)
+    onHello: (hello) => learnBinding(deps, rt, hello.domain),
+    readFeed
   }
 }

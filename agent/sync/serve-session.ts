@@ -21,6 +21,7 @@ import { AgentError, describeError, MessageTooLargeError, ProtocolError, Unsuppo
 import { TimeoutError } from '../errors.js'
 import { FeedTally } from './feed-tally.js'
 import { FramedStream } from './framed-stream.js'
+import type { FeedReader } from './shared-feed-reads.js'
 import { answerGet, answerPull, type ServeAnswerDeps } from './serve-answers.js'
 
 export type { SkippedObject } from './serve-answers.js'
@@ -40,6 +41,8 @@ export interface ServeSessionDeps extends ServeAnswerDeps {
   readonly onPosition?: (seq: number, pending: number) => void
   /** the peer's hello (its domain, over the connection Noise authenticated) */
   readonly onHello?: (hello: HelloMessage) => void
+  /** how feed pages are read: shared by all serve sessions of an agent (shared-feed-reads.ts); the store's own by default */
+  readonly readFeed?: FeedReader
 }
 
 export type SessionEnd = { reason: 'closed' } | { reason: 'aborted' } | { reason: 'error', error: AgentError | Error }
@@ -72,7 +75,7 @@ class ServeSession {
     // the version negotiated when the stream was opened (a stream without one: version 1)
     const version = versionOfProtocol(stream.protocol) ?? PROTOCOL_VERSION
     this.#framed = new FramedStream<ClientMessage>(stream, clientDecoderFor(version), { version, text: true })
-    this.#tally = new FeedTally(deps.store)
+    this.#tally = new FeedTally(deps.store, deps.readFeed)
     this.#knownHead = deps.store.info().head
   }
 
