@@ -13,6 +13,8 @@
  * | `e`      | uid                  | FailedEntry (JSON)            | failed: parked objects with reason and retry schedule |
  * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
+ * | `v`      | `L` group `\0` bucket16 `\0` uid | hash, deleted, vectors (text) | digest leaves: one per uid (verify; digest-rows.ts) |
+ * | `v`      | `B` group `\0` bucket6  | count and hash (text)         | digest aggregates: XOR of a bucket's leaves, per group |
  *
  * `schema` is the store's format version (store/upgrades/: one step per
  * version after 1); `upgrade` exists only while a step is in progress and
@@ -29,7 +31,8 @@ export const SUBLEVELS = {
   conflicts: 'x',
   failed: 'e',
   aux: 'a',
-  meta: 'm'
+  meta: 'm',
+  digest: 'v'
 } as const
 
 export const META_KEYS = {

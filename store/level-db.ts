@@ -57,7 +57,8 @@ export function openLevel (options: LevelStoreOptions): { db: Level<string, unkn
       conflicts: db.sublevel(SUBLEVELS.conflicts, json),
       failed: db.sublevel(SUBLEVELS.failed, json),
       aux: db.sublevel(SUBLEVELS.aux, json),
-      meta: db.sublevel(SUBLEVELS.meta, json)
+      meta: db.sublevel(SUBLEVELS.meta, json),
+      digest: db.sublevel(SUBLEVELS.digest, utf8)
     }
   }
 }

@@ -5,17 +5,24 @@
  * it needs, decides, and its operations are committed as one `batch()` — the
  * atomic unit of the store invariant. In-memory counters (head, objects,
  * conflicts, failed) change only after a batch has been committed, so a
- * failed write leaves memory and disk in agreement.
+ * failed write leaves memory and disk in agreement. So do the digest's
+ * aggregates (digest-mirror.ts): each transaction computes its aggregate
+ * rows before it is queued (finishDigest), and the mirror takes them after
+ * the batch committed.
  */
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
 import { META_KEYS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
 import type {
-  Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
+  Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreDigest, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
 import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
+import { GroupKeys } from './digest-rows.js'
+import { DigestMirror } from './digest-mirror.js'
+import { createDigestView } from './digest-view.js'
+import type { DigestAggregate } from '../protocol/digest.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
@@ -52,10 +59,22 @@ class LevelStore implements Store, TxHost {
 
   /** the schema this store is brought to at open: the last upgrade step's */
   readonly #schema: number
+  /** the digest's aggregate rows as committed */
+  readonly #digestMirror = new DigestMirror()
+  readonly digestGroups = new GroupKeys()
+  readonly digest: StoreDigest
 
   constructor (options: LevelStoreOptions) {
     this.#options = options
     this.#schema = latestSchema(options.upgradeSteps ?? UPGRADE_STEPS)
+    this.digest = createDigestView({
+      subs: () => this.#subs,
+      snapshot: () => this.#db.snapshot(),
+      mirror: this.#digestMirror,
+      objects: () => this.#objectCount,
+      assertOpen: () => this.#assertOpen(),
+      readBetweenWrites: async (fn) => await this.readBetweenWrites(fn)
+    })
   }
 
   #attach (): void {
@@ -104,6 +123,7 @@ class LevelStore implements Store, TxHost {
         { type: 'put', key: META_KEYS.head, value: 0 },
         { type: 'put', key: META_KEYS.objects, value: 0 }
       ])
+      await this.#digestMirror.load(this.#subs.digest)
       return
     }
     if (domain !== this.#options.domain) {
@@ -127,6 +147,7 @@ class LevelStore implements Store, TxHost {
     this.#objectCount = objects ?? 0
     for await (const [uid, via] of this.#subs.conflicts.iterator()) this.#conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])
     for await (const [uid, entry] of this.#subs.failed.iterator()) this.#failedPeer.set(uid as string, (entry as FailedEntry).peer)
+    await this.#digestMirror.load(this.#subs.digest)
   }
 
   async close (): Promise<void> {
@@ -303,6 +324,7 @@ class LevelStore implements Store, TxHost {
       if (base === undefined && this.#damaged) await this.#recover()
       const tx = new LevelWriteTx(this, this.#head, base)
       const result = await fn(tx)
+      tx.finishDigest()
       if (tx.ops.length === 0) {
         // nothing to write, but what it read may rest on its base's writes
         committed = base !== undefined ? this.#commitAfter(base, undefined, options).then(() => result) : Promise.resolve(result)
@@ -346,6 +368,7 @@ class LevelStore implements Store, TxHost {
     }
     this.#head = head
     this.#objectCount += tx.objectDelta
+    this.#digestMirror.apply(tx.digest.values)
     for (const [uid, via] of tx.conflictChanges) {
       if (via === undefined) this.#conflictVia.delete(uid)
       else this.#conflictVia.set(uid, via)
@@ -433,6 +456,14 @@ class LevelStore implements Store, TxHost {
 
   get subs (): Sublevels {
     return this.#subs
+  }
+
+  digestAggregate (bucketKey: string): DigestAggregate | undefined {
+    return this.#digestMirror.get(bucketKey)
+  }
+
+  async getDigestRow (key: string): Promise<string | undefined> {
+    return await this.#subs.digest.get(key) as string | undefined
   }
 }
 

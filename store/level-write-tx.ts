@@ -8,10 +8,17 @@
  * A transaction may be built on another whose batch is still being written
  * (its `base`): it then reads through the base's writes, down the chain of
  * bases not yet settled, and the store commits it only after its base.
+ *
+ * The digest (verify) is kept by `digest` (digest-tx.ts): putObject hands it
+ * the old and the new record, and the store calls finishDigest() once the
+ * transaction's function has resolved, which adds the aggregate rows.
  */
 import { ObjectTooLargeError } from '../protocol/errors.js'
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
+import type { DigestAggregate } from '../protocol/digest.js'
+import { recordDigest, type GroupKeys } from './digest-rows.js'
+import { DigestWrites } from './digest-tx.js'
 import { seqKey, typeKey, auxKey } from './keys.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
@@ -24,9 +31,15 @@ export interface TxHost {
   getAux (space: string, key: string): Promise<unknown>
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   getFailed (uid: string): Promise<FailedEntry | undefined>
-  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub }
+  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, digest: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
   hasObjects (uids: readonly string[]): Promise<boolean[]>
+  /** the digest's group keys (a cache the store keeps) */
+  readonly digestGroups: GroupKeys
+  /** a committed digest aggregate row */
+  digestAggregate (bucketKey: string): DigestAggregate | undefined
+  /** a committed digest row, as text */
+  getDigestRow (key: string): Promise<string | undefined>
 }
 
 /** "this transaction and its bases do not know": read the store */
@@ -45,6 +58,8 @@ export class LevelWriteTx implements WriteTx {
   /** feed seqs deleted by this tx (old positions of replaced objects) */
   readonly moved: number[] = []
   conflictsAdded = 0
+  /** this transaction's digest rows (leaves as it goes, aggregates at finishDigest) */
+  readonly digest: DigestWrites
   readonly #store: TxHost
   readonly #known = new Map<string, StoredObject | undefined>()
   /** failed-queue changes of this tx: uid → peer of the parked version, or undefined when removed */
@@ -65,6 +80,7 @@ export class LevelWriteTx implements WriteTx {
     this.#store = store
     this.#base = base !== undefined && !base.settled ? base : undefined
     this.nextSeq = this.#base !== undefined ? this.#base.nextSeq : head + 1
+    this.digest = new DigestWrites(this.ops, store.subs.digest)
   }
 
   /** the unsettled base, dropping it once settled (so the chain can be collected) */
@@ -180,6 +196,9 @@ export class LevelWriteTx implements WriteTx {
       if (wireOver !== undefined) throw new ObjectTooLargeError(stored.uid, wireOver - local, limits.maxWireBytes)
     }
     this.nextSeq++
+    // the old record has no text at hand: its leaf is hashed from its fields (an update, not the initial sync's hot path)
+    const groups = this.#store.digestGroups
+    this.digest.replace(prev !== undefined ? recordDigest(prev, undefined, groups) : undefined, recordDigest(stored, text, groups))
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       this.moved.push(prev.seq)
@@ -204,6 +223,44 @@ export class LevelWriteTx implements WriteTx {
     this.#known.set(stored.uid, stored)
     this.changed++
     return stored
+  }
+
+  /**
+   * Make the digest agree with the record of `uid` again, after a write that
+   * bypassed the store (found by a digest check): the leaf rows at
+   * `staleKeys` (the check's) and at the record's own key go out, whatever
+   * they hold, and the record's leaf comes in. Commits with this transaction.
+   */
+  async healDigest (uid: string, staleKeys: readonly string[]): Promise<void> {
+    const record = await this.get(uid)
+    const actual = record !== undefined ? recordDigest(record, undefined, this.#store.digestGroups) : undefined
+    const keys = new Set(staleKeys)
+    if (actual !== undefined) keys.add(actual.leafKey)
+    for (const key of keys) {
+      const value = await this.#leafRow(key)
+      if (value !== undefined) this.digest.removeRow(key, value)
+    }
+    if (actual !== undefined) this.digest.add(actual)
+  }
+
+  /** The digest's aggregate rows: called once the transaction's function has resolved. */
+  finishDigest (): void {
+    this.digest.finish((key) => this.#baseAggregate(key))
+  }
+
+  /** an aggregate row as the base chain leaves it, else as committed */
+  #baseAggregate (key: string): DigestAggregate | undefined {
+    const base = this.#liveBase()
+    if (base === undefined) return this.#store.digestAggregate(key)
+    return base.digest.values.get(key) ?? base.#baseAggregate(key)
+  }
+
+  /** a leaf row as this transaction sees it */
+  async #leafRow (key: string): Promise<string | undefined> {
+    for (let tx: LevelWriteTx | undefined = this; tx !== undefined; tx = tx.#liveBase()) {
+      if (tx.digest.leaves.has(key)) return tx.digest.leaves.get(key)
+    }
+    return await this.#store.getDigestRow(key)
   }
 
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void {

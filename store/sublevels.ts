@@ -19,4 +19,6 @@ export interface Sublevels {
   readonly failed: Sub
   readonly aux: Sub
   readonly meta: Sub
+  /** the anti-entropy digest: leaf and aggregate rows (digest-rows.ts) */
+  readonly digest: Sub
 }

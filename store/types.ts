@@ -6,7 +6,11 @@
  * feed entries, conflict and failure indexes, and the checkpoint a pull
  * advances — or not at all (DESIGN.md, "Store" invariant).
  */
+import type { DigestGroup, DigestLeaf } from '../protocol/digest.js'
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
+import type { DigestCheckReport } from './digest-check.js'
+
+export type { DigestCheckReport, DigestProblem } from './digest-check.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
 export interface StoredObject extends ObjectVersion {
@@ -115,6 +119,46 @@ export interface WriteTx {
   /** connector-owned key/value rows (e.g. the SENAITE uid mapping), written in the same batch */
   putAux (space: string, key: string, value: unknown): void
   deleteAux (space: string, key: string): void
+  /**
+   * Make the digest agree with the record of `uid` again after a write that
+   * bypassed the store (a digest check found it): the leaf rows at
+   * `staleKeys` (DigestProblem.stored.key) and at the record's own key are
+   * replaced by the record's leaf. Read-only for the record itself.
+   */
+  healDigest (uid: string, staleKeys: readonly string[]): Promise<void>
+}
+
+/** A group's (or a bucket's) count and XOR hash of leaves. */
+export interface DigestCount {
+  readonly count: number
+  /** 32 hex digits */
+  readonly hash: string
+}
+
+/** One leaf row: its uid's 16-bit bucket and its leaf. */
+export interface DigestLeafRow {
+  readonly bucket16: number
+  readonly leaf: DigestLeaf
+}
+
+/**
+ * The anti-entropy digest of what the store holds (protocol/digest.ts says
+ * what is hashed), kept in the same batch as every write. Reads see what is
+ * committed.
+ */
+export interface StoreDigest {
+  /** every group with leaves: its count and hash, in group order */
+  groups (): Array<DigestGroup & DigestCount>
+  /** one group's stored buckets (DIGEST_STORED_BITS), the non-empty ones */
+  buckets (group: DigestGroup): Array<DigestCount & { readonly bucket: number }>
+  /**
+   * The leaf rows of `group` whose buckets have `prefix` at `bits` (a level
+   * of DIGEST_LEVELS; 0: the whole group), in key order: at most `limit`
+   * after `after` (a uid, from the previous page's `next`).
+   */
+  leaves (group: DigestGroup, bits: number, prefix: number, page?: { after?: { bucket16: number, uid: string }, limit?: number }): Promise<{ rows: DigestLeafRow[], more: boolean }>
+  /** rebuild the digest from the records and compare it with the stored one */
+  check (options?: { onProgress?: (done: number, total: number) => void, maxProblems?: number }): Promise<DigestCheckReport>
 }
 
 export interface CommitEvent {
@@ -201,6 +245,9 @@ export interface Store {
   failedByPeer (): Map<string, number>
   /** called after every committed write; `changed` is 0 when the feed did not change */
   onCommit (listener: (event: CommitEvent) => void): () => void
+
+  /** the anti-entropy digest (verify) */
+  readonly digest: StoreDigest
 }
 
 export interface PutLimits {
