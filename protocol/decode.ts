@@ -1,13 +1,15 @@
 /**
  * The decoders that validate untrusted input before anything else sees it:
- * the zod schemas of messages.ts, with the hand-written fast path
- * (fast-decode.ts) for bulk frames, which returns exactly what zod would or
- * defers to zod.
+ * the zod schemas of messages.ts (sync) and verify-messages.ts (verify), with
+ * the hand-written fast path (fast-decode.ts) for bulk frames, which returns
+ * exactly what zod would or defers to zod.
  */
 import type { z } from 'zod'
 import { PROTOCOL_VERSION } from './constants.js'
 import { fastServerMessage } from './fast-decode.js'
 import { clientSchema, serverSchema, type ClientMessage, type ServerMessage } from './messages.js'
+import { VERIFY_PROTOCOL_VERSION } from './verify-constants.js'
+import { verifyClientSchema, verifyServerSchema, type VerifyClientMessage, type VerifyServerMessage } from './verify-messages.js'
 
 export type DecodeResult<T> = { ok: true, message: T } | { ok: false, error: string }
 
@@ -32,13 +34,28 @@ export function decodeServerMessageWithZod (value: unknown): DecodeResult<Server
   return toResult(serverSchema.safeParse(value), value)
 }
 
-function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
+function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown, version = PROTOCOL_VERSION): DecodeResult<T> {
   if (parsed.success) return { ok: true, message: parsed.data }
   const rawVersion = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
-  if (rawVersion !== undefined && rawVersion !== PROTOCOL_VERSION) {
-    return { ok: false, error: `unsupported protocol version ${JSON.stringify(rawVersion)} (this agent speaks ${PROTOCOL_VERSION})` }
+  if (rawVersion !== undefined && rawVersion !== version) {
+    return { ok: false, error: `unsupported protocol version ${JSON.stringify(rawVersion)} (this agent speaks ${version})` }
   }
   const first = parsed.error.issues[0]
   const where = first !== undefined && first.path.length > 0 ? first.path.join('.') : 'message'
   return { ok: false, error: `invalid message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
+}
+
+/** Validate a verify-protocol message a client sent to us (we serve our digest). */
+export function decodeVerifyClientMessage (value: unknown): DecodeResult<VerifyClientMessage> {
+  return toResult(verifyClientSchema.safeParse(value), value, VERIFY_PROTOCOL_VERSION)
+}
+
+/**
+ * Validate a verify-protocol message a server sent to us (we verify). Its
+ * `objects` frames (a repair's fetches) take the sync protocol's fast path.
+ */
+export function decodeVerifyServerMessage (value: unknown): DecodeResult<VerifyServerMessage> {
+  const fast = (value as { type?: unknown } | null)?.type === 'objects' ? fastServerMessage(value) : undefined
+  if (fast !== undefined) return { ok: true, message: fast as VerifyServerMessage }
+  return toResult(verifyServerSchema.safeParse(value), value, VERIFY_PROTOCOL_VERSION)
 }

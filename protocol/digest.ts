@@ -12,24 +12,30 @@
  * store-local fields (`via`, `viaEpoch`, `seq`, `conflictVia`). So two
  * agents holding the same versions agree, whatever their rules show.
  *
- * Leaves combine by XOR (and a count): a bucket's hash is the XOR of its
- * leaves', a group's the XOR of its buckets', so a write changes each
- * touched bucket once per transaction, without reading its other leaves.
- * Groups are (type, origin): a peer's view under serve and import rules
- * (which decide by type, and for updateOnly by origin) is a set of groups.
+ * Leaves combine by XOR (and a count): a group's hash is the XOR of its
+ * leaves', so a write changes each touched group's aggregate once per
+ * transaction, without reading its other leaves; so does a bucket's (the
+ * uids whose FNV hash has a given prefix), which a verify computes as it
+ * descends. Groups are (type, origin) of the current version: a peer's view
+ * under serve and import rules (which decide by type, and for updateOnly by
+ * origin) is a set of groups. Two holders whose current versions differ in
+ * type (a concurrent type change: rare) count the uid in different groups;
+ * the verify then finds it on both sides and compares the leaves.
  */
 import { createHash, hash as oneShotHash } from 'node:crypto'
 import type { ObjectVersion } from './object.js'
 import type { VersionVector } from './version-vector.js'
 
-/** bits of a uid's bucket; the digest's leaf rows sort by it */
-export const DIGEST_BUCKET_BITS = 16
-/** the level kept as aggregate rows in the store: 64 buckets per group */
-export const DIGEST_STORED_BITS = 6
-/** the level between the stored one and single buckets, counted on demand */
-export const DIGEST_SUB_BITS = 12
-/** the levels of the tree under a group, top down */
-export const DIGEST_LEVELS = [0, DIGEST_STORED_BITS, DIGEST_SUB_BITS, DIGEST_BUCKET_BITS] as const
+/** bits of a uid's bucket hash (uidBucket) */
+export const DIGEST_HASH_BITS = 16
+/**
+ * The levels of the tree under a group that a verify descends, top down:
+ * the group (0 bits), its 64 buckets, their 4096; a bucket of the last level
+ * is listed leaf by leaf.
+ */
+export const DIGEST_LEVELS = [0, 6, 12] as const
+/** the finest level: listed leaf by leaf */
+export const DIGEST_LEAF_BITS = 12
 
 /** `@registry` records that no agent imports (not bika/senaite records) count in a group of their own */
 export const OTHER_REGISTRY_TYPE = '@registry:other'
@@ -39,7 +45,7 @@ export interface DigestLeaf {
   readonly uid: string
   /** the vectors of the versions held, current and siblings, in canonical order */
   readonly vectors: readonly VersionVector[]
-  /** the first version in canonical order is a tombstone */
+  /** the current version is a tombstone (shown, not compared: which version is current may differ between holders) */
   readonly deleted: boolean
   /** 128 bits, 32 hex digits */
   readonly hash: string
@@ -87,9 +93,15 @@ export function uidBucket (uid: string): number {
   return ((h >>> 16) ^ h) & 0xffff
 }
 
-/** The bucket's prefix at a coarser level (`bits` of DIGEST_LEVELS). */
+/** A uid bucket's prefix at a level of DIGEST_LEVELS. */
 export function bucketAt (bucket16: number, bits: number): number {
-  return bits >= DIGEST_BUCKET_BITS ? bucket16 : bucket16 >>> (DIGEST_BUCKET_BITS - bits)
+  return bucket16 >>> (DIGEST_HASH_BITS - bits)
+}
+
+/** The level below `bits` in DIGEST_LEVELS (undefined at the last). */
+export function levelBelow (bits: number): number | undefined {
+  const i = (DIGEST_LEVELS as readonly number[]).indexOf(bits)
+  return i === -1 ? undefined : DIGEST_LEVELS[i + 1]
 }
 
 /**
@@ -117,18 +129,24 @@ export function canonicalOrder (versions: readonly ObjectVersion[]): ObjectVersi
   return versions.map((v) => ({ v, k: vectorKey(v.vector) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((e) => e.v)
 }
 
-/** What a holding (the current version first, then its siblings) counts as: its leaf and its group. */
-export function holdingDigest (versions: readonly ObjectVersion[]): { leaf: DigestLeaf, group: DigestGroup } {
+/**
+ * The leaf of a holding (the current version first, then its siblings): the
+ * hash of its versions in canonical order, and their vectors in that order.
+ * `deleted` is the current version's (which version is current may differ
+ * between holders: it is shown, not compared).
+ */
+export function holdingLeaf (versions: readonly ObjectVersion[]): DigestLeaf {
   const ordered = canonicalOrder(versions)
-  const first = ordered[0]!
   const hash = ordered.length === 1
-    ? textHash(versionText(first))
+    ? textHash(versionText(ordered[0]!))
     // the hash of the versions' hashes: several versions never hash like one, whose text starts with `{`
     : sha256Hex(ordered.map((v) => sha256Hex(versionText(v))).join('\n')).slice(0, 32)
-  return {
-    leaf: { uid: first.uid, vectors: ordered.map((v) => v.vector), deleted: first.deleted, hash },
-    group: { type: digestType(first.type, first.id), origin: first.origin }
-  }
+  return { uid: versions[0]!.uid, vectors: ordered.map((v) => v.vector), deleted: versions[0]!.deleted, hash }
+}
+
+/** The group a holding counts in: its current version's digest type and origin (what serve rules decide by). */
+export function holdingGroup (current: ObjectVersion): DigestGroup {
+  return { type: digestType(current.type, current.id), origin: current.origin }
 }
 
 function sha256Hex (text: string): string {

@@ -1,18 +1,19 @@
 /**
- * The digest rebuilt from the objects and compared with the stored one
+ * The digest rebuilt from the records and compared with the stored one
  * (`labmesh verify --self`, and each side's check during a verify): what a
  * write that bypassed the store — a bug, a disk, a hand — left behind.
  *
- * All reads come from one LevelDB snapshot, taken together with a copy of
- * the committed aggregates, so commits landing meanwhile change nothing.
- * Pass 1 hashes every record into fresh per-bucket aggregates; pass 2 sums
- * the stored leaf rows the same way. Buckets that disagree (normally none)
- * are then read uid by uid: their stored leaf rows, and the records whose
- * uid falls in them (pass 3 parses only those). An aggregate row that
- * disagrees with its own leaf rows is reported as a bucket problem.
+ * All reads come from one LevelDB snapshot, taken with a copy of the
+ * committed group aggregates, so commits landing meanwhile change nothing.
+ * Pass 1 hashes every record into fresh aggregates per group and 12-bit
+ * bucket; pass 2 sums the stored leaves (type-index rows) the same way.
+ * Buckets that disagree (normally none) are then read uid by uid: their
+ * stored rows and the records whose uid falls in them (pass 3 parses only
+ * those). A group aggregate that is not the sum of its leaves is a group
+ * problem.
  */
-import { combine, emptyAggregate, sameAggregate, xorLeaf, aggregateHash, DIGEST_STORED_BITS, bucketAt, uidBucket, type DigestAggregate, type DigestGroup, type DigestLeaf } from '../protocol/digest.js'
-import { GroupKeys, LEAF_PREFIX, bucketKeyOfLeaf, leafHashOf, leafRange, parseBucketKey, parseGroupKey, parseLeafKey, parseLeafValue, recordDigest, type RecordDigest } from './digest-rows.js'
+import { DIGEST_LEAF_BITS, aggregateHash, bucketAt, combine, emptyAggregate, sameAggregate, uidBucket, xorLeaf, type DigestAggregate, type DigestGroup, type DigestLeaf } from '../protocol/digest.js'
+import { DigestKeys, groupOfTypeRow, leafHashOf, parseGroupKey, parseTypeRow, recordDigest, type RecordDigest } from './digest-rows.js'
 import type { DigestMirror } from './digest-mirror.js'
 import type { Sub } from './sublevels.js'
 import type { StoredObject } from './types.js'
@@ -20,7 +21,7 @@ import type { StoredObject } from './types.js'
 /** One uid whose stored digest and record disagree. */
 export interface DigestProblem {
   readonly uid: string
-  /** what the digest says it holds (undefined: no leaf row) */
+  /** what the digest says it holds (undefined: no leaf); `key` names its row for healDigest */
   readonly stored?: { readonly group: DigestGroup, readonly leaf: DigestLeaf, readonly key: string }
   /** what its record holds (undefined: no record) */
   readonly actual?: { readonly group: DigestGroup, readonly leaf: DigestLeaf }
@@ -31,21 +32,21 @@ export interface DigestCheckReport {
   readonly objects: number
   /** the digest rebuilt from the records, over every group */
   readonly rebuilt: { readonly count: number, readonly hash: string }
-  /** the stored digest (its aggregate rows), over every group */
+  /** the stored digest (its group aggregates), over every group */
   readonly stored: { readonly count: number, readonly hash: string }
-  /** the stored digest is exactly the rebuilt one: rows, leaves and aggregates */
+  /** the stored digest is exactly the rebuilt one: leaves and aggregates */
   readonly equal: boolean
-  /** uids whose digest and record disagree (at most `maxProblems`) */
+  /** uids whose digest and record disagree (at most `maxProblems`), in uid order */
   readonly problems: readonly DigestProblem[]
   /** how many there are in all */
   readonly problemCount: number
-  /** aggregate rows that are not the sum of their leaf rows */
-  readonly bucketProblems: ReadonlyArray<{ readonly group: DigestGroup, readonly bucket: number, readonly stored: string, readonly fromLeaves: string }>
+  /** group aggregates that are not the sum of their leaves */
+  readonly groupProblems: ReadonlyArray<{ readonly group: DigestGroup, readonly stored: string, readonly fromLeaves: string }>
 }
 
 export interface DigestCheckInput {
   readonly objects: Sub
-  readonly digest: Sub
+  readonly types: Sub
   /** a LevelDB snapshot; every read below comes from it */
   readonly snapshot: unknown
   /** the committed aggregates at the snapshot */
@@ -57,87 +58,96 @@ export interface DigestCheckInput {
 }
 
 const PAGE = 1000
+const SEP = '\x00'
 
 export async function checkDigest (input: DigestCheckInput): Promise<DigestCheckReport> {
-  const groups = new GroupKeys()
+  const keys = new DigestKeys()
   const total = Math.max(1, input.expected) * 2
   let done = 0
   const step = (n: number): void => { done += n; input.onProgress?.(Math.min(done, total), total) }
 
-  // pass 1: the records
+  // pass 1: the records, per group and bucket
   const rebuilt = new Map<string, DigestAggregate>()
   let objects = 0
-  await scan(input.objects, { snapshot: input.snapshot, valueEncoding: 'utf8' }, (rows) => {
-    for (const [, text] of rows) {
-      const d = recordDigest(JSON.parse(text) as StoredObject, text, groups)
-      xorLeaf(aggregateOf(rebuilt, d.bucketKey), d.hash, 1)
+  await scan(input.objects, input.snapshot, (rows) => {
+    for (const [uid, text] of rows) {
+      const d = recordDigest(JSON.parse(text) as StoredObject, text, keys)
+      xorLeaf(aggregateOf(rebuilt, bucketOf(d.group, uid)), d.hash, 1)
     }
     objects += rows.length
     step(rows.length)
   })
-  // pass 2: the stored leaf rows
+  // pass 2: the stored leaves, likewise
   const fromLeaves = new Map<string, DigestAggregate>()
-  await scan(input.digest, { snapshot: input.snapshot, valueEncoding: 'utf8', gte: LEAF_PREFIX, lt: nextPrefix(LEAF_PREFIX) }, (rows) => {
-    for (const [key, value] of rows) xorLeaf(aggregateOf(fromLeaves, bucketKeyOfLeaf(key)), leafHashOf(value), 1)
+  await scan(input.types, input.snapshot, (rows) => {
+    for (const [key, value] of rows) {
+      const group = groupOfTypeRow(key, value, keys)
+      if (group !== undefined) xorLeaf(aggregateOf(fromLeaves, bucketOf(group, key.slice(key.indexOf(SEP) + 1))), leafHashOf(value), 1)
+    }
     step(rows.length)
   })
 
   const bad = differingKeys(rebuilt, fromLeaves)
-  const bucketProblems = [...differingKeys(fromLeaves, new Map(input.mirror.entries()))].map((key) => {
-    const { group, bucket6 } = parseBucketKey(key)
-    return { group: parseGroupKey(group), bucket: bucket6, stored: describe(input.mirror.get(key)), fromLeaves: describe(fromLeaves.get(key)) }
-  })
-  const problems = bad.size > 0 ? await uidProblems(input, bad, groups) : []
-  const max = input.maxProblems ?? 1000
+  const problems = bad.size > 0 ? await uidProblems(input, bad, keys) : []
+  const groupProblems = groupMismatches(fromLeaves, input.mirror)
   input.onProgress?.(total, total)
   return {
     objects,
-    rebuilt: overall(rebuilt),
-    stored: overall(new Map(input.mirror.entries())),
-    equal: problems.length === 0 && bucketProblems.length === 0,
-    problems: problems.slice(0, max),
+    rebuilt: overall(rebuilt.values()),
+    stored: overall([...input.mirror.entries()].map(([, agg]) => agg)),
+    equal: problems.length === 0 && groupProblems.length === 0,
+    problems: problems.slice(0, input.maxProblems ?? 1000),
     problemCount: problems.length,
-    bucketProblems
+    groupProblems
   }
 }
 
 /** The uids of the buckets that disagree, compared row by row. */
-async function uidProblems (input: DigestCheckInput, bad: ReadonlySet<string>, groups: GroupKeys): Promise<DigestProblem[]> {
+async function uidProblems (input: DigestCheckInput, bad: ReadonlySet<string>, keys: DigestKeys): Promise<DigestProblem[]> {
+  const buckets = new Set([...bad].map((k) => Number(k.slice(k.lastIndexOf(SEP) + 1))))
+  const inBadBucket = (uid: string): boolean => buckets.has(bucketAt(uidBucket(uid), DIGEST_LEAF_BITS))
   const stored = new Map<string, { key: string, value: string }>()
-  for (const key of bad) {
-    const { group, bucket6 } = parseBucketKey(key)
-    await scan(input.digest, { snapshot: input.snapshot, valueEncoding: 'utf8', ...leafRange(group, DIGEST_STORED_BITS, bucket6) }, (rows) => {
-      for (const [k, value] of rows) stored.set(parseLeafKey(k).uid, { key: k, value })
-    })
-  }
-  // only records whose uid falls in a stored bucket that disagrees can be in one: parse those alone
-  const buckets = new Set([...bad].map((key) => parseBucketKey(key).bucket6))
-  const actual = new Map<string, { record: StoredObject, digest: RecordDigest }>()
-  await scan(input.objects, { snapshot: input.snapshot, valueEncoding: 'utf8' }, (rows) => {
-    for (const [uid, text] of rows) {
-      if (!buckets.has(bucketAt(uidBucket(uid), DIGEST_STORED_BITS))) continue
-      const record = JSON.parse(text) as StoredObject
-      const digest = recordDigest(record, text, groups)
-      if (bad.has(digest.bucketKey) || stored.has(uid)) actual.set(uid, { record, digest })
+  await scan(input.types, input.snapshot, (rows) => {
+    for (const [key, value] of rows) {
+      const uid = key.slice(key.indexOf(SEP) + 1)
+      if (inBadBucket(uid)) stored.set(uid, { key, value })
     }
+  })
+  const actual = new Map<string, RecordDigest>()
+  await scan(input.objects, input.snapshot, (rows) => {
+    for (const [uid, text] of rows) if (inBadBucket(uid)) actual.set(uid, recordDigest(JSON.parse(text) as StoredObject, text, keys))
   })
   const out: DigestProblem[] = []
   for (const uid of [...new Set([...stored.keys(), ...actual.keys()])].sort()) {
     const s = stored.get(uid)
     const a = actual.get(uid)
-    if (s !== undefined && a !== undefined && s.key === a.digest.leafKey && s.value === a.digest.value) continue
+    if (s !== undefined && a !== undefined && s.key === a.typeRowKey && s.value === a.value) continue
+    const storedLeaf = s !== undefined ? parseTypeRow(s.key, s.value) : undefined
+    const actualLeaf = a !== undefined ? parseTypeRow(a.typeRowKey, a.value) : undefined
     out.push({
       uid,
-      ...(s !== undefined ? { stored: { group: parseGroupKey(parseLeafKey(s.key).group), leaf: parseLeafValue(uid, s.value), key: s.key } } : {}),
-      ...(a !== undefined ? { actual: { group: parseGroupKey(parseLeafKey(a.digest.leafKey).group), leaf: parseLeafValue(uid, a.digest.value) } } : {})
+      ...(storedLeaf !== undefined ? { stored: { group: storedLeaf.group, leaf: storedLeaf.leaf, key: s!.key } } : {}),
+      ...(actualLeaf !== undefined ? { actual: { group: actualLeaf.group, leaf: actualLeaf.leaf } } : {})
     })
   }
   return out
 }
 
-/** Read a sublevel range page by page. */
-async function scan (sub: Sub, options: Record<string, unknown>, onPage: (rows: Array<[string, string]>) => void): Promise<void> {
-  const iterator = sub.iterator(options)
+/** Group aggregates (the copy at the snapshot) that are not the sum of their leaves. */
+function groupMismatches (fromLeaves: ReadonlyMap<string, DigestAggregate>, mirror: DigestMirror): DigestCheckReport['groupProblems'] {
+  const sums = new Map<string, DigestAggregate>()
+  for (const [key, agg] of fromLeaves) combine(aggregateOf(sums, key.slice(0, key.lastIndexOf(SEP))), agg)
+  const stored = new Map(mirror.entries())
+  return [...differingKeys(sums, stored)].sort().map((group) => ({ group: parseGroupKey(group), stored: describe(stored.get(group)), fromLeaves: describe(sums.get(group)) }))
+}
+
+function bucketOf (group: string, uid: string): string {
+  return `${group}${SEP}${bucketAt(uidBucket(uid), DIGEST_LEAF_BITS)}`
+}
+
+/** Read a whole sublevel from the snapshot, page by page, as text. */
+async function scan (sub: Sub, snapshot: unknown, onPage: (rows: Array<[string, string]>) => void): Promise<void> {
+  const iterator = sub.iterator({ snapshot, valueEncoding: 'utf8' })
   try {
     while (true) {
       const rows = await iterator.nextv(PAGE) as Array<[string, string]>
@@ -157,24 +167,16 @@ function aggregateOf (map: Map<string, DigestAggregate>, key: string): DigestAgg
 
 function differingKeys (a: ReadonlyMap<string, DigestAggregate>, b: ReadonlyMap<string, DigestAggregate>): Set<string> {
   const out = new Set<string>()
-  for (const key of new Set([...a.keys(), ...b.keys()])) if (!sameAggregate(nonEmpty(a.get(key)), nonEmpty(b.get(key)))) out.add(key)
+  for (const key of new Set([...a.keys(), ...b.keys()])) if (!sameAggregate(a.get(key), b.get(key))) out.add(key)
   return out
 }
 
-function nonEmpty (agg: DigestAggregate | undefined): DigestAggregate | undefined {
-  return agg !== undefined && (agg.count !== 0 || agg.h0 !== 0 || agg.h1 !== 0 || agg.h2 !== 0 || agg.h3 !== 0) ? agg : undefined
-}
-
-function overall (map: ReadonlyMap<string, DigestAggregate>): { count: number, hash: string } {
+function overall (aggregates: Iterable<DigestAggregate>): { count: number, hash: string } {
   const total = emptyAggregate()
-  for (const agg of map.values()) combine(total, agg)
+  for (const agg of aggregates) combine(total, agg)
   return { count: total.count, hash: aggregateHash(total) }
 }
 
 function describe (agg: DigestAggregate | undefined): string {
   return agg === undefined ? 'none' : `${agg.count} ${aggregateHash(agg)}`
-}
-
-function nextPrefix (prefix: string): string {
-  return String.fromCharCode(prefix.charCodeAt(0) + 1)
 }

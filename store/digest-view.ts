@@ -1,15 +1,15 @@
 /**
- * The store's digest as its readers see it (Store.digest): group totals and
- * stored buckets from the committed aggregates, leaf rows by bucket range,
- * and the check that rebuilds it from the records. Every read sees
- * committed writes only; a check reads one snapshot throughout.
+ * The store's digest as its readers see it (Store.digest): group totals from
+ * the committed aggregates; a view of one moment (a LevelDB snapshot taken
+ * between two commits with a copy of the aggregates) whose groups' leaves a
+ * verify scans; and the check that rebuilds the digest from the records.
  */
-import { aggregateHash, type DigestGroup } from '../protocol/digest.js'
+import { aggregateHash, ruleTypeOf, uidBucket, type DigestAggregate, type DigestGroup } from '../protocol/digest.js'
 import { checkDigest } from './digest-check.js'
-import { describeTotals, type DigestMirror } from './digest-mirror.js'
-import { groupKey, leafKey, leafRange, parseLeafKey, parseLeafValue } from './digest-rows.js'
+import type { DigestMirror } from './digest-mirror.js'
+import { DigestKeys, parseGroupKey, parseTypeRow } from './digest-rows.js'
 import type { Sublevels } from './sublevels.js'
-import type { DigestLeafRow, StoreDigest } from './types.js'
+import type { DigestCount, DigestLeafRow, StoreDigest } from './types.js'
 
 export interface DigestViewHost {
   readonly subs: () => Sublevels
@@ -22,45 +22,71 @@ export interface DigestViewHost {
   readonly readBetweenWrites: <T>(fn: () => Promise<T>) => Promise<T>
 }
 
-/** leaf rows per page when no limit is given */
-const DEFAULT_LEAF_PAGE = 1000
+const PAGE = 1000
 
 export function createDigestView (host: DigestViewHost): StoreDigest {
+  /** a snapshot and the aggregates' copy, taken between two commits: they agree */
+  const moment = async (): Promise<{ snapshot: { close: () => Promise<void> }, mirror: DigestMirror }> => {
+    host.assertOpen()
+    return await host.readBetweenWrites(async () => ({ snapshot: host.snapshot(), mirror: host.mirror.copy() }))
+  }
+
   return {
     groups () {
       host.assertOpen()
-      return describeTotals(host.mirror.groupTotals())
+      return describe(host.mirror.entries())
     },
 
-    buckets (group: DigestGroup) {
-      host.assertOpen()
-      return host.mirror.buckets(groupKey(group.type, group.origin)).map(({ bucket, agg }) => ({ bucket, count: agg.count, hash: aggregateHash(agg) }))
-    },
-
-    async leaves (group, bits, prefix, page = {}) {
-      host.assertOpen()
-      const g = groupKey(group.type, group.origin)
-      const range = leafRange(g, bits, prefix)
-      const after = page.after !== undefined ? leafKey(g, page.after.bucket16, page.after.uid) : undefined
-      const limit = page.limit ?? DEFAULT_LEAF_PAGE
-      const rows: Array<[string, string]> = await host.subs().digest.iterator({ ...(after !== undefined ? { gt: after } : { gte: range.gte }), lt: range.lt, limit: limit + 1 }).all()
-      const out: DigestLeafRow[] = rows.slice(0, limit).map(([key, value]) => {
-        const { bucket16, uid } = parseLeafKey(key)
-        return { bucket16, leaf: parseLeafValue(uid, value) }
-      })
-      return { rows: out, more: rows.length > limit }
+    async view () {
+      const { snapshot, mirror } = await moment()
+      const keys = new DigestKeys()
+      return {
+        groups: describe(mirror.entries()),
+        async scan (group, onPage) {
+          await scanGroup(host.subs(), snapshot, group, keys, onPage)
+        },
+        async close () {
+          await snapshot.close()
+        }
+      }
     },
 
     async check (options = {}) {
-      host.assertOpen()
-      // the snapshot and the aggregates' copy are taken between two commits: they agree
-      const { snapshot, mirror } = await host.readBetweenWrites(async () => ({ snapshot: host.snapshot(), mirror: host.mirror.copy() }))
+      const { snapshot, mirror } = await moment()
       try {
         const subs = host.subs()
-        return await checkDigest({ objects: subs.objects, digest: subs.digest, snapshot, mirror, expected: host.objects(), ...options })
+        return await checkDigest({ objects: subs.objects, types: subs.types, snapshot, mirror, expected: host.objects(), ...options })
       } finally {
         await snapshot.close()
       }
     }
   }
+}
+
+/** The leaves of one group: its type's index rows, those of its origin (and registry class). */
+async function scanGroup (subs: Sublevels, snapshot: unknown, group: DigestGroup, keys: DigestKeys, onPage: (rows: readonly DigestLeafRow[]) => void): Promise<void> {
+  const type = ruleTypeOf(group.type)
+  // the origin as its rows spell it, checked before a row is parsed
+  const origin = keys.origin(group.origin)
+  const iterator = subs.types.iterator({ gte: `${type}\x00`, lt: `${type}\x01`, snapshot, valueEncoding: 'utf8' })
+  try {
+    while (true) {
+      const rows = await iterator.nextv(PAGE) as Array<[string, string]>
+      if (rows.length === 0) return
+      const page: DigestLeafRow[] = []
+      for (const [key, value] of rows) {
+        if (value.length < 34 || !value.startsWith(origin, 33) || value.charCodeAt(33 + origin.length) !== 0) continue
+        const parsed = parseTypeRow(key, value)
+        if (parsed === undefined || parsed.group.type !== group.type) continue
+        page.push({ bucket16: uidBucket(parsed.uid), leaf: parsed.leaf })
+      }
+      onPage(page)
+    }
+  } finally {
+    await iterator.close()
+  }
+}
+
+function describe (entries: Iterable<[string, DigestAggregate]>): Array<DigestGroup & DigestCount> {
+  return [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, agg]) => ({ ...parseGroupKey(key), count: agg.count, hash: aggregateHash(agg) }))
 }

@@ -19,7 +19,7 @@ import type {
 } from './types.js'
 import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
-import { GroupKeys } from './digest-rows.js'
+import { DigestKeys } from './digest-rows.js'
 import { DigestMirror } from './digest-mirror.js'
 import { createDigestView } from './digest-view.js'
 import type { DigestAggregate } from '../protocol/digest.js'
@@ -61,7 +61,7 @@ class LevelStore implements Store, TxHost {
   readonly #schema: number
   /** the digest's aggregate rows as committed */
   readonly #digestMirror = new DigestMirror()
-  readonly digestGroups = new GroupKeys()
+  readonly digestKeys = new DigestKeys()
   readonly digest: StoreDigest
 
   constructor (options: LevelStoreOptions) {
@@ -458,12 +458,12 @@ class LevelStore implements Store, TxHost {
     return this.#subs
   }
 
-  digestAggregate (bucketKey: string): DigestAggregate | undefined {
-    return this.#digestMirror.get(bucketKey)
+  digestAggregate (group: string): DigestAggregate | undefined {
+    return this.#digestMirror.get(group)
   }
 
-  async getDigestRow (key: string): Promise<string | undefined> {
-    return await this.#subs.digest.get(key) as string | undefined
+  async getTypeRow (key: string): Promise<string | undefined> {
+    return await this.#subs.types.get(key) as string | undefined
   }
 }
 

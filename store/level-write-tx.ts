@@ -9,17 +9,18 @@
  * (its `base`): it then reads through the base's writes, down the chain of
  * bases not yet settled, and the store commits it only after its base.
  *
- * The digest (verify) is kept by `digest` (digest-tx.ts): putObject hands it
- * the old and the new record, and the store calls finishDigest() once the
- * transaction's function has resolved, which adds the aggregate rows.
+ * The digest (verify) rides on the type-index row: putObject writes each
+ * record's leaf as that row's value and hands `digest` (digest-tx.ts) the
+ * old and the new leaf; the store calls finishDigest() once the
+ * transaction's function has resolved, which adds the groups' aggregate rows.
  */
 import { ObjectTooLargeError } from '../protocol/errors.js'
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
 import type { DigestAggregate } from '../protocol/digest.js'
-import { recordDigest, type GroupKeys } from './digest-rows.js'
+import { groupOfTypeRow, leafHashOf, recordDigest, type DigestKeys } from './digest-rows.js'
 import { DigestWrites } from './digest-tx.js'
-import { seqKey, typeKey, auxKey } from './keys.js'
+import { seqKey, auxKey } from './keys.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
 import type { BatchOp, Sub } from './sublevels.js'
@@ -34,12 +35,12 @@ export interface TxHost {
   readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, digest: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
   hasObjects (uids: readonly string[]): Promise<boolean[]>
-  /** the digest's group keys (a cache the store keeps) */
-  readonly digestGroups: GroupKeys
-  /** a committed digest aggregate row */
-  digestAggregate (bucketKey: string): DigestAggregate | undefined
-  /** a committed digest row, as text */
-  getDigestRow (key: string): Promise<string | undefined>
+  /** the digest's group keys and origins as JSON (a cache the store keeps) */
+  readonly digestKeys: DigestKeys
+  /** a group's committed aggregate */
+  digestAggregate (group: string): DigestAggregate | undefined
+  /** a committed type-index row's value (the record's leaf) */
+  getTypeRow (key: string): Promise<string | undefined>
 }
 
 /** "this transaction and its bases do not know": read the store */
@@ -196,19 +197,26 @@ export class LevelWriteTx implements WriteTx {
       if (wireOver !== undefined) throw new ObjectTooLargeError(stored.uid, wireOver - local, limits.maxWireBytes)
     }
     this.nextSeq++
-    // the old record has no text at hand: its leaf is hashed from its fields (an update, not the initial sync's hot path)
-    const groups = this.#store.digestGroups
-    this.digest.replace(prev !== undefined ? recordDigest(prev, undefined, groups) : undefined, recordDigest(stored, text, groups))
+    const keys = this.#store.digestKeys
+    const digest = recordDigest(stored, text, keys)
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       this.moved.push(prev.seq)
-      if (prev.type !== stored.type) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
+      // the old record has no text at hand: its leaf is hashed from its fields (an update, not the initial sync's hot path)
+      const old = recordDigest(prev, undefined, keys)
+      this.digest.remove(old.group, old.hash)
+      if (prev.type !== stored.type) {
+        this.ops.push({ type: 'del', sublevel: subs.types, key: old.typeRowKey })
+        this.digest.deleted(old.typeRowKey)
+      }
     } else {
       this.objectDelta++
     }
     this.ops.push({ type: 'put', sublevel: subs.objects, key: stored.uid, value: stored, text })
     this.ops.push({ type: 'put', sublevel: subs.feed, key: seqKey(seq), value: stored.uid })
-    this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
+    // the type-index row carries the record's digest leaf (digest-rows.ts)
+    this.ops.push({ type: 'put', sublevel: subs.types, key: digest.typeRowKey, value: digest.value, text: digest.value })
+    this.digest.add(digest)
     const had = (prev?.conflicts.length ?? 0) > 0
     const has = stored.conflicts.length > 0
     if (has) {
@@ -232,15 +240,25 @@ export class LevelWriteTx implements WriteTx {
    * they hold, and the record's leaf comes in. Commits with this transaction.
    */
   async healDigest (uid: string, staleKeys: readonly string[]): Promise<void> {
+    const keys = this.#store.digestKeys
     const record = await this.get(uid)
-    const actual = record !== undefined ? recordDigest(record, undefined, this.#store.digestGroups) : undefined
-    const keys = new Set(staleKeys)
-    if (actual !== undefined) keys.add(actual.leafKey)
-    for (const key of keys) {
-      const value = await this.#leafRow(key)
-      if (value !== undefined) this.digest.removeRow(key, value)
+    const actual = record !== undefined ? recordDigest(record, undefined, keys) : undefined
+    const rows = new Set(staleKeys)
+    if (actual !== undefined) rows.add(actual.typeRowKey)
+    for (const key of rows) {
+      const value = await this.#typeRow(key)
+      const group = value !== undefined ? groupOfTypeRow(key, value, keys) : undefined
+      if (group !== undefined) this.digest.remove(group, leafHashOf(value!))
+      if (value !== undefined && key !== actual?.typeRowKey) {
+        // a type-index row of no record (or of a type the record no longer has): gone with its leaf
+        this.ops.push({ type: 'del', sublevel: this.#store.subs.types, key })
+        this.digest.deleted(key)
+      }
     }
-    if (actual !== undefined) this.digest.add(actual)
+    if (actual !== undefined) {
+      this.ops.push({ type: 'put', sublevel: this.#store.subs.types, key: actual.typeRowKey, value: actual.value, text: actual.value })
+      this.digest.add(actual)
+    }
   }
 
   /** The digest's aggregate rows: called once the transaction's function has resolved. */
@@ -248,19 +266,19 @@ export class LevelWriteTx implements WriteTx {
     this.digest.finish((key) => this.#baseAggregate(key))
   }
 
-  /** an aggregate row as the base chain leaves it, else as committed */
+  /** a group's aggregate as the base chain leaves it, else as committed */
   #baseAggregate (key: string): DigestAggregate | undefined {
     const base = this.#liveBase()
     if (base === undefined) return this.#store.digestAggregate(key)
     return base.digest.values.get(key) ?? base.#baseAggregate(key)
   }
 
-  /** a leaf row as this transaction sees it */
-  async #leafRow (key: string): Promise<string | undefined> {
+  /** a type-index row (a leaf) as this transaction sees it */
+  async #typeRow (key: string): Promise<string | undefined> {
     for (let tx: LevelWriteTx | undefined = this; tx !== undefined; tx = tx.#liveBase()) {
-      if (tx.digest.leaves.has(key)) return tx.digest.leaves.get(key)
+      if (tx.digest.rows.has(key)) return tx.digest.rows.get(key)
     }
-    return await this.#store.getDigestRow(key)
+    return await this.#store.getTypeRow(key)
   }
 
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void {

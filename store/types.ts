@@ -135,7 +135,7 @@ export interface DigestCount {
   readonly hash: string
 }
 
-/** One leaf row: its uid's 16-bit bucket and its leaf. */
+/** One leaf: its uid's bucket hash (16 bits) and the leaf. */
 export interface DigestLeafRow {
   readonly bucket16: number
   readonly leaf: DigestLeaf
@@ -143,22 +143,23 @@ export interface DigestLeafRow {
 
 /**
  * The anti-entropy digest of what the store holds (protocol/digest.ts says
- * what is hashed), kept in the same batch as every write. Reads see what is
- * committed.
+ * what is hashed), kept in the same batch as every write.
  */
 export interface StoreDigest {
-  /** every group with leaves: its count and hash, in group order */
+  /** every group with leaves, committed: its count and hash, in group order */
   groups (): Array<DigestGroup & DigestCount>
-  /** one group's stored buckets (DIGEST_STORED_BITS), the non-empty ones */
-  buckets (group: DigestGroup): Array<DigestCount & { readonly bucket: number }>
-  /**
-   * The leaf rows of `group` whose buckets have `prefix` at `bits` (a level
-   * of DIGEST_LEVELS; 0: the whole group), in key order: at most `limit`
-   * after `after` (a uid, from the previous page's `next`).
-   */
-  leaves (group: DigestGroup, bits: number, prefix: number, page?: { after?: { bucket16: number, uid: string }, limit?: number }): Promise<{ rows: DigestLeafRow[], more: boolean }>
+  /** a consistent view for one verify: the groups and their leaves as of one moment (close it) */
+  view (): Promise<DigestView>
   /** rebuild the digest from the records and compare it with the stored one */
   check (options?: { onProgress?: (done: number, total: number) => void, maxProblems?: number }): Promise<DigestCheckReport>
+}
+
+/** The digest as of one moment: later commits change nothing in it. */
+export interface DigestView {
+  readonly groups: ReadonlyArray<DigestGroup & DigestCount>
+  /** every leaf of `group`, page by page (in type-index order) */
+  scan (group: DigestGroup, onPage: (rows: readonly DigestLeafRow[]) => void): Promise<void>
+  close (): Promise<void>
 }
 
 export interface CommitEvent {

@@ -6,8 +6,9 @@
  *
  * The mesh keeps a connection to every configured peer that has addresses,
  * redialling with exponential backoff (with jitter) when it goes away
- * (redial.ts). A stream of the sync protocol is handed on only from a
- * configured peer, with that peer's config entry.
+ * (redial.ts). A stream of the sync protocol (or of the verify protocol,
+ * when a handler for it is given) is handed on only from a configured peer,
+ * with that peer's config entry.
  */
 import '../runtime/polyfills.js'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -19,6 +20,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID } from '../../protocol/constants.js'
+import { MAX_VERIFY_STREAMS_PER_PEER, VERIFY_PROTOCOL_ID } from '../../protocol/verify-constants.js'
 import { describeError } from '../../protocol/errors.js'
 import { NotStartedError, PeerNotAllowedError } from '../errors.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
@@ -42,15 +44,18 @@ export interface MeshOptions {
   readonly onRefused?: (peerId: string, direction: 'inbound' | 'outbound') => void
 }
 
+export type MeshStreamHandler = (stream: Stream, connection: Connection, peer: MeshPeer) => void
+
 export interface Mesh {
   readonly peerId: string
-  start (handler: (stream: Stream, connection: Connection, peer: MeshPeer) => void): Promise<void>
+  /** `handler` takes sync streams; `verifyHandler` (if any) verify streams */
+  start (handler: MeshStreamHandler, verifyHandler?: MeshStreamHandler): Promise<void>
   stop (): Promise<void>
   listenAddrs (): string[]
   isConnected (peerId: string): boolean
   remoteAddress (peerId: string): string | undefined
-  /** open a sync stream to a configured peer (dials when needed) */
-  openStream (peerId: string, signal?: AbortSignal): Promise<Stream>
+  /** open a stream to a configured peer (dials when needed): the sync protocol's, or `protocol` */
+  openStream (peerId: string, signal?: AbortSignal, protocol?: string): Promise<Stream>
   /** drop every connection to a peer (tests, admin) */
   hangUp (peerId: string): Promise<void>
 }
@@ -73,11 +78,14 @@ export function createMesh (options: MeshOptions): Mesh {
   return {
     peerId: selfId,
 
-    async start (handler) {
+    async start (handler, verifyHandler) {
       if (node !== undefined) return
       node = await createLibp2p(nodeOptions(options, refuser(byId, options)))
       reportConnections(node, byId, options, addressOf)
       await node.handle(PROTOCOL_ID, syncStreams(byId, handler), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
+      if (verifyHandler !== undefined) {
+        await node.handle(VERIFY_PROTOCOL_ID, syncStreams(byId, verifyHandler), { maxInboundStreams: MAX_VERIFY_STREAMS_PER_PEER, maxOutboundStreams: MAX_VERIFY_STREAMS_PER_PEER })
+      }
       await rememberAddresses(node, options.peers)
       upkeep = new AbortController()
       for (const peer of options.peers) {
@@ -93,7 +101,7 @@ export function createMesh (options: MeshOptions): Mesh {
       node = undefined
       if (n === undefined) return
       try {
-        await n.unhandle(PROTOCOL_ID)
+        await n.unhandle([PROTOCOL_ID, VERIFY_PROTOCOL_ID])
       } catch (err) {
         log.warn({ err: describeError(err) }, 'unhandle failed during stop')
       }
@@ -114,10 +122,10 @@ export function createMesh (options: MeshOptions): Mesh {
       return addressOf(peerId)
     },
 
-    async openStream (peerId, signal) {
+    async openStream (peerId, signal, protocol = PROTOCOL_ID) {
       const n = running()
       const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
-      return await n.dialProtocol(peerIdFromString(peerId), PROTOCOL_ID, {
+      return await n.dialProtocol(peerIdFromString(peerId), protocol, {
         signal: signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout
       })
     },
@@ -164,8 +172,8 @@ function nodeOptions (options: MeshOptions, refuse: (peerId: PeerId, direction: 
   }
 }
 
-/** Hand each sync stream on with its peer's config entry: only from a configured peer. */
-function syncStreams (byId: ReadonlyMap<string, MeshPeer>, handler: (stream: Stream, connection: Connection, peer: MeshPeer) => void): StreamHandler {
+/** Hand each stream on with its peer's config entry: only from a configured peer. */
+function syncStreams (byId: ReadonlyMap<string, MeshPeer>, handler: MeshStreamHandler): StreamHandler {
   return (stream, connection) => {
     const peer = byId.get(connection.remotePeer.toString())
     if (peer === undefined) {

@@ -15,6 +15,7 @@ import { ProtocolError } from '../../protocol/errors.js'
 import { PROTOCOL_VERSION } from '../../protocol/constants.js'
 import type { DecodeResult } from '../../protocol/decode.js'
 import type { Message } from '../../protocol/messages.js'
+import type { VerifyMessage } from '../../protocol/verify-messages.js'
 
 /** how long a failing session may take to flush its error frame */
 const FAIL_FLUSH_MS = 1000
@@ -39,7 +40,7 @@ export class FramedStream<In> {
   }
 
   /** Send one message, waiting for the transport to drain when it is full. */
-  async send (message: Message): Promise<void> {
+  async send (message: Message | VerifyMessage): Promise<void> {
     await this.sendFrame(encodeFrame(message))
   }
 

@@ -6,9 +6,10 @@
  * has shipped (installed agents have run it).
  */
 import { latestSchema } from './runner.js'
+import { digestStep } from './step-digest.js'
 import type { UpgradeStep } from './step.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = []
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [digestStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)
