@@ -62,8 +62,11 @@ export interface WireProblem {
 /** Client → server, first: compare under these types (what I would import); `check`: rebuild your digest too. */
 export interface OpenMessage { readonly type: 'open', readonly v: number, readonly domain: string, readonly types: readonly string[], readonly check: boolean }
 
-/** Client → server: these ranges, as children or (small, or `leaves`: whatever their size) as leaves. */
-export interface RangesMessage { readonly type: 'ranges', readonly v: number, readonly id: number, readonly ranges: readonly WireRange[], readonly leaves: boolean }
+/** A range asked for: as children or, once small, as leaves; `leaves`: as leaves whatever its size (a range the client lacks). */
+export interface WireRangeRequest extends WireRange { readonly leaves?: boolean }
+
+/** Client → server: these ranges. */
+export interface RangesMessage { readonly type: 'ranges', readonly v: number, readonly id: number, readonly ranges: readonly WireRangeRequest[] }
 
 /** Server → client: the groups I would serve you, and which of your types I would not. `last` ends the summary. */
 export interface SummaryMessage {
@@ -89,8 +92,8 @@ export interface CheckedMessage {
   readonly problems: readonly WireProblem[]
   /** how many there are in all (problems lists at most MAX_CHECK_PROBLEMS) */
   readonly problemCount: number
-  /** aggregate rows of my digest that are not the sum of their leaves */
-  readonly bucketProblems: number
+  /** group aggregates of my digest that are not the sum of their leaves */
+  readonly groupProblems: number
 }
 
 export type VerifyClientMessage = OpenMessage | RangesMessage | GetMessage | ErrorMessage
@@ -105,7 +108,7 @@ const digestType = z.string().min(1).max(MAX_TYPE_LENGTH + 16)
 const hash = z.string().regex(/^[0-9a-f]{32}$/)
 const group = { type: digestType, origin: domain }
 const bits = z.number().int().refine((b) => (DIGEST_LEVELS as readonly number[]).includes(b), { message: `bits must be one of ${DIGEST_LEVELS.join(', ')}` })
-const range = z.object({ ...group, bits, prefix: z.number().int().min(0).max(0xffff) })
+const range = z.object({ ...group, bits, prefix: z.number().int().min(0).max(0xffff), leaves: z.boolean().optional() })
   .refine((r) => r.prefix < 2 ** r.bits, { message: 'prefix must have at most `bits` bits' })
 const leaf = z.object({ uid, vectors: z.array(vector).min(1).max(MAX_CONFLICT_SIBLINGS + 1), deleted: z.boolean(), hash })
 const counted = { count, hash }
@@ -122,7 +125,7 @@ const problemSide = z.object({ ...group, leaf })
 
 export const verifyClientSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('open'), v, domain, types: z.array(digestType).max(MAX_VERIFY_TYPES), check: z.boolean() }),
-  z.object({ type: z.literal('ranges'), v, id: requestId, ranges: z.array(range).min(1).max(MAX_VERIFY_RANGES), leaves: z.boolean() }),
+  z.object({ type: z.literal('ranges'), v, id: requestId, ranges: z.array(range).min(1).max(MAX_VERIFY_RANGES) }),
   getSchema,
   errorSchema
 ])
@@ -131,7 +134,7 @@ export const verifyServerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('summary'), v, domain, groups: z.array(z.object({ ...group, ...counted })).max(MAX_SUMMARY_GROUPS), refused: z.array(digestType).max(MAX_VERIFY_TYPES), last: z.boolean() }),
   z.object({ type: z.literal('nodes'), v, id: requestId, nodes: z.array(node).max(MAX_VERIFY_RANGES), last: z.boolean() }),
   z.object({ type: z.literal('progress'), v, done: count, total: count }),
-  z.object({ type: z.literal('checked'), v, objects: count, problems: z.array(z.object({ uid, stored: problemSide.optional(), actual: problemSide.optional() })).max(MAX_CHECK_PROBLEMS), problemCount: count, bucketProblems: count }),
+  z.object({ type: z.literal('checked'), v, objects: count, problems: z.array(z.object({ uid, stored: problemSide.optional(), actual: problemSide.optional() })).max(MAX_CHECK_PROBLEMS), problemCount: count, groupProblems: count }),
   objectsSchema,
   errorSchema
 ])

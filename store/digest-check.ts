@@ -44,7 +44,16 @@ export interface DigestCheckReport {
   readonly groupProblems: ReadonlyArray<{ readonly group: DigestGroup, readonly stored: string, readonly fromLeaves: string }>
 }
 
-export interface DigestCheckInput {
+export interface DigestCheckOptions {
+  /** rows read so far, of about `total` */
+  readonly onProgress?: (done: number, total: number) => void
+  /** problems listed (default 1000; all are counted) */
+  readonly maxProblems?: number
+  /** stops the check between pages (it then throws the signal's reason) */
+  readonly signal?: AbortSignal
+}
+
+export interface DigestCheckInput extends DigestCheckOptions {
   readonly objects: Sub
   readonly types: Sub
   /** a LevelDB snapshot; every read below comes from it */
@@ -53,8 +62,6 @@ export interface DigestCheckInput {
   readonly mirror: DigestMirror
   /** objects in the store (for progress) */
   readonly expected: number
-  readonly onProgress?: (done: number, total: number) => void
-  readonly maxProblems?: number
 }
 
 const PAGE = 1000
@@ -69,7 +76,7 @@ export async function checkDigest (input: DigestCheckInput): Promise<DigestCheck
   // pass 1: the records, per group and bucket
   const rebuilt = new Map<string, DigestAggregate>()
   let objects = 0
-  await scan(input.objects, input.snapshot, (rows) => {
+  await scan(input.objects, input.snapshot, input.signal, (rows) => {
     for (const [uid, text] of rows) {
       const d = recordDigest(JSON.parse(text) as StoredObject, text, keys)
       xorLeaf(aggregateOf(rebuilt, bucketOf(d.group, uid)), d.hash, 1)
@@ -79,7 +86,7 @@ export async function checkDigest (input: DigestCheckInput): Promise<DigestCheck
   })
   // pass 2: the stored leaves, likewise
   const fromLeaves = new Map<string, DigestAggregate>()
-  await scan(input.types, input.snapshot, (rows) => {
+  await scan(input.types, input.snapshot, input.signal, (rows) => {
     for (const [key, value] of rows) {
       const group = groupOfTypeRow(key, value, keys)
       if (group !== undefined) xorLeaf(aggregateOf(fromLeaves, bucketOf(group, key.slice(key.indexOf(SEP) + 1))), leafHashOf(value), 1)
@@ -107,14 +114,14 @@ async function uidProblems (input: DigestCheckInput, bad: ReadonlySet<string>, k
   const buckets = new Set([...bad].map((k) => Number(k.slice(k.lastIndexOf(SEP) + 1))))
   const inBadBucket = (uid: string): boolean => buckets.has(bucketAt(uidBucket(uid), DIGEST_LEAF_BITS))
   const stored = new Map<string, { key: string, value: string }>()
-  await scan(input.types, input.snapshot, (rows) => {
+  await scan(input.types, input.snapshot, input.signal, (rows) => {
     for (const [key, value] of rows) {
       const uid = key.slice(key.indexOf(SEP) + 1)
       if (inBadBucket(uid)) stored.set(uid, { key, value })
     }
   })
   const actual = new Map<string, RecordDigest>()
-  await scan(input.objects, input.snapshot, (rows) => {
+  await scan(input.objects, input.snapshot, input.signal, (rows) => {
     for (const [uid, text] of rows) if (inBadBucket(uid)) actual.set(uid, recordDigest(JSON.parse(text) as StoredObject, text, keys))
   })
   const out: DigestProblem[] = []
@@ -146,10 +153,11 @@ function bucketOf (group: string, uid: string): string {
 }
 
 /** Read a whole sublevel from the snapshot, page by page, as text. */
-async function scan (sub: Sub, snapshot: unknown, onPage: (rows: Array<[string, string]>) => void): Promise<void> {
+async function scan (sub: Sub, snapshot: unknown, signal: AbortSignal | undefined, onPage: (rows: Array<[string, string]>) => void): Promise<void> {
   const iterator = sub.iterator({ snapshot, valueEncoding: 'utf8' })
   try {
     while (true) {
+      signal?.throwIfAborted()
       const rows = await iterator.nextv(PAGE) as Array<[string, string]>
       if (rows.length === 0) return
       onPage(rows)

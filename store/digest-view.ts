@@ -64,7 +64,7 @@ export function createDigestView (host: DigestViewHost): StoreDigest {
 }
 
 /** The leaves of one group: its type's index rows, those of its origin (and registry class). */
-async function scanGroup (subs: Sublevels, snapshot: unknown, group: DigestGroup, keys: DigestKeys, onPage: (rows: readonly DigestLeafRow[]) => void): Promise<void> {
+async function scanGroup (subs: Sublevels, snapshot: unknown, group: DigestGroup, keys: DigestKeys, onPage: (rows: readonly DigestLeafRow[]) => void | Promise<void>): Promise<void> {
   const type = ruleTypeOf(group.type)
   // the origin as its rows spell it, checked before a row is parsed
   const origin = keys.origin(group.origin)
@@ -80,7 +80,7 @@ async function scanGroup (subs: Sublevels, snapshot: unknown, group: DigestGroup
         if (parsed === undefined || parsed.group.type !== group.type) continue
         page.push({ bucket16: uidBucket(parsed.uid), leaf: parsed.leaf })
       }
-      onPage(page)
+      await onPage(page)
     }
   } finally {
     await iterator.close()

@@ -8,9 +8,9 @@
  */
 import type { DigestGroup, DigestLeaf } from '../protocol/digest.js'
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
-import type { DigestCheckReport } from './digest-check.js'
+import type { DigestCheckOptions, DigestCheckReport } from './digest-check.js'
 
-export type { DigestCheckReport, DigestProblem } from './digest-check.js'
+export type { DigestCheckOptions, DigestCheckReport, DigestProblem } from './digest-check.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
 export interface StoredObject extends ObjectVersion {
@@ -151,14 +151,14 @@ export interface StoreDigest {
   /** a consistent view for one verify: the groups and their leaves as of one moment (close it) */
   view (): Promise<DigestView>
   /** rebuild the digest from the records and compare it with the stored one */
-  check (options?: { onProgress?: (done: number, total: number) => void, maxProblems?: number }): Promise<DigestCheckReport>
+  check (options?: DigestCheckOptions): Promise<DigestCheckReport>
 }
 
 /** The digest as of one moment: later commits change nothing in it. */
 export interface DigestView {
   readonly groups: ReadonlyArray<DigestGroup & DigestCount>
-  /** every leaf of `group`, page by page (in type-index order) */
-  scan (group: DigestGroup, onPage: (rows: readonly DigestLeafRow[]) => void): Promise<void>
+  /** every leaf of `group`, page by page (in type-index order; the next page is read once onPage has resolved) */
+  scan (group: DigestGroup, onPage: (rows: readonly DigestLeafRow[]) => void | Promise<void>): Promise<void>
   close (): Promise<void>
 }
 

@@ -143,7 +143,8 @@ function batchJson (id: number, parts: string[], lastSeq: number, last: boolean,
   return `{"type":"batch","v":${PROTOCOL_VERSION},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`
 }
 
-export async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, deps: ServeAnswerDeps): Promise<void> {
+/** Answer a `get` (of either protocol: verify repairs with it too) with objects frames. */
+export async function answerGet (framed: Pick<FramedStream<unknown>, 'sendJson'>, get: GetMessage, deps: ServeAnswerDeps): Promise<void> {
   const uids = get.uids.slice(0, MAX_GET_UIDS)
   const objects = await deps.store.getObjects(uids)
   const missing: string[] = []
