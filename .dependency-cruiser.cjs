@@ -12,6 +12,7 @@
  *   agent/apply/         the apply pipeline, failed queue, local writes, dry run
  *   agent/net/           libp2p mesh and identity
  *   agent/sync/          sessions, replicator, progress
+ *   agent/invite/        invitations: the invite handshake (both sides), the invitations kept
  *   agent/observe/       events, metrics, the status report
  *   agent/admin/         the HTTP adapter (Hono)
  *   agent/agent.ts, agent/compose/, agent/test-hooks.ts   the composition root, its steps, the tests' way in
@@ -27,10 +28,11 @@ const LAYERS = {
   apply: { path: '^agent/apply/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply'] },
   net: { path: '^agent/net/', may: ['protocol', 'config', 'base', 'net'] },
   sync: { path: '^agent/sync/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync'] },
-  observe: { path: '^agent/observe/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe'] },
-  admin: { path: '^agent/admin/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe', 'admin'] },
-  root: { path: '^agent/(agent\\.ts$|test-hooks\\.ts$|compose/)', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe', 'admin', 'root'] },
-  entry: { path: '^agent/(cli|demo)/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'observe', 'admin', 'root', 'entry'] }
+  invite: { path: '^agent/invite/', may: ['protocol', 'config', 'base', 'sync', 'invite'] },
+  observe: { path: '^agent/observe/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'invite', 'observe'] },
+  admin: { path: '^agent/admin/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'invite', 'observe', 'admin'] },
+  root: { path: '^agent/(agent\\.ts$|test-hooks\\.ts$|compose/)', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'invite', 'observe', 'admin', 'root'] },
+  entry: { path: '^agent/(cli|demo)/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'invite', 'observe', 'admin', 'root', 'entry'] }
 }
 
 const layerRules = Object.entries(LAYERS).map(([name, layer]) => ({

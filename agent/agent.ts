@@ -21,6 +21,8 @@ import type { AgentOperations } from './admin/deps.js'
 import type { AgentEvent } from './observe/events.js'
 import { createEventBus } from './observe/events.js'
 import { createLogger } from './runtime/logger.js'
+import { createLiveConfig } from './compose/live-config.js'
+import { membershipOperations } from './compose/membership.js'
 import { createAgentOperations, statusReporter } from './compose/operations.js'
 import { partsAccessor, unwindParts, type AgentParts, type AgentSelf, type AgentState } from './compose/parts.js'
 import { startParts, type AgentDeps, type StartContext } from './compose/start.js'
@@ -32,10 +34,12 @@ export type { AgentEventHooks } from './compose/wiring.js'
 
 /**
  * A labmesh agent. The operations (documents, conflicts, failed, status,
- * peerStatus, syncNow, plan) are the admin API's (`AgentOperations`); they
- * throw NOT_STARTED until start() has brought the parts up.
+ * peerStatus, syncNow, plan, invites, join, reloadConfig) are the admin
+ * API's (`AgentOperations`); they throw NOT_STARTED until start() has
+ * brought the parts up.
  */
 export interface Agent extends AgentOperations {
+  /** the config it runs with: the one it was created with, or the last one a reload applied */
   readonly config: LoadedConfig
   readonly state: AgentState
   start (): Promise<void>
@@ -64,9 +68,11 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   const self: AgentSelf = { state: 'stopped', peerId: '', token: '', startedAt: 0, readOnlyReverts: 0 }
   const parts: AgentParts = {}
   const need = partsAccessor(parts, () => self.state)
-  const status = statusReporter(config, self, parts, need)
-  const operations = createAgentOperations(need, status)
-  const ctx: StartContext = { config, deps, log, now, bus, self, parts, need, status, operations }
+  const live = createLiveConfig(config, now)
+  const status = statusReporter(config, self, parts, need, live)
+  const reload = { live, self, parts, need, bus, log, now, env: deps.env ?? {} }
+  const operations: AgentOperations = { ...createAgentOperations(need, status, config.history.versions), ...membershipOperations(reload) }
+  const ctx: StartContext = { ...reload, get config () { return live.config }, deps, status, operations }
 
   const internals: AgentInternals = {
     get store () { return need('store', 'store') },
@@ -78,7 +84,7 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
 
   return {
     ...operations,
-    config,
+    get config () { return live.config },
     get state () { return self.state },
     get peerId () { return self.peerId },
     get httpUrl () { return parts.server?.url },

@@ -8,7 +8,12 @@
  * optimisation of the apply path can be judged on a busy machine (take the
  * best of several --rounds).
  *
- *   node dist/bench/apply-micro.js [--objects 50000] [--batch-size 500] [--rounds 3]
+ * With --signed (the default) the versions carry signatures as a signing
+ * agent's seed makes them (canonical data, groups of SIGN_GROUP_MAX), so the
+ * provenance check runs as in a real pull; --no-signed applies unsigned ones.
+ * --history N sets the store's history.versions (0: no history rows).
+ *
+ *   node dist/bench/apply-micro.js [--objects 50000] [--batch-size 500] [--rounds 3] [--no-signed] [--history 20]
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,10 +30,24 @@ import { type BatchMessage } from '../protocol/messages.js'
 import { createLevelStore } from '../store/level-store.js'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
 import { createTempDir } from './lib/tmp.js'
+import { createProvenanceChecker } from '../agent/apply/provenance.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { canonicalize } from '../protocol/canonical.js'
+import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
+import type { ObjectVersion } from '../protocol/object.js'
+import { contentHash, createVersionSigner, signVersions, type VersionSigner } from '../protocol/provenance.js'
 
-const DEFAULTS = Object.freeze({ objects: 50_000, batchSize: 500, rounds: 3, seed: 1, writeBufferMb: 0, leveldb: '{}' })
+const DEFAULTS = Object.freeze({ objects: 50_000, batchSize: 500, rounds: 3, seed: 1, writeBufferMb: 0, leveldb: '{}', signed: true, history: DEFAULT_HISTORY_VERSIONS })
 
-export function buildFrames (objects: number, seed: number, batchSize: number): Uint8Array[] {
+/** The generated objects as a signing agent writes them: canonical data, signed in groups of SIGN_GROUP_MAX. */
+function signed (list: ObjectVersion[], signer: VersionSigner): ObjectVersion[] {
+  const versions = list.map((o) => ({ ...o, data: canonicalize(o.data) }))
+  const sigs = signVersions(signer, versions, versions.map((v) => contentHash(v, v.id).h))
+  return versions.map((v, i) => ({ ...v, sig: sigs[i]! }))
+}
+
+export function buildFrames (objects: number, seed: number, batchSize: number, signer?: VersionSigner): Uint8Array[] {
   const frames: Uint8Array[] = []
   let parts: string[] = []
   let bytes = 0
@@ -38,7 +57,8 @@ export function buildFrames (objects: number, seed: number, batchSize: number): 
     parts = []
     bytes = 0
   }
-  for (const o of generateLimsObjects({ domain: 'lab-a', seed, count: objects })) {
+  const generated = generateLimsObjects({ domain: 'lab-a', seed, count: objects })
+  for (const o of signer !== undefined ? signed([...generated], signer) : generated) {
     const json = JSON.stringify(toWire({ ...o, seq: ++seq, conflicts: [], via: null }))
     if ((bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) || parts.length >= batchSize) flush()
     parts.push(json)
@@ -60,9 +80,9 @@ function mainThreadCpuMs (): number {
 
 export interface MicroRound { readonly wallMs: number, readonly cpuMs: number, readonly mainThreadCpuMs: number, readonly decodeMs: number, readonly applyMs: number, readonly objectsPerSecond: number, readonly peakHeapMiB: number }
 
-export async function round (frames: readonly Uint8Array[], objects: number, writeBufferMb: number, leveldb: Readonly<Record<string, unknown>> = {}): Promise<MicroRound> {
+export async function round (frames: readonly Uint8Array[], objects: number, writeBufferMb: number, leveldb: Readonly<Record<string, unknown>> = {}, historyVersions = DEFAULT_HISTORY_VERSIONS): Promise<MicroRound> {
   const tmp = await createTempDir('apply-micro')
-  const store = createLevelStore({ location: join(tmp.path, 'store'), domain: 'lab-b', ...(writeBufferMb > 0 ? { writeBufferSize: writeBufferMb * 1048576 } : {}), leveldb })
+  const store = createLevelStore({ location: join(tmp.path, 'store'), domain: 'lab-b', historyVersions, ...(writeBufferMb > 0 ? { writeBufferSize: writeBufferMb * 1048576 } : {}), leveldb })
   await store.open()
   const peer = { name: 'lab-a', peerId: 'peer-a', prefix: '', types: { only: [], skip: [], prefixable: [], readOnly: [], updateOnly: [] }, import: { users: false, registry: false, settings: false } } as unknown as PeerConfig
   const rules = compileInboundRules({ domain: 'lab-b', localPrefix: '', prefixSeparator: '-' }, peer)
@@ -73,7 +93,8 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
     rulesHash: inboundRulesHash(rules),
     peerId: 'peer-a',
     now: Date.now,
-    fetch: async () => { throw new Error('no dependency should be missing') }
+    fetch: async () => { throw new Error('no dependency should be missing') },
+    provenance: createProvenanceChecker()
   }
   const decoder = new FrameDecoder()
   let peakHeap = 0
@@ -118,11 +139,12 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
 
 if (isMainModule(import.meta.url)) {
   const flags = parseBenchArgs(process.argv.slice(2), { ...DEFAULTS })
-  const frames = buildFrames(flags.objects, flags.seed, flags.batchSize)
+  const key = flags.signed ? await generateKeyPair('Ed25519') : undefined
+  const frames = buildFrames(flags.objects, flags.seed, flags.batchSize, key !== undefined ? createVersionSigner('lab-a', peerIdFromPrivateKey(key).toString(), key.raw) : undefined)
   process.stderr.write(`${frames.length} frames\n`)
   const rounds: MicroRound[] = []
   for (let i = 0; i < flags.rounds; i++) {
-    const r = await round(frames, flags.objects, flags.writeBufferMb, JSON.parse(flags.leveldb) as Record<string, unknown>)
+    const r = await round(frames, flags.objects, flags.writeBufferMb, JSON.parse(flags.leveldb) as Record<string, unknown>, flags.history)
     rounds.push(r)
     process.stderr.write(`round ${i + 1}: ${JSON.stringify(r)}\n`)
   }

@@ -33,6 +33,7 @@ import { editTargetPicker } from './agents/agent-worker.js'
 import { buildFrames } from './apply-micro.js'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
 import { createTempDir } from './lib/tmp.js'
+import { createProvenanceChecker } from '../agent/apply/provenance.js'
 
 const DEFAULTS = Object.freeze({ objects: 50_000, edits: 1000, batchSize: 500, rounds: 5, seed: 1, profile: '' })
 
@@ -66,7 +67,7 @@ async function main (): Promise<void> {
   await b.open()
   const peer = { name: 'lab-a', peerId: 'peer-a', prefix: '', types: { only: [], skip: [], prefixable: [], readOnly: [], updateOnly: [] }, import: { users: false, registry: false, settings: false } } as unknown as PeerConfig
   const rules = compileInboundRules({ domain: 'lab-b', localPrefix: '', prefixSeparator: '-' }, peer)
-  const ctx: ApplyContext = { store: b, connector: createEmbeddedConnector(), rules, rulesHash: inboundRulesHash(rules), peerId: 'peer-a', now: Date.now, fetch: async () => { throw new Error('no dependency should be missing') } }
+  const ctx: ApplyContext = { store: b, connector: createEmbeddedConnector(), rules, rulesHash: inboundRulesHash(rules), peerId: 'peer-a', now: Date.now, fetch: async () => { throw new Error('no dependency should be missing') }, provenance: createProvenanceChecker() }
   const decoder = new FrameDecoder()
   try {
     // both hold the same objects: A by applying them as its own, B by pulling them

@@ -56,6 +56,12 @@ export const RUN_DEFAULTS = Object.freeze({
   nodeArgs: '',
   /** compare A's and B's stores after the initial sync */
   verify: true,
+  /** seed stores without signing (as an agent before signed provenance did): pulls then verify no signature */
+  unsignedSeed: false,
+  /** objects per seeding transaction (one signed group per SIGN_GROUP_MAX of them; 1: every version signed alone) */
+  seedChunk: 1_000,
+  /** history.versions of every agent (-1: labmesh's default; 0: no history) */
+  history: -1,
   out: 'latest.json',
   keep: false
 })
@@ -102,7 +108,13 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
 
   const scenario = async <T>(name: string, fn: (cluster: ReturnType<typeof createCluster>) => Promise<T>): Promise<T> => {
     const tmp = await createTempDir(`bench-${name}`)
-    const cluster = createCluster({ root: tmp.path, sync, execArgv })
+    const cluster = createCluster({
+      root: tmp.path,
+      sync,
+      execArgv,
+      seed: { unsigned: flags.unsignedSeed, chunk: flags.seedChunk },
+      ...(flags.history >= 0 ? { extraConfig: { history: { versions: flags.history } } } : {})
+    })
     try {
       return await fn(cluster)
     } finally {

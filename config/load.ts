@@ -23,6 +23,8 @@ export type LoadedConfig = Readonly<AgentConfig> & {
     readonly keyFile: string
     readonly tokenFile: string
     readonly pskFile: string | undefined
+    /** open and used invitations (agent/invite/), beside the identity key */
+    readonly invitesFile: string
   }
 }
 
@@ -66,7 +68,8 @@ export function validateConfig (raw: unknown, file?: string, baseDir?: string): 
     storeDir: resolve(dataDir, 'store'),
     keyFile: config.identity.keyFile !== undefined ? abs(config.identity.keyFile) : resolve(dataDir, 'identity.key'),
     tokenFile: config.http.tokenFile !== undefined ? abs(config.http.tokenFile) : resolve(dataDir, 'admin.token'),
-    pskFile: config.privateNetwork !== undefined ? abs(config.privateNetwork.pskFile) : undefined
+    pskFile: config.privateNetwork !== undefined ? abs(config.privateNetwork.pskFile) : undefined,
+    invitesFile: resolve(dataDir, 'invites.json')
   }
   const instance = config.instance.kind === 'senaite'
     ? {

@@ -10,7 +10,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
-import { DEFAULT_BATCH_OBJECTS, DEFAULT_PULL_WINDOW, MAX_BATCH_OBJECTS, MAX_PULL_WINDOW } from '../protocol/constants.js'
+import { DEFAULT_BATCH_OBJECTS, DEFAULT_HISTORY_VERSIONS, DEFAULT_PULL_WINDOW, MAX_BATCH_OBJECTS, MAX_HISTORY_VERSIONS, MAX_PULL_WINDOW } from '../protocol/constants.js'
 import { durationSchema } from './duration.js'
 import { senaiteInstanceSchema } from './senaite-schema.js'
 
@@ -19,9 +19,11 @@ export const MAX_PREFIX_LENGTH = 64
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 
-const name = z.string().regex(NAME_RE, { message: 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+/** a domain or peer name */
+export const nameSchema = z.string().regex(NAME_RE, { message: 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+const name = nameSchema
 
-const multiaddrString = z.string().refine((value) => {
+export const multiaddrString = z.string().refine((value) => {
   try {
     const ma = multiaddr(value)
     return ma.toString().length > 0 && value.startsWith('/')
@@ -128,8 +130,24 @@ export const configSchema = z.strictObject({
     /** objects asked for per pull request */
     window: z.number().int().min(1).max(MAX_PULL_WINDOW).default(DEFAULT_PULL_WINDOW)
   }).prefault({}),
+  /** the echo-loop guard (agent/apply/echo-guard.ts): stops an object bouncing between two instances that each change what is written into them */
+  echoGuard: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** consecutive round trips with the same fields changed, and no one editing, that make a loop */
+    bounces: z.number().int().min(2).max(20).default(3),
+    /** longest time from a write into the instance to the instance's change of it that counts as an echo (default: 2 × instance.pollInterval + 30s for SENAITE, 30s otherwise) */
+    window: durationSchema.optional()
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  }).prefault({}),
+  history: z.strictObject({
+    /** versions kept per object in its history (GET /api/objects/:uid/history); 0 keeps none */
+    versions: z.number().int().min(0).max(MAX_HISTORY_VERSIONS).default(DEFAULT_HISTORY_VERSIONS)
+  }).prefault({}),
+  provenance: z.strictObject({
+    /** refuse pulled versions without a signature (parked as BAD_SIGNATURE), once every agent of the mesh signs */
+    requireSigned: z.boolean().default(false)
   }).prefault({})
 })
 

@@ -78,3 +78,24 @@ export const RECONNECT_MIN_MS = 250
 export const RECONNECT_MAX_MS = 30_000
 /** streams a peer may have open on this protocol at once */
 export const MAX_INBOUND_STREAMS_PER_PEER = 4
+
+/**
+ * Provenance (protocol/provenance.ts). A local transaction's versions are
+ * signed in groups of at most SIGN_GROUP_MAX (one signature per group, an
+ * audit path of log2(group) hashes per version): verifying a signature
+ * costs ~100 µs here, more than applying an object, so it is shared. A
+ * receiver accepts groups up to MAX_SIGN_GROUP (paths of 16 hashes).
+ */
+export const SIGN_GROUP_MAX = 32
+export const MAX_SIGN_GROUP = 65_536
+/** a libp2p peer ID as text (an Ed25519 one is 52 characters) */
+export const MAX_PEER_ID_LENGTH = 128
+/** base64url text of an Ed25519 signature (64 bytes) and of a SHA-256 hash (32 bytes), unpadded */
+export const SIGNATURE_TEXT_LENGTH = 86
+export const HASH_TEXT_LENGTH = 43
+/** base64url text of the longest audit path (16 hashes) */
+export const MAX_AUDIT_PATH_LENGTH = 683
+
+/** object history (store/history.ts): versions kept per object by default (config `history.versions`), and at most */
+export const DEFAULT_HISTORY_VERSIONS = 20
+export const MAX_HISTORY_VERSIONS = 1000

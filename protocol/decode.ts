@@ -34,20 +34,29 @@ export function decodeServerMessageWithZod (value: unknown): DecodeResult<Server
   return toResult(serverSchema.safeParse(value), value)
 }
 
-function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown, version = PROTOCOL_VERSION): DecodeResult<T> {
+function toResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown): DecodeResult<T> {
+  return schemaResult(parsed, raw, PROTOCOL_VERSION, 'protocol')
+}
+
+/**
+ * A zod verdict on a message as a DecodeResult: a wrong `v` is reported as
+ * such (the peer runs another version), anything else by the first issue.
+ * `protocol` names it in the error ('protocol', 'invite protocol').
+ */
+export function schemaResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown, version: number, protocol: string): DecodeResult<T> {
   if (parsed.success) return { ok: true, message: parsed.data }
   const rawVersion = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined
   if (rawVersion !== undefined && rawVersion !== version) {
-    return { ok: false, error: `unsupported protocol version ${JSON.stringify(rawVersion)} (this agent speaks ${version})` }
+    return { ok: false, error: `unsupported ${protocol} version ${JSON.stringify(rawVersion)} (this agent speaks ${version})` }
   }
   const first = parsed.error.issues[0]
   const where = first !== undefined && first.path.length > 0 ? first.path.join('.') : 'message'
-  return { ok: false, error: `invalid message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
+  return { ok: false, error: `invalid ${protocol === 'protocol' ? '' : `${protocol} `}message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
 }
 
 /** Validate a verify-protocol message a client sent to us (we serve our digest). */
 export function decodeVerifyClientMessage (value: unknown): DecodeResult<VerifyClientMessage> {
-  return toResult(verifyClientSchema.safeParse(value), value, VERIFY_PROTOCOL_VERSION)
+  return schemaResult(verifyClientSchema.safeParse(value), value, VERIFY_PROTOCOL_VERSION, 'verify protocol')
 }
 
 /**
@@ -57,5 +66,5 @@ export function decodeVerifyClientMessage (value: unknown): DecodeResult<VerifyC
 export function decodeVerifyServerMessage (value: unknown): DecodeResult<VerifyServerMessage> {
   const fast = (value as { type?: unknown } | null)?.type === 'objects' ? fastServerMessage(value) : undefined
   if (fast !== undefined) return { ok: true, message: fast as VerifyServerMessage }
-  return toResult(verifyServerSchema.safeParse(value), value, VERIFY_PROTOCOL_VERSION)
+  return schemaResult(verifyServerSchema.safeParse(value), value, VERIFY_PROTOCOL_VERSION, 'verify protocol')
 }

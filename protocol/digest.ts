@@ -11,6 +11,11 @@
  * (prefix rules present it differently on every lab) and NOT the
  * store-local fields (`via`, `viaEpoch`, `seq`, `conflictVia`). So two
  * agents holding the same versions agree, whatever their rules show.
+ * Nor the signature (`sig`, provenance.ts): its content hash `sig.h` is not
+ * used for `data` either. A verify must find a record changed behind the
+ * store's back, which leaves `sig.h` as it was, so a leaf hashes what the
+ * store holds; whether content matches its signature is the provenance
+ * check's (on apply). Signed and unsigned copies of a version hash alike.
  *
  * Leaves combine by XOR (and a count): a group's hash is the XOR of its
  * leaves', so a write changes each touched group's aggregate once per

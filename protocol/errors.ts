@@ -14,6 +14,7 @@ import { MAX_FRAME_BYTES } from './constants.js'
 
 export type ErrorCode =
   | 'CONFIG_INVALID'
+  | 'CONFIG_RESTART_REQUIRED'
   | 'PROTOCOL_ERROR'
   | 'PROTOCOL_VERSION_UNSUPPORTED'
   | 'MESSAGE_TOO_LARGE'
@@ -33,6 +34,26 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'TIMEOUT'
+  | InviteErrorCode
+
+/**
+ * Why an invite code was refused: each case has its own code and message
+ * (protocol/invite-*.ts; the inviter sends them in an error frame).
+ */
+export type InviteErrorCode =
+  /** not a labmesh invite code at all, or one of a newer format */
+  | 'INVITE_MALFORMED'
+  /** the checksum does not match: truncated or altered on the way */
+  | 'INVITE_DAMAGED'
+  | 'INVITE_EXPIRED'
+  /** single use, and used already */
+  | 'INVITE_USED'
+  /** well-formed, but the inviting agent never issued it (or it was revoked), or the secret does not match */
+  | 'INVITE_UNKNOWN'
+  /** the inviting agent could not take the joiner into its config (name taken, its own file invalid) */
+  | 'INVITE_REFUSED'
+  /** the inviting agent could not be reached, or refused the connection */
+  | 'INVITE_UNREACHABLE'
 
 export class AgentError extends Error {
   readonly code: ErrorCode
@@ -100,5 +121,12 @@ export class InvalidObjectError extends AgentError {
     super('OBJECT_INVALID', `object ${uid.slice(0, 200)} cannot be replicated: ${problems}; nothing was written: correct it where it was made`)
     this.uid = uid
     this.problems = problems
+  }
+}
+
+/** An invite code that cannot be used; `code` says why (see InviteErrorCode). */
+export class InviteError extends AgentError {
+  constructor (code: InviteErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
   }
 }

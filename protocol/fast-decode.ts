@@ -18,11 +18,12 @@
  * nothing else holds them.
  */
 import {
-  MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
-  MAX_REFS, MAX_SEQ, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION
+  HASH_TEXT_LENGTH, MAX_AUDIT_PATH_LENGTH, MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH,
+  MAX_GET_UIDS, MAX_ID_LENGTH, MAX_PEER_ID_LENGTH, MAX_REFS, MAX_SEQ, MAX_SIGN_GROUP, MAX_TYPE_LENGTH, MAX_UID_LENGTH,
+  MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, SIGNATURE_TEXT_LENGTH
 } from './constants.js'
-import type { BatchMessage, ObjectsMessage } from './messages.js'
-import type { ObjectVersion, WireObject } from './object.js'
+import { BASE64URL_RE, type BatchMessage, type ObjectsMessage } from './messages.js'
+import type { ObjectVersion, VersionSignature, WireObject } from './object.js'
 
 type Rec = Record<string, unknown>
 
@@ -89,6 +90,33 @@ function nestsWithin (value: unknown, depth: number): boolean {
   return true
 }
 
+function isBase64url (value: unknown, min: number, max: number): value is string {
+  return isString(value, min, max) && BASE64URL_RE.test(value)
+}
+
+function isOptionalInt (value: unknown, min: number, max: number): boolean {
+  return value === undefined || (Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)
+}
+
+/** A version's `sig` in schema order (optional keys only when present), or undefined. */
+function signature (s: unknown): VersionSignature | undefined {
+  if (!isPlain(s)) return undefined
+  const { by, peer, h, sig, i, n, p, id } = s
+  if (!isString(by, 1, MAX_DOMAIN_LENGTH) || !isString(peer, 1, MAX_PEER_ID_LENGTH)) return undefined
+  if (!isBase64url(h, HASH_TEXT_LENGTH, HASH_TEXT_LENGTH) || !isBase64url(sig, SIGNATURE_TEXT_LENGTH, SIGNATURE_TEXT_LENGTH)) return undefined
+  if (!isOptionalInt(i, 0, MAX_SIGN_GROUP) || !isOptionalInt(n, 2, MAX_SIGN_GROUP)) return undefined
+  if ((p !== undefined && !isBase64url(p, 0, MAX_AUDIT_PATH_LENGTH)) || (id !== undefined && !isString(id, 0, MAX_ID_LENGTH))) return undefined
+  // an own key holding undefined is zod's to judge (JSON never makes one)
+  if ((hasOwn.call(s, 'i') && i === undefined) || (hasOwn.call(s, 'n') && n === undefined) || (hasOwn.call(s, 'p') && p === undefined) || (hasOwn.call(s, 'id') && id === undefined)) return undefined
+  return {
+    by, peer, h, sig,
+    ...(i !== undefined ? { i: i as number } : {}),
+    ...(n !== undefined ? { n: n as number } : {}),
+    ...(p !== undefined ? { p } : {}),
+    ...(id !== undefined ? { id } : {})
+  }
+}
+
 /** The version fields of `o` in schema order, or undefined. */
 function version (o: unknown): ObjectVersion | undefined {
   if (!isPlain(o)) return undefined
@@ -97,7 +125,10 @@ function version (o: unknown): ObjectVersion | undefined {
   if (parent !== null && !isUid(parent)) return undefined
   if (!isUidArray(refs, MAX_REFS) || !isData(data) || !isVector(vector) || !isString(origin, 1, MAX_DOMAIN_LENGTH)) return undefined
   if (typeof deleted !== 'boolean' || typeof at !== 'number' || !Number.isFinite(at) || at < 0) return undefined
-  return { uid, type, id, parent, refs, data, vector, origin, deleted, at }
+  if (!hasOwn.call(o, 'sig')) return { uid, type, id, parent, refs, data, vector, origin, deleted, at }
+  const sig = signature(o.sig)
+  if (sig === undefined) return undefined
+  return { uid, type, id, parent, refs, data, vector, origin, deleted, at, sig }
 }
 
 /** One wire object (a version plus optional siblings), or undefined. */

@@ -10,10 +10,11 @@
  */
 import { z } from 'zod'
 import {
-  MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
-  MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION
+  HASH_TEXT_LENGTH, MAX_AUDIT_PATH_LENGTH, MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH,
+  MAX_GET_UIDS, MAX_ID_LENGTH, MAX_PEER_ID_LENGTH, MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_SIGN_GROUP, MAX_TYPE_LENGTH,
+  MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, SIGNATURE_TEXT_LENGTH
 } from './constants.js'
-import type { ObjectVersion, WireObject } from './object.js'
+import type { ObjectVersion, VersionSignature, WireObject } from './object.js'
 
 /** The peer's view of itself, exchanged once per session. */
 export interface HelloMessage {
@@ -109,6 +110,25 @@ export function withinDepth (value: unknown, limit: number): boolean {
 export const dataSchema = z.record(z.string(), z.unknown())
   .refine((d) => withinDepth(d, MAX_DATA_DEPTH), { message: `data may nest at most ${MAX_DATA_DEPTH} levels deep` })
 
+/** base64url without padding (hashes, signatures, audit paths) */
+export const BASE64URL_RE = /^[A-Za-z0-9_-]*$/
+
+/**
+ * A version's provenance (object.ts VersionSignature). Only its shape is
+ * checked here; whether it verifies is the apply path's question (a version
+ * whose signature does not verify is parked, the stream goes on).
+ */
+export const signatureSchema: z.ZodType<VersionSignature> = z.object({
+  by: domain,
+  peer: z.string().min(1).max(MAX_PEER_ID_LENGTH),
+  h: z.string().length(HASH_TEXT_LENGTH).regex(BASE64URL_RE),
+  sig: z.string().length(SIGNATURE_TEXT_LENGTH).regex(BASE64URL_RE),
+  i: z.number().int().min(0).max(MAX_SIGN_GROUP).optional(),
+  n: z.number().int().min(2).max(MAX_SIGN_GROUP).optional(),
+  p: z.string().max(MAX_AUDIT_PATH_LENGTH).regex(BASE64URL_RE).optional(),
+  id: z.string().max(MAX_ID_LENGTH).optional()
+})
+
 const versionFields = {
   uid,
   type: z.string().min(1).max(MAX_TYPE_LENGTH),
@@ -119,7 +139,8 @@ const versionFields = {
   vector,
   origin: domain,
   deleted: z.boolean(),
-  at: z.number().finite().min(0)
+  at: z.number().finite().min(0),
+  sig: signatureSchema.optional()
 }
 
 export const objectVersionSchema: z.ZodType<ObjectVersion> = z.object(versionFields)

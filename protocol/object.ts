@@ -29,6 +29,33 @@ export interface ObjectVersion extends ObjectContent {
   readonly deleted: boolean
   /** wall-clock time (ms since epoch) when this version was written by its author; informational only */
   readonly at: number
+  /** who made this version, and their signature over it (protocol/provenance.ts); absent on versions written before signing */
+  readonly sig?: VersionSignature
+}
+
+/**
+ * The provenance of one version: the agent that made it and its Ed25519
+ * signature (protocol/provenance.ts says what exactly is signed). Versions
+ * written in one transaction are signed together, as the leaves of one
+ * Merkle tree whose root is signed once; each carries its audit path.
+ */
+export interface VersionSignature {
+  /** domain of the agent that made the version: the vector entry it incremented */
+  readonly by: string
+  /** that agent's libp2p peer ID (an Ed25519 peer ID is its public key) */
+  readonly peer: string
+  /** content hash: base64url SHA-256 of the canonical JSON of [type, id, parent, refs, data] as the signer wrote them */
+  readonly h: string
+  /** base64url Ed25519 signature over the root of the group signed together */
+  readonly sig: string
+  /** position in that group (absent for a group of one) */
+  readonly i?: number
+  /** size of that group (absent for a group of one) */
+  readonly n?: number
+  /** audit path from this version's leaf to the group's root: base64url of 32-byte hashes (absent for a group of one) */
+  readonly p?: string
+  /** the id as the signer wrote it, kept when the id presented here differs (prefix rules rewrite ids in transit) */
+  readonly id?: string
 }
 
 /**
@@ -52,7 +79,8 @@ export function toVersion (o: ObjectVersion): ObjectVersion {
     vector: o.vector,
     origin: o.origin,
     deleted: o.deleted,
-    at: o.at
+    at: o.at,
+    ...(o.sig !== undefined ? { sig: o.sig } : {})
   }
 }
 

@@ -113,6 +113,19 @@ export function aggregateText (count: number, hash: string): string {
 const PLAIN_TAIL = ',"conflicts":[],"via":'
 
 /**
+ * Where the version's canonical text ends in a record's JSON: before the
+ * tail, and before the signature when there is one (`sig` follows `at`; the
+ * digest hashes what the store holds, never the signature: see
+ * protocol/digest.ts). -1 when the text is not as putObject writes it.
+ */
+function plainEnd (text: string, record: StoredObject): number {
+  const tail = text.lastIndexOf(PLAIN_TAIL)
+  if (record.sig === undefined || tail === -1) return tail
+  const sigText = `,"sig":${JSON.stringify(record.sig)}`
+  return text.endsWith(sigText, tail) ? tail - sigText.length : -1
+}
+
+/**
  * The digest of a record. `text` is the record's JSON as putObject wrote it:
  * for a record without siblings (nearly all) the canonical version text is
  * cut out of it — `{"uid":…,"type":…` before `id`, and `,"parent":…,"at":…`
@@ -130,7 +143,7 @@ export function recordDigest (record: StoredObject, text: string | undefined, ke
   if (text !== undefined && record.conflicts.length === 0) {
     const idAt = text.indexOf(',"id":')
     const parentAt = idAt === -1 ? -1 : text.indexOf(',"parent":', idAt)
-    const end = text.lastIndexOf(PLAIN_TAIL)
+    const end = plainEnd(text, record)
     const originAt = end === -1 ? -1 : text.lastIndexOf(',"origin":', end)
     const vectorAt = originAt === -1 ? -1 : text.lastIndexOf(',"vector":{', originAt)
     if (parentAt !== -1 && vectorAt > parentAt) {

@@ -12,6 +12,8 @@
  * | `x`      | uid                  | number of siblings            | conflicts: uids that hold concurrent versions |
  * | `e`      | uid                  | FailedEntry (JSON)            | failed: parked objects with reason and retry schedule |
  * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
+ * |          | `agent:echo-hold` …  | EchoHoldRow (JSON)            | aux space of the agent itself: objects the echo-loop guard holds (schema 2) |
+ * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
  * | `v`      | `L` group `\0` bucket16 `\0` uid | hash, deleted, vectors (text) | digest leaves: one per uid (verify; digest-rows.ts) |
  * | `v`      | `B` group `\0` bucket6  | count and hash (text)         | digest aggregates: XOR of a bucket's leaves, per group |
@@ -31,8 +33,15 @@ export const SUBLEVELS = {
   conflicts: 'x',
   failed: 'e',
   aux: 'a',
+  history: 'h',
   meta: 'm',
   digest: 'v'
+} as const
+
+/** Aux spaces the agent itself keeps (connectors name theirs `<kind>:<what>`). */
+export const AGENT_AUX_SPACES = {
+  /** mesh uid → the echo-loop guard's hold on it (agent/apply/echo-holds.ts); since schema 2 */
+  echoHolds: 'agent:echo-hold'
 } as const
 
 export const META_KEYS = {

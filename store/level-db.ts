@@ -23,6 +23,10 @@ export interface LevelStoreOptions {
   upgradeSteps?: readonly UpgradeStep[]
   /** progress of an upgrade at open (long on a large store: percent and ETA) */
   onUpgradeProgress?: (progress: UpgradeProgress) => void
+  /** entries of history kept per object (config `history.versions`; default DEFAULT_HISTORY_VERSIONS; 0 keeps none) */
+  historyVersions?: number
+  /** the clock history entries are stamped with (default Date.now) */
+  now?: () => number
 }
 
 /**
@@ -57,6 +61,7 @@ export function openLevel (options: LevelStoreOptions): { db: Level<string, unkn
       conflicts: db.sublevel(SUBLEVELS.conflicts, json),
       failed: db.sublevel(SUBLEVELS.failed, json),
       aux: db.sublevel(SUBLEVELS.aux, json),
+      history: db.sublevel(SUBLEVELS.history, json),
       meta: db.sublevel(SUBLEVELS.meta, json),
       digest: db.sublevel(SUBLEVELS.digest, utf8)
     }

@@ -24,6 +24,8 @@ import { DigestMirror } from './digest-mirror.js'
 import { createDigestView } from './digest-view.js'
 import type { DigestAggregate } from '../protocol/digest.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
+import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
+import type { HistoryEntry } from './history.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
@@ -288,6 +290,11 @@ class LevelStore implements Store, TxHost {
     return await this.#subs.aux.get(auxKey(space, key)) as T | undefined
   }
 
+  async getHistory (uid: string): Promise<HistoryEntry[] | undefined> {
+    this.#assertOpen()
+    return await this.#subs.history.get(uid) as HistoryEntry[] | undefined
+  }
+
   async * iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]> {
     this.#assertOpen()
     const prefix = auxKey(space, '')
@@ -322,7 +329,7 @@ class LevelStore implements Store, TxHost {
       if (!this.#open) throw new StoreClosedError()
       const base = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
       if (base === undefined && this.#damaged) await this.#recover()
-      const tx = new LevelWriteTx(this, this.#head, base)
+      const tx = new LevelWriteTx(this, this.#head, base, options.source)
       const result = await fn(tx)
       tx.finishDigest()
       if (tx.ops.length === 0) {
@@ -452,6 +459,22 @@ class LevelStore implements Store, TxHost {
   // ---- accessors for the transaction (TxHost, not part of Store) ----
   isFailed (uid: string): boolean {
     return this.#failedPeer.has(uid)
+  }
+
+  async getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>> {
+    return await this.#subs.history.getMany(uids as string[]) as Array<HistoryEntry[] | undefined>
+  }
+
+  get historyVersions (): number {
+    return this.#options.historyVersions ?? DEFAULT_HISTORY_VERSIONS
+  }
+
+  get domain (): string {
+    return this.#options.domain
+  }
+
+  now (): number {
+    return (this.#options.now ?? Date.now)()
   }
 
   get subs (): Sublevels {

@@ -21,6 +21,7 @@ import type { DigestAggregate } from '../protocol/digest.js'
 import { groupOfTypeRow, leafHashOf, recordDigest, type DigestKeys } from './digest-rows.js'
 import { DigestWrites } from './digest-tx.js'
 import { seqKey, auxKey } from './keys.js'
+import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
 import type { BatchOp, Sub } from './sublevels.js'
@@ -32,7 +33,7 @@ export interface TxHost {
   getAux (space: string, key: string): Promise<unknown>
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   getFailed (uid: string): Promise<FailedEntry | undefined>
-  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, digest: Sub }
+  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, digest: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
   hasObjects (uids: readonly string[]): Promise<boolean[]>
   /** the digest's group keys and origins as JSON (a cache the store keeps) */
@@ -41,6 +42,11 @@ export interface TxHost {
   digestAggregate (group: string): DigestAggregate | undefined
   /** a committed type-index row's value (the record's leaf) */
   getTypeRow (key: string): Promise<string | undefined>
+  getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
+  /** history entries kept per object (0: none written) */
+  readonly historyVersions: number
+  readonly domain: string
+  now (): number
 }
 
 /** "this transaction and its bases do not know": read the store */
@@ -69,6 +75,10 @@ export class LevelWriteTx implements WriteTx {
   readonly #auxKnown = new Map<string, unknown>()
   /** failed entries put by this tx */
   readonly #failedEntries = new Map<string, FailedEntry>()
+  /** history rows read or written by this tx (undefined: the object has none) */
+  readonly #historyKnown = new Map<string, readonly HistoryEntry[] | undefined>()
+  /** the peer whose batch this tx applies (undefined: a local write) */
+  readonly #source: string | undefined
   /** the transaction this one is built on, while its batch is not settled */
   #base: LevelWriteTx | undefined
   /** set by the store once this tx's batch is committed or has failed: successors read the store, not it */
@@ -76,9 +86,10 @@ export class LevelWriteTx implements WriteTx {
   /** set by the store: resolves when this tx's batch has committed, rejects if it failed */
   committed: Promise<void> | undefined
 
-  /** `head`: the store's committed head; ignored when built on `base` */
-  constructor (store: TxHost, head: number, base?: LevelWriteTx) {
+  /** `head`: the store's committed head; ignored when built on `base`; `source`: the peer whose batch it applies */
+  constructor (store: TxHost, head: number, base?: LevelWriteTx, source?: string) {
     this.#store = store
+    this.#source = source
     this.#base = base !== undefined && !base.settled ? base : undefined
     this.nextSeq = this.#base !== undefined ? this.#base.nextSeq : head + 1
     this.digest = new DigestWrites(this.ops, store.subs.digest)
@@ -116,6 +127,12 @@ export class LevelWriteTx implements WriteTx {
     return base !== undefined ? base.#peekFailedEntry(uid) : NOT_KNOWN
   }
 
+  #peekHistory (uid: string): readonly HistoryEntry[] | undefined | typeof NOT_KNOWN {
+    if (this.#historyKnown.has(uid)) return this.#historyKnown.get(uid)
+    const base = this.#liveBase()
+    return base !== undefined ? base.#peekHistory(uid) : NOT_KNOWN
+  }
+
   #peekAux (key: string): unknown {
     if (this.#auxKnown.has(key)) return this.#auxKnown.get(key)
     const base = this.#liveBase()
@@ -139,10 +156,28 @@ export class LevelWriteTx implements WriteTx {
       const keys = [...unique]
       const found = await this.#store.getObjects(keys)
       for (let i = 0; i < keys.length; i++) this.#known.set(keys[i]!, found[i])
+      await this.#readHistory(keys, found)
       // the common case (one read of distinct uids): the answer is `found` itself
       if (keys.length === uids.length) return found
     }
     return uids.map((u) => this.#known.get(u))
+  }
+
+  /**
+   * Read the history rows of the objects just read that can have one (held,
+   * or parked: a refused version leaves an entry), so that putObject, which
+   * is synchronous, can append to them. A uid new here has no row: an
+   * initial sync reads none.
+   */
+  async #readHistory (keys: readonly string[], found: ReadonlyArray<StoredObject | undefined>): Promise<void> {
+    if (this.#store.historyVersions === 0) return
+    let wanted: string[] | undefined
+    for (let i = 0; i < keys.length; i++) {
+      if (found[i] !== undefined || this.#store.isFailed(keys[i]!)) (wanted ??= []).push(keys[i]!)
+    }
+    if (wanted === undefined) return
+    const rows = await this.#store.getHistoryRows(wanted)
+    for (let i = 0; i < wanted.length; i++) this.#historyKnown.set(wanted[i]!, rows[i])
   }
 
   async holds (uids: readonly string[]): Promise<boolean[]> {
@@ -179,6 +214,7 @@ export class LevelWriteTx implements WriteTx {
       origin: object.origin,
       deleted: object.deleted,
       at: object.at,
+      ...(object.sig !== undefined ? { sig: object.sig } : {}),
       conflicts: object.conflicts,
       via: object.via,
       ...(object.viaEpoch !== undefined ? { viaEpoch: object.viaEpoch } : {}),
@@ -186,8 +222,8 @@ export class LevelWriteTx implements WriteTx {
       seq
     }
     // encoded here, once: the size check costs nothing more, and writeBatch
-    // puts the text as is
-    const text = JSON.stringify(stored)
+    // puts the text as is (with the data's text when the caller has it already)
+    const text = limits?.dataText !== undefined ? recordText(stored, limits.dataText) : JSON.stringify(stored)
     const over = utf8BytesOver(text, MAX_OBJECT_BYTES)
     if (over !== undefined) throw new ObjectTooLargeError(stored.uid, over, MAX_OBJECT_BYTES)
     if (limits?.maxWireBytes !== undefined) {
@@ -228,9 +264,20 @@ export class LevelWriteTx implements WriteTx {
       this.conflictChanges.set(stored.uid, undefined)
     }
     if (stored.conflicts.length > (prev?.conflicts.length ?? 0)) this.conflictsAdded++
+    this.appendHistory(stored.uid, entriesForWrite(prev, stored, { appliedAt: this.#store.now(), source: this.#source, domain: this.#store.domain }))
     this.#known.set(stored.uid, stored)
     this.changed++
     return stored
+  }
+
+  appendHistory (uid: string, entries: readonly HistoryEntry[]): void {
+    const keep = this.#store.historyVersions
+    if (keep === 0 || entries.length === 0) return
+    // not read (a uid new here, neither held nor parked): it has no row yet
+    const known = this.#peekHistory(uid)
+    const row = appendEntries(known === NOT_KNOWN ? undefined : known, entries, keep)
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.history, key: uid, value: row })
+    this.#historyKnown.set(uid, row)
   }
 
   /**
@@ -334,6 +381,20 @@ export class LevelWriteTx implements WriteTx {
     this.ops.push({ type: 'del', sublevel: this.#store.subs.aux, key: auxKey(space, key) })
     this.#auxKnown.set(auxKey(space, key), DELETED)
   }
+}
+
+/**
+ * JSON.stringify(stored), given the text of its `data`: the record without
+ * `data` is encoded and the data's text put back where the key goes (after
+ * `refs`, before `vector`: putObject's key order). Before `vector` come only
+ * strings and an array of strings, whose text cannot contain `,"vector":`
+ * unescaped, so its first occurrence is the key.
+ */
+function recordText (stored: StoredObject, dataText: string): string {
+  const { data: _data, ...rest } = stored // eslint-disable-line @typescript-eslint/no-unused-vars
+  const text = JSON.stringify(rest)
+  const at = text.indexOf(',"vector":')
+  return `${text.slice(0, at)},"data":${dataText}${text.slice(at)}`
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import type { DigestGroup, DigestLeaf } from '../protocol/digest.js'
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
+import type { VersionVector } from '../protocol/version-vector.js'
 import type { DigestCheckOptions, DigestCheckReport } from './digest-check.js'
 
 export type { DigestCheckOptions, DigestCheckReport, DigestProblem } from './digest-check.js'
@@ -27,6 +28,35 @@ export interface StoredObject extends ObjectVersion {
   readonly viaEpoch?: string
   /** peers whose batches brought the conflict siblings (status per peer) */
   readonly conflictVia?: readonly string[]
+}
+
+/** One entry of an object's history (store/history.ts decides which a write adds). */
+export type HistoryEvent = 'version' | 'conflict' | 'resolution' | 'rejected' | 'seeded'
+export type SignatureState = 'valid' | 'unsigned' | 'bad'
+
+export interface HistoryEntry {
+  readonly event: HistoryEvent
+  readonly vector: VersionVector
+  readonly deleted: boolean
+  /** the id as presented here */
+  readonly id: string
+  /** the id its signer wrote, when prefix rules present it otherwise here */
+  readonly signedId?: string
+  /** domain that made the version: its signer; unsigned, the one vector entry it raised (null when that cannot be told) */
+  readonly origin: string | null
+  /** the signer's peer ID; null for an unsigned version */
+  readonly peerId: string | null
+  readonly signature: SignatureState
+  /** when it was written where it was made (the version's `at`) */
+  readonly at: number
+  /** when this agent applied (or refused) it; null for a version it held before history began */
+  readonly appliedAt: number | null
+  /** the peer it was pulled from; null when written here */
+  readonly via: string | null
+  /** fields that differ from the version before it (current versions) or from the current one (siblings); null for the first version seen */
+  readonly changed: readonly string[] | null
+  /** why it was refused (`rejected`) */
+  readonly reason?: string
 }
 
 /** Per remote: how far its feed is applied here, and under which rules. */
@@ -112,6 +142,12 @@ export interface WriteTx {
    * store-local fields) `limits.maxWireBytes`.
    */
   putObject (object: ObjectWrite, limits?: PutLimits): StoredObject
+  /**
+   * add entries to the object's history (putObject adds those of the write
+   * itself): versions refused for their signature. Synchronous: the row is
+   * the one read with the object (getMany), or none for a uid new here.
+   */
+  appendHistory (uid: string, entries: readonly HistoryEntry[]): void
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void
   putFailed (entry: FailedEntry): void
   /** no-op when the uid is not parked */
@@ -226,6 +262,8 @@ export interface Store {
   /** parked entries in uid order, `limit` (default 1000) after the uid `after` */
   listFailed (options?: { limit?: number, after?: string }): Promise<FailedEntry[]>
   getAux<T = unknown> (space: string, key: string): Promise<T | undefined>
+  /** the object's history, oldest first (store/history.ts); undefined when there is none */
+  getHistory (uid: string): Promise<HistoryEntry[] | undefined>
   /** iterate one aux space in key order */
   iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]>
 
@@ -254,4 +292,10 @@ export interface Store {
 export interface PutLimits {
   /** refuse (ObjectTooLargeError) an object whose wire JSON would take more bytes (local writes: MAX_LOCAL_OBJECT_BYTES) */
   readonly maxWireBytes?: number
+  /**
+   * the JSON text of the object's `data`, when the caller has made it
+   * already (its content hash): stored as it is instead of encoding `data`
+   * again. It must be a JSON text of that very value (canonical JSON is).
+   */
+  readonly dataText?: string
 }

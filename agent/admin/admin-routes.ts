@@ -1,7 +1,8 @@
 /**
  * Admin routes: agent and peer status, manual sync ("Get updates"),
- * conflicts (list with both versions and the differing fields, resolve) and
- * the failed queue (list, retry).
+ * conflicts (list with both versions and the differing fields, resolve),
+ * the failed queue (list, grouped by reason code, retry one object or a
+ * group) and the objects the echo-loop guard holds (list, release).
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
@@ -74,16 +75,29 @@ export function adminRoutes (deps: AdminDeps): Hono {
     return c.json({ uid: stored.uid, resolved: true, vector: stored.vector })
   })
 
+  // ?code=CODE: only that group's entries (same paging; `total` is still the whole queue's)
   app.get('/failed', async (c) => {
     const { limit, after } = pageQuery(c.req.query('limit'), c.req.query('after'))
-    const items = await deps.failed.list({ limit, ...(after !== undefined ? { after } : {}) })
+    const code = c.req.query('code')
+    const items = await deps.failed.list({ limit, ...(after !== undefined ? { after } : {}), ...(code !== undefined && code !== '' ? { code } : {}) })
     return c.json({ ...pageOf(items, limit, deps.status().failed), items })
   })
+
+  app.get('/failed/summary', async (c) => c.json(await deps.failed.summary()))
 
   app.post('/failed/:uid/retry', async (c) => {
     const result = await deps.failed.retry(c.req.param('uid'))
     return c.json({ uid: c.req.param('uid'), applied: result.applied, entry: result.entry ?? null })
   })
+
+  app.post('/failed/groups/:code/retry', async (c) => c.json(await deps.failed.retryGroup(c.req.param('code'))))
+
+  app.get('/echo-loops', (c) => {
+    const items = deps.echoLoops.list()
+    return c.json({ count: items.length, items })
+  })
+
+  app.post('/echo-loops/:uid/release', async (c) => c.json(await deps.echoLoops.release(c.req.param('uid'))))
 
   return app
 }

@@ -6,7 +6,8 @@
  * Security: every /api route needs `Authorization: Bearer <token>`; a wrong
  * or missing token is a 401 and a log line. `http.publicStatus` opens the
  * status reads the page makes (GET of status, peers, jobs, events, conflicts,
- * failed) — never writes, and never the document API's reads of lab data.
+ * failed and its summary, echo loops) — never writes, and never the
+ * document API's reads of lab data.
  * `/metrics` needs the token too (Prometheus sends it with
  * `authorization.credentials_file`) unless `http.publicMetrics` is on. The
  * event stream alone also takes `?token=`, because EventSource cannot send
@@ -25,12 +26,14 @@ import { tokenMatches } from '../net/identity.js'
 import type { AdminDeps } from './deps.js'
 import { documentRoutes } from './documents.js'
 import { adminRoutes } from './admin-routes.js'
+import { membershipRoutes } from './membership-routes.js'
+import { ConfigError } from '../../config/errors.js'
 import { requireKnownHost } from './host-check.js'
 import { eventRoutes, jobRoutes, metricsRoute } from './live-routes.js'
 import { pageRoutes } from './page.js'
 
 /** GET routes that http.publicStatus opens: what the status page reads */
-const STATUS_READS = /^\/api\/(status|events|conflicts|failed|peers\/[^/]+|jobs\/[^/]+|conflicts\/[^/]+)$/
+const STATUS_READS = /^\/api\/(status|events|conflicts|failed|failed\/summary|echo-loops|peers\/[^/]+|jobs\/[^/]+|conflicts\/[^/]+)$/
 
 export function createAdminApp (deps: AdminDeps): Hono {
   const app = new Hono()
@@ -63,6 +66,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
   app.route('/api', jobRoutes(deps))
   app.route('/api', eventRoutes(deps))
   app.route('/api', adminRoutes(deps))
+  app.route('/api', membershipRoutes(deps))
   app.route('/', metricsRoute(deps))
   app.route('/', pageRoutes())
 
@@ -74,6 +78,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
     const body: Record<string, unknown> = { error: err instanceof AgentError ? err.code : 'INTERNAL', message: err.message }
     if (err instanceof BadRequestError && err.details !== undefined) body.details = err.details
     if (err instanceof ObjectTooLargeError) body.details = { uid: err.uid, bytes: err.bytes, limit: err.limit }
+    if (err instanceof ConfigError) body.details = { file: err.file ?? null, issues: err.issues }
     return c.json(body, status)
   })
 
@@ -83,9 +88,12 @@ export function createAdminApp (deps: AdminDeps): Hono {
 function statusFor (err: Error): ContentfulStatusCode {
   if (!(err instanceof AgentError)) return 500
   switch (err.code) {
-    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'OBJECT_INVALID': return 400
+    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': return 400
     case 'UNAUTHORIZED': return 401
-    case 'RULE_VIOLATION': return 403
+    case 'RULE_VIOLATION': case 'INVITE_UNKNOWN': return 403
+    case 'CONFIG_RESTART_REQUIRED': case 'INVITE_USED': case 'INVITE_REFUSED': return 409
+    case 'INVITE_EXPIRED': return 410
+    case 'INVITE_UNREACHABLE': return 502
     case 'OBJECT_TOO_LARGE': return 413
     case 'NOT_FOUND': return 404
     case 'TIMEOUT': return 504

@@ -5,7 +5,7 @@
  * the HTTP API can do, an in-process caller can do, through the same code.
  */
 import type { AgentStatusReport } from '../observe/status.js'
-import type { StoredObject, FailedEntry } from '../../store/types.js'
+import type { StoredObject, FailedEntry, HistoryEntry } from '../../store/types.js'
 import type { DocumentInput, Resolution } from '../apply/local-writes.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ProgressSnapshot } from '../sync/progress.js'
@@ -13,8 +13,13 @@ import type { PeerStatus } from '../sync/replicator.js'
 import type { PullPlan } from '../apply/plan.js'
 import type { EventBus } from '../observe/events.js'
 import type { AgentMetrics } from '../observe/metrics.js'
+import type { ReloadReport } from '../../config/live-changes.js'
+import type { CreatedInvite, InviteOptions, InviteView, JoinOptions, JoinResult } from '../invite/types.js'
+import type { EchoHoldView } from '../apply/echo-holds.js'
+import type { FailedSummary } from '../apply/failed-summary.js'
+import type { GroupRetryResult } from '../apply/failed-retry.js'
 
-/** The document, conflict, failed-queue and sync operations of a running agent. */
+/** The document, conflict, failed-queue, sync and membership operations of a running agent. */
 export interface AgentOperations {
   readonly documents: {
     get (uid: string): Promise<StoredObject | undefined>
@@ -23,6 +28,8 @@ export interface AgentOperations {
     /** many objects in one atomic transaction */
     putMany (inputs: readonly DocumentInput[]): Promise<StoredObject[]>
     delete (uid: string): Promise<StoredObject>
+    /** the versions this agent has seen of the object, oldest first (undefined: it knows nothing of it) */
+    history (uid: string): Promise<ObjectHistory | undefined>
   }
   status (): AgentStatusReport
   peerStatus (name: string): PeerStatus
@@ -34,10 +41,40 @@ export interface AgentOperations {
     resolve (uid: string, resolution: Resolution): Promise<StoredObject>
   }
   readonly failed: {
-    /** in uid order: `limit` entries after the uid `after` */
-    list (options: { limit: number, after?: string }): Promise<FailedEntry[]>
+    /** in uid order: `limit` entries after the uid `after` (only those with `code`, if given) */
+    list (options: { limit: number, after?: string, code?: string }): Promise<FailedEntry[]>
     retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
+    /** the whole queue grouped by reason code */
+    summary (): Promise<FailedSummary>
+    /** retry every object parked with this code now */
+    retryGroup (code: string): Promise<GroupRetryResult>
   }
+  /** objects the echo-loop guard holds */
+  readonly echoLoops: {
+    list (): EchoHoldView[]
+    /** end a hold; the instance edit it held, if still current, is recorded */
+    release (uid: string): Promise<{ uid: string, released: true, recorded: boolean }>
+  }
+  /** invitations for other agents to join this one (single use, persisted) */
+  readonly invites: {
+    create (options: InviteOptions): Promise<CreatedInvite>
+    list (): InviteView[]
+    revoke (id: string): Promise<void>
+  }
+  /** join the agent that issued `code`: both agents add each other to their peers (config file written and reloaded) */
+  join (code: string, options: JoinOptions): Promise<JoinResult>
+  /** read the config file again and apply what changed (peers, their rules); an invalid file changes nothing */
+  reloadConfig (): Promise<ReloadReport>
+}
+
+/** GET /api/objects/:uid/history */
+export interface ObjectHistory {
+  readonly uid: string
+  /** entries kept per object (config history.versions); older ones were dropped */
+  readonly retention: number
+  /** what the agent holds now (null: nothing, e.g. only a refused version was seen) */
+  readonly current: { readonly vector: Readonly<Record<string, number>>, readonly deleted: boolean, readonly conflicts: number, readonly signature: 'valid' | 'unsigned' } | null
+  readonly entries: readonly HistoryEntry[]
 }
 
 export interface AdminDeps extends AgentOperations {

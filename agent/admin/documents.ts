@@ -68,6 +68,13 @@ export function documentRoutes (deps: AdminDeps): Hono {
     return c.json(presentObject(object))
   })
 
+  // the versions this agent has seen of the object: origin, relay, changed fields, signature state, conflicts
+  app.get('/:uid/history', async (c) => {
+    const history = await deps.documents.history(checkUid(c.req.param('uid')))
+    if (history === undefined) throw new NotFoundError(`this agent has seen no version of object ${c.req.param('uid')}`)
+    return c.json(history)
+  })
+
   app.put('/:uid', async (c) => {
     const id = checkUid(c.req.param('uid'))
     const body = await readJson(c, documentBody)

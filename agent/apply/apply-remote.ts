@@ -8,6 +8,9 @@
  *    say; reference cycles are fine because everything lands in one batch. An
  *    object whose dependency cannot be had is parked in the failed queue —
  *    never written half-made — while the rest of the batch flows on.
+ * 2b. Provenance: every version's signature is checked (provenance.ts); an
+ *    object with a version that fails is parked as BAD_SIGNATURE (its
+ *    history records the refusal) and what we hold of it stays.
  * 3. Vectors decide per object (store/reconcile): fast-forward, nothing, or a
  *    conflict sibling kept beside the current version (verdict.ts; what
  *    cannot be stored whole is parked, park.ts).
@@ -18,15 +21,17 @@
  * batch, and per object they add no await, no store read and no JSON work
  * beyond what the object needs.
  */
-import type { WireObject } from '../../protocol/object.js'
+import type { ObjectVersion, WireObject } from '../../protocol/object.js'
 import type { Checkpoint, ObjectWrite, StoredObject, WriteTx } from '../../store/types.js'
 import type { RemoteWrite } from '../connectors/connector.js'
 import { blockedBy, present, resolveDependencies, type Candidate } from './dependencies.js'
 import { ObjectTooLargeError } from '../../protocol/errors.js'
 import { decideInbound } from '../rules/inbound.js'
 import { emptyStats, type ApplyContext, type ApplyStats } from './apply-context.js'
-import { park, tooLargeReason } from './park.js'
+import { badSignatureReason, park, tooLargeReason } from './park.js'
+import type { ProvenanceResult } from './provenance.js'
 import { verdictOn, type PendingWrite } from './verdict.js'
+import { rejectedEntry } from '../../store/history.js'
 
 export { emptyStats, type ApplyContext, type ApplyStats } from './apply-context.js'
 export { FAILED_RETRY_MAX_MS, FAILED_RETRY_MIN_MS, retryDelay } from './park.js'
@@ -57,7 +62,12 @@ export async function applyRemoteBatch (
   }, candidates)
   stats.dependencies = dependencies.length
   const all = [...dependencies, ...candidates]
+  const provenance = await ctx.provenance.check(all.map((c) => c.wire))
+  stats.unsigned = provenance.unsigned
+  // what needs a refused version waits for it, as for any dependency that cannot be had
+  for (const uid of provenance.bad.keys()) unavailable.add(uid)
 
+  let refusals: RefusedVersion[] = []
   await ctx.store.write(async (tx) => {
     const locals = await tx.getMany(all.map((c) => c.wire.uid))
     // a dependency found held before the transaction may have been in a write
@@ -70,6 +80,13 @@ export async function applyRemoteBatch (
     const writes: PendingWrite[] = []
     for (let i = 0; i < all.length; i++) {
       const candidate = all[i]!
+      const problem = provenance.bad.get(candidate.wire.uid)
+      if (problem !== undefined) {
+        await refuse(tx, ctx, candidate, locals[i], problem)
+        stats.failed++
+        stats.badSignatures++
+        continue
+      }
       const verdict = verdictOn(ctx, candidate, locals[i], blocked.get(candidate.wire.uid))
       if (verdict.kind === 'write') {
         writes.push(verdict)
@@ -83,9 +100,10 @@ export async function applyRemoteBatch (
       }
     }
     const refused = await writeInstance(tx, ctx, writes)
-    await storeWrites(tx, ctx, writes, refused, next, stats)
+    refusals = await storeWrites(tx, ctx, writes, refused, next, stats, provenance)
     if (next !== undefined) await advanceCheckpoint(tx, ctx, next, changes.length)
   }, { source: ctx.rules.peerName, ...(onPrepared !== undefined ? { onPrepared } : {}) })
+  logRefusals(ctx, refusals)
   return stats
 }
 
@@ -104,12 +122,16 @@ function triage (ctx: ApplyContext, changes: readonly WireObject[], stats: Apply
   return candidates
 }
 
+/** An instance's refusal of a version, as parked. */
+interface Refusal { readonly code: string, readonly reason: string, readonly retryable: boolean }
+type RefusedVersion = Refusal & { readonly version: ObjectVersion }
+
 /**
  * Write every replaced current version to the instance (one connector call
  * for the batch, its rows in this transaction); returns the writes it
  * refused, by index in `writes`, with its code and reason.
  */
-async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[]): Promise<Map<number, { code: string, reason: string }>> {
+async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[]): Promise<Map<number, Refusal>> {
   const remoteWrites: RemoteWrite[] = []
   const remoteIndex: number[] = []
   writes.forEach((w, i) => {
@@ -124,22 +146,39 @@ async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly P
     delete: (space: string, key: string) => tx.deleteAux(space, key)
   }
   const results = remoteWrites.length > 0 ? await ctx.connector.applyRemote(remoteWrites, rows) : []
-  const refused = new Map<number, { code: string, reason: string }>()
-  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason }) })
+  const refused = new Map<number, Refusal>()
+  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason, retryable: r.retryable }) })
   return refused
 }
 
-/** Store each write the instance took, parking what it refused and what the store refuses as too large. */
-async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[], refused: ReadonlyMap<number, { code: string, reason: string }>, next: Next | undefined, stats: ApplyStats): Promise<void> {
+/**
+/**
+ * Park an object whose versions fail their provenance check, and note the
+ * refusal in its history (the version held here stays as it is).
+ */
+async function refuse (tx: WriteTx, ctx: ApplyContext, candidate: Candidate, local: StoredObject | undefined, problem: string): Promise<void> {
+  const reason = badSignatureReason(ctx.rules.peerName, problem)
+  await park(tx, ctx, candidate.wire, 'BAD_SIGNATURE', reason, [])
+  tx.appendHistory(candidate.wire.uid, [rejectedEntry(candidate.versions[0]!, { appliedAt: ctx.now(), via: ctx.rules.peerName, reason: problem, held: local })])
+  ctx.onBadSignature?.(candidate.wire.uid, problem)
+}
+
+/**
+ * Store each write the instance took, parking what it refused and what the
+ * store refuses as too large; returns the refusals that are news (logged
+ * once the transaction committed).
+ */
+async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly PendingWrite[], refused: ReadonlyMap<number, Refusal>, next: Next | undefined, stats: ApplyStats, provenance: ProvenanceResult): Promise<RefusedVersion[]> {
+  const news: RefusedVersion[] = []
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i]!
     const failure = refused.get(i)
     if (failure !== undefined) {
-      await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, [])
+      if (await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, [])) news.push({ ...failure, version: w.holding.current })
       stats.failed++
       continue
     }
-    const refusal = putUnlessTooLarge(tx, recordOf(ctx, w, next))
+    const refusal = putUnlessTooLarge(tx, recordOf(ctx, w, next), provenance.dataText(w.holding.current.data))
     if (refusal !== undefined) {
       await park(tx, ctx, w.candidate.wire, refusal.code, tooLargeReason(ctx.rules.peerName, w.holding.current, refusal.bytes), [])
       stats.failed++
@@ -148,6 +187,23 @@ async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly Pen
     tx.deleteFailed(w.candidate.wire.uid)
     stats.applied++
     stats.conflicts += w.newConflicts
+  }
+  return news
+}
+
+/**
+ * Each refusal by the instance, logged once per object: again only when the
+ * instance answers with another message, or refuses the object again after
+ * it had been applied (its failed entry, gone then, is what tells).
+ */
+function logRefusals (ctx: ApplyContext, refusals: readonly RefusedVersion[]): void {
+  if (ctx.log === undefined) return
+  for (const r of refusals) {
+    const v = r.version
+    const fields = { uid: v.uid, type: v.type, id: v.id, peer: ctx.rules.peerName, code: r.code, reason: r.reason, retryable: r.retryable }
+    const message = `the instance refused ${v.type} ${v.id} (${v.uid}) from peer ${ctx.rules.peerName}: ${r.reason} [${r.code}]; it waits in the failed queue (GET /api/failed/summary) and is retried${r.retryable ? ' with backoff' : ' with backoff, but will fail the same way until the cause is fixed'}`
+    if (r.retryable) ctx.log.warn(fields, message)
+    else ctx.log.error(fields, message)
   }
 }
 
@@ -169,6 +225,7 @@ function recordOf (ctx: ApplyContext, w: PendingWrite, next: Next | undefined): 
     origin: c.origin,
     deleted: c.deleted,
     at: c.at,
+    ...(c.sig !== undefined ? { sig: c.sig } : {}),
     conflicts: w.holding.conflicts,
     via: w.replaced ? ctx.rules.peerName : (w.local?.via ?? null),
     ...(viaEpoch !== undefined ? { viaEpoch } : {}),
@@ -176,10 +233,14 @@ function recordOf (ctx: ApplyContext, w: PendingWrite, next: Next | undefined): 
   }
 }
 
-/** tx.putObject, or the ObjectTooLargeError with which it refused the record (it then wrote nothing). */
-function putUnlessTooLarge (tx: WriteTx, object: ObjectWrite): ObjectTooLargeError | undefined {
+/**
+ * tx.putObject, or the ObjectTooLargeError with which it refused the record
+ * (it then wrote nothing). `dataText`: the data's canonical text, made by
+ * the provenance check, stored as it is.
+ */
+function putUnlessTooLarge (tx: WriteTx, object: ObjectWrite, dataText: string | undefined): ObjectTooLargeError | undefined {
   try {
-    tx.putObject(object)
+    tx.putObject(object, dataText !== undefined ? { dataText } : undefined)
     return undefined
   } catch (err) {
     if (err instanceof ObjectTooLargeError) return err

@@ -1,9 +1,11 @@
 /**
  * The failed queue's retrier. A parked object is retried when its backoff
  * expires, at once when a dependency it waits for arrives (any commit may
- * bring it), and on demand (POST /api/failed/:uid/retry). A retry goes through
- * the normal apply path, so it either applies whole or is parked again with
- * one more attempt and a longer backoff — never written half-made.
+ * bring it), and on demand: one object (POST /api/failed/:uid/retry) or a
+ * whole group of one reason code (POST /api/failed/groups/:code/retry, in
+ * batches per peer, with progress in the log). A retry goes through the
+ * normal apply path, so it either applies whole or is parked again with one
+ * more attempt and a longer backoff — never written half-made.
  */
 import type { Store, FailedEntry } from '../../store/types.js'
 import { describeError } from '../../protocol/errors.js'
@@ -11,13 +13,27 @@ import { NotFoundError } from '../errors.js'
 import type { Logger } from '../runtime/logger.js'
 import type { WireObject } from '../../protocol/object.js'
 import type { ApplyStats } from './apply-remote.js'
+import { failedEntries } from './failed-summary.js'
 
 /** How often the queue is checked for expired backoffs. */
 const SCAN_INTERVAL_MS = 1000
 /** After a commit (which may bring a dependency), how soon the queue is checked: commits of a pull come in bursts. */
 const COMMIT_SCAN_DELAY_MS = 100
-/** entries read per page of a scan: the whole queue is scanned, a page at a time */
-const SCAN_PAGE = 500
+/** objects fetched and applied together when a group is retried */
+const GROUP_CHUNK = 200
+/** how often a long group retry logs its progress */
+const PROGRESS_LOG_MS = 3000
+
+/** What retrying a group did. */
+export interface GroupRetryResult {
+  readonly code: string
+  /** objects of the group when the retry began */
+  readonly retried: number
+  /** of those, no longer parked */
+  readonly applied: number
+  /** still parked (for this or another reason) */
+  readonly parked: number
+}
 
 /** What the retrier needs from the sessions with peers (the replicator has it). */
 export interface PeerAccess {
@@ -40,6 +56,8 @@ export interface FailedRetrier {
   stop (): Promise<void>
   /** retry one parked object now; resolves with whether it left the queue */
   retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
+  /** retry every object parked with this code now */
+  retryGroup (code: string): Promise<GroupRetryResult>
 }
 
 export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
@@ -90,6 +108,10 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
       await attempt(deps, entry)
       const after = await store.getFailed(uid)
       return { applied: after === undefined, entry: after }
+    },
+
+    async retryGroup (code) {
+      return await retryGroup(deps, code)
     }
   }
 }
@@ -118,16 +140,64 @@ async function scan (deps: FailedRetrierDeps, stopped: () => boolean): Promise<v
   const { store } = deps
   if (store.info().failed === 0) return
   const now = deps.now()
-  let after: string | undefined
-  while (!stopped()) {
-    const page = await store.listFailed({ limit: SCAN_PAGE, ...(after !== undefined ? { after } : {}) })
-    for (const entry of page) {
-      if (stopped()) return
-      const due = entry.nextRetryAt <= now
-      const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(store, entry)
-      if (due || unblocked) await attempt(deps, entry)
+  for await (const entry of failedEntries(store)) {
+    if (stopped()) return
+    const due = entry.nextRetryAt <= now
+    const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(store, entry)
+    if (due || unblocked) await attempt(deps, entry)
+  }
+}
+
+/** Retry every entry with `code`: per peer, GROUP_CHUNK at a time, fetched afresh when the peer is connected. */
+async function retryGroup (deps: FailedRetrierDeps, code: string): Promise<GroupRetryResult> {
+  const { store, log } = deps
+  const byPeer = new Map<string, string[]>()
+  let total = 0
+  for await (const entry of failedEntries(store)) {
+    if (entry.code !== code) continue
+    const list = byPeer.get(entry.peer) ?? []
+    list.push(entry.uid)
+    byPeer.set(entry.peer, list)
+    total++
+  }
+  if (total === 0) throw new NotFoundError(`no object in the failed queue has code ${code} (GET /api/failed/summary lists the codes)`)
+  const began = deps.now()
+  let done = 0
+  let logged = began
+  for (const [peer, uids] of byPeer) {
+    for (let i = 0; i < uids.length; i += GROUP_CHUNK) {
+      await attemptMany(deps, peer, uids.slice(i, i + GROUP_CHUNK))
+      done += Math.min(GROUP_CHUNK, uids.length - i)
+      const now = deps.now()
+      if (now - logged >= PROGRESS_LOG_MS && done < total) {
+        logged = now
+        const eta = Math.ceil((now - began) / done * (total - done) / 1000)
+        log.info({ code, done, total }, `retrying failed group ${code}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} (${Math.floor(done / total * 100)}%), ETA ${eta} s`)
+      }
     }
-    if (page.length < SCAN_PAGE) return
-    after = page[page.length - 1]!.uid
+  }
+  let parked = 0
+  for (const uids of byPeer.values()) for (const uid of uids) if (await store.getFailed(uid) !== undefined) parked++
+  log.info({ code, retried: total, applied: total - parked, parked }, `retried failed group ${code}: ${total - parked} of ${total} applied, ${parked} still parked`)
+  return { code, retried: total, applied: total - parked, parked }
+}
+
+/** One chunk of a group from one peer: fetched afresh when it is connected, else the parked versions whose dependencies are here. */
+async function attemptMany (deps: FailedRetrierDeps, peer: string, uids: readonly string[]): Promise<void> {
+  const { store, peers, log } = deps
+  const entries: FailedEntry[] = []
+  for (const uid of uids) {
+    const entry = await store.getFailed(uid)
+    if (entry !== undefined) entries.push(entry)
+  }
+  if (entries.length === 0) return // applied meanwhile (a commit brought what they waited for)
+  try {
+    const fresh = peers.sessionOpen(peer) ? (await peers.fetchFrom(peer, entries.map((e) => e.uid))).objects : []
+    const fetched = new Set(fresh.map((o) => o.uid))
+    const versions = [...fresh]
+    for (const entry of entries) if (!fetched.has(entry.uid) && await dependenciesHere(store, entry)) versions.push(entry.version)
+    if (versions.length > 0) await peers.applyFrom(peer, versions)
+  } catch (err) {
+    log.debug({ peer, objects: entries.length, err: describeError(err) }, 'retry of parked objects could not run')
   }
 }

@@ -1,7 +1,11 @@
 /**
  * Writes made at this agent: document API edits, edits a connector detected
- * in the instance, and conflict resolutions. Each bumps this agent's own
- * vector entry and appends the object to the feed, atomically.
+ * in the instance (judged by the echo-loop guard in the same transaction),
+ * and conflict resolutions. Each bumps this agent's own
+ * vector entry and appends the object to the feed, atomically; each version
+ * is signed with this agent's key (the versions of one transaction as one
+ * group, protocol/provenance.ts) and its data stored in canonical key order,
+ * so receivers hash it without re-ordering.
  *
  * Read-only types are enforced here: an object of a type some remote marks
  * read-only, and that did not originate here, cannot be edited locally. So is
@@ -9,16 +13,20 @@
  * larger is refused with ObjectTooLargeError, and its transaction writes
  * nothing (a bulk write: none of its objects).
  */
+import { canonicalize } from '../../protocol/canonical.js'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { fastWireObject } from '../../protocol/fast-decode.js'
 import { wireObjectSchema } from '../../protocol/messages.js'
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
+import { contentHash, signVersions, type VersionSigner } from '../../protocol/provenance.js'
 import { increment, merge } from '../../protocol/version-vector.js'
-import type { Store, StoredObject, WriteTx } from '../../store/types.js'
+import type { PutLimits, Store, StoredObject, WriteTx } from '../../store/types.js'
 import { BadRequestError, NotFoundError, RuleViolationError } from '../errors.js'
 import { InvalidObjectError } from '../../protocol/errors.js'
 import { readOnlyRuleFor } from '../rules/read-only.js'
 import type { InboundRules } from '../rules/types.js'
+import type { LocalChange } from '../connectors/connector.js'
+import type { EchoJudgement, EchoLoopGuard } from './echo-holds.js'
 
 export interface LocalWriteDeps {
   readonly store: Store
@@ -26,6 +34,12 @@ export interface LocalWriteDeps {
   readonly now: () => number
   /** the inbound rules of every remote (read-only enforcement) */
   readonly rules: readonly InboundRules[]
+  /**
+   * signs every version written here (the agent always has one; tools that
+   * seed a store may leave it out, making unsigned versions as an older
+   * agent did)
+   */
+  readonly signer?: VersionSigner
 }
 
 /** A document as an application writes it: parent and refs may be left out (none). */
@@ -45,13 +59,21 @@ export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly Doc
     if (precondition !== undefined && !precondition()) return []
     for (const row of rows) tx.putAux(row.space, row.key, row.value)
     const previous = await tx.getMany(inputs.map((i) => i.uid))
-    const written = new Map<string, StoredObject>()
-    return inputs.map((input, i) => {
-      const stored = localVersion(deps, tx, input, written.get(input.uid) ?? previous[i])
-      written.set(input.uid, stored)
-      return stored
+    // a uid written twice in one transaction: its second version follows its first
+    const made = new Map<string, LocalWrite>()
+    const writes = inputs.map((input, i) => {
+      const write = localVersion(deps, input, made.get(input.uid) ?? previous[i])
+      made.set(input.uid, write)
+      return write
     })
+    return putLocal(tx, deps, writes)
   })
+}
+
+/** A version made here, not yet signed or stored, with what its record keeps beside it. */
+interface LocalWrite extends Pick<StoredObject, 'conflicts' | 'conflictVia' | 'origin' | 'vector'> {
+  readonly version: ObjectVersion
+  readonly limits: PutLimits | undefined
 }
 
 /**
@@ -63,8 +85,29 @@ export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly Doc
  */
 const LOCAL_LIMITS = Object.freeze({ maxWireBytes: MAX_LOCAL_OBJECT_BYTES })
 
-function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, previous: StoredObject | undefined): StoredObject {
-  assertEditable(deps, previous, input.type)
+/** Sign `writes` as one group and store them, in order (putObject refuses what is too large). */
+function putLocal (tx: WriteTx, deps: LocalWriteDeps, writes: readonly LocalWrite[]): StoredObject[] {
+  const signer = deps.signer
+  const hashes = signer !== undefined ? writes.map((w) => contentHash(w.version, w.version.id)) : undefined
+  const sigs = signer !== undefined ? signVersions(signer, writes.map((w) => w.version), hashes!.map((h) => h.h)) : undefined
+  return writes.map((w, i) => tx.putObject({
+    ...w.version,
+    ...(sigs !== undefined ? { sig: sigs[i]! } : {}),
+    conflicts: w.conflicts,
+    via: null,
+    ...(w.conflictVia !== undefined ? { conflictVia: w.conflictVia } : {})
+  }, hashes !== undefined ? { ...w.limits, dataText: hashes[i]!.dataText } : w.limits))
+}
+
+/** `version` as stored: its data in canonical key order (checked first: canonicalize recurses). */
+function local (version: ObjectVersion, conflicts: readonly ObjectVersion[], conflictVia: readonly string[] | undefined, limits: PutLimits | undefined): LocalWrite {
+  assertReplicable(version, conflicts)
+  const stored = { ...version, data: canonicalize(version.data) }
+  return { version: stored, vector: stored.vector, origin: stored.origin, conflicts, ...(conflictVia !== undefined ? { conflictVia } : {}), limits }
+}
+
+function localVersion (deps: LocalWriteDeps, input: DocumentInput, previous: Pick<StoredObject, 'conflicts' | 'conflictVia' | 'origin' | 'vector' | 'type'> | LocalWrite | undefined): LocalWrite {
+  assertEditable(deps, previous !== undefined ? { type: 'version' in previous ? previous.version.type : previous.type, origin: previous.origin } : undefined, input.type)
   const version: ObjectVersion = {
     uid: input.uid,
     type: input.type,
@@ -77,9 +120,7 @@ function localVersion (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, 
     deleted: false,
     at: deps.now()
   }
-  const conflicts = previous?.conflicts ?? []
-  assertReplicable(version, conflicts)
-  return tx.putObject({ ...version, conflicts, via: null, ...(previous?.conflictVia !== undefined ? { conflictVia: previous.conflictVia } : {}) }, LOCAL_LIMITS)
+  return local(version, previous?.conflicts ?? [], previous?.conflictVia, LOCAL_LIMITS)
 }
 
 /** Write a tombstone. Deleting an absent or already deleted object is a NotFoundError. */
@@ -88,17 +129,30 @@ export async function deleteDocument (deps: LocalWriteDeps, uid: string, rows: r
     for (const row of rows) tx.putAux(row.space, row.key, row.value)
     const previous = await tx.get(uid)
     if (previous === undefined || previous.deleted) throw new NotFoundError(`object ${uid} does not exist${previous?.deleted === true ? ' (already deleted)' : ''}`)
-    assertEditable(deps, previous, previous.type)
-    const { viaEpoch: _pulledFrom, ...rest } = previous // eslint-disable-line @typescript-eslint/no-unused-vars
-    return tx.putObject({
-      ...rest,
-      data: {},
-      deleted: true,
-      vector: increment(previous.vector, deps.domain),
-      at: deps.now(),
-      via: null
-    })
+    return tombstone(deps, tx, previous)
   })
+}
+
+function tombstone (deps: LocalWriteDeps, tx: WriteTx, previous: StoredObject): StoredObject {
+  assertEditable(deps, previous, previous.type)
+  const version: ObjectVersion = {
+    uid: previous.uid,
+    type: previous.type,
+    id: previous.id,
+    parent: previous.parent,
+    refs: previous.refs,
+    data: {},
+    vector: increment(previous.vector, deps.domain),
+    origin: previous.origin,
+    deleted: true,
+    at: deps.now()
+  }
+  return putLocal(tx, deps, [local(version, previous.conflicts, previous.conflictVia, undefined)])[0]!
+}
+
+/** One version made here from `input` over `previous`, signed and stored. */
+function writeOne (deps: LocalWriteDeps, tx: WriteTx, input: DocumentInput, previous: StoredObject | undefined): StoredObject {
+  return putLocal(tx, deps, [localVersion(deps, input, previous)])[0]!
 }
 
 export type Resolution = { readonly pick: 'local' | 'remote' } | { readonly data: Readonly<Record<string, unknown>> }
@@ -137,8 +191,7 @@ export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolu
       deleted: base.deleted,
       at: deps.now()
     }
-    assertReplicable(version, [])
-    return tx.putObject({ ...version, conflicts: [], via: null }, LOCAL_LIMITS)
+    return putLocal(tx, deps, [local(version, [], undefined, LOCAL_LIMITS)])[0]!
   })
 }
 
@@ -162,7 +215,7 @@ function pickSibling (siblings: readonly ObjectVersion[]): ObjectVersion {
   return [...siblings].sort((a, b) => b.at - a.at || JSON.stringify(b.vector).localeCompare(JSON.stringify(a.vector)))[0]!
 }
 
-function assertEditable (deps: LocalWriteDeps, previous: StoredObject | undefined, type: string): void {
+function assertEditable (deps: LocalWriteDeps, previous: { readonly type: string, readonly origin: string } | undefined, type: string): void {
   const target = previous !== undefined ? { type: previous.type, origin: previous.origin } : { type, origin: deps.domain }
   const verdict = readOnlyRuleFor(deps.rules, target)
   if (verdict !== undefined) {
@@ -174,6 +227,8 @@ export interface InstanceChangeDeps extends LocalWriteDeps {
   /** writes the stored version back into the instance (revert) */
   readonly revert: (object: StoredObject) => Promise<void>
   readonly onReverted: (object: StoredObject, verdict: { peer: string, type: string }) => void
+  /** the echo-loop guard (none: every edit is recorded) */
+  readonly echoGuard?: EchoLoopGuard
 }
 
 /**
@@ -181,8 +236,11 @@ export interface InstanceChangeDeps extends LocalWriteDeps {
  * unless the object is read-only here: an instance that cannot refuse the
  * edit (SENAITE) gets the last version from the peer written back, the revert
  * is reported, and the edit never reaches the feed, so it is never sent out.
+ * The echo-loop guard decides inside the same transaction whether the edit
+ * is recorded or held (then nothing but the hold is written, not even the
+ * connector's rows: the observation was not taken).
  */
-export async function recordInstanceChange (deps: InstanceChangeDeps, change: DocumentInput & { readonly deleted: boolean }, rows: readonly AuxRow[] = [], precondition?: () => boolean): Promise<StoredObject | undefined> {
+export async function recordInstanceChange (deps: InstanceChangeDeps, change: LocalChange, rows: readonly AuxRow[] = [], precondition?: () => boolean): Promise<StoredObject | undefined> {
   const previous = await deps.store.getObject(change.uid)
   const verdict = previous !== undefined ? readOnlyRuleFor(deps.rules, previous) : undefined
   if (previous !== undefined && verdict !== undefined) {
@@ -190,9 +248,37 @@ export async function recordInstanceChange (deps: InstanceChangeDeps, change: Do
     deps.onReverted(previous, verdict)
     return undefined
   }
-  if (change.deleted) {
-    if (previous === undefined || previous.deleted) return previous
-    return await deleteDocument(deps, change.uid, rows)
-  }
-  return (await writeDocuments(deps, [change], rows, precondition))[0]
+  if (change.deleted && (previous === undefined || previous.deleted)) return previous
+  const guard = deps.echoGuard
+  let judgement: EchoJudgement | undefined
+  const stored = await deps.store.write(async (tx) => {
+    if (precondition !== undefined && !precondition()) return undefined
+    const current = await tx.get(change.uid)
+    if (change.deleted && (current === undefined || current.deleted)) return current
+    judgement = guard?.judge(tx, change, rows, current)
+    if (judgement !== undefined && judgement.decision.action !== 'record') return undefined
+    for (const row of rows) tx.putAux(row.space, row.key, row.value)
+    return change.deleted ? tombstone(deps, tx, current!) : writeOne(deps, tx, change, current)
+  })
+  if (judgement !== undefined) guard!.settle(judgement, stored)
+  return stored
+}
+
+/**
+ * An admin ends the echo-loop guard's hold on an object: the hold row goes,
+ * and the instance edit it held (if the guard still has it and it was made
+ * on the current version) is recorded, in one transaction.
+ */
+export async function releaseEchoHold (deps: LocalWriteDeps & { readonly echoGuard: EchoLoopGuard }, uid: string): Promise<{ uid: string, released: true, recorded: boolean }> {
+  const guard = deps.echoGuard
+  const recorded = await deps.store.write(async (tx) => {
+    const current = await tx.get(uid)
+    const held = guard.stageRelease(tx, uid, current)
+    if (held === undefined) return undefined
+    for (const row of held.rows) tx.putAux(row.space, row.key, row.value)
+    if (!held.change.deleted) return writeOne(deps, tx, held.change, current)
+    return current === undefined || current.deleted ? undefined : tombstone(deps, tx, current)
+  })
+  guard.settleRelease(uid, recorded)
+  return { uid, released: true, recorded: recorded !== undefined }
 }

@@ -5,8 +5,8 @@
  * one more attempt and doubles the backoff (retryDelay).
  *
  * The reasons of the apply path's own codes are written here, in one place:
- * MISSING_DEPENDENCY, ID_TOO_LONG, TOO_MANY_CONFLICTS, OBJECT_TOO_LARGE (a
- * connector's refusals bring their own code and reason).
+ * MISSING_DEPENDENCY, ID_TOO_LONG, TOO_MANY_CONFLICTS, OBJECT_TOO_LARGE,
+ * BAD_SIGNATURE (a connector's refusals bring their own code and reason).
  */
 import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
 import type { ObjectVersion, WireObject } from '../../protocol/object.js'
@@ -22,8 +22,12 @@ export function retryDelay (attempts: number): number {
   return Math.min(FAILED_RETRY_MAX_MS, FAILED_RETRY_MIN_MS * 2 ** Math.max(0, attempts - 1))
 }
 
-/** Put `wire` (from the context's peer) in the failed queue, one attempt more than it had. */
-export async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<void> {
+/**
+ * Put `wire` (from the context's peer) in the failed queue, one attempt more
+ * than it had. Resolves true when this is news: the object was not parked,
+ * or for another code or reason (a retry that fails the same way is not).
+ */
+export async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, code: string, reason: string, missing: readonly string[]): Promise<boolean> {
   const now = ctx.now()
   const prior = await tx.getFailed(wire.uid)
   const attempts = (prior?.attempts ?? 0) + 1
@@ -40,6 +44,7 @@ export async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, co
     version: wire
   }
   tx.putFailed(entry)
+  return prior === undefined || prior.code !== code || prior.reason !== reason
 }
 
 /** MISSING_DEPENDENCY */
@@ -62,4 +67,9 @@ export function tooLargeReason (peer: string, current: ObjectVersion, bytes: num
   return siblings > 0
     ? `object ${current.uid} would hold ${siblings + 1} concurrent versions taking ~${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (it must travel whole in one protocol frame): resolve the conflict on an agent that holds it, or make the versions smaller; the version from peer ${peer} stays parked until then`
     : `the version of object ${current.uid} from peer ${peer} would take ${bytes} bytes as JSON here, over the ${MAX_OBJECT_BYTES}-byte limit for one object (it must travel whole in one protocol frame): make it smaller where it was written (${current.origin}); it stays parked until a smaller version replaces it`
+}
+
+/** BAD_SIGNATURE: `problem` says what did not verify (agent/apply/provenance.ts). */
+export function badSignatureReason (peer: string, problem: string): string {
+  return `a version relayed by peer ${peer} fails its provenance check — ${problem}; it was not applied and the version held here is kept: find out who changed it (peer ${peer}, or a relay before it); it is retried in case ${peer} later serves the version as signed`
 }

@@ -3,6 +3,9 @@ import type { AgentStatusReport } from '../observe/status.js'
 import type { PeerStatus } from '../sync/replicator.js'
 import { formatProgress } from '../sync/progress.js'
 import type { PullPlan } from '../apply/plan.js'
+import type { FailedSummary } from '../apply/failed-summary.js'
+import type { FailedEntry } from '../../store/types.js'
+import type { ObjectHistory } from '../admin/deps.js'
 
 export function table (headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -22,7 +25,9 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
   const head = [
     `agent   ${status.domain}  (${status.peerId})`,
     `store   ${status.objects.toLocaleString('en-US')} objects, feed head ${status.feedHead}, ${status.conflicts} conflict(s), ${status.failed} failed`,
-    `http    ${status.httpUrl ?? '-'}`
+    `http    ${status.httpUrl ?? '-'}`,
+    `config  ${status.configFile ?? '(built in code)'}, loaded ${ago(status.configLoadedAt, now)}`,
+    ...echoLines(status)
   ].join('\n')
   if (status.peers.length === 0) return `${head}\n\nno peers configured`
   const n = (x: number): string => x.toLocaleString('en-US')
@@ -85,4 +90,74 @@ export function renderConflicts (items: readonly ConflictView[], total = items.l
   const rows = items.map((c) => [c.uid, c.type, c.id, c.differingFields.join(', '), JSON.stringify(c.local.vector), c.remotes.map((r) => JSON.stringify(r.vector)).join(' ')])
   const more = total > items.length ? `\n\nshowing the first ${items.length} of ${total} conflicts (GET /api/conflicts?after=UID pages through all)` : ''
   return `${table(['uid', 'type', 'id', 'differs in', 'kept here', 'other side(s)'], rows)}${more}\n\nresolve with: labmesh resolve UID --pick local|remote --config FILE`
+}
+
+/** The echo-loop guard's holds, under the status head: one line each, with what bounces. */
+function echoLines (status: AgentStatusReport): string[] {
+  if (status.echoHeld === 0) return []
+  const shown = status.echoLoops.map((h) => `  ${h.type} ${h.id} (${h.uid}) with ${h.peer}: ${h.diff.map((d) => `${d.field} wrote ${d.written}, instance shows ${d.reported}`).join('; ')}`)
+  const more = status.echoHeld > shown.length ? [`  … and ${status.echoHeld - shown.length} more (GET /api/echo-loops)`] : []
+  return [`echo    ${status.echoHeld} object(s) held in an echo loop, not sent out (release with: labmesh release UID --config FILE)`, ...shown, ...more]
+}
+
+/** `labmesh failed`: the queue grouped by reason code, with the messages behind each code. */
+export function renderFailedSummary (summary: FailedSummary, now: number): string {
+  if (summary.total === 0) return 'the failed queue is empty'
+  const rows = summary.groups.map((g) => [
+    g.code,
+    g.count.toLocaleString('en-US'),
+    Object.entries(g.peers).map(([p, n]) => `${p} ${n}`).join(', '),
+    Object.entries(g.types).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([t, n]) => `${t} ${n}`).join(', '),
+    String(g.maxAttempts),
+    g.nextRetryAt <= now ? 'due' : `in ${Math.ceil((g.nextRetryAt - now) / 1000)}s`
+  ])
+  const messages = summary.groups.flatMap((g) => [
+    '',
+    `${g.code} (${g.count.toLocaleString('en-US')}):`,
+    ...g.messages.map((m) => `  ${m.count.toLocaleString('en-US')} × ${m.reason}`),
+    ...(g.distinctMessages > g.messages.length ? [`  … ${g.distinctMessages - g.messages.length} other message(s)`] : []),
+    `  e.g. ${g.uids.slice(0, 5).join(', ')}`
+  ])
+  return [
+    `${summary.total.toLocaleString('en-US')} object(s) parked in the failed queue, by reason:`,
+    '',
+    table(['code', 'objects', 'from peer', 'types', 'attempts', 'next retry'], rows),
+    ...messages,
+    '',
+    'retry one with: labmesh retry UID --config FILE; a whole group with: labmesh retry --code CODE --config FILE'
+  ].join('\n')
+}
+
+/** `labmesh failed --code CODE`: the objects of one group. */
+export function renderFailedGroup (code: string, items: readonly FailedEntry[]): string {
+  if (items.length === 0) return `no object in the failed queue has code ${code}`
+  const rows = items.map((e) => [e.uid, e.version.type, e.version.id, e.peer, String(e.attempts), e.reason])
+  return `${table(['uid', 'type', 'id', 'from peer', 'attempts', 'message'], rows)}\n\nretry one with: labmesh retry UID --config FILE; all of them with: labmesh retry --code ${code} --config FILE`
+}
+
+/** `labmesh history UID`: one line per version seen, oldest first. */
+export function renderHistory (history: ObjectHistory): string {
+  if (history.entries.length === 0) return `no history kept for ${history.uid}`
+  const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19))
+  const rows = history.entries.map((e, i) => [
+    String(i + 1),
+    e.event,
+    JSON.stringify(e.vector),
+    e.origin ?? '?',
+    e.peerId !== null ? shortId(e.peerId) : '-',
+    e.signature,
+    time(e.at),
+    time(e.appliedAt),
+    e.via ?? '(here)',
+    e.deleted ? 'deleted' : e.changed === null ? '(first seen)' : e.changed.join(', '),
+    e.reason ?? (e.signedId !== undefined ? `signed as id ${e.signedId}` : '')
+  ])
+  const current = history.current === null
+    ? 'holds no version of it'
+    : `holds ${JSON.stringify(history.current.vector)} (${history.current.signature}${history.current.deleted ? ', deleted' : ''}${history.current.conflicts > 0 ? `, ${history.current.conflicts} conflict sibling(s)` : ''})`
+  return `${history.uid}: ${current}; the last ${history.retention} version(s) are kept\n\n${table(['#', 'event', 'vector', 'origin', 'signer', 'signature', 'written there', 'applied here', 'via', 'changed', 'note'], rows)}`
+}
+
+function shortId (peerId: string): string {
+  return peerId.length > 16 ? `…${peerId.slice(-8)}` : peerId
 }

@@ -4,28 +4,33 @@
  * people, handles signals and exits.
  *
  * stdout carries results (peer IDs, tables, the ready line); logs go to
- * stderr as JSON lines.
+ * stderr as JSON lines. What runs an agent in this process (start, plan
+ * without a running agent) is imported when such a command runs.
  */
 import '../runtime/polyfills.js'
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfigFile } from '../../config/load.js'
 import { adminClientFor } from './admin-client.js'
-import { renderConflicts, renderPlan, renderStatus, type ConflictView } from './format.js'
+import { renderConflicts, renderFailedGroup, renderFailedSummary, renderHistory, renderPlan, renderStatus, type ConflictView } from './format.js'
+import type { ObjectHistory } from '../admin/deps.js'
 import { syncPeer } from './sync.js'
-import { planPull } from './plan.js'
 import { initAgentDir } from './init.js'
-import { runAgent } from './start.js'
-import { upgradeCommand } from './upgrade.js'
+import { addMembershipCommands } from './membership.js'
 import { AgentError } from '../../protocol/errors.js'
 import { ConfigError } from '../../config/errors.js'
 import { loadIdentityKey, peerIdOf } from '../net/identity.js'
 import type { AgentStatusReport } from '../observe/status.js'
+import type { FailedSummary } from '../apply/failed-summary.js'
+import type { GroupRetryResult } from '../apply/failed-retry.js'
+import type { FailedEntry } from '../../store/types.js'
 
 export async function main (argv: readonly string[]): Promise<void> {
   const program = new Command()
   program.name('labmesh').description('Peer-to-peer replication mesh agent for laboratory instances').showHelpAfterError()
   addAgentCommands(program)
   addAdminCommands(program)
+  addMembershipCommands(program)
+  addQueueCommands(program)
   await program.parseAsync(argv as string[])
 }
 
@@ -54,7 +59,8 @@ function addAgentCommands (program: Command): void {
   program.command('start')
     .description('run the agent until SIGTERM / Ctrl-C')
     .requiredOption('--config <file>', 'agent config file')
-    .action(async (opts: { config: string }) => { await runAgent(opts.config) })
+    // the agent (libp2p, LevelDB …) loads only for the commands that run one: the others start in a fraction of the time
+    .action(async (opts: { config: string }) => { await (await import('./start.js')).runAgent(opts.config) })
 
   program.command('upgrade')
     .description('bring a stopped agent\'s store to this labmesh\'s schema now (start does it too); --dry-run says what would run')
@@ -63,6 +69,7 @@ function addAgentCommands (program: Command): void {
     .action(async (opts: { config: string, dryRun?: boolean }) => {
       const config = await loadConfigFile(opts.config, process.env)
       const tty = process.stderr.isTTY === true
+      const { upgradeCommand } = await import('./upgrade.js')
       await upgradeCommand(config, {
         dryRun: opts.dryRun === true,
         print: (line) => process.stdout.write(`${line}\n`),
@@ -114,6 +121,17 @@ function addAdminCommands (program: Command): void {
       process.stdout.write(opts.json === true ? `${JSON.stringify(list, null, 2)}\n` : `${renderConflicts(list.items, list.total)}\n`)
     })
 
+  program.command('history')
+    .description('the versions this agent has seen of an object: origin, signer and signature, relay, changed fields, conflicts and resolutions')
+    .argument('<uid>', 'the object')
+    .requiredOption('--config <file>', 'agent config file')
+    .option('--json', 'print the raw JSON of GET /api/objects/:uid/history')
+    .action(async (uid: string, opts: { config: string, json?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const history = await (await adminClientFor(config)).get<ObjectHistory>(`/api/objects/${encodeURIComponent(uid)}/history`)
+      process.stdout.write(opts.json === true ? `${JSON.stringify(history, null, 2)}\n` : `${renderHistory(history)}\n`)
+    })
+
   program.command('resolve')
     .description('resolve a conflict: keep this agent\'s version (local) or take the other side (remote)')
     .argument('<uid>', 'the object in conflict')
@@ -135,8 +153,54 @@ function addAdminCommands (program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action(async (opts: { config: string, peer: string, json?: boolean }) => {
       const config = await loadConfigFile(opts.config, process.env)
-      const plan = await planPull(config, opts.peer)
+      const plan = await (await import('./plan.js')).planPull(config, opts.peer)
       process.stdout.write(opts.json === true ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`)
+    })
+}
+
+/** Commands on what waits: the failed queue (by reason, retries) and the echo-loop guard's holds. */
+function addQueueCommands (program: Command): void {
+  program.command('failed')
+    .description('show the failed queue grouped by reason code, with counts and the instance\'s messages')
+    .requiredOption('--config <file>', 'agent config file')
+    .option('--code <code>', 'list the objects of one group instead (the first 1,000)')
+    .option('--json', 'print the raw JSON of GET /api/failed/summary (or /api/failed?code=)')
+    .action(async (opts: { config: string, code?: string, json?: boolean }) => {
+      const client = await adminClientFor(await loadConfigFile(opts.config, process.env))
+      if (opts.code !== undefined) {
+        const page = await client.get<{ items: FailedEntry[] }>(`/api/failed?code=${encodeURIComponent(opts.code)}`)
+        process.stdout.write(opts.json === true ? `${JSON.stringify(page, null, 2)}\n` : `${renderFailedGroup(opts.code, page.items)}\n`)
+        return
+      }
+      const summary = await client.get<FailedSummary>('/api/failed/summary')
+      process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : `${renderFailedSummary(summary, Date.now())}\n`)
+    })
+
+  program.command('retry')
+    .description('retry a parked object now, or every object of one reason code (--code)')
+    .argument('[uid]', 'the parked object')
+    .option('--code <code>', 'retry the whole group with this reason code')
+    .requiredOption('--config <file>', 'agent config file')
+    .action(async (uid: string | undefined, opts: { config: string, code?: string }) => {
+      if ((uid === undefined) === (opts.code === undefined)) throw new InvalidArgumentError('give either a UID or --code CODE')
+      const client = await adminClientFor(await loadConfigFile(opts.config, process.env))
+      if (opts.code !== undefined) {
+        const r = await client.post<GroupRetryResult>(`/api/failed/groups/${encodeURIComponent(opts.code)}/retry`)
+        process.stdout.write(`retried ${r.retried} object(s) with code ${r.code}: ${r.applied} applied, ${r.parked} still parked\n`)
+        return
+      }
+      const r = await client.post<{ applied: boolean, entry: FailedEntry | null }>(`/api/failed/${encodeURIComponent(uid!)}/retry`)
+      process.stdout.write(r.applied ? `${uid} applied\n` : `${uid} still parked: ${r.entry?.code ?? ''} ${r.entry?.reason ?? ''}\n`)
+    })
+
+  program.command('release')
+    .description('end the echo-loop guard\'s hold on an object (the instance edit it held is recorded and sent out)')
+    .argument('<uid>', 'the held object (labmesh status lists them)')
+    .requiredOption('--config <file>', 'agent config file')
+    .action(async (uid: string, opts: { config: string }) => {
+      const client = await adminClientFor(await loadConfigFile(opts.config, process.env))
+      const r = await client.post<{ recorded: boolean }>(`/api/echo-loops/${encodeURIComponent(uid)}/release`)
+      process.stdout.write(`released ${uid}${r.recorded ? '; its held instance edit is recorded and sent out' : '; its next instance edit is recorded'}\n`)
     })
 }
 

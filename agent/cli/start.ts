@@ -1,6 +1,8 @@
 /**
  * `labmesh start`: run one agent in this process until SIGTERM or Ctrl-C,
  * announce it on stdout once it is up, and exit as soon as it has stopped.
+ * SIGHUP reloads the config file (as `labmesh reload`); the outcome is
+ * logged, and a refused reload leaves the agent as it was.
  */
 import { loadConfigFile } from '../../config/load.js'
 import { createAgent } from '../agent.js'
@@ -13,6 +15,12 @@ export async function runAgent (configFile: string): Promise<void> {
   tuneHeapForAgent(process.execArgv, process.env.NODE_OPTIONS)
   const logger = createLogger({ level: config.log.level, domain: config.domain })
   const agent = createAgent(config, { logger, env: process.env, processMetrics: true })
+  // registered before the start: a SIGHUP's default action would end the process
+  const onHangUp = (): void => {
+    // the agent logs what it applied, or why it refused the file (and that it is not started yet)
+    agent.reloadConfig().catch(() => {})
+  }
+  process.on('SIGHUP', onHangUp)
   await agent.start()
   // the agent has just read this file: any problem with it failed the start
   const token = await loadAdminToken(config.paths.tokenFile)

@@ -7,16 +7,30 @@
  */
 import type { LoadedConfig } from '../../config/load.js'
 import type { AdminDeps, AgentOperations } from '../admin/deps.js'
-import { deleteDocument, resolveConflict, writeDocument, writeDocuments } from '../apply/local-writes.js'
+import { deleteDocument, releaseEchoHold, resolveConflict, writeDocument, writeDocuments } from '../apply/local-writes.js'
+import { listFailedByCode, summarizeFailed } from '../apply/failed-summary.js'
 import type { EventBus } from '../observe/events.js'
-import type { AgentStatusReport } from '../observe/status.js'
+import { STATUS_ECHO_LOOPS, type AgentStatusReport } from '../observe/status.js'
 import type { Logger } from '../runtime/logger.js'
+import type { LiveConfig } from './live-config.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 
-export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport): AgentOperations {
+/** Every operation but the membership ones (compose/membership.ts). */
+export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig'> {
   return {
     documents: {
       get: async (uid) => await need('store', 'store').getObject(uid),
+      history: async (uid) => {
+        const store = need('store', 'store')
+        const [object, entries] = await Promise.all([store.getObject(uid), store.getHistory(uid)])
+        if (object === undefined && entries === undefined) return undefined
+        return {
+          uid,
+          retention: historyVersions,
+          current: object !== undefined ? { vector: object.vector, deleted: object.deleted, conflicts: object.conflicts.length, signature: object.sig !== undefined ? 'valid' : 'unsigned' } : null,
+          entries: entries ?? []
+        }
+      },
       list: async (options) => await need('store', 'store').listObjects(options),
       put: async (input) => await writeDocument(need('local', 'store'), input),
       putMany: async (inputs) => await writeDocuments(need('local', 'store'), inputs),
@@ -31,14 +45,20 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
       resolve: async (uid, resolution) => await resolveConflict(need('local', 'store'), uid, resolution)
     },
     failed: {
-      list: async (options) => await need('store', 'store').listFailed(options),
-      retry: async (uid) => await need('retrier', 'failed queue').retry(uid)
+      list: async ({ code, ...page }) => code === undefined ? await need('store', 'store').listFailed(page) : await listFailedByCode(need('store', 'store'), code, page),
+      retry: async (uid) => await need('retrier', 'failed queue').retry(uid),
+      summary: async () => await summarizeFailed(need('store', 'store')),
+      retryGroup: async (code) => await need('retrier', 'failed queue').retryGroup(code)
+    },
+    echoLoops: {
+      list: () => need('echoGuard', 'the echo-loop guard (echoGuard.enabled)').holds(),
+      release: async (uid) => await releaseEchoHold({ ...need('local', 'store'), echoGuard: need('echoGuard', 'the echo-loop guard (echoGuard.enabled)') }, uid)
     }
   }
 }
 
 /** GET /api/status, the CLI's table, the metrics' gauges. */
-export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart): () => AgentStatusReport {
+export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart, live: Pick<LiveConfig, 'config' | 'loadedAt'>): () => AgentStatusReport {
   return () => {
     const info = need('store', 'store').info()
     return {
@@ -53,7 +73,12 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       conflicts: info.conflicts,
       failed: info.failed,
       readOnlyReverts: self.readOnlyReverts,
+      echoHeld: parts.echoGuard?.held ?? 0,
+      echoLoopsFound: parts.echoGuard?.loopsFound ?? 0,
+      echoLoops: parts.echoGuard?.holds().slice(0, STATUS_ECHO_LOOPS) ?? [],
       startedAt: self.startedAt,
+      configFile: live.config.configFile,
+      configLoadedAt: live.loadedAt,
       peers: need('replicator', 'replicator').status()
     }
   }

@@ -11,7 +11,9 @@ import type { Store } from '../../store/types.js'
 import type { HttpServer } from '../admin/server.js'
 import type { FailedRetrier } from '../apply/failed-retry.js'
 import type { LocalWriteDeps } from '../apply/local-writes.js'
+import type { EchoLoopGuard } from '../apply/echo-holds.js'
 import type { InstanceConnector } from '../connectors/connector.js'
+import type { InviteBook } from '../invite/invite-book.js'
 import type { Mesh } from '../net/mesh.js'
 import type { AgentMetrics } from '../observe/metrics.js'
 import type { Logger } from '../runtime/logger.js'
@@ -35,9 +37,13 @@ export interface AgentParts {
   unsubscribeCommit?: () => void
   connector?: InstanceConnector
   mesh?: Mesh
+  /** the invitations issued here (none when passive) */
+  invites?: InviteBook
   replicator?: Replicator
   /** local writes, the same path the document API takes */
   local?: LocalWriteDeps
+  /** none when echoGuard.enabled is false */
+  echoGuard?: EchoLoopGuard
   metrics?: AgentMetrics
   app?: Hono
   /** none when passive */

@@ -1,10 +1,11 @@
 /**
  * What start() does, step by step, in the order the parts come up: secrets,
- * the store, the sessions (connector, mesh, replicator), the connector's
- * polling, then serving (libp2p listening, metrics, admin app, pull loops,
- * failed-queue retries, the HTTP socket). Each step records its part in
- * `parts` as soon as it exists, so a failure at any step leaves exactly
- * what the unwind has to stop.
+ * the store, the invitations, the sessions (connector, mesh, replicator),
+ * the connector's polling, then serving (libp2p listening with the invite
+ * protocol's guest door, metrics, admin app, pull loops, failed-queue
+ * retries, the HTTP socket). Each step records its part in `parts` as soon
+ * as it exists, so a failure at any step leaves exactly what the unwind has
+ * to stop.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { LoadedConfig } from '../../config/load.js'
@@ -14,10 +15,18 @@ import { createAdminApp } from '../admin/app.js'
 import type { AgentOperations } from '../admin/deps.js'
 import { startHttpServer } from '../admin/server.js'
 import { createFailedRetrier } from '../apply/failed-retry.js'
+import { createProvenanceChecker, type ProvenanceChecker } from '../apply/provenance.js'
+import { createVersionSigner, type VersionSigner } from '../../protocol/provenance.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import { createConnectorFor } from '../connectors/index.js'
 import { loadAdminToken, loadIdentityKey, loadSwarmKey, peerIdOf } from '../net/identity.js'
 import { createMesh } from '../net/mesh.js'
+import type { GuestPolicy } from '../net/guests.js'
+import { guestAdmission } from '../invite/admission.js'
+import { inviteHandler } from '../invite/host.js'
+import { createInviteBook } from '../invite/invite-book.js'
+import { reachableAddrs } from '../invite/addresses.js'
+import { INVITE_ADMISSIONS_PER_MINUTE, INVITE_GUEST_TTL_MS, INVITE_PROTOCOL_ID, MAX_INVITE_GUESTS } from '../../protocol/invite-constants.js'
 import type { EventBus } from '../observe/events.js'
 import { createMetrics } from '../observe/metrics.js'
 import type { AgentStatusReport } from '../observe/status.js'
@@ -25,8 +34,10 @@ import type { Logger } from '../runtime/logger.js'
 import { createReplicator } from '../sync/replicator.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 import { adminDepsFor } from './operations.js'
+import type { LiveConfig, ReloadContext } from './live-config.js'
+import { admitJoiner } from './membership.js'
 import { assertNotListedAsPeer, listenError } from './start-checks.js'
-import { connectorContext, forwardCommits, replicatorEvents, type AgentEventHooks } from './wiring.js'
+import { connectorContext, echoGuardFor, echoGuardOptions, forwardCommits, replicatorEvents, watchInstanceWrites, type AgentEventHooks } from './wiring.js'
 
 export interface AgentDeps {
   readonly logger?: Logger
@@ -46,8 +57,10 @@ export interface AgentDeps {
 }
 
 /** Everything the start steps share: the agent's settings, its bus, and the parts being built. */
-export interface StartContext {
+export interface StartContext extends ReloadContext {
+  /** the running config (live.config) */
   readonly config: LoadedConfig
+  readonly live: LiveConfig
   readonly deps: AgentDeps
   readonly log: Logger
   readonly now: () => number
@@ -63,7 +76,8 @@ export interface StartContext {
 export async function startParts (ctx: StartContext): Promise<void> {
   const secrets = await loadSecrets(ctx)
   await openStore(ctx)
-  buildSessions(ctx, secrets)
+  if (ctx.deps.passive !== true) await openInvites(ctx)
+  buildSessions(ctx, secrets, provenanceOf(ctx, secrets))
   if (ctx.deps.passive !== true) await startConnector(ctx)
   await startServing(ctx)
 }
@@ -79,16 +93,62 @@ async function loadSecrets ({ config, self }: StartContext): Promise<Secrets> {
   return { privateKey, psk }
 }
 
-async function openStore ({ config, parts, bus, deps, log }: StartContext): Promise<void> {
+/**
+ * This agent's signer (its identity key signs every version made here) and
+ * the checker of pulled versions, knowing from the start which peer ID each
+ * configured peer's domain is (its name) and this agent's own; hellos add
+ * to that as peers connect.
+ */
+function provenanceOf ({ config, self, log }: StartContext, { privateKey }: Secrets): { signer: VersionSigner, checker: ProvenanceChecker } {
+  const checker = createProvenanceChecker({ requireSigned: config.provenance.requireSigned })
+  checker.bind(config.domain, self.peerId)
+  for (const peer of config.peers) {
+    const warning = checker.bind(peer.name, peer.peerId)
+    if (warning !== undefined) log.warn({ peer: peer.name }, `signer binding from the config: ${warning}`)
+  }
+  return { signer: createVersionSigner(config.domain, self.peerId, privateKey.raw), checker }
+}
+
+async function openStore ({ config, parts, bus, deps, log, now }: StartContext): Promise<void> {
   // an older store is upgraded as it opens: on a large one that takes a while, so it reports
   const onUpgradeProgress = throttledUpgradeReporter((p) => log.info({ schema: p.to, step: p.name, done: p.done, total: p.total, percent: p.percent, etaSeconds: p.etaSeconds }, formatUpgradeProgress(p)), 3000)
-  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, onUpgradeProgress })
+  const store = createLevelStore({ location: config.paths.storeDir, domain: config.domain, historyVersions: config.history.versions, now, onUpgradeProgress })
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
+  const options = echoGuardOptions(config)
+  if (options === undefined) return
+  const guard = echoGuardFor({ store, log: log.child({ component: 'echo-guard' }), now, bus }, options)
+  await guard.load()
+  parts.echoGuard = guard
 }
 
-function buildSessions ({ config, deps, log, now, bus, parts, need }: StartContext, { privateKey, psk }: Secrets): void {
+async function openInvites ({ config, parts, log, now }: StartContext): Promise<void> {
+  const book = createInviteBook({ file: config.paths.invitesFile, now, log: log.child({ component: 'invite' }) })
+  await book.load()
+  parts.invites = book
+}
+
+/** Who may connect for the invite protocol without being a peer: only while an invitation is open, rate-limited. */
+function guestPolicy ({ parts, log, now }: StartContext): GuestPolicy | undefined {
+  const book = parts.invites
+  if (book === undefined) return undefined
+  return {
+    protocol: INVITE_PROTOCOL_ID,
+    admit: guestAdmission({
+      invitationOpen: () => book.admitsGuests(),
+      now,
+      perMinute: INVITE_ADMISSIONS_PER_MINUTE,
+      onLimited: (peerId) => log.warn({ peerId }, `more than ${INVITE_ADMISSIONS_PER_MINUTE} peers not in the config tried to connect for an invitation within a minute: refusing them for now`)
+    }),
+    maxGuests: MAX_INVITE_GUESTS,
+    ttlMs: INVITE_GUEST_TTL_MS
+  }
+}
+
+function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provenance: { signer: VersionSigner, checker: ProvenanceChecker }): void {
+  const { config, deps, log, now, bus, parts, need } = ctx
+  const guests = guestPolicy(ctx)
   const store = need('store', 'store')
   const connector = deps.connector ?? createConnectorFor(config, deps.env ?? {})
   parts.connector = connector
@@ -97,6 +157,7 @@ function buildSessions ({ config, deps, log, now, bus, parts, need }: StartConte
     listen: deps.passive === true ? [] : config.listen,
     peers: config.peers,
     ...(psk !== undefined ? { psk } : {}),
+    ...(guests !== undefined ? { guests } : {}),
     log: log.child({ component: 'mesh' }),
     onConnectionChange: (name, connected, address) => {
       parts.replicator?.connectionChanged(name, connected, address)
@@ -104,12 +165,13 @@ function buildSessions ({ config, deps, log, now, bus, parts, need }: StartConte
     }
   })
   parts.mesh = mesh
-  const replicator = createReplicator({ config, store, mesh, connector, log: log.child({ component: 'replicator' }), now, events: replicatorEvents(bus, deps.events) })
+  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, provenance: provenance.checker, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
-  parts.local = { store, domain: config.domain, now, rules: replicator.inboundRules }
+  // read-only enforcement follows the rules of the peers configured now (a reload changes them)
+  parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules }, signer: provenance.signer }
 }
 
-async function startConnector ({ deps, log, bus, self, need }: StartContext): Promise<void> {
+async function startConnector ({ deps, log, bus, self, need, parts }: StartContext): Promise<void> {
   const connector = need('connector', 'connector')
   await connector.start(connectorContext({
     local: need('local', 'store'),
@@ -118,13 +180,33 @@ async function startConnector ({ deps, log, bus, self, need }: StartContext): Pr
     log,
     bus,
     onReadOnlyRevert: deps.events?.onReadOnlyRevert,
-    reverted: () => { self.readOnlyReverts++ }
+    reverted: () => { self.readOnlyReverts++ },
+    echoGuard: parts.echoGuard
   }, log.child({ component: 'connector', kind: connector.kind })))
 }
 
-async function startServing ({ config, deps, log, now, bus, self, parts, need, status, operations }: StartContext): Promise<void> {
+async function startServing (ctx: StartContext): Promise<void> {
+  const { config, deps, log, now, bus, self, parts, need, status, operations } = ctx
   const replicator = need('replicator', 'replicator')
-  await need('mesh', 'mesh').start((stream, connection, peer) => replicator.handleInbound(stream, connection, peer)).catch((err: unknown) => { throw listenError(err, config) })
+  const mesh = need('mesh', 'mesh')
+  const book = parts.invites
+  await mesh.start({
+    sync: (stream, connection, peer) => replicator.handleInbound(stream, connection, peer),
+    ...(book !== undefined
+      ? {
+          guest: inviteHandler({
+            book,
+            peerId: self.peerId,
+            domain: config.domain,
+            listenAddrs: () => reachableAddrs(mesh.listenAddrs()),
+            now,
+            log: log.child({ component: 'invite' }),
+            isPeer: (peerId) => ctx.live.config.peers.some((p) => p.peerId === peerId),
+            admit: admitJoiner(ctx)
+          })
+        }
+      : {})
+  }).catch((err: unknown) => { throw listenError(err, config) })
   parts.metrics = createMetrics({ bus, status, processMetrics: deps.processMetrics === true })
   const app = createAdminApp(adminDepsFor(config, operations, { token: self.token, bus, need, log, now }))
   parts.app = app
@@ -132,7 +214,7 @@ async function startServing ({ config, deps, log, now, bus, self, parts, need, s
   await replicator.start()
   const retrier = createFailedRetrier({
     store: need('store', 'store'),
-    peers: { sessionOpen: (name) => replicator.peerStatus(name).sessionOpen, fetchFrom: replicator.fetchFrom, applyFrom: replicator.applyFrom },
+    peers: { sessionOpen: (name) => replicator.sessionOpen(name), fetchFrom: replicator.fetchFrom, applyFrom: replicator.applyFrom },
     log: log.child({ component: 'failed-queue' }),
     now
   })

@@ -1,12 +1,17 @@
 /**
  * How the agent's parts report to each other and to the event bus: store
- * commits, replicator events, and the connector's context (recording edits
- * found in the instance, with the revert of read-only ones). Kept apart from
- * the lifecycle so that start() reads as the order things come up in.
+ * commits, replicator events, the connector's context (recording edits
+ * found in the instance through the echo-loop guard, with the revert of
+ * read-only ones), and the guard's view of what the agent writes into the
+ * instance. Kept apart from the lifecycle so that start() reads as the order
+ * things come up in.
  */
 import { AgentError } from '../../protocol/errors.js'
 import type { Store } from '../../store/types.js'
+import type { LoadedConfig } from '../../config/load.js'
 import { recordInstanceChange, type LocalWriteDeps } from '../apply/local-writes.js'
+import { createEchoGuard, type EchoLoopGuard } from '../apply/echo-holds.js'
+import type { EchoGuardOptions } from '../apply/echo-guard.js'
 import type { ConnectorContext, InstanceConnector } from '../connectors/connector.js'
 import type { EventBus } from '../observe/events.js'
 import type { Logger } from '../runtime/logger.js'
@@ -60,6 +65,7 @@ export interface ConnectorContextDeps {
   readonly onReadOnlyRevert: ((uid: string, peer: string) => void) | undefined
   /** counts the reverts for the status report */
   readonly reverted: () => void
+  readonly echoGuard: EchoLoopGuard | undefined
 }
 
 /**
@@ -76,6 +82,7 @@ export function connectorContext (deps: ConnectorContextDeps, connectorLog: Logg
     pullsIdle: () => deps.replicator().status().every((p) => p.progress.state === 'idle'),
     recordLocalChange: async (change, rows, precondition) => await recordInstanceChange({
       ...local,
+      ...(deps.echoGuard !== undefined ? { echoGuard: deps.echoGuard } : {}),
       revert: async (object) => {
         const [result] = await deps.connector().applyRemote([{ previous: object, next: object }])
         if (result !== undefined && !result.ok) throw new AgentError('CONNECTOR_ERROR', `could not revert ${object.uid} in the instance: ${result.reason}`)
@@ -87,5 +94,52 @@ export function connectorContext (deps: ConnectorContextDeps, connectorLog: Logg
         bus.emit({ type: 'read-only-revert', uid: object.uid, peer: verdict.peer })
       }
     }, change, rows, precondition)
+  }
+}
+
+/** A round trip through another agent that takes longer than this is not part of a loop, whatever the window. */
+const MIN_ROUND_TRIP_MS = 10 * 60_000
+/** The echo window without a configured one: an instance the agent polls gets two polls and some slack. */
+const DEFAULT_ECHO_WINDOW_MS = 30_000
+
+/** The guard's settings from the config (echoGuard), or undefined when it is off. */
+export function echoGuardOptions (config: LoadedConfig): EchoGuardOptions | undefined {
+  const { echoGuard, instance } = config
+  if (!echoGuard.enabled) return undefined
+  const windowMs = echoGuard.window ?? (instance.kind === 'senaite' ? 2 * instance.pollInterval + DEFAULT_ECHO_WINDOW_MS : DEFAULT_ECHO_WINDOW_MS)
+  return { bounces: echoGuard.bounces, windowMs, roundTripMs: Math.max(MIN_ROUND_TRIP_MS, 4 * windowMs) }
+}
+
+/** The echo-loop guard of an agent, its holds and releases on the bus. */
+export function echoGuardFor (deps: { store: Store, log: Logger, now: () => number, bus: EventBus }, options: EchoGuardOptions): EchoLoopGuard {
+  return createEchoGuard({
+    store: deps.store,
+    log: deps.log,
+    now: deps.now,
+    options,
+    onEvent: (e) => deps.bus.emit({ type: 'echo-loop', uid: e.uid, objectType: e.type, id: e.id, action: e.action, held: e.held })
+  })
+}
+
+/**
+ * The connector as the replicator sees it: every version the instance took
+ * is noted by the guard (when it was written is what tells the instance's
+ * echo of it from a person's edit).
+ */
+export function watchInstanceWrites (connector: InstanceConnector, guard: EchoLoopGuard | undefined): InstanceConnector {
+  if (guard === undefined) return connector
+  return {
+    kind: connector.kind,
+    start: async (context) => { await connector.start(context) },
+    stop: async () => { await connector.stop() },
+    async applyRemote (writes, rows) {
+      const results = await connector.applyRemote(writes, rows)
+      // an initial sync, or an instance that never reports edits: nothing to note
+      if (!guard.remembersAny) return results
+      const written: string[] = []
+      results.forEach((r, i) => { if (r.ok) written.push(writes[i]!.next.uid) })
+      guard.noteWritten(written)
+      return results
+    }
   }
 }

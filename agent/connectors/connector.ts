@@ -39,9 +39,11 @@ export interface ConnectorContext {
    * Record an edit made in the instance: bumps this agent's vector entry and
    * appends to the feed. Resolves undefined when the edit was not accepted —
    * an object of a read-only type, which the agent has reverted in the
-   * instance (through applyRemote) and reported — or when `precondition`,
-   * checked inside the store transaction, says the observation is stale
-   * (the connector wrote into the instance since it looked).
+   * instance (through applyRemote) and reported; an object the echo-loop
+   * guard holds (the edit is the instance's echo of a write in a loop; the
+   * rows are then not written either) — or when `precondition`, checked
+   * inside the store transaction, says the observation is stale (the
+   * connector wrote into the instance since it looked).
    */
   readonly recordLocalChange: (change: LocalChange, rows?: readonly ConnectorRow[], precondition?: () => boolean) => Promise<StoredObject | undefined>
   /** false while a pull is applying batches: a poll then waits (cascades of writes still to come are not local edits) */

@@ -2,13 +2,17 @@
  * The libp2p side of an agent: TCP + Noise + yamux, an optional private
  * network key, and a connection gater that admits only the peer IDs listed
  * in the config — inbound after the Noise handshake proved the remote's
- * identity, outbound before we even dial. Every refusal is logged.
+ * identity, outbound before we even dial. Every refusal is logged. The one
+ * exception is the guest door (guests.ts): while an invitation is open, a
+ * peer not in the config may connect, and open the invite protocol only.
  *
  * The mesh keeps a connection to every configured peer that has addresses,
  * redialling with exponential backoff (with jitter) when it goes away
  * (redial.ts). A stream of the sync protocol (or of the verify protocol,
  * when a handler for it is given) is handed on only from a configured peer,
- * with that peer's config entry.
+ * with that peer's config entry. The list of peers can be
+ * replaced while the mesh runs (setPeers, a config reload): a removed peer
+ * is hung up on and refused from then on, a new one is dialled.
  */
 import '../runtime/polyfills.js'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -20,11 +24,12 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID } from '../../protocol/constants.js'
-import { MAX_VERIFY_STREAMS_PER_PEER, VERIFY_PROTOCOL_ID } from '../../protocol/verify-constants.js'
 import { describeError } from '../../protocol/errors.js'
+import { MAX_VERIFY_STREAMS_PER_PEER, VERIFY_PROTOCOL_ID } from '../../protocol/verify-constants.js'
 import { NotStartedError, PeerNotAllowedError } from '../errors.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
-import { keepConnected } from './redial.js'
+import { GuestDoor, type GuestPolicy } from './guests.js'
+import { Upkeeps } from './redial.js'
 
 export interface MeshPeer {
   readonly name: string
@@ -42,19 +47,32 @@ export interface MeshOptions {
   readonly onConnectionChange?: (peerName: string, connected: boolean, address: string | undefined) => void
   /** called for every refused connection (status, metrics) */
   readonly onRefused?: (peerId: string, direction: 'inbound' | 'outbound') => void
+  /** who may come in for the invite protocol without being a peer; none: no one */
+  readonly guests?: GuestPolicy
 }
 
-export type MeshStreamHandler = (stream: Stream, connection: Connection, peer: MeshPeer) => void
+/** Handlers of the streams the mesh accepts. */
+export interface MeshHandlers {
+  /** a sync stream from a configured peer */
+  readonly sync: (stream: Stream, connection: Connection, peer: MeshPeer) => void
+  /** a verify stream from a configured peer (none: the protocol is not offered) */
+  readonly verify?: (stream: Stream, connection: Connection, peer: MeshPeer) => void
+  /** a stream of the guest protocol (GuestPolicy.protocol), from a peer in the config or not */
+  readonly guest?: (stream: Stream, connection: Connection) => void
+}
 
 export interface Mesh {
   readonly peerId: string
-  /** `handler` takes sync streams; `verifyHandler` (if any) verify streams */
-  start (handler: MeshStreamHandler, verifyHandler?: MeshStreamHandler): Promise<void>
+  start (handlers: MeshHandlers): Promise<void>
   stop (): Promise<void>
+  /** replace the configured peers: removed ones are hung up on and refused, new ones dialled */
+  setPeers (peers: readonly MeshPeer[]): Promise<void>
+  /** open a stream of the guest protocol to a peer not (yet) in the config, at `addrs` */
+  openGuestStream (peerId: string, addrs: readonly string[], signal?: AbortSignal): Promise<Stream>
   listenAddrs (): string[]
   isConnected (peerId: string): boolean
   remoteAddress (peerId: string): string | undefined
-  /** open a stream to a configured peer (dials when needed): the sync protocol's, or `protocol` */
+  /** open a stream of `protocol` (default: sync) to a configured peer (dials when needed) */
   openStream (peerId: string, signal?: AbortSignal, protocol?: string): Promise<Stream>
   /** drop every connection to a peer (tests, admin) */
   hangUp (peerId: string): Promise<void>
@@ -64,8 +82,10 @@ export function createMesh (options: MeshOptions): Mesh {
   const byId = new Map(options.peers.map((p) => [p.peerId, p]))
   const log = options.log
   let node: Libp2p | undefined
-  let upkeep: AbortController | undefined
+  const upkeeps = new Upkeeps(log)
+  let unwatchGuests: (() => void) | undefined
   const selfId = peerIdFromPrivateKey(options.privateKey).toString()
+  const door = options.guests !== undefined ? new GuestDoor(options.guests, (id) => byId.has(id), log) : undefined
 
   const running = (): Libp2p => {
     if (node === undefined) throw new NotStartedError('mesh')
@@ -78,34 +98,41 @@ export function createMesh (options: MeshOptions): Mesh {
   return {
     peerId: selfId,
 
-    async start (handler, verifyHandler) {
+    async start (handlers) {
       if (node !== undefined) return
-      node = await createLibp2p(nodeOptions(options, refuser(byId, options)))
+      node = await createLibp2p(nodeOptions(options, refuser(byId, options, door)))
       reportConnections(node, byId, options, addressOf)
-      await node.handle(PROTOCOL_ID, syncStreams(byId, handler), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
-      if (verifyHandler !== undefined) {
-        await node.handle(VERIFY_PROTOCOL_ID, syncStreams(byId, verifyHandler), { maxInboundStreams: MAX_VERIFY_STREAMS_PER_PEER, maxOutboundStreams: MAX_VERIFY_STREAMS_PER_PEER })
-      }
+      unwatchGuests = await handleProtocols(node, byId, handlers, door)
       await rememberAddresses(node, options.peers)
-      upkeep = new AbortController()
-      for (const peer of options.peers) {
-        if (peer.addrs.length > 0) void keepConnected(node, peer, upkeep.signal, log)
-      }
+      for (const peer of byId.values()) upkeeps.start(node, peer)
       log.info({ peerId: selfId, listen: this.listenAddrs() }, 'mesh listening')
     },
 
     async stop () {
-      upkeep?.abort()
-      upkeep = undefined
+      upkeeps.stopAll()
+      unwatchGuests?.()
+      unwatchGuests = undefined
       const n = node
       node = undefined
-      if (n === undefined) return
-      try {
-        await n.unhandle([PROTOCOL_ID, VERIFY_PROTOCOL_ID])
-      } catch (err) {
-        log.warn({ err: describeError(err) }, 'unhandle failed during stop')
-      }
-      await n.stop()
+      if (n !== undefined) await stopNode(n, door, log)
+    },
+
+    async setPeers (peers) {
+      const previous = new Map(byId)
+      // the table first: from here on the gater refuses removed peers and admits new ones
+      byId.clear()
+      for (const peer of peers) byId.set(peer.peerId, peer)
+      if (node !== undefined) await applyPeerChanges(node, previous, byId, upkeeps, log)
+    },
+
+    async openGuestStream (peerId, addrs, signal) {
+      const n = running()
+      if (door === undefined) throw new NotStartedError('guest door')
+      const id = peerIdFromString(peerId)
+      return await door.joining(peerId, async () => {
+        await n.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(a)) })
+        return await n.dialProtocol(id, door.protocol, { signal: dialSignal(signal) })
+      })
     },
 
     listenAddrs () {
@@ -118,16 +145,10 @@ export function createMesh (options: MeshOptions): Mesh {
       return node.getConnections(peerIdFromString(peerId)).some((c) => c.status === 'open')
     },
 
-    remoteAddress (peerId) {
-      return addressOf(peerId)
-    },
+    remoteAddress: addressOf,
 
     async openStream (peerId, signal, protocol = PROTOCOL_ID) {
-      const n = running()
-      const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
-      return await n.dialProtocol(peerIdFromString(peerId), protocol, {
-        signal: signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout
-      })
+      return await running().dialProtocol(peerIdFromString(peerId), protocol, { signal: dialSignal(signal) })
     },
 
     async hangUp (peerId) {
@@ -136,11 +157,60 @@ export function createMesh (options: MeshOptions): Mesh {
   }
 }
 
-/** The gater's verdict on a peer: true (refused, logged and reported) unless it is configured. */
-function refuser (byId: ReadonlyMap<string, MeshPeer>, options: MeshOptions): (peerId: PeerId, direction: 'inbound' | 'outbound') => boolean {
+async function stopNode (node: Libp2p, door: GuestDoor | undefined, log: Logger): Promise<void> {
+  try {
+    await node.unhandle([PROTOCOL_ID, VERIFY_PROTOCOL_ID])
+    if (door !== undefined) await node.unhandle(door.protocol)
+  } catch (err) {
+    log.warn({ err: describeError(err) }, 'unhandle failed during stop')
+  }
+  await node.stop()
+}
+
+/** The caller's signal, bounded by the dial timeout. */
+function dialSignal (signal: AbortSignal | undefined): AbortSignal {
+  const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+  return signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout
+}
+
+/** After the peer table changed: hang up on removed peers; new and moved ones get their addresses and a fresh upkeep. */
+async function applyPeerChanges (node: Libp2p, previous: ReadonlyMap<string, MeshPeer>, now: ReadonlyMap<string, MeshPeer>, upkeeps: Upkeeps, log: Logger): Promise<void> {
+  for (const [id, old] of previous) {
+    if (now.has(id)) continue
+    upkeeps.stop(id)
+    log.info({ peer: old.name, peerId: shortPeerId(id) }, 'peer removed from the config: hanging up')
+    await node.hangUp(peerIdFromString(id)).catch((err: unknown) => log.warn({ peer: old.name, err: describeError(err) }, 'could not hang up on a removed peer'))
+  }
+  for (const peer of now.values()) {
+    const old = previous.get(peer.peerId)
+    if (old !== undefined && sameAddrs(old.addrs, peer.addrs)) continue
+    if (peer.addrs.length > 0) await node.peerStore.patch(peerIdFromString(peer.peerId), { multiaddrs: peer.addrs.map((a) => multiaddr(a)) })
+    upkeeps.start(node, peer)
+  }
+}
+
+/** The sync protocol for configured peers; the guest protocol, when there is a door, for anyone it lets in. Returns the door's clean-up. */
+async function handleProtocols (node: Libp2p, byId: ReadonlyMap<string, MeshPeer>, handlers: MeshHandlers, door: GuestDoor | undefined): Promise<(() => void) | undefined> {
+  await node.handle(PROTOCOL_ID, syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
+  if (handlers.verify !== undefined) {
+    await node.handle(VERIFY_PROTOCOL_ID, syncStreams(byId, handlers.verify), { maxInboundStreams: MAX_VERIFY_STREAMS_PER_PEER, maxOutboundStreams: MAX_VERIFY_STREAMS_PER_PEER })
+  }
+  if (door === undefined || handlers.guest === undefined) return undefined
+  // two: a joiner retrying at once should not find its first, closing stream still counted
+  await node.handle(door.protocol, handlers.guest, { maxInboundStreams: 2, maxOutboundStreams: 2 })
+  return door.watch(node)
+}
+
+function sameAddrs (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** The gater's verdict on a peer: true (refused, logged and reported) unless it is configured, or a guest the door lets in. */
+function refuser (byId: ReadonlyMap<string, MeshPeer>, options: MeshOptions, door: GuestDoor | undefined): (peerId: PeerId, direction: 'inbound' | 'outbound') => boolean {
   return (peerId, direction) => {
     const id = peerId.toString()
     if (byId.has(id)) return false
+    if (door !== undefined && (direction === 'inbound' ? door.admitsInbound(peerId) : door.allowsOutbound(peerId))) return false
     options.log.warn({ peerId: id, direction }, new PeerNotAllowedError(id).message)
     options.onRefused?.(id, direction)
     return true
@@ -172,8 +242,8 @@ function nodeOptions (options: MeshOptions, refuse: (peerId: PeerId, direction: 
   }
 }
 
-/** Hand each stream on with its peer's config entry: only from a configured peer. */
-function syncStreams (byId: ReadonlyMap<string, MeshPeer>, handler: MeshStreamHandler): StreamHandler {
+/** Hand each sync stream on with its peer's config entry: only from a configured peer. */
+function syncStreams (byId: ReadonlyMap<string, MeshPeer>, handler: (stream: Stream, connection: Connection, peer: MeshPeer) => void): StreamHandler {
   return (stream, connection) => {
     const peer = byId.get(connection.remotePeer.toString())
     if (peer === undefined) {

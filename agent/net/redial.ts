@@ -2,7 +2,8 @@
  * Keeping a connection to one configured peer: dial when there is none, back
  * off exponentially (with jitter) after failures, reset the backoff once a
  * connection stands, and wait for it to go away before dialling again. The
- * loop ends when its signal aborts (the mesh stops).
+ * loop ends when its signal aborts (the mesh stops, or the peer leaves the
+ * config). `Upkeeps` holds one such loop per peer.
  */
 import type { Libp2p } from 'libp2p'
 import type { PeerId } from '@libp2p/interface'
@@ -47,4 +48,32 @@ async function waitForDisconnect (node: Libp2p, peerId: string, signal: AbortSig
     node.addEventListener('peer:disconnect', onDisconnect)
     signal.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/** One upkeep loop per configured peer with addresses; starting one again ends the one before. */
+export class Upkeeps {
+  readonly #loops = new Map<string, AbortController>()
+  readonly #log: Logger
+
+  constructor (log: Logger) {
+    this.#log = log
+  }
+
+  start (node: Libp2p, peer: { readonly name: string, readonly peerId: string, readonly addrs: readonly string[] }): void {
+    this.stop(peer.peerId)
+    if (peer.addrs.length === 0) return
+    const controller = new AbortController()
+    this.#loops.set(peer.peerId, controller)
+    void keepConnected(node, peer, controller.signal, this.#log)
+  }
+
+  stop (peerId: string): void {
+    this.#loops.get(peerId)?.abort()
+    this.#loops.delete(peerId)
+  }
+
+  stopAll (): void {
+    for (const controller of this.#loops.values()) controller.abort()
+    this.#loops.clear()
+  }
 }

@@ -24,6 +24,12 @@ export type AgentEvent =
   | { readonly type: 'commit', readonly head: number, readonly objects: number }
   /** a local edit of a read-only object was reverted */
   | { readonly type: 'read-only-revert', readonly uid: string, readonly peer: string }
+  /** the config file was reloaded and applied (a reload, SIGHUP, or a join / an invitation used) */
+  | { readonly type: 'config', readonly file: string, readonly loadedAt: number, readonly added: readonly string[], readonly removed: readonly string[], readonly changed: readonly string[] }
+  /** an invitation was created, used or revoked */
+  | { readonly type: 'invite', readonly id: string, readonly state: 'open' | 'used' | 'revoked' }
+  /** the echo-loop guard held an object (a loop found) or released it; `held` is how many it holds now */
+  | { readonly type: 'echo-loop', readonly uid: string, readonly objectType: string, readonly id: string, readonly action: 'held' | 'released', readonly held: number }
 
 export interface EventBus {
   emit (event: AgentEvent): void

@@ -30,6 +30,8 @@ export function createMetrics (deps: { readonly bus: EventBus, readonly status: 
   new Gauge({ name: 'labmesh_feed_head', help: 'Highest sequence number of this agent\'s feed', registers: [registry], collect () { this.set(status().feedHead) } })
   new Gauge({ name: 'labmesh_conflicts', help: 'Objects holding unresolved concurrent versions', registers: [registry], collect () { this.set(status().conflicts) } })
   new Gauge({ name: 'labmesh_failed', help: 'Objects parked in the failed queue', registers: [registry], collect () { this.set(status().failed) } })
+  new Gauge({ name: 'labmesh_config_loaded_timestamp_seconds', help: 'Unix time the running config was loaded (start or the last reload)', registers: [registry], collect () { this.set(status().configLoadedAt / 1000) } })
+  new Gauge({ name: 'labmesh_echo_held_objects', help: 'Objects the echo-loop guard holds now (their instance edits are not sent out)', registers: [registry], collect () { this.set(status().echoHeld) } })
   perPeer('labmesh_peer_connected', '1 when a connection to the peer is open', (p) => p.connected ? 1 : 0)
   perPeer('labmesh_peer_lag_in', 'Objects the remote has that this agent has not applied (exact at batch boundaries)', (p) => p.lagIn)
   perPeer('labmesh_peer_lag_out', 'Objects of this agent\'s feed after the peer\'s position', (p) => p.lagOut)
@@ -41,6 +43,7 @@ export function createMetrics (deps: { readonly bus: EventBus, readonly status: 
   const pulled = new Counter({ name: 'labmesh_pulled_objects_total', help: 'Objects received from the peer since start', labelNames: ['peer'] as const, registers: [registry] })
   const served = new Counter({ name: 'labmesh_served_objects_total', help: 'Objects served to the peer since start', labelNames: ['peer'] as const, registers: [registry] })
   const applied = new Counter({ name: 'labmesh_applied_objects_total', help: 'Objects whose version changed here, by peer', labelNames: ['peer'] as const, registers: [registry] })
+  const echoLoops = new Counter({ name: 'labmesh_echo_loops_total', help: 'Echo loops found since start: objects held because they bounced between instances with no one editing them', registers: [registry] })
   const pullDuration = new Histogram({
     name: 'labmesh_pull_duration_seconds', help: 'Duration of pulls from a remote until caught up', labelNames: ['peer'] as const, registers: [registry],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
@@ -52,6 +55,7 @@ export function createMetrics (deps: { readonly bus: EventBus, readonly status: 
       case 'batch': pulled.inc({ peer: event.peer }, event.received); applied.inc({ peer: event.peer }, event.applied); break
       case 'served': served.inc({ peer: event.peer }, event.objects); break
       case 'pull-finished': if (event.pulled > 0) pullDuration.observe({ peer: event.peer }, event.durationMs / 1000); break
+      case 'echo-loop': if (event.action === 'held') echoLoops.inc(); break
     }
   })
 

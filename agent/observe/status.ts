@@ -3,6 +3,10 @@
  * the CLI's table, the status page and the metrics.
  */
 import type { PeerStatus } from '../sync/replicator.js'
+import type { EchoHoldView } from '../apply/echo-holds.js'
+
+/** held objects listed in the status (GET /api/echo-loops lists them all) */
+export const STATUS_ECHO_LOOPS = 100
 
 export interface AgentStatusReport {
   readonly domain: string
@@ -17,6 +21,16 @@ export interface AgentStatusReport {
   readonly failed: number
   /** local edits of read-only objects that were reverted (connectors that cannot refuse) */
   readonly readOnlyReverts: number
+  /** objects the echo-loop guard holds now: their instance edits are not sent out */
+  readonly echoHeld: number
+  /** echo loops found since start (each object held, or held again) */
+  readonly echoLoopsFound: number
+  /** the held objects, oldest hold first (at most STATUS_ECHO_LOOPS) */
+  readonly echoLoops: readonly EchoHoldView[]
   readonly startedAt: number
+  /** the config file the running config was read from (undefined when built in code) */
+  readonly configFile: string | undefined
+  /** when the running config was loaded: at start, or by the last reload */
+  readonly configLoadedAt: number
   readonly peers: readonly PeerStatus[]
 }

@@ -83,10 +83,21 @@ export function localId (rules: InboundRules, incoming: ObjectVersion): string {
   return incoming.id
 }
 
-/** The version as it is stored here: same uid, vector and data; local id. */
+/**
+ * The version as it is stored here: same uid, vector and data; local id.
+ * The id its signer wrote stays in `sig.id` (dropped again once the
+ * presented id is that one), so the signature verifies at every agent
+ * downstream, whatever prefixes the relays in between applied.
+ */
 export function presentLocally (rules: InboundRules, incoming: ObjectVersion): ObjectVersion {
   const id = localId(rules, incoming)
-  return id === incoming.id ? incoming : { ...incoming, id }
+  if (id === incoming.id) return incoming
+  const sig = incoming.sig
+  if (sig === undefined) return { ...incoming, id }
+  const signedId = sig.id ?? incoming.id
+  if (signedId !== id) return { ...incoming, id, sig: { ...sig, id: signedId } }
+  const { id: _signed, ...rest } = sig // eslint-disable-line @typescript-eslint/no-unused-vars
+  return { ...incoming, id, sig: rest }
 }
 
 /** The object originated here: its origin is us, or its id carries our prefix. */

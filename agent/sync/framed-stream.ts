@@ -10,12 +10,11 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { FrameDecoder } from '../../protocol/codec.js'
-import { encodeFrame, encodeJsonFrame } from '../../protocol/codec.js'
+import { encodeJsonFrame } from '../../protocol/codec.js'
 import { ProtocolError } from '../../protocol/errors.js'
-import { PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import type { DecodeResult } from '../../protocol/decode.js'
 import type { Message } from '../../protocol/messages.js'
-import type { VerifyMessage } from '../../protocol/verify-messages.js'
 
 /** how long a failing session may take to flush its error frame */
 const FAIL_FLUSH_MS = 1000
@@ -27,26 +26,38 @@ export interface FramedStreamStats {
   bytesOut: number
 }
 
-export class FramedStream<In> {
+/** Another protocol over the same framing (the invite handshake): its frame cap and version. */
+export interface FramingOptions {
+  readonly maxFrameBytes?: number
+  /** `v` of the error frame sent by fail() */
+  readonly version?: number
+}
+
+export class FramedStream<In, Out = Message> {
   readonly stream: Stream
   readonly stats: FramedStreamStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 }
   readonly #decode: (value: unknown) => DecodeResult<In>
-  readonly #frames = new FrameDecoder()
+  readonly #frames: FrameDecoder
+  readonly #maxFrameBytes: number
+  readonly #version: number
   #sendChain: Promise<void> = Promise.resolve()
 
-  constructor (stream: Stream, decode: (value: unknown) => DecodeResult<In>) {
+  constructor (stream: Stream, decode: (value: unknown) => DecodeResult<In>, options: FramingOptions = {}) {
     this.stream = stream
     this.#decode = decode
+    this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
+    this.#version = options.version ?? PROTOCOL_VERSION
+    this.#frames = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
   }
 
   /** Send one message, waiting for the transport to drain when it is full. */
-  async send (message: Message | VerifyMessage): Promise<void> {
-    await this.sendFrame(encodeFrame(message))
+  async send (message: Out): Promise<void> {
+    await this.sendJson(JSON.stringify(message))
   }
 
   /** Send an already-serialised JSON message. */
   async sendJson (json: string): Promise<void> {
-    await this.sendFrame(encodeJsonFrame(json))
+    await this.sendFrame(encodeJsonFrame(json, this.#maxFrameBytes))
   }
 
   /**
@@ -72,7 +83,7 @@ export class FramedStream<In> {
   async fail (code: string, message: string): Promise<void> {
     try {
       if (this.stream.status === 'open' && this.stream.writeStatus === 'writable') {
-        this.stream.send(encodeFrame({ type: 'error', v: PROTOCOL_VERSION, code: code.slice(0, 64), message: message.slice(0, 4000) }))
+        this.stream.send(encodeJsonFrame(JSON.stringify({ type: 'error', v: this.#version, code: code.slice(0, 64), message: message.slice(0, 4000) }), this.#maxFrameBytes))
         await this.stream.close({ signal: AbortSignal.timeout(FAIL_FLUSH_MS) })
       }
     } catch {

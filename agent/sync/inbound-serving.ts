@@ -13,7 +13,7 @@ import type { MeshPeer } from '../net/mesh.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
 import { serveExclusion, serveRulesHash } from '../rules/serve.js'
 import type { PeerRuntime } from './peer-runtime.js'
-import { peerChanged, type ReplicatorDeps } from './replicator-deps.js'
+import { learnBinding, peerChanged, type ReplicatorDeps } from './replicator-deps.js'
 import { serveSession, type ServeSessionDeps, type SessionEnd, type SkippedObject } from './serve-session.js'
 
 export interface InboundServing {
@@ -49,6 +49,7 @@ export function createInboundServing (deps: ReplicatorDeps): InboundServing {
           peerChanged(deps, peer.name)
         })
       running.add(done)
+      rt.track(done)
       void done.finally(() => running.delete(done))
     }
   }
@@ -73,6 +74,7 @@ function serveDeps (deps: ReplicatorDeps, rt: PeerRuntime, peer: MeshPeer, peerL
     },
     onPosition: (position, pending) => {
       if (rt.positionAt(position, pending, deps.store.info().head)) peerChanged(deps, peer.name)
-    }
+    },
+    onHello: (hello) => learnBinding(deps, rt, hello.domain)
   }
 }

@@ -1,9 +1,11 @@
 /**
  * What the replicator keeps per configured peer while it runs: the peer's
  * compiled rules, its pull progress, its open sessions, and the counters and
- * last contact the status view reports. One PeerRuntime per peer for the life
- * of the replicator; the parts that run sessions (pull loop, inbound serving)
- * update it, the status view only reads it.
+ * last contact the status view reports. One PeerRuntime per peer entry: the
+ * parts that run sessions (pull loop, inbound serving) update it, the status
+ * view only reads it. A reload that changes or removes the entry retires the
+ * runtime — its `retired` signal ends every session it runs — and a changed
+ * entry gets a new runtime (new rules) that carries the counters over.
  */
 import type { Checkpoint } from '../../store/types.js'
 import type { LoadedConfig } from '../../config/load.js'
@@ -27,6 +29,10 @@ export class PeerRuntime {
   lastError: string | undefined
   served = 0
   skipped = 0
+  /** versions from this peer refused since start because their signature does not verify (parked BAD_SIGNATURE) */
+  badSignatures = 0
+  /** versions from this peer accepted without a signature since start */
+  unsigned = 0
   /** objects pulled from this peer before the current pull session (the checkpoint's count) */
   pulledBase = 0
   /** objects pulled in the current pull session */
@@ -37,6 +43,10 @@ export class PeerRuntime {
   serving = 0
   /** the open pull session with this peer */
   session: PullSession | undefined
+  /** aborted when the peer's entry is removed or replaced by a reload */
+  readonly retired = new AbortController()
+  /** the pull loop and serve sessions running for this entry */
+  readonly tasks = new Set<Promise<unknown>>()
 
   constructor (config: LoadedConfig, peer: PeerConfig, now: () => number) {
     this.config = peer
@@ -44,6 +54,28 @@ export class PeerRuntime {
     this.rulesHash = inboundRulesHash(this.rules)
     this.serveRules = compileServeRules(peer)
     this.progress = new PullProgress(now)
+  }
+
+  /** A changed entry's new runtime goes on counting where the old one was. */
+  carryFrom (old: PeerRuntime): void {
+    this.served = old.served
+    this.skipped = old.skipped
+    this.lastContact = old.lastContact
+    this.address = old.address
+    this.lastError = old.lastError
+    this.out = old.out
+  }
+
+  /** Run `task` as one of this entry's; retire() waits for it. */
+  track (task: Promise<unknown>): void {
+    this.tasks.add(task)
+    void task.finally(() => this.tasks.delete(task))
+  }
+
+  /** End every session of this entry and wait for them. */
+  async retire (): Promise<void> {
+    this.retired.abort()
+    await Promise.allSettled([...this.tasks])
   }
 
   /** objects received from this peer into our store, all time */
@@ -73,8 +105,22 @@ export class PeerRuntime {
 export class PeerRuntimes {
   readonly #byName = new Map<string, PeerRuntime>()
 
+  readonly #now: () => number
+
   constructor (config: LoadedConfig, now: () => number) {
+    this.#now = now
     for (const peer of config.peers) this.#byName.set(peer.name, new PeerRuntime(config, peer, now))
+  }
+
+  /** A runtime for `peer` under `config`'s agent-wide rules, replacing any of that name. */
+  add (config: LoadedConfig, peer: PeerConfig): PeerRuntime {
+    const rt = new PeerRuntime(config, peer, this.#now)
+    this.#byName.set(peer.name, rt)
+    return rt
+  }
+
+  remove (name: string): void {
+    this.#byName.delete(name)
   }
 
   all (): IterableIterator<PeerRuntime> {

@@ -36,6 +36,14 @@ export interface PeerStatus {
    * each is logged once as a warning
    */
   readonly skipped: number
+  /**
+   * versions this peer relayed to us whose signature did not verify, since
+   * this agent started: each parked as BAD_SIGNATURE (the failed queue names
+   * the peer) and logged as a warning; our previous version was kept
+   */
+  readonly badSignatures: number
+  /** versions from this peer accepted without a signature (older stores or agents), since this agent started */
+  readonly unsigned: number
   /** the remote's feed head as last heard (hello, notify, batch); the checkpoint's seq before the first hello */
   readonly remoteHead: number
   /** last seq of the remote's feed applied here */
@@ -85,6 +93,8 @@ export function peerStatusOf (rt: PeerRuntime, store: Store, mesh: Mesh, conflic
     pulled: rt.pulled,
     served: rt.served,
     skipped: rt.skipped,
+    badSignatures: rt.badSignatures,
+    unsigned: rt.unsigned,
     remoteHead: progress.remoteHead ?? progress.appliedSeq,
     appliedSeq: progress.appliedSeq,
     lagIn,

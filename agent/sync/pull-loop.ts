@@ -13,7 +13,7 @@ import { Backoff } from '../runtime/backoff.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
 import type { PeerRuntime } from './peer-runtime.js'
 import { PullSession } from './pull-session.js'
-import { applyContextFor, peerChanged, sessionBasics, type ReplicatorDeps } from './replicator-deps.js'
+import { applyContextFor, learnBinding, peerChanged, sessionBasics, type ReplicatorDeps } from './replicator-deps.js'
 
 export async function pullLoop (deps: ReplicatorDeps, rt: PeerRuntime, signal: AbortSignal): Promise<void> {
   const peerLog = deps.log.child({ peer: rt.config.name, peerId: shortPeerId(rt.config.peerId) })
@@ -50,6 +50,7 @@ function livePullSession (deps: ReplicatorDeps, rt: PeerRuntime, stream: Stream,
     onActivity: () => { rt.lastContact = deps.now() },
     onBatchApplied: (stats, batch) => {
       rt.pulledSession += stats.received
+      rt.unsigned += stats.unsigned
       deps.events?.onBatchApplied?.(name, stats, batch)
       deps.events?.onProgress?.(name, rt.progress.snapshot())
       peerChanged(deps, name)
@@ -57,7 +58,11 @@ function livePullSession (deps: ReplicatorDeps, rt: PeerRuntime, stream: Stream,
     onPullFinished: (pulled, durationMs, caughtUp) => deps.events?.onPullFinished?.(name, pulled, durationMs, caughtUp),
     onHeadAnnounced: () => deps.events?.onProgress?.(name, rt.progress.snapshot()),
     // progress.connected() (at hello) already restarted the lag from the remote as it is now
-    onStarted: () => { rt.lastError = undefined; peerChanged(deps, name) }
+    onStarted: (_since, hello) => {
+      rt.lastError = undefined
+      learnBinding(deps, rt, hello.domain)
+      peerChanged(deps, name)
+    }
   })
 }
 

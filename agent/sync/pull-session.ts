@@ -49,7 +49,7 @@ export interface PullSessionDeps extends PullPipelineDeps {
   /** the remote announced a newer head (notify): progress changed even if no pull follows */
   readonly onHeadAnnounced?: (head: number) => void
   /** the session is established (hello exchanged, resume point known) */
-  readonly onStarted?: (since: number) => void
+  readonly onStarted?: (since: number, hello: HelloMessage) => void
   /** pull until caught up once, then end the session (dry runs) */
   readonly once?: boolean
 }
@@ -133,7 +133,7 @@ export class PullSession {
       this.#resumedFrom = since
       this.#deps.progress.connected(hello.head, since)
       this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count }, 'pull session started')
-      this.#deps.onStarted?.(since)
+      this.#deps.onStarted?.(since, hello)
       while (!signal.aborted && this.#closedError === undefined) {
         if (this.#pullWanted) {
           this.#pullWanted = false

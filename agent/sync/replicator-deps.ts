@@ -8,6 +8,7 @@
 import type { Store } from '../../store/types.js'
 import type { LoadedConfig } from '../../config/load.js'
 import type { ApplyContext, ApplyStats } from '../apply/apply-remote.js'
+import type { ProvenanceChecker } from '../apply/provenance.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import { NotFoundError } from '../errors.js'
 import type { Logger } from '../runtime/logger.js'
@@ -31,6 +32,8 @@ export interface ReplicatorDeps {
   readonly connector: InstanceConnector
   readonly log: Logger
   readonly now: () => number
+  /** checks signatures of pulled versions; learns domain ↔ peer ID from hellos */
+  readonly provenance: ProvenanceChecker
   readonly events?: ReplicatorEvents
 }
 
@@ -61,9 +64,22 @@ export function applyContextFor (deps: ReplicatorDeps, rt: PeerRuntime, session:
     rulesHash: rt.rulesHash,
     peerId: rt.config.peerId,
     now: deps.now,
+    log: deps.log,
     fetch: async (uids: readonly string[]) => {
       if (session === undefined) throw new NotFoundError(`peer "${rt.config.name}" is not connected`)
       return await session.get(uids)
+    },
+    provenance: deps.provenance,
+    onBadSignature: (uid, problem) => {
+      rt.badSignatures++
+      deps.log.warn({ peer: rt.config.name, peerId: rt.config.peerId, uid, problem }, `refused a version of ${uid} relayed by peer ${rt.config.name}: ${problem}; parked as BAD_SIGNATURE, the version held here is kept`)
+      peerChanged(deps, rt.config.name)
     }
   }
+}
+
+/** A peer said hello over an authenticated connection: its peer ID speaks for the domain it names. */
+export function learnBinding (deps: ReplicatorDeps, rt: PeerRuntime, domain: string): void {
+  const warning = deps.provenance.bind(domain, rt.config.peerId)
+  if (warning !== undefined) deps.log.warn({ peer: rt.config.name, domain }, `signer binding changed: ${warning} (from its hello); versions signed under the old binding no longer verify here`)
 }

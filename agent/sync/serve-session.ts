@@ -37,6 +37,8 @@ export interface ServeSessionDeps extends ServeAnswerDeps {
    * when a pull arrives, after each frame, and after every commit.
    */
   readonly onPosition?: (seq: number, pending: number) => void
+  /** the peer's hello (its domain, over the connection Noise authenticated) */
+  readonly onHello?: (hello: HelloMessage) => void
 }
 
 export type SessionEnd = { reason: 'closed' } | { reason: 'aborted' } | { reason: 'error', error: AgentError | Error }
@@ -131,6 +133,7 @@ class ServeSession {
     this.#knownHead = info.head
     await this.#framed.send({ type: 'hello', v: PROTOCOL_VERSION, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: this.#deps.servesHash })
     this.#deps.log.debug({ remoteDomain: hello.domain }, 'serve session: hello')
+    this.#deps.onHello?.(hello)
   }
 
   /** A bad message closes the session with an error frame; any other failure too, while the stream is open. */

@@ -17,7 +17,7 @@ import { decodeVerifyClientMessage } from '../../protocol/decode.js'
 import { levelBelow } from '../../protocol/digest.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, UnsupportedProtocolVersionError } from '../../protocol/errors.js'
 import { CHECK_PROGRESS_MS, LEAF_LIST_MAX, MAX_CHECK_PROBLEMS, MAX_SUMMARY_GROUPS, VERIFY_PROTOCOL_VERSION } from '../../protocol/verify-constants.js'
-import type { OpenMessage, RangesMessage, VerifyClientMessage, WireProblem, WireRange } from '../../protocol/verify-messages.js'
+import type { OpenMessage, RangesMessage, VerifyClientMessage, VerifyServerMessage, WireProblem, WireRange } from '../../protocol/verify-messages.js'
 import type { DigestProblem, Store } from '../../store/types.js'
 import { TimeoutError } from '../errors.js'
 import type { Logger } from '../runtime/logger.js'
@@ -43,7 +43,7 @@ export interface VerifyServeDeps {
 
 /** Serve one verify session until the peer closes it, it fails, or `signal` aborts. */
 export async function serveVerify (stream: Stream, deps: VerifyServeDeps, signal: AbortSignal): Promise<SessionEnd> {
-  const framed = new FramedStream<VerifyClientMessage>(stream, decodeVerifyClientMessage)
+  const framed = new FramedStream<VerifyClientMessage, VerifyServerMessage>(stream, decodeVerifyClientMessage, { version: VERIFY_PROTOCOL_VERSION })
   const checkAbort = new AbortController()
   const onAbort = (): void => { stream.abort(new ProtocolError('agent stopping')) }
   signal.addEventListener('abort', onAbort, { once: true })
@@ -93,7 +93,7 @@ export async function serveVerify (stream: Stream, deps: VerifyServeDeps, signal
   }
 }
 
-async function sendSummary (framed: FramedStream<VerifyClientMessage>, side: DigestSide, open: OpenMessage, deps: VerifyServeDeps): Promise<void> {
+async function sendSummary (framed: FramedStream<VerifyClientMessage, VerifyServerMessage>, side: DigestSide, open: OpenMessage, deps: VerifyServeDeps): Promise<void> {
   const groups = [...side.groups.values()].filter((g) => deps.servesType(g.type)).map((g) => ({ type: g.type, origin: g.origin, count: g.count, hash: g.hash }))
   const refused = [...new Set(open.types)].filter((t) => !deps.servesType(t))
   for (let i = 0; i === 0 || i < groups.length; i += MAX_SUMMARY_GROUPS) {
@@ -107,7 +107,7 @@ async function sendSummary (framed: FramedStream<VerifyClientMessage>, side: Dig
  * it is small, or at the last level — as its leaves. A range of a type the
  * peer may not see is answered as empty.
  */
-async function answerRanges (framed: FramedStream<VerifyClientMessage>, side: DigestSide, request: RangesMessage, deps: VerifyServeDeps): Promise<void> {
+async function answerRanges (framed: FramedStream<VerifyClientMessage, VerifyServerMessage>, side: DigestSide, request: RangesMessage, deps: VerifyServeDeps): Promise<void> {
   const frames = new NodesFrames(request.id, async (json) => await framed.sendJson(json))
   const listed: WireRange[] = []
   for (const range of request.ranges) {
@@ -138,7 +138,7 @@ async function answerRanges (framed: FramedStream<VerifyClientMessage>, side: Di
 }
 
 /** Rebuild our digest from our records (progress as it goes) and report the uids the peer may see that disagree. */
-async function check (framed: FramedStream<VerifyClientMessage>, deps: VerifyServeDeps, signal: AbortSignal): Promise<void> {
+async function check (framed: FramedStream<VerifyClientMessage, VerifyServerMessage>, deps: VerifyServeDeps, signal: AbortSignal): Promise<void> {
   let last = 0
   const report = await deps.store.digest.check({
     signal,

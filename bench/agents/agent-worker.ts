@@ -28,6 +28,8 @@ import { createLogger } from '../../agent/runtime/logger.js'
 import { loadConfigFile } from '../../config/load.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import { createLevelStore } from '../../store/level-store.js'
+import { loadIdentityKey, peerIdOf } from '../../agent/net/identity.js'
+import { createVersionSigner } from '../../protocol/provenance.js'
 import { isMainModule } from '../lib/args.js'
 import { serveWorker, type WorkerMethods } from '../lib/process.js'
 import { wallClockMs } from '../lib/report.js'
@@ -43,6 +45,8 @@ export interface SeedParams {
   readonly editCount: number
   /** objects per seeding transaction */
   readonly chunk?: number
+  /** write unsigned versions (as agents before signed provenance did) instead of signing with the agent's key */
+  readonly unsigned?: boolean
 }
 
 export interface SeedResult { readonly ms: number, readonly objects: number, readonly head: number, readonly editTargets: string[] }
@@ -181,7 +185,10 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
       const started = performance.now()
       const store = createLevelStore({ location: join(p.dir, 'data', 'store'), domain: p.domain })
       await store.open()
-      const deps = { store, domain: p.domain, now: Date.now, rules: [] }
+      // signed with the agent's own key, as its local writes are
+      const key = p.unsigned === true ? undefined : await loadIdentityKey(join(p.dir, 'data', 'identity.key'))
+      const signer = key !== undefined ? createVersionSigner(p.domain, peerIdOf(key), key.raw) : undefined
+      const deps = { store, domain: p.domain, now: Date.now, rules: [], ...(signer !== undefined ? { signer } : {}) }
       const pick = editTargetPicker(p.objects, p.editCount)
       const editTargets: string[] = []
       let batch: DocumentInput[] = []

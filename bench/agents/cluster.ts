@@ -24,6 +24,10 @@ export interface ClusterOptions {
   readonly sync: Readonly<Record<string, number>>
   /** extra node flags for agent processes (e.g. --cpu-prof) */
   readonly execArgv: readonly string[]
+  /** how stores are seeded: signed with the agent's key (default) or not, objects per transaction */
+  readonly seed?: { readonly unsigned: boolean, readonly chunk: number }
+  /** more top-level config keys for every agent (e.g. history) */
+  readonly extraConfig?: Readonly<Record<string, unknown>>
 }
 
 export interface PeerLink { readonly agent: BenchAgent, readonly pull: boolean }
@@ -78,13 +82,14 @@ export function createCluster (options: ClusterOptions): Cluster {
       configure: async (peers) => {
         configFile = await writeNodeConfig(node, peers.map((p) => ({ node: p.agent.node, pull: p.pull })), {
           log: { level: 'info' },
-          ...(Object.keys(options.sync).length > 0 ? { sync: options.sync } : {})
+          ...(Object.keys(options.sync).length > 0 ? { sync: options.sync } : {}),
+          ...options.extraConfig
         })
       },
       seed: async (params) => {
         const seeder = await spawnWorker({ name: `seed-${domain}`, module: WORKER })
         try {
-          return await seeder.call<SeedResult>('seed', { ...params, dir: node.dir, domain })
+          return await seeder.call<SeedResult>('seed', { ...params, ...(options.seed !== undefined ? { unsigned: options.seed.unsigned, chunk: options.seed.chunk } : {}), dir: node.dir, domain })
         } finally {
           await seeder.stop(60_000)
         }

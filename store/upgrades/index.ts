@@ -7,9 +7,11 @@
  */
 import { latestSchema } from './runner.js'
 import { digestStep } from './step-digest.js'
+import { historyStep } from './step-history.js'
 import type { UpgradeStep } from './step.js'
+import { echoHoldsStep } from './step-echo-holds.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [digestStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, digestStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

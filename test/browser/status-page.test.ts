@@ -2,7 +2,12 @@
  * The status page in a real browser (Debian's Chromium driven by
  * playwright-core): a two-agent mesh, a 20,000-object initial pull watched
  * to 100 % (with percent and ETA on the way), a conflict resolved with a
- * click and gone on both agents, and a parked object retried from the page.
+ * click and gone on both agents, and a parked object retried from the page;
+ * an invite code made with a click on one agent's page and pasted into the
+ * other's joins them.
+ * click and gone on both agents, a parked object retried from the page, an
+ * echo loop shown and released, and the failed queue grouped by reason
+ * with a group retried.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -14,13 +19,16 @@ import { writeDocument } from '../../agent/apply/local-writes.js'
 import { createLevelStore } from '../../store/level-store.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { meshConfig, waitFor } from '../helpers/nodes.js'
+import { writeCommentedConfig } from '../helpers/config-files.js'
+import { loadConfigFile } from '../../config/load.js'
 import { seedStore } from '../helpers/processes.js'
+import { dateFormat, labDocument, startEchoPair } from '../helpers/echo.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
 describe('status page in Chromium', () => {
-  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d'], { prefix: 'labmesh-browser-', shared: true })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h'], { prefix: 'labmesh-browser-', shared: true })
   let browser: Browser
 
   beforeAll(async () => {
@@ -95,6 +103,9 @@ describe('status page in Chromium', () => {
     a = await mesh.start(aConfig)
     const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
     expect(await card.textContent()).toContain('data.Remarks')
+    // its history, from the conflict card: the versions B saw, lab-a's concurrent one among them
+    await pageB.click('[data-testid="history-of-s-000042"]')
+    await pageB.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="history-row"]')).some((r) => r.textContent?.includes('conflict') === true), undefined, { timeout: 30_000 })
     // and a failure: a sample whose client exists nowhere is parked on B
     await a.documents.put({ uid: 'orphan-1', type: 'AnalysisRequest', id: 'W-ORPHAN', refs: ['client-nowhere'], data: {} })
     const failed = await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { timeout: 30_000 })
@@ -111,6 +122,14 @@ describe('status page in Chromium', () => {
     expect(onB!.data.Remarks).toBe('edited at lab A')
     expect(onA!.data.Remarks).toBe('edited at lab A')
     expect(onA!.vector).toEqual(onB!.vector)
+    // the lookup box shows an object's history by uid: the resolution written here last
+    await pageB.fill('[data-testid="history-uid"]', 's-000042')
+    await pageB.click('[data-testid="history-show"]')
+    await pageB.waitForFunction(() => {
+      const rows = document.querySelectorAll('[data-testid="history-row"]')
+      return rows[rows.length - 1]?.textContent?.includes('resolution') === true
+    }, undefined, { timeout: 30_000 })
+    await pageB.locator('#history').screenshot({ path: 'test-results/status-page-history.png' })
     // once the client exists, the parked sample is applied and leaves the page
     await a.documents.put({ uid: 'client-nowhere', type: 'Client', id: 'client-nowhere', data: {} })
     await pageB.waitForSelector('[data-testid="failed-orphan-1"]', { state: 'detached', timeout: 30_000 })
@@ -145,5 +164,78 @@ describe('status page in Chromium', () => {
     expect(await anonymous.isHidden('#login')).toBe(true)
     expect(await anonymous.textContent('[data-testid="domain"]')).toBe('lab-c')
     await anonymous.close()
+  })
+
+  it('joins two agents with an invite code made on one page and pasted into the other', async () => {
+    const [E, F] = [mesh.node('lab-e'), mesh.node('lab-f')]
+    const e = await mesh.start(await loadConfigFile(await writeCommentedConfig(E)))
+    const f = await mesh.start(await loadConfigFile(await writeCommentedConfig(F)))
+    const [pageE, pageF] = await Promise.all([open(e), open(f)])
+    await pageE.waitForFunction(() => document.getElementById('live')?.textContent === 'live')
+    expect(await pageE.textContent('[data-testid="config"]')).toContain(`config ${e.config.configFile!}`)
+
+    await pageE.getByLabel('Valid for').selectOption('1h')
+    await pageE.getByTestId('create-invite').click()
+    const code = await (await pageE.waitForSelector('[data-testid="invite-code"]')).evaluate((t) => (t as HTMLTextAreaElement).value)
+    expect(code).toMatch(/^labmesh_invite_[a-z2-7]+$/)
+    await pageE.waitForSelector('[data-testid^="invite-"] >> text=open')
+
+    await pageF.getByLabel('Paste its invite code').fill(`${code}\n`)
+    await pageF.locator('#join-pull').check()
+    await pageF.getByTestId('join').click()
+    await pageF.waitForSelector('[data-testid="join-result"].ok')
+    expect(await pageF.textContent('[data-testid="join-result"]')).toContain('Joined lab-e as peer "lab-e", pulling from it')
+    // both pages follow the reload the join made: the new peer appears, connected
+    await pageF.waitForSelector('[data-testid="peer-lab-e"][data-connected="true"]')
+    await pageE.waitForSelector('[data-testid="peer-lab-f"][data-connected="true"]')
+    await pageE.waitForSelector('[data-testid^="invite-"] >> text=used')
+    await e.documents.put({ uid: 'from-e', type: 'Client', id: 'c-e', data: {} })
+    await waitFor(async () => await f.documents.get('from-e'), { what: 'E\'s object on F' })
+
+    // a code cut short: the page says why it is refused
+    await pageF.getByLabel('Paste its invite code').fill(code.slice(0, -4))
+    await pageF.getByTestId('join').click()
+    await pageF.waitForSelector('[data-testid="join-result"].error')
+    expect(await pageF.textContent('[data-testid="join-result"]')).toContain('INVITE_DAMAGED')
+    await pageF.screenshot({ path: 'test-results/status-page-joined.png', fullPage: true })
+    await Promise.all([pageE.close(), pageF.close()])
+  })
+
+  it('shows an echo loop with what the instance does to the field and releases it; shows the failed queue by reason and retries a group', async () => {
+    const fixed = { on: true }
+    const refusing = { on: true }
+    const { a, b } = await startEchoPair(mesh, {
+      a: dateFormat('/', fixed),
+      b: { ...dateFormat('-', fixed), refuse: (doc) => refusing.on && doc.type === 'Department' ? { code: 'INSTANCE_REFUSED', reason: "Creation of 'Department' in '/senaite/clients' is not allowed", retryable: false } : undefined }
+    }, {}, ['lab-g', 'lab-h'])
+    a.instance.edit(labDocument('e-1', { date: '2024/01/31' }))
+    for (const uid of ['dept-1', 'dept-2']) a.instance.edit(labDocument(uid, { title: uid }, { type: 'Department' }))
+    await waitFor(() => a.agent.status().echoHeld + b.agent.status().echoHeld === 1 && b.agent.status().failed === 2, { what: 'a loop held and two departments parked' })
+    const holder = a.agent.status().echoHeld === 1 ? a : b
+
+    const page = await open(holder.agent)
+    const card = await page.waitForSelector('[data-testid="echo-e-1"]')
+    expect(await card.textContent()).toContain('data.date')
+    expect(await card.textContent()).toMatch(/2024.01.31/)
+    expect(await page.textContent('#echo-count')).toBe('1')
+    await page.screenshot({ path: 'test-results/status-page-echo.png', fullPage: true })
+    fixed.on = false
+    await page.click('[data-testid="release-e-1"]')
+    await page.waitForSelector('[data-testid="echo-e-1"]', { state: 'detached' })
+    expect(holder.agent.status().echoHeld).toBe(0)
+    await page.close()
+
+    const pageB = await open(b.agent)
+    const group = await pageB.waitForSelector('[data-testid="failed-group-INSTANCE_REFUSED"]')
+    expect(await group.textContent()).toContain("2 × Creation of 'Department' in '/senaite/clients' is not allowed")
+    expect(await pageB.textContent('[data-testid="failed-group-count-INSTANCE_REFUSED"]')).toBe('2')
+    await pageB.waitForSelector('[data-testid="failed-dept-1"]')
+    await pageB.screenshot({ path: 'test-results/status-page-failed-groups.png', fullPage: true })
+    refusing.on = false
+    await pageB.click('[data-testid="retry-group-INSTANCE_REFUSED"]')
+    await pageB.waitForSelector('[data-testid="failed-group-INSTANCE_REFUSED"]', { state: 'detached' })
+    expect(await pageB.textContent('#message')).toContain('2 applied')
+    expect(b.agent.status().failed).toBe(0)
+    await pageB.close()
   })
 })

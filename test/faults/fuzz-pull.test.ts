@@ -35,6 +35,7 @@ import { forkRng, scaled, withSeed } from '../helpers/seeded.js'
 import { storeDigest } from '../helpers/store-audit.js'
 import { frameReader } from '../helpers/wire-client.js'
 import { agentInternals } from '../../agent/test-hooks.js'
+import { createProvenanceChecker } from '../../agent/apply/provenance.js'
 
 const FILE = 'test/faults/fuzz-pull.test.ts'
 const HOSTILE = ['lab-h1', 'lab-h2', 'lab-h3', 'lab-h4']
@@ -56,7 +57,7 @@ function pullSessionOf (stream: Stream, store: Store, config: LoadedConfig, peer
     progress: new PullProgress(Date.now),
     log: logger.child({ peer: peerName }),
     now: Date.now,
-    apply: async (s, changes, next) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids) }, changes, next)
+    apply: async (s, changes, next) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids), provenance: createProvenanceChecker() }, changes, next)
   })
 }
 

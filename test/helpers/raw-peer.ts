@@ -15,7 +15,8 @@ import { PROTOCOL_ID } from '../../protocol/constants.js'
 
 export interface RawPeer {
   readonly node: Libp2p
-  open (addr: string, peerId: string): Promise<Stream>
+  /** a stream of `protocol` (the sync protocol unless said) to the agent at `addr` */
+  open (addr: string, peerId: string, protocol?: string): Promise<Stream>
   stop (): Promise<void>
 }
 
@@ -32,8 +33,8 @@ export async function createRawPeer (privateKey: PrivateKey, options: { psk?: Ui
   })
   return {
     node,
-    async open (addr, peerId) {
-      return await node.dialProtocol(multiaddr(`${addr}/p2p/${peerId}`), PROTOCOL_ID, { signal: AbortSignal.timeout(5000) })
+    async open (addr, peerId, protocol = PROTOCOL_ID) {
+      return await node.dialProtocol(multiaddr(`${addr}/p2p/${peerId}`), protocol, { signal: AbortSignal.timeout(5000) })
     },
     async stop () { await node.stop() }
   }

@@ -20,6 +20,7 @@ import type { Store } from '../../store/types.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { meshConfig } from '../helpers/nodes.js'
 import { auditStore } from '../helpers/store-audit.js'
+import { createProvenanceChecker } from '../../agent/apply/provenance.js'
 
 const AT = 1_700_000_000_000
 const MiB = 1024 * 1024
@@ -58,7 +59,8 @@ describe('applying versions too large to store', () => {
       rulesHash: inboundRulesHash(rules),
       peerId: mesh.node('lab-a').peerId,
       now: Date.now,
-      fetch: async (uids) => ({ objects: [], missing: uids })
+      fetch: async (uids) => ({ objects: [], missing: uids }),
+      provenance: createProvenanceChecker()
     }
   }
 

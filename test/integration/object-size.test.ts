@@ -23,8 +23,10 @@ import { frameReader, getAll, handshake } from '../helpers/wire-client.js'
 
 /** data whose object, as a first local write at `domain` makes it, takes exactly `bytes` of wire JSON */
 function dataOfSize (uid: string, domain: string, bytes: number): Record<string, unknown> {
-  // `at` is a 13-digit time for the next 250 years; key order does not change the length
-  const empty = JSON.stringify({ uid, type: 'Attachment', id: uid, parent: null, refs: [], data: { blob: '' }, vector: { [domain]: 1 }, origin: domain, deleted: false, at: 1_700_000_000_000 })
+  // `at` is a 13-digit time for the next 250 years; key order does not change the length; a version
+  // written alone is signed as a group of one: domain, Ed25519 peer ID (52), content hash, signature
+  const sig = { by: domain, peer: 'p'.repeat(52), h: 'h'.repeat(43), sig: 's'.repeat(86) }
+  const empty = JSON.stringify({ uid, type: 'Attachment', id: uid, parent: null, refs: [], data: { blob: '' }, vector: { [domain]: 1 }, origin: domain, deleted: false, at: 1_700_000_000_000, sig })
   return { blob: 'x'.repeat(bytes - empty.length) }
 }
 

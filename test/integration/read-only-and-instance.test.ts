@@ -16,6 +16,8 @@ describe('an instance the agent cannot refuse (memory connector)', () => {
     await m.documents.put({ uid: 'method-1', type: 'Method', id: 'method-1', data: { title: 'ICP-MS' } })
     await m.documents.put({ uid: 'client-1', type: 'Client', id: 'client-1', data: { name: 'Happy Hills' } })
     await waitFor(() => instance.get('method-1') !== undefined && instance.get('client-1') !== undefined, { what: 'written into the instance' })
+    // the instance is written before the store commits: the import counts once it is in the store too
+    await waitFor(async () => (await a.documents.get('method-1')) !== undefined && (await a.documents.get('client-1')) !== undefined, { what: 'committed on lab-a' })
     const headAfterImport = a.status().feedHead
     // the agent's own writes come back on the next poll: they are echoes, not edits
     expect(await instance.poll()).toBe(0)

@@ -10,6 +10,8 @@ import { createAdminApp } from '../../agent/admin/app.js'
 import type { AdminDeps } from '../../agent/admin/deps.js'
 import type { AgentStatusReport } from '../../agent/observe/status.js'
 import { NotFoundError } from '../../agent/errors.js'
+import { ConfigError, ConfigRestartError } from '../../config/errors.js'
+import { InviteError, type InviteErrorCode } from '../../protocol/errors.js'
 import { createEventBus } from '../../agent/observe/events.js'
 import { createMetrics } from '../../agent/observe/metrics.js'
 import type { ProgressSnapshot } from '../../agent/sync/progress.js'
@@ -25,7 +27,7 @@ const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
 
 const peer = (over: Partial<PeerStatus> = {}): PeerStatus => ({
   name: 'lab-a', peerId: '12D3KooWPeer', pull: true, connected: true, address: '/ip4/127.0.0.1/tcp/4101', lastContact: 1000, lastError: undefined,
-  pulled: 10, served: 3, skipped: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1, ...over
+  pulled: 10, served: 3, skipped: 0, badSignatures: 0, unsigned: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1, ...over
 })
 
 const stored = (data: Record<string, unknown>, siblingData: Record<string, unknown>): StoredObject => ({
@@ -42,7 +44,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
   let peerState = peer()
   const report = (): AgentStatusReport => ({
     domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: undefined, instance: 'embedded', epoch: 'e', objects: 12, feedHead: 20,
-    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, peers: [peerState]
+    conflicts: 1, failed: 1, readOnlyReverts: 0, startedAt: 0, echoHeld: 0, echoLoopsFound: 0, echoLoops: [], configFile: '/srv/lab-b/labmesh.yaml', configLoadedAt: 40_000, peers: [peerState]
   })
   const failedEntry: FailedEntry = {
     uid: 'f-1', peer: 'lab-a', reason: 'needs p-9', code: 'MISSING_DEPENDENCY', missing: ['p-9'], attempts: 2, firstFailedAt: 1, lastFailedAt: 2, nextRetryAt: 3,
@@ -63,7 +65,10 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
       list: async () => ({ items: [], next: null }),
       put: async (input) => ({ ...stored(input.data as Record<string, unknown>, {}), conflicts: [] }),
       putMany: async () => [],
-      delete: async () => { throw new NotFoundError('no such object') }
+      delete: async () => { throw new NotFoundError('no such object') },
+      history: async (uid) => uid === 'c-1'
+        ? { uid, retention: 20, current: { vector: { 'lab-b': 1 }, deleted: false, conflicts: 1, signature: 'valid' }, entries: [{ event: 'version', vector: { 'lab-b': 1 }, deleted: false, id: 'c-1', origin: 'lab-b', peerId: 'p', signature: 'valid', at: 1, appliedAt: 2, via: 'lab-b', changed: null }] }
+        : undefined
     },
     status: report,
     peerStatus: (name) => {
@@ -81,7 +86,29 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     },
     failed: {
       list: async () => [failedEntry],
-      retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } }
+      retry: async (uid) => { calls.push(`retry ${uid}`); return { applied: true, entry: undefined } },
+      summary: async () => ({ total: 1, groups: [] }),
+      retryGroup: async (code) => { calls.push(`retry group ${code}`); return { code, retried: 1, applied: 1, parked: 0 } }
+    },
+    echoLoops: {
+      list: () => [],
+      release: async (uid) => { calls.push(`release ${uid}`); return { uid, released: true, recorded: false } }
+    },
+    invites: {
+      create: async (options) => {
+        calls.push(`invite ${JSON.stringify(options)}`)
+        return { code: 'labmesh_invite_x', id: '0011223344556677', expiresAt: 90_000, domain: 'lab-b', peerId: '12D3KooWSelf', addrs: ['/ip4/127.0.0.1/tcp/4102'], name: options.name, pull: options.pull === true }
+      },
+      list: () => [],
+      revoke: async (id) => { calls.push(`revoke ${id}`) }
+    },
+    join: async (code, options) => {
+      calls.push(`join ${code} ${JSON.stringify(options)}`)
+      return { joined: true, peer: { name: 'lab-a', peerId: '12D3KooWPeer', domain: 'lab-a', addrs: [], pull: options.pull === true }, nameThere: 'lab-b', file: '/srv/lab-b/labmesh.yaml' }
+    },
+    reloadConfig: async () => {
+      calls.push('reload')
+      return { file: '/srv/lab-b/labmesh.yaml', loadedAt: 50_000, added: [], removed: [], changed: ['lab-a'], agentRules: false }
     },
     ...over
   }
@@ -112,7 +139,8 @@ describe('admin app with fake deps', () => {
     const routes = protectedRoutes(app)
     // the app's own route table, not a hand list: every API the agent serves is in it
     for (const expected of ['GET /api/status', 'GET /api/peers/lab-a', 'POST /api/peers/lab-a/sync', 'GET /api/jobs/1', 'GET /api/events', 'GET /api/conflicts',
-      'POST /api/conflicts/c-1/resolve', 'GET /api/failed', 'POST /api/failed/c-1/retry', 'GET /metrics', 'GET /api/objects', 'PUT /api/objects/c-1']) {
+      'POST /api/conflicts/c-1/resolve', 'GET /api/failed', 'POST /api/failed/c-1/retry', 'GET /api/failed/summary', 'POST /api/failed/groups/:code/retry',
+      'GET /api/echo-loops', 'POST /api/echo-loops/c-1/release', 'GET /metrics', 'GET /api/objects', 'PUT /api/objects/c-1']) {
       expect(routes.map((r) => `${r.method} ${r.path}`)).toContain(expected)
     }
     for (const route of routes) {
@@ -133,12 +161,15 @@ describe('admin app with fake deps', () => {
 
   it('publicStatus opens the page\'s reads only; publicMetrics opens /metrics', async () => {
     const { request } = fakeDeps({ publicStatus: true, publicMetrics: true })
-    for (const path of ['/api/status', '/api/peers/lab-a', '/api/conflicts', '/api/conflicts/c-1', '/api/failed']) {
+    for (const path of ['/api/status', '/api/peers/lab-a', '/api/conflicts', '/api/conflicts/c-1', '/api/failed', '/api/failed/summary', '/api/echo-loops']) {
       expect((await request('GET', path, { token: null })).status, path).toBe(200)
     }
+    expect((await request('POST', '/api/failed/groups/X/retry', { token: null, body: {} })).status).toBe(401)
+    expect((await request('POST', '/api/echo-loops/c-1/release', { token: null, body: {} })).status).toBe(401)
     // lab data and every write still need the token
     expect((await request('GET', '/api/objects', { token: null })).status).toBe(401)
     expect((await request('GET', '/api/objects/c-1', { token: null })).status).toBe(401)
+    expect((await request('GET', '/api/objects/c-1/history', { token: null })).status).toBe(401)
     expect((await request('POST', '/api/conflicts/c-1/resolve', { token: null, body: { pick: 'local' } })).status).toBe(401)
     expect((await request('POST', '/api/peers/lab-a/sync', { token: null, body: {} })).status).toBe(401)
     expect((await request('GET', '/metrics', { token: null })).status).toBe(200)
@@ -223,11 +254,28 @@ describe('admin app with fake deps', () => {
     expect(calls).toContain('resolve c-1 {"pick":"remote"}')
   })
 
+  it('answers an object\'s history, 404 for an object it has seen nothing of, 400 for a bad uid', async () => {
+    const { request } = fakeDeps()
+    expect(await (await request('GET', '/api/objects/c-1/history')).json()).toMatchObject({ uid: 'c-1', retention: 20, current: { conflicts: 1 }, entries: [{ event: 'version', origin: 'lab-b', via: 'lab-b', signature: 'valid' }] })
+    expect((await request('GET', '/api/objects/zz/history')).status).toBe(404)
+    expect((await request('GET', '/api/objects/a%20b/history')).status).toBe(400)
+  })
+
   it('lists the failed queue and retries an entry', async () => {
     const { request, calls } = fakeDeps()
     expect(await (await request('GET', '/api/failed')).json()).toMatchObject({ count: 1, items: [{ uid: 'f-1', peer: 'lab-a', missing: ['p-9'] }] })
     expect(await (await request('POST', '/api/failed/f-1/retry', { body: {} })).json()).toEqual({ uid: 'f-1', applied: true, entry: null })
     expect(calls).toContain('retry f-1')
+    expect(await (await request('GET', '/api/failed/summary')).json()).toEqual({ total: 1, groups: [] })
+    expect(await (await request('POST', '/api/failed/groups/INSTANCE_REFUSED/retry', { body: {} })).json()).toEqual({ code: 'INSTANCE_REFUSED', retried: 1, applied: 1, parked: 0 })
+    expect(calls).toContain('retry group INSTANCE_REFUSED')
+  })
+
+  it('lists the objects the echo-loop guard holds and releases one', async () => {
+    const { request, calls } = fakeDeps()
+    expect(await (await request('GET', '/api/echo-loops')).json()).toEqual({ count: 0, items: [] })
+    expect(await (await request('POST', '/api/echo-loops/s-1/release', { body: {} })).json()).toEqual({ uid: 's-1', released: true, recorded: false })
+    expect(calls).toContain('release s-1')
   })
 
   it('streams events as SSE (the token may come in the query) and lets go of the bus when the client leaves', async () => {
@@ -300,5 +348,38 @@ describe('admin app with fake deps', () => {
     const { request } = fakeDeps()
     const response = await request('PUT', '/api/objects/c-2', { body: { type: 'Client', id: 'c-2', data: { blob: 'x'.repeat(4096) } } })
     expect(response.status).toBe(413)
+  })
+
+  it('creates invitations and joins with validated bodies, reloads the config, and maps each refusal to its status', async () => {
+    const { request, calls } = fakeDeps()
+    const created = await request('POST', '/api/invites', { body: { pull: true, name: 'lab-c', expires: '2h' } })
+    expect(created.status).toBe(201)
+    expect(await created.json()).toMatchObject({ code: 'labmesh_invite_x', pull: true, name: 'lab-c' })
+    expect(calls).toContain(`invite ${JSON.stringify({ name: 'lab-c', pull: true, expiresMs: 7_200_000 })}`)
+    for (const body of [{ name: 'no spaces allowed' }, { expires: 'soon' }, { addrs: ['not-a-multiaddr'] }, { colour: 'blue' }]) {
+      const refused = await request('POST', '/api/invites', { body })
+      expect(refused.status, JSON.stringify(body)).toBe(400)
+    }
+    expect((await request('POST', '/api/join', { body: { code: 'labmesh_invite_y', pull: true } })).status).toBe(200)
+    expect(calls).toContain('join labmesh_invite_y {"pull":true}')
+    expect((await request('POST', '/api/join', { body: { pull: true } })).status).toBe(400)
+    expect(await (await request('POST', '/api/config/reload')).json()).toMatchObject({ reloaded: true, changed: ['lab-a'] })
+    expect((await request('DELETE', '/api/invites/0011')).status).toBe(200)
+    expect(calls).toContain('revoke 0011')
+
+    const statuses: Array<[Error, number]> = [
+      ...([['INVITE_MALFORMED', 400], ['INVITE_DAMAGED', 400], ['INVITE_UNKNOWN', 403], ['INVITE_USED', 409], ['INVITE_REFUSED', 409], ['INVITE_EXPIRED', 410], ['INVITE_UNREACHABLE', 502]] as Array<[InviteErrorCode, number]>)
+        .map(([code, status]): [Error, number] => [new InviteError(code, code), status]),
+      [new ConfigError([{ path: 'peers[0].peerId', message: 'is not a valid libp2p peer ID', fix: 'paste it' }], '/srv/b.yaml'), 400],
+      [new ConfigRestartError([{ path: 'listen', message: 'changed', fix: 'restart' }], '/srv/b.yaml'), 409]
+    ]
+    for (const [err, status] of statuses) {
+      const failing = fakeDeps({ reloadConfig: async () => { throw err } })
+      const response = await failing.request('POST', '/api/config/reload')
+      expect(response.status, (err as InviteError).code).toBe(status)
+      const json = await response.json() as Record<string, unknown>
+      expect(json.error).toBe((err as InviteError).code)
+      if (err instanceof ConfigError) expect(json.details).toEqual({ file: '/srv/b.yaml', issues: err.issues })
+    }
   })
 })

@@ -43,6 +43,8 @@ peers:
     expect(config.peers[0]!.autoSync.interval).toBe(60_000)
     expect(config.peers[0]!.serve.types.only).toEqual([])
     expect(config.sync.batchSize).toBe(500)
+    expect(config.history.versions).toBe(20)
+    expect(config.provenance.requireSigned).toBe(false)
     expect(Object.isFrozen(config.peers[0])).toBe(true)
   })
 
@@ -59,6 +61,17 @@ peers:
     expect(issues.map((i) => i.path).sort()).toEqual(['http.listen', 'listen[0]', 'peers[0].peerId'])
     for (const issue of issues) expect(issue.fix.length).toBeGreaterThan(10)
     expect(issues.find((i) => i.path === 'peers[0].peerId')!.fix).toContain('labmesh id')
+  })
+
+  it('validates the history retention and the provenance switch', () => {
+    const paths = (extra: string): string[] => issuesOf(`domain: lab-a\n${extra}\n`).map((i) => `${i.path}: ${i.message}`)
+    expect(paths('history: { versions: -1 }')).toEqual([expect.stringMatching(/^history\.versions: /)])
+    expect(paths('history: { versions: 1001 }')).toEqual([expect.stringMatching(/^history\.versions: .*1000/)])
+    expect(paths('history: { versions: 2.5 }')).toEqual([expect.stringMatching(/^history\.versions: /)])
+    expect(paths('history: { keep: 3 }')).toEqual(['history: unknown key "keep"'])
+    expect(paths('provenance: { requireSigned: "yes" }')).toEqual([expect.stringMatching(/^provenance\.requireSigned: /)])
+    const config = parseConfigText('domain: lab-a\nhistory: { versions: 0 }\nprovenance: { requireSigned: true }\n', '/etc/labmesh/lab-a.yaml')
+    expect([config.history.versions, config.provenance.requireSigned]).toEqual([0, true])
   })
 
   it('names unknown keys (misspellings) instead of ignoring them', () => {

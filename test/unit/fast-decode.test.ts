@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest'
 import { generateLimsObjects } from '../../agent/demo/lims-data.js'
 import { createRng } from '../../agent/demo/rng.js'
 import {
-  MAX_BATCH_OBJECTS, MAX_DATA_DEPTH, MAX_CONFLICT_SIBLINGS, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH, MAX_REFS,
-  MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES
+  MAX_AUDIT_PATH_LENGTH, MAX_BATCH_OBJECTS, MAX_DATA_DEPTH, MAX_CONFLICT_SIBLINGS, MAX_DOMAIN_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH,
+  MAX_PEER_ID_LENGTH, MAX_REFS, MAX_SIGN_GROUP, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES
 } from '../../protocol/constants.js'
 import { fastServerMessage } from '../../protocol/fast-decode.js'
 import { decodeServerMessage, decodeServerMessageWithZod } from '../../protocol/decode.js'
@@ -18,7 +18,9 @@ import { decodeServerMessage, decodeServerMessageWithZod } from '../../protocol/
 type Rec = Record<string, unknown>
 
 const objects = [...generateLimsObjects({ domain: 'lab-a', seed: 3, count: 120 })] as unknown as Rec[]
-const base = objects[100]!
+/** a signature of the right shape (whether it verifies is not the decoder's business) */
+const sig: Rec = { by: 'lab-a', peer: '12D3KooWBXWs8xfq6T4ixwWABMpvMWvsjDgVBZm6WAHX44Cuyo9V', h: 'h'.repeat(43), sig: 's'.repeat(86), i: 3, n: 32, p: 'p'.repeat(214) }
+const base: Rec = { ...objects[100]!, sig }
 const sibling = { ...objects[101]!, uid: base.uid, vector: { 'lab-b': 2 } }
 
 const batch = (changes: unknown[], extra: Rec = {}): Rec => ({ type: 'batch', v: 1, id: 3, changes, lastSeq: 9, last: true, more: false, remaining: 0, ...extra })
@@ -67,7 +69,20 @@ const fieldMutations: Array<[string, unknown]> = [
   ['conflicts', []], ['conflicts', [sibling]], ['conflicts', null], ['conflicts', [{ ...sibling, conflicts: [sibling], extra: 1 }]],
   ['conflicts', [{ ...sibling, at: -1 }]], ['conflicts', Array.from({ length: MAX_CONFLICT_SIBLINGS }, () => sibling)],
   ['conflicts', Array.from({ length: MAX_CONFLICT_SIBLINGS + 1 }, () => sibling)], ['conflicts', undefined],
-  ['extraKey', 'stripped'], ['seq', 12], ['via', 'lab-c']
+  ['extraKey', 'stripped'], ['seq', 12], ['via', 'lab-c'],
+  ['sig', undefined], ['sig', null], ['sig', 'x'], ['sig', []], ['sig', {}], ['sig', { ...sig, extra: 1 }]
+]
+
+/** mutations of `sig`'s own fields (undefined: the key is removed) */
+const sigMutations: Array<[string, unknown]> = [
+  ['by', ''], ['by', long(MAX_DOMAIN_LENGTH)], ['by', long(MAX_DOMAIN_LENGTH + 1)], ['by', 1], ['by', undefined],
+  ['peer', ''], ['peer', long(MAX_PEER_ID_LENGTH)], ['peer', long(MAX_PEER_ID_LENGTH + 1)], ['peer', undefined],
+  ['h', 'h'.repeat(42)], ['h', 'h'.repeat(44)], ['h', `${'h'.repeat(42)}=`], ['h', `${'h'.repeat(42)}+`], ['h', undefined],
+  ['sig', 's'.repeat(85)], ['sig', 's'.repeat(87)], ['sig', `${'s'.repeat(85)}/`], ['sig', 5], ['sig', undefined],
+  ['i', undefined], ['i', 0], ['i', -1], ['i', 1.5], ['i', MAX_SIGN_GROUP], ['i', MAX_SIGN_GROUP + 1], ['i', '3'], ['i', null],
+  ['n', undefined], ['n', 1], ['n', 2], ['n', MAX_SIGN_GROUP], ['n', MAX_SIGN_GROUP + 1], ['n', 2.5],
+  ['p', undefined], ['p', ''], ['p', 'p'.repeat(MAX_AUDIT_PATH_LENGTH)], ['p', 'p'.repeat(MAX_AUDIT_PATH_LENGTH + 1)], ['p', 'a b'], ['p', 7],
+  ['id', 'S-1'], ['id', ''], ['id', long(MAX_ID_LENGTH)], ['id', long(MAX_ID_LENGTH + 1)], ['id', null], ['extra', 1]
 ]
 
 describe('fast bulk-message validator = zod schema', () => {
@@ -83,6 +98,22 @@ describe('fast bulk-message validator = zod schema', () => {
     agree(batch([changed]))
     agree(wire(batch([changed])))
     agree(objectsMessage([changed]))
+  })
+
+  it.each(sigMutations.map(([field, value], i) => [i, field, value] as const))('agrees on signature mutation %i: %s', (_i, field, value) => {
+    const changedSig: Rec = { ...sig, [field]: value }
+    if (value === undefined) delete changedSig[field]
+    const changed = { ...base, sig: changedSig }
+    agree(batch([changed]))
+    agree(wire(batch([changed])))
+    agree(objectsMessage([{ ...objects[101]!, conflicts: [changed] }]))
+  })
+
+  it('takes signed and unsigned versions on the fast path alike', () => {
+    const unsigned = { ...base }
+    delete (unsigned as Rec).sig
+    expect(agree(wire(batch([base, unsigned, { ...base, conflicts: [unsigned, { ...sibling, sig }] }])))).toBe(true)
+    expect(agree(wire(batch([{ ...base, sig: { by: 'lab-a', peer: 'x', h: 'h'.repeat(43), sig: 's'.repeat(86) } }])))).toBe(true)
   })
 
   it('agrees on message-level boundaries', () => {
@@ -108,8 +139,9 @@ describe('fast bulk-message validator = zod schema', () => {
 
   it('agrees on 3,000 seeded random mutations', () => {
     const rng = createRng('fast-decode-fuzz')
-    const pool: unknown[] = [null, true, false, 0, -0, -1, 1, 1.5, 2 ** 31, 2 ** 53, -(2 ** 53), '', 'x', long(65), long(129), long(513), [], [''], ['u'], {}, { a: 1 }, { a: -1 }, [base], [sibling]]
+    const pool: unknown[] = [null, true, false, 0, -0, -1, 1, 1.5, 2 ** 31, 2 ** 53, -(2 ** 53), '', 'x', long(65), long(129), long(513), [], [''], ['u'], {}, { a: 1 }, { a: -1 }, [base], [sibling], sig, { ...sig, n: 1 }, { ...sig, h: 'h' }]
     const fields = [...Object.keys(base), 'conflicts', 'extra']
+    const sigFields = [...Object.keys(sig), 'id', 'extra']
     let fast = 0
     for (let n = 0; n < 3000; n++) {
       const obj: Rec = { ...objects[rng.int(objects.length)]!, ...(rng.chance(0.2) ? { conflicts: [sibling] } : {}) }
@@ -118,7 +150,10 @@ describe('fast bulk-message validator = zod schema', () => {
         const field = rng.pick(fields)
         const target = rng.chance(0.2) && Array.isArray(obj.conflicts) ? (obj.conflicts = [{ ...(obj.conflicts[0] as Rec) }])[0] as Rec : obj
         if (rng.chance(0.1)) delete target[field]
-        else target[field] = rng.pick(pool)
+        else if (rng.chance(0.3) && typeof target.sig === 'object' && target.sig !== null) {
+          const changedSig = target.sig = { ...(target.sig as Rec) }
+          changedSig[rng.pick(sigFields)] = rng.pick(pool)
+        } else target[field] = rng.pick(pool)
       }
       const message = rng.chance(0.8) ? batch([obj]) : objectsMessage([obj])
       if (rng.chance(0.1)) message[rng.pick(['id', 'lastSeq', 'remaining', 'last', 'v', 'missing'])] = rng.pick(pool)

@@ -4,10 +4,12 @@
 // `labmesh start` prints, kept in sessionStorage, or typed in once) and stays
 // live through GET /api/events (EventSource cannot send headers: the token
 // goes in its query string, which only that route accepts). Data reaches the
-// page through textContent only, never as HTML.
+// page through textContent only, never as HTML. "Invite and join" creates
+// invite codes (POST /api/invites) and joins with a pasted one (POST
+// /api/join); "Reload config" is POST /api/config/reload.
 'use strict'
 
-const state = { token: '', status: null, conflicts: [], failed: [], progress: {}, source: null, timer: 0, wanted: new Set() }
+const state = { token: '', status: null, conflicts: [], failed: [], failedSummary: null, groupOpen: {}, progress: {}, source: null, timer: 0, wanted: new Set() }
 const TOKEN_KEY = 'labmesh-token'
 
 const $ = (id) => document.getElementById(id)
@@ -45,6 +47,13 @@ function takeToken () {
 }
 
 class Unauthorized extends Error {}
+class ApiError extends Error {
+  constructor (json, status) {
+    super(json.message || ('HTTP ' + status))
+    this.code = json.error
+    this.details = json.details
+  }
+}
 
 async function api (method, path, body) {
   const headers = {}
@@ -53,7 +62,7 @@ async function api (method, path, body) {
   const response = await fetch(path, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) })
   if (response.status === 401) throw new Unauthorized()
   const json = await response.json()
-  if (!response.ok) throw new Error(json.message || ('HTTP ' + response.status))
+  if (!response.ok) throw new ApiError(json, response.status)
   return json
 }
 
@@ -87,10 +96,13 @@ function renderStatus () {
   const s = state.status
   if (!s) return
   $('domain').textContent = s.domain
-  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed · peer ID ' + s.peerId
+  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed' + (s.echoHeld ? ' · ' + s.echoHeld + ' held in an echo loop' : '') + ' · peer ID ' + s.peerId
   $('peers').tBodies[0].replaceChildren(...(s.peers.length === 0 ? [el('tr', {}, el('td', { colspan: '9', class: 'muted' }, 'No peers configured.'))] : s.peers.map(renderPeer)))
   $('conflict-count').textContent = String(s.conflicts)
   $('failed-count').textContent = String(s.failed)
+  $('config').textContent = s.configFile ? 'config ' + s.configFile + ' · loaded ' + ago(s.configLoadedAt) + ' (' + new Date(s.configLoadedAt).toLocaleTimeString() + ')' : 'config built in code (no file)'
+  $('reload').hidden = !s.configFile
+  renderEchoLoops()
 }
 
 function syncText (p) {
@@ -121,6 +133,7 @@ function renderPeer (p) {
     el('td', {}, n(p.pulled) + ' / ' + n(p.served)),
     el('td', {}, String(p.conflicts)),
     el('td', {}, String(p.failed || 0)),
+    el('td', { class: p.badSignatures ? 'error' : '', 'data-testid': 'bad-signatures-' + p.name }, n(p.badSignatures) + ' / ' + n(p.unsigned)),
     el('td', {}, ago(p.lastContact)),
     el('td', { class: p.lastError ? 'error' : '' }, p.lastError || ''))
 }
@@ -162,11 +175,83 @@ function renderConflict (c) {
       el('tbody', {}, ...rows)),
     el('div', { class: 'actions' },
       el('button', { class: 'primary', type: 'button', onclick: resolve('local'), 'data-testid': 'keep-local-' + c.uid }, 'Keep local'),
-      el('button', { type: 'button', onclick: resolve('remote'), 'data-testid': 'take-remote-' + c.uid }, 'Take remote')))
+      el('button', { type: 'button', onclick: resolve('remote'), 'data-testid': 'take-remote-' + c.uid }, 'Take remote'),
+      historyButton(c.uid)))
 }
 
+// ---- object history ----
+
+function historyButton (uid) {
+  return el('button', { type: 'button', onclick: () => showHistory(uid), 'data-testid': 'history-of-' + uid }, 'History')
+}
+
+function when (ms) { return ms === null || ms === undefined ? '—' : new Date(ms).toLocaleString() }
+
+async function showHistory (uid) {
+  $('history-uid').value = uid
+  const box = $('history')
+  box.replaceChildren(el('p', { class: 'muted' }, 'Loading the history of ' + uid + '…'))
+  let h
+  try {
+    h = await api('GET', '/api/objects/' + encodeURIComponent(uid) + '/history')
+  } catch (err) {
+    if (err instanceof Unauthorized) return showLogin('The object history needs the admin token.')
+    box.replaceChildren(el('p', { class: 'error' }, err.message))
+    return
+  }
+  const rows = h.entries.map((e, i) => el('tr', { class: 'event-' + e.event + (e.signature === 'bad' ? ' bad' : ''), 'data-testid': 'history-row' },
+    el('td', {}, String(i + 1)),
+    el('td', {}, e.event),
+    el('td', { class: 'mono' }, JSON.stringify(e.vector)),
+    el('td', {}, (e.origin || '?'), el('div', { class: 'muted mono' }, e.peerId || 'unsigned')),
+    el('td', { class: e.signature === 'bad' ? 'error' : '' }, e.signature),
+    el('td', {}, when(e.at)),
+    el('td', {}, when(e.appliedAt)),
+    el('td', {}, e.via || '(written here)'),
+    el('td', {}, e.deleted ? 'deleted' : e.changed === null ? '(first seen here)' : e.changed.join(', ') || '(nothing)'),
+    el('td', { class: e.reason ? 'error' : 'muted' }, e.reason || (e.signedId ? 'signed as id ' + e.signedId : ''))))
+  const current = h.current === null ? 'holds no version of it' : 'holds ' + JSON.stringify(h.current.vector) + ' (' + h.current.signature + (h.current.conflicts ? ', ' + h.current.conflicts + ' conflict sibling(s)' : '') + ')'
+  box.replaceChildren(
+    el('p', {}, el('strong', {}, uid), ' ', el('span', { class: 'muted' }, current + ' · the last ' + h.retention + ' version(s) are kept')),
+    el('div', { class: 'scroll' }, el('table', { class: 'history' },
+      el('thead', {}, el('tr', {}, ...['#', 'event', 'vector', 'origin / signer', 'signature', 'written there', 'applied here', 'via', 'changed', 'note'].map((t) => el('th', { scope: 'col' }, t)))),
+      el('tbody', {}, ...rows))))
+}
+
+// the failed queue by reason code: each group with its count, the messages behind it, Retry all, and its objects
 function renderFailed () {
-  $('failed').replaceChildren(...(state.failed.length === 0 ? [el('li', { class: 'muted' }, 'Nothing parked.')] : state.failed.map(renderFailure)))
+  const summary = state.failedSummary
+  if (!summary || summary.total === 0) { $('failed').replaceChildren(el('li', { class: 'muted' }, 'Nothing parked.')); return }
+  $('failed').replaceChildren(...summary.groups.map(renderFailedGroup))
+}
+
+// a small group shows its objects until someone folds it; a large one only when unfolded
+function groupOpen (g) { return state.groupOpen[g.code] ?? g.count <= 20 }
+
+function renderFailedGroup (g) {
+  const items = state.failed.filter((f) => f.code === g.code)
+  const retryAll = async (event) => {
+    event.target.disabled = true
+    try {
+      const r = await api('POST', '/api/failed/groups/' + encodeURIComponent(g.code) + '/retry')
+      say('Retried ' + r.retried + ' object(s) with ' + g.code + ': ' + r.applied + ' applied, ' + r.parked + ' still parked')
+    } catch (err) {
+      if (err instanceof Unauthorized) showLogin('Retrying needs the admin token.')
+      else say('Could not retry ' + g.code + ': ' + err.message)
+    }
+    await refresh(['status', 'failed']).catch(() => {})
+  }
+  const peers = Object.entries(g.peers).map(([p, count]) => p + ' ' + n(count)).join(', ')
+  const others = g.distinctMessages - g.messages.length
+  return el('li', { class: 'card group', 'data-testid': 'failed-group-' + g.code },
+    el('strong', {}, g.code), ' ', el('span', { class: 'badge', 'data-testid': 'failed-group-count-' + g.code }, n(g.count)), ' ',
+    el('span', { class: 'muted' }, 'from ' + peers + ' · up to ' + g.maxAttempts + ' attempt(s) · next retry ' + new Date(g.nextRetryAt).toLocaleTimeString()),
+    el('ul', { class: 'messages' }, ...g.messages.map((m) => el('li', { class: 'error' }, n(m.count) + ' × ' + m.reason)),
+      ...(others > 0 ? [el('li', { class: 'muted' }, others + ' other message(s)')] : [])),
+    el('div', { class: 'actions' }, el('button', { type: 'button', onclick: retryAll, 'data-testid': 'retry-group-' + g.code }, 'Retry all ' + n(g.count))),
+    el('details', { ...(groupOpen(g) ? { open: '' } : {}), ontoggle: (event) => { state.groupOpen[g.code] = event.target.open } },
+      el('summary', {}, 'Objects' + (items.length < g.count ? ' (the first ' + n(items.length) + ' of ' + n(g.count) + ')' : '')),
+      el('ul', {}, ...items.map(renderFailure))))
 }
 
 function renderFailure (f) {
@@ -185,16 +270,152 @@ function renderFailure (f) {
     el('strong', {}, f.version.type + ' ' + f.version.id), ' ',
     el('span', { class: 'muted' }, f.uid + ' · from ' + f.peer + ' · attempt ' + f.attempts + ' · next retry ' + new Date(f.nextRetryAt).toLocaleTimeString()),
     el('p', { class: 'error' }, f.code + ': ' + f.reason),
-    el('div', { class: 'actions' }, el('button', { type: 'button', onclick: retry, 'data-testid': 'retry-' + f.uid }, 'Retry now')))
+    el('div', { class: 'actions' }, el('button', { type: 'button', onclick: retry, 'data-testid': 'retry-' + f.uid }, 'Retry now'), historyButton(f.uid)))
+}
+
+// ---- invitations, joining, reloading ----
+
+function renderInvites (items) {
+  const shown = items.filter((i) => i.state !== 'expired')
+  $('invites').replaceChildren(...shown.map((i) => el('li', { class: 'card', 'data-testid': 'invite-' + i.id },
+    el('strong', {}, i.state === 'used' ? 'used' : 'open'), ' ',
+    el('span', { class: 'muted' }, 'invitation ' + i.id + (i.pull ? ' · pull' : '') + (i.name ? ' · as ' + i.name : '') +
+      (i.state === 'used' ? ' · joined as ' + (i.usedName || '?') + ' ' + ago(i.usedAt) : ' · valid until ' + new Date(i.expiresAt).toLocaleString())),
+    i.state === 'open' ? el('button', { type: 'button', class: 'small', onclick: () => revokeInvite(i.id), 'data-testid': 'revoke-' + i.id }, 'Revoke') : '')))
+}
+
+async function loadInvites () {
+  try {
+    renderInvites((await api('GET', '/api/invites')).items)
+  } catch (err) {
+    // the list is the admin's: under publicStatus without a token it stays empty
+    if (!(err instanceof Unauthorized)) say('Could not list invitations: ' + err.message)
+  }
+}
+
+async function revokeInvite (id) {
+  try {
+    await api('DELETE', '/api/invites/' + encodeURIComponent(id))
+    await loadInvites()
+  } catch (err) {
+    if (err instanceof Unauthorized) showLogin('Revoking an invitation needs the admin token.')
+    else say('Could not revoke: ' + err.message)
+  }
+}
+
+function problemText (err) {
+  const issues = err.details && err.details.issues
+  return issues ? err.message.split('\n')[0] + ' ' + issues.map((i) => i.path + ': ' + i.message).join('; ') : err.message
+}
+
+async function createInvite (event) {
+  event.preventDefault()
+  const button = event.submitter || $('invite-form').querySelector('button[type=submit]')
+  button.disabled = true
+  try {
+    const name = $('invite-name').value.trim()
+    const invite = await api('POST', '/api/invites', { pull: $('invite-pull').checked, expires: $('invite-expires').value, ...(name ? { name } : {}) })
+    $('invite-code').value = invite.code
+    $('invite-valid').textContent = '(single use, valid until ' + new Date(invite.expiresAt).toLocaleString() + ')'
+    $('invite-result').hidden = false
+    $('invite-code').select()
+    say('')
+    await loadInvites()
+  } catch (err) {
+    if (err instanceof Unauthorized) showLogin('Creating an invitation needs the admin token.')
+    else say('Could not create an invitation: ' + problemText(err))
+  } finally {
+    button.disabled = false
+  }
+}
+
+async function copyInvite () {
+  $('invite-code').select()
+  try {
+    await navigator.clipboard.writeText($('invite-code').value)
+    $('invite-copy').textContent = 'Copied'
+  } catch {
+    $('invite-copy').textContent = 'Selected: press Ctrl+C'
+  }
+}
+
+async function joinAgent (event) {
+  event.preventDefault()
+  const button = event.submitter || $('join-form').querySelector('button[type=submit]')
+  const result = $('join-result')
+  button.disabled = true
+  result.className = 'muted'
+  result.textContent = 'Joining…'
+  try {
+    const name = $('join-name').value.trim()
+    const joined = await api('POST', '/api/join', { code: $('join-code').value.trim(), pull: $('join-pull').checked, ...(name ? { name } : {}) })
+    result.className = 'ok'
+    result.textContent = 'Joined ' + joined.peer.domain + ' as peer "' + joined.peer.name + '"' + (joined.peer.pull ? ', pulling from it' : '') + '; it lists this agent as "' + joined.nameThere + '".'
+    $('join-code').value = ''
+    await refresh(['status'])
+  } catch (err) {
+    result.className = 'error'
+    if (err instanceof Unauthorized) { result.textContent = ''; showLogin('Joining needs the admin token.') } else result.textContent = (err.code ? err.code + ': ' : '') + problemText(err)
+  } finally {
+    button.disabled = false
+  }
+}
+
+async function reloadConfig () {
+  $('reload').disabled = true
+  try {
+    const r = await api('POST', '/api/config/reload')
+    const changes = [r.added.length ? 'added ' + r.added.join(', ') : '', r.removed.length ? 'removed ' + r.removed.join(', ') : '', r.changed.length ? 'changed ' + r.changed.join(', ') : ''].filter(Boolean)
+    say('')
+    $('live').textContent = 'config reloaded: ' + (changes.length ? changes.join('; ') : 'nothing changed')
+    await refresh(['status'])
+  } catch (err) {
+    if (err instanceof Unauthorized) showLogin('Reloading the config needs the admin token.')
+    else say('Config not reloaded, nothing changed: ' + problemText(err))
+  } finally {
+    $('reload').disabled = false
+  }
+}
+
+// objects the echo-loop guard holds: what bounces, what was written and what the instance shows, and Release
+function renderEchoLoops () {
+  const s = state.status
+  const held = s && s.echoLoops ? s.echoLoops : []
+  $('echo-count').textContent = String(s ? s.echoHeld || 0 : 0)
+  $('echo').replaceChildren(...(held.length === 0 ? [el('li', { class: 'muted' }, 'No echo loops.')] : held.map(renderEchoLoop)))
+}
+
+function renderEchoLoop (h) {
+  const release = async (event) => {
+    event.target.disabled = true
+    try {
+      const r = await api('POST', '/api/echo-loops/' + encodeURIComponent(h.uid) + '/release')
+      say('Released ' + h.id + (r.recorded ? ': its held instance edit is recorded and sent out' : ''))
+    } catch (err) {
+      event.target.disabled = false
+      if (err instanceof Unauthorized) showLogin('Releasing needs the admin token.')
+      else say('Could not release ' + h.id + ': ' + err.message)
+    }
+    await refresh(['status']).catch(() => {})
+  }
+  return el('li', { class: 'card', 'data-testid': 'echo-' + h.uid },
+    el('strong', {}, h.type + ' ' + h.id), ' ',
+    el('span', { class: 'muted' }, h.uid + ' · with ' + h.peer + ' · held ' + ago(h.since) + ' after ' + h.bounces + ' bounce(s)' + (h.resumed ? ' (again)' : '') + ' · comes back changed in ' + h.back.join(', ')),
+    el('table', { class: 'versions' },
+      el('caption', { class: 'muted' }, 'Fields the instance changes in every version written into it'),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'field'), el('th', { scope: 'col' }, 'written by the agent'), el('th', { scope: 'col' }, 'the instance shows'))),
+      el('tbody', {}, ...h.diff.map((d) => el('tr', { class: 'diff' }, el('th', { scope: 'row' }, d.field), el('td', {}, d.written), el('td', {}, d.reported))))),
+    el('div', { class: 'actions' }, el('button', { type: 'button', onclick: release, 'data-testid': 'release-' + h.uid }, 'Release')))
 }
 
 // ---- data flow ----
 
 async function refresh (parts = ['status', 'conflicts', 'failed']) {
-  const [status, conflicts, failed] = await Promise.all([
+  const [status, conflicts, failed, failedSummary] = await Promise.all([
     parts.includes('status') ? api('GET', '/api/status') : null,
     parts.includes('conflicts') ? api('GET', '/api/conflicts') : null,
-    parts.includes('failed') ? api('GET', '/api/failed') : null
+    parts.includes('failed') ? api('GET', '/api/failed') : null,
+    parts.includes('failed') ? api('GET', '/api/failed/summary') : null
   ])
   if (status) {
     for (const p of status.peers) p.progress = mergeProgress(p.name, p.progress)
@@ -202,7 +423,7 @@ async function refresh (parts = ['status', 'conflicts', 'failed']) {
     renderStatus()
   }
   if (conflicts) { state.conflicts = conflicts.items; renderConflicts() }
-  if (failed) { state.failed = failed.items; renderFailed() }
+  if (failed) { state.failed = failed.items; state.failedSummary = failedSummary; renderFailed() }
 }
 
 // events arrive in bursts (one per batch): gather them into one refresh
@@ -238,6 +459,9 @@ function listen () {
   source.addEventListener('conflict', () => scheduleRefresh('status', 'conflicts'))
   source.addEventListener('failure', () => scheduleRefresh('status', 'failed'))
   source.addEventListener('read-only-revert', () => scheduleRefresh('status'))
+  source.addEventListener('config', () => { scheduleRefresh('status'); loadInvites() })
+  source.addEventListener('invite', () => loadInvites())
+  source.addEventListener('echo-loop', () => scheduleRefresh('status'))
 }
 
 async function start () {
@@ -246,6 +470,7 @@ async function start () {
     $('login').hidden = true
     say('')
     listen()
+    loadInvites()
   } catch (err) {
     if (err instanceof Unauthorized) showLogin(state.token ? 'That token was not accepted.' : '')
     else $('live').textContent = 'error: ' + err.message
@@ -258,6 +483,15 @@ $('login').addEventListener('submit', (event) => {
   sessionStorage.setItem(TOKEN_KEY, state.token)
   $('token').value = ''
   start()
+})
+$('invite-form').addEventListener('submit', createInvite)
+$('invite-copy').addEventListener('click', copyInvite)
+$('join-form').addEventListener('submit', joinAgent)
+$('reload').addEventListener('click', reloadConfig)
+$('history-form').addEventListener('submit', (event) => {
+  event.preventDefault()
+  const uid = $('history-uid').value.trim()
+  if (uid) showHistory(uid)
 })
 setInterval(() => { if (state.status) renderStatus() }, 5000) // keeps "last contact" ages current
 state.token = takeToken()

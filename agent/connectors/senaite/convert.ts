@@ -12,6 +12,7 @@
  * replaced by the target site's own UID; a reference whose target is not
  * there yet is left out (and patched later: reference cycles).
  */
+import { canonicalJson } from '../../../protocol/canonical.js'
 import { createHash } from 'node:crypto'
 import type { ObjectVersion } from '../../../protocol/object.js'
 import { isSenaiteUid } from './portal-types.js'
@@ -183,11 +184,7 @@ export function contentHash (read: Pick<ReadResult, 'parent' | 'refs' | 'data'>,
   return createHash('sha256').update(canonicalJson([type, read.parent, read.refs, read.data])).digest('hex')
 }
 
-export function canonicalJson (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (isPlainObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`
-  return JSON.stringify(value) ?? 'null'
-}
+export { canonicalJson }
 
 function isPlainObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
