@@ -12,6 +12,7 @@
  *   agent/apply/         the apply pipeline, failed queue, local writes, dry run
  *   agent/net/           libp2p mesh and identity
  *   agent/sync/          sessions, replicator, progress
+ *   agent/verify/        anti-entropy verify: the digest walk (both sides), repair, the verifier
  *   agent/invite/        invitations: the invite handshake (both sides), the invitations kept
  *   agent/observe/       events, metrics, the status report
  *   agent/admin/         the HTTP adapter (Hono)
@@ -28,11 +29,12 @@ const LAYERS = {
   apply: { path: '^agent/apply/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply'] },
   net: { path: '^agent/net/', may: ['protocol', 'config', 'base', 'net'] },
   sync: { path: '^agent/sync/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync'] },
+  verify: { path: '^agent/verify/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'verify'] },
   invite: { path: '^agent/invite/', may: ['protocol', 'config', 'base', 'sync', 'invite'] },
-  observe: { path: '^agent/observe/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'invite', 'observe'] },
-  admin: { path: '^agent/admin/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'invite', 'observe', 'admin'] },
-  root: { path: '^agent/(agent\\.ts$|test-hooks\\.ts$|compose/)', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'invite', 'observe', 'admin', 'root'] },
-  entry: { path: '^agent/(cli|demo)/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'invite', 'observe', 'admin', 'root', 'entry'] }
+  observe: { path: '^agent/observe/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'verify', 'invite', 'observe'] },
+  admin: { path: '^agent/admin/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'verify', 'invite', 'observe', 'admin'] },
+  root: { path: '^agent/(agent\\.ts$|test-hooks\\.ts$|compose/)', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'verify', 'invite', 'observe', 'admin', 'root'] },
+  entry: { path: '^agent/(cli|demo)/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'verify', 'invite', 'observe', 'admin', 'root', 'entry'] }
 }
 
 const layerRules = Object.entries(LAYERS).map(([name, layer]) => ({

@@ -9,9 +9,9 @@
 import type { DigestGroup, DigestLeaf } from '../protocol/digest.js'
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
 import type { VersionVector } from '../protocol/version-vector.js'
-import type { DigestCheckOptions, DigestCheckReport } from './digest-check.js'
+import type { DigestCheckOptions, DigestCheckReport } from './digest-types.js'
 
-export type { DigestCheckOptions, DigestCheckReport, DigestProblem } from './digest-check.js'
+export type { DigestCheckOptions, DigestCheckReport, DigestProblem } from './digest-types.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
 export interface StoredObject extends ObjectVersion {

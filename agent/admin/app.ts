@@ -27,6 +27,7 @@ import type { AdminDeps } from './deps.js'
 import { documentRoutes } from './documents.js'
 import { adminRoutes } from './admin-routes.js'
 import { membershipRoutes } from './membership-routes.js'
+import { verifyRoutes } from './verify-routes.js'
 import { ConfigError } from '../../config/errors.js'
 import { requireKnownHost } from './host-check.js'
 import { eventRoutes, jobRoutes, metricsRoute } from './live-routes.js'
@@ -67,6 +68,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
   app.route('/api', eventRoutes(deps))
   app.route('/api', adminRoutes(deps))
   app.route('/api', membershipRoutes(deps))
+  app.route('/api', verifyRoutes(deps))
   app.route('/', metricsRoute(deps))
   app.route('/', pageRoutes())
 

@@ -3,6 +3,7 @@
  * the CLI's table, the status page and the metrics.
  */
 import type { PeerStatus } from '../sync/replicator.js'
+import type { VerificationStatus } from '../verify/report.js'
 import type { EchoHoldView } from '../apply/echo-holds.js'
 
 /** held objects listed in the status (GET /api/echo-loops lists them all) */
@@ -32,5 +33,5 @@ export interface AgentStatusReport {
   readonly configFile: string | undefined
   /** when the running config was loaded: at start, or by the last reload */
   readonly configLoadedAt: number
-  readonly peers: readonly PeerStatus[]
+  readonly peers: ReadonlyArray<PeerStatus & { readonly verification?: VerificationStatus }>
 }
