@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { ObjectVersion } from '../../protocol/object.js'
+import { holdingLeaf } from '../../protocol/digest.js'
 import type { Store, StoredObject, WriteTx } from '../../store/types.js'
 import { createLevelStore } from '../../store/level-store.js'
 import { join } from 'node:path'
@@ -74,6 +75,19 @@ describe('the store digest', () => {
       await expectConsistent(store)
       expect(store.digest.groups().reduce((n, g) => n + g.count, 0)).toBe(held.size)
     })
+  })
+
+  it('hashes a signed version as its unsigned copy: the content the store holds, never the signature', async () => {
+    const { store } = temp
+    const sig = { by: 'lab-a', peer: '12D3KooWExample', h: 'aGFzaA', sig: 'c2ln', i: 1, n: 2, p: 'cGF0aA' }
+    const signed = { ...version('s-1', { 'lab-a': 1 }), sig }
+    const unsigned = version('s-2', { 'lab-a': 1 })
+    await store.write(async (tx) => { await put(tx, signed); await put(tx, unsigned) })
+    const leaves = new Map((await allDigestLeaves(store)).flatMap((g) => g.rows.map((r) => [r.leaf.uid, r.leaf.hash])))
+    // the general path (no record text) hashes the version without its sig: the fast path must agree
+    expect(leaves.get('s-1')).toBe(holdingLeaf([version('s-1', { 'lab-a': 1 })]).hash)
+    expect(leaves.get('s-2')).toBe(holdingLeaf([unsigned]).hash)
+    await expectConsistent(store)
   })
 
   it('two stores holding the same versions agree, whatever their ids and current/sibling splits', async () => {
