@@ -23,8 +23,8 @@ export function verifyRoutes (deps: AdminDeps): Hono {
   const app = new Hono()
 
   app.post('/peers/:name/verify', async (c) => {
-    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined
-    const body = hasBody ? await readJson(c, verifyBody) : {}
+    // the options may come as a JSON body or as query flags (`?repair=1`)
+    const body = c.req.header('content-type')?.includes('json') === true ? await readJson(c, verifyBody) : {}
     const repair = body.repair ?? flag(c.req.query('repair'))
     const quick = body.quick ?? flag(c.req.query('quick'))
     return c.json(await deps.verify(c.req.param('name'), {
