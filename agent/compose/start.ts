@@ -175,7 +175,10 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provena
     applyFrom: async (name, changes) => await replicator.applyFrom(name, changes),
     log: log.child({ component: 'verify' }),
     now,
-    onChange: (name) => deps.events?.onPeerChange?.(name)
+    onChange: (name, running) => {
+      deps.events?.onPeerChange?.(name)
+      bus.emit({ type: 'verify', peer: name, running })
+    }
   })
   // read-only enforcement follows the rules of the peers configured now (a reload changes them)
   parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules }, signer: provenance.signer }

@@ -41,7 +41,7 @@ export interface VerifierDeps {
   readonly log: Logger
   readonly now: () => number
   /** something the status shows for this peer changed */
-  readonly onChange?: (peerName: string) => void
+  readonly onChange?: (peerName: string, running: boolean) => void
 }
 
 export interface VerifyOptions {
@@ -93,7 +93,15 @@ export function createVerifier (deps: VerifierDeps): Verifier {
   const run = async (peer: PeerConfig, options: VerifyOptions): Promise<VerifyResult> => {
     const state = stateOf(peer.name)
     const startedAt = deps.now()
-    const progress = (p: VerifyProgress | undefined): void => { state.progress = p; deps.onChange?.(peer.name) }
+    let told = 0
+    const progress = (p: VerifyProgress | undefined): void => {
+      const phaseChanged = p?.phase !== state.progress?.phase
+      state.progress = p
+      // progress comes per page of a check: the status listeners hear of it at most once a second
+      if (!phaseChanged && deps.now() - told < 1000) return
+      told = deps.now()
+      deps.onChange?.(peer.name, state.running !== undefined && p !== undefined)
+    }
     try {
       const result = await verifyOnce({ deps, peer, options, progress, signal: controller?.signal })
       const r = result.after ?? result.report
