@@ -90,42 +90,6 @@ export function createVerifier (deps: VerifierDeps): Verifier {
     return peer
   }
 
-  const run = async (peer: PeerConfig, options: VerifyOptions): Promise<VerifyResult> => {
-    const state = stateOf(peer.name)
-    const startedAt = deps.now()
-    let told = 0
-    const progress = (p: VerifyProgress | undefined): void => {
-      const phaseChanged = p?.phase !== state.progress?.phase
-      state.progress = p
-      // progress comes per page of a check: the status listeners hear of it at most once a second
-      if (!phaseChanged && deps.now() - told < 1000) return
-      told = deps.now()
-      deps.onChange?.(peer.name, state.running !== undefined && p !== undefined)
-    }
-    try {
-      const result = await verifyOnce({ deps, peer, options, progress, signal: controller?.signal })
-      const r = result.after ?? result.report
-      state.last = { result: r.result, finishedAt: r.finishedAt, durationMs: deps.now() - startedAt, differences: r.differenceCount, digest: r.digest.here, checked: r.checked, repaired: result.repair !== undefined }
-      deps.log.info({ peer: peer.name, result: r.result, differences: r.differenceCount, roundTrips: result.report.roundTrips }, `verify with ${peer.name}: ${r.result === 'in-sync' ? 'in sync' : `${r.differenceCount} difference(s)`}`)
-      return result
-    } catch (err) {
-      state.last = { result: 'failed', finishedAt: deps.now(), durationMs: deps.now() - startedAt, differences: 0, error: describeError(err) }
-      deps.log.warn({ peer: peer.name, err: describeError(err) }, `verify with ${peer.name} failed`)
-      throw err
-    } finally {
-      progress(undefined)
-    }
-  }
-
-  const tick = (): void => {
-    for (const peer of deps.config().peers) {
-      const every = peer.verify.interval
-      const state = stateOf(peer.name)
-      if (every === undefined || state.running !== undefined) continue
-      if ((state.last?.finishedAt ?? startedAt) + every > deps.now()) continue
-      void verifier.verify(peer.name, { repair: peer.verify.repair, quick: peer.verify.quick }).catch(() => {})
-    }
-  }
   let startedAt = 0
 
   const verifier: Verifier = {
@@ -133,7 +97,7 @@ export function createVerifier (deps: VerifierDeps): Verifier {
       if (controller !== undefined) return
       controller = new AbortController()
       startedAt = deps.now()
-      timer = setInterval(tick, PERIODIC_TICK_MS)
+      timer = setInterval(() => { dueVerifies(deps, stateOf, startedAt, verifier) }, PERIODIC_TICK_MS)
       timer.unref()
     },
 
@@ -149,7 +113,7 @@ export function createVerifier (deps: VerifierDeps): Verifier {
       const peer = peerOf(name)
       const state = stateOf(name)
       if (state.running !== undefined) return await state.running
-      const running = run(peer, options)
+      const running = runTracked(deps, state, peer, options, controller?.signal)
       state.running = running
       try {
         return await running
@@ -182,21 +146,65 @@ export function createVerifier (deps: VerifierDeps): Verifier {
         stream.abort(new Error(signal === undefined ? 'agent is not running' : 'peer no longer configured'))
         return
       }
-      const rules = compileServeRules(peer)
-      const log = deps.log.child({ peer: peer.name, peerId: shortPeerId(peer.peerId), side: 'verify-serve' })
-      const done = serveVerify(stream, {
-        store: deps.store,
-        domain: deps.config().domain,
-        peerName: peer.name,
-        servesType: (t) => servesDigestType(rules, t),
-        mayServe: (object) => serveExclusion(rules, object) === undefined,
-        log
-      }, signal).then((end) => { log.info({ reason: end.reason }, 'verify session served') })
+      const done = serveOne(deps, stream, peer, signal)
       serving.add(done)
       void done.finally(() => serving.delete(done))
     }
   }
   return verifier
+}
+
+/** Start the periodic verifies that are due (`peers[].verify.interval` since the last one finished, or since start); a failure is logged by the verify. */
+function dueVerifies (deps: VerifierDeps, stateOf: (name: string) => PeerVerification, since: number, verifier: Verifier): void {
+  for (const peer of deps.config().peers) {
+    const every = peer.verify.interval
+    const state = stateOf(peer.name)
+    if (every === undefined || state.running !== undefined) continue
+    if ((state.last?.finishedAt ?? since) + every > deps.now()) continue
+    void verifier.verify(peer.name, { repair: peer.verify.repair, quick: peer.verify.quick }).catch(() => {})
+  }
+}
+
+/** One verify with its state kept for the status: progress while it runs, the result (or failure) after. */
+async function runTracked (deps: VerifierDeps, state: PeerVerification, peer: PeerConfig, options: VerifyOptions, signal: AbortSignal | undefined): Promise<VerifyResult> {
+  const startedAt = deps.now()
+  let told = 0
+  const progress = (p: VerifyProgress | undefined): void => {
+    const phaseChanged = p?.phase !== state.progress?.phase
+    state.progress = p
+    // progress comes per page of a check: the status listeners hear of it at most once a second
+    if (!phaseChanged && deps.now() - told < 1000) return
+    told = deps.now()
+    deps.onChange?.(peer.name, state.running !== undefined && p !== undefined)
+  }
+  try {
+    const result = await verifyOnce({ deps, peer, options, progress, signal })
+    const r = result.after ?? result.report
+    state.last = { result: r.result, finishedAt: r.finishedAt, durationMs: deps.now() - startedAt, differences: r.differenceCount, digest: r.digest.here, checked: r.checked, repaired: result.repair !== undefined }
+    deps.log.info({ peer: peer.name, result: r.result, differences: r.differenceCount, roundTrips: result.report.roundTrips }, `verify with ${peer.name}: ${r.result === 'in-sync' ? 'in sync' : `${r.differenceCount} difference(s)`}`)
+    return result
+  } catch (err) {
+    state.last = { result: 'failed', finishedAt: deps.now(), durationMs: deps.now() - startedAt, differences: 0, error: describeError(err) }
+    deps.log.warn({ peer: peer.name, err: describeError(err) }, `verify with ${peer.name} failed`)
+    throw err
+  } finally {
+    progress(undefined)
+  }
+}
+
+/** Serve a peer's verify session under its serve rules (what it may see is what its digest covers). */
+async function serveOne (deps: VerifierDeps, stream: Stream, peer: PeerConfig, signal: AbortSignal): Promise<void> {
+  const rules = compileServeRules(peer)
+  const log = deps.log.child({ peer: peer.name, peerId: shortPeerId(peer.peerId), side: 'verify-serve' })
+  const end = await serveVerify(stream, {
+    store: deps.store,
+    domain: deps.config().domain,
+    peerName: peer.name,
+    servesType: (t) => servesDigestType(rules, t),
+    mayServe: (object) => serveExclusion(rules, object) === undefined,
+    log
+  }, signal)
+  log.info({ reason: end.reason }, 'verify session served')
 }
 
 interface VerifyRun {

@@ -113,10 +113,16 @@ describe('verify finds and repairs differences', () => {
     // and B holds an Analysis A does not serve it: refused, so not compared either
     await seedHoldings([b], [other('Analysis', 4)])
     await mesh.start(meshConfig(a, [{ node: b, extra: { serve: { types: { skip: ['Analysis'] } } } }]))
-    const agentB = await mesh.start(meshConfig(b, [{ node: a, pull: true, extra: { autoSync: { interval: '1h', live: false }, types: { skip: ['Worksheet'] } } }]))
+    const agentB = await mesh.start(meshConfig(b, [{ node: a, pull: true, extra: { autoSync: { interval: '1h', live: false }, types: { skip: ['Worksheet'] }, verify: { interval: '1s', quick: true } } }]))
     const { report } = await agentB.verify('lab-a')
     expect(report.inSync).toBe(true)
     expect(report.scope).toEqual({ groups: 1, refused: ['Analysis'] })
     expect(report.digest.here.count).toBe(100)
+    // the periodic verify (peers[].verify.interval) runs by itself, and the status shows it
+    const verification = await waitFor(() => {
+      const v = agentB.status().peers[0]?.verification
+      return v?.last !== undefined && v.last.finishedAt > report.finishedAt && v.last.checked === false ? v : undefined
+    }, { what: 'a periodic verify', timeout: 30_000 })
+    expect(verification).toMatchObject({ intervalMs: 1000, last: { result: 'in-sync', differences: 0 } })
   }, 60_000)
 })
