@@ -24,6 +24,7 @@ import { createLogger } from './runtime/logger.js'
 import { createLiveConfig } from './compose/live-config.js'
 import { membershipOperations } from './compose/membership.js'
 import { createAgentOperations, statusReporter } from './compose/operations.js'
+import { backupFileParts, createBackupOperation } from './compose/backup.js'
 import { partsAccessor, unwindParts, type AgentParts, type AgentSelf, type AgentState } from './compose/parts.js'
 import { startParts, type AgentDeps, type StartContext } from './compose/start.js'
 import { AGENT_INTERNALS, type AgentInternals } from './test-hooks.js'
@@ -69,9 +70,17 @@ export function createAgent (config: LoadedConfig, deps: AgentDeps = {}): Agent 
   const parts: AgentParts = {}
   const need = partsAccessor(parts, () => self.state)
   const live = createLiveConfig(config, now)
-  const status = statusReporter(config, self, parts, need, live)
+  const backups = createBackupOperation({
+    need,
+    peerId: () => self.peerId,
+    parts: () => backupFileParts(live.config),
+    remotes: () => live.config.peers.filter((p) => p.pull).map((p) => p.name),
+    log,
+    now
+  })
+  const status = statusReporter(config, self, parts, need, live, backups.progress)
   const reload = { live, self, parts, need, bus, log, now, env: deps.env ?? {} }
-  const operations: AgentOperations = { ...createAgentOperations(need, status, config.history.versions), ...membershipOperations(reload) }
+  const operations: AgentOperations = { ...createAgentOperations(need, status, config.history.versions), ...membershipOperations(reload), backup: backups.backup }
   const ctx: StartContext = { ...reload, get config () { return live.config }, deps, status, operations }
 
   const internals: AgentInternals = {

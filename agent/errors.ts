@@ -59,3 +59,12 @@ export class TimeoutError extends AgentError {
     super('TIMEOUT', message)
   }
 }
+
+/** A local write references blobs that are not here: upload them first. Nothing was written. */
+export class BlobMissingError extends AgentError {
+  readonly hashes: readonly string[]
+  constructor (uid: string, hashes: readonly string[]) {
+    super('BLOB_MISSING', `object ${uid.slice(0, 200)} references ${hashes.length === 1 ? 'blob' : 'blobs'} ${hashes.slice(0, 5).join(', ')}${hashes.length > 5 ? ' …' : ''}, not stored here: upload ${hashes.length === 1 ? 'it' : 'them'} first (PUT /api/blobs answers the hash to reference); nothing was written`)
+    this.hashes = hashes
+  }
+}

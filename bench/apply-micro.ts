@@ -27,6 +27,8 @@ import { encodeJsonFrame, FrameDecoder } from '../protocol/codec.js'
 import { BATCH_TARGET_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeServerMessage } from '../protocol/decode.js'
 import { type BatchMessage } from '../protocol/messages.js'
+import { localBlobAccess } from '../agent/apply/blob-access.js'
+import { createBlobStore } from '../store/blobs/blob-store.js'
 import { createLevelStore } from '../store/level-store.js'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
 import { createTempDir } from './lib/tmp.js'
@@ -94,7 +96,8 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
     peerId: 'peer-a',
     now: Date.now,
     fetch: async () => { throw new Error('no dependency should be missing') },
-    provenance: createProvenanceChecker()
+    provenance: createProvenanceChecker(),
+    blobs: localBlobAccess(createBlobStore(join(tmp.path, 'blobs')))
   }
   const decoder = new FrameDecoder()
   let peakHeap = 0

@@ -27,6 +27,8 @@ import { PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeServerMessage } from '../protocol/decode.js'
 import { type BatchMessage } from '../protocol/messages.js'
 import type { ObjectVersion } from '../protocol/object.js'
+import { localBlobAccess } from '../agent/apply/blob-access.js'
+import { createBlobStore } from '../store/blobs/blob-store.js'
 import { createLevelStore } from '../store/level-store.js'
 import type { StoredObject } from '../store/types.js'
 import { editTargetPicker } from './agents/agent-worker.js'
@@ -67,7 +69,7 @@ async function main (): Promise<void> {
   await b.open()
   const peer = { name: 'lab-a', peerId: 'peer-a', prefix: '', types: { only: [], skip: [], prefixable: [], readOnly: [], updateOnly: [] }, import: { users: false, registry: false, settings: false } } as unknown as PeerConfig
   const rules = compileInboundRules({ domain: 'lab-b', localPrefix: '', prefixSeparator: '-' }, peer)
-  const ctx: ApplyContext = { store: b, connector: createEmbeddedConnector(), rules, rulesHash: inboundRulesHash(rules), peerId: 'peer-a', now: Date.now, fetch: async () => { throw new Error('no dependency should be missing') }, provenance: createProvenanceChecker() }
+  const ctx: ApplyContext = { store: b, connector: createEmbeddedConnector(), rules, rulesHash: inboundRulesHash(rules), peerId: 'peer-a', now: Date.now, fetch: async () => { throw new Error('no dependency should be missing') }, provenance: createProvenanceChecker(), blobs: localBlobAccess(createBlobStore(join(tmp.path, 'blobs'))) }
   const decoder = new FrameDecoder()
   try {
     // both hold the same objects: A by applying them as its own, B by pulling them

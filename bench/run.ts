@@ -6,7 +6,7 @@
  * bench/results/<--out> (default latest.json). bench/README.md explains the
  * scenarios, the flags and how to read the figures.
  *
- *   node dist/bench/run.js [--objects 50000] [--only initial,incremental,live,fanin]
+ *   node dist/bench/run.js [--objects 50000] [--only initial,incremental,live,fanin,blob]
  *                          [--baselines pouchdb,leveldb,libp2p | --skip-baselines]
  *                          [--runs 3] [--cpu-prof] [--out latest.json]
  */
@@ -22,6 +22,7 @@ import { runPouchdbBaseline, type PouchdbResult } from './baselines/pouchdb.js'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
 import { createBenchLog, machineInfo, type BenchLog } from './lib/report.js'
 import { createTempDir } from './lib/tmp.js'
+import { runBlob, type BlobResult } from './scenarios/blob.js'
 import { runFanin, type FaninResult } from './scenarios/fanin.js'
 import { runLive, type LiveResult } from './scenarios/live.js'
 import { runPair, type PairResult } from './scenarios/pair.js'
@@ -30,7 +31,7 @@ import { renderReport, summarise, type BenchResults } from './summary.js'
 export const RUN_DEFAULTS = Object.freeze({
   objects: 50_000,
   seed: 1,
-  /** comma-separated scenarios: initial, incremental, live, fanin ('' = all) */
+  /** comma-separated scenarios: initial, incremental, live, fanin, blob ('' = all) */
   only: '',
   /** comma-separated baselines: pouchdb, leveldb, libp2p */
   baselines: 'pouchdb,leveldb,libp2p',
@@ -45,6 +46,10 @@ export const RUN_DEFAULTS = Object.freeze({
   liveObjects: 10_000,
   livePauseMs: 20,
   faninObjects: 10_000,
+  /** size of the blob scenario's file (MiB), its runs, and the runs of its raw-stream floor */
+  blobMib: 1024,
+  blobRuns: 2,
+  blobFloorRuns: 3,
   /** runs of each libp2p floor mode */
   floorRuns: 3,
   /** sync.batchSize / sync.window for every agent (0 = labmesh's default) */
@@ -68,7 +73,7 @@ export const RUN_DEFAULTS = Object.freeze({
 
 export type RunFlags = typeof RUN_DEFAULTS
 
-const SCENARIOS = ['initial', 'incremental', 'live', 'fanin'] as const
+const SCENARIOS = ['initial', 'incremental', 'live', 'fanin', 'blob'] as const
 const BASELINES = ['pouchdb', 'leveldb', 'libp2p'] as const
 /** bench/results of this checkout, from dist/bench/run.js or bench/run.ts */
 const RESULTS_DIR = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../bench/results/' : './results/', import.meta.url))
@@ -127,6 +132,7 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   let pair: PairResult | undefined
   let live: LiveResult | undefined
   let fanin: FaninResult | undefined
+  let blob: BlobResult | undefined
   if (scenarios.has('initial') || scenarios.has('incremental')) {
     log('scenario: initial / incremental', { objects: flags.objects })
     pair = await scenario('pair', async (cluster) => await runPair(cluster, {
@@ -154,6 +160,18 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
     }))
   }
 
+  if (scenarios.has('blob')) {
+    log('scenario: blob A → B', { mib: flags.blobMib })
+    blob = await scenario('blob', async (cluster) => {
+      const dir = await createTempDir('bench-blob-file')
+      try {
+        return await runBlob(cluster, { mib: flags.blobMib, runs: flags.blobRuns, floorRuns: flags.blobFloorRuns, dir: dir.path, log: createBenchLog('blob') })
+      } finally {
+        await dir.remove()
+      }
+    })
+  }
+
   const results: BenchResults = {
     date: startedAt.toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
@@ -164,10 +182,11 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
       ...(pair?.incremental !== undefined ? { incremental: pair.incremental } : {}),
       ...(live !== undefined ? { live } : {}),
       ...(fanin !== undefined ? { fanin } : {}),
+      ...(blob !== undefined ? { blob } : {}),
       ...(pair !== undefined ? { seedSeconds: pair.seedSeconds } : {})
     },
     baselines: base,
-    summary: summarise(flags, pair, live, fanin, base)
+    summary: summarise(flags, pair, live, fanin, base, blob)
   }
   return results
 }

@@ -12,6 +12,7 @@ import type { PouchdbResult } from './baselines/pouchdb.js'
 import type { MachineInfo } from './lib/report.js'
 import { round } from './lib/stats.js'
 import { formatInt, renderTable, type Cell } from './lib/table.js'
+import type { BlobResult } from './scenarios/blob.js'
 import type { FaninResult } from './scenarios/fanin.js'
 import type { LiveResult } from './scenarios/live.js'
 import type { IncrementalResult, InitialResult, PairResult } from './scenarios/pair.js'
@@ -39,6 +40,7 @@ export interface BenchResults {
     readonly incremental?: IncrementalResult
     readonly live?: LiveResult
     readonly fanin?: FaninResult
+    readonly blob?: BlobResult
     readonly seedSeconds?: number
   }
   readonly baselines: { readonly pouchdb?: PouchdbResult, readonly leveldb?: LeveldbFloorResult, readonly libp2p?: Libp2pFloorResult }
@@ -47,7 +49,7 @@ export interface BenchResults {
 
 type Baselines = BenchResults['baselines']
 
-export function summarise (flags: { objects: number }, pair: PairResult | undefined, live: LiveResult | undefined, fanin: FaninResult | undefined, base: Baselines): Summary {
+export function summarise (flags: { objects: number }, pair: PairResult | undefined, live: LiveResult | undefined, fanin: FaninResult | undefined, base: Baselines, blob?: BlobResult): Summary {
   const ratios: Record<string, number> = {}
   const targets: TargetCheck[] = []
   const initial = pair?.initial
@@ -81,6 +83,7 @@ export function summarise (flags: { objects: number }, pair: PairResult | undefi
     targets.push({ target: 'live latency via one hub: p50 ≤ 20 ms', value: `${live.latencyMs.p50} ms`, met: live.latencyMs.p50 <= 20 })
     targets.push({ target: 'live latency via one hub: p99 ≤ 100 ms', value: `${live.latencyMs.p99} ms`, met: live.latencyMs.p99 <= 100 })
   }
+  if (blob !== undefined) ratios.libp2pBytesFloorOverBlob = blob.floorOverLabmesh
   const peaks = [
     ...(initial !== undefined ? Object.values(initial.peakRssMiB) : []),
     ...(incremental !== undefined ? Object.values(incremental.peakRssMiB) : []),
@@ -100,7 +103,7 @@ const rateCell = (seconds: number, perSecond: number): string => `${seconds} s �
 const rss = (peaks: Readonly<Record<string, number>>): string => Object.entries(peaks).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')
 
 export function renderReport (r: BenchResults): string {
-  const { initial, incremental, live, fanin } = r.labmesh
+  const { initial, incremental, live, fanin, blob } = r.labmesh
   const { pouchdb, leveldb, libp2p } = r.baselines
   const ratio = r.summary.ratios
   const rows: Cell[][] = [['scenario', 'labmesh (median)', 'range (runs)', 'compared with', 'its figure', 'ratio', 'peak RSS MiB']]
@@ -146,6 +149,9 @@ export function renderReport (r: BenchResults): string {
   }
   if (fanin !== undefined) {
     rows.push([`fan-in ${fanin.collaborators}×${formatInt(fanin.perCollaborator)} → M`, rateCell(fanin.seconds.median, fanin.objectsPerSecond.median), `${fanin.seconds.min}–${fanin.seconds.max} s (${fanin.seconds.runs})`, '', '', '', rss(fanin.peakRssMiB)])
+  }
+  if (blob !== undefined) {
+    rows.push([`blob ${formatInt(blob.mib)} MiB A→B`, `${blob.seconds.median} s · ${blob.mibPerSecond.median} MiB/s`, `${blob.mibPerSecond.min}–${blob.mibPerSecond.max} MiB/s (${blob.mibPerSecond.runs})`, 'libp2p stream, same bytes (floor)', `${blob.floor.mibPerSecond.median} MiB/s`, `floor ${blob.floorOverLabmesh}× faster`, rss(blob.peakRssMiB)])
   }
   const m = r.machine
   const head = `labmesh bench, ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${formatInt(r.flags.objects)} objects; ${m.cpus} × ${m.cpuModel}, ${formatInt(m.memoryMiB)} MiB, node ${m.node}; load ${m.loadavgBefore.join(' ')} → ${m.loadavgAfter.join(' ')}`

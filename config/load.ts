@@ -20,6 +20,8 @@ export type LoadedConfig = Readonly<AgentConfig> & {
   readonly paths: {
     readonly dataDir: string
     readonly storeDir: string
+    /** blob files (attachments), beside the store: <dataDir>/blobs */
+    readonly blobsDir: string
     readonly keyFile: string
     readonly tokenFile: string
     readonly pskFile: string | undefined
@@ -66,6 +68,7 @@ export function validateConfig (raw: unknown, file?: string, baseDir?: string): 
   const paths = {
     dataDir,
     storeDir: resolve(dataDir, 'store'),
+    blobsDir: resolve(dataDir, 'blobs'),
     keyFile: config.identity.keyFile !== undefined ? abs(config.identity.keyFile) : resolve(dataDir, 'identity.key'),
     tokenFile: config.http.tokenFile !== undefined ? abs(config.http.tokenFile) : resolve(dataDir, 'admin.token'),
     pskFile: config.privateNetwork !== undefined ? abs(config.privateNetwork.pskFile) : undefined,

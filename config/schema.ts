@@ -10,9 +10,13 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
+import { MAX_BLOB_BYTES } from '../protocol/blob-ref.js'
 import { DEFAULT_BATCH_OBJECTS, DEFAULT_HISTORY_VERSIONS, DEFAULT_PULL_WINDOW, MAX_BATCH_OBJECTS, MAX_HISTORY_VERSIONS, MAX_PULL_WINDOW } from '../protocol/constants.js'
 import { durationSchema } from './duration.js'
 import { senaiteInstanceSchema } from './senaite-schema.js'
+
+/** http.maxBlobBytes by default: 4 GiB, twice the 2 GiB files labs must be able to attach */
+export const DEFAULT_MAX_BLOB_BYTES = 4 * 1024 ** 3
 
 /** the longest lab prefix (peers[].prefix, localPrefix) */
 export const MAX_PREFIX_LENGTH = 64
@@ -119,7 +123,15 @@ export const configSchema = z.strictObject({
     /** host names (besides IP addresses, localhost and the host of http.listen) that requests may be addressed to; `.example.org` allows every name under it */
     allowedHosts: z.array(z.string().regex(/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/, 'must be a host name without scheme or port, e.g. lims-sync.lab.example or .lab.example')).prefault([]),
     /** largest request body accepted by the document and admin API */
-    maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024)
+    maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+    /** largest file PUT /api/blobs accepts (streamed to disk, never held in memory); separate from maxBodyBytes */
+    maxBlobBytes: z.number().int().min(1024).max(MAX_BLOB_BYTES).default(DEFAULT_MAX_BLOB_BYTES)
+  }).prefault({}),
+  blobs: z.strictObject({
+    /** how long a blob no object references is kept before garbage collection removes it */
+    gcGrace: durationSchema.prefault('24h'),
+    /** how often garbage collection runs (0: never) */
+    gcInterval: durationSchema.prefault('1h')
   }).prefault({}),
   identity: z.strictObject({
     /** Ed25519 private key, protobuf-encoded (default: <dataDir>/identity.key) */

@@ -20,8 +20,12 @@ export const senaiteInstanceSchema = z.strictObject({
   pageSize: z.number().int().min(1).max(1000).default(100),
   /** API calls in flight at once */
   concurrency: z.number().int().min(1).max(64).default(8),
-  /** container layout of the site */
-  layout: z.enum(['2.x', '1.x']).default('2.x')
+  /**
+   * the site's layout: `auto` detects it; `1.x` / `2.x` accept any release of
+   * that family (detected); `1.3`, `2.0-2.4`, `2.5`, `2.6` name it. A site
+   * that answers as another is refused at start.
+   */
+  layout: z.enum(['auto', '2.x', '1.x', '1.3', '2.0-2.4', '2.5', '2.6']).default('auto')
 }).refine((s) => s.passwordFile !== undefined || s.passwordEnv !== undefined, {
   message: 'needs passwordFile or passwordEnv', path: ['passwordFile']
 })

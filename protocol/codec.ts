@@ -8,6 +8,7 @@ import { LengthPrefixedDecoder } from '@libp2p/utils'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MessageTooLargeError, ProtocolError } from './errors.js'
 import { MAX_DECODE_BUFFER_BYTES, MAX_FRAME_BYTES } from './constants.js'
+import type { BlobControlMessage } from './blob-messages.js'
 import type { Message } from './messages.js'
 import type { VerifyMessage } from './verify-messages.js'
 
@@ -17,7 +18,7 @@ const DECODE_SLICE_BYTES = 64 * 1024
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** One length-prefixed frame holding `message` as JSON. */
-export function encodeFrame (message: Message | VerifyMessage, maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
+export function encodeFrame (message: Message | BlobControlMessage | VerifyMessage, maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
   return encodeJsonFrame(JSON.stringify(message), maxFrameBytes)
 }
 
@@ -29,6 +30,17 @@ export function encodeFrame (message: Message | VerifyMessage, maxFrameBytes = M
 export function encodeJsonFrame (json: string, maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
   const length = Buffer.byteLength(json, 'utf8')
   if (length > maxFrameBytes) throw new MessageTooLargeError(length, maxFrameBytes)
+  const frame = allocFrame(length)
+  encoder.encodeInto(json, frame.body)
+  return frame.frame
+}
+
+/**
+ * A frame of `length` body bytes: the whole buffer (varint prefix written)
+ * and its body, for the caller to fill in place (binary frames, read from a
+ * file straight into the buffer that is sent).
+ */
+export function allocFrame (length: number): { frame: Uint8Array, body: Uint8Array } {
   const prefix = varintLength(length)
   const frame = new Uint8Array(prefix + length)
   let n = length
@@ -38,8 +50,7 @@ export function encodeJsonFrame (json: string, maxFrameBytes = MAX_FRAME_BYTES):
     n = Math.floor(n / 128)
   }
   frame[offset] = n
-  encoder.encodeInto(json, frame.subarray(prefix))
-  return frame
+  return { frame, body: frame.subarray(prefix) }
 }
 
 function varintLength (n: number): number {
@@ -50,6 +61,12 @@ function varintLength (n: number): number {
 
 export interface FrameDecoderOptions {
   maxFrameBytes?: number
+  /**
+   * turns one frame's body into a value (default: UTF-8 JSON); throws
+   * ProtocolError or MessageTooLargeError to refuse it. The body is the list
+   * of the slices it arrived in: binary bodies need not be copied whole.
+   */
+  parse?: (body: Uint8ArrayList) => unknown
 }
 
 /**
@@ -60,12 +77,14 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   readonly #decoder: LengthPrefixedDecoder
   readonly #maxFrameBytes: number
+  readonly #parse: (body: Uint8ArrayList) => unknown
   /** bytes fed in, and bytes of whole frames (prefix + body) taken out */
   #fed = 0
   #consumed = 0
 
   constructor (options: FrameDecoderOptions = {}) {
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
+    this.#parse = options.parse ?? ((body) => parseJson(body.subarray()))
     this.#decoder = new LengthPrefixedDecoder({
       maxDataLength: this.#maxFrameBytes,
       maxBufferSize: Math.max(MAX_DECODE_BUFFER_BYTES, this.#maxFrameBytes + 64 * 1024),
@@ -89,9 +108,11 @@ export class FrameDecoder {
    * frame plus one slice, so only a truly oversized frame is refused.
    */
   * decode (chunk: Uint8Array | Uint8ArrayList): Generator<unknown> {
-    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
-    for (let offset = 0; offset < bytes.byteLength; offset += DECODE_SLICE_BYTES) {
-      yield * this.#decodeSlice(bytes.subarray(offset, offset + DECODE_SLICE_BYTES))
+    // a list is read buffer by buffer: joining it first would copy every byte once more
+    for (const bytes of chunk instanceof Uint8Array ? [chunk] : chunk) {
+      for (let offset = 0; offset < bytes.byteLength; offset += DECODE_SLICE_BYTES) {
+        yield * this.#decodeSlice(bytes.subarray(offset, offset + DECODE_SLICE_BYTES))
+      }
     }
   }
 
@@ -112,7 +133,7 @@ export class FrameDecoder {
       }
       if (next.done === true) return
       this.#consumed += lengthPrefixBytes(next.value.byteLength) + next.value.byteLength
-      yield parseJson(next.value.subarray())
+      yield this.#parse(next.value)
     }
   }
 
@@ -161,7 +182,8 @@ function lengthPrefixBytes (length: number): number {
   return n
 }
 
-function parseJson (bytes: Uint8Array): unknown {
+/** A frame body as UTF-8 JSON, or ProtocolError. */
+export function parseJson (bytes: Uint8Array): unknown {
   let text: string
   try {
     text = decoder.decode(bytes)

@@ -27,6 +27,12 @@ export type ErrorCode =
   | 'STORE_WRITE_FAILED'
   | 'STORE_SCHEMA_TOO_NEW'
   | 'STORE_UPGRADE_FAILED'
+  /** a backup directory or stream that is damaged, incomplete or not a labmesh backup */
+  | 'BACKUP_INVALID'
+  /** a backup of another schema than this code reads (newer), or of another domain */
+  | 'BACKUP_INCOMPATIBLE'
+  /** a restore would overwrite a store, or a second backup was asked for while one runs */
+  | 'BACKUP_CONFLICT'
   | 'CONNECTOR_ERROR'
   | 'NOT_STARTED'
   | 'IDENTITY_ERROR'
@@ -34,6 +40,10 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'TIMEOUT'
+  | 'BLOB_MISSING'
+  | 'BLOB_MISMATCH'
+  | 'BLOB_TOO_LARGE'
+  | 'BLOB_NOT_SERVED'
   | InviteErrorCode
 
 /**

@@ -76,8 +76,11 @@ function isData (value: unknown): value is Rec {
 
 /**
  * Whether `value`, at `depth`, nests no deeper than MAX_DATA_DEPTH (as zod's
- * withinDepth decides). Recursive: it gives up at that depth, so the stack
- * stays shallow whatever the input.
+ * withinDepth decides) and holds no blob reference. Data with a `blob` key
+ * anywhere is left to zod, whose schema checks every reference's shape
+ * (protocol/blob-ref.ts): attachments are rare, and one rule in one place
+ * cannot drift. Recursive: it gives up at that depth, so the stack stays
+ * shallow whatever the input.
  */
 function nestsWithin (value: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return true
@@ -86,6 +89,7 @@ function nestsWithin (value: unknown, depth: number): boolean {
     for (let i = 0; i < value.length; i++) if (!nestsWithin(value[i], depth + 1)) return false
     return true
   }
+  if (hasOwn.call(value, 'blob')) return false
   for (const key in value) if (!nestsWithin((value as Rec)[key], depth + 1)) return false
   return true
 }

@@ -14,6 +14,7 @@ import {
   MAX_GET_UIDS, MAX_ID_LENGTH, MAX_PEER_ID_LENGTH, MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_SIGN_GROUP, MAX_TYPE_LENGTH,
   MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, SIGNATURE_TEXT_LENGTH
 } from './constants.js'
+import { scanBlobRefs } from './blob-ref.js'
 import type { ObjectVersion, VersionSignature, WireObject } from './object.js'
 
 /** The peer's view of itself, exchanged once per session. */
@@ -106,9 +107,17 @@ export function withinDepth (value: unknown, limit: number): boolean {
   return true
 }
 
-/** An object's `data`: any JSON object, nested at most MAX_DATA_DEPTH deep. */
+/**
+ * An object's `data`: any JSON object, nested at most MAX_DATA_DEPTH deep,
+ * whose blob references (every object in it with a `blob` key,
+ * protocol/blob-ref.ts) are well-formed.
+ */
 export const dataSchema = z.record(z.string(), z.unknown())
-  .refine((d) => withinDepth(d, MAX_DATA_DEPTH), { message: `data may nest at most ${MAX_DATA_DEPTH} levels deep` })
+  .refine((d) => withinDepth(d, MAX_DATA_DEPTH), { message: `data may nest at most ${MAX_DATA_DEPTH} levels deep`, abort: true })
+  .superRefine((d, ctx) => {
+    const { problem } = scanBlobRefs(d)
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid blob reference: ${problem}` })
+  })
 
 /** base64url without padding (hashes, signatures, audit paths) */
 export const BASE64URL_RE = /^[A-Za-z0-9_-]*$/

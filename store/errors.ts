@@ -41,3 +41,53 @@ export class StoreUpgradeError extends AgentError {
     super('STORE_UPGRADE_FAILED', message, options)
   }
 }
+
+/** A backup that cannot be used: damaged, incomplete, or not a labmesh backup. */
+export class BackupInvalidError extends AgentError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('BACKUP_INVALID', message, options)
+  }
+}
+
+/** A backup this code must not restore: a newer schema, another domain. */
+export class BackupIncompatibleError extends AgentError {
+  constructor (message: string) {
+    super('BACKUP_INCOMPATIBLE', message)
+  }
+}
+
+/** A restore that would replace a store, or a backup asked for while another runs. */
+export class BackupConflictError extends AgentError {
+  constructor (message: string) {
+    super('BACKUP_CONFLICT', message)
+  }
+}
+
+/** No blob with this hash is stored here (yet). */
+export class BlobNotFoundError extends AgentError {
+  readonly hash: string
+  constructor (hash: string) {
+    super('NOT_FOUND', `blob ${hash} is not stored here: upload it (PUT /api/blobs) or wait until it has been fetched from a peer`)
+    this.hash = hash
+  }
+}
+
+/** Bytes that do not hash to what they were said to be: refused, nothing stored. */
+export class BlobMismatchError extends AgentError {
+  readonly expected: string
+  readonly actual: string
+  constructor (expected: string, actual: string, what: string) {
+    super('BLOB_MISMATCH', `${what} hash to ${actual}, not to ${expected}: refused, nothing was stored`)
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/** More bytes than a limit allows: refused, nothing stored. */
+export class BlobTooLargeError extends AgentError {
+  readonly limit: number
+  constructor (limit: number, what: string) {
+    super('BLOB_TOO_LARGE', `${what} is larger than ${limit} bytes: refused, nothing was stored`)
+    this.limit = limit
+  }
+}

@@ -12,8 +12,10 @@
  * | `x`      | uid                  | number of siblings            | conflicts: uids that hold concurrent versions |
  * | `e`      | uid                  | FailedEntry (JSON)            | failed: parked objects with reason and retry schedule |
  * | `a`      | space + `\x00` + key | JSON                          | aux: connector-owned rows (e.g. SENAITE uid ↔ path map) |
+ * | `b`      | hash + `\x00` + uid  | ''                            | blob references: the objects whose versions (current or sibling) reference a blob (schema 4) |
+ * | `g`      | hash                 | ms since the epoch (JSON)     | blob orphan marks: when a reference to the blob last went away (garbage collection's grace; schema 4) |
  * |          | `agent:echo-hold` …  | EchoHoldRow (JSON)            | aux space of the agent itself: objects the echo-loop guard holds (schema 2) |
- * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts) |
+ * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts; schema 3) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
  * | `v`      | `G` + group JSON     | count and hash (text)         | digest aggregates: per (type, origin), the XOR of its leaves (verify; schema 4) |
  *
@@ -21,7 +23,10 @@
  * version after 1); `upgrade` exists only while a step is in progress and
  * holds its resume point.
  *
- * Blobs (attachments) will get their own sublevel `b` (sha-256 → bytes).
+ * Blob bytes are not in LevelDB: they are files beside it
+ * (store/blobs/blob-store.ts, `<dataDir>/blobs`). `b` and `g` change in the
+ * same batch as the objects whose references they record; `hash` is the
+ * reference's `sha256:<hex>` text.
  */
 
 export const SUBLEVELS = {
@@ -32,6 +37,8 @@ export const SUBLEVELS = {
   conflicts: 'x',
   failed: 'e',
   aux: 'a',
+  blobRefs: 'b',
+  blobOrphans: 'g',
   history: 'h',
   meta: 'm',
   digest: 'v'
@@ -70,4 +77,14 @@ export function typeKey (type: string, uid: string): string {
 
 export function auxKey (space: string, key: string): string {
   return `${space}\x00${key}`
+}
+
+/** `b` rows: every referrer of one blob sorts together, in uid order */
+export function blobRefKey (hash: string, uid: string): string {
+  return `${hash}\x00${uid}`
+}
+
+/** the key range of one blob's `b` rows */
+export function blobRefRange (hash: string): { gt: string, lt: string } {
+  return { gt: `${hash}\x00`, lt: `${hash}\x01` }
 }

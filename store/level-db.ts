@@ -61,6 +61,8 @@ export function openLevel (options: LevelStoreOptions): { db: Level<string, unkn
       conflicts: db.sublevel(SUBLEVELS.conflicts, json),
       failed: db.sublevel(SUBLEVELS.failed, json),
       aux: db.sublevel(SUBLEVELS.aux, json),
+      blobRefs: db.sublevel(SUBLEVELS.blobRefs, utf8),
+      blobOrphans: db.sublevel(SUBLEVELS.blobOrphans, json),
       history: db.sublevel(SUBLEVELS.history, json),
       meta: db.sublevel(SUBLEVELS.meta, json),
       digest: db.sublevel(SUBLEVELS.digest, utf8)

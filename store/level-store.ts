@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
-import { META_KEYS, auxKey, parseSeqKey, seqKey, typeKey } from './keys.js'
+import { META_KEYS, auxKey, blobRefRange, parseSeqKey, seqKey, typeKey } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreDigest, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
@@ -26,6 +26,7 @@ import type { DigestAggregate } from '../protocol/digest.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { HistoryEntry } from './history.js'
+import { openStoreSnapshot, type StoreSnapshot } from './backup/snapshot.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
@@ -303,6 +304,13 @@ class LevelStore implements Store, TxHost {
     }
   }
 
+  async blobReferrers (hash: string, options: { limit?: number, after?: string } = {}): Promise<string[]> {
+    this.#assertOpen()
+    const range = blobRefRange(hash)
+    const keys: string[] = await this.#subs.blobRefs.keys({ ...range, ...(options.after !== undefined ? { gt: `${hash}\x00${options.after}` } : {}), limit: options.limit ?? 1000 }).all()
+    return keys.map((k) => k.slice(hash.length + 1))
+  }
+
   failedByPeer (): Map<string, number> {
     const out = new Map<string, number>()
     for (const peer of this.#failedPeer.values()) out.set(peer, (out.get(peer) ?? 0) + 1)
@@ -313,6 +321,11 @@ class LevelStore implements Store, TxHost {
     const out = new Map<string, number>()
     for (const via of this.#conflictVia.values()) for (const peer of via) out.set(peer, (out.get(peer) ?? 0) + 1)
     return out
+  }
+
+  async openSnapshot (): Promise<StoreSnapshot> {
+    this.#assertOpen()
+    return await openStoreSnapshot(this.#db)
   }
 
   onCommit (listener: (event: CommitEvent) => void): () => void {

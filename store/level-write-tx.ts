@@ -20,7 +20,8 @@ import { utf8BytesOver } from '../protocol/json-size.js'
 import type { DigestAggregate } from '../protocol/digest.js'
 import { groupOfTypeRow, leafHashOf, recordDigest, type DigestKeys } from './digest-rows.js'
 import { DigestWrites } from './digest-tx.js'
-import { seqKey, auxKey } from './keys.js'
+import { blobIndexChange, recordBlobHashes } from './blob-index.js'
+import { blobRefRange, seqKey, auxKey } from './keys.js'
 import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
@@ -33,7 +34,7 @@ export interface TxHost {
   getAux (space: string, key: string): Promise<unknown>
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   getFailed (uid: string): Promise<FailedEntry | undefined>
-  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, digest: Sub }
+  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, blobRefs: Sub, blobOrphans: Sub, digest: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
   hasObjects (uids: readonly string[]): Promise<boolean[]>
   /** the digest's group keys and origins as JSON (a cache the store keeps) */
@@ -75,6 +76,8 @@ export class LevelWriteTx implements WriteTx {
   readonly #auxKnown = new Map<string, unknown>()
   /** failed entries put by this tx */
   readonly #failedEntries = new Map<string, FailedEntry>()
+  /** blob references this tx added (true) or removed (false): hash → uid → referenced */
+  readonly #blobRefs = new Map<string, Map<string, boolean>>()
   /** history rows read or written by this tx (undefined: the object has none) */
   readonly #historyKnown = new Map<string, readonly HistoryEntry[] | undefined>()
   /** the peer whose batch this tx applies (undefined: a local write) */
@@ -264,10 +267,61 @@ export class LevelWriteTx implements WriteTx {
       this.conflictChanges.set(stored.uid, undefined)
     }
     if (stored.conflicts.length > (prev?.conflicts.length ?? 0)) this.conflictsAdded++
+    this.#indexBlobs(stored, text, prev)
     this.appendHistory(stored.uid, entriesForWrite(prev, stored, { appliedAt: this.#store.now(), source: this.#source, domain: this.#store.domain }))
     this.#known.set(stored.uid, stored)
     this.changed++
     return stored
+  }
+
+  /** The blob reference index follows the record (store/blob-index.ts), in this same batch. */
+  #indexBlobs (stored: StoredObject, text: string, prev: StoredObject | undefined): void {
+    const after = recordBlobHashes(stored, text)
+    const before = prev !== undefined ? recordBlobHashes(prev) : []
+    const change = blobIndexChange(this.#store.subs, stored.uid, before, after, this.#store.now())
+    if (change === undefined) return
+    for (const op of change.ops) this.ops.push(op)
+    for (const [hash, referenced] of change.refs) {
+      let uids = this.#blobRefs.get(hash)
+      if (uids === undefined) this.#blobRefs.set(hash, uids = new Map())
+      uids.set(stored.uid, referenced)
+    }
+  }
+
+  /**
+   * Whether any object references `hash`, counting this transaction's writes
+   * and those of the unsettled transactions it is built on. Their changes
+   * are taken before the committed rows are read: one that commits in
+   * between is then counted twice, which changes nothing (set semantics),
+   * rather than not at all.
+   */
+  async blobReferenced (hash: string): Promise<boolean> {
+    const layers: Array<Map<string, boolean>> = []
+    for (let tx: LevelWriteTx | undefined = this; tx !== undefined; tx = tx.#liveBase()) {
+      const uids = tx.#blobRefs.get(hash)
+      if (uids !== undefined) layers.unshift(uids)
+    }
+    const removed = new Set<string>()
+    const added = new Set<string>()
+    for (const layer of layers) {
+      for (const [uid, referenced] of layer) {
+        if (referenced) { added.add(uid); removed.delete(uid) } else { removed.add(uid); added.delete(uid) }
+      }
+    }
+    if (added.size > 0) return true
+    // committed rows: enough of them to find one the pending changes did not remove
+    const rows: string[] = await this.#store.subs.blobRefs.keys({ ...blobRefRange(hash), limit: removed.size + 1 }).all()
+    return rows.some((key) => !removed.has(key.slice(hash.length + 1)))
+  }
+
+  /** When the last reference to `hash` went away (its orphan mark), if it has one. */
+  async blobOrphanedAt (hash: string): Promise<number | undefined> {
+    return await this.#store.subs.blobOrphans.get(hash) as number | undefined
+  }
+
+  /** Drop the orphan mark of a blob (garbage collection removed it, or it is referenced again). */
+  forgetBlob (hash: string): void {
+    this.ops.push({ type: 'del', sublevel: this.#store.subs.blobOrphans, key: hash })
   }
 
   appendHistory (uid: string, entries: readonly HistoryEntry[]): void {

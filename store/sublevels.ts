@@ -18,6 +18,8 @@ export interface Sublevels {
   readonly conflicts: Sub
   readonly failed: Sub
   readonly aux: Sub
+  readonly blobRefs: Sub
+  readonly blobOrphans: Sub
   readonly history: Sub
   readonly meta: Sub
   /** the anti-entropy digest: leaf and aggregate rows (digest-rows.ts) */

@@ -12,6 +12,7 @@ import type { VersionVector } from '../protocol/version-vector.js'
 import type { DigestCheckOptions, DigestCheckReport } from './digest-types.js'
 
 export type { DigestCheckOptions, DigestCheckReport, DigestProblem } from './digest-types.js'
+import type { StoreSnapshot } from './backup/snapshot.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
 export interface StoredObject extends ObjectVersion {
@@ -156,6 +157,17 @@ export interface WriteTx {
   putAux (space: string, key: string, value: unknown): void
   deleteAux (space: string, key: string): void
   /**
+   * Whether any object references the blob `hash` (the `b` index, which
+   * putObject keeps), counting this transaction's writes and those it is
+   * built on: garbage collection decides inside a transaction, so no write
+   * can add a reference between its check and its removal.
+   */
+  blobReferenced (hash: string): Promise<boolean>
+  /** when a reference to `hash` last went away (undefined: never referenced, or the mark was dropped) */
+  blobOrphanedAt (hash: string): Promise<number | undefined>
+  /** drop the blob's orphan mark (it was collected) */
+  forgetBlob (hash: string): void
+  /**
    * Make the digest agree with the record of `uid` again after a write that
    * bypassed the store (a digest check found it): the leaf rows at
    * `staleKeys` (DigestProblem.stored.key) and at the record's own key are
@@ -266,6 +278,8 @@ export interface Store {
   getHistory (uid: string): Promise<HistoryEntry[] | undefined>
   /** iterate one aux space in key order */
   iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]>
+  /** uids of objects that reference the blob `hash` (committed), in uid order, `limit` after `after` */
+  blobReferrers (hash: string, options?: { limit?: number, after?: string }): Promise<string[]>
 
   /**
    * Run `fn` as one transaction: writes are serialised with every other
@@ -282,6 +296,12 @@ export interface Store {
   conflictsByPeer (): Map<string, number>
   /** parked objects per peer their version came from */
   failedByPeer (): Map<string, number>
+  /**
+   * A consistent snapshot of every row, for a backup while writes go on
+   * (store/backup/snapshot.ts): whole transactions only. Close it when done:
+   * LevelDB keeps what it sees until then.
+   */
+  openSnapshot (): Promise<StoreSnapshot>
   /** called after every committed write; `changed` is 0 when the feed did not change */
   onCommit (listener: (event: CommitEvent) => void): () => void
 

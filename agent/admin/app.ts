@@ -21,13 +21,15 @@ import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { AgentError, ObjectTooLargeError } from '../../protocol/errors.js'
-import { BadRequestError } from '../errors.js'
+import { BadRequestError, BlobMissingError } from '../errors.js'
 import { tokenMatches } from '../net/identity.js'
 import type { AdminDeps } from './deps.js'
 import { documentRoutes } from './documents.js'
 import { adminRoutes } from './admin-routes.js'
+import { blobRoutes } from './blobs.js'
 import { membershipRoutes } from './membership-routes.js'
 import { verifyRoutes } from './verify-routes.js'
+import { backupRoutes } from './backup-route.js'
 import { ConfigError } from '../../config/errors.js'
 import { requireKnownHost } from './host-check.js'
 import { eventRoutes, jobRoutes, metricsRoute } from './live-routes.js'
@@ -58,17 +60,22 @@ export function createAdminApp (deps: AdminDeps): Hono {
   // The body cap (http.maxBodyBytes, 4 MiB by default) and the object size
   // limit (MAX_LOCAL_OBJECT_BYTES, ~7.9 MiB) are separate: whichever a
   // request meets first answers 413, and each message says which one it was.
-  app.use('/api/*', bodyLimit({
+  // Blob uploads stream to disk under their own cap (http.maxBlobBytes): the
+  // body limit, which buffers what it counts, never sees them.
+  const limit = bodyLimit({
     maxSize: deps.maxBodyBytes,
     onError: (c) => c.json({ error: 'BAD_REQUEST', message: `request body larger than ${deps.maxBodyBytes} bytes (http.maxBodyBytes): send less in one request (split a bulk write into several), or raise http.maxBodyBytes; one object may take up to ${MAX_LOCAL_OBJECT_BYTES} bytes as JSON in any case` }, 413)
-  }))
+  })
+  app.use('/api/*', async (c, next) => (c.req.path === '/api/blobs' || c.req.path.startsWith('/api/blobs/')) ? await next() : await limit(c, next))
 
+  app.route('/api/blobs', blobRoutes(deps))
   app.route('/api/objects', documentRoutes(deps))
   app.route('/api', jobRoutes(deps))
   app.route('/api', eventRoutes(deps))
   app.route('/api', adminRoutes(deps))
   app.route('/api', membershipRoutes(deps))
   app.route('/api', verifyRoutes(deps))
+  app.route('/api', backupRoutes(deps))
   app.route('/', metricsRoute(deps))
   app.route('/', pageRoutes())
 
@@ -80,6 +87,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
     const body: Record<string, unknown> = { error: err instanceof AgentError ? err.code : 'INTERNAL', message: err.message }
     if (err instanceof BadRequestError && err.details !== undefined) body.details = err.details
     if (err instanceof ObjectTooLargeError) body.details = { uid: err.uid, bytes: err.bytes, limit: err.limit }
+    if (err instanceof BlobMissingError) body.details = { missing: err.hashes }
     if (err instanceof ConfigError) body.details = { file: err.file ?? null, issues: err.issues }
     return c.json(body, status)
   })
@@ -90,13 +98,14 @@ export function createAdminApp (deps: AdminDeps): Hono {
 function statusFor (err: Error): ContentfulStatusCode {
   if (!(err instanceof AgentError)) return 500
   switch (err.code) {
-    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': return 400
+    case 'BAD_REQUEST': case 'CONFIG_INVALID': case 'BACKUP_INVALID': case 'BACKUP_INCOMPATIBLE': case 'OBJECT_INVALID': case 'INVITE_MALFORMED': case 'INVITE_DAMAGED': return 400
     case 'UNAUTHORIZED': return 401
-    case 'RULE_VIOLATION': case 'INVITE_UNKNOWN': return 403
-    case 'CONFIG_RESTART_REQUIRED': case 'INVITE_USED': case 'INVITE_REFUSED': return 409
+    case 'RULE_VIOLATION': case 'INVITE_UNKNOWN': case 'BLOB_NOT_SERVED': return 403
+    case 'CONFIG_RESTART_REQUIRED': case 'BACKUP_CONFLICT': case 'INVITE_USED': case 'INVITE_REFUSED': case 'BLOB_MISSING': return 409
     case 'INVITE_EXPIRED': return 410
     case 'INVITE_UNREACHABLE': return 502
-    case 'OBJECT_TOO_LARGE': return 413
+    case 'OBJECT_TOO_LARGE': case 'BLOB_TOO_LARGE': return 413
+    case 'BLOB_MISMATCH': return 400
     case 'NOT_FOUND': return 404
     case 'TIMEOUT': return 504
     case 'STORE_CLOSED': case 'STORE_WRITE_FAILED': case 'STORE_LOCKED': case 'NOT_STARTED': return 503

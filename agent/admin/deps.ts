@@ -4,12 +4,13 @@
  * Its operations part (`AgentOperations`) is also the public Agent's: what
  * the HTTP API can do, an in-process caller can do, through the same code.
  */
-import type { AgentStatusReport } from '../observe/status.js'
+import type { Readable } from 'node:stream'
+import type { BlobStat, PutResult } from '../../store/blobs/blob-store.js'
+import type { AgentStatusReport, PeerReport } from '../observe/status.js'
 import type { StoredObject, FailedEntry, HistoryEntry } from '../../store/types.js'
 import type { DocumentInput, Resolution } from '../apply/local-writes.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ProgressSnapshot } from '../sync/progress.js'
-import type { PeerStatus } from '../sync/replicator.js'
 import type { PullPlan } from '../apply/plan.js'
 import type { EventBus } from '../observe/events.js'
 import type { AgentMetrics } from '../observe/metrics.js'
@@ -21,6 +22,7 @@ import type { GroupRetryResult } from '../apply/failed-retry.js'
 import type { VerifyOptions } from '../verify/verifier.js'
 import type { VerificationStatus, VerifyResult } from '../verify/report.js'
 import type { SelfVerifyReport } from '../verify/report-build.js'
+import type { Frame } from '../../store/backup/format.js'
 
 /** The document, conflict, failed-queue, sync and membership operations of a running agent. */
 export interface AgentOperations {
@@ -34,8 +36,16 @@ export interface AgentOperations {
     /** the versions this agent has seen of the object, oldest first (undefined: it knows nothing of it) */
     history (uid: string): Promise<ObjectHistory | undefined>
   }
+  /** files referenced from objects, by hash (content-addressed, stored once) */
+  readonly blobs: {
+    /** stream a file in; it is stored (once) when whole, fsynced and hashed; `maxBytes` caps it (BlobTooLargeError) */
+    put (source: AsyncIterable<Uint8Array>, options?: { readonly maxBytes?: number }): Promise<PutResult>
+    /** its bytes (or `start`…`end`, inclusive), streamed; NOT_FOUND when it is not here */
+    read (hash: string, range?: { readonly start: number, readonly end: number }): Promise<{ stream: Readable, size: number }>
+    stat (hash: string): Promise<BlobStat | undefined>
+  }
   status (): AgentStatusReport
-  peerStatus (name: string): PeerStatus
+  peerStatus (name: string): PeerReport
   syncNow (name: string): Promise<ProgressSnapshot>
   /** dry run of a pull from this remote */
   plan (name: string): Promise<PullPlan>
@@ -74,6 +84,13 @@ export interface AgentOperations {
   verification (name: string): VerificationStatus
   /** rebuild our digest from our records and compare it with the stored one */
   verifySelf (): Promise<SelfVerifyReport>
+  /**
+   * A backup of the running agent as frames (store/backup/format.ts): one
+   * consistent snapshot of the store, and the file parts beside it. Read it
+   * to the end or return() it (the snapshot is held until then); one at a
+   * time (BACKUP_CONFLICT).
+   */
+  backup (): AsyncIterable<Frame>
 }
 
 /** GET /api/objects/:uid/history */
@@ -97,6 +114,8 @@ export interface AdminDeps extends AgentOperations {
   readonly bus: EventBus
   readonly metrics: () => AgentMetrics
   readonly maxBodyBytes: number
+  /** largest PUT /api/blobs body (http.maxBlobBytes) */
+  readonly maxBlobBytes: number
   readonly log: Logger
   /** the agent's clock (job times) */
   readonly now: () => number

@@ -8,6 +8,7 @@ import type { WireObject } from '../../protocol/object.js'
 import type { Store } from '../../store/types.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import type { IgnoreReason, InboundRules } from '../rules/types.js'
+import type { BlobAccess } from './blob-access.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ProvenanceChecker } from './provenance.js'
 
@@ -22,6 +23,8 @@ export interface ApplyContext {
   readonly log?: Logger
   /** fetch objects by uid from the same remote (its serve rules apply) */
   readonly fetch: (uids: readonly string[]) => Promise<{ objects: readonly WireObject[], missing: readonly string[] }>
+  /** which blobs are here, and fetching missing ones from the same remote */
+  readonly blobs: BlobAccess
   /** checks every version's signature before anything is applied (agent/apply/provenance.ts) */
   readonly provenance: ProvenanceChecker
   /** a version from this peer was refused for its signature (parked BAD_SIGNATURE): log it, count it */

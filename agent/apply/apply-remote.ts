@@ -7,10 +7,15 @@
  *    bring are fetched from the same remote first, whatever the type filters
  *    say; reference cycles are fine because everything lands in one batch. An
  *    object whose dependency cannot be had is parked in the failed queue —
- *    never written half-made — while the rest of the batch flows on.
+ *    never written half-made — while the rest of the batch flows on. So is
+ *    one whose blobs (attachments) are not here yet (MISSING_BLOB,
+ *    blob-gate.ts): they are fetched from the same remote in the background,
+ *    and the failed queue applies it once they are here.
  * 2b. Provenance: every version's signature is checked (provenance.ts); an
  *    object with a version that fails is parked as BAD_SIGNATURE (its
- *    history records the refusal) and what we hold of it stays.
+ *    history records the refusal) and what we hold of it stays; its blobs
+ *    are not fetched. A blob reference sits inside `data`, which the
+ *    signature covers, so a blob's hash is signed with the version.
  * 3. Vectors decide per object (store/reconcile): fast-forward, nothing, or a
  *    conflict sibling kept beside the current version (verdict.ts; what
  *    cannot be stored whole is parked, park.ts).
@@ -24,11 +29,12 @@
 import type { ObjectVersion, WireObject } from '../../protocol/object.js'
 import type { Checkpoint, ObjectWrite, StoredObject, WriteTx } from '../../store/types.js'
 import type { RemoteWrite } from '../connectors/connector.js'
+import { blobGate, blobParkings, recheckBlobs, requestMissingBlobs } from './blob-gate.js'
 import { blockedBy, present, resolveDependencies, type Candidate } from './dependencies.js'
 import { ObjectTooLargeError } from '../../protocol/errors.js'
 import { decideInbound } from '../rules/inbound.js'
 import { emptyStats, type ApplyContext, type ApplyStats } from './apply-context.js'
-import { badSignatureReason, park, tooLargeReason } from './park.js'
+import { badSignatureReason, missingBlobReason, park, tooLargeReason } from './park.js'
 import type { ProvenanceResult } from './provenance.js'
 import { verdictOn, type PendingWrite } from './verdict.js'
 import { rejectedEntry } from '../../store/history.js'
@@ -66,6 +72,9 @@ export async function applyRemoteBatch (
   stats.unsigned = provenance.unsigned
   // what needs a refused version waits for it, as for any dependency that cannot be had
   for (const uid of provenance.bad.keys()) unavailable.add(uid)
+  // a refused version's blobs are neither looked for nor fetched
+  const gate = await blobGate(ctx, provenance.bad.size === 0 ? all : all.filter((c) => !provenance.bad.has(c.wire.uid)))
+  let blobParked: Map<string, string[]> | undefined
 
   let refusals: RefusedVersion[] = []
   await ctx.store.write(async (tx) => {
@@ -76,18 +85,31 @@ export async function applyRemoteBatch (
       const stillHeld = await tx.holds(heldHere)
       for (let i = 0; i < heldHere.length; i++) if (!stillHeld[i]!) unavailable.add(heldHere[i]!)
     }
+    if (gate !== undefined) {
+      await recheckBlobs(ctx, gate)
+      blobParked = blobParkings(ctx, gate, all, locals)
+      // what waits for a blob is not here for its dependents either
+      for (const uid of blobParked.keys()) unavailable.add(uid)
+    }
     const blocked = blockedBy(all, unavailable)
     const writes: PendingWrite[] = []
     for (let i = 0; i < all.length; i++) {
       const candidate = all[i]!
-      const problem = provenance.bad.get(candidate.wire.uid)
+      const uid = candidate.wire.uid
+      const problem = provenance.bad.get(uid)
       if (problem !== undefined) {
         await refuse(tx, ctx, candidate, locals[i], problem)
         stats.failed++
         stats.badSignatures++
         continue
       }
-      const verdict = verdictOn(ctx, candidate, locals[i], blocked.get(candidate.wire.uid))
+      const blobs = blobParked?.get(uid)
+      if (blobs !== undefined && !blocked.has(uid)) {
+        await park(tx, ctx, candidate.wire, 'MISSING_BLOB', missingBlobReason(ctx.rules.peerName, blobs), blobs)
+        stats.failed++
+        continue
+      }
+      const verdict = verdictOn(ctx, candidate, locals[i], blocked.get(uid))
       if (verdict.kind === 'write') {
         writes.push(verdict)
       } else if (verdict.kind === 'unchanged') {
@@ -103,6 +125,7 @@ export async function applyRemoteBatch (
     refusals = await storeWrites(tx, ctx, writes, refused, next, stats, provenance)
     if (next !== undefined) await advanceCheckpoint(tx, ctx, next, changes.length)
   }, { source: ctx.rules.peerName, ...(onPrepared !== undefined ? { onPrepared } : {}) })
+  if (gate !== undefined && blobParked !== undefined) requestMissingBlobs(ctx, gate, blobParked)
   logRefusals(ctx, refusals)
   return stats
 }
@@ -122,8 +145,8 @@ function triage (ctx: ApplyContext, changes: readonly WireObject[], stats: Apply
   return candidates
 }
 
-/** An instance's refusal of a version, as parked. */
-interface Refusal { readonly code: string, readonly reason: string, readonly retryable: boolean }
+/** An instance's refusal: why, and the mesh objects it waits for (retried once they are here). */
+interface Refusal { readonly code: string, readonly reason: string, readonly retryable: boolean, readonly missing: readonly string[] }
 type RefusedVersion = Refusal & { readonly version: ObjectVersion }
 
 /**
@@ -147,11 +170,10 @@ async function writeInstance (tx: WriteTx, ctx: ApplyContext, writes: readonly P
   }
   const results = remoteWrites.length > 0 ? await ctx.connector.applyRemote(remoteWrites, rows) : []
   const refused = new Map<number, Refusal>()
-  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason, retryable: r.retryable }) })
+  results.forEach((r, j) => { if (!r.ok) refused.set(remoteIndex[j]!, { code: r.code, reason: r.reason, retryable: r.retryable, missing: r.missing ?? [] }) })
   return refused
 }
 
-/**
 /**
  * Park an object whose versions fail their provenance check, and note the
  * refusal in its history (the version held here stays as it is).
@@ -174,7 +196,7 @@ async function storeWrites (tx: WriteTx, ctx: ApplyContext, writes: readonly Pen
     const w = writes[i]!
     const failure = refused.get(i)
     if (failure !== undefined) {
-      if (await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, [])) news.push({ ...failure, version: w.holding.current })
+      if (await park(tx, ctx, w.candidate.wire, failure.code, failure.reason, failure.missing)) news.push({ ...failure, version: w.holding.current })
       stats.failed++
       continue
     }

@@ -1,11 +1,13 @@
 /**
  * The failed queue's retrier. A parked object is retried when its backoff
  * expires, at once when a dependency it waits for arrives (any commit may
- * bring it), and on demand: one object (POST /api/failed/:uid/retry) or a
- * whole group of one reason code (POST /api/failed/groups/:code/retry, in
- * batches per peer, with progress in the log). A retry goes through the
- * normal apply path, so it either applies whole or is parked again with one
- * more attempt and a longer backoff — never written half-made.
+ * bring it; a blob arriving calls nudge()), and on demand: one object (POST
+ * /api/failed/:uid/retry) or a whole group of one reason code (POST
+ * /api/failed/groups/:code/retry, in batches per peer, with progress in the
+ * log). A retry goes through the normal apply path, so it either applies
+ * whole or is parked again with one more attempt and a longer backoff —
+ * never written half-made. A MISSING_BLOB entry waits for blobs (its
+ * `missing` are hashes), any other for objects (uids).
  */
 import type { Store, FailedEntry } from '../../store/types.js'
 import { describeError } from '../../protocol/errors.js'
@@ -13,6 +15,7 @@ import { NotFoundError } from '../errors.js'
 import type { Logger } from '../runtime/logger.js'
 import type { WireObject } from '../../protocol/object.js'
 import type { ApplyStats } from './apply-remote.js'
+import type { BlobAccess } from './blob-access.js'
 import { failedEntries } from './failed-summary.js'
 
 /** How often the queue is checked for expired backoffs. */
@@ -49,11 +52,15 @@ export interface FailedRetrierDeps {
   readonly peers: PeerAccess
   readonly log: Logger
   readonly now: () => number
+  /** which blobs are here (MISSING_BLOB entries wait for them) */
+  readonly blobs: Pick<BlobAccess, 'sizes'>
 }
 
 export interface FailedRetrier {
   start (): void
   stop (): Promise<void>
+  /** something an entry may wait for arrived outside the store (a blob): scan soon */
+  nudge (): void
   /** retry one parked object now; resolves with whether it left the queue */
   retry (uid: string): Promise<{ applied: boolean, entry: FailedEntry | undefined }>
   /** retry every object parked with this code now */
@@ -78,17 +85,21 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
     })
   }
 
+  function nudge (): void {
+    if (store.info().failed === 0 || soon !== undefined || stopped) return
+    soon = setTimeout(() => { soon = undefined; kick() }, COMMIT_SCAN_DELAY_MS)
+  }
+
   return {
     start () {
       if (!stopped) return
       stopped = false
       timer = setInterval(kick, SCAN_INTERVAL_MS)
       // a commit may have brought a dependency someone waits for
-      unsubscribe = store.onCommit(() => {
-        if (store.info().failed === 0 || soon !== undefined || stopped) return
-        soon = setTimeout(() => { soon = undefined; kick() }, COMMIT_SCAN_DELAY_MS)
-      })
+      unsubscribe = store.onCommit(nudge)
     },
+
+    nudge,
 
     async stop () {
       stopped = true
@@ -103,7 +114,7 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
       const entry = await store.getFailed(uid)
       if (entry === undefined) throw new NotFoundError(`object ${uid} is not in the failed queue`)
       if (!peers.sessionOpen(entry.peer)) {
-        if (!await dependenciesHere(store, entry)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
+        if (!await dependenciesHere(deps, entry)) throw new NotFoundError(`peer "${entry.peer}" is not connected and ${entry.uid} still misses ${entry.missing.join(', ')}: retry once the peer is up`)
       }
       await attempt(deps, entry)
       const after = await store.getFailed(uid)
@@ -116,15 +127,17 @@ export function createFailedRetrier (deps: FailedRetrierDeps): FailedRetrier {
   }
 }
 
-/** Whether every dependency this entry waits for is here now (read as presence, not whole). */
-async function dependenciesHere (store: Store, entry: FailedEntry): Promise<boolean> {
-  return entry.missing.length === 0 || (await store.holds(entry.missing)).every(Boolean)
+/** Whether everything this entry waits for is here now: objects (read as presence, not whole), or blobs. */
+async function dependenciesHere (deps: FailedRetrierDeps, entry: FailedEntry): Promise<boolean> {
+  if (entry.missing.length === 0) return true
+  if (entry.code === 'MISSING_BLOB') return (await deps.blobs.sizes(entry.missing)).every((s) => s !== undefined)
+  return (await deps.store.holds(entry.missing)).every(Boolean)
 }
 
 /** Retry one entry: fetched afresh when its peer is connected, else its parked version once its dependencies are here. */
 async function attempt (deps: FailedRetrierDeps, entry: FailedEntry): Promise<void> {
   const { peers, log } = deps
-  const depsHere = await dependenciesHere(deps.store, entry)
+  const depsHere = await dependenciesHere(deps, entry)
   const connected = peers.sessionOpen(entry.peer)
   if (!connected && !depsHere) return // wait for the peer: nothing else could help
   try {
@@ -143,7 +156,7 @@ async function scan (deps: FailedRetrierDeps, stopped: () => boolean): Promise<v
   for await (const entry of failedEntries(store)) {
     if (stopped()) return
     const due = entry.nextRetryAt <= now
-    const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(store, entry)
+    const unblocked = !due && entry.missing.length > 0 && await dependenciesHere(deps, entry)
     if (due || unblocked) await attempt(deps, entry)
   }
 }
@@ -195,7 +208,7 @@ async function attemptMany (deps: FailedRetrierDeps, peer: string, uids: readonl
     const fresh = peers.sessionOpen(peer) ? (await peers.fetchFrom(peer, entries.map((e) => e.uid))).objects : []
     const fetched = new Set(fresh.map((o) => o.uid))
     const versions = [...fresh]
-    for (const entry of entries) if (!fetched.has(entry.uid) && await dependenciesHere(store, entry)) versions.push(entry.version)
+    for (const entry of entries) if (!fetched.has(entry.uid) && await dependenciesHere(deps, entry)) versions.push(entry.version)
     if (versions.length > 0) await peers.applyFrom(peer, versions)
   } catch (err) {
     log.debug({ peer, objects: entries.length, err: describeError(err) }, 'retry of parked objects could not run')

@@ -11,20 +11,25 @@
  * read-only, and that did not originate here, cannot be edited locally. So is
  * the size of an object (MAX_LOCAL_OBJECT_BYTES): an edit that would make it
  * larger is refused with ObjectTooLargeError, and its transaction writes
- * nothing (a bulk write: none of its objects).
+ * nothing (a bulk write: none of its objects). And so are blobs: a version
+ * may reference only blobs stored here, with their true size (BlobMissingError,
+ * BadRequestError) — checked inside the transaction, where garbage
+ * collection cannot remove one between the check and the write.
  */
 import { canonicalize } from '../../protocol/canonical.js'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { fastWireObject } from '../../protocol/fast-decode.js'
 import { wireObjectSchema } from '../../protocol/messages.js'
+import { blobRefsOf, type BlobRef } from '../../protocol/blob-ref.js'
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
 import { contentHash, signVersions, type VersionSigner } from '../../protocol/provenance.js'
 import { increment, merge } from '../../protocol/version-vector.js'
 import type { PutLimits, Store, StoredObject, WriteTx } from '../../store/types.js'
-import { BadRequestError, NotFoundError, RuleViolationError } from '../errors.js'
+import { BadRequestError, BlobMissingError, NotFoundError, RuleViolationError } from '../errors.js'
 import { InvalidObjectError } from '../../protocol/errors.js'
 import { readOnlyRuleFor } from '../rules/read-only.js'
 import type { InboundRules } from '../rules/types.js'
+import type { BlobAccess } from './blob-access.js'
 import type { LocalChange } from '../connectors/connector.js'
 import type { EchoJudgement, EchoLoopGuard } from './echo-holds.js'
 
@@ -34,6 +39,11 @@ export interface LocalWriteDeps {
   readonly now: () => number
   /** the inbound rules of every remote (read-only enforcement) */
   readonly rules: readonly InboundRules[]
+  /**
+   * the blobs here: a version may reference only these. Without it (tools
+   * that seed a bare store) references are written unchecked.
+   */
+  readonly blobs?: BlobAccess
   /**
    * signs every version written here (the agent always has one; tools that
    * seed a store may leave it out, making unsigned versions as an older
@@ -58,6 +68,7 @@ export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly Doc
   return await deps.store.write(async (tx) => {
     if (precondition !== undefined && !precondition()) return []
     for (const row of rows) tx.putAux(row.space, row.key, row.value)
+    for (const input of inputs) await assertBlobsHere(deps, input.uid, input.data)
     const previous = await tx.getMany(inputs.map((i) => i.uid))
     // a uid written twice in one transaction: its second version follows its first
     const made = new Map<string, LocalWrite>()
@@ -177,6 +188,7 @@ export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolu
     } else {
       if (typeof resolution.data !== 'object' || resolution.data === null) throw new BadRequestError('data must be an object')
       data = resolution.data
+      await assertBlobsHere(deps, uid, data)
     }
     const vector = increment(merge(current.vector, ...current.conflicts.map((c) => c.vector)), deps.domain)
     const version: ObjectVersion = {
@@ -208,6 +220,25 @@ function assertReplicable (version: ObjectVersion, conflicts: readonly ObjectVer
   const checked = wireObjectSchema.safeParse(wire)
   if (checked.success) return
   throw new InvalidObjectError(version.uid, checked.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(object)'}: ${i.message}`).join('; '))
+}
+
+/**
+ * Refuse a version whose data references a blob that is not here
+ * (BlobMissingError) or gives a blob a size other than its own
+ * (BadRequestError): every agent it reaches would otherwise park it.
+ */
+async function assertBlobsHere (deps: LocalWriteDeps, uid: string, data: unknown): Promise<void> {
+  if (deps.blobs === undefined) return
+  const refs = blobRefsOf(data)
+  if (refs.length === 0) return
+  const unique = [...new Map<string, BlobRef>(refs.map((r) => [r.blob, r])).values()]
+  const sizes = await deps.blobs.sizes(unique.map((r) => r.blob))
+  const missing = unique.filter((_, i) => sizes[i] === undefined).map((r) => r.blob)
+  if (missing.length > 0) throw new BlobMissingError(uid, missing)
+  for (const ref of refs) {
+    const size = sizes[unique.findIndex((r) => r.blob === ref.blob)]
+    if (size !== ref.size) throw new BadRequestError(`object ${uid.slice(0, 200)} references blob ${ref.blob} with size ${ref.size}, but that blob has ${size} bytes: give its true size (PUT /api/blobs answers it); nothing was written`)
+  }
 }
 
 function pickSibling (siblings: readonly ObjectVersion[]): ObjectVersion {
@@ -249,6 +280,8 @@ export async function recordInstanceChange (deps: InstanceChangeDeps, change: Lo
     return undefined
   }
   if (change.deleted && (previous === undefined || previous.deleted)) return previous
+  // an instance's attachment is put into the blob store before the change that references it
+  if (!change.deleted) await assertBlobsHere(deps, change.uid, change.data)
   const guard = deps.echoGuard
   let judgement: EchoJudgement | undefined
   const stored = await deps.store.write(async (tx) => {

@@ -5,8 +5,9 @@
  * one more attempt and doubles the backoff (retryDelay).
  *
  * The reasons of the apply path's own codes are written here, in one place:
- * MISSING_DEPENDENCY, ID_TOO_LONG, TOO_MANY_CONFLICTS, OBJECT_TOO_LARGE,
- * BAD_SIGNATURE (a connector's refusals bring their own code and reason).
+ * MISSING_DEPENDENCY, MISSING_BLOB, ID_TOO_LONG, TOO_MANY_CONFLICTS,
+ * OBJECT_TOO_LARGE, BAD_SIGNATURE (a connector's refusals bring their own
+ * code and reason). A MISSING_BLOB entry's `missing` lists blob hashes, not uids.
  */
 import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
 import type { ObjectVersion, WireObject } from '../../protocol/object.js'
@@ -50,6 +51,11 @@ export async function park (tx: WriteTx, ctx: ApplyContext, wire: WireObject, co
 /** MISSING_DEPENDENCY */
 export function missingDependencyReason (peer: string, missing: readonly string[]): string {
   return `needs ${missing.join(', ')}, which peer ${peer} could not provide`
+}
+
+/** MISSING_BLOB: `hashes` are the blobs it references that are not here yet */
+export function missingBlobReason (peer: string, hashes: readonly string[]): string {
+  return `references ${hashes.length === 1 ? 'blob' : 'blobs'} ${hashes.join(', ')}, not here yet: fetching ${hashes.length === 1 ? 'it' : 'them'} from peer ${peer}; the object is applied once ${hashes.length === 1 ? 'it is' : 'they are'} here`
 }
 
 /** ID_TOO_LONG: `tooLong` is the version whose id, as presented here, is over the limit. */

@@ -2,7 +2,7 @@
 import type { AgentStatusReport } from '../observe/status.js'
 import type { PeerStatus } from '../sync/replicator.js'
 import { formatProgress } from '../sync/progress.js'
-import type { PullPlan } from '../apply/plan.js'
+import type { PlannedPlacement, PullPlan } from '../apply/plan.js'
 import type { FailedSummary } from '../apply/failed-summary.js'
 import type { FailedEntry } from '../../store/types.js'
 import type { ObjectHistory } from '../admin/deps.js'
@@ -27,7 +27,8 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
     `store   ${status.objects.toLocaleString('en-US')} objects, feed head ${status.feedHead}, ${status.conflicts} conflict(s), ${status.failed} failed`,
     `http    ${status.httpUrl ?? '-'}`,
     `config  ${status.configFile ?? '(built in code)'}, loaded ${ago(status.configLoadedAt, now)}`,
-    ...echoLines(status)
+    ...echoLines(status),
+    ...(status.backup != null ? [`backup  running: ${status.backup.percent}%${status.backup.etaSeconds !== undefined ? `, ETA ${Math.ceil(status.backup.etaSeconds)} s` : ''}`] : [])
   ].join('\n')
   if (status.peers.length === 0) return `${head}\n\nno peers configured`
   const n = (x: number): string => x.toLocaleString('en-US')
@@ -72,8 +73,26 @@ export function renderPlan (plan: PullPlan): string {
     head,
     '',
     table(['type', 'create', 'update', 'unchanged', 'conflict', 'park', 'ignore (rule)', 'as dependency'], rows),
-    ...(rules.length > 0 ? ['', 'rules that ignore objects:', ...rules.map((r) => `  - ${r}`)] : [])
+    ...(rules.length > 0 ? ['', 'rules that ignore objects:', ...rules.map((r) => `  - ${r}`)] : []),
+    ...renderPlacements(plan.placements ?? [])
   ].join('\n')
+}
+
+/** What would be created where, in the order it would be: runs of one type going to one place, as one line each. */
+function renderPlacements (placements: readonly PlannedPlacement[]): string[] {
+  if (placements.length === 0) return []
+  const runs: Array<{ p: PlannedPlacement, ids: string[] }> = []
+  for (const p of placements) {
+    const last = runs[runs.length - 1]
+    if (last !== undefined && last.p.type === p.type && last.p.where === p.where && last.p.action === p.action && last.p.note === p.note) last.ids.push(p.id)
+    else runs.push({ p, ids: [p.id] })
+  }
+  const verb = { create: 'create', adopt: 'adopt', refuse: 'REFUSE' } as const
+  const lines = runs.map(({ p, ids }, i) => {
+    const shown = ids.length > 3 ? `${ids.slice(0, 3).join(', ')}, … ${ids.length - 3} more` : ids.join(', ')
+    return `${String(i + 1).padStart(3)}. ${verb[p.action]} ${ids.length} ${p.type} in ${p.where} (${shown})${p.note !== undefined ? ` — ${p.note}` : ''}`
+  })
+  return ['', `what would be created where, in order (${placements.length} objects):`, ...lines]
 }
 
 export interface ConflictView {

@@ -64,18 +64,42 @@ function addAgentCommands (program: Command): void {
     // the agent (libp2p, LevelDB …) loads only for the commands that run one: the others start in a fraction of the time
     .action(async (opts: { config: string }) => { await (await import('./start.js')).runAgent(opts.config) })
 
+  const progressLine = (line: string, final: boolean): void => {
+    process.stderr.write(process.stderr.isTTY === true ? `\r${line}\x1b[K${final ? '\n' : ''}` : `${line}\n`)
+  }
+  program.command('backup')
+    .description('write a consistent backup of the agent (store and the files beside it) to a new directory, while it runs (through its admin API) or stopped')
+    .requiredOption('--config <file>', 'agent config file')
+    .requiredOption('--out <dir>', 'directory to create (must not exist, or be empty)')
+    .option('--offline', 'read the stopped agent\'s store directly, without asking a running agent')
+    .action(async (opts: { config: string, out: string, offline?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const { backupCommand } = await import('./backup.js')
+      await backupCommand(config, { out: opts.out, offline: opts.offline === true, print: (line) => process.stdout.write(`${line}\n`), progress: progressLine })
+    })
+
+  program.command('restore')
+    .description('rebuild the stopped agent\'s store from a backup (new feed epoch; an older schema is upgraded)')
+    .requiredOption('--from <dir>', 'backup directory (made by labmesh backup)')
+    .requiredOption('--config <file>', 'config of the agent to restore (its domain and identity key must match the backup)')
+    .option('--replace', 'move an existing store aside (kept, renamed) instead of refusing')
+    .action(async (opts: { config: string, from: string, replace?: boolean }) => {
+      const config = await loadConfigFile(opts.config, process.env)
+      const { restoreCommand } = await import('./backup.js')
+      await restoreCommand(config, { from: opts.from, replace: opts.replace === true, print: (line) => process.stdout.write(`${line}\n`), progress: progressLine })
+    })
+
   program.command('upgrade')
     .description('bring a stopped agent\'s store to this labmesh\'s schema now (start does it too); --dry-run says what would run')
     .requiredOption('--config <file>', 'agent config file')
     .option('--dry-run', 'only say which upgrade steps would run, and on how many rows')
     .action(async (opts: { config: string, dryRun?: boolean }) => {
       const config = await loadConfigFile(opts.config, process.env)
-      const tty = process.stderr.isTTY === true
       const { upgradeCommand } = await import('./upgrade.js')
       await upgradeCommand(config, {
         dryRun: opts.dryRun === true,
         print: (line) => process.stdout.write(`${line}\n`),
-        progress: (line, final) => process.stderr.write(tty ? `\r${line}\x1b[K${final ? '\n' : ''}` : `${line}\n`)
+        progress: progressLine
       })
     })
 }

@@ -12,12 +12,18 @@ import { listFailedByCode, summarizeFailed } from '../apply/failed-summary.js'
 import type { EventBus } from '../observe/events.js'
 import { STATUS_ECHO_LOOPS, type AgentStatusReport } from '../observe/status.js'
 import type { Logger } from '../runtime/logger.js'
+import type { BackupProgress } from '../../store/backup/progress.js'
 import type { LiveConfig } from './live-config.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 
 /** Every operation but the membership ones (compose/membership.ts). */
-export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig'> {
+export function createAgentOperations (need: NeedPart, status: () => AgentStatusReport, historyVersions: number): Omit<AgentOperations, 'invites' | 'join' | 'reloadConfig' | 'backup'> {
   return {
+    blobs: {
+      put: async (source, options) => await need('blobStore', 'blob store').put(source, { what: 'the upload', ...(options?.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}) }),
+      read: async (hash, range) => await need('blobStore', 'blob store').read(hash, range),
+      stat: async (hash) => await need('blobStore', 'blob store').stat(hash)
+    },
     documents: {
       get: async (uid) => await need('store', 'store').getObject(uid),
       history: async (uid) => {
@@ -37,7 +43,7 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
       delete: async (uid) => await deleteDocument(need('local', 'store'), uid)
     },
     status,
-    peerStatus: (name) => need('replicator', 'replicator').peerStatus(name),
+    peerStatus: (name) => ({ ...need('replicator', 'replicator').peerStatus(name), blobs: need('blobs', 'blobs').peerStatus(name) }),
     syncNow: async (name) => await need('replicator', 'replicator').syncNow(name),
     plan: async (name) => await need('replicator', 'replicator').plan(name),
     conflicts: {
@@ -61,7 +67,7 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
 }
 
 /** GET /api/status, the CLI's table, the metrics' gauges. */
-export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart, live: Pick<LiveConfig, 'config' | 'loadedAt'>): () => AgentStatusReport {
+export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: AgentParts, need: NeedPart, live: Pick<LiveConfig, 'config' | 'loadedAt'>, backup: () => BackupProgress | null): () => AgentStatusReport {
   return () => {
     const info = need('store', 'store').info()
     return {
@@ -82,7 +88,8 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       startedAt: self.startedAt,
       configFile: live.config.configFile,
       configLoadedAt: live.loadedAt,
-      peers: need('replicator', 'replicator').status().map((p) => parts.verifier !== undefined ? { ...p, verification: parts.verifier.status(p.name) } : p)
+      peers: need('replicator', 'replicator').status().map((p) => ({ ...p, blobs: need('blobs', 'blobs').peerStatus(p.name), ...(parts.verifier !== undefined ? { verification: parts.verifier.status(p.name) } : {}) })),
+      backup: backup()
     }
   }
 }
@@ -99,6 +106,7 @@ export function adminDepsFor (config: LoadedConfig, operations: AgentOperations,
     bus: runtime.bus,
     metrics: () => runtime.need('metrics', 'metrics'),
     maxBodyBytes: config.http.maxBodyBytes,
+    maxBlobBytes: config.http.maxBlobBytes,
     log: runtime.log.child({ component: 'http' }),
     now: runtime.now
   }

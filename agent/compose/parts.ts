@@ -7,9 +7,11 @@
  */
 import type { Hono } from 'hono'
 import { AgentError, describeError } from '../../protocol/errors.js'
+import type { BlobStore } from '../../store/blobs/blob-store.js'
 import type { Store } from '../../store/types.js'
 import type { HttpServer } from '../admin/server.js'
 import type { FailedRetrier } from '../apply/failed-retry.js'
+import type { BlobService } from '../blobs/blob-service.js'
 import type { LocalWriteDeps } from '../apply/local-writes.js'
 import type { EchoLoopGuard } from '../apply/echo-holds.js'
 import type { InstanceConnector } from '../connectors/connector.js'
@@ -34,6 +36,12 @@ export interface AgentSelf {
 
 export interface AgentParts {
   store?: Store
+  /** blob files beside the store */
+  blobStore?: BlobStore
+  /** fetching, serving and collecting blobs */
+  blobs?: BlobService
+  /** stops nudging the failed queue when a blob arrives */
+  unsubscribeBlobs?: () => void
   /** forwards the store's commits to the event bus */
   unsubscribeCommit?: () => void
   connector?: InstanceConnector
@@ -67,15 +75,17 @@ export function partsAccessor (parts: AgentParts, state: () => AgentState): Need
 }
 
 /**
- * Stop order: HTTP server (no new requests) → failed queue → verifies → sessions →
- * connector → libp2p → store. Each step's failure is logged and the next
- * step still runs: a stop must release the store's lock whatever else broke.
+ * Stop order: HTTP server (no new requests) → failed queue → verifies → blob transfers
+ * → sessions → connector → libp2p → store. Each step's failure is logged and
+ * the next step still runs: a stop must release the store's lock whatever
+ * else broke.
  */
 export async function unwindParts (parts: AgentParts, log: Logger): Promise<void> {
   const steps: Array<[string, () => Promise<void>]> = [
     ['http server', async () => { if (parts.server !== undefined) await parts.server.close(); parts.server = undefined }],
-    ['failed queue', async () => { await parts.retrier?.stop() }],
+    ['failed queue', async () => { parts.unsubscribeBlobs?.(); await parts.retrier?.stop() }],
     ['verifier', async () => { await parts.verifier?.stop() }],
+    ['blob transfers', async () => { await parts.blobs?.stop() }],
     ['replicator', async () => { await parts.replicator?.stop() }],
     ['connector', async () => { await parts.connector?.stop() }],
     ['mesh', async () => { await parts.mesh?.stop() }],

@@ -1,20 +1,23 @@
 /**
  * What start() does, step by step, in the order the parts come up: secrets,
- * the store, the invitations, the sessions (connector, mesh, replicator),
- * the connector's polling, then serving (libp2p listening with the invite
- * protocol's guest door, metrics, admin app, pull loops, failed-queue
- * retries, the HTTP socket). Each step records its part in `parts` as soon
- * as it exists, so a failure at any step leaves exactly what the unwind has
- * to stop.
+ * the store and the blob files beside it, the invitations, the sessions
+ * (connector, mesh, blobs, replicator), the connector's polling, then
+ * serving (libp2p listening with the invite protocol's guest door, metrics,
+ * admin app, pull loops, blob transfers, failed-queue retries, the HTTP
+ * socket). Each step records its part in `parts` as soon as it exists, so a
+ * failure at any step leaves exactly what the unwind has to stop.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { LoadedConfig } from '../../config/load.js'
+import { createBlobStore } from '../../store/blobs/blob-store.js'
 import { createLevelStore } from '../../store/level-store.js'
 import { formatUpgradeProgress, throttledUpgradeReporter } from '../../store/upgrades/format.js'
 import { createAdminApp } from '../admin/app.js'
 import type { AgentOperations } from '../admin/deps.js'
 import { startHttpServer } from '../admin/server.js'
 import { createFailedRetrier } from '../apply/failed-retry.js'
+import { createBlobService } from '../blobs/blob-service.js'
+import { formatTransfer } from '../blobs/blob-status.js'
 import { createProvenanceChecker, type ProvenanceChecker } from '../apply/provenance.js'
 import { createVersionSigner, type VersionSigner } from '../../protocol/provenance.js'
 import type { InstanceConnector } from '../connectors/connector.js'
@@ -117,6 +120,9 @@ async function openStore ({ config, parts, bus, deps, log, now }: StartContext):
   parts.store = store
   await store.open()
   parts.unsubscribeCommit = forwardCommits(store, bus, deps.events?.onCommit)
+  const blobStore = createBlobStore(config.paths.blobsDir, { now })
+  await blobStore.open()
+  parts.blobStore = blobStore
   const options = echoGuardOptions(config)
   if (options === undefined) return
   const guard = echoGuardFor({ store, log: log.child({ component: 'echo-guard' }), now, bus }, options)
@@ -166,7 +172,18 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provena
     }
   })
   parts.mesh = mesh
-  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, provenance: provenance.checker, events: replicatorEvents(bus, deps.events) })
+  const blobs = createBlobService({
+    config,
+    peers: () => ctx.live.config.peers,
+    store,
+    blobs: need('blobStore', 'blob store'),
+    mesh,
+    log: log.child({ component: 'blobs' }),
+    now,
+    onTransfer: (peer, transfer, state) => bus.emit({ type: 'blob', peer, state, transfer, text: formatTransfer(transfer) })
+  })
+  parts.blobs = blobs
+  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, provenance: provenance.checker, blobs: blobs.access, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
   parts.verifier = createVerifier({
     store,
@@ -181,13 +198,14 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provena
     }
   })
   // read-only enforcement follows the rules of the peers configured now (a reload changes them)
-  parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules }, signer: provenance.signer }
+  parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules }, signer: provenance.signer, blobs: blobs.access }
 }
 
 async function startConnector ({ deps, log, bus, self, need, parts }: StartContext): Promise<void> {
   const connector = need('connector', 'connector')
   await connector.start(connectorContext({
     local: need('local', 'store'),
+    blobs: need('blobStore', 'blob store'),
     connector: () => need('connector', 'connector'),
     replicator: () => need('replicator', 'replicator'),
     log,
@@ -202,10 +220,12 @@ async function startServing (ctx: StartContext): Promise<void> {
   const { config, deps, log, now, bus, self, parts, need, status, operations } = ctx
   const replicator = need('replicator', 'replicator')
   const mesh = need('mesh', 'mesh')
+  const blobs = need('blobs', 'blobs')
   const book = parts.invites
   await mesh.start({
     sync: (stream, connection, peer) => replicator.handleInbound(stream, connection, peer),
     verify: (stream, _connection, peer) => need('verifier', 'verify').serve(stream, peer),
+    blob: (stream, connection, peer) => blobs.handleInbound(stream, connection, peer),
     ...(book !== undefined
       ? {
           guest: inviteHandler({
@@ -227,13 +247,18 @@ async function startServing (ctx: StartContext): Promise<void> {
   if (deps.passive === true) return
   await replicator.start()
   need('verifier', 'verify').start()
+  await blobs.start()
   const retrier = createFailedRetrier({
     store: need('store', 'store'),
     peers: { sessionOpen: (name) => replicator.sessionOpen(name), fetchFrom: replicator.fetchFrom, applyFrom: replicator.applyFrom },
     log: log.child({ component: 'failed-queue' }),
-    now
+    now,
+    blobs: blobs.access
   })
   parts.retrier = retrier
   retrier.start()
+  // a blob that arrives may be what a parked object waits for
+  const unsubscribe = need('blobStore', 'blob store').onAdded(() => retrier.nudge())
+  parts.unsubscribeBlobs = unsubscribe
   parts.server = await startHttpServer(app, config.http.listen)
 }

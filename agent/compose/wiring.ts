@@ -7,6 +7,7 @@
  * things come up in.
  */
 import { AgentError } from '../../protocol/errors.js'
+import type { BlobStore } from '../../store/blobs/blob-store.js'
 import type { Store } from '../../store/types.js'
 import type { LoadedConfig } from '../../config/load.js'
 import { recordInstanceChange, type LocalWriteDeps } from '../apply/local-writes.js'
@@ -58,6 +59,7 @@ export function replicatorEvents (bus: EventBus, external: AgentEventHooks | und
 
 export interface ConnectorContextDeps {
   readonly local: LocalWriteDeps
+  readonly blobs: BlobStore
   readonly connector: () => InstanceConnector
   readonly replicator: () => Replicator
   readonly log: Logger
@@ -78,6 +80,7 @@ export function connectorContext (deps: ConnectorContextDeps, connectorLog: Logg
   const { local, log, bus } = deps
   return {
     store: local.store,
+    blobs: deps.blobs,
     log: connectorLog,
     pullsIdle: () => deps.replicator().status().every((p) => p.progress.state === 'idle'),
     recordLocalChange: async (change, rows, precondition) => await recordInstanceChange({
@@ -140,6 +143,8 @@ export function watchInstanceWrites (connector: InstanceConnector, guard: EchoLo
       results.forEach((r, i) => { if (r.ok) written.push(writes[i]!.next.uid) })
       guard.noteWritten(written)
       return results
-    }
+    },
+    // reads only (the dry run): passed through as it is, or left out when the connector has none
+    ...(connector.placement !== undefined ? { placement: connector.placement.bind(connector) } : {})
   }
 }

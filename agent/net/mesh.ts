@@ -8,9 +8,10 @@
  *
  * The mesh keeps a connection to every configured peer that has addresses,
  * redialling with exponential backoff (with jitter) when it goes away
- * (redial.ts). A stream of the sync protocol (or of the verify protocol,
- * when a handler for it is given) is handed on only from a configured peer,
- * with that peer's config entry. The list of peers can be
+ * (redial.ts). A stream of the sync protocol — or of the blob protocol,
+ * which moves attachments on streams of their own, or of the verify
+ * protocol — is handed on only from a configured peer, with that peer's
+ * config entry. The list of peers can be
  * replaced while the mesh runs (setPeers, a config reload): a removed peer
  * is hung up on and refused from then on, a new one is dialled.
  */
@@ -23,6 +24,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import { BLOB_PROTOCOL_ID, MAX_BLOB_STREAMS_PER_PEER } from '../../protocol/blob-constants.js'
 import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER, PROTOCOL_ID } from '../../protocol/constants.js'
 import { describeError } from '../../protocol/errors.js'
 import { MAX_VERIFY_STREAMS_PER_PEER, VERIFY_PROTOCOL_ID } from '../../protocol/verify-constants.js'
@@ -57,9 +59,14 @@ export interface MeshHandlers {
   readonly sync: (stream: Stream, connection: Connection, peer: MeshPeer) => void
   /** a verify stream from a configured peer (none: the protocol is not offered) */
   readonly verify?: (stream: Stream, connection: Connection, peer: MeshPeer) => void
+  /** a blob-protocol stream from a configured peer (none: the protocol is not offered) */
+  readonly blob?: (stream: Stream, connection: Connection, peer: MeshPeer) => void
   /** a stream of the guest protocol (GuestPolicy.protocol), from a peer in the config or not */
   readonly guest?: (stream: Stream, connection: Connection) => void
 }
+
+/** What the mesh hands an inbound stream to. */
+export type MeshStreamHandler = (stream: Stream, connection: Connection, peer: MeshPeer) => void
 
 export interface Mesh {
   readonly peerId: string
@@ -72,7 +79,7 @@ export interface Mesh {
   listenAddrs (): string[]
   isConnected (peerId: string): boolean
   remoteAddress (peerId: string): string | undefined
-  /** open a stream of `protocol` (default: sync) to a configured peer (dials when needed) */
+  /** open a stream of `protocol` (default: the sync protocol) to a configured peer (dials when needed) */
   openStream (peerId: string, signal?: AbortSignal, protocol?: string): Promise<Stream>
   /** drop every connection to a peer (tests, admin) */
   hangUp (peerId: string): Promise<void>
@@ -159,7 +166,7 @@ export function createMesh (options: MeshOptions): Mesh {
 
 async function stopNode (node: Libp2p, door: GuestDoor | undefined, log: Logger): Promise<void> {
   try {
-    await node.unhandle([PROTOCOL_ID, VERIFY_PROTOCOL_ID])
+    await node.unhandle([PROTOCOL_ID, BLOB_PROTOCOL_ID, VERIFY_PROTOCOL_ID])
     if (door !== undefined) await node.unhandle(door.protocol)
   } catch (err) {
     log.warn({ err: describeError(err) }, 'unhandle failed during stop')
@@ -189,12 +196,13 @@ async function applyPeerChanges (node: Libp2p, previous: ReadonlyMap<string, Mes
   }
 }
 
-/** The sync protocol for configured peers; the guest protocol, when there is a door, for anyone it lets in. Returns the door's clean-up. */
+/** The sync and blob protocols for configured peers; the guest protocol, when there is a door, for anyone it lets in. Returns the door's clean-up. */
 async function handleProtocols (node: Libp2p, byId: ReadonlyMap<string, MeshPeer>, handlers: MeshHandlers, door: GuestDoor | undefined): Promise<(() => void) | undefined> {
   await node.handle(PROTOCOL_ID, syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
   if (handlers.verify !== undefined) {
     await node.handle(VERIFY_PROTOCOL_ID, syncStreams(byId, handlers.verify), { maxInboundStreams: MAX_VERIFY_STREAMS_PER_PEER, maxOutboundStreams: MAX_VERIFY_STREAMS_PER_PEER })
   }
+  if (handlers.blob !== undefined) await node.handle(BLOB_PROTOCOL_ID, syncStreams(byId, handlers.blob), { maxInboundStreams: MAX_BLOB_STREAMS_PER_PEER, maxOutboundStreams: MAX_BLOB_STREAMS_PER_PEER })
   if (door === undefined || handlers.guest === undefined) return undefined
   // two: a joiner retrying at once should not find its first, closing stream still counted
   await node.handle(door.protocol, handlers.guest, { maxInboundStreams: 2, maxOutboundStreams: 2 })
@@ -242,8 +250,8 @@ function nodeOptions (options: MeshOptions, refuse: (peerId: PeerId, direction: 
   }
 }
 
-/** Hand each sync stream on with its peer's config entry: only from a configured peer. */
-function syncStreams (byId: ReadonlyMap<string, MeshPeer>, handler: (stream: Stream, connection: Connection, peer: MeshPeer) => void): StreamHandler {
+/** Hand each stream on with its peer's config entry: only from a configured peer. */
+function syncStreams (byId: ReadonlyMap<string, MeshPeer>, handler: MeshStreamHandler): StreamHandler {
   return (stream, connection) => {
     const peer = byId.get(connection.remotePeer.toString())
     if (peer === undefined) {

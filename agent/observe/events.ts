@@ -3,6 +3,7 @@
  * metrics and tests observe. Events are facts that already happened; a slow
  * or failing listener never blocks or breaks the emitter.
  */
+import type { BlobTransferStatus } from '../blobs/blob-status.js'
 import type { ProgressSnapshot } from '../sync/progress.js'
 
 export type AgentEvent =
@@ -24,6 +25,8 @@ export type AgentEvent =
   | { readonly type: 'commit', readonly head: number, readonly objects: number }
   /** a local edit of a read-only object was reverted */
   | { readonly type: 'read-only-revert', readonly uid: string, readonly peer: string }
+  /** a blob transfer from a peer moved on (every ~0.5 s), was fetched (done) or ended without it (failed) */
+  | { readonly type: 'blob', readonly peer: string, readonly state: 'progress' | 'done' | 'failed', readonly transfer: BlobTransferStatus, readonly text: string }
   /** the config file was reloaded and applied (a reload, SIGHUP, or a join / an invitation used) */
   | { readonly type: 'config', readonly file: string, readonly loadedAt: number, readonly added: readonly string[], readonly removed: readonly string[], readonly changed: readonly string[] }
   /** an invitation was created, used or revoked */

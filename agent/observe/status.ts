@@ -2,12 +2,22 @@
  * What the agent reports about itself: the status behind `GET /api/status`,
  * the CLI's table, the status page and the metrics.
  */
+import type { BlobPeerStatus } from '../blobs/blob-status.js'
 import type { PeerStatus } from '../sync/replicator.js'
 import type { VerificationStatus } from '../verify/report.js'
 import type { EchoHoldView } from '../apply/echo-holds.js'
+import type { BackupProgress } from '../../store/backup/progress.js'
 
 /** held objects listed in the status (GET /api/echo-loops lists them all) */
 export const STATUS_ECHO_LOOPS = 100
+
+/** One peer as the admin sees it: its sessions and lags (PeerStatus) and its blob transfers. */
+export type PeerReport = PeerStatus & {
+  /** blob transfers from this peer under way (bytes, percent, ETA), and blob counts since start */
+  readonly blobs: BlobPeerStatus
+  /** the last verify with this peer and the one running (labmesh verify) */
+  readonly verification?: VerificationStatus
+}
 
 export interface AgentStatusReport {
   readonly domain: string
@@ -33,5 +43,7 @@ export interface AgentStatusReport {
   readonly configFile: string | undefined
   /** when the running config was loaded: at start, or by the last reload */
   readonly configLoadedAt: number
-  readonly peers: ReadonlyArray<PeerStatus & { readonly verification?: VerificationStatus }>
+  readonly peers: readonly PeerReport[]
+  /** the backup being taken now (percent, ETA); null (or absent) when none runs */
+  readonly backup?: BackupProgress | null
 }

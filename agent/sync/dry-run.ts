@@ -2,10 +2,12 @@
  * The dry run of a pull (`labmesh plan`): a session of its own with the
  * remote, run once until caught up from our checkpoint, whose batches go to
  * a planner instead of the store — so it writes nothing, and leaves the
- * peer's live pull session and progress alone.
+ * peer's live pull session and progress alone. Its creates, in write order,
+ * are placed by the connector when it can (the SENAITE connector: in which
+ * container of the site each would be made).
  */
 import { emptyStats } from '../apply/apply-remote.js'
-import { createPlanner, type PullPlan } from '../apply/plan.js'
+import { createPlanner, withPlacements, type PullPlan } from '../apply/plan.js'
 import type { PeerRuntime } from './peer-runtime.js'
 import { PullProgress } from './progress.js'
 import { PullSession } from './pull-session.js'
@@ -29,5 +31,5 @@ export async function dryRun (deps: ReplicatorDeps, rt: PeerRuntime, signal: () 
   })
   const end = await session.run(signal() ?? new AbortController().signal)
   if (end.reason === 'error') throw end.error
-  return planner.result(session.resumedFrom)
+  return await withPlacements(planner.result(session.resumedFrom), planner.creates(), deps.connector, deps.store)
 }

@@ -6,7 +6,9 @@
  * and reading is `for await` over chunks, which we decode into frames with a
  * size cap and validate with the role's decoder. Anything malformed throws a
  * ProtocolError / MessageTooLargeError out of the iterator; the session that
- * owns the stream logs it, sends an error frame if it can, and aborts.
+ * owns the stream logs it, sends an error frame if it can, and aborts. The
+ * blob protocol uses it too, with its own frame decoder (binary data frames)
+ * and decoders.
  */
 import type { Stream } from '@libp2p/interface'
 import { FrameDecoder } from '../../protocol/codec.js'
@@ -26,11 +28,13 @@ export interface FramedStreamStats {
   bytesOut: number
 }
 
-/** Another protocol over the same framing (the invite handshake): its frame cap and version. */
+/** Another protocol over the same framing (the invite handshake, the blob protocol): its frame cap, version and frames. */
 export interface FramingOptions {
   readonly maxFrameBytes?: number
   /** `v` of the error frame sent by fail() */
   readonly version?: number
+  /** how frames are cut and parsed (default: JSON frames of at most maxFrameBytes) */
+  readonly frames?: FrameDecoder
 }
 
 export class FramedStream<In, Out = Message> {
@@ -47,7 +51,7 @@ export class FramedStream<In, Out = Message> {
     this.#decode = decode
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
     this.#version = options.version ?? PROTOCOL_VERSION
-    this.#frames = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
+    this.#frames = options.frames ?? new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
   }
 
   /** Send one message, waiting for the transport to drain when it is full. */

@@ -8,6 +8,7 @@
 import type { Store } from '../../store/types.js'
 import type { LoadedConfig } from '../../config/load.js'
 import type { ApplyContext, ApplyStats } from '../apply/apply-remote.js'
+import type { BlobAccess } from '../apply/blob-access.js'
 import type { ProvenanceChecker } from '../apply/provenance.js'
 import type { InstanceConnector } from '../connectors/connector.js'
 import { NotFoundError } from '../errors.js'
@@ -32,6 +33,8 @@ export interface ReplicatorDeps {
   readonly connector: InstanceConnector
   readonly log: Logger
   readonly now: () => number
+  /** which blobs are here; fetching those an applied object misses from the peer that sent it */
+  readonly blobs: BlobAccess
   /** checks signatures of pulled versions; learns domain ↔ peer ID from hellos */
   readonly provenance: ProvenanceChecker
   readonly events?: ReplicatorEvents
@@ -74,7 +77,8 @@ export function applyContextFor (deps: ReplicatorDeps, rt: PeerRuntime, session:
       rt.badSignatures++
       deps.log.warn({ peer: rt.config.name, peerId: rt.config.peerId, uid, problem }, `refused a version of ${uid} relayed by peer ${rt.config.name}: ${problem}; parked as BAD_SIGNATURE, the version held here is kept`)
       peerChanged(deps, rt.config.name)
-    }
+    },
+    blobs: deps.blobs
   }
 }
 

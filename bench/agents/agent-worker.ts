@@ -12,12 +12,13 @@
  *
  * Roles by method: `seed` fills a store before any agent runs on it (its own
  * short-lived process, so seeding never inflates an agent's RSS); `start`,
- * `edit`, `editOne`, `waitFor`, `digest`, `pulls` drive a running agent.
+ * `edit`, `editOne`, `waitFor`, `digest`, `pulls` drive a running agent;
+ * `blobPut`, `blobAttach` and `blobWait` move a file (the blob scenario).
  * State lives in the factory, not the module.
  */
 import '../../agent/runtime/polyfills.js'
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { createReadStream, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createAgent, type Agent } from '../../agent/agent.js'
 import type { AgentEvent } from '../../agent/observe/events.js'
@@ -73,6 +74,18 @@ export interface EditResult { readonly firstWriteAt: number, readonly committedA
 export interface PullRecord { readonly peer: string, readonly pulled: number, readonly rate: number, readonly applyMs: number, readonly waitMs: number }
 
 export interface StoreDigest { readonly objects: number, readonly sha256: string }
+
+/** A file put into this agent's blob store: its hash and size, and how long the upload took. */
+export interface BlobPutResult { readonly hash: string, readonly size: number, readonly ms: number }
+
+/** When a blob became visible in this process (fetched and verified), and its transfer's own figures. */
+export interface BlobArrival { readonly hash: string, readonly at: number, readonly cpuMs: number, readonly seconds: number | undefined }
+
+/** The file's bytes, then `suffix` (so each run can move a blob of its own). */
+async function * fileThen (file: string, suffix: string): AsyncIterable<Uint8Array> {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer
+  if (suffix !== '') yield Buffer.from(suffix)
+}
 
 /**
  * Pick the edit targets the PouchDB baseline edits: every `stride`-th object
@@ -131,6 +144,8 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
   const commits: CommitMark[] = []
   const waiters: Array<{ readonly test: (m: CommitMark) => boolean, readonly resolve: (m: CommitMark) => void }> = []
   const pulls: PullRecord[] = []
+  const arrivals = new Map<string, BlobArrival>()
+  const arrivalWaiters = new Map<string, (a: BlobArrival) => void>()
 
   const running = (): Agent => {
     if (agent === undefined) throw new Error('no agent started in this worker')
@@ -138,6 +153,12 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
   }
 
   const onEvent = (event: AgentEvent): void => {
+    if (event.type === 'blob' && event.state === 'done') {
+      const arrival = { hash: event.transfer.hash, at: wallClockMs(), cpuMs: cpuMs(), seconds: undefined }
+      arrivals.set(arrival.hash, arrival)
+      arrivalWaiters.get(arrival.hash)?.(arrival)
+      return
+    }
     if (event.type !== 'commit') return
     const mark = { head: event.head, objects: event.objects, at: wallClockMs(), cpuMs: cpuMs() }
     commits.push(mark)
@@ -281,6 +302,30 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
         after = page.next
       }
       return { objects, sha256: hash.digest('hex') }
+    },
+
+    /** Stream a file (and a suffix) into this agent's blob store. */
+    blobPut: async ({ file, suffix }: { file: string, suffix: string }): Promise<BlobPutResult> => {
+      const started = performance.now()
+      const result = await running().blobs.put(fileThen(file, suffix))
+      return { hash: result.hash, size: result.size, ms: performance.now() - started }
+    },
+
+    /** Write an object referencing the blob (the document API's path); resolves with the wall clock just before the write. */
+    blobAttach: async ({ uid, hash, size }: { uid: string, hash: string, size: number }): Promise<{ at: number }> => {
+      const at = wallClockMs()
+      await running().documents.put({ uid, type: 'Attachment', id: uid, data: { file: { blob: hash, size, name: `${uid}.bin`, mediaType: 'application/octet-stream' } } })
+      return { at }
+    },
+
+    /** Resolves when the blob is visible here (fetched from a peer and verified). */
+    blobWait: async ({ hash, timeoutMs }: { hash: string, timeoutMs: number }): Promise<BlobArrival> => {
+      const seen = arrivals.get(hash)
+      if (seen !== undefined) return seen
+      return await new Promise<BlobArrival>((resolve, reject) => {
+        const timer = setTimeout(() => { arrivalWaiters.delete(hash); reject(new Error(`blob ${hash} not here within ${timeoutMs} ms`)) }, timeoutMs)
+        arrivalWaiters.set(hash, (a) => { clearTimeout(timer); arrivalWaiters.delete(hash); resolve(a) })
+      })
     },
 
     stopAgent: async () => { await agent?.stop(); agent = undefined; return null }

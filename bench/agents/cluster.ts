@@ -13,7 +13,7 @@ import { prepareNode, type TestNode } from '../../test/helpers/nodes.js'
 import { writeNodeConfig } from '../../test/helpers/processes.js'
 import { spawnWorker, type WorkerHandle } from '../lib/process.js'
 import { toMiB, type RssReport } from '../lib/rss.js'
-import type { CommitMark, EditResult, PullRecord, SeedParams, SeedResult, StartResult, StoreDigest } from './agent-worker.js'
+import type { BlobArrival, BlobPutResult, CommitMark, EditResult, PullRecord, SeedParams, SeedResult, StartResult, StoreDigest } from './agent-worker.js'
 
 const WORKER = new URL('./agent-worker.js', import.meta.url)
 
@@ -51,6 +51,12 @@ export interface BenchAgent {
   editOne: (uid: string, n: number) => Promise<EditResult>
   pulls: () => Promise<PullRecord[]>
   digest: () => Promise<StoreDigest>
+  /** stream `file` (then `suffix`) into the agent's blob store */
+  blobPut: (file: string, suffix: string) => Promise<BlobPutResult>
+  /** write an object referencing the blob; the wall clock just before */
+  blobAttach: (uid: string, hash: string, size: number) => Promise<{ at: number }>
+  /** the moment the blob became visible in the agent */
+  blobWait: (hash: string, timeoutMs: number) => Promise<BlobArrival>
   rssReset: () => Promise<void>
   rssPeakMiB: () => Promise<number>
   /** stop the process (graceful, so a CPU profile is written) */
@@ -110,6 +116,9 @@ export function createCluster (options: ClusterOptions): Cluster {
       editOne: async (uid, n) => await need().call<EditResult>('editOne', { uid, n }),
       pulls: async () => await need().call<PullRecord[]>('pulls'),
       digest: async () => await need().call<StoreDigest>('digest', undefined, { timeoutMs: 600_000 }),
+      blobPut: async (file, suffix) => await need().call<BlobPutResult>('blobPut', { file, suffix }, { timeoutMs: 600_000 }),
+      blobAttach: async (uid, hash, size) => await need().call<{ at: number }>('blobAttach', { uid, hash, size }),
+      blobWait: async (hash, timeoutMs) => await need().call<BlobArrival>('blobWait', { hash, timeoutMs }, { timeoutMs: timeoutMs + 5000 }),
       rssReset: async () => { await need().call('rss.reset') },
       rssPeakMiB: async () => toMiB((await need().call<RssReport>('rss.report')).peakBytes),
       halt: async () => {

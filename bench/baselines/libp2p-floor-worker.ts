@@ -5,13 +5,17 @@
  *   inbound stream is read to its end, frames decoded (and JSON-parsed in
  *   `parse` mode), then one ack frame with the counts is sent back;
  * - sender: `prepare` generates and frames the objects, `dial` connects,
- *   `send` streams them with back-pressure and times first send → ack.
+ *   `send` streams them with back-pressure and times first send → ack;
+ *   `sendFile` streams a file's bytes as they are (256 KiB per `send()`,
+ *   read from disk as labmesh's blob server reads them) to the bytes floor,
+ *   whose receiver only counts them: the floor of the blob scenario.
  *
  * Invariants: all timing is taken on one clock (the sender's); the ack reader
  * is attached before the first send, so the ack can never be missed; state
  * lives in the worker factory, not the module.
  */
 import '../../agent/runtime/polyfills.js'
+import { open } from 'node:fs/promises'
 import type { Stream } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
@@ -28,6 +32,16 @@ export const FLOOR_PROTOCOLS = Object.freeze({
   parse: '/labmesh-bench/floor-parse/1.0.0'
 })
 export type FloorMode = keyof typeof FLOOR_PROTOCOLS
+/** the bytes floor: a file's bytes, unframed, counted by the receiver */
+export const FLOOR_BYTES_PROTOCOL = '/labmesh-bench/floor-bytes/1.0.0'
+
+export interface SendFileResult {
+  readonly bytes: number
+  /** first send() → ack */
+  readonly ms: number
+  readonly drains: number
+  readonly ack: Ack
+}
 
 /** one object is ~1 KiB; anything near this is a framing bug */
 const MAX_MESSAGE_BYTES = 1 << 20
@@ -99,6 +113,17 @@ function createFloorWorker (): { readonly methods: WorkerMethods, readonly shutd
     }
   }
 
+  const receiveBytes = async (stream: Stream): Promise<void> => {
+    let bytes = 0
+    let first: number | undefined
+    for await (const chunk of stream) {
+      first ??= performance.now()
+      bytes += chunk.byteLength
+    }
+    stream.send(encodeFrames([new TextEncoder().encode(JSON.stringify({ count: 1, bytes, receiveMs: first === undefined ? 0 : performance.now() - first } satisfies Ack))]))
+    await stream.close()
+  }
+
   const frameSource = function * (params: PrepareParams): Generator<{ frame: Uint8Array, payloadBytes: number }> {
     const encoder = new TextEncoder()
     let batch: Uint8Array[] = []
@@ -124,6 +149,7 @@ function createFloorWorker (): { readonly methods: WorkerMethods, readonly shutd
       for (const mode of Object.keys(FLOOR_PROTOCOLS) as FloorMode[]) {
         await node.handle(FLOOR_PROTOCOLS[mode], async (stream) => { await receive(stream, mode) })
       }
+      await node.handle(FLOOR_BYTES_PROTOCOL, async (stream) => { await receiveBytes(stream) })
       return { addrs: node.getMultiaddrs().map((a) => a.toString()), peerId: node.peerId.toString() }
     },
 
@@ -173,6 +199,34 @@ function createFloorWorker (): { readonly methods: WorkerMethods, readonly shutd
       const received = await ack
       const ms = performance.now() - started
       return { mode, objects: params.objects, sends, payloadBytes: frames === undefined ? payloadBytes : received.bytes, wireBytes, ms, drains, ack: received }
+    },
+
+    sendFile: async ({ file, chunk }: { file: string, chunk: number }): Promise<SendFileResult> => {
+      if (node === undefined || target === undefined) throw new Error('sendFile before dial')
+      const stream = await node.dialProtocol(target, FLOOR_BYTES_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      const ack = readAck(stream)
+      const handle = await open(file, 'r')
+      let bytes = 0
+      let drains = 0
+      const started = performance.now()
+      try {
+        while (true) {
+          // a fresh buffer per send: the stream may hold it until written
+          const buffer = Buffer.allocUnsafe(chunk)
+          const { bytesRead } = await handle.read(buffer, 0, chunk, bytes)
+          if (bytesRead === 0) break
+          bytes += bytesRead
+          if (!stream.send(buffer.subarray(0, bytesRead))) {
+            drains++
+            await stream.onDrain({ signal: AbortSignal.timeout(60_000) })
+          }
+        }
+      } finally {
+        await handle.close()
+      }
+      await stream.close()
+      const received = await ack
+      return { bytes, ms: performance.now() - started, drains, ack: received }
     }
   }
 

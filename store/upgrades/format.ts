@@ -10,10 +10,10 @@ export function formatUpgradeProgress (p: UpgradeProgress): string {
 
 /**
  * Report progress at most every `everyMs` (and always the first and the last
- * report): a step reports per chunk, which on a large store is many times a
+ * report): a step (or a backup, store/backup/progress.ts) reports per chunk, which on a large store is many times a
  * second.
  */
-export function throttledUpgradeReporter (report: (p: UpgradeProgress) => void, everyMs: number, now: () => number = Date.now): (p: UpgradeProgress) => void {
+export function throttledUpgradeReporter<P extends { readonly done: number, readonly finished: boolean } = UpgradeProgress> (report: (p: P) => void, everyMs: number, now: () => number = Date.now): (p: P) => void {
   let last = -Infinity
   return (p) => {
     const t = now()

@@ -9,9 +9,10 @@ import { latestSchema } from './runner.js'
 import { digestStep } from './step-digest.js'
 import { historyStep } from './step-history.js'
 import type { UpgradeStep } from './step.js'
+import { blobReferencesStep } from './step-blob-references.js'
 import { echoHoldsStep } from './step-echo-holds.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, digestStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, digestStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

@@ -26,7 +26,7 @@ const AGGREGATES = 'aggregates'
 const AFTER = 'after:'
 
 export const digestStep: UpgradeStep = {
-  to: 4,
+  to: 5,
   name: 'digest',
   description: 'adds the anti-entropy digest (labmesh verify): each object\'s leaf on its type-index row, and a count and hash per type and origin',
   // the meta counter, not a count of the rows: the estimate must be cheap on a large store

@@ -2,12 +2,11 @@
  * The status page in a real browser (Debian's Chromium driven by
  * playwright-core): a two-agent mesh, a 20,000-object initial pull watched
  * to 100 % (with percent and ETA on the way), a conflict resolved with a
- * click and gone on both agents, and a parked object retried from the page;
- * an invite code made with a click on one agent's page and pasted into the
- * other's joins them.
  * click and gone on both agents, a parked object retried from the page, an
- * echo loop shown and released, and the failed queue grouped by reason
- * with a group retried.
+ * echo loop shown and released, the failed queue grouped by reason with a
+ * group retried, and a file being fetched shown with its bytes, percent and
+ * ETA; an invite code made with a click on one agent's page and pasted into
+ * the other's joins them.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -22,13 +21,14 @@ import { meshConfig, waitFor } from '../helpers/nodes.js'
 import { writeCommentedConfig } from '../helpers/config-files.js'
 import { loadConfigFile } from '../../config/load.js'
 import { seedStore } from '../helpers/processes.js'
+import { blobRef, putBlob, seededBytes } from '../helpers/blobs.js'
 import { dateFormat, labDocument, startEchoPair } from '../helpers/echo.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
 describe('status page in Chromium', () => {
-  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h'], { prefix: 'labmesh-browser-', shared: true })
+  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h', 'lab-i', 'lab-j'], { prefix: 'labmesh-browser-', shared: true })
   let browser: Browser
 
   beforeAll(async () => {
@@ -164,6 +164,31 @@ describe('status page in Chromium', () => {
     expect(await anonymous.isHidden('#login')).toBe(true)
     expect(await anonymous.textContent('[data-testid="domain"]')).toBe('lab-c')
     await anonymous.close()
+  })
+
+  it('shows a file being fetched from a peer with its bytes, percent and ETA, gone once it is here', async () => {
+    const C = mesh.node('lab-i')
+    const D = mesh.node('lab-j')
+    const c = await mesh.start(meshConfig(C, [{ node: D }]))
+    const d = await mesh.start(meshConfig(D, [{ node: C, pull: true }]))
+    const page = await open(d)
+    await page.waitForSelector('[data-testid="peer-lab-i"][data-connected="true"]', { timeout: 30_000 })
+    await page.evaluate(() => {
+      const seen: string[] = []
+      ;(window as unknown as { blobs: string[] }).blobs = seen
+      new MutationObserver(() => {
+        document.querySelectorAll('.blob').forEach((row) => { if (seen.at(-1) !== row.textContent) seen.push(row.textContent ?? '') })
+      }).observe(document.body, { subtree: true, childList: true, characterData: true })
+    })
+    const size = 24 * 1024 * 1024
+    const { json } = await putBlob(c, seededBytes(size, 'page'))
+    await c.documents.put({ uid: 'scan-1', type: 'Attachment', id: 'SCAN-1', data: { file: blobRef(json.hash, size, 'scan.tiff', 'image/tiff') } })
+    await waitFor(async () => (await d.documents.get('scan-1')) !== undefined, { timeout: 60_000, what: 'scan-1 on D' })
+    await page.waitForFunction(() => document.querySelectorAll('.blob').length === 0, undefined, { timeout: 30_000 })
+    const seen = await page.evaluate(() => (window as unknown as { blobs: string[] }).blobs)
+    expect(seen.length, 'the transfer was shown').toBeGreaterThan(0)
+    expect(seen[0]).toMatch(/^scan\.tiff \d+(\.\d)? MiB \/ 24 MiB \(\d+ %\)/)
+    await page.close()
   })
 
   it('joins two agents with an invite code made on one page and pasted into the other', async () => {

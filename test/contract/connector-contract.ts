@@ -14,10 +14,13 @@
  * no instance of its own to edit) is declared off with a reason; the clauses
  * needing it are skipped under a name that carries the reason.
  */
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe } from 'vitest'
+import { localBlobAccess } from '../../agent/apply/blob-access.js'
 import { recordInstanceChange } from '../../agent/apply/local-writes.js'
 import type { ConnectorContext, ConnectorRows, InstanceConnector, LocalChange, RemoteWriteResult } from '../../agent/connectors/connector.js'
 import type { ObjectVersion } from '../../protocol/object.js'
+import { createBlobStore } from '../../store/blobs/blob-store.js'
 import type { Store, StoredObject, WriteTx } from '../../store/types.js'
 import { testLogger } from '../helpers/nodes.js'
 import { useTempStore } from '../helpers/temp-store.js'
@@ -117,9 +120,13 @@ function useConnectorHarness (impl: ConnectorImplementation): ConnectorHarness {
     const store = temp.store
     const setup = await impl.setUp({ store, dataDir: temp.dir })
     state.setup = setup
-    const writeDeps = { store, domain: HERE, now: Date.now, rules: [] }
+    const blobs = createBlobStore(join(temp.dir, 'blobs'))
+    await blobs.open()
+    // as in the agent: a change may reference only blobs the connector has put
+    const writeDeps = { store, domain: HERE, now: Date.now, rules: [], blobs: localBlobAccess(blobs) }
     const context: ConnectorContext = {
       store,
+      blobs,
       log: testLogger(HERE),
       pullsIdle: () => !state.pulling,
       recordLocalChange: async (change, rows, precondition) => {

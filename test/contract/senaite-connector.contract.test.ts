@@ -1,6 +1,7 @@
 /**
  * The SENAITE connector (agent/connectors/senaite/) against the
- * InstanceConnector contract, over the JSON API simulator on 127.0.0.1.
+ * InstanceConnector contract, over the JSON API simulator on 127.0.0.1, on
+ * each SENAITE layout it models.
  * The instance view reads the simulated site; the lab's edits go through
  * the site's JSON API, as a lab user's would.
  */
@@ -10,7 +11,7 @@ import { createSenaiteConnector } from '../../agent/connectors/senaite/connector
 import { MAP_SPACE, type LocalRef } from '../../agent/connectors/senaite/mapping.js'
 import { senaiteInstanceSchema } from '../../config/senaite-schema.js'
 import type { Store } from '../../store/types.js'
-import { startSimulator } from '../helpers/senaite.js'
+import { LAYOUTS, startSimulator } from '../helpers/senaite.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
 import type { SimObject } from '../senaite-sim/site.js'
 import { runConnectorContract } from './connector-contract.js'
@@ -41,44 +42,40 @@ async function labWrite (sim: SenaiteSimulator, path: string, body: Record<strin
   if (response.status !== 200 || answer.success === false) throw new Error(`the site refused the lab's ${path}: ${answer.message ?? response.status}`)
 }
 
-runConnectorContract({
-  name: 'senaite (agent/connectors/senaite/) over the simulator',
-  async setUp ({ store, dataDir }) {
-    const sim = await startSimulator({ refuse: (_type, fields) => fields.title === REFUSED_TITLE ? JSON.stringify({ title: 'this title is not allowed here' }) : undefined })
-    const instance = senaiteInstanceSchema.parse({ kind: 'senaite', url: sim.url(), username: 'labman', passwordEnv: PASSWORD_ENV, pollInterval: `${POLL_MS}ms`, layout: sim.site.layout })
-    const connector = createSenaiteConnector({ instance, dataDir, env: { [PASSWORD_ENV]: 'labman' } })
-    const find = async (uid: string): Promise<SimObject | undefined> => await siteObject(sim, store, dataDir, uid)
-    return {
-      connector,
-      view: {
-        async read (uid) {
-          const o = await find(uid)
-          // nothing is deleted in SENAITE: deactivated or cancelled is its tombstone
-          return o === undefined ? undefined : { deleted: o.reviewState === 'inactive' || o.reviewState === 'cancelled', data: o.fields }
-        }
-      },
-      edits: {
-        intervalMs: POLL_MS,
-        async edit (uid, title) {
-          const o = await find(uid)
-          if (o === undefined) throw new Error(`the site holds nothing for ${uid}`)
-          await labWrite(sim, `update/${o.uid}`, { title })
+for (const layout of LAYOUTS) {
+  runConnectorContract({
+    name: `senaite (agent/connectors/senaite/) over the simulator, SENAITE ${layout}`,
+    async setUp ({ store, dataDir }) {
+      const sim = await startSimulator({ layout, refuse: (_type, fields) => fields.title === REFUSED_TITLE ? JSON.stringify({ title: 'this title is not allowed here' }) : undefined })
+      const instance = senaiteInstanceSchema.parse({ kind: 'senaite', url: sim.url(), username: 'labman', passwordEnv: PASSWORD_ENV, pollInterval: `${POLL_MS}ms`, layout })
+      const connector = createSenaiteConnector({ instance, dataDir, env: { [PASSWORD_ENV]: 'labman' } })
+      const find = async (uid: string): Promise<SimObject | undefined> => await siteObject(sim, store, dataDir, uid)
+      return {
+        connector,
+        view: {
+          async read (uid) {
+            const o = await find(uid)
+            // nothing is deleted in SENAITE: deactivated or cancelled is its tombstone
+            return o === undefined ? undefined : { deleted: o.reviewState === 'inactive' || o.reviewState === 'cancelled', data: o.fields }
+          }
         },
-        async create (title) {
-          await labWrite(sim, 'create', { portal_type: 'Method', parent_path: '/senaite/methods', title })
+        edits: {
+          intervalMs: POLL_MS,
+          async edit (uid, title) {
+            const o = await find(uid)
+            if (o === undefined) throw new Error(`the site holds nothing for ${uid}`)
+            await labWrite(sim, `update/${o.uid}`, { title })
+          },
+          async create (title) {
+            await labWrite(sim, 'create', { portal_type: 'Method', parent_path: '/senaite/methods', title })
+          },
+          async detect () { await connector.pollNow() }
         },
-        async detect () { await connector.pollNow() }
-      },
-      async tearDown () { await sim.stop() }
-    }
-  },
-  edits: { on: true },
-  refusal: { title: REFUSED_TITLE, code: 'SENAITE_REFUSED' },
-  rows: { on: true },
-  knownBugs: {
-    // writer.ts retires on `deleted: true` but never undoes it: transitionsTo(state, undefined) is no transition at all
-    'revive-after-tombstone': 'a version with deleted:false written over a tombstoned object updates its fields but leaves it deactivated (review state "inactive"; a cancelled sample stays cancelled) unless its data carries a review_state, which versions from an embedded lab do not: the site keeps the object retired while the mesh holds it alive, and no poll reports the difference',
-    // stop() closes the undici Agent unconditionally, and undici refuses a second close
-    'stop-idempotent': 'a second stop() rejects with ClientDestroyedError (undici refuses to close its Agent twice); the agent meets it when a failed start already closed the client and unwind() stops the connector again'
-  }
-})
+        async tearDown () { await sim.stop() }
+      }
+    },
+    edits: { on: true },
+    refusal: { title: REFUSED_TITLE, code: 'SENAITE_REFUSED' },
+    rows: { on: true }
+  })
+}

@@ -17,12 +17,14 @@ import { applyRemoteBatch } from '../../agent/apply/apply-remote.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
 import { writeDocuments } from '../../agent/apply/local-writes.js'
+import { localBlobAccess } from '../../agent/apply/blob-access.js'
 import type { Logger } from '../../agent/runtime/logger.js'
 import { PullProgress } from '../../agent/sync/progress.js'
 import { PullSession } from '../../agent/sync/pull-session.js'
 import { compileInboundRules, inboundRulesHash } from '../../agent/rules/inbound.js'
 import type { LoadedConfig } from '../../config/load.js'
 import { PROTOCOL_ID, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { createBlobStore } from '../../store/blobs/blob-store.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
 import { jsonFrame } from '../helpers/fuzz-frames.js'
@@ -57,7 +59,7 @@ function pullSessionOf (stream: Stream, store: Store, config: LoadedConfig, peer
     progress: new PullProgress(Date.now),
     log: logger.child({ peer: peerName }),
     now: Date.now,
-    apply: async (s, changes, next) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids), provenance: createProvenanceChecker() }, changes, next)
+    apply: async (s, changes, next) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids), provenance: createProvenanceChecker(), blobs: localBlobAccess(createBlobStore(join(config.paths.dataDir, 'blobs'))) }, changes, next)
   })
 }
 

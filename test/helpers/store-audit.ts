@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
+import { recordBlobHashes } from '../../store/blob-index.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store, StoredObject } from '../../store/types.js'
 
@@ -50,7 +51,8 @@ export async function storeDigest (store: Store): Promise<string> {
 /**
  * Problems with the store invariant, or [] when it holds: each object appears
  * in the feed exactly once, at the seq it records; the feed holds nothing
- * else; the head and the counters agree with the rows.
+ * else; the head and the counters agree with the rows; the blob reference
+ * index lists exactly the objects whose versions reference each blob.
  */
 export async function auditStore (store: Store): Promise<string[]> {
   const problems: string[] = []
@@ -71,6 +73,19 @@ export async function auditStore (store: Store): Promise<string[]> {
   if (info.conflicts !== withConflicts) problems.push(`info.conflicts ${info.conflicts} but ${withConflicts} objects hold siblings`)
   const failed = await store.listFailed({ limit: 100_000 })
   if (info.failed !== failed.length) problems.push(`info.failed ${info.failed} but ${failed.length} parked entries`)
+  problems.push(...await auditBlobIndex(store, objects))
+  return problems
+}
+
+/** The blob reference index against the objects: each referenced blob lists exactly its referrers. */
+async function auditBlobIndex (store: Store, objects: readonly StoredObject[]): Promise<string[]> {
+  const expected = new Map<string, string[]>()
+  for (const o of objects) for (const hash of recordBlobHashes(o)) expected.set(hash, [...(expected.get(hash) ?? []), o.uid])
+  const problems: string[] = []
+  for (const [hash, uids] of expected) {
+    const indexed = await store.blobReferrers(hash, { limit: 100_000 })
+    if (JSON.stringify(indexed) !== JSON.stringify([...uids].sort())) problems.push(`blob ${hash}: index lists ${JSON.stringify(indexed)}, objects ${JSON.stringify(uids)}`)
+  }
   return problems
 }
 

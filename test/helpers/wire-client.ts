@@ -15,9 +15,9 @@ export interface FrameReader {
   readonly ended: boolean
 }
 
-export function frameReader (stream: Stream): FrameReader {
+/** `decoder`: how frames are cut and parsed (default: the sync protocol's JSON frames) */
+export function frameReader (stream: Stream, decoder: FrameDecoder = new FrameDecoder()): FrameReader {
   const queue: Array<Record<string, unknown>> = []
-  const decoder = new FrameDecoder()
   let ended = false
   let wake: (() => void) | undefined
   void (async () => {

@@ -8,6 +8,7 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { applyRemoteBatch, type ApplyContext } from '../../agent/apply/apply-remote.js'
+import { localBlobAccess } from '../../agent/apply/blob-access.js'
 import { writeDocuments } from '../../agent/apply/local-writes.js'
 import type { InstanceConnector } from '../../agent/connectors/connector.js'
 import { createEmbeddedConnector } from '../../agent/connectors/embedded.js'
@@ -15,6 +16,7 @@ import { createMemoryConnector } from '../../agent/connectors/memory.js'
 import { compileInboundRules, inboundRulesHash } from '../../agent/rules/inbound.js'
 import { MAX_CONFLICT_SIBLINGS, MAX_ID_LENGTH, MAX_LOCAL_OBJECT_BYTES, MAX_OBJECT_BYTES } from '../../protocol/constants.js'
 import type { WireObject } from '../../protocol/object.js'
+import { createBlobStore } from '../../store/blobs/blob-store.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
@@ -31,8 +33,8 @@ function wire (uid: string, data: Record<string, unknown>, vector: Record<string
 
 /** a version whose wire JSON takes exactly `bytes` */
 function wireOfSize (uid: string, bytes: number): WireObject {
-  const base = JSON.stringify(wire(uid, { blob: '' })).length
-  return wire(uid, { blob: 'x'.repeat(bytes - base) })
+  const base = JSON.stringify(wire(uid, { filler: '' })).length
+  return wire(uid, { filler: 'x'.repeat(bytes - base) })
 }
 
 describe('applying versions too large to store', () => {
@@ -60,7 +62,8 @@ describe('applying versions too large to store', () => {
       peerId: mesh.node('lab-a').peerId,
       now: Date.now,
       fetch: async (uids) => ({ objects: [], missing: uids }),
-      provenance: createProvenanceChecker()
+      provenance: createProvenanceChecker(),
+      blobs: localBlobAccess(createBlobStore(join(mesh.root, 'blobs')))
     }
   }
 
@@ -97,7 +100,7 @@ describe('applying versions too large to store', () => {
 
   it('a version too large to store is parked as OBJECT_TOO_LARGE; the rest of the batch applies and the checkpoint advances', async () => {
     const ctx = contextFor()
-    const batch = [wire('s-1', { n: 1 }), wire('big', { blob: 'x'.repeat(MAX_OBJECT_BYTES) }), wire('s-2', { n: 2 })]
+    const batch = [wire('s-1', { n: 1 }), wire('big', { filler: 'x'.repeat(MAX_OBJECT_BYTES) }), wire('s-2', { n: 2 })]
     const stats = await applyRemoteBatch(ctx, batch, { seq: 3, epoch: 'e1' })
     expect(stats).toMatchObject({ received: 3, applied: 2, failed: 1 })
     expect(await store.getObject('big')).toBeUndefined()
@@ -134,7 +137,7 @@ describe('applying versions too large to store', () => {
 
   it('conflict siblings are kept while the holding fits, and a concurrent version that would pass the limit is parked', async () => {
     const ctx = contextFor()
-    const blob = (mib: number, tag: string): Record<string, unknown> => ({ tag, blob: 'x'.repeat(Math.round(mib * MiB)) })
+    const blob = (mib: number, tag: string): Record<string, unknown> => ({ tag, filler: 'x'.repeat(Math.round(mib * MiB)) })
     await applyRemoteBatch(ctx, [wire('doc', blob(2.5, 'a'), { 'lab-a': 1 })], { seq: 1, epoch: 'e1' })
     await applyRemoteBatch(ctx, [wire('doc', blob(2.5, 'c'), { 'lab-c': 1 })], { seq: 2, epoch: 'e1' })
     // three versions of 2.5 MiB: 7.5 MiB, within the limit (counted once each)

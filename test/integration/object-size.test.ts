@@ -26,11 +26,11 @@ function dataOfSize (uid: string, domain: string, bytes: number): Record<string,
   // `at` is a 13-digit time for the next 250 years; key order does not change the length; a version
   // written alone is signed as a group of one: domain, Ed25519 peer ID (52), content hash, signature
   const sig = { by: domain, peer: 'p'.repeat(52), h: 'h'.repeat(43), sig: 's'.repeat(86) }
-  const empty = JSON.stringify({ uid, type: 'Attachment', id: uid, parent: null, refs: [], data: { blob: '' }, vector: { [domain]: 1 }, origin: domain, deleted: false, at: 1_700_000_000_000, sig })
-  return { blob: 'x'.repeat(bytes - empty.length) }
+  const empty = JSON.stringify({ uid, type: 'Attachment', id: uid, parent: null, refs: [], data: { filler: '' }, vector: { [domain]: 1 }, origin: domain, deleted: false, at: 1_700_000_000_000, sig })
+  return { filler: 'x'.repeat(bytes - empty.length) }
 }
 
-const dataOf = (chars: number): Record<string, unknown> => ({ blob: 'x'.repeat(chars) })
+const dataOf = (chars: number): Record<string, unknown> => ({ filler: 'x'.repeat(chars) })
 
 describe('object size limit', () => {
   const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c'])
@@ -55,7 +55,7 @@ describe('object size limit', () => {
     expect(await a.documents.get('edge-big')).toBeUndefined()
 
     // multi-byte text counts in bytes: 3 MiB of '€' is 9 MiB of UTF-8
-    expect((await put('euros', { blob: '€'.repeat(3 * 1024 * 1024) })).status).toBe(413)
+    expect((await put('euros', { filler: '€'.repeat(3 * 1024 * 1024) })).status).toBe(413)
     // an update over the limit leaves the object as it was
     expect((await put('edge-fit', { ...dataOfSize('edge-fit', 'lab-a', MAX_LOCAL_OBJECT_BYTES), more: 1 })).status).toBe(413)
     expect((await a.documents.get('edge-fit'))?.vector).toEqual({ 'lab-a': 1 })
@@ -106,7 +106,7 @@ describe('object size limit', () => {
 
     for (const agent of [b, c]) {
       const held = await waitFor(async () => await agent.documents.get('largest'), { what: `${agent.config.domain} holds it`, timeout: 30_000 })
-      expect(held.data.blob).toBe(written.data.blob)
+      expect(held.data.filler).toBe(written.data.filler)
       expect(held.id).toBe('LAB-A-largest')
       await waitFor(async () => await agent.documents.get('s-19'), { what: `${agent.config.domain} holds the rest` })
       expect(await agent.failed.list({ limit: 1000 })).toEqual([])

@@ -1,15 +1,14 @@
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { adminRequest } from '../helpers/admin.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
 import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
-import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
-import { SIM_TYPE_BY_NAME } from '../senaite-sim/site-model.js'
+import { describeLayouts, senaiteInstance, startSimulator } from '../helpers/senaite.js'
 import { agentInternals } from '../../agent/test-hooks.js'
 
-describe('SENAITE connector: read-only reverts, refusals, users, attachments', () => {
+describeLayouts('SENAITE connector: read-only reverts, refusals, users, attachments', (layout) => {
   const mesh = useTestMesh(['master', 'lab-a'])
 
   const api = async (sim: SenaiteSimulator, path: string, body: unknown): Promise<Record<string, unknown>> => {
@@ -19,7 +18,7 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
 
   it('an edit made in SENAITE to a read-only object is reverted and reported, never sent out', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
-    const site = await startSimulator()
+    const site = await startSimulator({ layout })
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
     await m.documents.put({ uid: 'method-icp', type: 'Method', id: 'method-1', data: { title: 'ICP-MS', description: 'owned by the master' } })
@@ -37,7 +36,7 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
 
   it('a permanent refusal parks the object with SENAITE\'s message; the rest flows; users are exported, never imported into SENAITE', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
-    const site = await startSimulator({ errorStyle: 'always200', refuse: (type, fields) => type === 'Client' && fields.title === 'Refused Ltd' ? JSON.stringify({ ClientID: 'Client ID is not unique' }) : undefined })
+    const site = await startSimulator({ layout, errorStyle: 'always200', refuse: (type, fields) => type === 'Client' && fields.title === 'Refused Ltd' ? JSON.stringify({ ClientID: 'Client ID is not unique' }) : undefined })
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true, extra: { import: { users: true } } }]))
     await m.documents.put({ uid: 'c-bad', type: 'Client', id: 'client-x', data: { title: 'Refused Ltd', ClientID: 'X' } })
@@ -60,33 +59,33 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
   it('a reference whose target the site refused is set once the target is written, even across a restart of the agent', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
     let refusing = true
-    const site = await startSimulator({ refuse: (type) => refusing && type === 'AnalysisCategory' ? JSON.stringify({ title: 'refused for this test' }) : undefined })
+    const site = await startSimulator({ layout, refuse: (type) => refusing && type === 'Calculation' ? JSON.stringify({ title: 'refused for this test' }) : undefined })
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
-    await m.documents.put({ uid: 'cat-metals', type: 'AnalysisCategory', id: 'cat-1', data: { title: 'Metals' } })
-    await m.documents.put({ uid: 'svc-cu', type: 'AnalysisService', id: 'svc-1', refs: ['cat-metals'], data: { title: 'Copper', Keyword: 'Cu', Category: 'cat-metals' } })
+    await m.documents.put({ uid: 'calc-hardness', type: 'Calculation', id: 'calc-1', data: { title: 'Hardness', Formula: '[Ca] * 2.497' } })
+    await m.documents.put({ uid: 'method-icp', type: 'Method', id: 'method-1', refs: ['calc-hardness'], data: { title: 'ICP-OES', Calculation: 'calc-hardness' } })
     const configA = meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never })
     let a = await mesh.start(configA)
-    // the service is written without its category, which the site refused and the agent parked
-    const service = await waitFor(() => site.site.content().find((o) => o.portalType === 'AnalysisService'), { what: 'service written into the site' })
-    await waitFor(async () => await agentInternals(a).store.getFailed('cat-metals'), { what: 'category parked' })
-    expect(service.fields.Category).toBeUndefined()
+    // the method is written without its calculation, which the site refused and the agent parked
+    const method = await waitFor(() => site.site.content().find((o) => o.portalType === 'Method'), { what: 'method written into the site' })
+    await waitFor(async () => await agentInternals(a).store.getFailed('calc-hardness'), { what: 'calculation parked' })
+    expect(method.fields.Calculation).toBeUndefined()
 
     await mesh.stop(a)
     refusing = false
     a = await mesh.start(configA)
-    const retried = await adminRequest(a, 'POST', '/api/failed/cat-metals/retry')
+    const retried = await adminRequest(a, 'POST', '/api/failed/calc-hardness/retry')
     expect(retried.status).toBe(200)
-    const category = await waitFor(() => site.site.content().find((o) => o.portalType === 'AnalysisCategory'), { what: 'category written after the retry' })
-    await waitFor(() => service.fields.Category === category.uid, { what: 'the service\'s reference set after the restart', timeout: 10_000 })
-    expect(await agentInternals(a).store.getAux('senaite:patch', 'svc-cu')).toBeUndefined()
+    const calculation = await waitFor(() => site.site.content().find((o) => o.portalType === 'Calculation'), { what: 'calculation written after the retry' })
+    await waitFor(() => method.fields.Calculation === calculation.uid, { what: 'the method\'s reference set after the restart', timeout: 10_000 })
+    expect(await agentInternals(a).store.getAux('senaite:patch', 'method-icp')).toBeUndefined()
   })
 
   it('the first read of a large site goes a page at a time: objects are recorded before the last page is read', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
-    const site = await startSimulator({ readLatencyMs: 5 })
+    const site = await startSimulator({ layout, readLatencyMs: 5 })
     mesh.track(site)
-    for (let i = 0; i < 300; i++) site.site.create(SIM_TYPE_BY_NAME.get('Method')!, site.site.atPath('/senaite/methods')!, { title: `method ${i}` }, 'labman')
+    for (let i = 0; i < 300; i++) site.site.create(site.site.spec('Method')!, site.site.atPath('/senaite/methods')!, { title: `method ${i}` }, 'labman')
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
     const completePages = (): number => site.calls.get('GET Method complete') ?? 0
     let pagesAtFirstRecord: number | undefined
@@ -104,7 +103,7 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
   it('a registry key too long for a mesh uid travels under a digest uid, its key kept as the id', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
     const longKey = `senaite.core.interfaces.controlpanel.${'IVeryLongSchemaName'.repeat(8)}.some_field`
-    const site = await startSimulator({ registry: { [longKey]: true, 'senaite.core.short_key': 7 } })
+    const site = await startSimulator({ layout, registry: { [longKey]: true, 'senaite.core.short_key': 7 } })
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true, extra: { import: { registry: true } } }]))
     await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, site) as never }))
@@ -121,21 +120,26 @@ describe('SENAITE connector: read-only reverts, refusals, users, attachments', (
 
   it('attachment files travel with their objects', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
-    const source = await startSimulator()
-    const target = await startSimulator()
+    const source = await startSimulator({ layout })
+    const target = await startSimulator({ layout })
     mesh.track(source); mesh.track(target)
     await seedSimulator(source, { seed: 11, samples: 6, clients: 1 })
     await mesh.start(meshConfig(M, [{ node: A }], { instance: await senaiteInstance(M, source) as never }))
     await mesh.start(meshConfig(A, [{ node: M, pull: true }], { instance: await senaiteInstance(A, target) as never }))
+    // byte for byte, with their names and content types
     const files = (sim: SenaiteSimulator): string[] => sim.site.content().filter((o) => o.portalType === 'Attachment' || o.portalType === 'Method')
-      .map((o) => { const f = (o.fields.AttachmentFile ?? o.fields.MethodDocument) as { filename: string, data: string }; return `${f.filename}:${Buffer.from(f.data, 'base64').toString()}` }).sort()
+      .map((o) => { const f = (o.fields.AttachmentFile ?? o.fields.MethodDocument) as { filename: string, content_type: string, data: string }; return `${o.portalType} ${f.filename} ${f.content_type} ${Buffer.from(f.data, 'base64').toString('hex')}` }).sort()
     await waitFor(() => files(target).length === files(source).length && files(source).length > 1, { what: 'attachments copied', timeout: 30_000 })
     expect(files(target)).toEqual(files(source))
+    // and attached to the same samples
+    const attached = (sim: SenaiteSimulator): string[] => sim.site.content().filter((o) => o.portalType === 'AnalysisRequest' && Array.isArray(o.fields.Attachment) && (o.fields.Attachment as unknown[]).length > 0)
+      .map((o) => `${String(o.fields.ClientSampleID)}:${(o.fields.Attachment as string[]).map((u) => (sim.site.get(u)?.fields.AttachmentFile as { filename: string }).filename).join(',')}`).sort()
+    await waitFor(() => JSON.stringify(attached(target)) === JSON.stringify(attached(source)), { what: 'attachments linked to their samples', timeout: 20_000 })
   })
 
   it('an edit made in SENAITE too large to replicate is logged once and skipped; the poll goes on, and a later, smaller edit is recorded', async () => {
     const [M, A] = [mesh.node('master'), mesh.node('lab-a')]
-    const site = await startSimulator()
+    const site = await startSimulator({ layout })
     mesh.track(site)
     const m = await mesh.start(meshConfig(M, [{ node: A, pull: true }]))
     await m.documents.put({ uid: 'method-1', type: 'Method', id: 'method-1', data: { title: 'ICP-MS' } })

@@ -2,48 +2,24 @@ import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { createAgent } from '../../agent/agent.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
-import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
 import { meshConfig, testLogger, waitFor } from '../helpers/nodes.js'
-import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
+import { describeLayouts, senaiteInstance, startSimulator } from '../helpers/senaite.js'
 
 const run = promisify(execFile)
 
-function summary (sim: SenaiteSimulator): string[] {
-  return sim.site.content().map((o) => `${o.portalType}|${o.reviewState}|${String(o.fields.title ?? o.fields.Keyword ?? o.fields.ClientSampleID ?? '')}`).sort()
-}
-
-describe('SENAITE sites: migration, HTTPS, connection checks, change detection', () => {
+describeLayouts('SENAITE sites: HTTPS, connection checks, layout checks', (layout) => {
   const mesh = useTestMesh(['old', 'new'])
-
-  it('migrates a 1.x-layout site into an empty 2.x-layout site, without change dates on the old one', async () => {
-    const [O, N] = [mesh.node('old'), mesh.node('new')]
-    // an old instance: 1.x container layout, no modified_since, no modified index but on samples
-    const oldSite = await startSimulator({ layout: '1.x', modifiedSince: false, version: '1.3.5' })
-    const newSite = await startSimulator({ layout: '2.x' })
-    mesh.track(oldSite); mesh.track(newSite)
-    await seedSimulator(oldSite, { seed: 3, samples: 10, clients: 2 })
-    await mesh.start(meshConfig(O, [{ node: N }], { instance: await senaiteInstance(O, oldSite) as never }))
-    const n = await mesh.start(meshConfig(N, [{ node: O, pull: true, extra: { autoSync: { interval: '0s', live: false } } }], { instance: await senaiteInstance(N, newSite) as never }))
-    // converged: the same content (parked objects are retried until they land)
-    await waitFor(() => JSON.stringify(summary(newSite)) === JSON.stringify(summary(oldSite)) && n.status().failed === 0, { what: 'migrated', timeout: 60_000 })
-    const parked = await n.failed.list({ limit: 1000 })
-    expect(parked.map((f) => `${f.version.type} ${f.version.id}: ${f.reason}`)).toEqual([])
-    // the new site's setup objects live where 2.x keeps them
-    const dept = newSite.site.content().find((x) => x.portalType === 'Department')!
-    expect(dept.path.startsWith('/senaite/setup/departments/')).toBe(true)
-    expect(oldSite.site.content().find((x) => x.portalType === 'Department')!.path.startsWith('/senaite/bika_setup/bika_departments/')).toBe(true)
-  })
 
   it('HTTPS with a self-signed certificate: refused without caFile, works with it', async () => {
     const O = mesh.node('old')
     const key = join(mesh.root, 'key.pem')
     const cert = join(mesh.root, 'cert.pem')
     await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
-    const site = await startSimulator({}, { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') })
+    const site = await startSimulator({ layout }, { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') })
     mesh.track(site)
     expect(site.url().startsWith('https://')).toBe(true)
     await seedSimulator(site, { seed: 1, samples: 1, clients: 1 })
@@ -56,9 +32,9 @@ describe('SENAITE sites: migration, HTTPS, connection checks, change detection',
     await waitFor(() => withCa.status().objects > 10, { what: 'site read over HTTPS' })
   })
 
-  it('a wrong URL, wrong credentials or a missing password each fail start with advice', async () => {
+  it('a wrong URL, wrong credentials, a missing password or a layout the site is not each fail start with advice', async () => {
     const O = mesh.node('old')
-    const site = await startSimulator()
+    const site = await startSimulator({ layout })
     mesh.track(site)
     const attempt = async (extra: Record<string, unknown>): Promise<string> => {
       const agent = createAgent(meshConfig(O, [], { instance: { ...(await senaiteInstance(O, site)), ...extra } as never }), { logger: testLogger('old') })
@@ -76,6 +52,12 @@ describe('SENAITE sites: migration, HTTPS, connection checks, change detection',
     await (await import('node:fs/promises')).writeFile(wrongPassword, 'nope')
     expect(await attempt({ passwordFile: wrongPassword })).toMatch(/did not accept the credentials of instance\.username "labman"/)
     expect(await attempt({ passwordFile: join(O.dir, 'missing') })).toMatch(/passwordFile .* cannot be read/)
+    // the layout: detected, and a setting it contradicts refused
+    const other = layout === '2.6' ? '2.5' : '2.6'
+    expect(await attempt({ layout: other })).toBe(`instance.layout is ${other}, but the site at ${site.url()} answers as a SENAITE ${layout} site (senaite.jsonapi ${site.site.profile.jsonapi.version}${layout === '1.3' ? '' : `, Departments folder at /senaite/${layout === '2.6' ? 'setup/departments' : 'bika_setup/bika_departments'}`}): set instance.layout to ${layout} (or auto), or point instance.url at the site you meant`)
+    expect(await attempt({ layout: layout === '1.3' ? '2.x' : '1.x' })).toMatch(new RegExp(`answers as a SENAITE ${layout.replace('.', '\\.')} site`))
+    expect(await attempt({ layout: layout === '1.3' ? '1.x' : '2.x' })).toBe('started')
+    expect(await attempt({ layout: 'auto' })).toBe('started')
     expect(await attempt({})).toBe('started')
   })
 })

@@ -1,17 +1,17 @@
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { seedSimulator } from '../senaite-sim/dataset.js'
 import type { SenaiteSimulator } from '../senaite-sim/simulator.js'
 import { meshConfig, waitFor } from '../helpers/nodes.js'
-import { senaiteInstance, startSimulator } from '../helpers/senaite.js'
+import { describeLayouts, senaiteInstance, startSimulator } from '../helpers/senaite.js'
 
 /** What a site holds, independent of its own UIDs and ids: type, state and a few identifying fields. */
 function contentOf (sim: SenaiteSimulator): string[] {
   return sim.site.content().map((o) => `${o.portalType}|${o.reviewState}|${String(o.fields.title ?? o.fields.Keyword ?? o.fields.ClientSampleID ?? '')}`).sort()
 }
 
-describe('SENAITE connector against simulated sites', () => {
+describeLayouts('SENAITE connector against simulated sites', (layout) => {
   const mesh = useTestMesh(['lab-a', 'lab-b'])
 
   async function api (sim: SenaiteSimulator, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -23,10 +23,10 @@ describe('SENAITE connector against simulated sites', () => {
 
   it('full bidirectional sync of a generated lab dataset: references, review states, edits both ways, no echoes', async () => {
     const [A, B] = [mesh.node('lab-a'), mesh.node('lab-b')]
-    const simA = await startSimulator()
-    const simB = await startSimulator()
+    const simA = await startSimulator({ layout })
+    const simB = await startSimulator({ layout })
     mesh.track(simA); mesh.track(simB)
-    const seeded = await seedSimulator(simA, { seed: 7, samples: Number(process.env.LABMESH_SENAITE_SAMPLES ?? 30) })
+    const seeded = await seedSimulator(simA, { seed: 7, samples: Number(process.env.LABMESH_SENAITE_SAMPLES ?? 12) })
     const a = await mesh.start(meshConfig(A, [{ node: B, pull: true }], { instance: await senaiteInstance(A, simA) as never }))
     await waitFor(() => a.status().objects >= seeded.objects, { what: 'site A read into agent A', timeout: 30_000 })
     const started = performance.now()
@@ -38,21 +38,21 @@ describe('SENAITE connector against simulated sites', () => {
     expect(contentOf(simB)).toEqual(contentOf(simA))
 
     // references point at the right local objects (by what they are, since UIDs differ per site)
-    const describe = (sim: SenaiteSimulator, uid: unknown): string => { const o = typeof uid === 'string' ? sim.site.get(uid) : undefined; return o === undefined ? 'none' : `${o.portalType}:${String(o.fields.title ?? o.fields.Keyword ?? o.fields.Surname ?? '')}` }
+    const what = (sim: SenaiteSimulator, uid: unknown): string => { const o = typeof uid === 'string' ? sim.site.get(uid) : undefined; return o === undefined ? 'none' : `${o.portalType}:${String(o.fields.title ?? o.fields.Keyword ?? o.fields.Surname ?? '')}` }
     const samplesOf = (sim: SenaiteSimulator) => new Map(sim.site.content().filter((o) => o.portalType === 'AnalysisRequest').map((o) => [String(o.fields.ClientSampleID), o]))
     const [samplesA, samplesB] = [samplesOf(simA), samplesOf(simB)]
     for (const [key, sa] of samplesA) {
       const sb = samplesB.get(key)!
       expect(sb.uid).not.toBe(sa.uid)
-      for (const field of ['Contact', 'SampleType', 'Client']) expect(describe(simB, sb.fields[field]), `${key}.${field}`).toBe(describe(simA, sa.fields[field]))
-      expect(describe(simB, sb.parentUid)).toBe(describe(simA, sa.parentUid))
-      const kw = (sim: SenaiteSimulator, s: typeof sa) => sim.site.children(s.uid).map((x) => `${x.id}:${x.reviewState}:${String(x.fields.Result ?? '')}:${describe(sim, x.fields.AnalysisService)}`).sort()
+      for (const field of ['Contact', 'SampleType', 'Client']) expect(what(simB, sb.fields[field]), `${key}.${field}`).toBe(what(simA, sa.fields[field]))
+      expect(what(simB, sb.parentUid)).toBe(what(simA, sa.parentUid))
+      const kw = (sim: SenaiteSimulator, s: typeof sa) => sim.site.children(s.uid).map((x) => `${x.id}:${x.reviewState}:${String(x.fields.Result ?? '')}:${what(sim, x.fields.AnalysisService)}`).sort()
       expect(kw(simB, sb), key).toEqual(kw(simA, sa))
       expect(sb.history.map((h) => h.review_state)).toContain(sa.reviewState)
     }
     const ws = (sim: SenaiteSimulator) => sim.site.content().find((o) => o.portalType === 'Worksheet')
-    const layout = (sim: SenaiteSimulator) => (ws(sim)!.fields.Layout as Array<{ analysis_uid: string }>).map((r) => describe(sim, r.analysis_uid) + '@' + describe(sim, sim.site.get(r.analysis_uid)?.parentUid))
-    expect(layout(simB)).toEqual(layout(simA))
+    const wsLayout = (sim: SenaiteSimulator) => (ws(sim)!.fields.Layout as Array<{ analysis_uid: string }>).map((r) => what(sim, r.analysis_uid) + '@' + what(sim, sim.site.get(r.analysis_uid)?.parentUid))
+    expect(wsLayout(simB)).toEqual(wsLayout(simA))
 
     // echo-free: once settled, idle poll cycles record nothing on either side …
     const settled = async (): Promise<number[]> => {

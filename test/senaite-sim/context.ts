@@ -19,9 +19,8 @@ export interface RouteEnv {
   /** '/<portal>/@@API/senaite/v1' */
   readonly base: string
   origin (): string
-  /** legacy option: every error at HTTP 200 */
+  /** every error at HTTP 200 (SimulatorOptions.errorStyle) */
   readonly always200: boolean
-  readonly modifiedSince: boolean
   readonly version: { readonly version: string, readonly date: string }
   readonly registry: Readonly<Record<string, unknown>>
   readonly settings: Readonly<Record<string, Record<string, unknown>>>

@@ -23,6 +23,7 @@ import { SimError } from './errors.js'
 import { setFields, validate, type WriteContext } from './fields.js'
 import { WORKFLOWS } from './site-model.js'
 import type { Site, SimObject } from './site.js'
+import { addAnalysis } from './analyses.js'
 import { historyEntry, transition } from './workflow.js'
 
 /** container portal type → the types its FTI allows (SC 2.x `profiles/default/types/*.xml`); absent = no filter */
@@ -59,7 +60,6 @@ export function isCreationAllowed (site: Site, type: string, container: SimObjec
 export const notAllowed = (type: string, container: SimObject): SimError => new SimError(401, `Creation of '${type}' in '${container.path}' is not allowed`)
 
 export function createObject (site: Site, typeName: string, container: SimObject, record: Record<string, unknown>, actor: string, ctx: WriteContext = { encoding: 'json', canWrite: true }): SimObject {
-  if (site.profile.legacy) return legacyCreate(site, typeName, container, record, actor)
   if (!isCreationAllowed(site, typeName, container)) throw notAllowed(typeName, container)
   const spec = site.spec(typeName)
   if (spec === undefined) throw new SimError(200, `simulator: creating ${typeName} is not modelled`)
@@ -106,10 +106,7 @@ function createSample (site: Site, client: SimObject, values: Record<string, unk
   for (const serviceUid of services) {
     const service = site.get(serviceUid)
     if (service?.portalType !== 'AnalysisService') continue
-    const keyword = typeof service.fields.Keyword === 'string' ? service.fields.Keyword : service.id
-    const a = bare(site, 'Analysis', sample, site.uniqueChildId(sample.uid, keyword), false, actor)
-    a.temporary = true // its parent's id is UID-like: api.is_temporary
-    Object.assign(a.fields, { Keyword: keyword, title: service.fields.title ?? keyword, AnalysisService: service.uid, ...pick(service.fields, ['Category', 'Unit', 'Department']) })
+    addAnalysis(site, sample, service, actor).temporary = true // its parent's id is UID-like: api.is_temporary
   }
   const now = site.now()
   sample.reviewState = 'sample_due'
@@ -153,49 +150,3 @@ function toServiceUids (site: Site, value: unknown): string[] {
 }
 
 const toUids = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).map((x) => typeof x === 'object' && x !== null ? (x as { uid?: unknown }).uid : x).filter((x): x is string => typeof x === 'string' && x !== '')
-const pick = (o: Record<string, unknown>, keys: string[]): Record<string, unknown> => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]))
-
-// --- legacy kind create (2.x-legacy-kind / 1.x-legacy-kind), unchanged; removed with them -----------
-
-function legacyCreate (site: Site, typeName: string, container: SimObject, fields: Record<string, unknown>, actor: string): SimObject {
-  const spec = site.spec(typeName)
-  if (spec === undefined) throw new SimError(400, `No portal type given or unknown: ${typeName}`)
-  const setupPath = `/${site.portalId}/bika_setup`
-  const allowed = spec.container !== undefined ? container.path === `/${site.portalId}/${spec.container}` : (spec.parentTypes ?? []).includes(container.portalType)
-  if (container.uid === site.portalUid || container.path === setupPath || !allowed) throw new SimError(401, `Creation of '${typeName}' in '${container.id}' is not allowed`)
-  const id = typeName === 'Analysis' && typeof fields.Keyword === 'string' ? site.uniqueChildId(container.uid, fields.Keyword) : site.nextId(typeName, fields)
-  const o = bare(site, typeName, container, id, spec.dexterity, actor)
-  try {
-    setFields(site, o, fields)
-  } catch (err) {
-    site.remove(o) // the kind simulator removes on any failure
-    throw err
-  }
-  for (const action of WORKFLOWS[spec.workflow].auto ?? []) transition(site, o, action, actor)
-  if (typeName === 'AnalysisRequest') legacyAnalyses(site, o, actor)
-  else if (typeName === 'Analysis' && container.portalType === 'AnalysisRequest' && !creatingAnalyses) {
-    // a sample's Analyses field lists the analyses inside it
-    container.fields.Analyses = [...(Array.isArray(container.fields.Analyses) ? container.fields.Analyses as string[] : []), o.uid]
-    container.modified = site.now()
-  }
-  return o
-}
-
-let creatingAnalyses = false
-
-function legacyAnalyses (site: Site, sample: SimObject, actor: string): void {
-  const services = Array.isArray(sample.fields.Analyses) ? sample.fields.Analyses as string[] : []
-  creatingAnalyses = true
-  const created: string[] = []
-  try {
-    for (const serviceUid of services) {
-      const service = site.get(serviceUid)
-      if (service === undefined) continue
-      const keyword = typeof service.fields.Keyword === 'string' ? service.fields.Keyword : service.id
-      created.push(legacyCreate(site, 'Analysis', sample, { Keyword: keyword, AnalysisService: serviceUid, title: service.fields.title ?? keyword }, actor).uid)
-    }
-  } finally {
-    creatingAnalyses = false
-  }
-  sample.fields.Analyses = created
-}

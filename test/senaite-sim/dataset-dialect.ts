@@ -7,8 +7,7 @@
  * - Dexterity references cannot be set through a JSON body (jsonapi ≤2.5):
  *   they are posted afterwards, form-encoded, as `name:list` byte strings;
  * - file fields take the base64 string, with `filename` and `mimetype`
- *   beside it; the legacy kind simulator takes (and the connector sends)
- *   a `{filename, content_type, data}` dict.
+ *   beside it.
  */
 import type { Site } from './site.js'
 
@@ -28,26 +27,19 @@ export interface Dialect {
 
 export function dialectOf (site: Site): Dialect {
   const dx = (type: string): boolean => site.spec(type)?.dexterity === true
-  const legacy = site.profile.legacy
   return {
-    department: (title, code, manager) => legacy
-      ? { fields: { title, manager } }
-      : dx('Department')
-        ? { fields: { title, department_id: code }, formRefs: { manager: [manager] } }
-        : { fields: { title, DepartmentID: code, Manager: manager } },
-    category: (title, department) => legacy
-      ? { fields: { title, department } }
-      : dx('AnalysisCategory')
-        ? { fields: { title }, formRefs: { department: [department] } }
-        : { fields: { title, Department: department } },
-    sampleType: (title, prefix) => legacy
-      ? { fields: { title, prefix } }
-      : dx('SampleType')
-        ? { fields: { title, prefix, min_volume: '10 ml' } }
-        : { fields: { title, Prefix: prefix, MinimumVolume: '10 ml', AdmittedStickerTemplates: [{ admitted: ['QR_1x14mmx39mm.pt'], small_default: 'QR_1x14mmx39mm.pt', large_default: 'QR_1x14mmx39mm.pt' }] } },
+    department: (title, code, manager) => dx('Department')
+      ? { fields: { title, department_id: code }, formRefs: { manager: [manager] } }
+      : { fields: { title, DepartmentID: code, Manager: manager } },
+    category: (title, department) => dx('AnalysisCategory')
+      ? { fields: { title }, formRefs: { department: [department] } }
+      : { fields: { title, Department: department } },
+    sampleType: (title, prefix) => dx('SampleType')
+      ? { fields: { title, prefix, min_volume: '10 ml' } }
+      : { fields: { title, Prefix: prefix, MinimumVolume: '10 ml', AdmittedStickerTemplates: [{ admitted: ['QR_1x14mmx39mm.pt'], small_default: 'QR_1x14mmx39mm.pt', large_default: 'QR_1x14mmx39mm.pt' }] } },
     file: (field, filename, contentType, text) => {
       const data = Buffer.from(text).toString('base64')
-      return legacy ? { [field]: { filename, content_type: contentType, data } } : { [field]: data, filename, mimetype: contentType }
+      return { [field]: data, filename, mimetype: contentType }
     }
   }
 }

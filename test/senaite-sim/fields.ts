@@ -19,6 +19,7 @@
  *   names included — are skipped silently.
  */
 import { SimError } from './errors.js'
+import { setAnalysesOf } from './analyses.js'
 import { a2bBase64, guessContentType } from './files.js'
 import type { Site, SimObject } from './site.js'
 import type { RefSpec } from './types.js'
@@ -28,6 +29,8 @@ export interface WriteContext {
   readonly encoding: 'json' | 'form'
   /** may the caller set fields (Modify portal content) */
   readonly canWrite: boolean
+  /** who writes (history entries of analyses the write adds) */
+  readonly actor?: string
 }
 
 const DEFAULT_CONTEXT: WriteContext = { encoding: 'json', canWrite: true }
@@ -42,7 +45,6 @@ const COMPUTED_TITLE = new Set(['Contact', 'LabContact'])
 const LABELS: Readonly<Record<string, string>> = { DepartmentID: 'Department ID', Manager: 'Manager', Prefix: 'Sample Type Prefix', MinimumVolume: 'Minimum Volume', AdmittedStickerTemplates: 'Admitted sticker templates' }
 
 export function setFields (site: Site, o: SimObject, record: Record<string, unknown>, ctx: WriteContext = DEFAULT_CONTEXT): void {
-  if (site.profile.legacy) return legacySetFields(site, o, record)
   const spec = site.spec(o.portalType)
   for (const [key, value] of Object.entries(record)) {
     if (key === 'id') continue // SKIP_UPDATE_FIELDS
@@ -58,7 +60,7 @@ export function setFields (site: Site, o: SimObject, record: Record<string, unkn
     const ref = spec?.refs[key]
     if (ref !== undefined) o.fields[key] = atReference(site, key, value, ref)
     else if (spec?.files.includes(key) === true) o.fields[key] = fileValue(value, record)
-    else if (key === 'Analyses' && o.portalType === 'AnalysisRequest') setSampleAnalyses(site, o, value)
+    else if (key === 'Analyses' && o.portalType === 'AnalysisRequest') setSampleAnalyses(site, o, value, ctx.actor ?? 'labman')
     else o.fields[key] = value
   }
   o.modified = site.now()
@@ -66,7 +68,7 @@ export function setFields (site: Site, o: SimObject, record: Record<string, unkn
 
 /** `update_object_with_data` after the fields: AT `obj.validate()` → APIError 400 with `{field: message}` */
 export function validate (site: Site, o: SimObject): void {
-  if (site.profile.legacy || o.dexterity === true) return
+  if (o.dexterity === true) return
   const errors: Record<string, string> = {}
   for (const name of site.spec(o.portalType)?.required ?? []) {
     const v = o.fields[name]
@@ -151,18 +153,15 @@ function setDexterity (o: SimObject, key: string, value: unknown, ref: RefSpec |
 }
 
 /**
- * ARAnalysesFieldManager.set: `api.is_uid(value)` is tested on the whole list, so plain UID strings
- * are dropped; only `{uid}` items survive, and every analysis not yet submitted that is not among
- * them is removed (SC aranalysesfield.py). Never send Analyses in a sample update.
+ * ARAnalysesFieldManager.set (JA 2.5.0 fieldmanagers.py): `api.is_uid(value)` is tested on the whole
+ * list, so plain UID strings are dropped and only `{uid}` items survive; ARAnalysesField.set then adds
+ * an analysis per service named and removes every unsubmitted analysis whose service is not named.
+ * With plain UIDs that is every unsubmitted analysis: never send them in a sample update.
  */
-function setSampleAnalyses (site: Site, sample: SimObject, value: unknown): void {
+function setSampleAnalyses (site: Site, sample: SimObject, value: unknown, actor: string): void {
   const list = Array.isArray(value) ? value : [value]
-  const keep = new Set(list.filter(isDict).map((d) => d.uid).filter((u): u is string => typeof u === 'string'))
-  for (const a of site.children(sample.uid)) {
-    if (a.portalType !== 'Analysis' || !['registered', 'unassigned', 'assigned'].includes(a.reviewState)) continue
-    if (keep.has(a.uid) || keep.has(String(a.fields.AnalysisService))) continue
-    site.remove(a)
-  }
+  const uids = list.filter(isDict).map((d) => d.uid).filter((u): u is string => typeof u === 'string')
+  setAnalysesOf(site, sample, uids, actor)
 }
 
 /** senaite.jsonapi `api.is_uid`: any 32-character string (or "0") */
@@ -170,34 +169,3 @@ export const isUid = (v: unknown): v is string => typeof v === 'string' && (v ==
 /** bika.lims `api.is_uid`: 32 hexadecimal characters */
 export const isHexUid = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v)
 const isDict = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-// --- legacy kind rules (2.x-legacy-kind / 1.x-legacy-kind), unchanged; removed with them -----------
-
-const LEGACY_SKIP = ['id', 'uid', 'UID', 'portal_type', 'parent_uid', 'parent_path', 'transition', 'modified', 'created', 'path']
-
-function legacySetFields (site: Site, o: SimObject, fields: Record<string, unknown>): void {
-  const spec = site.spec(o.portalType)
-  for (const [key, value] of Object.entries(fields)) {
-    if (LEGACY_SKIP.includes(key)) continue
-    const ref = spec?.refs[key]
-    o.fields[key] = ref !== undefined ? legacyReference(site, key, value, ref.multi) : value
-  }
-  if (o.portalType === 'AnalysisRequest' && typeof o.fields.Client !== 'string' && o.parentUid !== null) o.fields.Client = o.parentUid
-  o.modified = site.now()
-}
-
-function legacyReference (site: Site, key: string, value: unknown, multi: boolean): unknown {
-  if (multi) {
-    const list = Array.isArray(value) ? value : [value]
-    return list.map((v) => legacyResolve(site, key, typeof v === 'object' && v !== null && 'uid' in v ? (v as { uid: unknown }).uid : v))
-  }
-  if (typeof value !== 'string' || value === '') throw new SimError(200, `Could not set field '${key}': expected a UID`)
-  return legacyResolve(site, key, value)
-}
-
-function legacyResolve (site: Site, key: string, value: unknown): string {
-  if (typeof value !== 'string') throw new SimError(200, `Could not set field '${key}': expected a UID`)
-  const target = site.get(value) ?? site.atPath(value)
-  if (target === undefined) throw new SimError(400, JSON.stringify({ [key]: `Reference ${value} not found` }))
-  return target.uid
-}

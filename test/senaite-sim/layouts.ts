@@ -3,53 +3,21 @@
  * to, which folders exist and whether they are Archetypes (AT) or
  * Dexterity (DX), and what the JSON API release says about itself. Each
  * fact cites the source it comes from (see README.md "Layouts").
- *
- * Two more names exist only for the transition of issue 12: '2.x' and
- * '1.x', which every caller passed before the real layouts existed, resolve
- * to '2.x-legacy-kind' / '1.x-legacy-kind' — today's simulator, which
- * answers more kindly than any SENAITE does. They keep the connector's
- * integration tests passing until the connector is fixed, and are to be
- * removed then. New layouts are opt-in.
  */
 
-/** Real layouts, after the sources. */
+/** Layouts, after the sources. */
 export type RealLayout = '1.3' | '2.0-2.4' | '2.5' | '2.6'
-/** Today's kind behaviour, kept only for the transition (to be removed). */
-export type LegacyLayout = '2.x-legacy-kind' | '1.x-legacy-kind'
-export type SiteLayout = RealLayout | LegacyLayout
-/** What callers may pass: a layout, or the two names existing callers use. */
-export type LayoutOption = SiteLayout | '2.x' | '1.x'
-/**
- * The `instance.layout` an administrator of such a site writes in the
- * agent's config ('1.x' | '2.x', the only values the connector knows);
- * `site.layout` keeps answering this so test helpers that pass it on work.
- */
+export type SiteLayout = RealLayout
+/** The major release family of a layout. */
 export type Family = '2.x' | '1.x'
 
 export const REAL_LAYOUTS: readonly RealLayout[] = ['1.3', '2.0-2.4', '2.5', '2.6']
 
-/**
- * Set SENAITE_SIM_LAYOUT_2X=2.5 (or 2.0-2.4, 2.6) and/or
- * SENAITE_SIM_LAYOUT_1X=1.3 to make every caller that passes the legacy
- * names (or nothing) get a real layout instead: how the connector's
- * integration tests are run against each layout without editing them.
- */
-export function resolveLayout (option: LayoutOption | undefined, env: NodeJS.ProcessEnv = process.env): SiteLayout {
-  const wanted = option ?? '2.x'
-  if (wanted === '2.x' || wanted === '1.x') {
-    const override = wanted === '2.x' ? env.SENAITE_SIM_LAYOUT_2X : env.SENAITE_SIM_LAYOUT_1X
-    if (override !== undefined && override !== '') {
-      if (!isSiteLayout(override)) throw new Error(`SENAITE_SIM_LAYOUT_${wanted === '2.x' ? '2X' : '1X'}=${override}: not a simulator layout (${[...REAL_LAYOUTS, '2.x-legacy-kind', '1.x-legacy-kind'].join(', ')})`)
-      return override
-    }
-    return wanted === '2.x' ? '2.x-legacy-kind' : '1.x-legacy-kind'
-  }
-  if (!isSiteLayout(wanted)) throw new Error(`unknown simulator layout ${String(wanted)}`)
-  return wanted
-}
+/** The layout a simulator answers as when none is named: the newest. */
+export const DEFAULT_LAYOUT: RealLayout = '2.6'
 
 export function isSiteLayout (value: string): value is SiteLayout {
-  return (REAL_LAYOUTS as readonly string[]).includes(value) || value === '2.x-legacy-kind' || value === '1.x-legacy-kind'
+  return (REAL_LAYOUTS as readonly string[]).includes(value)
 }
 
 export interface FolderSpec {
@@ -62,7 +30,6 @@ export interface FolderSpec {
 export interface LayoutProfile {
   readonly name: SiteLayout
   readonly family: Family
-  readonly legacy: boolean
   /** `version` route: senaite.jsonapi `v1/__init__.py` __version__/__date__ of the release */
   readonly jsonapi: { readonly version: string, readonly date: string }
   /**
@@ -118,7 +85,6 @@ export const PROFILES: Readonly<Record<SiteLayout, LayoutProfile>> = {
   '1.3': {
     name: '1.3',
     family: '1.x',
-    legacy: false,
     jsonapi: { version: '1.2.4', date: '2021-07-23' },
     plainSearchCatalog: 'portal_catalog',
     termsFrom: 'portal_catalog',
@@ -132,7 +98,6 @@ export const PROFILES: Readonly<Record<SiteLayout, LayoutProfile>> = {
   '2.0-2.4': {
     name: '2.0-2.4',
     family: '2.x',
-    legacy: false,
     jsonapi: { version: '2.4.0', date: '2023-03-10' },
     plainSearchCatalog: 'portal_catalog',
     termsFrom: 'portal_catalog',
@@ -146,7 +111,6 @@ export const PROFILES: Readonly<Record<SiteLayout, LayoutProfile>> = {
   '2.5': {
     name: '2.5',
     family: '2.x',
-    legacy: false,
     jsonapi: { version: '2.5.0', date: '2024-01-03' },
     plainSearchCatalog: 'uid_catalog',
     termsFrom: 'queried',
@@ -160,7 +124,6 @@ export const PROFILES: Readonly<Record<SiteLayout, LayoutProfile>> = {
   '2.6': {
     name: '2.6',
     family: '2.x',
-    legacy: false,
     // senaite.jsonapi branch 2.x HEAD says 2.6.0/unreleased; its code is 2.5.0's
     jsonapi: { version: '2.6.0', date: 'unreleased' },
     plainSearchCatalog: 'uid_catalog',
@@ -170,34 +133,6 @@ export const PROFILES: Readonly<Record<SiteLayout, LayoutProfile>> = {
     dexterityFoldersInUidCatalog: true,
     catalogFamily: 'senaite-2.5',
     folders: [...COMMON_FOLDERS, ...DX_SETUP_FOLDERS, f('samples', 'Samples', true)]
-  },
-  // --- transition only: today's kind simulator (to be removed with issue 12's connector fix) ---
-  '2.x-legacy-kind': {
-    name: '2.x-legacy-kind',
-    family: '2.x',
-    legacy: true,
-    jsonapi: { version: '2.6.0', date: 'unreleased' },
-    plainSearchCatalog: 'uid_catalog',
-    termsFrom: 'queried',
-    emptyQueryReturnsAll: false,
-    uidCatalogHasPath: true,
-    dexterityFoldersInUidCatalog: true,
-    catalogFamily: 'senaite-2.5',
-    folders: [...COMMON_FOLDERS, f('setup', 'Setup', true), f('setup/departments', 'Departments', true), f('setup/analysiscategories', 'AnalysisCategories', true),
-      f('setup/sampletypes', 'SampleTypes', true), f('setup/attachmenttypes', 'AttachmentTypes', true), f('samples', 'Samples', true)]
-  },
-  '1.x-legacy-kind': {
-    name: '1.x-legacy-kind',
-    family: '1.x',
-    legacy: true,
-    jsonapi: { version: '1.3.5', date: 'unreleased' },
-    plainSearchCatalog: 'uid_catalog',
-    termsFrom: 'queried',
-    emptyQueryReturnsAll: false,
-    uidCatalogHasPath: true,
-    dexterityFoldersInUidCatalog: false,
-    catalogFamily: 'bika',
-    folders: [...COMMON_FOLDERS, ...AT_SETUP_FOLDERS, f('analysisrequests', 'AnalysisRequestsFolder')]
   }
 }
 

@@ -38,9 +38,22 @@ export function resourceType (site: Site, resource: string): string | undefined 
   return names.find((n) => n.toLowerCase().replace(/\s+/g, '') === resource.toLowerCase())
 }
 
+/** Fault injection for writes: test knobs, not SENAITE behaviour. */
+export interface WriteFaults {
+  /**
+   * After a create made the object and set its fields: a message makes the
+   * site answer HTTP 200 success:false and leave the object, as any error
+   * that is no jsonapi APIError does ("Incorrect padding", a refused
+   * transition).
+   */
+  readonly afterCreate?: (portalType: string, record: Record<string, unknown>) => string | undefined
+  /** awaited once a write is done and before it is answered (a test kills the agent here) */
+  readonly beforeAnswer?: (action: 'create' | 'update' | 'delete', portalType: string, uid: string) => Promise<void> | void
+}
+
 const param = (c: Context, name: string): string => (c.req.param as (n: string) => string | undefined)(name) ?? ''
 
-export function registerContentRoutes (api: Hono, env: RouteEnv): void {
+export function registerContentRoutes (api: Hono, env: RouteEnv, faults: WriteFaults = {}): void {
   const { site } = env
   const formOf = (c: Context): Form => parseForm(new URL(c.req.url).searchParams)
   const options = (form: Form): ItemOptions => ({ workflow: isTrue(form.workflow), filedata: isTrue(form.filedata), children: isTrue(form.children) })
@@ -155,7 +168,7 @@ export function registerContentRoutes (api: Hono, env: RouteEnv): void {
     count(env, `POST ${action}`)
     const name = userOf(env, c)
     const { record: body, encoding } = await readRecord(c)
-    const ctx = { encoding, canWrite: canWrite(env, name) }
+    const ctx = { encoding, canWrite: canWrite(env, name), actor: name ?? 'Anonymous User' }
     const v: ViewContext = { ...view(env, name), ...(name !== undefined ? { viewer: name } : {}) }
     const render = (o: SimObject): Record<string, unknown> => completeItem(v, o, { workflow: isTrue(formOf(c).workflow), filedata: false, children: false })
     const url = `${env.origin()}${env.base}/${action}`
@@ -179,6 +192,9 @@ export function registerContentRoutes (api: Hono, env: RouteEnv): void {
       const refusal = env.refuse?.(typeName, record)
       if (refusal !== undefined) throw new SimError(400, refusal)
       const created = createObject(site, typeName, container, record, actor, ctx)
+      const failure = faults.afterCreate?.(typeName, record)
+      if (failure !== undefined) throw new SimError(200, failure)
+      await faults.beforeAnswer?.('create', typeName, created.uid)
       return answer(c, { count: 1, items: [render(created)], url }, start)
     }
     if (action === 'update') {
@@ -193,6 +209,7 @@ export function registerContentRoutes (api: Hono, env: RouteEnv): void {
       setFields(site, target, body, ctx)
       validate(site, target)
       if (typeof body.transition === 'string' && body.transition !== '') transition(site, target, body.transition, actor)
+      await faults.beforeAnswer?.('update', target.portalType, target.uid)
       return answer(c, { count: 1, items: [render(target)], url }, start)
     }
     // delete = deactivate; the folder rules of update do not apply

@@ -1,42 +1,34 @@
 /**
  * A SENAITE JSON API simulator (Hono) for labmesh's tests. It answers as a
- * site of one layout (layouts.ts): '1.3', '2.0-2.4', '2.5', '2.6' after the
- * sources of senaite.jsonapi / senaite.core, or — for callers that pass the
- * old '2.x' / '1.x' or nothing — the legacy kind simulator, kept only until
- * the connector is fixed for issue 12. See README.md.
+ * site of one layout (layouts.ts): '1.3', '2.0-2.4', '2.5' or '2.6', after
+ * the sources of senaite.jsonapi / senaite.core. See README.md.
  *
  * `createSenaiteSimulator()` returns the app (testable with `app.request()`),
  * start/stop on 127.0.0.1 (HTTP or HTTPS), and the site for assertions.
+ * Latency per call and fault injection (a create the site fails after making
+ * the object, a hook before each write is answered) are test knobs, not
+ * SENAITE behaviour.
  */
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { Hono } from 'hono'
 import { count, userOf, type RouteEnv, type SimUser } from './context.js'
-import { registerLegacyRoutes } from './legacy-routes.js'
-import { resolveLayout, type LayoutOption } from './layouts.js'
+import { DEFAULT_LAYOUT, type RealLayout } from './layouts.js'
 import { registerAccountRoutes } from './routes-account.js'
-import { registerContentRoutes } from './routes-content.js'
+import { registerContentRoutes, type WriteFaults } from './routes-content.js'
 import { registerSiteRoutes } from './routes-site.js'
-import { catalogIndexes } from './site-model.js'
 import { Site } from './site.js'
 
 export type { SimUser } from './context.js'
+export type { WriteFaults } from './routes-content.js'
 
 export interface SimulatorOptions {
   readonly portalId?: string
-  /**
-   * '1.3' | '2.0-2.4' | '2.5' | '2.6' (real), or '2.x' / '1.x' / nothing:
-   * the legacy kind simulator ('2.x-legacy-kind' / '1.x-legacy-kind'),
-   * unless SENAITE_SIM_LAYOUT_2X / SENAITE_SIM_LAYOUT_1X name a layout.
-   */
-  readonly layout?: LayoutOption
+  /** '1.3' | '2.0-2.4' | '2.5' | '2.6' (default '2.6') */
+  readonly layout?: RealLayout
   readonly users?: Readonly<Record<string, SimUser>>
-  /** newer jsonapi: `modified_since` and sort on modified (legacy layouts only; default true there) */
-  readonly modifiedSince?: boolean
-  /** LEGACY: core #2752, every catalog indexes `modified` (default false: only the sample catalog) */
-  readonly modifiedIndexEverywhere?: boolean
-  /** LEGACY: 'status' (default) or 'always200': every error HTTP 200 + success:false */
+  /** 'status' (default): an APIError answers with its status; 'always200': every error HTTP 200 + success:false */
   readonly errorStyle?: 'status' | 'always200'
   readonly now?: () => number
   /** the `version` route's version (default: the layout's jsonapi release) */
@@ -45,8 +37,12 @@ export interface SimulatorOptions {
   readonly settings?: Readonly<Record<string, Record<string, unknown>>>
   /** fault injection: a validation message for creates/updates this site refuses (400, or 200 with always200) */
   readonly refuse?: (portalType: string, fields: Record<string, unknown>) => string | undefined
+  /** fault injection for writes (see WriteFaults) */
+  readonly faults?: WriteFaults
   /** answer every GET this much later (a real site takes tens to hundreds of ms per listing) */
   readonly readLatencyMs?: number
+  /** answer every POST this much later */
+  readonly writeLatencyMs?: number
 }
 
 export interface SenaiteSimulator {
@@ -54,27 +50,24 @@ export interface SenaiteSimulator {
   readonly site: Site
   /** requests per route kind ("GET search", "POST create" …) */
   readonly calls: Map<string, number>
+  /** change the latency of later calls (e.g. none while seeding, 25 ms while measuring) */
+  setLatency (latency: { readMs?: number, writeMs?: number }): void
   start (options?: { port?: number, tls?: { key: string, cert: string } }): Promise<{ url: string }>
   stop (): Promise<void>
   url (): string
 }
 
-/**
- * SENAITE_SIM_INSTANCE_LAYOUT=1.x|2.x: the `instance.layout` the simulated admin chose, which test
- * helpers read from `site.layout` — e.g. '1.x' (bika_setup containers) for a 2.0–2.5 site.
- */
-function instanceLayoutOverride (): { instanceLayout?: '1.x' | '2.x' } {
-  const v = process.env.SENAITE_SIM_INSTANCE_LAYOUT
-  return v === '1.x' || v === '2.x' ? { instanceLayout: v } : {}
+/** POSTs the simulator answered that may have changed the site (creates, updates, deletes). */
+export function writeCalls (sim: SenaiteSimulator): number {
+  return (sim.calls.get('POST create') ?? 0) + (sim.calls.get('POST update') ?? 0) + (sim.calls.get('POST delete') ?? 0)
 }
 
 export function createSenaiteSimulator (options: SimulatorOptions = {}): SenaiteSimulator {
   const portalId = options.portalId ?? 'senaite'
   const now = options.now ?? Date.now
-  const site = new Site({ portalId, layout: resolveLayout(options.layout), now, ...instanceLayoutOverride() })
-  const legacy = site.profile.legacy
-  const modifiedSince = legacy && (options.modifiedSince ?? true)
+  const site = new Site({ portalId, layout: options.layout ?? DEFAULT_LAYOUT, now })
   const calls = new Map<string, number>()
+  const latency = { readMs: options.readLatencyMs ?? 0, writeMs: options.writeLatencyMs ?? 0 }
   let origin = 'http://127.0.0.1'
   let server: ServerType | undefined
 
@@ -86,22 +79,18 @@ export function createSenaiteSimulator (options: SimulatorOptions = {}): Senaite
     base: `/${portalId}/@@API/senaite/v1`,
     origin: () => origin,
     always200: options.errorStyle === 'always200',
-    modifiedSince,
-    version: legacy
-      ? { version: options.version ?? (modifiedSince ? '2.6.0' : '2.5.0'), date: 'unreleased' }
-      : { version: options.version ?? site.profile.jsonapi.version, date: site.profile.jsonapi.date },
+    version: { version: options.version ?? site.profile.jsonapi.version, date: site.profile.jsonapi.date },
     registry: options.registry ?? { 'senaite.core.show_partitions': true, 'bika.lims.sampling_workflow_enabled': false, 'plone.app.theming.enabled': true },
     settings: options.settings ?? { mail: { smtp_host: 'localhost', email_from_address: 'lab@example.org' }, language: { default_language: 'en' } },
     ...(options.refuse !== undefined ? { refuse: options.refuse } : {})
   }
 
   const app = new Hono()
-  if ((options.readLatencyMs ?? 0) > 0) {
-    app.use('*', async (c, next) => {
-      if (c.req.method === 'GET') await new Promise((resolve) => setTimeout(resolve, options.readLatencyMs))
-      await next()
-    })
-  }
+  app.use('*', async (c, next) => {
+    const ms = c.req.method === 'GET' ? latency.readMs : latency.writeMs
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms))
+    await next()
+  })
   app.onError((err, c) => c.json({ success: false, message: err.message, _runtime: 0 }, env.always200 ? 200 : 500))
 
   // file downloads: <object url>/at_download/<field>; anonymous callers go to the login form
@@ -117,13 +106,9 @@ export function createSenaiteSimulator (options: SimulatorOptions = {}): Senaite
   })
 
   const api = new Hono()
-  if (legacy) {
-    registerLegacyRoutes(api, env, catalogIndexes(options.modifiedIndexEverywhere ?? false))
-  } else {
-    registerSiteRoutes(api, env)
-    registerAccountRoutes(api, env)
-    registerContentRoutes(api, env)
-  }
+  registerSiteRoutes(api, env)
+  registerAccountRoutes(api, env)
+  registerContentRoutes(api, env, options.faults ?? {})
   app.route(env.base, api)
 
   return {
@@ -131,6 +116,10 @@ export function createSenaiteSimulator (options: SimulatorOptions = {}): Senaite
     site,
     calls,
     url: () => `${origin}/${portalId}`,
+    setLatency (next) {
+      if (next.readMs !== undefined) latency.readMs = next.readMs
+      if (next.writeMs !== undefined) latency.writeMs = next.writeMs
+    },
     async start (startOptions = {}) {
       const tls = startOptions.tls
       server = await new Promise<ServerType>((resolve) => {

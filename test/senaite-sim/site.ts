@@ -9,7 +9,6 @@ import { catalogsOf, type CatalogDef } from './catalogs.js'
 import { createObject } from './create.js'
 import { setFields } from './fields.js'
 import { profileOf, type Family, type LayoutProfile, type SiteLayout } from './layouts.js'
-import type { SimType } from './site-model.js'
 import { typeSpec, type TypeSpec } from './types.js'
 import { deactivate, transition } from './workflow.js'
 
@@ -43,17 +42,15 @@ export interface SiteOptions {
   readonly now: () => number
   /** deterministic UIDs for tests */
   readonly uidSeed?: number
-  /** the family `site.layout` reports (default: the layout's own) */
-  readonly instanceLayout?: Family
 }
 
 const DX_FOLDERS_ALWAYS_REFERENCEABLE = new Set(['Setup', 'Samples'])
 
 export class Site {
   readonly portalId: string
-  /** the admin's `instance.layout` for this site ('2.x' | '1.x'), as before the real layouts existed */
-  readonly layout: Family
-  /** the layout this site answers as */
+  /** the release family ('2.x' | '1.x') */
+  readonly family: Family
+  /** the layout this site answers as (what an admin may write as the agent's `instance.layout`) */
   readonly siteLayout: SiteLayout
   readonly profile: LayoutProfile
   readonly catalogs: ReadonlyMap<string, CatalogDef>
@@ -61,6 +58,7 @@ export class Site {
   readonly byPath = new Map<string, string>()
   readonly now: () => number
   readonly #counters = new Map<string, number>()
+  readonly #specs = new Map<string, TypeSpec | undefined>()
   #uidCounter: number
   readonly portalUid: string
 
@@ -68,7 +66,7 @@ export class Site {
     this.portalId = options.portalId
     this.siteLayout = options.layout
     this.profile = profileOf(options.layout)
-    this.layout = this.profile.legacy ? this.profile.family : options.instanceLayout ?? this.profile.family
+    this.family = this.profile.family
     this.catalogs = catalogsOf(this.profile)
     this.now = options.now
     this.#uidCounter = options.uidSeed ?? randomBytes(3).readUIntBE(0, 3)
@@ -104,14 +102,18 @@ export class Site {
   /** every content object (no folders, no half-made temporary samples) */
   content (): SimObject[] { return [...this.objects.values()].filter((o) => !o.folder && o.temporary !== true) }
 
-  spec (type: string): TypeSpec | undefined { return typeSpec(this.siteLayout, type) }
+  /** the type's model here (memoised: every catalog query asks it of every object) */
+  spec (type: string): TypeSpec | undefined {
+    if (!this.#specs.has(type)) this.#specs.set(type, typeSpec(this.siteLayout, type))
+    return this.#specs.get(type)
+  }
 
-  containerOf (type: SimType | TypeSpec): SimObject | undefined {
+  containerOf (type: TypeSpec): SimObject | undefined {
     const spec = this.spec(type.type)
     return spec?.container !== undefined ? this.atPath(`/${this.portalId}/${spec.container}`) : undefined
   }
 
-  /** The catalogs an object is indexed in (real layouts; the legacy query has its own rules). */
+  /** The catalogs an object is indexed in. */
   catalogsHolding (o: SimObject): string[] {
     if (o.uid === this.portalUid || o.temporary === true) return []
     if (o.folder) {
@@ -149,12 +151,12 @@ export class Site {
   }
 
   /** Create an object of a type in a container, as the create route does (see create.ts). */
-  create (type: SimType | TypeSpec, container: SimObject, fields: Record<string, unknown>, actor: string): SimObject {
+  create (type: TypeSpec, container: SimObject, fields: Record<string, unknown>, actor: string): SimObject {
     return createObject(this, type.type, container, fields, actor)
   }
 
   /** Set fields through the data manager rules of this layout (see fields.ts). */
-  setFields (o: SimObject, _type: SimType | TypeSpec | undefined, fields: Record<string, unknown>): void {
+  setFields (o: SimObject, _type: TypeSpec | undefined, fields: Record<string, unknown>): void {
     setFields(this, o, fields)
   }
 

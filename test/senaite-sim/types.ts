@@ -10,8 +10,8 @@
  * schemas (`bika/lims/content/*.py`, `senaite/core/content/*.py`) and
  * CATALOG_MAPPINGS (`setuphandlers.py`, `senaite/core/catalog/__init__.py`).
  */
-import type { RealLayout, SiteLayout } from './layouts.js'
-import { SIM_TYPE_BY_NAME, type SimType } from './site-model.js'
+import type { RealLayout } from './layouts.js'
+import { WORKFLOW_OF, type WorkflowName } from './site-model.js'
 
 /**
  * How a reference field stores and shows its value:
@@ -23,9 +23,8 @@ import { SIM_TYPE_BY_NAME, type SimType } from './site-model.js'
  * - 'dx': senaite.core.schema UIDReferenceField (2.6 setup types): a list of
  *   byte strings only (a JSON body never sets it); single reads back
  *   {uid,url,api_url}, multi null (a list of objects is not serialisable).
- * - 'legacy': today's kind simulator.
  */
-export type RefKind = 'at-uid' | 'at-reference' | 'dx' | 'legacy'
+export type RefKind = 'at-uid' | 'at-reference' | 'dx'
 
 export interface RefSpec { readonly multi: boolean, readonly kind: RefKind }
 
@@ -45,7 +44,7 @@ export interface TypeSpec {
   readonly schema?: readonly string[]
   /** on an AT layout, the names that are only Dexterity fields of this type (2.6): no field here, skipped */
   readonly notFields?: readonly string[]
-  readonly workflow: SimType['workflow']
+  readonly workflow: WorkflowName
 }
 
 type PerLayout<T> = Readonly<Record<RealLayout, T>>
@@ -95,7 +94,14 @@ const REAL_TYPES: readonly RealType[] = [
   },
   { type: 'Method', container: same('methods'), catalogs: SETUP, refs: { Calculations: uid(true), Instruments: uid(true), Calculation: uid(false) }, files: ['MethodDocument'] },
   { type: 'Calculation', container: same('bika_setup/bika_calculations'), catalogs: SETUP, refs: { DependentServices: uid(true) } },
-  { type: 'AnalysisService', container: same('bika_setup/bika_analysisservices'), catalogs: SETUP, refs: { Category: uid(false), Department: uid(false), Methods: uid(true), Calculation: uid(false), Instruments: uid(true) } },
+  {
+    type: 'AnalysisService',
+    container: same('bika_setup/bika_analysisservices'),
+    catalogs: SETUP,
+    refs: { Category: uid(false), Department: uid(false), Methods: uid(true), Calculation: uid(false), Instruments: uid(true) },
+    // SC v1.3.5 / v2.5.0 abstractbaseanalysis.py: Keyword and Category required=1
+    required: { '1.3': ['Keyword', 'Category'], '2.0-2.4': ['Keyword', 'Category'], '2.5': ['Keyword', 'Category'], '2.6': ['Keyword', 'Category'] }
+  },
   {
     type: 'SampleType',
     container: setupPath('bika_sampletypes', 'sampletypes'),
@@ -143,12 +149,11 @@ export const KNOWN_EMPTY_TYPES: readonly string[] = [
   'DuplicateAnalysis', 'ReferenceAnalysis', 'RejectAnalysis', 'Invoice', 'Label'
 ]
 
-/** The type's model on a layout; legacy layouts derive it from today's table (SIM_TYPES). */
-export function typeSpec (layout: SiteLayout, type: string): TypeSpec | undefined {
-  if (layout === '2.x-legacy-kind' || layout === '1.x-legacy-kind') return legacySpec(layout, type)
+/** The type's model on a layout. */
+export function typeSpec (layout: RealLayout, type: string): TypeSpec | undefined {
   const real = REAL_BY_NAME.get(type)
-  const legacy = SIM_TYPE_BY_NAME.get(type)
-  if (real === undefined || legacy === undefined) return undefined
+  const workflow = WORKFLOW_OF[type]
+  if (real === undefined || workflow === undefined) return undefined
   const dexterity = real.dexterityIn?.includes(layout) === true
   const refs: Record<string, RefSpec> = {}
   if (dexterity && real.dx !== undefined) Object.assign(refs, real.dx.refs)
@@ -164,26 +169,7 @@ export function typeSpec (layout: SiteLayout, type: string): TypeSpec | undefine
     required: dexterity ? [] : real.required?.[layout] ?? [],
     ...(dexterity && real.dx !== undefined ? { schema: real.dx.schema } : {}),
     ...(!dexterity && real.dx !== undefined ? { notFields: real.dx.schema.filter((n) => n !== 'title' && n !== 'description') } : {}),
-    workflow: legacy.workflow
-  }
-}
-
-function legacySpec (layout: '2.x-legacy-kind' | '1.x-legacy-kind', type: string): TypeSpec | undefined {
-  const t = SIM_TYPE_BY_NAME.get(type)
-  if (t === undefined) return undefined
-  const family = layout === '2.x-legacy-kind' ? '2.x' : '1.x'
-  const refs: Record<string, RefSpec> = {}
-  for (const [name, r] of Object.entries(t.refs)) refs[name] = { multi: r.multi, kind: 'legacy' }
-  return {
-    type,
-    ...(t.container !== undefined ? { container: t.container[family] } : {}),
-    ...(t.parentTypes !== undefined ? { parentTypes: t.parentTypes } : {}),
-    dexterity: t.dexterity[family],
-    catalogs: [t.catalog],
-    refs,
-    files: t.files ?? [],
-    required: [],
-    workflow: t.workflow
+    workflow
   }
 }
 

@@ -6,7 +6,7 @@
  * A refused transition is a bika.lims APIError from `do_transition_for`
  * (SC `bika/lims/api/__init__.py`), i.e. HTTP 200 `success:false` with
  * "Failed to perform transition '<t>' on <Type at /path>: <plone.api's
- * message>"; the legacy layouts keep their own wording.
+ * message>".
  */
 import { SimError } from './errors.js'
 import { WORKFLOWS } from './site-model.js'
@@ -44,12 +44,11 @@ function refuse (site: Site, o: SimObject, action: string): SimError {
 
 export function transition (site: Site, o: SimObject, action: string, actor: string): void {
   const spec = site.spec(o.portalType)
-  const legacy = site.profile.legacy
-  if (spec === undefined) throw legacy ? new SimError(200, `Transition '${action}' is not allowed`) : refuse(site, o, action)
+  if (spec === undefined) throw refuse(site, o, action)
   const next = WORKFLOWS[spec.workflow].transitions[o.reviewState]?.[action]
-  if (next === undefined) throw legacy ? new SimError(200, `Transition '${action}' is not allowed for '${o.id}' in state '${o.reviewState}'`) : refuse(site, o, action)
+  if (next === undefined) throw refuse(site, o, action)
   if (o.portalType === 'Analysis' && action === 'submit' && !hasResult(o)) {
-    throw legacy ? new SimError(200, `Transition 'submit' of ${o.id}: no result`) : refuse(site, o, action)
+    throw refuse(site, o, action)
   }
   const now = site.now()
   o.reviewState = next
@@ -82,8 +81,6 @@ function cascade (site: Site, o: SimObject, action: string, actor: string): void
 
 /** delete = deactivate (JA `delete_items` → `deactivate_object`) */
 export function deactivate (site: Site, o: SimObject, actor: string): void {
-  const spec = site.spec(o.portalType)
-  if (site.profile.legacy && (spec === undefined || spec.workflow !== 'deactivable')) throw new SimError(200, `Cannot deactivate '${o.id}': no 'deactivate' transition`)
   transition(site, o, 'deactivate', actor)
 }
 

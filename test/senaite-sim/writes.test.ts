@@ -18,9 +18,10 @@ async function lab (layout: RealLayout): Promise<{ sim: SenaiteSimulator, client
   const client = (await post(sim, `client/create/${uidAt(sim, 'clients')}`, { title: 'ACME', ClientID: 'AC' })).json.items[0].uid
   const contact = (await post(sim, `contact/create/${client as string}`, { Firstname: 'Pat', Surname: 'Doe' })).json.items[0].uid
   const sampleType = (await post(sim, `sampletype/create/${uidAt(sim, containerOf(sim, 'SampleType'))}`, sampleTypeRecord(layout, 'Water', 'W'))).json.items[0].uid
+  const category = (await post(sim, `analysiscategory/create/${uidAt(sim, containerOf(sim, 'AnalysisCategory'))}`, { title: 'Metals' })).json.items[0].uid as string
   const services: string[] = []
   for (const [title, keyword] of [['Calcium', 'Ca'], ['Magnesium', 'Mg']]) {
-    services.push((await post(sim, `analysisservice/create/${uidAt(sim, 'bika_setup/bika_analysisservices')}`, { title, Keyword: keyword })).json.items[0].uid)
+    services.push((await post(sim, `analysisservice/create/${uidAt(sim, 'bika_setup/bika_analysisservices')}`, { title, Keyword: keyword, Category: category })).json.items[0].uid)
   }
   return { sim, client, contact, sampleType, services }
 }

@@ -11,13 +11,15 @@ import type { AdminDeps } from '../../agent/admin/deps.js'
 import type { AgentStatusReport } from '../../agent/observe/status.js'
 import { NotFoundError } from '../../agent/errors.js'
 import { ConfigError, ConfigRestartError } from '../../config/errors.js'
-import { InviteError, type InviteErrorCode } from '../../protocol/errors.js'
+import { AgentError, InviteError, type InviteErrorCode } from '../../protocol/errors.js'
 import { createEventBus } from '../../agent/observe/events.js'
 import { createMetrics } from '../../agent/observe/metrics.js'
 import type { ProgressSnapshot } from '../../agent/sync/progress.js'
-import type { PeerStatus } from '../../agent/sync/replicator.js'
+import type { PeerReport } from '../../agent/observe/status.js'
 import type { FailedEntry, StoredObject } from '../../store/types.js'
 import { capturingLogger, waitFor } from '../helpers/nodes.js'
+import { BACKUP_MEDIA_TYPE, decodeFrames } from '../../store/backup/format.js'
+import { BackupConflictError } from '../../store/errors.js'
 
 const TOKEN = 'a'.repeat(64)
 
@@ -25,9 +27,10 @@ const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   state: 'idle', initial: true, done: 0, remaining: 0, percent: 100, rate: 0, etaSeconds: 0, startedAt: 1, finishedAt: 2, remoteHead: 10, appliedSeq: 10, caughtUp: true, ...over
 })
 
-const peer = (over: Partial<PeerStatus> = {}): PeerStatus => ({
+const peer = (over: Partial<PeerReport> = {}): PeerReport => ({
   name: 'lab-a', peerId: '12D3KooWPeer', pull: true, connected: true, address: '/ip4/127.0.0.1/tcp/4101', lastContact: 1000, lastError: undefined,
-  pulled: 10, served: 3, skipped: 0, badSignatures: 0, unsigned: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1, ...over
+  pulled: 10, served: 3, skipped: 0, badSignatures: 0, unsigned: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1,
+  blobs: { transfers: [], fetched: 0, bytesFetched: 0, refused: 0, bytesServed: 0, served: 0 }, ...over
 })
 
 const stored = (data: Record<string, unknown>, siblingData: Record<string, unknown>): StoredObject => ({
@@ -58,6 +61,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
     bus,
     metrics: () => metrics,
     maxBodyBytes: 2048,
+    maxBlobBytes: 4096,
     log: captured.logger,
     now: () => 50_000,
     documents: {
@@ -116,6 +120,18 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
       calls.push('reload')
       return { file: '/srv/lab-b/labmesh.yaml', loadedAt: 50_000, added: [], removed: [], changed: ['lab-a'], agentRules: false }
     },
+    backup: () => {
+      calls.push('backup')
+      return (async function * () {
+        yield { header: { k: 'begin' as const, snapshot: { domain: 'lab-b', schema: 3, epoch: 'e', head: 0, objects: 0, rows: 0 }, peerId: '12D3KooWSelf', createdAt: 1, files: [] } }
+        throw new AgentError('STORE_CLOSED', 'the store is closed')
+      })()
+    },
+    blobs: {
+      put: async (source) => { let size = 0; for await (const chunk of source) size += chunk.byteLength; return { hash: `sha256:${'0'.repeat(64)}`, size, created: true } },
+      read: async (hash) => { throw new NotFoundError(`blob ${hash} is not stored here`) },
+      stat: async () => undefined
+    },
     ...over
   }
   const metrics = createMetrics({ bus, status: report })
@@ -128,7 +144,7 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
       ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {})
     })
   }
-  return { app, deps, bus, calls, sync, captured, request, setPeer: (p: PeerStatus) => { peerState = p } }
+  return { app, deps, bus, calls, sync, captured, request, setPeer: (p: PeerReport) => { peerState = p } }
 }
 
 /** every route of the app under /api, and /metrics, with its parameters filled in */
@@ -387,5 +403,21 @@ describe('admin app with fake deps', () => {
       expect(json.error).toBe((err as InviteError).code)
       if (err instanceof ConfigError) expect(json.details).toEqual({ file: '/srv/b.yaml', issues: err.issues })
     }
+  })
+  it('streams a backup (POST /api/backup): frames, a failure after the first byte as an error frame, a refusal before it as an HTTP error', async () => {
+    const { request, calls } = fakeDeps()
+    const response = await request('POST', '/api/backup')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe(BACKUP_MEDIA_TYPE)
+    const headers = []
+    for await (const frame of decodeFrames(response.body as unknown as AsyncIterable<Uint8Array>)) headers.push(frame.header)
+    expect(headers.map((h) => h.k)).toEqual(['begin', 'error'])
+    expect(headers[1]).toMatchObject({ code: 'STORE_CLOSED', message: 'the store is closed' })
+    expect(calls).toContain('backup')
+    expect((await request('POST', '/api/backup', { token: null })).status).toBe(401)
+    const busy = fakeDeps({ backup: () => { throw new BackupConflictError('a backup is running already (40%): wait for it to finish') } })
+    const refused = await busy.request('POST', '/api/backup')
+    expect(refused.status).toBe(409)
+    expect(await refused.json()).toMatchObject({ error: 'BACKUP_CONFLICT' })
   })
 })

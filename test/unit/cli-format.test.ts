@@ -6,14 +6,15 @@ import { FailedGroups } from '../../agent/apply/failed-summary.js'
 import type { FailedEntry } from '../../store/types.js'
 import { progressLine } from '../../agent/cli/sync.js'
 import type { ProgressSnapshot } from '../../agent/sync/progress.js'
-import type { PeerStatus } from '../../agent/sync/replicator.js'
+import type { PeerReport } from '../../agent/observe/status.js'
 
 const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   state: 'idle', initial: false, done: 0, remaining: 0, percent: 100, rate: 0, etaSeconds: 0, startedAt: 0, finishedAt: 0, remoteHead: 9, appliedSeq: 9, caughtUp: true, ...over
 })
-const peer = (over: Partial<PeerStatus> = {}): PeerStatus => ({
+const peer = (over: Partial<PeerReport> = {}): PeerReport => ({
   name: 'master', peerId: 'p', pull: true, connected: true, address: undefined, lastContact: 58_000, lastError: undefined, pulled: 12_345, served: 6, skipped: 0, badSignatures: 0, unsigned: 0,
-  remoteHead: 9, appliedSeq: 9, lagIn: 0, lagOut: 3, lag: 0, conflicts: 2, failed: 1, progress: progress(), sessionOpen: true, serving: 1, ...over
+  remoteHead: 9, appliedSeq: 9, lagIn: 0, lagOut: 3, lag: 0, conflicts: 2, failed: 1, progress: progress(), sessionOpen: true, serving: 1,
+  blobs: { transfers: [], fetched: 0, bytesFetched: 0, refused: 0, bytesServed: 0, served: 0 }, ...over
 })
 
 describe('CLI formatting', () => {

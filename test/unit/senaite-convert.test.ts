@@ -46,12 +46,25 @@ describe('SENAITE item → mesh data', () => {
   })
 
   it('drops volatile and site-local keys, keeps workflow as data', () => {
-    for (const key of ['uid', 'url', 'api_url', 'path', 'modified', 'parent_uid', 'workflow_info', 'id', 'title']) expect(result.data, key).not.toHaveProperty(key)
-    expect(result.data.created).toBe('2024-05-02T08:00:01+02:00')
+    for (const key of ['uid', 'url', 'api_url', 'path', 'modified', 'created', 'parent_uid', 'workflow_info', 'id', 'title']) expect(result.data, key).not.toHaveProperty(key)
     expect(result.data.review_state).toBe('sample_received')
     expect(result.data.review_history).toEqual([{ action: 'receive', review_state: 'sample_received' }])
     expect(result.data.Remarks).toBeNull() // falsy values are null in SENAITE's complete items
     expect(result.data.Attachment).toEqual({ filename: 'a.txt', content_type: 'text/plain', data: 'aGVsbG8=' })
+  })
+
+  it('drops the catalog metadata columns a listing item carries beside the fields', () => {
+    const listed = itemToData({ ...sample, sortable_title: 'w-0042', state_title: 'Received', getClientTitle: 'ACME', getClientUID: CLIENT, getSampleTypeUID: STYPE, allowedRolesAndUsers: ['Manager'], Creator: 'labman', author: 'labman', Analyst: null, meta_type: 'AnalysisRequest' }, read)
+    expect(listed.data).toEqual(result.data)
+    expect(listed.refs).toEqual(result.refs)
+    // a worksheet's (and an analysis's) Analyst is a field
+    expect(itemToData({ uid: U(20), portal_type: 'Worksheet', Analyst: 'analyst1' }, read).data.Analyst).toBe('analyst1')
+  })
+
+  it('reads a Dexterity item\'s fields under their AT names', () => {
+    const dept = { uid: U(21), portal_type: 'Department', title: 'Chemistry', department_id: 'CH', manager: { uid: CONTACT, url: 'u', api_url: 'a' } }
+    expect(itemToData(dept, { ...read, dexterity: (t) => t === 'Department' }).data).toEqual({ title: 'Chemistry', DepartmentID: 'CH', Manager: 'mesh-contact' })
+    expect(itemToData(dept, read).data).toEqual({ title: 'Chemistry', department_id: 'CH', manager: 'mesh-contact' })
   })
 
   it('hashes content only: a new modified date or URL is not a change', () => {
@@ -117,6 +130,8 @@ describe('workflow replay', () => {
   it('nothing to do when already there; a known path when the history does not help', () => {
     expect(transitionsTo('verified', 'verified', history)).toEqual([])
     expect(transitionsTo('active', 'inactive', [])).toEqual(['deactivate'])
+    expect(transitionsTo('inactive', 'active', [])).toEqual(['activate'])
+    expect(transitionsTo('cancelled', 'sample_due', [])).toEqual(['reinstate'])
     expect(transitionsTo('unassigned', 'verified', [])).toEqual(['submit', 'verify'])
     expect(transitionsTo('published', 'sample_due', [])).toBeUndefined()
   })

@@ -96,7 +96,7 @@ function renderStatus () {
   const s = state.status
   if (!s) return
   $('domain').textContent = s.domain
-  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed' + (s.echoHeld ? ' · ' + s.echoHeld + ' held in an echo loop' : '') + ' · peer ID ' + s.peerId
+  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed' + (s.echoHeld ? ' · ' + s.echoHeld + ' held in an echo loop' : '') + backupText(s.backup) + ' · peer ID ' + s.peerId
   $('peers').tBodies[0].replaceChildren(...(s.peers.length === 0 ? [el('tr', {}, el('td', { colspan: '9', class: 'muted' }, 'No peers configured.'))] : s.peers.map(renderPeer)))
   $('conflict-count').textContent = String(s.conflicts)
   $('failed-count').textContent = String(s.failed)
@@ -126,9 +126,25 @@ function verifyText (v) {
   return what + ' · ' + ago(last.finishedAt) + (last.repaired ? ' · repaired' : '')
 }
 
+const mib = (bytes) => (bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0) + ' MiB'
+
+function blobText (t) {
+  const eta = t.etaSeconds !== undefined && t.etaSeconds !== null && t.state === 'fetching' ? ' · ETA ' + duration(t.etaSeconds) : ''
+  const state = t.state === 'fetching' ? '' : ' · ' + t.state
+  return (t.name || t.hash.slice(7, 19) + '…') + ' ' + mib(t.done) + ' / ' + mib(t.size) + ' (' + Math.floor(t.percent) + ' %)' + eta + state
+}
+
+// one line per file being fetched from this peer: a bar, bytes, percent and ETA
+function renderBlobs (p) {
+  const transfers = (p.blobs && p.blobs.transfers) || []
+  return transfers.map((t) => el('div', { class: 'blob', 'data-testid': 'blob-' + p.name + '-' + t.hash.slice(7, 19) },
+    el('progress', { max: '100', value: String(t.percent), 'aria-label': 'file ' + (t.name || t.hash) + ' from ' + p.name, 'aria-valuetext': blobText(t) }),
+    el('span', { class: 'muted' }, blobText(t))))
+}
+
 function renderPeer (p) {
   const pr = p.progress
-  const cells = [el('span', { 'data-testid': 'progress-text-' + p.name }, syncText(p))]
+  const cells = [el('span', { 'data-testid': 'progress-text-' + p.name }, syncText(p)), ...renderBlobs(p)]
   if (p.pull) {
     cells.unshift(el('progress', { max: '100', value: String(pr.percent), 'aria-label': 'sync from ' + p.name, 'aria-valuetext': syncText(p), 'data-testid': 'progress-' + p.name }))
   }
@@ -466,6 +482,15 @@ function listen () {
       renderStatus()
     }
   })
+  source.addEventListener('blob', (e) => {
+    const event = JSON.parse(e.data)
+    const peer = state.status && state.status.peers.find((p) => p.name === event.peer)
+    if (!peer || !peer.blobs) return scheduleRefresh('status')
+    const others = peer.blobs.transfers.filter((t) => t.hash !== event.transfer.hash)
+    peer.blobs.transfers = event.state === 'progress' ? [...others, event.transfer] : others
+    renderStatus()
+    if (event.state !== 'progress') scheduleRefresh('status', 'failed')
+  })
   for (const type of ['peer', 'batch', 'pull-finished', 'commit', 'served']) source.addEventListener(type, () => scheduleRefresh('status'))
   source.addEventListener('conflict', () => scheduleRefresh('status', 'conflicts'))
   source.addEventListener('failure', () => scheduleRefresh('status', 'failed'))
@@ -508,3 +533,9 @@ $('history-form').addEventListener('submit', (event) => {
 setInterval(() => { if (state.status) renderStatus() }, 5000) // keeps "last contact" ages current
 state.token = takeToken()
 start()
+
+/** a backup being taken: percent and ETA (GET /api/status `backup`) */
+function backupText (b) {
+  if (!b) return ''
+  return ' · backup running ' + b.percent + '%' + (b.etaSeconds != null ? ', ETA ' + Math.ceil(b.etaSeconds) + ' s' : '')
+}

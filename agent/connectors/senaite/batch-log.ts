@@ -8,10 +8,15 @@
  * generation is odd while a batch runs and moves on at its start and its
  * end; each finished batch is logged with the SENAITE uids it touched and
  * the generation it ended at, for the last TOUCHED_LOG_BATCHES batches.
+ * A uid is noted before the request that may change it is sent (a created
+ * object as soon as the site's answer names it), so what a running batch
+ * noted so far covers everything it can have changed yet: the poller never
+ * has to wait for the writer to be idle — which, under a steady stream of
+ * remote edits, it may never be.
  */
 
 /** How many finished batches' touched uids the writer remembers for the poller. */
-const TOUCHED_LOG_BATCHES = 256
+const TOUCHED_LOG_BATCHES = 1024
 
 /**
  * What batches wrote to in the site, by SENAITE uid: the objects themselves
@@ -25,14 +30,29 @@ export interface Touched {
 }
 const NOTHING_TOUCHED: Touched = { written: new Set(), parents: new Set() }
 
+/** Two sets read as one, without copying them: the finished batches' touches and the running batch's. */
+class UnionView implements ReadonlySet<string> {
+  readonly #a: ReadonlySet<string>
+  readonly #b: ReadonlySet<string>
+  constructor (a: ReadonlySet<string>, b: ReadonlySet<string>) { this.#a = a; this.#b = b }
+  has (uid: string): boolean { return this.#a.has(uid) || this.#b.has(uid) }
+  get size (): number { return new Set(this).size }
+  * [Symbol.iterator] (): SetIterator<string> { yield * new Set([...this.#a, ...this.#b]) }
+  * keys (): SetIterator<string> { yield * this }
+  * values (): SetIterator<string> { yield * this }
+  * entries (): SetIterator<[string, string]> { for (const uid of this) yield [uid, uid] }
+  forEach (fn: (value: string, key: string, set: ReadonlySet<string>) => void): void { for (const uid of this) fn(uid, uid, this) }
+}
+
 /** What the poller asks the writer about its writes. */
 export interface WriteAccount {
   /** odd while a batch is being written; changes with every batch (the poller's staleness check) */
   readonly generation: number
   /**
-   * The SENAITE uids that batches finished after `generation` wrote to
-   * (objects, their parents, objects created), or undefined when that cannot
-   * be told: a batch is being written, or the log no longer reaches back.
+   * The SENAITE uids that batches after `generation` wrote to or are about
+   * to (objects, their parents, objects created) — the running batch's
+   * included, as far as it got — or undefined when the log no longer
+   * reaches back.
    */
   touchedSince (generation: number): Touched | undefined
   /** resolves once no batch is being written */
@@ -91,18 +111,25 @@ export function createBatchLog (): BatchLog {
     },
 
     touchedSince (since) {
-      if (generation % 2 === 1) return undefined
-      if (since === generation) return NOTHING_TOUCHED
-      if (union === undefined || union.since !== since) union = { since, upTo: since, written: new Set(), parents: new Set() }
-      // the first batch not merged yet ended at upTo + 2 (or + 1 from an odd start): it must still be in the log
-      if (generation > union.upTo && (touchedLog.length === 0 || touchedLog[0]!.generation > union.upTo + 2)) return undefined
-      for (const entry of touchedLog) {
-        if (entry.generation <= union.upTo) continue
-        for (const uid of entry.touched.written) union.written.add(uid)
-        for (const uid of entry.touched.parents) union.parents.add(uid)
-        union.upTo = entry.generation
-      }
-      return union
+      const finished = finishedSince(since)
+      if (finished === undefined || generation % 2 === 0) return finished
+      return { written: new UnionView(finished.written, touching.written), parents: new UnionView(finished.parents, touching.parents) }
     }
+  }
+
+  /** what finished batches after `since` touched (undefined: the log no longer reaches back) */
+  function finishedSince (since: number): Touched | undefined {
+    // the last finished batch ended at the generation, or one before it while a batch runs
+    if (since >= generation - (generation % 2)) return NOTHING_TOUCHED
+    if (union === undefined || union.since !== since) union = { since, upTo: since, written: new Set(), parents: new Set() }
+    // the first batch not merged yet ended at upTo + 2 (or + 1 from an odd start): it must still be in the log
+    if (generation > union.upTo && (touchedLog.length === 0 || touchedLog[0]!.generation > union.upTo + 2)) return undefined
+    for (const entry of touchedLog) {
+      if (entry.generation <= union.upTo) continue
+      for (const uid of entry.touched.written) union.written.add(uid)
+      for (const uid of entry.touched.parents) union.parents.add(uid)
+      union.upTo = entry.generation
+    }
+    return union
   }
 }

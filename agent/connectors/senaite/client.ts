@@ -30,14 +30,32 @@ export interface SenaiteClientOptions {
 
 export type Query = Record<string, string | number | boolean | ReadonlyArray<string> | undefined>
 
+/** a request body, encoded */
+interface Body { readonly type: string, readonly text: string }
+
+export interface PostOptions {
+  /**
+   * false: a transient failure is not retried here. A create is not
+   * idempotent: whether a lost answer made an object only a look at the
+   * site can tell (create.ts does it before trying again).
+   */
+  readonly retry?: boolean
+}
+
+/** One page of a senaite.jsonapi listing (a type route or `search`). */
+export interface Listing { count?: number, items?: Array<Record<string, unknown>>, next?: string | null }
+
 export interface SenaiteClient {
   readonly baseUrl: string
   get<T = Record<string, unknown>> (path: string, query?: Query): Promise<T>
-  post<T = Record<string, unknown>> (path: string, body: unknown): Promise<T>
+  post<T = Record<string, unknown>> (path: string, body: unknown, options?: PostOptions): Promise<T>
+  /** a form-encoded POST (`name:list` values: how a Dexterity reference is set) */
+  postForm<T = Record<string, unknown>> (path: string, entries: ReadonlyArray<readonly [string, string]>): Promise<T>
   /** raw bytes of a download URL (attachments) */
   download (url: string): Promise<Buffer>
   /** calls made, for throughput figures */
   readonly calls: number
+  /** idempotent */
   close (): Promise<void>
 }
 
@@ -55,16 +73,17 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
   const sleep = options.sleep ?? (async (ms: number) => await new Promise((r) => setTimeout(r, ms)))
   const timeout = options.timeoutMs ?? 60_000
   let calls = 0
+  let closing: Promise<void> | undefined
 
-  const once = async (method: 'GET' | 'POST', path: string, url: string, body?: unknown): Promise<unknown> => {
+  const once = async (method: 'GET' | 'POST', path: string, url: string, body?: Body): Promise<unknown> => {
     calls++
     let response
     try {
       response = await request(url, {
         method,
         dispatcher,
-        headers: { authorization, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        headers: { authorization, accept: 'application/json', ...(body !== undefined ? { 'content-type': body.type } : {}) },
+        ...(body !== undefined ? { body: body.text } : {}),
         headersTimeout: timeout,
         bodyTimeout: timeout
       })
@@ -74,8 +93,8 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
     return answerOf(path, site, response.statusCode, await response.body.text())
   }
 
-  const call = async <T>(method: 'GET' | 'POST', path: string, url: string, body?: unknown): Promise<T> =>
-    await limit(async () => await withRetries(async () => await once(method, path, url, body) as T, retries, sleep))
+  const call = async <T>(method: 'GET' | 'POST', path: string, url: string, body?: Body, retry = true): Promise<T> =>
+    await limit(async () => await withRetries(async () => await once(method, path, url, body) as T, retry ? retries : 0, sleep))
 
   return {
     baseUrl,
@@ -83,8 +102,13 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
     async get<T> (path: string, query: Query = {}) {
       return await call<T>('GET', path, `${baseUrl}/${path}${toQueryString(query)}`)
     },
-    async post<T> (path: string, body: unknown) {
-      return await call<T>('POST', path, `${baseUrl}/${path}`, body)
+    async post<T> (path: string, body: unknown, postOptions: PostOptions = {}) {
+      return await call<T>('POST', path, `${baseUrl}/${path}`, { type: 'application/json', text: JSON.stringify(body) }, postOptions.retry ?? true)
+    },
+    async postForm<T> (path: string, entries: ReadonlyArray<readonly [string, string]>) {
+      const form = new URLSearchParams()
+      for (const [name, value] of entries) form.append(name, value)
+      return await call<T>('POST', path, `${baseUrl}/${path}`, { type: 'application/x-www-form-urlencoded', text: form.toString() })
     },
     async download (url: string) {
       return await limit(async () => {
@@ -98,7 +122,9 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
       })
     },
     async close () {
-      await dispatcher.close()
+      // undici refuses to close a dispatcher twice; a failed start closes it before the agent's unwind stops the connector
+      closing ??= dispatcher.close()
+      await closing
     }
   }
 }

@@ -1,56 +1,96 @@
 /**
  * Where a new object goes in this site: inside its parent's object when the
- * parent is here (samples in clients, analyses in samples), else in its
- * type's fixed container for the site's layout (portal-types.ts), found by
- * its path under the portal and remembered per path for the connector's
- * life. Every answer the site gives about a container is read here, so
- * checking that answer (the path and portal type it reports) is one change.
+ * type lives in its parent (samples in clients, analyses in samples), else
+ * in its type's fixed container on the site's layout (portal-types.ts).
+ *
+ * A fixed container is found by listing its folder's own portal type (the
+ * `<folder type>` resource: the type's catalog on ≤2.4, uid_catalog on 2.5+,
+ * both with a `portal_type` index on every layout) and then taking only the
+ * item whose path AND portal type are the ones expected — never the first
+ * item of an answer, and never a plain `search` (a path term that catalog
+ * lacks is ignored: 2.5's uid_catalog). A site without it is refused with
+ * the container named (SENAITE_CONTAINER_MISSING), not written elsewhere.
+ * Found containers are remembered for the connector's life; a missing one
+ * is asked again after a minute.
  */
 import type { ObjectVersion } from '../../../protocol/object.js'
-import { ConnectorError } from '../../errors.js'
 import type { SenaiteClient } from './client.js'
+import type { SiteLayout } from './layouts.js'
 import type { Mapping } from './mapping.js'
-import { portalType, type Layout } from './portal-types.js'
+import { portalType, resourceOf, type ContainerSpec } from './portal-types.js'
 import type { Listing } from './reads.js'
+import { WriteRefusal } from './write-errors.js'
+
+/** How long a container found missing is taken as missing before the site is asked again. */
+const MISSING_TTL_MS = 60_000
 
 export interface ContainerDeps {
   readonly client: SenaiteClient
-  readonly mapping: Mapping
-  readonly layout: Layout
+  readonly mapping: Pick<Mapping, 'local'>
+  readonly layout: SiteLayout
   /** the portal path, e.g. /senaite */
   readonly portalPath: string
+  readonly now?: () => number
+}
+
+/** A folder or object of this site that objects are created in. */
+export interface Container {
+  readonly uid: string
+  readonly path: string
 }
 
 export interface Containers {
-  /** this site's uid of the object `version` is to be created in; a ConnectorError when there is none (yet) */
-  containerOf (version: ObjectVersion): Promise<string>
+  /** the container `version` is to be created in; a WriteRefusal when the site has none (yet) */
+  containerOf (version: ObjectVersion): Promise<Container>
+  /** the fixed container of a type on this layout (undefined: the type lives inside its parent); a WriteRefusal when missing */
+  fixed (type: string): Promise<Container | undefined>
   /** the physical path of an object of this site */
   pathOf (uid: string): Promise<string>
 }
 
 export function createContainers (deps: ContainerDeps): Containers {
   const { client, mapping } = deps
-  /** fixed containers by their path under the portal: they do not move while the connector runs */
-  const byPath = new Map<string, string>()
+  const now = deps.now ?? Date.now
+  const found = new Map<string, Container>()
+  const missing = new Map<string, { at: number, error: WriteRefusal }>()
 
-  async function fixedContainer (path: string): Promise<string> {
-    const cached = byPath.get(path)
-    if (cached !== undefined) return cached
-    const full = `${deps.portalPath}/${path}`
-    const found = await client.get<Listing>('search', { path: full, depth: 0, limit: 1 })
-    const uid = found.items?.[0]?.uid
-    if (typeof uid !== 'string') throw new ConnectorError(`container ${full} does not exist in this site: check instance.layout (${deps.layout})`, false)
-    byPath.set(path, uid)
-    return uid
+  async function lookup (type: string, spec: ContainerSpec): Promise<Container> {
+    const full = `${deps.portalPath}/${spec.path}`
+    const known = found.get(full)
+    if (known !== undefined) return known
+    const gone = missing.get(full)
+    if (gone !== undefined && now() - gone.at < MISSING_TTL_MS) throw gone.error
+    const listing = await client.get<Listing>(resourceOf(spec.folderType), { path: full, depth: 0, limit: 100 })
+    const match = (listing.items ?? []).find((i) => i.path === full && i.portal_type === spec.folderType && typeof i.uid === 'string')
+    if (match === undefined) {
+      const error = new WriteRefusal('SENAITE_CONTAINER_MISSING', `this SENAITE site has no ${spec.folderType} folder at ${full}, where ${type} objects go on a SENAITE ${deps.layout} site: create it in SENAITE (or check instance.url and instance.layout); the object waits in the failed queue until then`, false)
+      missing.set(full, { at: now(), error })
+      throw error
+    }
+    const container = { uid: match.uid as string, path: full }
+    found.set(full, container)
+    missing.delete(full)
+    return container
+  }
+
+  async function fixed (type: string): Promise<Container | undefined> {
+    const spec = portalType(type)?.container?.(deps.layout)
+    return spec === undefined ? undefined : await lookup(type, spec)
   }
 
   return {
+    fixed,
+
     async containerOf (version) {
-      const parent = version.parent !== null ? mapping.local(version.parent)?.uid : undefined
-      if (parent !== undefined) return parent
       const info = portalType(version.type)
-      if (info?.container !== undefined) return await fixedContainer(info.container[deps.layout])
-      throw new ConnectorError(`${version.type} ${version.id} needs its parent ${version.parent ?? '(none)'} in this site first`, true)
+      if (info?.container === undefined && version.parent !== null) {
+        const parent = mapping.local(version.parent)
+        if (parent !== undefined) return { uid: parent.uid, path: parent.path !== '' ? parent.path : await this.pathOf(parent.uid) }
+        throw new WriteRefusal('MISSING_DEPENDENCY', `${version.type} ${version.id} goes inside ${version.parent}, which is not in this SENAITE site yet: it is written as soon as that arrives`, true, [version.parent])
+      }
+      const container = await fixed(version.type)
+      if (container !== undefined) return container
+      throw new WriteRefusal('SENAITE_CONTAINER_MISSING', `${version.type} ${version.id} has no parent and its type no fixed container in SENAITE: the connector cannot place it`, false)
     },
 
     async pathOf (uid) {

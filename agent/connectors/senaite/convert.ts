@@ -4,24 +4,50 @@
  * Reading (item → mesh): references in any of SENAITE's shapes — AT dicts
  * `{uid, url, api_url}` (empty single ref `{}`), lists of them, Dexterity UID
  * strings, record fields whose keys end in `_uid` — become mesh uids and are
- * listed in `refs`. Volatile and site-local keys (URLs, paths, `modified`)
- * are dropped, so the content hash changes only when content does. Workflow
- * state and history travel as data (`review_state`, `review_history`).
+ * listed in `refs`. Volatile and site-local keys (URLs, paths, dates the
+ * site sets, its creator) and catalog metadata columns (what a listing's
+ * brain adds: `sortable_title`, `state_title`, `getClientTitle` … — never a
+ * field of the object) are dropped, so the content hash changes only when
+ * content does. A Dexterity item's snake-case fields take their AT names
+ * (field-names.ts). Workflow state and history travel as data
+ * (`review_state`, `review_history`).
  *
- * Writing (mesh → item): every mesh uid that the version lists in `refs` is
- * replaced by the target site's own UID; a reference whose target is not
- * there yet is left out (and patched later: reference cycles).
+ * Writing (mesh → fields): every mesh uid that the version lists in `refs`
+ * is replaced by the target site's own UID; a reference whose target is not
+ * there yet is left out (and patched later: reference cycles). The fields
+ * keep mesh (AT) names; payload.ts shapes them for the site.
  */
 import { canonicalJson } from '../../../protocol/canonical.js'
 import { createHash } from 'node:crypto'
 import type { ObjectVersion } from '../../../protocol/object.js'
+import { atName } from './field-names.js'
 import { isSenaiteUid } from './portal-types.js'
 
 /** Keys of a complete item that are not content (or not portable between sites). */
 const VOLATILE_KEYS = new Set([
   'uid', 'UID', 'url', 'api_url', 'path', 'parent_path', 'parent_url', 'parent_id', 'parent_uid', 'portal_type', 'id', 'getId',
-  'modified', 'effective', '_runtime', 'workflow_info', 'children', 'children_count', 'review_state', 'allowedRolesAndUsers'
+  'modified', 'effective', 'created', 'author', 'creators', 'tags', '_runtime', 'workflow_info', 'children', 'children_count', 'review_state'
 ])
+
+/**
+ * Catalog metadata columns a listing item carries beside the object's
+ * fields (senaite.core `catalog/*_catalog.py` COLUMNS, Plone's
+ * portal_catalog, Archetypes' uid_catalog; notes §1.11): accessor columns
+ * (`get…`) and these. No AT or DX field has any of these names.
+ */
+const CATALOG_COLUMNS = new Set([
+  'allowedRolesAndUsers', 'sortable_title', 'state_title', 'listing_searchable_text', 'Creator', 'CreationDate', 'Date', 'Description', 'EffectiveDate',
+  'ExpirationDate', 'ModificationDate', 'Subject', 'Title', 'Type', 'meta_type', 'is_folderish', 'expires', 'cmf_uid', 'in_response_to', 'assigned_state',
+  'isRootAncestor', 'is_received', 'is_active', 'listCreators', 'exclude_from_nav', 'object_provides', 'review_state_title', 'Analyst'
+])
+const ACCESSOR_COLUMN = /^get[A-Z]/
+
+/** Whether a key of a listing item is a catalog column rather than a field of the object. */
+export function isCatalogColumn (key: string, item: Record<string, unknown>): boolean {
+  // worksheets and analyses have an Analyst field; portal_catalog (≤2.4) shows an Analyst column on every item
+  if (key === 'Analyst') return item.portal_type !== 'Worksheet' && item.portal_type !== 'Analysis'
+  return CATALOG_COLUMNS.has(key) || ACCESSOR_COLUMN.test(key)
+}
 
 /** Fields the agent manages itself on write (workflow is replayed through transitions). */
 export const WORKFLOW_KEYS = ['review_state', 'review_history'] as const
@@ -39,6 +65,8 @@ const CHILD_LIST_KEYS: Readonly<Record<string, readonly string[]>> = { AnalysisR
 export interface ItemTranslation {
   /** SENAITE uid → mesh uid (undefined when the uid is not an object we know) */
   readonly meshUidOf: (senaiteUid: string) => string | undefined
+  /** whether items of this type are Dexterity here (their fields then take AT names) */
+  readonly dexterity?: (type: string) => boolean
 }
 
 export interface ReadResult {
@@ -90,9 +118,11 @@ export function itemToData (item: Record<string, unknown>, t: ItemTranslation): 
   }
 
   const data: Record<string, unknown> = {}
+  const type = typeof item.portal_type === 'string' ? item.portal_type : ''
+  const dexterity = t.dexterity?.(type) === true
   for (const key of Object.keys(item).sort()) {
-    if (VOLATILE_KEYS.has(key)) continue
-    data[key] = translate(item[key], key)
+    if (VOLATILE_KEYS.has(key) || isCatalogColumn(key, item)) continue
+    data[dexterity ? atName(type, key) : key] = translate(item[key], key)
   }
   // a sample's title is its site-local id: not content
   if (data.title === item.id) delete data.title

@@ -16,12 +16,18 @@ import type { Logger } from '../../runtime/logger.js'
 import type { SenaiteClient } from './client.js'
 import { canonicalJson, contentHash, itemToData } from './convert.js'
 import { HASH_SPACE, siteUidOf, type Mapping } from './mapping.js'
-import { readItem } from './reads.js'
+import { resourceOf } from './portal-types.js'
+import { READ_FLAGS, readItem, type Listing } from './reads.js'
+import type { Store } from '../../../store/types.js'
 
 export interface EchoHashDeps {
   readonly client: SenaiteClient
   readonly mapping: Mapping
+  /** the agent's store: the type of a written object's parent that the batch does not carry */
+  readonly store: Pick<Store, 'getObject'>
   readonly log: Logger
+  /** whether items of a type are Dexterity in this site (read under AT names) */
+  readonly dexterity: (type: string) => boolean
 }
 
 export interface EchoHashes {
@@ -35,23 +41,39 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
   const { client, mapping } = deps
   /** per written object, the fields this batch sent; cleared with every batch */
   const sentKeys = new Map<string, string[]>()
-  const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid)
+  const translation = { meshUidOf: (uid: string): string | undefined => mapping.mesh(uid), dexterity: deps.dexterity }
 
-  async function refresh (mesh: string, version: ObjectVersion | undefined, rows: ConnectorRows | undefined): Promise<void> {
-    const local = siteUidOf(mapping, mesh)
-    if (local === undefined) return
-    try {
-      const item = await readItem(client, local)
-      const type = typeof item.portal_type === 'string' ? item.portal_type : ''
-      const read = itemToData(item, { meshUidOf })
-      // someone edited the object between our write and this read: leave it to the poller
-      if (version !== undefined && !showsWhatWeWrote(read.data, version, sentKeys.get(mesh) ?? [])) return
-      const hash = contentHash(read, type)
-      mapping.setHash(mesh, hash)
-      rows?.put(HASH_SPACE, mesh, hash)
-    } catch (err) {
-      deps.log.debug({ uid: mesh, err: (err as Error).message }, 'could not refresh the content hash after a write')
-    }
+  function refresh (mesh: string, item: Record<string, unknown>, version: ObjectVersion | undefined, rows: ConnectorRows | undefined): void {
+    const type = typeof item.portal_type === 'string' ? item.portal_type : ''
+    const read = itemToData(item, translation)
+    // someone edited the object between our write and this read: leave it to the poller
+    if (version !== undefined && !showsWhatWeWrote(read.data, version, sentKeys.get(mesh) ?? [])) return
+    const hash = contentHash(read, type)
+    mapping.setHash(mesh, hash)
+    rows?.put(HASH_SPACE, mesh, hash)
+  }
+
+  /**
+   * The objects as the poller reads them, by SENAITE uid: a listing of each
+   * type asked for these UIDs (a page per READ_CHUNK of them: the poller's
+   * own view, and a few calls instead of one per object); an object a
+   * listing does not bring is read on its own.
+   */
+  async function readBack (byType: ReadonlyMap<string, readonly string[]>): Promise<Map<string, Record<string, unknown>>> {
+    const items = new Map<string, Record<string, unknown>>()
+    const chunks = [...byType].flatMap(([type, uids]) => chunk(uids, READ_CHUNK).map((part) => [type, part] as const))
+    await Promise.all(chunks.map(async ([type, part]) => {
+      const listing = type === '' ? { items: [] } : await client.get<Listing>(resourceOf(type), { UID: part, ...READ_FLAGS, limit: part.length }).catch(() => ({ items: [] }) as Listing)
+      for (const item of listing.items ?? []) if (typeof item.uid === 'string' && part.includes(item.uid)) items.set(item.uid, item)
+      await Promise.all(part.filter((uid) => !items.has(uid)).map(async (uid) => {
+        try {
+          items.set(uid, await readItem(client, uid))
+        } catch (err) {
+          deps.log.debug({ senaiteUid: uid, err: (err as Error).message }, 'could not refresh the content hash after a write')
+        }
+      }))
+    }))
+    return items
   }
 
   return {
@@ -60,14 +82,23 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
     },
 
     async afterBatch (writes, results, rows) {
-      const touched: string[] = []
-      writes.forEach((w, i) => {
-        if (!results[i]!.ok) return
-        touched.push(w.next.uid)
-        if (w.next.parent !== null) touched.push(w.next.parent)
-      })
       const written = new Map(writes.filter((_, i) => results[i]!.ok).map((w) => [w.next.uid, w.next]))
-      await Promise.all([...new Set(touched)].map(async (mesh) => { await refresh(mesh, written.get(mesh), rows) }))
+      const touched = new Set<string>()
+      for (const v of written.values()) {
+        touched.add(v.uid)
+        if (v.parent !== null) touched.add(v.parent)
+      }
+      // SENAITE uid → mesh uid, grouped by type (a parent not in the batch: the type the store knows it by)
+      const meshOf = new Map<string, string>()
+      const byType = new Map<string, string[]>()
+      for (const mesh of touched) {
+        const local = siteUidOf(mapping, mesh)
+        if (local === undefined) continue
+        const type = written.get(mesh)?.type ?? (await deps.store.getObject(mesh))?.type ?? ''
+        meshOf.set(local, mesh)
+        byType.set(type, [...(byType.get(type) ?? []), local])
+      }
+      for (const [local, item] of await readBack(byType)) refresh(meshOf.get(local)!, item, written.get(meshOf.get(local)!), rows)
       sentKeys.clear()
     }
   }
@@ -78,6 +109,15 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
  * values as null, so "empty" matches "empty"). Workflow fields are excluded:
  * the site moves them through cascades of its own.
  */
+/** UIDs asked for in one listing */
+const READ_CHUNK = 50
+
+function chunk<T> (list: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size))
+  return out
+}
+
 function showsWhatWeWrote (read: Record<string, unknown>, version: ObjectVersion, sent: readonly string[]): boolean {
   const empty = (v: unknown): boolean => v === null || v === undefined || v === '' || v === false || v === 0 || (Array.isArray(v) && v.length === 0)
   for (const key of sent) {
@@ -85,6 +125,8 @@ function showsWhatWeWrote (read: Record<string, unknown>, version: ObjectVersion
     if (!(key in read)) continue // a field this site does not show or keep
     const shown = read[key]
     if (empty(value) && empty(shown)) continue
+    // a number written is read back as the site formats it ("10" for 10)
+    if (typeof value !== 'object' && typeof shown !== 'object' && String(value) === String(shown)) continue
     if (canonicalJson(value) !== canonicalJson(shown)) return false
   }
   return true

@@ -3,29 +3,21 @@
  * assigns its own UIDs and ids on create). Objects that originated in this
  * site keep their SENAITE UID as mesh uid; objects created here from other
  * labs get a row. Rows live in the agent's store (aux space `senaite:map`),
- * written in the same transaction as the versions they belong to, plus a
- * write-ahead journal: a create that SENAITE accepted is journalled (fsync)
- * before anything else, so a crash between the create and the store commit
- * cannot make the next attempt create the object twice.
+ * written in the same transaction as the versions they belong to, behind a
+ * write-ahead journal (journal.ts): a create is journalled before it is sent
+ * and again once the site made it, so a crash or a lost answer never makes
+ * the next attempt create the object twice.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import type { Store } from '../../../store/types.js'
+import { openJournal, readJournal, type Attempt, type JournalFile, type LocalRef } from './journal.js'
+
+export type { Attempt, LocalRef } from './journal.js'
 
 export const MAP_SPACE = 'senaite:map'
 export const HASH_SPACE = 'senaite:hash'
 export const POLL_SPACE = 'senaite:poll'
 /** versions written with references left out because their targets were not in the site yet (reference-patches.ts) */
 export const PATCH_SPACE = 'senaite:patch'
-
-export interface LocalRef {
-  /** SENAITE UID in this site */
-  readonly uid: string
-  /** physical path in this site */
-  readonly path: string
-  /** SENAITE's id for it in this site (may differ from the mesh id) */
-  readonly id: string
-}
 
 export interface Mapping {
   local (meshUid: string): LocalRef | undefined
@@ -34,8 +26,16 @@ export interface Mapping {
   /** remember in memory (the caller persists through ConnectorRows or the store) */
   set (meshUid: string, ref: LocalRef): void
   setHash (meshUid: string, hash: string): void
-  /** fsync'd record of a create SENAITE accepted */
+  /** fsync'd record that the site made `ref` for `meshUid` (it resolves the mesh uid's attempts) */
   journal (meshUid: string, ref: LocalRef): Promise<void>
+  /** fsync'd record of a create about to be sent */
+  attempt (attempt: Attempt): Promise<void>
+  /** the mesh uid's attempts left nothing in the site (or what they left is adopted) */
+  resolved (meshUid: string): Promise<void>
+  /** unresolved attempts to create this mesh uid, oldest first */
+  attempts (meshUid: string): readonly Attempt[]
+  /** every unresolved attempt */
+  allAttempts (): readonly Attempt[]
   readonly size: number
   close (): Promise<void>
 }
@@ -47,30 +47,17 @@ export async function loadMapping (store: Store, journalFile: string): Promise<M
   for await (const [mesh, ref] of store.iterateAux<LocalRef>(MAP_SPACE)) { m2l.set(mesh, ref); l2m.set(ref.uid, mesh) }
   for await (const [mesh, hash] of store.iterateAux<string>(HASH_SPACE)) hashes.set(mesh, hash)
 
-  // replay creates that were journalled but whose transaction never committed
-  const replay: Array<[string, LocalRef]> = []
-  try {
-    for (const line of (await readFile(journalFile, 'utf8')).split('\n')) {
-      if (line.trim() === '') continue
-      try {
-        const { mesh, ref } = JSON.parse(line) as { mesh: string, ref: LocalRef }
-        if (!m2l.has(mesh)) replay.push([mesh, ref])
-      } catch {
-        // a torn last line from a crash mid-write: the create it describes is retried by uid lookup
-      }
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
+  // creates the site made whose store transaction never committed
+  const contents = await readJournal(journalFile)
+  const replay = [...contents.refs].filter(([mesh]) => !m2l.has(mesh))
   if (replay.length > 0) {
     await store.write((tx) => { for (const [mesh, ref] of replay) tx.putAux(MAP_SPACE, mesh, ref) })
     for (const [mesh, ref] of replay) { m2l.set(mesh, ref); l2m.set(ref.uid, mesh) }
   }
-  await mkdir(dirname(journalFile), { recursive: true })
-  await rm(journalFile, { force: true })
-  const handle = await open(journalFile, 'a', 0o600)
+  const pending = new Map([...contents.attempts].filter(([mesh]) => !m2l.has(mesh)))
+  const file: JournalFile = await openJournal(journalFile, [...pending.values()].flat())
 
-  return {
+  const mapping: Mapping = {
     local: (mesh) => m2l.get(mesh),
     mesh: (uid) => l2m.get(uid),
     hash: (mesh) => hashes.get(mesh),
@@ -82,12 +69,24 @@ export async function loadMapping (store: Store, journalFile: string): Promise<M
     },
     setHash: (mesh, hash) => { hashes.set(mesh, hash) },
     async journal (mesh, ref) {
-      await handle.write(`${JSON.stringify({ mesh, ref })}\n`)
-      await handle.datasync()
+      await file.append({ mesh, ref }, true)
+      pending.delete(mesh)
     },
+    async attempt (attempt) {
+      await file.append({ attempt }, true)
+      pending.set(attempt.mesh, [...(pending.get(attempt.mesh) ?? []), attempt])
+    },
+    async resolved (mesh) {
+      if (!pending.has(mesh)) return
+      pending.delete(mesh)
+      await file.append({ resolved: mesh }, false)
+    },
+    attempts: (mesh) => pending.get(mesh) ?? [],
+    allAttempts: () => [...pending.values()].flat(),
     get size () { return m2l.size },
-    async close () { await handle.close() }
+    async close () { await file.close() }
   }
+  return mapping
 }
 
 /** Whether a mesh uid is a SENAITE uid we already know as ours (an object that originated in this site). */

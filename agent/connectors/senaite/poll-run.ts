@@ -17,7 +17,7 @@ import type { ConnectorRow } from '../connector.js'
 import type { Store } from '../../../store/types.js'
 import type { WriteAccount } from './batch-log.js'
 import type { SenaiteClient } from './client.js'
-import { contentHash, itemToData, type ReadResult } from './convert.js'
+import { canonicalJson, contentHash, itemToData, type ReadResult } from './convert.js'
 import { changesQuery, type DetectionMode } from './detection.js'
 import type { LocalEdits } from './local-edits.js'
 import { HASH_SPACE, MAP_SPACE, type Mapping } from './mapping.js'
@@ -34,6 +34,10 @@ export interface PollRunDeps {
   readonly pageSize: number
   readonly writer: WriteAccount
   readonly edits: LocalEdits
+  /** whether items of a type are Dexterity in this site (read under AT names) */
+  readonly dexterity: (type: string) => boolean
+  /** whether a create may have made an object not mapped yet in this container (create.ts): such objects are left alone */
+  readonly pendingCreate: (containerPath: string) => boolean
 }
 
 /** What the poll knows of a changed item once it has read it whole. */
@@ -57,6 +61,8 @@ export class PollRun {
   readonly #seen = new Set<string>()
   /** mesh uid → its children's mesh uids: an object does not need its own children to exist first */
   readonly #childrenOf = new Map<string, Set<string>>()
+  /** types pass 1 listed something of */
+  readonly #listed = new Set<string>()
   /** types with an item left to the next poll: their cursors stay */
   readonly heldBack = new Set<string>()
   /** per type, the newest `modified` the site reported */
@@ -75,6 +81,7 @@ export class PollRun {
     const parentOf = new Map<string, string>()
     for (const info of this.#polledTypes()) {
       for await (const brain of this.#list(info.type, false)) {
+        this.#listed.add(info.type)
         this.#seen.add(brain.uid as string)
         if (typeof brain.parent_uid === 'string' && brain.parent_uid !== '') parentOf.set(brain.uid as string, brain.parent_uid)
       }
@@ -90,7 +97,8 @@ export class PollRun {
 
   /** pass 2: the changed objects whole; false when the poll must be deferred (the writer cannot tell what it touched) */
   async recordChanged (): Promise<boolean> {
-    for (const info of this.#polledTypes()) {
+    // a type pass 1 found nothing of is not asked again: an object made since is found by the next poll
+    for (const info of this.#polledTypes().filter((t) => this.#listed.has(t.type))) {
       for await (const item of this.#list(info.type, true)) {
         if (await this.#recordItem(info.type, item) === 'deferred') return false
       }
@@ -126,19 +134,37 @@ export class PollRun {
     this.scanned++
     const modified = typeof item.modified === 'string' ? item.modified : undefined
     if (modified !== undefined && (this.newest[type] === undefined || Date.parse(modified) > Date.parse(this.newest[type]!))) this.newest[type] = modified
-    const maybeOurs = await this.#touchedOnceKnown(item)
+    const maybeOurs = this.#touched(item)
     if (maybeOurs === undefined) return 'deferred'
     const senaiteUid = item.uid as string
     this.#seen.add(senaiteUid) // created since pass 1
     const known = mapping.mesh(senaiteUid)
     const meshUid = known ?? senaiteUid
-    const read = itemToData(item, { meshUidOf: this.#meshUidOf })
+    const read = itemToData(item, { meshUidOf: this.#meshUidOf, dexterity: this.#deps.dexterity })
     const hash = contentHash(read, type)
     // unchanged, or the echo of our own write — touched or not, nothing to record nor to hold back
     if (mapping.hash(meshUid) === hash) return
     if (maybeOurs) { this.heldBack.add(type); return }
+    // perhaps made by a create of ours whose outcome is not known yet: it is the mesh object's, adopted at its next attempt
+    if (known === undefined && this.#deps.pendingCreate(String(item.parent_path ?? ''))) { this.heldBack.add(type); return }
     if (this.#deps.edits.refused(meshUid, hash)) return // too large, and not edited since
+    if (known !== undefined && await this.#holdsAlready(meshUid, read, hash)) return
     await this.#record({ type, item, meshUid, known, read, hash })
+  }
+
+  /**
+   * Whether the store's current version of the object is what the site
+   * shows (a content hash taken under older rules, or lost): then there is
+   * no edit to record — the hash is brought up to date instead.
+   */
+  async #holdsAlready (meshUid: string, read: ReadResult, hash: string): Promise<boolean> {
+    const current = await this.#deps.store.getObject(meshUid)
+    if (current === undefined || current.deleted) return false
+    const same = canonicalJson([current.parent, [...current.refs].sort(), current.data]) === canonicalJson([read.parent, read.refs, read.data])
+    if (!same) return false
+    await this.#deps.store.write((tx) => { tx.putAux(HASH_SPACE, meshUid, hash) })
+    this.#deps.mapping.setHash(meshUid, hash)
+    return true
   }
 
   /** record a changed item as a local edit, unless a write of ours touches it before the store commits */
@@ -169,13 +195,5 @@ export class PollRun {
     if (t === undefined) return undefined
     const uid = item.uid as string
     return t.written.has(uid) || t.parents.has(uid) || (typeof item.parent_uid === 'string' && t.written.has(item.parent_uid))
-  }
-
-  /** #touched, after waiting for a batch being written (what it touches is known once it ends); undefined: more batches than the writer remembers */
-  async #touchedOnceKnown (item: Record<string, unknown>): Promise<boolean | undefined> {
-    const maybeOurs = this.#touched(item)
-    if (maybeOurs !== undefined) return maybeOurs
-    await this.#deps.writer.idle()
-    return this.#touched(item)
   }
 }

@@ -11,9 +11,13 @@
  * a write touched (the object, its parent, or a child of it: workflow
  * cascades) may have been read half-written, so it is left to the next poll
  * — and its type's cursor stays put — while every other item is recorded.
- * Only when the writer cannot say what it touched (a batch in progress, or
- * more batches than it remembers) is the whole poll deferred: a site busy
- * with the mesh's edits still gets its own edits out.
+ * Only when the writer cannot say what it touched (more batches than it
+ * remembers since the poll began) is the whole poll deferred: a site busy
+ * with the mesh's edits still gets its own edits out. A poll waits for
+ * pulls in progress to end (a batch's workflow cascades move children whose
+ * own versions may come in the pull's next batch), but at most
+ * BUSY_DEFER_MAX_MS: then everything written since it was first put off
+ * counts as touched, children of those objects included.
  *
  * An edit that cannot be replicated is logged once per content and skipped
  * (local-edits.ts): the rest of the poll goes on.
@@ -42,7 +46,15 @@ export interface PollerDeps {
   readonly log: Logger
   /** the writer's batch generation (odd while writing) and what its batches touched since one */
   readonly writer: WriteAccount
+  /** whether items of a type are Dexterity in this site */
+  readonly dexterity: (type: string) => boolean
+  /** whether a create of ours may have made an unmapped object in this container */
+  readonly pendingCreate: (containerPath: string) => boolean
+  readonly now?: () => number
 }
+
+/** How long polls are put off while pulls are applying batches before one runs anyway. */
+const BUSY_DEFER_MAX_MS = 5_000
 
 export interface PollResult {
   readonly deferred: boolean
@@ -62,6 +74,8 @@ export function createPoller (deps: PollerDeps): Poller {
   const modes: Record<string, DetectionMode> = {}
   const cursors = createPollCursors(deps.store)
   const edits = createLocalEdits(context, log)
+  /** when polls began to be put off for pulls in progress, and the writer's generation then */
+  let busySince: { at: number, generation: number } | undefined
 
   return {
     get modes () { return modes },
@@ -73,10 +87,16 @@ export function createPoller (deps: PollerDeps): Poller {
     },
 
     async poll () {
-      // a poll starts between pulls: children a batch's workflow moved may come in the pull's next batch
-      if (!context.pullsIdle()) return { deferred: true, scanned: 0, recorded: 0 }
-      await deps.writer.idle()
-      const since = deps.writer.generation
+      // a poll starts between pulls: children a batch's workflow moved may come in the pull's next batch.
+      // Pulls that never pause (a steady stream of remote edits) delay it only so long: it then takes
+      // everything written since it was first put off as touched (the children of those objects included)
+      const now = deps.now?.() ?? Date.now()
+      if (!context.pullsIdle()) {
+        busySince ??= { at: now, generation: deps.writer.generation }
+        if (now - busySince.at < BUSY_DEFER_MAX_MS) return { deferred: true, scanned: 0, recorded: 0 }
+      }
+      const since = busySince?.generation ?? deps.writer.generation
+      busySince = undefined
       const run = new PollRun({ ...deps, modes, edits }, since, await cursors.load())
       await run.listChanged()
       if (!await run.recordChanged()) return { deferred: true, scanned: run.scanned, recorded: run.recorded }

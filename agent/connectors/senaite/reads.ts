@@ -4,14 +4,14 @@
  * complete items with the same flags (READ_FLAGS): content hashes are
  * compared across the two, so both must see the same view of an object.
  */
-import type { SenaiteClient } from './client.js'
+import type { Listing, SenaiteClient } from './client.js'
 import { resourceOf } from './portal-types.js'
 
 /** The flags the poller reads with: hashes must be computed on the same view. */
 export const READ_FLAGS = { complete: 'yes', workflow: 'yes', filedata: 'yes' } as const
 
 /** The JSON API's answer to a listing, a search, a create or an update. */
-export interface Listing { count?: number, items?: Array<Record<string, unknown>>, next?: string | null }
+export type { Listing } from './client.js'
 
 /** The complete current record of an object, with workflow (for state and the echo hash). */
 export async function readItem (client: SenaiteClient, uid: string): Promise<Record<string, unknown>> {

@@ -22,6 +22,7 @@ const GRAPH: ReadonlyArray<readonly [string, string, string]> = [
   ['to_be_verified', 'verify', 'verified'],
   ['verified', 'publish', 'published'],
   ['sample_due', 'cancel', 'cancelled'],
+  ['cancelled', 'reinstate', 'sample_due'],
   ['sample_received', 'invalidate', 'invalid'],
   ['sample_due', 'reject', 'rejected'],
   ['registered', 'initialize', 'unassigned'],

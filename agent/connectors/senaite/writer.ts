@@ -1,9 +1,11 @@
 /**
  * Writing remote versions into a SENAITE site through its JSON API: one
- * object per request (the API refuses lists), parents before children,
- * create-then-patch for references to objects not there yet (cycles),
- * workflow reached by replaying transitions, deletes as deactivation (or
- * cancellation). Each object's outcome is reported on its own.
+ * object per request (the API refuses lists), in dependency order (parents,
+ * and what an object cannot be created without, first: a batch that brings
+ * a sample's SampleType writes it first), create-then-patch for other
+ * references to objects not there yet (cycles), workflow reached by
+ * replaying transitions, deletes as deactivation (or cancellation). Each
+ * object's outcome is reported on its own.
  *
  * This module runs a batch; each job is a part of its own: the account of
  * what batches touched, read by the poller (batch-log.ts), one object's
@@ -11,24 +13,33 @@
  * the references patched later (reference-patches.ts) and the content
  * hashes taken after the batch (echo-hashes.ts).
  */
+import type { ObjectVersion } from '../../../protocol/object.js'
+import type { Store } from '../../../store/types.js'
 import type { ConnectorRows, RemoteWrite, RemoteWriteResult } from '../connector.js'
 import type { Logger } from '../../runtime/logger.js'
+import { writeLevels } from '../../rules/write-order.js'
 import { createBatchLog, type WriteAccount } from './batch-log.js'
 import type { SenaiteClient } from './client.js'
-import { createContainers } from './containers.js'
-import { createCreator } from './create.js'
+import type { Containers } from './containers.js'
+import { contentHash, itemToData } from './convert.js'
+import { createCreator, type Creator } from './create.js'
+import { requiredOf } from './dependencies.js'
 import { createEchoHashes } from './echo-hashes.js'
+import { atName } from './field-names.js'
+import type { SiteLayout } from './layouts.js'
 import type { Mapping } from './mapping.js'
-import { createObjectWriter } from './object-writer.js'
-import type { Layout } from './portal-types.js'
+import { createObjectWriter, type BatchContext } from './object-writer.js'
+import { isDexterity } from './portal-types.js'
 import { createReferencePatches, type AwaitingPatch } from './reference-patches.js'
 
 export interface WriterDeps {
   readonly client: SenaiteClient
   readonly mapping: Mapping
-  readonly layout: Layout
-  /** the portal path, e.g. /senaite */
-  readonly portalPath: string
+  readonly containers: Containers
+  readonly layout: SiteLayout
+  readonly store: Store
+  /** the account the agent writes as */
+  readonly username: string
   readonly log: Logger
   /** versions still waiting for reference targets, as persisted (PATCH_SPACE) by an earlier run */
   readonly awaiting?: ReadonlyArray<readonly [string, AwaitingPatch]>
@@ -36,22 +47,36 @@ export interface WriterDeps {
 
 export interface Writer extends WriteAccount {
   write (writes: readonly RemoteWrite[], rows: ConnectorRows | undefined): Promise<RemoteWriteResult[]>
+  /** the create path: its recovery at start, and what the poller must leave alone */
+  readonly creator: Pick<Creator, 'recoverAll' | 'pendingIn'>
   readonly written: number
 }
 
 export function createWriter (deps: WriterDeps): Writer {
-  const { client, mapping, log } = deps
+  const { client, mapping, log, layout } = deps
   const batch = createBatchLog()
-  const echoes = createEchoHashes({ client, mapping, log })
-  const creator = createCreator({ client, mapping, containers: createContainers(deps) })
-  const objects = createObjectWriter({ client, mapping, log, batch, echoes, creator })
+  const dexterity = (type: string): boolean => isDexterity(type, layout)
+  const echoes = createEchoHashes({ client, mapping, log, dexterity, store: deps.store })
+  const creator = createCreator({
+    client,
+    mapping,
+    containers: deps.containers,
+    store: deps.store,
+    log,
+    username: deps.username,
+    fieldName: (type, key) => dexterity(type) ? atName(type, key) : key,
+    hashOf: (item) => contentHash(itemToData(item, { meshUidOf: (uid) => mapping.mesh(uid), dexterity }), String(item.portal_type ?? '')),
+    touch: (uid) => { batch.touch(uid) }
+  })
+  const objects = createObjectWriter({ client, mapping, store: deps.store, layout, log, batch, echoes, creator })
   const patches = createReferencePatches({ mapping, writeObject: objects.write, awaiting: deps.awaiting })
 
   async function writeBatch (writes: readonly RemoteWrite[], rows: ConnectorRows | undefined): Promise<RemoteWriteResult[]> {
     const results: RemoteWriteResult[] = new Array(writes.length)
     const deferred: number[] = []
-    for (const level of writeLevels(writes)) {
-      const outcomes = await Promise.all(level.map(async (i) => await objects.write(writes[i]!, rows)))
+    const ctx = batchContext(writes, deps.store)
+    for (const level of writeLevels(writes.map((w) => w.next), hardDependencies(writes.map((w) => w.next)))) {
+      const outcomes = await Promise.all(level.map(async (i) => await objects.write(writes[i]!, rows, ctx)))
       level.forEach((i, k) => {
         results[i] = outcomes[k]!.result
         if (outcomes[k]!.deferred) deferred.push(i)
@@ -63,6 +88,7 @@ export function createWriter (deps: WriterDeps): Writer {
   }
 
   return {
+    creator,
     get written () { return objects.written },
     get generation () { return batch.generation },
     touchedSince: (since) => batch.touchedSince(since),
@@ -74,28 +100,38 @@ export function createWriter (deps: WriterDeps): Writer {
 }
 
 /**
- * A batch's writes in the order they can be made, as levels of indexes
- * written together: parents and referenced objects first. In a reference
- * cycle, those whose parent is there go first (their references are patched
- * afterwards); when even that finds none, the first one left.
+ * What an object of this set cannot be created without: its required
+ * references (dependencies.ts), and for a sample the services of its
+ * analyses in the set — the sample factory makes the analyses of them, so
+ * they go first.
  */
-function writeLevels (writes: readonly RemoteWrite[]): number[][] {
-  const inBatch = new Set(writes.map((w) => w.next.uid))
-  const needs = (i: number): string[] => {
-    const v = writes[i]!.next
-    return [...(v.parent !== null ? [v.parent] : []), ...v.refs].filter((u) => inBatch.has(u) && u !== v.uid)
+function hardDependencies (versions: readonly ObjectVersion[]): (v: ObjectVersion) => string[] {
+  const services = new Map<string, string[]>()
+  for (const a of versions) {
+    if (a.type !== 'Analysis' || a.parent === null || typeof a.data.AnalysisService !== 'string') continue
+    services.set(a.parent, [...(services.get(a.parent) ?? []), a.data.AnalysisService])
   }
-  const done = new Set<string>()
-  const levels: number[][] = []
-  let remaining = writes.map((_, i) => i)
-  while (remaining.length > 0) {
-    let level = remaining.filter((i) => needs(i).every((u) => done.has(u)))
-    if (level.length === 0) level = remaining.filter((i) => { const p = writes[i]!.next.parent; return p === null || done.has(p) || !inBatch.has(p) })
-    if (level.length === 0) level = [remaining[0]!]
-    for (const i of level) done.add(writes[i]!.next.uid)
-    levels.push(level)
-    const set = new Set(level)
-    remaining = remaining.filter((i) => !set.has(i))
+  return (v) => [...requiredOf(v), ...(v.type === 'AnalysisRequest' ? services.get(v.uid) ?? [] : [])]
+}
+
+/** The order the writer writes these versions in, by index: dependencies first, by type within a level. */
+export function writeOrder (versions: readonly ObjectVersion[]): number[] {
+  return writeLevels(versions, hardDependencies(versions)).flatMap((level) => level.sort((a, b) => versions[a]!.type.localeCompare(versions[b]!.type) || a - b))
+}
+
+/** what a create needs from its batch: the batch's versions first, then the store's; a sample's analyses in the batch */
+function batchContext (writes: readonly RemoteWrite[], store: Store): BatchContext {
+  const byUid = new Map<string, ObjectVersion>(writes.map((w) => [w.next.uid, w.next]))
+  const children = new Map<string, string[]>()
+  for (const w of writes) {
+    if (w.next.parent === null || w.next.type !== 'Analysis') continue
+    children.set(w.next.parent, [...(children.get(w.next.parent) ?? []), w.next.uid])
   }
-  return levels
+  return {
+    async versionOf (uid) {
+      return byUid.get(uid) ?? await store.getObject(uid)
+    },
+    childrenInBatch: (uid) => children.get(uid) ?? [],
+    analysesListed: new Map()
+  }
 }

@@ -1,0 +1,20 @@
+/**
+ * A write the connector refuses itself, before asking the site, with the
+ * failed-queue code it is parked under: a container the site does not have
+ * (SENAITE_CONTAINER_MISSING), references the site must hold first
+ * (MISSING_DEPENDENCY, naming them — the failed queue retries it as soon as
+ * they arrive).
+ */
+import { ConnectorError } from '../../errors.js'
+
+export class WriteRefusal extends ConnectorError {
+  /** the failed-queue code */
+  readonly result: 'SENAITE_CONTAINER_MISSING' | 'MISSING_DEPENDENCY'
+  /** mesh uids it waits for */
+  readonly missing: readonly string[]
+  constructor (result: WriteRefusal['result'], message: string, retryable: boolean, missing: readonly string[] = []) {
+    super(message, retryable)
+    this.result = result
+    this.missing = missing
+  }
+}
