@@ -12,6 +12,7 @@
  *   agent/apply/         the apply pipeline, failed queue, local writes, dry run
  *   agent/net/           libp2p mesh and identity
  *   agent/sync/          sessions, replicator, progress
+ *   agent/verify/        anti-entropy verify: the digest walk (both sides), repair, the verifier
  *   agent/blobs/         blob transfers (fetch, serve), garbage collection
  *   agent/invite/        invitations: the invite handshake (both sides), the invitations kept
  *   agent/observe/       events, metrics, the status report
@@ -29,12 +30,13 @@ const LAYERS = {
   apply: { path: '^agent/apply/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply'] },
   net: { path: '^agent/net/', may: ['protocol', 'config', 'base', 'net'] },
   sync: { path: '^agent/sync/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync'] },
+  verify: { path: '^agent/verify/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'verify'] },
   blobs: { path: '^agent/blobs/', may: ['protocol', 'store', 'config', 'base', 'rules', 'apply', 'net', 'sync', 'blobs'] },
   invite: { path: '^agent/invite/', may: ['protocol', 'config', 'base', 'sync', 'invite'] },
-  observe: { path: '^agent/observe/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'blobs', 'invite', 'observe'] },
-  admin: { path: '^agent/admin/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'blobs', 'invite', 'observe', 'admin'] },
-  root: { path: '^agent/(agent\\.ts$|test-hooks\\.ts$|compose/)', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'blobs', 'invite', 'observe', 'admin', 'root'] },
-  entry: { path: '^agent/(cli|demo)/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'blobs', 'invite', 'observe', 'admin', 'root', 'entry'] }
+  observe: { path: '^agent/observe/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'blobs', 'verify', 'invite', 'observe'] },
+  admin: { path: '^agent/admin/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'blobs', 'verify', 'invite', 'observe', 'admin'] },
+  root: { path: '^agent/(agent\\.ts$|test-hooks\\.ts$|compose/)', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'blobs', 'verify', 'invite', 'observe', 'admin', 'root'] },
+  entry: { path: '^agent/(cli|demo)/', may: ['protocol', 'store', 'config', 'base', 'rules', 'connectors', 'apply', 'net', 'sync', 'blobs', 'verify', 'invite', 'observe', 'admin', 'root', 'entry'] }
 }
 
 const layerRules = Object.entries(LAYERS).map(([name, layer]) => ({

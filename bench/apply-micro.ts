@@ -49,7 +49,7 @@ import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import { contentHash, createVersionSigner, signVersions, type VersionSigner } from '../protocol/provenance.js'
 
-const DEFAULTS = Object.freeze({ objects: 50_000, batchSize: 500, rounds: 3, seed: 1, writeBufferMb: 0, leveldb: '{}', signed: true, history: DEFAULT_HISTORY_VERSIONS, protocol: '1,2', bulkLoad: true })
+const DEFAULTS = Object.freeze({ objects: 50_000, batchSize: 500, rounds: 3, seed: 1, writeBufferMb: 0, leveldb: '{}', signed: true, history: DEFAULT_HISTORY_VERSIONS, protocol: '1,2', bulkLoad: false })
 
 /** The generated objects as a signing agent writes them: canonical data, signed in groups of SIGN_GROUP_MAX. */
 function signed (list: ObjectVersion[], signer: VersionSigner): ObjectVersion[] {
@@ -95,7 +95,7 @@ export interface MicroRound { readonly buildMs: number, readonly wallMs: number,
 
 export async function round (frames: readonly Uint8Array[], objects: number, writeBufferMb: number, leveldb: Readonly<Record<string, unknown>> = {}, historyVersions = DEFAULT_HISTORY_VERSIONS, version: SyncVersion = PROTOCOL_VERSION, bulkLoad = true): Promise<MicroRound> {
   const tmp = await createTempDir('apply-micro')
-  const store = createLevelStore({ location: join(tmp.path, 'store'), domain: 'lab-b', historyVersions, bulkLoad, ...(writeBufferMb > 0 ? { writeBufferSize: writeBufferMb * 1048576 } : {}), leveldb })
+  const store = createLevelStore({ location: join(tmp.path, 'store'), domain: 'lab-b', historyVersions, ...(bulkLoad ? {} : { bulkLoad: false as const }), ...(writeBufferMb > 0 ? { writeBufferSize: writeBufferMb * 1048576 } : {}), leveldb })
   await store.open()
   const peer = { name: 'lab-a', peerId: 'peer-a', prefix: '', types: { only: [], skip: [], prefixable: [], readOnly: [], updateOnly: [] }, import: { users: false, registry: false, settings: false } } as unknown as PeerConfig
   const rules = compileInboundRules({ domain: 'lab-b', localPrefix: '', prefixSeparator: '-' }, peer)

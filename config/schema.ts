@@ -92,7 +92,16 @@ export const peerSchema = z.strictObject({
     registry: z.boolean().default(false),
     settings: z.boolean().default(false)
   }).prefault({}),
-  serve: serveRulesSchema.prefault({})
+  serve: serveRulesSchema.prefault({}),
+  /** periodic verify with this peer (labmesh verify): off unless `interval` is set */
+  verify: z.strictObject({
+    /** how often; none: never by itself */
+    interval: durationSchema.optional(),
+    /** also fetch and apply what the peer has and we lack (never an overwrite) */
+    repair: z.boolean().default(false),
+    /** compare the digests only, without rebuilding them from the records */
+    quick: z.boolean().default(false)
+  }).prefault({})
 })
 
 export const embeddedInstanceSchema = z.strictObject({ kind: z.literal('embedded') })

@@ -10,6 +10,7 @@ import { MessageTooLargeError, ProtocolError } from './errors.js'
 import { MAX_DECODE_BUFFER_BYTES, MAX_FRAME_BYTES } from './constants.js'
 import type { BlobControlMessage } from './blob-messages.js'
 import type { Message } from './messages.js'
+import type { VerifyMessage } from './verify-messages.js'
 
 const encoder = new TextEncoder()
 /** bytes handed to the length-prefixed decoder at a time */
@@ -17,7 +18,7 @@ const DECODE_SLICE_BYTES = 64 * 1024
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** One length-prefixed frame holding `message` as JSON. */
-export function encodeFrame (message: Message | BlobControlMessage, maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
+export function encodeFrame (message: Message | BlobControlMessage | VerifyMessage, maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
   return encodeJsonFrame(JSON.stringify(message), maxFrameBytes)
 }
 

@@ -1,13 +1,15 @@
 /**
  * The decoders that validate untrusted input before anything else sees it:
- * the zod schemas of messages.ts, with the hand-written fast path
- * (fast-decode.ts) for bulk frames, which returns exactly what zod would or
- * defers to zod.
+ * the zod schemas of messages.ts (sync) and verify-messages.ts (verify), with
+ * the hand-written fast path (fast-decode.ts) for bulk frames, which returns
+ * exactly what zod would or defers to zod.
  */
 import type { z } from 'zod'
 import { PROTOCOL_VERSION } from './constants.js'
 import { fastServerMessage } from './fast-decode.js'
 import { messageSchemas, type ClientMessage, type ServerMessage } from './messages.js'
+import { VERIFY_PROTOCOL_VERSION } from './verify-constants.js'
+import { verifyClientSchema, verifyServerSchema, type VerifyClientMessage, type VerifyServerMessage } from './verify-messages.js'
 
 export type DecodeResult<T> = { ok: true, message: T } | { ok: false, error: string }
 
@@ -50,4 +52,19 @@ export function schemaResult<T> (parsed: z.ZodSafeParseResult<T>, raw: unknown, 
   const first = parsed.error.issues[0]
   const where = first !== undefined && first.path.length > 0 ? first.path.join('.') : 'message'
   return { ok: false, error: `invalid ${protocol === 'protocol' ? '' : `${protocol} `}message: ${where}: ${first?.message ?? 'does not match the protocol'}` }
+}
+
+/** Validate a verify-protocol message a client sent to us (we serve our digest). */
+export function decodeVerifyClientMessage (value: unknown): DecodeResult<VerifyClientMessage> {
+  return schemaResult(verifyClientSchema.safeParse(value), value, VERIFY_PROTOCOL_VERSION, 'verify protocol')
+}
+
+/**
+ * Validate a verify-protocol message a server sent to us (we verify). Its
+ * `objects` frames (a repair's fetches) take the sync protocol's fast path.
+ */
+export function decodeVerifyServerMessage (value: unknown): DecodeResult<VerifyServerMessage> {
+  const fast = (value as { type?: unknown } | null)?.type === 'objects' ? fastServerMessage(value) : undefined
+  if (fast !== undefined) return { ok: true, message: fast as VerifyServerMessage }
+  return schemaResult(verifyServerSchema.safeParse(value), value, VERIFY_PROTOCOL_VERSION, 'verify protocol')
 }

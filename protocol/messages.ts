@@ -98,6 +98,9 @@ const domain = z.string().min(1).max(MAX_DOMAIN_LENGTH)
 const vector = z.record(domain, z.number().int().min(0).max(MAX_SEQ))
   .refine((v) => Object.keys(v).length <= MAX_VECTOR_ENTRIES, { message: `a vector may have at most ${MAX_VECTOR_ENTRIES} entries` })
 
+/** The field schemas other protocols' messages share (verify-messages.ts). */
+export const fieldSchemas = { count, requestId, uid, domain, vector } as const
+
 /** Whether `value` nests no deeper than `limit` (iterative: deep input must not overflow the check itself). */
 export function withinDepth (value: unknown, limit: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]]
@@ -167,10 +170,12 @@ function schemasFor (version: number): { client: z.ZodType<ClientMessage>, serve
   const v = z.literal(version)
   const helloSchema = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() })
   const errorSchema = z.object({ type: z.literal('error'), v, code: z.string().max(64), message: z.string().max(4096) })
+  const getSchema = z.object({ type: z.literal('get'), v, id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) })
+  const objectsSchema = z.object({ type: z.literal('objects'), v, id: requestId, objects: z.array(wireObjectSchema).max(MAX_GET_UIDS), missing: z.array(uid).max(MAX_GET_UIDS), last: z.boolean() })
   const client = z.discriminatedUnion('type', [
     helloSchema,
     z.object({ type: z.literal('pull'), v, id: requestId, since: seq, limit: z.number().int().min(1).max(MAX_PULL_WINDOW) }),
-    z.object({ type: z.literal('get'), v, id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) }),
+    getSchema,
     errorSchema
   ])
   const server = z.discriminatedUnion('type', [
@@ -179,7 +184,7 @@ function schemasFor (version: number): { client: z.ZodType<ClientMessage>, serve
       type: z.literal('batch'), v, id: requestId, changes: z.array(wireObjectSchema).max(MAX_BATCH_OBJECTS),
       lastSeq: seq, last: z.boolean(), more: z.boolean(), remaining: count
     }),
-    z.object({ type: z.literal('objects'), v, id: requestId, objects: z.array(wireObjectSchema).max(MAX_GET_UIDS), missing: z.array(uid).max(MAX_GET_UIDS), last: z.boolean() }),
+    objectsSchema,
     z.object({ type: z.literal('notify'), v, head: seq }),
     errorSchema
   ])
@@ -201,5 +206,11 @@ export const serverSchemaV2 = v2.server
 export function messageSchemas (version: number): { client: z.ZodType<ClientMessage>, server: z.ZodType<ServerMessage> } {
   return version === PROTOCOL_VERSION_2 ? v2 : v1
 }
+
+/** `get` and its answer `objects` (version 1): also messages of the verify protocol (verify-messages.ts), which repairs with them */
+export const getSchema = z.object({ type: z.literal('get'), v: z.literal(PROTOCOL_VERSION), id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) })
+export const objectsSchema = z.object({ type: z.literal('objects'), v: z.literal(PROTOCOL_VERSION), id: requestId, objects: z.array(wireObjectSchema).max(MAX_GET_UIDS), missing: z.array(uid).max(MAX_GET_UIDS), last: z.boolean() })
+/** `error`: either way, in either protocol */
+export const errorSchema = z.object({ type: z.literal('error'), v: z.literal(PROTOCOL_VERSION), code: z.string().max(64), message: z.string().max(4096) })
 
 export type Role = 'client' | 'server'

@@ -29,8 +29,14 @@ export interface LevelStoreOptions {
   pastVersions?: number
   /** the clock history entries are stamped with (default Date.now) */
   now?: () => number
-  /** an initial sync into an empty store leaves the type index to finishBulkLoad (type-index.ts; default true) */
-  bulkLoad?: boolean
+  /**
+   * an initial sync into an empty store would leave the type index to
+   * finishBulkLoad (type-index.ts). Off, and refused if asked for: the
+   * type-index rows carry the anti-entropy digest's leaves (digest-rows.ts),
+   * which a deferred build does not write; and measured, the deferral cost
+   * more CPU than it saved (bench/README.md, round two).
+   */
+  bulkLoad?: false
   /** objects per batch of the type index build (default TYPE_INDEX_CHUNK; tests make it small) */
   typeIndexChunk?: number
 }
@@ -71,7 +77,8 @@ export function openLevel (options: LevelStoreOptions): { db: Level<string, unkn
       blobOrphans: db.sublevel(SUBLEVELS.blobOrphans, json),
       history: db.sublevel(SUBLEVELS.history, json),
       past: db.sublevel(SUBLEVELS.past, json),
-      meta: db.sublevel(SUBLEVELS.meta, json)
+      meta: db.sublevel(SUBLEVELS.meta, json),
+      digest: db.sublevel(SUBLEVELS.digest, utf8)
     }
   }
 }

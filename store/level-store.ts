@@ -5,18 +5,25 @@
  * it needs, decides, and its operations are committed as one `batch()` — the
  * atomic unit of the store invariant. In-memory counters (head, objects,
  * conflicts, failed) change only after a batch has been committed, so a
- * failed write leaves memory and disk in agreement.
+ * failed write leaves memory and disk in agreement. So do the digest's
+ * aggregates (digest-mirror.ts): each transaction computes its aggregate
+ * rows before it is queued (finishDigest), and the mirror takes them after
+ * the batch committed.
  */
 import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
 import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
 import { META_KEYS, auxKey, blobRefRange, parseSeqKey, seqKey, typeKey, pastRange } from './keys.js'
 import type {
-  Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreInfo, StoredObject, WriteOptions, WriteTx
+  Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreDigest, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
 import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
 import { isIndexed, nextChunk, scanType, type TypeIndexState } from './type-index.js'
+import { DigestKeys } from './digest-rows.js'
+import { DigestMirror } from './digest-mirror.js'
+import { createDigestView } from './digest-view.js'
+import type { DigestAggregate } from '../protocol/digest.js'
 import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
 import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { HistoryEntry } from './history.js'
@@ -61,10 +68,23 @@ class LevelStore implements Store, TxHost {
 
   /** the schema this store is brought to at open: the last upgrade step's */
   readonly #schema: number
+  /** the digest's aggregate rows as committed */
+  readonly #digestMirror = new DigestMirror()
+  readonly digestKeys = new DigestKeys()
+  readonly digest: StoreDigest
 
   constructor (options: LevelStoreOptions) {
+    if ((options.bulkLoad as boolean | undefined) === true) throw new Error('bulkLoad is not available: the type-index rows carry the digest leaves (store/level-db.ts)')
     this.#options = options
     this.#schema = latestSchema(options.upgradeSteps ?? UPGRADE_STEPS)
+    this.digest = createDigestView({
+      subs: () => this.#subs,
+      snapshot: () => this.#db.snapshot(),
+      mirror: this.#digestMirror,
+      objects: () => this.#objectCount,
+      assertOpen: () => this.#assertOpen(),
+      readBetweenWrites: async (fn) => await this.readBetweenWrites(fn)
+    })
   }
 
   #attach (): void {
@@ -114,6 +134,7 @@ class LevelStore implements Store, TxHost {
         { type: 'put', key: META_KEYS.head, value: 0 },
         { type: 'put', key: META_KEYS.objects, value: 0 }
       ])
+      await this.#digestMirror.load(this.#subs.digest)
       return
     }
     if (domain !== this.#options.domain) {
@@ -137,6 +158,7 @@ class LevelStore implements Store, TxHost {
     this.#objectCount = objects ?? 0
     for await (const [uid, via] of this.#subs.conflicts.iterator()) this.#conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])
     for await (const [uid, entry] of this.#subs.failed.iterator()) this.#failedPeer.set(uid as string, (entry as FailedEntry).peer)
+    await this.#digestMirror.load(this.#subs.digest)
   }
 
   async close (): Promise<void> {
@@ -367,11 +389,12 @@ class LevelStore implements Store, TxHost {
       const base = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
       if (base === undefined && this.#damaged) await this.#recover()
       // the first batch pulled into an empty store starts a bulk load: no type index rows until build
-      if (base === undefined && options.source !== undefined && this.#head === 0 && this.#objectCount === 0 && this.#options.bulkLoad !== false && this.#typeIndex.cursor === undefined) {
+      if (base === undefined && options.source !== undefined && this.#head === 0 && this.#objectCount === 0 && (this.#options.bulkLoad as boolean | undefined) === true && this.#typeIndex.cursor === undefined) {
         this.#typeIndex = { cursor: '' }
       }
       const tx = new LevelWriteTx(this, this.#head, base, options.source)
       const result = await fn(tx)
+      tx.finishDigest()
       if (tx.ops.length === 0) {
         // nothing to write, but what it read may rest on its base's writes
         committed = base !== undefined ? this.#commitAfter(base, undefined, options).then(() => result) : Promise.resolve(result)
@@ -417,6 +440,7 @@ class LevelStore implements Store, TxHost {
     }
     this.#head = head
     this.#objectCount += tx.objectDelta
+    this.#digestMirror.apply(tx.digest.values)
     for (const [uid, via] of tx.conflictChanges) {
       if (via === undefined) this.#conflictVia.delete(uid)
       else this.#conflictVia.set(uid, via)
@@ -529,6 +553,14 @@ class LevelStore implements Store, TxHost {
 
   get subs (): Sublevels {
     return this.#subs
+  }
+
+  digestAggregate (group: string): DigestAggregate | undefined {
+    return this.#digestMirror.get(group)
+  }
+
+  async getTypeRow (key: string): Promise<string | undefined> {
+    return await this.#subs.types.get(key) as string | undefined
   }
 }
 

@@ -8,12 +8,20 @@
  * A transaction may be built on another whose batch is still being written
  * (its `base`): it then reads through the base's writes, down the chain of
  * bases not yet settled, and the store commits it only after its base.
+ *
+ * The digest (verify) rides on the type-index row: putObject writes each
+ * record's leaf as that row's value and hands `digest` (digest-tx.ts) the
+ * old and the new leaf; the store calls finishDigest() once the
+ * transaction's function has resolved, which adds the groups' aggregate rows.
  */
 import { ObjectTooLargeError } from '../protocol/errors.js'
 import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
 import { utf8BytesOver } from '../protocol/json-size.js'
+import type { DigestAggregate } from '../protocol/digest.js'
+import { groupOfTypeRow, leafHashOf, recordDigest, type DigestKeys } from './digest-rows.js'
+import { DigestWrites } from './digest-tx.js'
 import { blobIndexChange, recordBlobHashes } from './blob-index.js'
-import { blobRefRange, seqKey, typeKey, auxKey, pastKey } from './keys.js'
+import { blobRefRange, seqKey, auxKey, pastKey } from './keys.js'
 import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
 import { inPastOrder, pastWrite, type PastVersion } from './past-versions.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
@@ -27,9 +35,15 @@ export interface TxHost {
   getAux (space: string, key: string): Promise<unknown>
   getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
   getFailed (uid: string): Promise<FailedEntry | undefined>
-  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, blobRefs: Sub, blobOrphans: Sub, past: Sub }
+  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, blobRefs: Sub, blobOrphans: Sub, past: Sub, digest: Sub }
   getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
   hasObjects (uids: readonly string[]): Promise<boolean[]>
+  /** the digest's group keys and origins as JSON (a cache the store keeps) */
+  readonly digestKeys: DigestKeys
+  /** a group's committed aggregate */
+  digestAggregate (group: string): DigestAggregate | undefined
+  /** a committed type-index row's value (the record's leaf) */
+  getTypeRow (key: string): Promise<string | undefined>
   getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
   /** an object's past-version rows by key */
   getPastSlots (uid: string): Promise<Map<string, PastVersion>>
@@ -61,6 +75,8 @@ export class LevelWriteTx implements WriteTx {
   conflictsAdded = 0
   /** a type index row was left to the build after a bulk load (type-index.ts): the batch records where the index stands */
   deferredTypeRows = false
+  /** this transaction's digest rows (leaves as it goes, aggregates at finishDigest) */
+  readonly digest: DigestWrites
   readonly #store: TxHost
   readonly #known = new Map<string, StoredObject | undefined>()
   /** failed-queue changes of this tx: uid → peer of the parked version, or undefined when removed */
@@ -90,6 +106,7 @@ export class LevelWriteTx implements WriteTx {
     this.#source = source
     this.#base = base !== undefined && !base.settled ? base : undefined
     this.nextSeq = this.#base !== undefined ? this.#base.nextSeq : head + 1
+    this.digest = new DigestWrites(this.ops, store.subs.digest)
   }
 
   /** the unsettled base, dropping it once settled (so the chain can be collected) */
@@ -247,18 +264,26 @@ export class LevelWriteTx implements WriteTx {
       if (wireOver !== undefined) throw new ObjectTooLargeError(stored.uid, wireOver - local, limits.maxWireBytes)
     }
     this.nextSeq++
-    const indexed = this.#store.typeIndexed(stored.uid)
-    if (!indexed) this.deferredTypeRows = true
+    const keys = this.#store.digestKeys
+    const digest = recordDigest(stored, text, keys)
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       this.moved.push(prev.seq)
-      if (prev.type !== stored.type && indexed) this.ops.push({ type: 'del', sublevel: subs.types, key: typeKey(prev.type, prev.uid) })
+      // the old record has no text at hand: its leaf is hashed from its fields (an update, not the initial sync's hot path)
+      const old = recordDigest(prev, undefined, keys)
+      this.digest.remove(old.group, old.hash)
+      if (prev.type !== stored.type) {
+        this.ops.push({ type: 'del', sublevel: subs.types, key: old.typeRowKey })
+        this.digest.deleted(old.typeRowKey)
+      }
     } else {
       this.objectDelta++
     }
     this.ops.push({ type: 'put', sublevel: subs.objects, key: stored.uid, value: stored, text })
     this.ops.push({ type: 'put', sublevel: subs.feed, key: seqKey(seq), value: stored.uid })
-    if (indexed) this.ops.push({ type: 'put', sublevel: subs.types, key: typeKey(stored.type, stored.uid), value: '' })
+    // the type-index row carries the record's digest leaf (digest-rows.ts)
+    this.ops.push({ type: 'put', sublevel: subs.types, key: digest.typeRowKey, value: digest.value, text: digest.value })
+    this.digest.add(digest)
     const had = (prev?.conflicts.length ?? 0) > 0
     const has = stored.conflicts.length > 0
     if (has) {
@@ -346,6 +371,54 @@ export class LevelWriteTx implements WriteTx {
     let own = this.#pastWritten.get(stored.uid)
     if (own === undefined) this.#pastWritten.set(stored.uid, own = new Map())
     own.set(key, write.version)
+  }
+
+  /**
+   * Make the digest agree with the record of `uid` again, after a write that
+   * bypassed the store (found by a digest check): the leaf rows at
+   * `staleKeys` (the check's) and at the record's own key go out, whatever
+   * they hold, and the record's leaf comes in. Commits with this transaction.
+   */
+  async healDigest (uid: string, staleKeys: readonly string[]): Promise<void> {
+    const keys = this.#store.digestKeys
+    const record = await this.get(uid)
+    const actual = record !== undefined ? recordDigest(record, undefined, keys) : undefined
+    const rows = new Set(staleKeys)
+    if (actual !== undefined) rows.add(actual.typeRowKey)
+    for (const key of rows) {
+      const value = await this.#typeRow(key)
+      const group = value !== undefined ? groupOfTypeRow(key, value, keys) : undefined
+      if (group !== undefined) this.digest.remove(group, leafHashOf(value!))
+      if (value !== undefined && key !== actual?.typeRowKey) {
+        // a type-index row of no record (or of a type the record no longer has): gone with its leaf
+        this.ops.push({ type: 'del', sublevel: this.#store.subs.types, key })
+        this.digest.deleted(key)
+      }
+    }
+    if (actual !== undefined) {
+      this.ops.push({ type: 'put', sublevel: this.#store.subs.types, key: actual.typeRowKey, value: actual.value, text: actual.value })
+      this.digest.add(actual)
+    }
+  }
+
+  /** The digest's aggregate rows: called once the transaction's function has resolved. */
+  finishDigest (): void {
+    this.digest.finish((key) => this.#baseAggregate(key))
+  }
+
+  /** a group's aggregate as the base chain leaves it, else as committed */
+  #baseAggregate (key: string): DigestAggregate | undefined {
+    const base = this.#liveBase()
+    if (base === undefined) return this.#store.digestAggregate(key)
+    return base.digest.values.get(key) ?? base.#baseAggregate(key)
+  }
+
+  /** a type-index row (a leaf) as this transaction sees it */
+  async #typeRow (key: string): Promise<string | undefined> {
+    for (let tx: LevelWriteTx | undefined = this; tx !== undefined; tx = tx.#liveBase()) {
+      if (tx.digest.rows.has(key)) return tx.digest.rows.get(key)
+    }
+    return await this.#store.getTypeRow(key)
   }
 
   setCheckpoint (peerId: string, checkpoint: Checkpoint): void {

@@ -23,4 +23,6 @@ export interface Sublevels {
   readonly history: Sub
   readonly past: Sub
   readonly meta: Sub
+  /** the anti-entropy digest: leaf and aggregate rows (digest-rows.ts) */
+  readonly digest: Sub
 }

@@ -6,9 +6,13 @@
  * feed entries, conflict and failure indexes, and the checkpoint a pull
  * advances — or not at all (DESIGN.md, "Store" invariant).
  */
+import type { DigestGroup, DigestLeaf } from '../protocol/digest.js'
 import type { ObjectVersion, WireObject } from '../protocol/object.js'
 import type { VersionVector } from '../protocol/version-vector.js'
 import type { PastVersion } from '../protocol/merge.js'
+import type { DigestCheckOptions, DigestCheckReport } from './digest-types.js'
+
+export type { DigestCheckOptions, DigestCheckReport, DigestProblem } from './digest-types.js'
 import type { StoreSnapshot } from './backup/snapshot.js'
 
 /** An object as this agent holds it: its current version plus local metadata. */
@@ -166,6 +170,47 @@ export interface WriteTx {
   blobOrphanedAt (hash: string): Promise<number | undefined>
   /** drop the blob's orphan mark (it was collected) */
   forgetBlob (hash: string): void
+  /**
+   * Make the digest agree with the record of `uid` again after a write that
+   * bypassed the store (a digest check found it): the leaf rows at
+   * `staleKeys` (DigestProblem.stored.key) and at the record's own key are
+   * replaced by the record's leaf. Read-only for the record itself.
+   */
+  healDigest (uid: string, staleKeys: readonly string[]): Promise<void>
+}
+
+/** A group's (or a bucket's) count and XOR hash of leaves. */
+export interface DigestCount {
+  readonly count: number
+  /** 32 hex digits */
+  readonly hash: string
+}
+
+/** One leaf: its uid's bucket hash (16 bits) and the leaf. */
+export interface DigestLeafRow {
+  readonly bucket16: number
+  readonly leaf: DigestLeaf
+}
+
+/**
+ * The anti-entropy digest of what the store holds (protocol/digest.ts says
+ * what is hashed), kept in the same batch as every write.
+ */
+export interface StoreDigest {
+  /** every group with leaves, committed: its count and hash, in group order */
+  groups (): Array<DigestGroup & DigestCount>
+  /** a consistent view for one verify: the groups and their leaves as of one moment (close it) */
+  view (): Promise<DigestView>
+  /** rebuild the digest from the records and compare it with the stored one */
+  check (options?: DigestCheckOptions): Promise<DigestCheckReport>
+}
+
+/** The digest as of one moment: later commits change nothing in it. */
+export interface DigestView {
+  readonly groups: ReadonlyArray<DigestGroup & DigestCount>
+  /** every leaf of `group`, page by page (in type-index order; the next page is read once onPage has resolved) */
+  scan (group: DigestGroup, onPage: (rows: readonly DigestLeafRow[]) => void | Promise<void>): Promise<void>
+  close (): Promise<void>
 }
 
 export interface CommitEvent {
@@ -271,6 +316,9 @@ export interface Store {
   openSnapshot (): Promise<StoreSnapshot>
   /** called after every committed write; `changed` is 0 when the feed did not change */
   onCommit (listener: (event: CommitEvent) => void): () => void
+
+  /** the anti-entropy digest (verify) */
+  readonly digest: StoreDigest
 }
 
 export interface PutLimits {

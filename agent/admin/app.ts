@@ -29,6 +29,7 @@ import { documentRoutes } from './documents.js'
 import { adminRoutes } from './admin-routes.js'
 import { blobRoutes } from './blobs.js'
 import { membershipRoutes } from './membership-routes.js'
+import { verifyRoutes } from './verify-routes.js'
 import { backupRoutes } from './backup-route.js'
 import { ConfigError } from '../../config/errors.js'
 import { requireKnownHost } from './host-check.js'
@@ -74,6 +75,7 @@ export function createAdminApp (deps: AdminDeps): Hono {
   app.route('/api', eventRoutes(deps))
   app.route('/api', adminRoutes(deps))
   app.route('/api', membershipRoutes(deps))
+  app.route('/api', verifyRoutes(deps))
   app.route('/api', backupRoutes(deps))
   app.route('/', metricsRoute(deps))
   app.route('/', pageRoutes())

@@ -20,6 +20,9 @@ import type { CreatedInvite, InviteOptions, InviteView, JoinOptions, JoinResult 
 import type { EchoHoldView } from '../apply/echo-holds.js'
 import type { FailedSummary } from '../apply/failed-summary.js'
 import type { GroupRetryResult } from '../apply/failed-retry.js'
+import type { VerifyOptions } from '../verify/verifier.js'
+import type { VerificationStatus, VerifyResult } from '../verify/report.js'
+import type { SelfVerifyReport } from '../verify/report-build.js'
 import type { Frame } from '../../store/backup/format.js'
 
 /** The document, conflict, failed-queue, sync and membership operations of a running agent. */
@@ -79,6 +82,12 @@ export interface AgentOperations {
   join (code: string, options: JoinOptions): Promise<JoinResult>
   /** read the config file again and apply what changed (peers, their rules); an invalid file changes nothing */
   reloadConfig (): Promise<ReloadReport>
+  /** compare what we hold with what a peer holds (anti-entropy digest); optionally repair from it */
+  verify (name: string, options?: VerifyOptions): Promise<VerifyResult>
+  /** a peer's last verification and the one running */
+  verification (name: string): VerificationStatus
+  /** rebuild our digest from our records and compare it with the stored one */
+  verifySelf (): Promise<SelfVerifyReport>
   /**
    * A backup of the running agent as frames (store/backup/format.ts): one
    * consistent snapshot of the store, and the file parts beside it. Read it

@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { collectField, describeResolution, resolveBody, type ResolveOptions } from './resolve.js'
 import { loadConfigFile } from '../../config/load.js'
 import { adminClientFor } from './admin-client.js'
+import { addVerifyCommand } from './verify.js'
 import { renderConflicts, renderFailedGroup, renderFailedSummary, renderHistory, renderPlan, renderStatus, type ConflictView } from './format.js'
 import type { ObjectHistory } from '../admin/deps.js'
 import { syncPeer } from './sync.js'
@@ -32,6 +33,7 @@ export async function main (argv: readonly string[]): Promise<void> {
   addAdminCommands(program)
   addMembershipCommands(program)
   addQueueCommands(program)
+  addVerifyCommand(program)
   await program.parseAsync(argv as string[])
 }
 

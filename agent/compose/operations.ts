@@ -66,6 +66,9 @@ export function createAgentOperations (need: NeedPart, status: () => AgentStatus
       summary: async () => await summarizeFailed(need('store', 'store')),
       retryGroup: async (code) => await need('retrier', 'failed queue').retryGroup(code)
     },
+    verify: async (name, options) => await need('verifier', 'verify').verify(name, options),
+    verification: (name) => need('verifier', 'verify').status(name),
+    verifySelf: async () => await need('verifier', 'verify').verifySelf(),
     echoLoops: {
       list: () => need('echoGuard', 'the echo-loop guard (echoGuard.enabled)').holds(),
       release: async (uid) => await releaseEchoHold({ ...need('local', 'store'), echoGuard: need('echoGuard', 'the echo-loop guard (echoGuard.enabled)') }, uid)
@@ -101,7 +104,7 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       startedAt: self.startedAt,
       configFile: live.config.configFile,
       configLoadedAt: live.loadedAt,
-      peers: need('replicator', 'replicator').status().map((p) => ({ ...p, blobs: need('blobs', 'blobs').peerStatus(p.name) })),
+      peers: need('replicator', 'replicator').status().map((p) => ({ ...p, blobs: need('blobs', 'blobs').peerStatus(p.name), ...(parts.verifier !== undefined ? { verification: parts.verifier.status(p.name) } : {}) })),
       backup: backup()
     }
   }

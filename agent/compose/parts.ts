@@ -20,6 +20,7 @@ import type { Mesh } from '../net/mesh.js'
 import type { AgentMetrics } from '../observe/metrics.js'
 import type { Logger } from '../runtime/logger.js'
 import type { Replicator } from '../sync/replicator.js'
+import type { Verifier } from '../verify/verifier.js'
 
 export type AgentState = 'stopped' | 'starting' | 'started' | 'stopping'
 
@@ -48,6 +49,8 @@ export interface AgentParts {
   /** the invitations issued here (none when passive) */
   invites?: InviteBook
   replicator?: Replicator
+  /** verifies with peers, and serving theirs */
+  verifier?: Verifier
   /** local writes, the same path the document API takes */
   local?: LocalWriteDeps
   /** none when echoGuard.enabled is false */
@@ -72,7 +75,7 @@ export function partsAccessor (parts: AgentParts, state: () => AgentState): Need
 }
 
 /**
- * Stop order: HTTP server (no new requests) → failed queue → blob transfers
+ * Stop order: HTTP server (no new requests) → failed queue → verifies → blob transfers
  * → sessions → connector → libp2p → store. Each step's failure is logged and
  * the next step still runs: a stop must release the store's lock whatever
  * else broke.
@@ -81,6 +84,7 @@ export async function unwindParts (parts: AgentParts, log: Logger): Promise<void
   const steps: Array<[string, () => Promise<void>]> = [
     ['http server', async () => { if (parts.server !== undefined) await parts.server.close(); parts.server = undefined }],
     ['failed queue', async () => { parts.unsubscribeBlobs?.(); await parts.retrier?.stop() }],
+    ['verifier', async () => { await parts.verifier?.stop() }],
     ['blob transfers', async () => { await parts.blobs?.stop() }],
     ['replicator', async () => { await parts.replicator?.stop() }],
     ['connector', async () => { await parts.connector?.stop() }],

@@ -35,6 +35,7 @@ import { createMetrics } from '../observe/metrics.js'
 import type { AgentStatusReport } from '../observe/status.js'
 import type { Logger } from '../runtime/logger.js'
 import { createReplicator } from '../sync/replicator.js'
+import { createVerifier } from '../verify/verifier.js'
 import type { AgentParts, AgentSelf, NeedPart } from './parts.js'
 import { adminDepsFor } from './operations.js'
 import type { LiveConfig, ReloadContext } from './live-config.js'
@@ -193,6 +194,18 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provena
   parts.blobs = blobs
   const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, provenance: provenance.checker, blobs: blobs.access, events: replicatorEvents(bus, deps.events) })
   parts.replicator = replicator
+  parts.verifier = createVerifier({
+    store,
+    config: () => ctx.live.config,
+    mesh,
+    applyFrom: async (name, changes) => await replicator.applyFrom(name, changes),
+    log: log.child({ component: 'verify' }),
+    now,
+    onChange: (name, running) => {
+      deps.events?.onPeerChange?.(name)
+      bus.emit({ type: 'verify', peer: name, running })
+    }
+  })
   // read-only enforcement follows the rules of the peers configured now (a reload changes them)
   parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules }, signer: provenance.signer, blobs: blobs.access }
 }
@@ -220,6 +233,7 @@ async function startServing (ctx: StartContext): Promise<void> {
   const book = parts.invites
   await mesh.start({
     sync: (stream, connection, peer) => replicator.handleInbound(stream, connection, peer),
+    verify: (stream, _connection, peer) => need('verifier', 'verify').serve(stream, peer),
     blob: (stream, connection, peer) => blobs.handleInbound(stream, connection, peer),
     ...(book !== undefined
       ? {
@@ -241,6 +255,7 @@ async function startServing (ctx: StartContext): Promise<void> {
   parts.app = app
   if (deps.passive === true) return
   await replicator.start()
+  need('verifier', 'verify').start()
   await blobs.start()
   const retrier = createFailedRetrier({
     store: need('store', 'store'),

@@ -9,8 +9,9 @@
  * The mesh keeps a connection to every configured peer that has addresses,
  * redialling with exponential backoff (with jitter) when it goes away
  * (redial.ts). A stream of the sync protocol — or of the blob protocol,
- * which moves attachments on streams of their own — is handed on only from
- * a configured peer, with that peer's config entry. The list of peers can be
+ * which moves attachments on streams of their own, or of the verify
+ * protocol — is handed on only from a configured peer, with that peer's
+ * config entry. The list of peers can be
  * replaced while the mesh runs (setPeers, a config reload): a removed peer
  * is hung up on and refused from then on, a new one is dialled.
  */
@@ -27,6 +28,7 @@ import { BLOB_PROTOCOL_ID, MAX_BLOB_STREAMS_PER_PEER } from '../../protocol/blob
 import { DIAL_TIMEOUT_MS, MAX_INBOUND_STREAMS_PER_PEER } from '../../protocol/constants.js'
 import { protocolIdOf, SYNC_VERSIONS, type SyncVersion } from '../../protocol/versions.js'
 import { describeError } from '../../protocol/errors.js'
+import { MAX_VERIFY_STREAMS_PER_PEER, VERIFY_PROTOCOL_ID } from '../../protocol/verify-constants.js'
 import { NotStartedError, PeerNotAllowedError } from '../errors.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
 import { GuestDoor, type GuestPolicy } from './guests.js'
@@ -58,6 +60,8 @@ export interface MeshOptions {
 export interface MeshHandlers {
   /** a sync stream from a configured peer */
   readonly sync: (stream: Stream, connection: Connection, peer: MeshPeer) => void
+  /** a verify stream from a configured peer (none: the protocol is not offered) */
+  readonly verify?: (stream: Stream, connection: Connection, peer: MeshPeer) => void
   /** a blob-protocol stream from a configured peer (none: the protocol is not offered) */
   readonly blob?: (stream: Stream, connection: Connection, peer: MeshPeer) => void
   /** a stream of the guest protocol (GuestPolicy.protocol), from a peer in the config or not */
@@ -167,7 +171,7 @@ export function createMesh (options: MeshOptions): Mesh {
 
 async function stopNode (node: Libp2p, door: GuestDoor | undefined, log: Logger, syncProtocols: readonly string[]): Promise<void> {
   try {
-    await node.unhandle([...syncProtocols, BLOB_PROTOCOL_ID])
+    await node.unhandle([...syncProtocols, BLOB_PROTOCOL_ID, VERIFY_PROTOCOL_ID])
     if (door !== undefined) await node.unhandle(door.protocol)
   } catch (err) {
     log.warn({ err: describeError(err) }, 'unhandle failed during stop')
@@ -197,9 +201,12 @@ async function applyPeerChanges (node: Libp2p, previous: ReadonlyMap<string, Mes
   }
 }
 
-/** The sync (every version spoken) and blob protocols for configured peers; the guest protocol, when there is a door, for anyone it lets in. Returns the door's clean-up. */
+/** The sync (every version spoken), blob and verify protocols for configured peers; the guest protocol, when there is a door, for anyone it lets in. Returns the door's clean-up. */
 async function handleProtocols (node: Libp2p, byId: ReadonlyMap<string, MeshPeer>, handlers: MeshHandlers, door: GuestDoor | undefined, syncProtocols: readonly string[]): Promise<(() => void) | undefined> {
   await node.handle([...syncProtocols], syncStreams(byId, handlers.sync), { maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER, maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER })
+  if (handlers.verify !== undefined) {
+    await node.handle(VERIFY_PROTOCOL_ID, syncStreams(byId, handlers.verify), { maxInboundStreams: MAX_VERIFY_STREAMS_PER_PEER, maxOutboundStreams: MAX_VERIFY_STREAMS_PER_PEER })
+  }
   if (handlers.blob !== undefined) await node.handle(BLOB_PROTOCOL_ID, syncStreams(byId, handlers.blob), { maxInboundStreams: MAX_BLOB_STREAMS_PER_PEER, maxOutboundStreams: MAX_BLOB_STREAMS_PER_PEER })
   if (door === undefined || handlers.guest === undefined) return undefined
   // two: a joiner retrying at once should not find its first, closing stream still counted

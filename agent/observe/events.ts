@@ -33,6 +33,8 @@ export type AgentEvent =
   | { readonly type: 'invite', readonly id: string, readonly state: 'open' | 'used' | 'revoked' }
   /** the echo-loop guard held an object (a loop found) or released it; `held` is how many it holds now */
   | { readonly type: 'echo-loop', readonly uid: string, readonly objectType: string, readonly id: string, readonly action: 'held' | 'released', readonly held: number }
+  /** a verify with this peer started, moved on (at most once a second) or finished: its state is in the peer's `verification` */
+  | { readonly type: 'verify', readonly peer: string, readonly running: boolean }
 
 export interface EventBus {
   emit (event: AgentEvent): void

@@ -4,6 +4,7 @@
  */
 import type { BlobPeerStatus } from '../blobs/blob-status.js'
 import type { PeerStatus } from '../sync/replicator.js'
+import type { VerificationStatus } from '../verify/report.js'
 import type { EchoHoldView } from '../apply/echo-holds.js'
 import type { BackupProgress } from '../../store/backup/progress.js'
 
@@ -14,6 +15,8 @@ export const STATUS_ECHO_LOOPS = 100
 export type PeerReport = PeerStatus & {
   /** blob transfers from this peer under way (bytes, percent, ETA), and blob counts since start */
   readonly blobs: BlobPeerStatus
+  /** the last verify with this peer and the one running (labmesh verify) */
+  readonly verification?: VerificationStatus
 }
 
 export interface AgentStatusReport {

@@ -10,6 +10,7 @@
  * touched.
  */
 import { createHash } from 'node:crypto'
+import { isLimsRegistryKey } from '../../protocol/digest.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import { SPECIAL_TYPES, type AgentRuleSource, type InboundDecision, type InboundRules, type PeerRuleSource } from './types.js'
 
@@ -126,8 +127,5 @@ function decideSpecial (rules: InboundRules, incoming: ObjectVersion): InboundDe
   }
 }
 
-/** SENAITE.SYNC imports the registry records whose key contains "bika" or "senaite". */
-export function isLimsRegistryKey (key: string): boolean {
-  const k = key.toLowerCase()
-  return k.includes('bika') || k.includes('senaite')
-}
+// the digest (protocol/digest.ts) groups registry records by the same test, so it lives there
+export { isLimsRegistryKey }

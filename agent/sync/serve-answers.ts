@@ -146,7 +146,8 @@ function batchJson (version: number, id: number, parts: string[], lastSeq: numbe
   return `{"type":"batch","v":${version},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`
 }
 
-export async function answerGet (framed: FramedStream<ClientMessage>, get: GetMessage, deps: ServeAnswerDeps): Promise<void> {
+/** Answer a `get` (of either protocol: verify repairs with it too) with objects frames. */
+export async function answerGet (framed: Pick<FramedStream<unknown>, 'sendJson' | 'version'>, get: GetMessage, deps: ServeAnswerDeps): Promise<void> {
   const uids = get.uids.slice(0, MAX_GET_UIDS)
   const objects = await deps.store.getObjects(uids)
   const missing: string[] = []

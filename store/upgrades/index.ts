@@ -6,6 +6,7 @@
  * has shipped (installed agents have run it).
  */
 import { latestSchema } from './runner.js'
+import { digestStep } from './step-digest.js'
 import { historyStep } from './step-history.js'
 import type { UpgradeStep } from './step.js'
 import { blobReferencesStep } from './step-blob-references.js'
@@ -13,7 +14,7 @@ import { echoHoldsStep } from './step-echo-holds.js'
 import { typeIndexStep } from './step-type-index.js'
 import { pastVersionsStep } from './step-past-versions.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep, pastVersionsStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep, pastVersionsStep, digestStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

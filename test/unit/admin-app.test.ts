@@ -107,6 +107,12 @@ function fakeDeps (over: Partial<AdminDeps> = {}) {
       summary: async () => ({ total: 1, groups: [] }),
       retryGroup: async (code) => { calls.push(`retry group ${code}`); return { code, retried: 1, applied: 1, parked: 0 } }
     },
+    verify: async (name, options) => {
+      calls.push(`verify ${name} ${JSON.stringify(options ?? {})}`)
+      return { report: { peer: name, result: 'in-sync', inSync: true, digest: { here: { count: 1, hash: 'a'.repeat(32) }, there: { count: 1, hash: 'a'.repeat(32) } }, checked: false, differences: [], differenceCount: 0, byKind: { 'missing-here': 0, 'missing-there': 0, 'different-version': 0, 'different-data': 0 }, scope: { groups: 1, refused: [] }, roundTrips: 1, messages: { sent: 1, received: 1 }, bytes: { sent: 10, received: 10 }, startedAt: 1, finishedAt: 2, durationMs: 1 } }
+    },
+    verification: () => ({ state: 'idle' }),
+    verifySelf: async () => ({ equal: true, objects: 0, stored: { count: 0, hash: '0'.repeat(32) }, rebuilt: { count: 0, hash: '0'.repeat(32) }, problems: [], problemCount: 0, groupProblems: 0, startedAt: 1, finishedAt: 2, durationMs: 1 }),
     echoLoops: {
       list: () => [],
       release: async (uid) => { calls.push(`release ${uid}`); return { uid, released: true, recorded: false } }

@@ -116,6 +116,16 @@ function syncText (p) {
   return n(pr.remaining) + ' to pull'
 }
 
+/** The peer's last verify (and the one running, with its progress): labmesh verify, POST /api/peers/:name/verify. */
+function verifyText (v) {
+  if (!v) return '—'
+  if (v.state === 'running' && v.progress) return 'verifying: ' + v.progress.phase + (v.progress.total > 0 ? ' ' + v.progress.percent.toFixed(1) + ' %' + (v.progress.etaSeconds !== undefined ? ' · ETA ' + duration(v.progress.etaSeconds) : '') : '…')
+  const last = v.last
+  if (!last) return v.intervalMs ? 'every ' + duration(v.intervalMs / 1000) + ', not yet' : 'never'
+  const what = last.result === 'in-sync' ? 'in sync' + (last.digest ? ' (' + n(last.digest.count) + ')' : '') : last.result === 'failed' ? 'failed: ' + (last.error || '') : n(last.differences) + ' difference(s)'
+  return what + ' · ' + ago(last.finishedAt) + (last.repaired ? ' · repaired' : '')
+}
+
 const mib = (bytes) => (bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0) + ' MiB'
 
 function blobText (t) {
@@ -150,6 +160,7 @@ function renderPeer (p) {
     el('td', {}, String(p.conflicts)),
     el('td', {}, String(p.failed || 0)),
     el('td', { class: p.badSignatures ? 'error' : '', 'data-testid': 'bad-signatures-' + p.name }, n(p.badSignatures) + ' / ' + n(p.unsigned)),
+    el('td', { class: p.verification && p.verification.last && p.verification.last.result !== 'in-sync' ? 'error' : '', 'data-testid': 'verify-' + p.name }, verifyText(p.verification)),
     el('td', {}, ago(p.lastContact)),
     el('td', { class: p.lastError ? 'error' : '' }, p.lastError || ''))
 }
@@ -526,6 +537,7 @@ function listen () {
   source.addEventListener('config', () => { scheduleRefresh('status'); loadInvites() })
   source.addEventListener('invite', () => loadInvites())
   source.addEventListener('echo-loop', () => scheduleRefresh('status'))
+  source.addEventListener('verify', () => scheduleRefresh('status'))
 }
 
 async function start () {
