@@ -7,7 +7,7 @@
  * | -------- | -------------------- | ----------------------------- | ------- |
  * | `o`      | uid                  | StoredObject (JSON)           | objects: current version, siblings, seq, via |
  * | `f`      | seq (16 digits)      | uid                           | feed: the latest version of each uid, once, by local sequence |
- * | `t`      | type + `\x00` + uid  | digest leaf (text; '' before schema 5) | type index, for listing by type in uid order; its value is the record's digest leaf (digest-rows.ts) |
+ * | `t`      | type + `\x00` + uid  | digest leaf (text; '' before schema 7) | type index, for listing by type in uid order; its value is the record's digest leaf (digest-rows.ts) |
  * | `c`      | peerId               | Checkpoint (JSON)             | checkpoints: per remote, last applied seq + epoch + rules hash |
  * | `x`      | uid                  | number of siblings            | conflicts: uids that hold concurrent versions |
  * | `e`      | uid                  | FailedEntry (JSON)            | failed: parked objects with reason and retry schedule |
@@ -18,7 +18,7 @@
  * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts; schema 3) |
  * | `p`      | uid + `\x00` + slot  | PastVersion (JSON)            | past versions: recent replaced versions of each object, with data, in a ring of slots: merge bases (store/past-versions.ts; schema 6) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
- * | `v`      | `G` + group JSON     | count and hash (text)         | digest aggregates: per (type, origin), the XOR of its leaves (verify; schema 5) |
+ * | `v`      | `G` + group JSON     | count and hash (text)         | digest aggregates: per (type, origin), the XOR of its leaves (verify; schema 7) |
  *
  * `schema` is the store's format version (store/upgrades/: one step per
  * version after 1); `upgrade` exists only while a step is in progress and
