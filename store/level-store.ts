@@ -19,7 +19,8 @@ import type {
 } from './types.js'
 import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
-import { isIndexed, nextChunk, scanType, type TypeIndexState } from './type-index.js'
+import { nextChunk, scanType, type TypeIndexState } from './type-index.js'
+import { AgentError } from '../protocol/errors.js'
 import { DigestKeys } from './digest-rows.js'
 import { DigestMirror } from './digest-mirror.js'
 import { createDigestView } from './digest-view.js'
@@ -74,7 +75,7 @@ class LevelStore implements Store, TxHost {
   readonly digest: StoreDigest
 
   constructor (options: LevelStoreOptions) {
-    if ((options.bulkLoad as boolean | undefined) === true) throw new Error('bulkLoad is not available: the type-index rows carry the digest leaves (store/level-db.ts)')
+    if ((options.bulkLoad as boolean | undefined) === true) throw new AgentError('BAD_REQUEST', 'bulkLoad is not available: the type-index rows carry the anti-entropy digest\'s leaves, which a deferred build does not write; leave the option out')
     this.#options = options
     this.#schema = latestSchema(options.upgradeSteps ?? UPGRADE_STEPS)
     this.digest = createDigestView({
@@ -236,9 +237,6 @@ class LevelStore implements Store, TxHost {
     return { items, next: more ? (items[items.length - 1]?.uid ?? null) : null }
   }
 
-  typeIndexed (uid: string): boolean {
-    return isIndexed(this.#typeIndex, uid)
-  }
 
   async finishBulkLoad (onProgress?: (done: number, total: number) => void): Promise<number> {
     this.#building ??= this.#buildTypeIndex(onProgress).finally(() => { this.#building = undefined })
@@ -388,10 +386,6 @@ class LevelStore implements Store, TxHost {
       if (!this.#open) throw new StoreClosedError()
       const base = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
       if (base === undefined && this.#damaged) await this.#recover()
-      // the first batch pulled into an empty store starts a bulk load: no type index rows until build
-      if (base === undefined && options.source !== undefined && this.#head === 0 && this.#objectCount === 0 && (this.#options.bulkLoad as boolean | undefined) === true && this.#typeIndex.cursor === undefined) {
-        this.#typeIndex = { cursor: '' }
-      }
       const tx = new LevelWriteTx(this, this.#head, base, options.source)
       const result = await fn(tx)
       tx.finishDigest()
@@ -431,7 +425,6 @@ class LevelStore implements Store, TxHost {
     tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.head, value: head })
     if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
     // rows were skipped: the batch says where the index stands (a build may then resume from it)
-    if (tx.deferredTypeRows) tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.typeIndex, value: { cursor: this.#typeIndex.cursor ?? '' } })
     try {
       await writeBatch(this.#db, tx.ops)
     } catch (err) {

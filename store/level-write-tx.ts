@@ -49,8 +49,6 @@ export interface TxHost {
   getPastSlots (uid: string): Promise<Map<string, PastVersion>>
   /** history entries kept per object (0: none written) */
   readonly historyVersions: number
-  /** whether the type index holds the row of `uid` now (type-index.ts: false for objects a bulk load has not indexed yet) */
-  typeIndexed (uid: string): boolean
   /** past versions kept per object (0: none written) */
   readonly pastVersions: number
   readonly domain: string
@@ -73,8 +71,6 @@ export class LevelWriteTx implements WriteTx {
   /** feed seqs deleted by this tx (old positions of replaced objects) */
   readonly moved: number[] = []
   conflictsAdded = 0
-  /** a type index row was left to the build after a bulk load (type-index.ts): the batch records where the index stands */
-  deferredTypeRows = false
   /** this transaction's digest rows (leaves as it goes, aggregates at finishDigest) */
   readonly digest: DigestWrites
   readonly #store: TxHost

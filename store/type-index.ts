@@ -31,11 +31,6 @@ export interface TypeIndexState {
   readonly cursor: string | undefined
 }
 
-/** Whether the index holds (or must hold) the row of `uid`. */
-export function isIndexed (state: TypeIndexState, uid: string): boolean {
-  return state.cursor === undefined || uid < state.cursor
-}
-
 /** the smallest string after `uid` */
 function after (uid: string): string {
   return `${uid}\x00`
