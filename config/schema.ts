@@ -12,6 +12,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { MAX_BLOB_BYTES } from '../protocol/blob-ref.js'
 import { DEFAULT_BATCH_OBJECTS, DEFAULT_HISTORY_VERSIONS, DEFAULT_PULL_WINDOW, MAX_BATCH_OBJECTS, MAX_HISTORY_VERSIONS, MAX_PULL_WINDOW } from '../protocol/constants.js'
+import { CODEC_NAMES } from '../protocol/frame-compression.js'
 import { durationSchema } from './duration.js'
 import { senaiteInstanceSchema } from './senaite-schema.js'
 
@@ -149,7 +150,13 @@ export const configSchema = z.strictObject({
     /** objects per batch frame */
     batchSize: z.number().int().min(1).max(MAX_BATCH_OBJECTS).default(DEFAULT_BATCH_OBJECTS),
     /** objects asked for per pull request */
-    window: z.number().int().min(1).max(MAX_PULL_WINDOW).default(DEFAULT_PULL_WINDOW)
+    window: z.number().int().min(1).max(MAX_PULL_WINDOW).default(DEFAULT_PULL_WINDOW),
+    /**
+     * frame compression of protocol-2 sessions (agent/sync/compression-policy.ts):
+     * `auto` on every link but loopback, `off`, or a codec to prefer
+     * (`zstd` needs Node 22.15+; older nodes use brotli instead)
+     */
+    compression: z.enum(['auto', 'off', ...CODEC_NAMES]).default('auto')
   }).prefault({}),
   /** the echo-loop guard (agent/apply/echo-guard.ts): stops an object bouncing between two instances that each change what is written into them */
   echoGuard: z.strictObject({

@@ -184,7 +184,8 @@ function lengthPrefixBytes (length: number): number {
   return n
 }
 
-function utf8Text (bytes: Uint8Array): string {
+/** A frame body as text: UTF-8, checked (ProtocolError otherwise). */
+export function utf8Text (bytes: Uint8Array): string {
   try {
     return decoder.decode(bytes)
   } catch (err) {

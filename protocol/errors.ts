@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'PROTOCOL_ERROR'
   | 'PROTOCOL_VERSION_UNSUPPORTED'
   | 'MESSAGE_TOO_LARGE'
+  /** a compressed frame that is damaged, or inflates past what it announces (protocol/frame-compression.ts) */
+  | 'COMPRESSED_FRAME_INVALID'
   | 'OBJECT_TOO_LARGE'
   | 'OBJECT_INVALID'
   | 'PEER_NOT_ALLOWED'

@@ -15,6 +15,7 @@ import {
   MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, PROTOCOL_VERSION_2, SIGNATURE_TEXT_LENGTH
 } from './constants.js'
 import { scanBlobRefs } from './blob-ref.js'
+import { MAX_CODEC_NAME_LENGTH, MAX_OFFERED_CODECS } from './frame-compression.js'
 import type { ObjectVersion, VersionSignature, WireObject } from './object.js'
 
 /** The peer's view of itself, exchanged once per session. */
@@ -34,6 +35,13 @@ export interface HelloMessage {
    * then would never be sent.
    */
   readonly serves?: string
+  /**
+   * Version 2, client only: the frame codecs it would take, in its order of
+   * preference (protocol/frame-compression.ts). Absent or empty: none.
+   */
+  readonly codecs?: readonly string[]
+  /** Version 2, server only: the codec it chose from the client's `codecs`; absent: frames go uncompressed. */
+  readonly codec?: string
 }
 
 /** Client → server: send feed entries after `since`, at most `limit` objects. */
@@ -168,18 +176,22 @@ export const wireObjectSchema: z.ZodType<WireObject> = z.object({
 /** The message schemas of one protocol version: they differ only in the `v` every message must carry. */
 function schemasFor (version: number): { client: z.ZodType<ClientMessage>, server: z.ZodType<ServerMessage> } {
   const v = z.literal(version)
-  const helloSchema = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() })
+  const helloFields = { type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() }
+  const codecName = z.string().min(1).max(MAX_CODEC_NAME_LENGTH)
+  // version 2 negotiates frame compression in the hello (frame-compression.ts); version 1 does not know these fields
+  const clientHello = version === PROTOCOL_VERSION_2 ? z.object({ ...helloFields, codecs: z.array(codecName).max(MAX_OFFERED_CODECS).optional() }) : z.object(helloFields)
+  const serverHello = version === PROTOCOL_VERSION_2 ? z.object({ ...helloFields, codec: codecName.optional() }) : z.object(helloFields)
   const errorSchema = z.object({ type: z.literal('error'), v, code: z.string().max(64), message: z.string().max(4096) })
   const getSchema = z.object({ type: z.literal('get'), v, id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) })
   const objectsSchema = z.object({ type: z.literal('objects'), v, id: requestId, objects: z.array(wireObjectSchema).max(MAX_GET_UIDS), missing: z.array(uid).max(MAX_GET_UIDS), last: z.boolean() })
   const client = z.discriminatedUnion('type', [
-    helloSchema,
+    clientHello,
     z.object({ type: z.literal('pull'), v, id: requestId, since: seq, limit: z.number().int().min(1).max(MAX_PULL_WINDOW) }),
     getSchema,
     errorSchema
   ])
   const server = z.discriminatedUnion('type', [
-    helloSchema,
+    serverHello,
     z.object({
       type: z.literal('batch'), v, id: requestId, changes: z.array(wireObjectSchema).max(MAX_BATCH_OBJECTS),
       lastSeq: seq, last: z.boolean(), more: z.boolean(), remaining: count

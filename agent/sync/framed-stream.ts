@@ -9,10 +9,15 @@
  * owns the stream logs it, sends an error frame if it can, and aborts. The
  * blob protocol uses it too, with its own frame decoder (binary data frames)
  * and decoders.
+ *
+ * A version-2 sync session may turn on frame compression once the hellos
+ * chose a codec (useCodec): from then on it sends bodies worth compressing
+ * compressed and accepts compressed frames; before that, a compressed frame
+ * is refused like any other malformed one.
  */
 import type { Stream } from '@libp2p/interface'
-import { FrameDecoder } from '../../protocol/codec.js'
-import { encodeJsonFrame } from '../../protocol/codec.js'
+import { allocFrame, encodeJsonFrame, FrameDecoder, utf8Text } from '../../protocol/codec.js'
+import { COMPRESSED_MARK, FrameCompression, type CodecName } from '../../protocol/frame-compression.js'
 import { ProtocolError } from '../../protocol/errors.js'
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import type { DecodeResult } from '../../protocol/decode.js'
@@ -26,6 +31,9 @@ export interface FramedStreamStats {
   framesOut: number
   bytesIn: number
   bytesOut: number
+  /** frames as they were before compression (bodies in, whole frames out); the wire's bytes while no codec is on */
+  rawBytesIn: number
+  rawBytesOut: number
 }
 
 /** Another protocol over the same framing (the invite handshake, the blob protocol): its frame cap, version and frames. */
@@ -41,19 +49,46 @@ export interface FramingOptions {
 
 export class FramedStream<In, Out = Message> {
   readonly stream: Stream
-  readonly stats: FramedStreamStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 }
+  readonly stats: FramedStreamStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, rawBytesIn: 0, rawBytesOut: 0 }
   readonly #decode: (value: unknown) => DecodeResult<In>
   readonly #frames: FrameDecoder
   readonly #maxFrameBytes: number
   readonly #version: number
   #sendChain: Promise<void> = Promise.resolve()
+  #compression: FrameCompression | undefined
 
   constructor (stream: Stream, decode: (value: unknown) => DecodeResult<In>, options: FramingOptions = {}) {
     this.stream = stream
     this.#decode = decode
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
     this.#version = options.version ?? PROTOCOL_VERSION
-    this.#frames = options.frames ?? new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes, text: options.text === true })
+    this.#frames = options.frames ?? (options.text === true
+      ? new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes, parse: (body) => this.#bodyText(body.subarray()) })
+      : new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes }))
+  }
+
+  /** the codec frames are compressed with, once the hellos chose one */
+  get codec (): CodecName | undefined {
+    return this.#compression?.name
+  }
+
+  /**
+   * Compress frames worth it from now on, and accept compressed frames (text
+   * sessions only). Called by the session as soon as the hellos agree, before
+   * it reads or sends another frame.
+   */
+  useCodec (name: CodecName): void {
+    this.#compression = new FrameCompression(name, this.#maxFrameBytes)
+  }
+
+  #bodyText (body: Uint8Array): string {
+    let bytes = body
+    if (body[0] === COMPRESSED_MARK) {
+      if (this.#compression === undefined) throw new ProtocolError('compressed frame on a session that did not agree on frame compression')
+      bytes = this.#compression.decompress(body)
+    }
+    this.stats.rawBytesIn += bytes.byteLength
+    return utf8Text(bytes)
   }
 
   /** the protocol version this stream's messages carry as `v` */
@@ -68,7 +103,20 @@ export class FramedStream<In, Out = Message> {
 
   /** Send an already-serialised JSON message. */
   async sendJson (json: string): Promise<void> {
-    await this.sendFrame(encodeJsonFrame(json, this.#maxFrameBytes))
+    const frame = encodeJsonFrame(json, this.#maxFrameBytes)
+    this.stats.rawBytesOut += frame.byteLength
+    await this.sendFrame(this.#compression !== undefined ? this.#compressed(frame) : frame)
+  }
+
+  /** `frame` with its body compressed, when the codec finds that worth it (else `frame` itself). */
+  #compressed (frame: Uint8Array): Uint8Array {
+    const prefix = frame[0]! < 0x80 ? 1 : frame[1]! < 0x80 ? 2 : frame[2]! < 0x80 ? 3 : 4
+    const body = frame.subarray(prefix)
+    const packed = this.#compression!.compress(body)
+    if (packed === body) return frame
+    const out = allocFrame(packed.byteLength)
+    out.body.set(packed)
+    return out.frame
   }
 
   /**

@@ -12,6 +12,7 @@ import { describeError } from '../../protocol/errors.js'
 import type { MeshPeer } from '../net/mesh.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
 import { serveExclusion, serveRulesHash } from '../rules/serve.js'
+import { acceptedCodecs } from './compression-policy.js'
 import type { PeerRuntime } from './peer-runtime.js'
 import { learnBinding, peerChanged, type ReplicatorDeps } from './replicator-deps.js'
 import { serveSession, type ServeSessionDeps, type SessionEnd, type SkippedObject } from './serve-session.js'
@@ -79,6 +80,7 @@ function serveDeps (deps: ReplicatorDeps, rt: PeerRuntime, peer: MeshPeer, peerL
       if (rt.positionAt(position, pending, deps.store.info().head)) peerChanged(deps, peer.name)
     },
     onHello: (hello) => learnBinding(deps, rt, hello.domain),
+    codecs: acceptedCodecs(deps.config.sync.compression),
     readFeed
   }
 }

@@ -85,7 +85,8 @@ async function runSession (deps: ReplicatorDeps, rt: PeerRuntime, session: PullS
     rt.lastError = describeError(end.error)
     peerLog.warn({ err: rt.lastError, pulled: rt.pulledSession }, 'pull session ended with an error')
   } else {
-    peerLog.info({ reason: end.reason, pulled: rt.pulledSession }, 'pull session ended')
+    const { bytes, frameBytes, codec } = session.received
+    peerLog.info({ reason: end.reason, pulled: rt.pulledSession, bytesIn: bytes, frameBytesIn: frameBytes, codec }, 'pull session ended')
   }
   peerChanged(deps, rt.config.name)
   return started

@@ -14,7 +14,8 @@
  * callers — is rejected with its first error.
  */
 import type { Stream } from '@libp2p/interface'
-import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION, PROTOCOL_VERSION_2 } from '../../protocol/constants.js'
+import type { CodecName } from '../../protocol/frame-compression.js'
 import { serverDecoderFor } from '../../protocol/session-decoders.js'
 import { versionOfProtocol } from '../../protocol/versions.js'
 import { type HelloMessage, type ServerMessage } from '../../protocol/messages.js'
@@ -53,6 +54,8 @@ export interface PullSessionDeps extends PullPipelineDeps {
   readonly onHeadAnnounced?: (head: number) => void
   /** the session is established (hello exchanged, resume point known) */
   readonly onStarted?: (since: number, hello: HelloMessage) => void
+  /** version 2: frame codecs to offer the remote, preferred first (compression-policy.ts); none: frames go uncompressed */
+  readonly codecs?: readonly CodecName[]
   /** pull until caught up once, then end the session (dry runs) */
   readonly once?: boolean
 }
@@ -94,6 +97,12 @@ export class PullSession {
   get remote (): HelloMessage | undefined { return this.#remote }
   get remoteHead (): number { return this.#remoteHead }
   get appliedSeq (): number { return this.#pipeline.appliedSeq }
+  /** what this session received: bytes on the stream, the same frames uncompressed, and the codec the hellos chose */
+  get received (): { readonly bytes: number, readonly frameBytes: number, readonly codec: string } {
+    const stats = this.#framed.stats
+    return { bytes: stats.bytesIn, frameBytes: stats.rawBytesIn, codec: this.#framed.codec ?? 'none' }
+  }
+
   /** the remote seq this session started pulling after */
   get resumedFrom (): number { return this.#resumedFrom }
 
@@ -130,7 +139,8 @@ export class PullSession {
       // catch below once the send throws, and must not surface as an unhandled rejection (which ends the process)
       helloPromise.catch(() => {})
       const info = this.#deps.store.info()
-      await this.#framed.send({ type: 'hello', v: this.#framed.version, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch })
+      const codecs = this.#framed.version === PROTOCOL_VERSION_2 && (this.#deps.codecs?.length ?? 0) > 0 ? { codecs: this.#deps.codecs } : {}
+      await this.#framed.send({ type: 'hello', v: this.#framed.version, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, ...codecs })
       const hello = await withTimeout(helloPromise, HELLO_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no hello within ${HELLO_TIMEOUT_MS} ms`)
       this.#remote = hello
       this.#remoteHead = hello.head
@@ -138,7 +148,7 @@ export class PullSession {
       this.#pipeline.resumeAt(since)
       this.#resumedFrom = since
       this.#deps.progress.connected(hello.head, since)
-      this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count, protocol: this.#framed.version }, 'pull session started')
+      this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count, protocol: this.#framed.version, codec: this.#framed.codec ?? 'none' }, 'pull session started')
       this.#deps.onStarted?.(since, hello)
       while (!signal.aborted && this.#closedError === undefined) {
         if (this.#pullWanted) {
@@ -218,6 +228,12 @@ export class PullSession {
       case 'hello':
         if (this.#helloWaiter === undefined || this.#remote !== undefined) throw new ProtocolError('hello sent twice')
         if (message.v !== this.#framed.version) throw new UnsupportedProtocolVersionError(message.v, this.#framed.version)
+        if (message.codec !== undefined) {
+          // the remote may only pick what we offered; its next frame may already be compressed
+          const codec = this.#deps.codecs?.find((c) => c === message.codec)
+          if (codec === undefined) throw new ProtocolError(`peer chose frame codec "${message.codec}", which this agent did not offer (${this.#deps.codecs?.join(', ') ?? 'none'})`)
+          this.#framed.useCodec(codec)
+        }
         this.#helloWaiter.resolve(message)
         this.#helloWaiter = undefined
         return

@@ -17,6 +17,7 @@ import type { Mesh } from '../net/mesh.js'
 import type { PeerRuntime } from './peer-runtime.js'
 import type { ProgressSnapshot } from './progress.js'
 import type { PullSession, PullSessionDeps } from './pull-session.js'
+import { offeredCodecs } from './compression-policy.js'
 
 export interface ReplicatorEvents {
   onBatchApplied?: (peer: string, stats: ApplyStats, batch: { remaining: number, more: boolean, durationMs: number }) => void
@@ -46,8 +47,10 @@ export function peerChanged (deps: ReplicatorDeps, name: string): void {
 }
 
 /** What every pull session with this peer is given, whatever it is for. */
-export function sessionBasics (deps: ReplicatorDeps, rt: PeerRuntime): Pick<PullSessionDeps, 'store' | 'domain' | 'peerName' | 'peerId' | 'window' | 'rulesHash' | 'now'> {
+export function sessionBasics (deps: ReplicatorDeps, rt: PeerRuntime): Pick<PullSessionDeps, 'store' | 'domain' | 'peerName' | 'peerId' | 'window' | 'rulesHash' | 'now' | 'codecs'> {
   return {
+    // the link as it is now: the stream was just opened on this connection
+    codecs: offeredCodecs(deps.config.sync.compression, deps.mesh.remoteAddress(rt.config.peerId)),
     store: deps.store,
     domain: deps.config.domain,
     peerName: rt.config.name,

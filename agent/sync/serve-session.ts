@@ -12,7 +12,8 @@
  * what lies after it, exactly, as commits land (onPosition reports both).
  */
 import type { Stream } from '@libp2p/interface'
-import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION, PROTOCOL_VERSION_2 } from '../../protocol/constants.js'
+import { chooseCodec, type CodecName } from '../../protocol/frame-compression.js'
 import { clientDecoderFor } from '../../protocol/session-decoders.js'
 import { versionOfProtocol } from '../../protocol/versions.js'
 import { type ClientMessage, type HelloMessage } from '../../protocol/messages.js'
@@ -41,6 +42,8 @@ export interface ServeSessionDeps extends ServeAnswerDeps {
   readonly onPosition?: (seq: number, pending: number) => void
   /** the peer's hello (its domain, over the connection Noise authenticated) */
   readonly onHello?: (hello: HelloMessage) => void
+  /** version 2: the frame codecs we accept from a puller's offer (compression-policy.ts); none: frames go uncompressed */
+  readonly codecs?: readonly CodecName[]
   /** how feed pages are read: shared by all serve sessions of an agent (shared-feed-reads.ts); the store's own by default */
   readonly readFeed?: FeedReader
 }
@@ -137,8 +140,11 @@ class ServeSession {
     const info = this.#deps.store.info()
     this.#notifiedHead = info.head
     this.#knownHead = info.head
-    await this.#framed.send({ type: 'hello', v: this.#framed.version, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: this.#deps.servesHash })
-    this.#deps.log.debug({ remoteDomain: hello.domain, protocol: this.#framed.version }, 'serve session: hello')
+    // the puller's preference wins among the codecs we accept; our hello itself goes uncompressed
+    const codec = this.#framed.version === PROTOCOL_VERSION_2 ? chooseCodec(hello.codecs, this.#deps.codecs ?? []) : undefined
+    await this.#framed.send({ type: 'hello', v: this.#framed.version, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, serves: this.#deps.servesHash, ...(codec !== undefined ? { codec } : {}) })
+    if (codec !== undefined) this.#framed.useCodec(codec)
+    this.#deps.log.debug({ remoteDomain: hello.domain, protocol: this.#framed.version, codec: codec ?? 'none' }, 'serve session: hello')
     this.#deps.onHello?.(hello)
   }
 
