@@ -2,6 +2,11 @@
  * Protocol fuzzing, pulling side: the agent pulls from a hostile remote (an
  * allowed peer ID) that answers with random, mutated and hostile frames.
  *
+ * Both protocol versions: version 2 with bulk batch frames whose framing
+ * lies, and (when the session offers it) compressed frames, honest ones
+ * carrying the hostile content and hostile ones (zip bombs, damaged,
+ * oversized, lying about their size, a codec never offered).
+ *
  * Volume runs the real PullSession with the real apply path and a real
  * LevelDB store over real libp2p streams, one session after another — the
  * replicator's reconnect backoff (250 ms doubling to 30 s) would otherwise
@@ -24,6 +29,7 @@ import { PullSession } from '../../agent/sync/pull-session.js'
 import { compileInboundRules, inboundRulesHash } from '../../agent/rules/inbound.js'
 import type { LoadedConfig } from '../../config/load.js'
 import { PROTOCOL_ID, PROTOCOL_ID_V2, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import type { CodecName } from '../../protocol/frame-compression.js'
 import { createBlobStore } from '../../store/blobs/blob-store.js'
 import { createLevelStore } from '../../store/level-store.js'
 import type { Store } from '../../store/types.js'
@@ -43,7 +49,7 @@ const FILE = 'test/faults/fuzz-pull.test.ts'
 const HOSTILE = ['lab-h1', 'lab-h2', 'lab-h3', 'lab-h4']
 
 /** The agent's own pull session and apply path on `store`, as the replicator builds them for `peerName`. */
-function pullSessionOf (stream: Stream, store: Store, config: LoadedConfig, peerName: string, logger: Logger): PullSession {
+function pullSessionOf (stream: Stream, store: Store, config: LoadedConfig, peerName: string, logger: Logger, codecs?: readonly CodecName[]): PullSession {
   const peer = config.peers.find((p) => p.name === peerName)!
   const rules = compileInboundRules(config, peer)
   const rulesHash = inboundRulesHash(rules)
@@ -59,6 +65,7 @@ function pullSessionOf (stream: Stream, store: Store, config: LoadedConfig, peer
     progress: new PullProgress(Date.now),
     log: logger.child({ peer: peerName }),
     now: Date.now,
+    ...(codecs !== undefined ? { codecs } : {}),
     apply: async (s, changes, next, onPrepared, dataTexts) => await applyRemoteBatch({ store, connector: createEmbeddedConnector(), rules, rulesHash, peerId: peer.peerId, now: Date.now, fetch: async (uids) => await s.get(uids), provenance: createProvenanceChecker(), blobs: localBlobAccess(createBlobStore(join(config.paths.dataDir, 'blobs'))) }, changes, next, onPrepared, dataTexts)
   })
 }
@@ -120,10 +127,12 @@ describe('protocol fuzzing: the pulling side', () => {
         const peer = config.peers.find((p) => p.name === domain)!
         while (frames() < targetFrames) {
           const served = server.sessions.length
-          // every other session speaks version 2 (bulk batch frames), the rest version 1
+          // every other session speaks version 2 (bulk batch frames), the rest version 1; half the
+          // version-2 sessions offer frame compression (the remote then mostly agrees and compresses)
           const protocol = sessions % 2 === 0 ? PROTOCOL_ID_V2 : PROTOCOL_ID
+          const codecs: CodecName[] | undefined = sessions % 4 === 0 ? ['brotli'] : undefined
           const stream = await puller.node.dialProtocol(multiaddr(`${server.addr}/p2p/${peer.peerId}`), protocol, { signal: AbortSignal.timeout(5000) })
-          const end = await pullSessionOf(stream, store, config, domain, captured.logger).run(AbortSignal.timeout(20_000))
+          const end = await pullSessionOf(stream, store, config, domain, captured.logger, codecs).run(AbortSignal.timeout(20_000))
           sessions++
           await waitFor(() => server.sessions.length > served, { what: `${domain} finished its side of the session (our end: ${end.reason === 'error' ? end.error.message : end.reason})`, timeout: 30_000 })
           const { kind: k, sample, error } = server.sessions[server.sessions.length - 1]!

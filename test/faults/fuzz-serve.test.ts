@@ -5,17 +5,20 @@
  * wrong types, breakers of every written limit, valid requests with hostile
  * values. A must never crash, must close every session with a logged reason,
  * must keep its store byte-for-byte the same, and must still serve others.
+ * Every other session speaks protocol version 2, half of those with frame
+ * compression agreed in the hello (clientSessionV2).
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { agentInternals } from '../../agent/test-hooks.js'
 import { loadIdentityKey } from '../../agent/net/identity.js'
-import { MAX_GET_UIDS, MAX_PULL_WINDOW, MAX_SEQ, MAX_UID_LENGTH, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { MAX_GET_UIDS, MAX_PULL_WINDOW, MAX_SEQ, MAX_UID_LENGTH, PROTOCOL_ID, PROTOCOL_ID_V2, PROTOCOL_VERSION } from '../../protocol/constants.js'
 import {
   brokenMessage, garbageFrame, jsonFrame, mutatedFrame, nonObjectFrame, notJsonFrame, overlongVarint, oversizedPrefix,
   randomUid, RawJson, rawFrame, truncatedFrame, validHello
 } from '../helpers/fuzz-frames.js'
+import { asVersion2, compressedFrame, hostileCompressedFrame, version2Decoder } from '../helpers/fuzz-frames-v2.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
 import { capturingLogger, meshConfig, waitFor } from '../helpers/nodes.js'
 import { createRawPeer, type RawPeer } from '../helpers/raw-peer.js'
@@ -74,6 +77,28 @@ function clientSession (rng: Rng, domain: string, knownUids: readonly string[]):
   }
 }
 
+/**
+ * A version-2 session: the same kinds with `v: 2`, half of them offering
+ * frame compression (then every frame after the hello goes compressed when
+ * worth it, and the agent's answers come compressed); or a session ending
+ * in a hostile compressed frame (a zip bomb, damaged, oversized, lying about
+ * its size), or in a compressed frame although no codec was agreed.
+ */
+function clientSessionV2 (rng: Rng, domain: string, knownUids: readonly string[]): Session {
+  const codecs = rng.chance(0.5) ? ['brotli'] : undefined
+  const hello = asVersion2(jsonFrame(validHello(rng, domain)), codecs)
+  const requests = (): Uint8Array[] => hostileRequests(rng, knownUids).map((f) => asVersion2(f))
+  if (rng.chance(0.3)) {
+    const honest = asVersion2(jsonFrame({ type: 'get', v: PROTOCOL_VERSION, id: 5, uids: [...knownUids] }))
+    if (codecs === undefined) return { kind: 'v2 compressed-unagreed', frames: [hello, ...requests(), compressedFrame(honest, true)] }
+    const hostile = hostileCompressedFrame(rng, honest)
+    return { kind: `v2 ${hostile.kind}`, frames: [hello, ...requests().map((f) => compressedFrame(f)), hostile.frame] }
+  }
+  const base = clientSession(rng, domain, knownUids)
+  const frames = base.frames.map((f) => asVersion2(f, codecs))
+  return { kind: `v2${codecs !== undefined ? ' compressed' : ''} ${base.kind}`, frames: codecs !== undefined ? frames.map((f, i) => i > 0 ? compressedFrame(f) : f) : frames }
+}
+
 const REASONS = ['closing serve session: bad message from peer', 'peer closed the session with an error', 'serve session failed']
 
 describe('protocol fuzzing: the serving side', () => {
@@ -109,13 +134,15 @@ describe('protocol fuzzing: the serving side', () => {
         const raw = raws.get(peer)!
         const rng = forkRng(seed, peer)
         while (frames < targetFrames) {
-          const session = clientSession(rng, peer, knownUids)
+          // every other session speaks version 2 (where batches are bulk frames and frames may be compressed)
+          const v2 = sessions % 2 === 1
+          const session = v2 ? clientSessionV2(rng, peer, knownUids) : clientSession(rng, peer, knownUids)
           frames += session.frames.length
           sessions++
           byKind.set(session.kind, (byKind.get(session.kind) ?? 0) + 1)
           const reasonsBefore = reasonsOf(peer)
-          const stream = await raw.open(mesh.node('lab-a').addr, mesh.node('lab-a').peerId)
-          const reader = frameReader(stream)
+          const stream = await raw.open(mesh.node('lab-a').addr, mesh.node('lab-a').peerId, v2 ? PROTOCOL_ID_V2 : PROTOCOL_ID)
+          const reader = frameReader(stream, v2 ? version2Decoder() : undefined)
           for (const frame of session.frames) {
             if (stream.status !== 'open') break
             stream.send(frame)

@@ -18,6 +18,7 @@ import {
   randomUid, rawFrame, toJsonText, truncatedFrame, validHello, validObject
 } from './fuzz-frames.js'
 import type { Rng } from './seeded.js'
+import { compressedFrame, hostileBulkFrame, hostileCompressedFrame, sampleOf, version2Decoder } from './fuzz-frames-v2.js'
 import { frameReader, type FrameReader } from './wire-client.js'
 
 /** What the hostile side saw of one session. */
@@ -47,7 +48,7 @@ export const SERVER_ENDS_KINDS = new Set(['server-error', 'close-after-hello'])
 
 const PULL_KINDS = ['bad-hello', 'broken-batch', 'broken-notify', 'broken-objects', 'objects-unknown-id', 'unrequested-objects', 'hello-twice',
   'server-error', 'client-message', 'garbage', 'not-json', 'non-object', 'oversized', 'overlong-varint', 'truncated', 'empty-frame',
-  'mutated', 'hostile-notifies', 'close-after-hello'] as const
+  'mutated', 'hostile-notifies', 'close-after-hello', 'bulk-hostile', 'compressed-hostile', 'codec-not-offered'] as const
 
 /**
  * Answer one pull session with a hostile script. Every kind ends with a frame
@@ -56,27 +57,36 @@ const PULL_KINDS = ['bad-hello', 'broken-batch', 'broken-notify', 'broken-object
  * whose valid batch cannot be applied without the answer to its `get`.
  */
 export async function hostileAnswer (stream: Stream, rng: Rng, domain: string): Promise<ServedSession> {
-  const reader = frameReader(stream)
-  const frame = frameFor(stream.protocol === PROTOCOL_ID_V2 ? 2 : 1)
-  const kind = rng.pick(PULL_KINDS)
+  const v2 = stream.protocol === PROTOCOL_ID_V2
+  // version 2: the puller's frames may come compressed once we agreed on a codec
+  const reader = frameReader(stream, v2 ? version2Decoder() : undefined)
+  const frame = frameFor(v2 ? 2 : 1)
+  let kind: string = rng.pick(PULL_KINDS)
   let frames = 0
   let sample = ''
+  /** the codec both sides agreed on in the hellos: every frame after ours goes compressed when worth it */
+  let agreed = false
   const send = (frame: Uint8Array): void => {
     if (stream.status !== 'open' || stream.writeStatus !== 'writable') return
-    stream.send(frame)
+    stream.send(agreed ? compressedFrame(frame) : frame)
     frames++
-    sample = Buffer.from(frame.subarray(0, 300)).toString('latin1')
+    sample = sampleOf(frame)
   }
-  const hello = (): void => send(frame({ ...validHello(rng, domain), epoch: 'hostile-epoch' }))
   const waitForType = async (type: string): Promise<Record<string, unknown> | undefined> => {
     for (let f = await reader.next(10_000); f !== undefined; f = await reader.next(10_000)) if (f.type === type) return f
     return undefined
   }
-  if (await waitForType('hello') !== undefined) {
+  const theirs = await waitForType('hello')
+  if (theirs !== undefined) {
+    const offered = v2 && Array.isArray(theirs.codecs) && theirs.codecs.includes('brotli')
+    // the codec the hello names: the one offered (mostly), or one never offered
+    const codec = kind === 'codec-not-offered' ? (offered ? 'lz4' : 'brotli') : offered && rng.chance(0.7) ? 'brotli' : undefined
     if (kind === 'bad-hello') send(frame(brokenMessage(rng, 'hello', domain)))
-    else hello()
+    else send(frame({ ...validHello(rng, domain), epoch: 'hostile-epoch', ...(codec !== undefined && v2 ? { codec } : {}) }))
+    if (kind === 'codec-not-offered' && !v2) kind = 'garbage' // version 1 has no codecs to lie about
+    agreed = v2 && codec !== undefined && kind !== 'codec-not-offered'
     const pull = kind === 'bad-hello' || kind === 'close-after-hello' ? undefined : await waitForType('pull')
-    if (pull !== undefined || kind === 'close-after-hello') await script(kind, rng, domain, send, reader, pull, frame)
+    if (pull !== undefined || kind === 'close-after-hello') kind = await script(kind, rng, domain, send, reader, pull, frame, agreed, stream)
   }
   if (stream.status === 'open' && stream.writeStatus === 'writable') await stream.close().catch(() => {})
   let toldWhy = false
@@ -84,8 +94,29 @@ export async function hostileAnswer (stream: Stream, rng: Rng, domain: string): 
   return { kind, frames, toldWhy, closedByPuller: reader.ended, sample }
 }
 
-async function script (kind: string, rng: Rng, domain: string, send: (frame: Uint8Array) => void, reader: FrameReader, pull: Record<string, unknown> | undefined, frame: (value: unknown) => Uint8Array): Promise<void> {
+/** Send the kind's frames; returns the kind, refined by what was sent (the variant of a hostile bulk or compressed frame). */
+async function script (kind: string, rng: Rng, domain: string, send: (frame: Uint8Array) => void, reader: FrameReader, pull: Record<string, unknown> | undefined, frame: (value: unknown) => Uint8Array, agreed: boolean, stream: Stream): Promise<string> {
   const id = typeof pull?.id === 'number' ? pull.id : 1
+  switch (kind) {
+    case 'bulk-hostile': {
+      const bulk = hostileBulkFrame(rng, id)
+      send(bulk.frame)
+      return `${kind}:${bulk.kind}`
+    }
+    case 'compressed-hostile': {
+      const honest = frame({ type: 'batch', v: PROTOCOL_VERSION, id, changes: Array.from({ length: 8 }, () => validObject(rng)), lastSeq: 8, last: true, more: false, remaining: 0 })
+      // agreed: a compressed frame that lies; not agreed: an honest compressed frame the puller never asked for
+      const hostile = agreed ? hostileCompressedFrame(rng, honest) : { kind: 'compressed-unagreed', frame: compressedFrame(honest, true) }
+      if (stream.status === 'open' && stream.writeStatus === 'writable') stream.send(hostile.frame)
+      return `${kind}:${hostile.kind}`
+    }
+    case 'codec-not-offered': return kind
+  }
+  await scriptV1(kind, rng, domain, send, reader, id, frame)
+  return kind
+}
+
+async function scriptV1 (kind: string, rng: Rng, domain: string, send: (frame: Uint8Array) => void, reader: FrameReader, id: number, frame: (value: unknown) => Uint8Array): Promise<void> {
   switch (kind) {
     case 'broken-batch': send(frame(brokenMessage(rng, 'batch', domain))); return
     case 'broken-notify': send(frame(brokenMessage(rng, 'notify', domain))); return
