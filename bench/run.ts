@@ -26,6 +26,7 @@ import { runBlob, type BlobResult } from './scenarios/blob.js'
 import { runFanin, type FaninResult } from './scenarios/fanin.js'
 import { runLive, type LiveResult } from './scenarios/live.js'
 import { runPair, type PairResult } from './scenarios/pair.js'
+import { renderSlowLink, runSlowLink, type SlowLinkResult } from './scenarios/slowlink.js'
 import { renderReport, summarise, type BenchResults } from './summary.js'
 import { renderMeshReport, runMeshBench } from './mesh-run.js'
 
@@ -81,7 +82,15 @@ export const RUN_DEFAULTS = Object.freeze({
   /** paced edits per second over the whole mesh */
   meshLatencyRate: 2,
   /** collaborator agents per process in a mesh (the master always has its own) */
-  meshPerProcess: 10
+  meshPerProcess: 10,
+  /**
+   * a slow link, e.g. 50mbit,20ms (bandwidth each way, round trip): runs the slow-link scenario only
+   * (scenarios/slowlink.ts) — initial and incremental through a shaping proxy and through a pass-through
+   * one on loopback, for each of --compressions; results in slowlink.json unless --out
+   */
+  link: '',
+  /** B's sync.compression in the slow-link scenario, one case each */
+  compressions: 'off,brotli'
 })
 
 export type RunFlags = typeof RUN_DEFAULTS
@@ -206,6 +215,36 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   return results
 }
 
+/** The slow-link scenario on its own (--link): its table is not the pair/baseline report. */
+async function runSlowLinkBench (flags: RunFlags, execArgv: string[]): Promise<{ date: string, machine: Record<string, unknown>, flags: RunFlags, slowlink: SlowLinkResult }> {
+  const startedAt = new Date()
+  const loadBefore = loadavg()
+  if (flags.protocol !== '') process.env.LABMESH_BENCH_SYNC_VERSIONS = flags.protocol
+  const tmp = await createTempDir('bench-slowlink')
+  const sync: Record<string, number> = {}
+  if (flags.batchSize > 0) sync.batchSize = flags.batchSize
+  if (flags.window > 0) sync.window = flags.window
+  const cluster = createCluster({ root: tmp.path, sync, execArgv, seed: { unsigned: flags.unsignedSeed, chunk: flags.seedChunk } })
+  try {
+    const slowlink = await runSlowLink(cluster, {
+      objects: flags.objects,
+      seed: flags.seed,
+      edits: flags.edits,
+      editChunk: flags.editChunk,
+      runs: flags.runs,
+      links: [flags.link, 'loopback'],
+      compressions: flags.compressions.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+      log: createBenchLog('slowlink')
+    })
+    const machine = { ...machineInfo(), loadavgBefore: loadBefore.map((l) => Math.round(l * 100) / 100), loadavgAfter: loadavg().map((l) => Math.round(l * 100) / 100) }
+    return { date: startedAt.toISOString(), machine, flags, slowlink }
+  } finally {
+    await cluster.closeAll()
+    if (flags.keep) createBenchLog('bench')('kept agent directories', { dir: tmp.path })
+    else await tmp.remove()
+  }
+}
+
 /** node flags for every agent process (--cpu-prof, --node-args) */
 function agentExecArgv (flags: RunFlags, profileDir: string): string[] {
   return [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...flags.nodeArgs.split(' ').filter((a) => a !== '')]
@@ -214,7 +253,13 @@ function agentExecArgv (flags: RunFlags, profileDir: string): string[] {
 if (isMainModule(import.meta.url)) {
   const flags = parseBenchArgs(process.argv.slice(2), { ...RUN_DEFAULTS })
   await mkdir(RESULTS_DIR, { recursive: true })
-  if (flags.mesh !== '') {
+  if (flags.link !== '') {
+    const results = await runSlowLinkBench(flags, agentExecArgv(flags, join(RESULTS_DIR, 'profiles')))
+    const file = join(RESULTS_DIR, flags.out === RUN_DEFAULTS.out ? 'slowlink.json' : flags.out)
+    await writeFile(file, JSON.stringify(results, null, 2) + '\n')
+    process.stdout.write(renderSlowLink(results.slowlink) + '\n')
+    process.stderr.write(`results written to ${file}\n`)
+  } else if (flags.mesh !== '') {
     // the lab mesh runs on its own: its table is not the pair/baseline report
     const profileDir = join(RESULTS_DIR, 'profiles')
     if (flags.cpuProf) await mkdir(profileDir, { recursive: true })

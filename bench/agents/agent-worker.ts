@@ -71,7 +71,8 @@ export interface CommitMark { readonly head: number, readonly objects: number, r
 export interface EditResult { readonly firstWriteAt: number, readonly committedAt: number, readonly written: number, readonly head: number }
 
 /** What one finished pull logged: time applying vs waiting for the remote. */
-export interface PullRecord { readonly peer: string, readonly pulled: number, readonly rate: number, readonly applyMs: number, readonly waitMs: number }
+/** `codec`: the frame codec of the session the pull ran in ('none' when uncompressed) */
+export interface PullRecord { readonly peer: string, readonly pulled: number, readonly rate: number, readonly applyMs: number, readonly waitMs: number, readonly codec?: string }
 
 export interface StoreDigest { readonly objects: number, readonly sha256: string }
 
@@ -170,11 +171,13 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
 
   // Log lines go through pino as in production; "pull finished" lines are
   // kept (applyMs / waitMs), warnings and errors go on to stderr.
+  let sessionCodec: string | undefined
   const destination = {
     write: (line: string): void => {
-      const rec = JSON.parse(line) as { level: number, msg?: string, peer?: string, pulled?: number, rate?: number, applyMs?: number, waitMs?: number }
+      const rec = JSON.parse(line) as { level: number, msg?: string, peer?: string, pulled?: number, rate?: number, applyMs?: number, waitMs?: number, codec?: string }
+      if (rec.msg === 'pull session started' && rec.codec !== undefined) sessionCodec = rec.codec
       if (rec.msg?.startsWith('pull finished') === true) {
-        pulls.push({ peer: rec.peer ?? '', pulled: rec.pulled ?? 0, rate: rec.rate ?? 0, applyMs: rec.applyMs ?? 0, waitMs: rec.waitMs ?? 0 })
+        pulls.push({ peer: rec.peer ?? '', pulled: rec.pulled ?? 0, rate: rec.rate ?? 0, applyMs: rec.applyMs ?? 0, waitMs: rec.waitMs ?? 0, ...(sessionCodec !== undefined ? { codec: sessionCodec } : {}) })
       }
       if (rec.level >= 40) process.stderr.write(line)
     }

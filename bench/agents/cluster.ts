@@ -21,7 +21,7 @@ export interface ClusterOptions {
   /** root directory for every agent of this scenario */
   readonly root: string
   /** `sync` block of every agent config ({} = labmesh defaults) */
-  readonly sync: Readonly<Record<string, number>>
+  readonly sync: Readonly<Record<string, number | string>>
   /** extra node flags for agent processes (e.g. --cpu-prof) */
   readonly execArgv: readonly string[]
   /** how stores are seeded: signed with the agent's key (default) or not, objects per transaction */
@@ -30,14 +30,20 @@ export interface ClusterOptions {
   readonly extraConfig?: Readonly<Record<string, unknown>>
 }
 
-export interface PeerLink { readonly agent: BenchAgent, readonly pull: boolean }
+/**
+ * `addr`: dial the peer there instead of at its own address (a proxy in front
+ * of it: lib/throttle-proxy.ts); `null`: never dial it (it dials us), so that
+ * the only connection between the two is the one through the proxy.
+ */
+export interface PeerLink { readonly agent: BenchAgent, readonly pull: boolean, readonly addr?: string | null }
 
 export interface BenchAgent {
   readonly name: string
   readonly node: TestNode
   /** the running worker; undefined before `launch` and after `halt` */
   readonly worker: WorkerHandle | undefined
-  configure: (peers: readonly PeerLink[]) => Promise<void>
+  /** write the agent's config; `sync`: keys of its `sync` block over the cluster's (e.g. compression) */
+  configure: (peers: readonly PeerLink[], sync?: Readonly<Record<string, number | string>>) => Promise<void>
   seed: (params: Omit<SeedParams, 'dir' | 'domain'>) => Promise<SeedResult>
   /** spawn the process (modules loaded, nothing started) */
   launch: () => Promise<void>
@@ -85,10 +91,15 @@ export function createCluster (options: ClusterOptions): Cluster {
       name: domain,
       node,
       get worker () { return worker },
-      configure: async (peers) => {
-        configFile = await writeNodeConfig(node, peers.map((p) => ({ node: p.agent.node, pull: p.pull })), {
+      configure: async (peers, sync = {}) => {
+        const merged = { ...options.sync, ...sync }
+        configFile = await writeNodeConfig(node, peers.map((p) => ({
+          node: typeof p.addr === 'string' ? { ...p.agent.node, addr: p.addr } : p.agent.node,
+          pull: p.pull,
+          ...(p.addr === null ? { extra: { addrs: [] } } : {})
+        })), {
           log: { level: 'info' },
-          ...(Object.keys(options.sync).length > 0 ? { sync: options.sync } : {}),
+          ...(Object.keys(merged).length > 0 ? { sync: merged } : {}),
           ...options.extraConfig
         })
       },
