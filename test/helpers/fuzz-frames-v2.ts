@@ -56,12 +56,20 @@ export function asVersion2 (frame: Uint8Array, codecs?: readonly string[]): Uint
 export function compressedFrame (frame: Uint8Array, force = false): Uint8Array {
   const body = frameBody(frame)
   if (body === undefined || (!force && body.length < MIN_COMPRESS_BYTES)) return frame
-  return rawFrame(Uint8Array.from([COMPRESSED_MARK, ...varint(body.length), ...zlib.brotliCompressSync(body)]))
+  return rawFrame(Uint8Array.from([COMPRESSED_MARK, ...varint(body.length), ...brotli(body, 1)]))
 }
+
+function brotli (bytes: Uint8Array, quality: number): Buffer {
+  return zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: quality } })
+}
+
+/** 64 MiB of zeros at brotli quality 5: ~100 bytes (quality 11 takes seconds for the same) */
+let bombPayload: Buffer | undefined
 
 /** 64 MiB of zeros as ~100 bytes of brotli, announcing 4 KiB */
 export function zipBombFrame (): Uint8Array {
-  return rawFrame(Uint8Array.from([COMPRESSED_MARK, ...varint(4096), ...zlib.brotliCompressSync(new Uint8Array(64 * 1024 * 1024))]))
+  bombPayload ??= brotli(new Uint8Array(64 * 1024 * 1024), 5)
+  return rawFrame(Uint8Array.from([COMPRESSED_MARK, ...varint(4096), ...bombPayload]))
 }
 
 /** A compressed frame that cannot be honest: damaged, lying about its size, over the cap, or a bomb. */

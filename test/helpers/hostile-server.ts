@@ -85,7 +85,8 @@ export async function hostileAnswer (stream: Stream, rng: Rng, domain: string): 
     else send(frame({ ...validHello(rng, domain), epoch: 'hostile-epoch', ...(codec !== undefined && v2 ? { codec } : {}) }))
     if (kind === 'codec-not-offered' && !v2) kind = 'garbage' // version 1 has no codecs to lie about
     agreed = v2 && codec !== undefined && kind !== 'codec-not-offered'
-    const pull = kind === 'bad-hello' || kind === 'close-after-hello' ? undefined : await waitForType('pull')
+    // a hello the puller refuses gets no pull: its error frame is read below
+    const pull = kind === 'bad-hello' || kind === 'close-after-hello' || kind === 'codec-not-offered' ? undefined : await waitForType('pull')
     if (pull !== undefined || kind === 'close-after-hello') kind = await script(kind, rng, domain, send, reader, pull, frame, agreed, stream)
   }
   if (stream.status === 'open' && stream.writeStatus === 'writable') await stream.close().catch(() => {})
