@@ -555,5 +555,9 @@ class LevelStore implements Store, TxHost {
   async getTypeRow (key: string): Promise<string | undefined> {
     return await this.#subs.types.get(key) as string | undefined
   }
+
+  async getTypeRows (keys: readonly string[]): Promise<Array<string | undefined>> {
+    return await this.#subs.types.getMany(keys as string[]) as Array<string | undefined>
+  }
 }
 

@@ -21,7 +21,7 @@ import type { DigestAggregate } from '../protocol/digest.js'
 import { groupOfTypeRow, leafHashOf, recordDigest, type DigestKeys } from './digest-rows.js'
 import { DigestWrites } from './digest-tx.js'
 import { blobIndexChange, recordBlobHashes } from './blob-index.js'
-import { blobRefRange, seqKey, auxKey, pastKey } from './keys.js'
+import { blobRefRange, seqKey, auxKey, pastKey, typeKey } from './keys.js'
 import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
 import { inPastOrder, pastWrite, type PastVersion } from './past-versions.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
@@ -44,6 +44,8 @@ export interface TxHost {
   digestAggregate (group: string): DigestAggregate | undefined
   /** a committed type-index row's value (the record's leaf) */
   getTypeRow (key: string): Promise<string | undefined>
+  /** committed type-index rows' values, by key */
+  getTypeRows (keys: readonly string[]): Promise<Array<string | undefined>>
   getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
   /** an object's past-version rows by key */
   getPastSlots (uid: string): Promise<Map<string, PastVersion>>
@@ -85,6 +87,12 @@ export class LevelWriteTx implements WriteTx {
   readonly #blobRefs = new Map<string, Map<string, boolean>>()
   /** history rows read or written by this tx (undefined: the object has none) */
   readonly #historyKnown = new Map<string, readonly HistoryEntry[] | undefined>()
+  /**
+   * committed type-index rows (leaves) of the records this tx read, by row
+   * key: an update takes its old leaf out of the digest from here instead
+   * of serialising and hashing the old record again
+   */
+  readonly #leavesRead = new Map<string, string | undefined>()
   /** past-version rows written by this tx: uid → key → version */
   readonly #pastWritten = new Map<string, Map<string, PastVersion>>()
   /** the peer whose batch this tx applies (undefined: a local write) */
@@ -173,7 +181,7 @@ export class LevelWriteTx implements WriteTx {
       const keys = [...unique]
       const found = await this.#store.getObjects(keys)
       for (let i = 0; i < keys.length; i++) this.#known.set(keys[i]!, found[i])
-      await this.#readHistory(keys, found)
+      await Promise.all([this.#readHistory(keys, found), this.#readLeaves(found)])
       // the common case (one read of distinct uids): the answer is `found` itself
       if (keys.length === uids.length) return found
     }
@@ -195,6 +203,35 @@ export class LevelWriteTx implements WriteTx {
     if (wanted === undefined) return
     const rows = await this.#store.getHistoryRows(wanted)
     for (let i = 0; i < wanted.length; i++) this.#historyKnown.set(wanted[i]!, rows[i])
+  }
+
+  /** Read the leaves of the records just read (an initial sync reads none: it finds no records). */
+  async #readLeaves (found: ReadonlyArray<StoredObject | undefined>): Promise<void> {
+    let wanted: string[] | undefined
+    for (const record of found) if (record !== undefined) (wanted ??= []).push(typeKey(record.type, record.uid))
+    if (wanted === undefined) return
+    const rows = await this.#store.getTypeRows(wanted)
+    for (let i = 0; i < wanted.length; i++) this.#leavesRead.set(wanted[i]!, rows[i])
+  }
+
+  /**
+   * The leaf `prev` counts with in its group's aggregate: its type-index row
+   * as this tx sees it — its own or an unsettled base's write, else the row
+   * read with the record — which is the leaf putObject computed when it
+   * wrote `prev`. Only a row of no leaf (never expected after the digest's
+   * upgrade) is computed from the record's fields again.
+   */
+  #oldLeaf (prev: StoredObject, keys: DigestKeys): { group: string, hash: string, typeRowKey: string } {
+    const key = typeKey(prev.type, prev.uid)
+    let value: string | undefined
+    // newest first: a tx's own writes, then what it read before them, then its base's
+    for (let tx: LevelWriteTx | undefined = this; tx !== undefined; tx = tx.#liveBase()) {
+      const rows = tx.digest.rows.has(key) ? tx.digest.rows : tx.#leavesRead.has(key) ? tx.#leavesRead : undefined
+      if (rows !== undefined) { value = rows.get(key); break }
+    }
+    const group = value !== undefined ? groupOfTypeRow(key, value, keys) : undefined
+    if (group !== undefined) return { group, hash: leafHashOf(value!), typeRowKey: key }
+    return recordDigest(prev, undefined, keys)
   }
 
   async getPastVersions (uid: string): Promise<readonly PastVersion[]> {
@@ -265,8 +302,7 @@ export class LevelWriteTx implements WriteTx {
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       this.moved.push(prev.seq)
-      // the old record has no text at hand: its leaf is hashed from its fields (an update, not the initial sync's hot path)
-      const old = recordDigest(prev, undefined, keys)
+      const old = this.#oldLeaf(prev, keys)
       this.digest.remove(old.group, old.hash)
       if (prev.type !== stored.type) {
         this.ops.push({ type: 'del', sublevel: subs.types, key: old.typeRowKey })
