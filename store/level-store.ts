@@ -519,8 +519,8 @@ class LevelStore implements Store, TxHost {
     return this.#failedPeer.has(uid)
   }
 
-  async getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>> {
-    return await this.#subs.history.getMany(uids as string[]) as Array<HistoryEntry[] | undefined>
+  async getHistoryTexts (uids: readonly string[]): Promise<Array<string | undefined>> {
+    return await this.#subs.history.getMany(uids as string[], { valueEncoding: 'utf8' }) as Array<string | undefined>
   }
 
   async getPastSlots (uid: string): Promise<Map<string, PastVersion>> {

@@ -22,7 +22,8 @@ import { groupOfTypeRow, leafHashOf, recordDigest, type DigestKeys } from './dig
 import { DigestWrites } from './digest-tx.js'
 import { blobIndexChange, recordBlobHashes } from './blob-index.js'
 import { blobRefRange, seqKey, auxKey, pastKey, typeKey } from './keys.js'
-import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
+import { entriesForWrite, type HistoryEntry } from './history.js'
+import { appendEntriesText } from './history-text.js'
 import { inPastOrder, pastWrite, type PastVersion } from './past-versions.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
@@ -46,7 +47,8 @@ export interface TxHost {
   getTypeRow (key: string): Promise<string | undefined>
   /** committed type-index rows' values, by key */
   getTypeRows (keys: readonly string[]): Promise<Array<string | undefined>>
-  getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
+  /** history rows as their stored JSON text (history-text.ts appends to them as text) */
+  getHistoryTexts (uids: readonly string[]): Promise<Array<string | undefined>>
   /** an object's past-version rows by key */
   getPastSlots (uid: string): Promise<Map<string, PastVersion>>
   /** history entries kept per object (0: none written) */
@@ -85,8 +87,8 @@ export class LevelWriteTx implements WriteTx {
   readonly #failedEntries = new Map<string, FailedEntry>()
   /** blob references this tx added (true) or removed (false): hash → uid → referenced */
   readonly #blobRefs = new Map<string, Map<string, boolean>>()
-  /** history rows read or written by this tx (undefined: the object has none) */
-  readonly #historyKnown = new Map<string, readonly HistoryEntry[] | undefined>()
+  /** history rows read or written by this tx, as text (undefined: the object has none) */
+  readonly #historyKnown = new Map<string, string | undefined>()
   /**
    * committed type-index rows (leaves) of the records this tx read, by row
    * key: an update takes its old leaf out of the digest from here instead
@@ -145,7 +147,7 @@ export class LevelWriteTx implements WriteTx {
     return base !== undefined ? base.#peekFailedEntry(uid) : NOT_KNOWN
   }
 
-  #peekHistory (uid: string): readonly HistoryEntry[] | undefined | typeof NOT_KNOWN {
+  #peekHistory (uid: string): string | undefined | typeof NOT_KNOWN {
     if (this.#historyKnown.has(uid)) return this.#historyKnown.get(uid)
     const base = this.#liveBase()
     return base !== undefined ? base.#peekHistory(uid) : NOT_KNOWN
@@ -201,7 +203,7 @@ export class LevelWriteTx implements WriteTx {
       if (found[i] !== undefined || this.#store.isFailed(keys[i]!)) (wanted ??= []).push(keys[i]!)
     }
     if (wanted === undefined) return
-    const rows = await this.#store.getHistoryRows(wanted)
+    const rows = await this.#store.getHistoryTexts(wanted)
     for (let i = 0; i < wanted.length; i++) this.#historyKnown.set(wanted[i]!, rows[i])
   }
 
@@ -390,8 +392,8 @@ export class LevelWriteTx implements WriteTx {
     if (keep === 0 || entries.length === 0) return
     // not read (a uid new here, neither held nor parked): it has no row yet
     const known = this.#peekHistory(uid)
-    const row = appendEntries(known === NOT_KNOWN ? undefined : known, entries, keep)
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.history, key: uid, value: row })
+    const row = appendEntriesText(known === NOT_KNOWN ? undefined : known, entries, keep)
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.history, key: uid, value: row, text: row })
     this.#historyKnown.set(uid, row)
   }
 
