@@ -8,11 +8,12 @@
  * half, best of --rounds, so a change to either path can be judged on a busy
  * machine.
  *
- *   node dist/bench/edit-micro.js [--objects 50000] [--edits 1000] [--batch-size 500] [--rounds 5] [--profile FILE.cpuprofile] [--compare-past] [--no-signed]
+ *   node dist/bench/edit-micro.js [--objects 50000] [--edits 1000] [--batch-size 500] [--rounds 5] [--profile FILE.cpuprofile] [--compare-past] [--no-signed] [--history 20]
  *
  * A signs its versions as an agent does (its key, groups of SIGN_GROUP_MAX)
  * and B checks them before applying; --no-signed writes unsigned versions
- * (as a store before signed provenance).
+ * (as a store before signed provenance). --history N sets both stores'
+ * history.versions (0: no history rows and no past versions).
  * --profile writes a CPU profile of the timed rounds alone (not the seeding).
  * --compare-past runs it all four times in this process, on fresh stores,
  * alternating: with no past versions kept (the baseline: the store before
@@ -30,7 +31,7 @@ import { compileInboundRules, inboundRulesHash } from '../agent/rules/inbound.js
 import { toWire } from '../store/stored-wire.js'
 import type { PeerConfig } from '../config/schema.js'
 import { encodeJsonFrame, FrameDecoder } from '../protocol/codec.js'
-import { PROTOCOL_VERSION } from '../protocol/constants.js'
+import { DEFAULT_HISTORY_VERSIONS, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeServerMessage } from '../protocol/decode.js'
 import { type BatchMessage } from '../protocol/messages.js'
 import type { ObjectVersion } from '../protocol/object.js'
@@ -47,7 +48,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createVersionSigner, type VersionSigner } from '../protocol/provenance.js'
 
-const DEFAULTS = Object.freeze({ objects: 50_000, edits: 1000, batchSize: 500, rounds: 5, seed: 1, profile: '', comparePast: false, signed: true })
+const DEFAULTS = Object.freeze({ objects: 50_000, edits: 1000, batchSize: 500, rounds: 5, seed: 1, profile: '', comparePast: false, signed: true, history: DEFAULT_HISTORY_VERSIONS })
 
 type Flags = typeof DEFAULTS
 
@@ -87,7 +88,7 @@ async function main (): Promise<void> {
 // one straight run of seeding and rounds (over 80 lines): splitting it would only pass the stores and targets around
 async function measure (flags: Flags, label: string, pastVersions: number | undefined, signer: VersionSigner | undefined): Promise<void> {
   const tmp = await createTempDir('edit-micro')
-  const stores = pastVersions !== undefined ? { pastVersions } : {}
+  const stores = { historyVersions: flags.history, ...(pastVersions !== undefined ? { pastVersions } : {}) }
   const a = createLevelStore({ location: join(tmp.path, 'a'), domain: 'lab-a', ...stores })
   const b = createLevelStore({ location: join(tmp.path, 'b'), domain: 'lab-b', ...stores })
   await a.open()
