@@ -151,7 +151,10 @@ async function measure (flags: Flags, label: string, pastVersions: number | unde
       session.disconnect()
     }
     const best = (key: keyof EditRound): number => Math.min(...rounds.map((x) => x[key]))
-    process.stdout.write(JSON.stringify({ run: label, objects: flags.objects, edits: targets.length, signed: signer !== undefined, best: { writeMs: best('writeMs'), writeCpuMs: best('writeCpuMs'), applyMs: best('applyMs'), applyCpuMs: best('applyCpuMs') }, rounds }) + '\n')
+    // the median beside the best: a round's CPU includes LevelDB's compactions, which land in some rounds and not others
+    const median = (key: keyof EditRound): number => { const s = rounds.map((x) => x[key]).sort((x, y) => x - y); return s[(s.length - 1) >> 1]! }
+    const figures = (pick: (key: keyof EditRound) => number): EditRound => ({ writeMs: pick('writeMs'), writeCpuMs: pick('writeCpuMs'), applyMs: pick('applyMs'), applyCpuMs: pick('applyCpuMs') })
+    process.stdout.write(JSON.stringify({ run: label, objects: flags.objects, edits: targets.length, signed: signer !== undefined, history: flags.history, best: figures(best), median: figures(median), rounds }) + '\n')
   } finally {
     await a.close()
     await b.close()

@@ -300,7 +300,7 @@ export class LevelWriteTx implements WriteTx {
     }
     this.nextSeq++
     const keys = this.#store.digestKeys
-    const digest = recordDigest(stored, text, keys)
+    const digest = recordDigest(stored, text, keys, true)
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       this.moved.push(prev.seq)
