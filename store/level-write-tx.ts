@@ -11,7 +11,8 @@
  *
  * The digest (verify) rides on the type-index row: putObject writes each
  * record's leaf as that row's value and hands `digest` (digest-tx.ts) the
- * old and the new leaf; the store calls finishDigest() once the
+ * old leaf (the row's value as read with the record, not recomputed) and
+ * the new one; the store calls finishDigest() once the
  * transaction's function has resolved, which adds the groups' aggregate rows.
  */
 import { ObjectTooLargeError } from '../protocol/errors.js'
@@ -28,7 +29,9 @@ import { inPastOrder, pastWrite, type PastVersion } from './past-versions.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
 import type { BatchOp, Sub } from './sublevels.js'
+import { recordText, storeLocalBytes } from './record-text.js'
 export type { BatchOp, Sub } from './sublevels.js'
+export { storeLocalBytes } from './record-text.js'
 
 /** What a transaction needs from its store. */
 export interface TxHost {
@@ -509,31 +512,3 @@ export class LevelWriteTx implements WriteTx {
     this.#auxKnown.set(auxKey(space, key), DELETED)
   }
 }
-
-/**
- * JSON.stringify(stored), given the text of its `data`: the record without
- * `data` is encoded and the data's text put back where the key goes (after
- * `refs`, before `vector`: putObject's key order). Before `vector` come only
- * strings and an array of strings, whose text cannot contain `,"vector":`
- * unescaped, so its first occurrence is the key.
- */
-function recordText (stored: StoredObject, dataText: string): string {
-  const { data: _data, ...rest } = stored // eslint-disable-line @typescript-eslint/no-unused-vars
-  const text = JSON.stringify(rest)
-  const at = text.indexOf(',"vector":')
-  return `${text.slice(0, at)},"data":${dataText}${text.slice(at)}`
-}
-
-/**
- * UTF-8 bytes that the stored record's JSON has and its wire JSON
- * (agent/wire.ts toWire) has not: an empty `conflicts`, `via`, `viaEpoch`,
- * `conflictVia` and `seq` — putObject writes exactly these after `at`.
- */
-export function storeLocalBytes (stored: StoredObject): number {
-  let bytes = stored.conflicts.length === 0 ? EMPTY_CONFLICTS.length : 0
-  bytes += Buffer.byteLength(`,"via":${JSON.stringify(stored.via)}`)
-  if (stored.viaEpoch !== undefined) bytes += Buffer.byteLength(`,"viaEpoch":${JSON.stringify(stored.viaEpoch)}`)
-  if (stored.conflictVia !== undefined) bytes += Buffer.byteLength(`,"conflictVia":${JSON.stringify(stored.conflictVia)}`)
-  return bytes + `,"seq":${stored.seq}`.length
-}
-const EMPTY_CONFLICTS = ',"conflicts":[]'
