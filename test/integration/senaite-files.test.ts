@@ -43,17 +43,21 @@ describe('SENAITE files through blobs', () => {
     const { sim, blobs, files, item, uid } = await setup()
     const first = await item()
     const url = (first.MethodDocument as { download: string }).download
-    const resolved = await files.resolve(first)
+    const resolved = (await files.resolve(first))!
     expect(resolved.get(url)).toEqual({ blob: sha256Of(BYTES), size: BYTES.length, name: 'sop.pdf', mediaType: 'application/pdf' })
     expect(await blobs.stat(sha256Of(BYTES))).toMatchObject({ size: BYTES.length })
     // unchanged: no download, whatever the number of reads
-    for (let i = 0; i < 3; i++) expect((await files.resolve(await item())).get(url)).toEqual(resolved.get(url))
+    for (let i = 0; i < 3; i++) expect((await files.resolve(await item()))!.get(url)).toEqual(resolved.get(url))
     expect(sim.calls.get('GET download')).toBe(1)
     expect(await files.resolve({ uid, title: 'no files' })).toEqual(new Map())
+    // told not to download: known files only
+    sim.site.get(uid)!.modified += 1000
+    expect(await files.resolve(await item(), undefined, { download: false })).toBeUndefined()
+    expect(sim.calls.get('GET download')).toBe(1)
 
     // the object changed (a new modified date): downloaded again, stored once
     sim.site.get(uid)!.modified += 1000
-    expect((await files.resolve(await item())).get(url)?.blob).toBe(sha256Of(BYTES))
+    expect((await files.resolve(await item()))!.get(url)?.blob).toBe(sha256Of(BYTES))
     expect(sim.calls.get('GET download')).toBe(2)
     // its blob went (garbage collection): downloaded again
     await rm(blobPath(temp.dir, sha256Of(BYTES)))

@@ -70,9 +70,10 @@ export interface Attachments {
   /**
    * The blob reference of every file an item shows, by download URL
    * (empty, at once, for an item with none). `hints`: item key → the blob
-   * a write of ours just put in that field.
+   * a write of ours just put in that field. With `download: false`,
+   * undefined instead of downloading a file not known yet.
    */
-  resolve (item: Record<string, unknown>, hints?: ReadonlyMap<string, BlobRef>): Promise<ReadonlyMap<string, BlobRef>>
+  resolve (item: Record<string, unknown>, hints?: ReadonlyMap<string, BlobRef>, options?: { readonly download?: boolean }): Promise<ReadonlyMap<string, BlobRef> | undefined>
   /** `fields` with each blob reference replaced by the file as the JSON API takes it (`{filename, content_type, data}`) */
   materialize (type: string, fields: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>>
   /** files downloaded so far */
@@ -99,7 +100,7 @@ export function createAttachments (deps: AttachmentDeps): Attachments {
   }
 
   /** the blob a site file is, downloading it unless the row says it is here already */
-  async function one (file: SiteFile, modified: string, hint: BlobRef | undefined): Promise<BlobRef> {
+  async function one (file: SiteFile, modified: string, hint: BlobRef | undefined, download: boolean): Promise<BlobRef | undefined> {
     const filename = typeof file.filename === 'string' ? file.filename : null
     const contentType = typeof file.content_type === 'string' ? file.content_type : null
     const row = await store.getAux<FileRow>(FILE_SPACE, file.download)
@@ -109,6 +110,7 @@ export function createAttachments (deps: AttachmentDeps): Attachments {
       return refOf(hint.blob, hint.size, filename, contentType)
     }
     if (same && await blobs.stat(row.blob) !== undefined) return refOf(row.blob, row.size, filename, contentType)
+    if (!download) return undefined
     const what = `file ${filename ?? file.download} from SENAITE`
     let put
     try {
@@ -127,14 +129,16 @@ export function createAttachments (deps: AttachmentDeps): Attachments {
   return {
     get downloads () { return downloads },
 
-    async resolve (item, hints) {
+    async resolve (item, hints, options = {}) {
       let out: Map<string, BlobRef> | undefined
       const modified = typeof item.modified === 'string' ? item.modified : ''
       for (const key in item) {
         const value = item[key]
         if (!isSiteFile(value)) continue
+        const ref = await one(value, modified, hints?.get(key), options.download ?? true)
+        if (ref === undefined) return undefined
         out ??= new Map()
-        out.set(value.download, await one(value, modified, hints?.get(key)))
+        out.set(value.download, ref)
       }
       return out ?? NONE
     },

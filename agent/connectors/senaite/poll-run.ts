@@ -146,8 +146,10 @@ export class PollRun {
     this.#seen.add(senaiteUid) // created since pass 1
     const known = mapping.mesh(senaiteUid)
     const meshUid = known ?? senaiteUid
-    const files = await this.#files(type, item, meshUid, modified)
-    if (files === undefined) return
+    // an item a write of ours touched is not worth a download: unless its files are known, it waits for the next poll
+    const files = await this.#files(type, item, meshUid, modified, !maybeOurs)
+    if (files === 'refused') return
+    if (files === undefined) { this.heldBack.add(type); return }
     const read = itemToData(item, { meshUidOf: this.#meshUidOf, dexterity: this.#deps.dexterity, files })
     const hash = contentHash(read, type)
     // unchanged, or the echo of our own write — touched or not, nothing to record nor to hold back
@@ -161,20 +163,20 @@ export class PollRun {
   }
 
   /**
-   * The item's files as blobs (attachments.ts), downloaded unless known; undefined when a file is refused
-   * (over instance.maxFileBytes, or not readable by the account): the edit is skipped, logged once per
-   * version of the object, and the rest of the poll goes on.
+   * The item's files as blobs (attachments.ts), downloaded unless known (or `download` is false:
+   * undefined); 'refused' when a file is (over instance.maxFileBytes, or not readable by the account):
+   * the edit is skipped, logged once per version of the object, and the rest of the poll goes on.
    */
-  async #files (type: string, item: Record<string, unknown>, meshUid: string, modified: string | undefined): Promise<ReadonlyMap<string, BlobRef> | undefined> {
+  async #files (type: string, item: Record<string, unknown>, meshUid: string, modified: string | undefined, download: boolean): Promise<ReadonlyMap<string, BlobRef> | 'refused' | undefined> {
     try {
-      return await this.#deps.attachments.resolve(item)
+      return await this.#deps.attachments.resolve(item, undefined, { download })
     } catch (err) {
       if (!(err instanceof SiteFileRefused)) throw err
       const key = `files@${modified ?? ''}`
-      if (this.#deps.edits.refused(meshUid, key)) return undefined
+      if (this.#deps.edits.refused(meshUid, key)) return 'refused'
       this.#deps.edits.skip(meshUid, key)
       this.#deps.log.warn({ uid: meshUid, type, id: item.id, err: err.message }, `SENAITE ${type} ${String(item.id)} was not recorded: ${err.message}`)
-      return undefined
+      return 'refused'
     }
   }
 
