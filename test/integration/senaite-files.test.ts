@@ -52,7 +52,7 @@ describe('SENAITE files through blobs', () => {
     expect(await files.resolve({ uid, title: 'no files' })).toEqual(new Map())
     // told not to download: known files only
     sim.site.get(uid)!.modified += 1000
-    expect(await files.resolve(await item(), undefined, { download: false })).toBeUndefined()
+    expect(await files.resolve(await item(), { download: false })).toBeUndefined()
     expect(sim.calls.get('GET download')).toBe(1)
 
     // the object changed (a new modified date): downloaded again, stored once

@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto'
 import { blobRefsOf, MAX_BLOB_NAME_LENGTH, MAX_MEDIA_TYPE_LENGTH, type BlobRef } from '../../../protocol/blob-ref.js'
 import { BlobTooLargeError } from '../../../store/errors.js'
 import type { Store } from '../../../store/types.js'
-import type { ConnectorBlobs } from '../connector.js'
+import type { ConnectorBlobs, ConnectorRows } from '../connector.js'
 import type { Logger } from '../../runtime/logger.js'
 import type { SenaiteClient } from './client.js'
 import { WriteRefusal } from './write-errors.js'
@@ -69,15 +69,28 @@ export class SiteFileRefused extends ConnectorError {
 export interface Attachments {
   /**
    * The blob reference of every file an item shows, by download URL
-   * (empty, at once, for an item with none). `hints`: item key → the blob
-   * a write of ours just put in that field. With `download: false`,
-   * undefined instead of downloading a file not known yet.
+   * (empty, at once, for an item with none); undefined when `download` is
+   * false and a file is not known yet.
    */
-  resolve (item: Record<string, unknown>, hints?: ReadonlyMap<string, BlobRef>, options?: { readonly download?: boolean }): Promise<ReadonlyMap<string, BlobRef> | undefined>
+  resolve (item: Record<string, unknown>, options?: ResolveOptions): Promise<ReadonlyMap<string, BlobRef> | undefined>
   /** `fields` with each blob reference replaced by the file as the JSON API takes it (`{filename, content_type, data}`) */
   materialize (type: string, fields: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>>
   /** files downloaded so far */
   readonly downloads: number
+}
+
+export interface ResolveOptions {
+  /** item key → the blob a write of ours just put in that field (no download) */
+  readonly hints?: ReadonlyMap<string, BlobRef> | undefined
+  /** false: answer undefined rather than download a file not known yet */
+  readonly download?: boolean
+  /**
+   * Where the memo rows go. Undefined: a store transaction of their own
+   * (the poller). Inside the apply path's transaction (the writer) they go
+   * in its rows — a transaction of their own would wait for it, forever —
+   * and null (no rows given) leaves them out: a later download instead.
+   */
+  readonly rows?: ConnectorRows | null
 }
 
 export interface AttachmentDeps {
@@ -95,22 +108,24 @@ export function createAttachments (deps: AttachmentDeps): Attachments {
   const { store, blobs } = deps
   let downloads = 0
 
-  async function remember (url: string, row: FileRow): Promise<void> {
-    await store.write((tx) => { tx.putAux(FILE_SPACE, url, row) })
+  async function remember (url: string, row: FileRow, rows: ConnectorRows | null | undefined): Promise<void> {
+    if (rows === null) return
+    if (rows !== undefined) rows.put(FILE_SPACE, url, row)
+    else await store.write((tx) => { tx.putAux(FILE_SPACE, url, row) })
   }
 
   /** the blob a site file is, downloading it unless the row says it is here already */
-  async function one (file: SiteFile, modified: string, hint: BlobRef | undefined, download: boolean): Promise<BlobRef | undefined> {
+  async function one (file: SiteFile, modified: string, hint: BlobRef | undefined, options: ResolveOptions): Promise<BlobRef | undefined> {
     const filename = typeof file.filename === 'string' ? file.filename : null
     const contentType = typeof file.content_type === 'string' ? file.content_type : null
     const row = await store.getAux<FileRow>(FILE_SPACE, file.download)
     const same = row !== undefined && row.modified === modified && row.filename === filename && row.contentType === contentType
     if (hint !== undefined) {
-      if (!same || row.blob !== hint.blob) await remember(file.download, { modified, filename, contentType, blob: hint.blob, size: hint.size })
+      if (!same || row.blob !== hint.blob) await remember(file.download, { modified, filename, contentType, blob: hint.blob, size: hint.size }, options.rows)
       return refOf(hint.blob, hint.size, filename, contentType)
     }
     if (same && await blobs.stat(row.blob) !== undefined) return refOf(row.blob, row.size, filename, contentType)
-    if (!download) return undefined
+    if (options.download === false) return undefined
     const what = `file ${filename ?? file.download} from SENAITE`
     let put
     try {
@@ -122,20 +137,20 @@ export function createAttachments (deps: AttachmentDeps): Attachments {
     }
     downloads++
     deps.log.debug({ url: file.download, blob: put.hash, size: put.size, created: put.created }, 'SENAITE file downloaded into the blob store')
-    await remember(file.download, { modified, filename, contentType, blob: put.hash, size: put.size })
+    await remember(file.download, { modified, filename, contentType, blob: put.hash, size: put.size }, options.rows)
     return refOf(put.hash, put.size, filename, contentType)
   }
 
   return {
     get downloads () { return downloads },
 
-    async resolve (item, hints, options = {}) {
+    async resolve (item, options = {}) {
       let out: Map<string, BlobRef> | undefined
       const modified = typeof item.modified === 'string' ? item.modified : ''
       for (const key in item) {
         const value = item[key]
         if (!isSiteFile(value)) continue
-        const ref = await one(value, modified, hints?.get(key), options.download ?? true)
+        const ref = await one(value, modified, options.hints?.get(key), options)
         if (ref === undefined) return undefined
         out ??= new Map()
         out.set(value.download, ref)

@@ -52,7 +52,7 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
     const type = typeof item.portal_type === 'string' ? item.portal_type : ''
     let files
     try {
-      files = await deps.attachments.resolve(item, sentFiles.get(mesh)) ?? undefined
+      files = await deps.attachments.resolve(item, { hints: sentFiles.get(mesh), rows: rows ?? null }) ?? undefined
     } catch (err) {
       deps.log.debug({ uid: mesh, err: (err as Error).message }, 'could not read the files of an object after a write: its hash is left to the poller')
       return

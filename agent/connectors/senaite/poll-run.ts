@@ -169,7 +169,7 @@ export class PollRun {
    */
   async #files (type: string, item: Record<string, unknown>, meshUid: string, modified: string | undefined, download: boolean): Promise<ReadonlyMap<string, BlobRef> | 'refused' | undefined> {
     try {
-      return await this.#deps.attachments.resolve(item, undefined, { download })
+      return await this.#deps.attachments.resolve(item, { download })
     } catch (err) {
       if (!(err instanceof SiteFileRefused)) throw err
       const key = `files@${modified ?? ''}`

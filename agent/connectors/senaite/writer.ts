@@ -68,7 +68,7 @@ export function createWriter (deps: WriterDeps): Writer {
     log,
     username: deps.username,
     fieldName: (type, key) => dexterity(type) ? atName(type, key) : key,
-    hashOf: async (item) => contentHash(itemToData(item, { meshUidOf: (uid) => mapping.mesh(uid), dexterity, files: await deps.attachments.resolve(item) ?? undefined }), String(item.portal_type ?? '')),
+    hashOf: async (item, rows) => contentHash(itemToData(item, { meshUidOf: (uid) => mapping.mesh(uid), dexterity, files: await deps.attachments.resolve(item, { rows: rows ?? null }) ?? undefined }), String(item.portal_type ?? '')),
     touch: (uid) => { batch.touch(uid) }
   })
   const objects = createObjectWriter({ client, mapping, store: deps.store, layout, log, batch, echoes, creator, attachments: deps.attachments })
