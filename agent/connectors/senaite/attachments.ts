@@ -164,27 +164,28 @@ export function createAttachments (deps: AttachmentDeps): Attachments {
         const [ref] = isBlobRef(value) ? blobRefsOf(value) : []
         if (ref === undefined) continue
         out ??= { ...fields }
-        out[key] = await fileForSite(type, key, ref)
+        out[key] = await fileForSite(deps, type, key, ref)
       }
       return out ?? { ...fields }
     }
   }
+}
 
-  /** the file as the JSON API takes it; refused (parked) when over the limit or not here */
-  async function fileForSite (type: string, key: string, ref: BlobRef): Promise<Record<string, unknown>> {
-    if (ref.size > deps.maxFileBytes) {
-      throw new WriteRefusal('SENAITE_FILE_TOO_LARGE', `${type} ${key}: file ${ref.name ?? ref.blob} has ${ref.size} bytes, more than instance.maxFileBytes (${deps.maxFileBytes}): raise the limit (the JSON API takes a file as base64 inside one JSON body) or keep the file out of SENAITE`, false)
-    }
-    if (await blobs.stat(ref.blob) === undefined) {
-      // the apply path writes an object only once its blobs are here: this one went since (garbage collection)
-      throw new WriteRefusal('SENAITE_BLOB_ABSENT', `${type} ${key}: blob ${ref.blob} is not stored here; retried later`, true)
-    }
-    const { stream } = await blobs.read(ref.blob)
-    const chunks: Buffer[] = []
-    for await (const chunk of stream) chunks.push(chunk as Buffer)
-    // payload.ts knows a file by its `filename` key (null: the site names it) and sends `data` as the base64 text
-    return { filename: ref.name ?? null, content_type: ref.mediaType ?? null, data: Buffer.concat(chunks).toString('base64') }
+/** the file as the JSON API takes it; refused (parked) when over the limit or not here */
+async function fileForSite (deps: Pick<AttachmentDeps, 'blobs' | 'maxFileBytes'>, type: string, key: string, ref: BlobRef): Promise<Record<string, unknown>> {
+  const { blobs } = deps
+  if (ref.size > deps.maxFileBytes) {
+    throw new WriteRefusal('SENAITE_FILE_TOO_LARGE', `${type} ${key}: file ${ref.name ?? ref.blob} has ${ref.size} bytes, more than instance.maxFileBytes (${deps.maxFileBytes}): raise the limit (the JSON API takes a file as base64 inside one JSON body) or keep the file out of SENAITE`, false)
   }
+  if (await blobs.stat(ref.blob) === undefined) {
+    // the apply path writes an object only once its blobs are here: this one went since (garbage collection)
+    throw new WriteRefusal('SENAITE_BLOB_ABSENT', `${type} ${key}: blob ${ref.blob} is not stored here; retried later`, true)
+  }
+  const { stream } = await blobs.read(ref.blob)
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  // payload.ts knows a file by its `filename` key (null: the site names it) and sends `data` as the base64 text
+  return { filename: ref.name ?? null, content_type: ref.mediaType ?? null, data: Buffer.concat(chunks).toString('base64') }
 }
 
 /** A reference built from what a site shows: name and media type only when it shows them (limits of protocol/blob-ref.ts). */
