@@ -5,6 +5,9 @@
 import { z } from 'zod'
 import { durationSchema } from './duration.js'
 
+/** 320 MiB: its base64 (427 Mi characters) still fits a JavaScript string with the JSON around it */
+export const MAX_SENAITE_FILE_BYTES = 320 * 1024 * 1024
+
 export const senaiteInstanceSchema = z.strictObject({
   kind: z.literal('senaite'),
   /** site URL including the portal path, e.g. https://lims.lab-a.local/senaite */
@@ -20,6 +23,13 @@ export const senaiteInstanceSchema = z.strictObject({
   pageSize: z.number().int().min(1).max(1000).default(100),
   /** API calls in flight at once */
   concurrency: z.number().int().min(1).max(64).default(8),
+  /**
+   * largest file (attachment, method document) taken from or written to the
+   * site; larger ones are refused with SENAITE_FILE_TOO_LARGE. The JSON API
+   * takes a file as base64 inside one JSON body, held in memory while sent
+   * (a JavaScript string holds at most ~512 Mi characters): 320 MiB at most
+   */
+  maxFileBytes: z.number().int().min(1024).max(MAX_SENAITE_FILE_BYTES).default(100 * 1024 * 1024),
   /**
    * the site's layout: `auto` detects it; `1.x` / `2.x` accept any release of
    * that family (detected); `1.3`, `2.0-2.4`, `2.5`, `2.6` name it. A site

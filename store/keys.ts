@@ -15,6 +15,7 @@
  * | `b`      | hash + `\x00` + uid  | ''                            | blob references: the objects whose versions (current or sibling) reference a blob (schema 4) |
  * | `g`      | hash                 | ms since the epoch (JSON)     | blob orphan marks: when a reference to the blob last went away (garbage collection's grace; schema 4) |
  * |          | `agent:echo-hold` …  | EchoHoldRow (JSON)            | aux space of the agent itself: objects the echo-loop guard holds (schema 2) |
+ * |          | `senaite:file` + URL | FileRow (JSON)                | aux space of the SENAITE connector: which blob a site's file (download URL) was, as of the object's `modified` (agent/connectors/senaite/attachments.ts; schema 8) |
  * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts; schema 3) |
  * | `p`      | uid + `\x00` + slot  | PastVersion (JSON)            | past versions: recent replaced versions of each object, with data, in a ring of slots: merge bases (store/past-versions.ts; schema 6) |
  * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |

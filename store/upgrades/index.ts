@@ -13,8 +13,9 @@ import { blobReferencesStep } from './step-blob-references.js'
 import { echoHoldsStep } from './step-echo-holds.js'
 import { typeIndexStep } from './step-type-index.js'
 import { pastVersionsStep } from './step-past-versions.js'
+import { senaiteFilesStep } from './step-senaite-files.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep, pastVersionsStep, digestStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep, pastVersionsStep, digestStep, senaiteFilesStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

@@ -79,7 +79,8 @@ export async function runMigration (nodes: readonly [TestNode, TestNode], option
     agents.push(fresh)
     await fresh.start()
     const expected = source.site.content().length
-    await waitFor(() => target.site.content().length >= expected && fresh.peerStatus(O.domain).progress.state === 'idle' && fresh.peerStatus(O.domain).progress.percent === 100,
+    // nothing parked either: an object whose files (blobs) are still being fetched waits MISSING_BLOB after the pull is done
+    await waitFor(() => target.site.content().length >= expected && fresh.peerStatus(O.domain).progress.state === 'idle' && fresh.peerStatus(O.domain).progress.percent === 100 && fresh.status().failed === 0,
       { what: `the fresh site filled (${target.site.content().length} of ${expected} objects)`, timeout: options.timeoutMs ?? 120_000, interval: 50 })
     const seconds = (performance.now() - started) / 1000
     const cpu = process.cpuUsage(cpuBefore)

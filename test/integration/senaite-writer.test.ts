@@ -7,11 +7,13 @@
  */
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
+import { createAttachments } from '../../agent/connectors/senaite/attachments.js'
 import { createSenaiteClient, type SenaiteClient } from '../../agent/connectors/senaite/client.js'
 import { createContainers } from '../../agent/connectors/senaite/containers.js'
 import { loadMapping, type Mapping } from '../../agent/connectors/senaite/mapping.js'
 import { createWriter, type Writer } from '../../agent/connectors/senaite/writer.js'
 import type { ObjectVersion } from '../../protocol/object.js'
+import { createBlobStore } from '../../store/blobs/blob-store.js'
 import { testLogger } from '../helpers/nodes.js'
 import { describeLayouts, startSimulator } from '../helpers/senaite.js'
 import { useTempStore } from '../helpers/temp-store.js'
@@ -31,7 +33,10 @@ describeLayouts('SENAITE writer', (layout) => {
     client = createSenaiteClient({ url: sim.url(), username: 'labman', password: 'labman', concurrency: 4 })
     mapping = await loadMapping(temp.store, join(temp.dir, 'journal.ndjson'))
     const containers = createContainers({ client, mapping, layout, portalPath: '/senaite' })
-    writer = createWriter({ client, mapping, containers, layout, store: temp.store, username: 'labman', log: testLogger('lab-b') })
+    const blobs = createBlobStore(join(temp.dir, 'blobs'))
+    await blobs.open()
+    const attachments = createAttachments({ client, store: temp.store, blobs, maxFileBytes: 1024 * 1024, log: testLogger('lab-b') })
+    writer = createWriter({ client, mapping, containers, layout, store: temp.store, username: 'labman', log: testLogger('lab-b'), attachments })
   })
   afterEach(async () => {
     await mapping.close()

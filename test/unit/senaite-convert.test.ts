@@ -53,6 +53,16 @@ describe('SENAITE item → mesh data', () => {
     expect(result.data.Attachment).toEqual({ filename: 'a.txt', content_type: 'text/plain', data: 'aGVsbG8=' })
   })
 
+  it('reads a file as the blob reference resolved for its download URL; an unresolved one inline, as before blobs', () => {
+    const ref = { blob: `sha256:${'a1'.repeat(32)}`, size: 5, name: 'a.txt', mediaType: 'text/plain' }
+    const withBlob = itemToData({ ...sample, Attachment: { content_type: 'text/plain', filename: 'a.txt', download: 'https://x/at_download/file' } }, { ...read, files: new Map([['https://x/at_download/file', ref]]) })
+    expect(withBlob.data.Attachment).toEqual(ref)
+    expect(withBlob.refs).toEqual(result.refs) // a blob is no object reference
+    // another site's URL for the same bytes reads the same: the content hash does not see where a file was downloaded
+    const elsewhere = itemToData({ ...sample, url: 'https://y/W-0042', Attachment: { content_type: 'text/plain', filename: 'a.txt', download: 'https://y/at_download/file' } }, { ...read, files: new Map([['https://y/at_download/file', ref]]) })
+    expect(contentHash(elsewhere, 'AnalysisRequest')).toBe(contentHash(withBlob, 'AnalysisRequest'))
+  })
+
   it('drops the catalog metadata columns a listing item carries beside the fields', () => {
     const listed = itemToData({ ...sample, sortable_title: 'w-0042', state_title: 'Received', getClientTitle: 'ACME', getClientUID: CLIENT, getSampleTypeUID: STYPE, allowedRolesAndUsers: ['Manager'], Creator: 'labman', author: 'labman', Analyst: null, meta_type: 'AnalysisRequest' }, read)
     expect(listed.data).toEqual(result.data)
@@ -105,6 +115,13 @@ describe('mesh version → SENAITE fields', () => {
     expect(payload.uncleared).toEqual(['Contact', 'Attachment'])
     // a first write (no previous version here) sends no empties
     expect(versionToFields(now, { localUidOf: (m) => local[m] }).fields).toEqual({ SampleType: U(53) })
+  })
+
+  it('passes a file through as it is held: a blob reference (read for the site later) or inline bytes', () => {
+    const ref = { blob: `sha256:${'b2'.repeat(32)}`, size: 9, name: 'sop.pdf', mediaType: 'application/pdf' }
+    const inline = { filename: 'old.pdf', content_type: 'application/pdf', data: 'JVBERi0xLjQK' }
+    const v = { ...version, type: 'Attachment', parent: null, refs: [], data: { AttachmentFile: ref, Other: inline } }
+    expect(versionToFields(v, { localUidOf: (m) => local[m] }).fields).toEqual({ AttachmentFile: ref, Other: inline })
   })
 
   it('never treats a plain string as a reference unless the version lists it in refs', () => {

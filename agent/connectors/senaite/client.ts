@@ -51,8 +51,14 @@ export interface SenaiteClient {
   post<T = Record<string, unknown>> (path: string, body: unknown, options?: PostOptions): Promise<T>
   /** a form-encoded POST (`name:list` values: how a Dexterity reference is set) */
   postForm<T = Record<string, unknown>> (path: string, entries: ReadonlyArray<readonly [string, string]>): Promise<T>
-  /** raw bytes of a download URL (attachments) */
-  download (url: string): Promise<Buffer>
+  /**
+   * A download URL's bytes (attachments), streamed into `consume` as they
+   * arrive — never held whole. A 302 (the login form: the account may not
+   * view the file) fails for good, 5xx and network errors are retried with
+   * backoff; a retry calls `consume` again from the first byte, so it must
+   * start over (blobs.put does: a failed put leaves nothing).
+   */
+  download<T> (url: string, consume: (body: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T>
   /** calls made, for throughput figures */
   readonly calls: number
   /** idempotent */
@@ -110,22 +116,36 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
       for (const [name, value] of entries) form.append(name, value)
       return await call<T>('POST', path, `${baseUrl}/${path}`, { type: 'application/x-www-form-urlencoded', text: form.toString() })
     },
-    async download (url: string) {
-      return await limit(async () => {
+    async download<T> (url: string, consume: (body: AsyncIterable<Uint8Array>) => Promise<T>) {
+      return await limit(async () => await withRetries(async () => {
         calls++
-        const response = await request(url, { method: 'GET', dispatcher, headers: { authorization }, maxRedirections: 0 } as Parameters<typeof request>[1]).catch((err: unknown) => { throw networkError(url, site, err) })
+        const response = await request(url, { method: 'GET', dispatcher, headers: { authorization }, maxRedirections: 0, headersTimeout: timeout, bodyTimeout: timeout } as Parameters<typeof request>[1]).catch((err: unknown) => { throw networkError(url, site, err) })
         if (response.statusCode >= 300) {
           await response.body.dump()
           throw new SenaiteApiError(url, response.statusCode, response.statusCode === 302 ? 'download redirected to the login form: the sync account may not view this file' : `download failed (HTTP ${response.statusCode})`, response.statusCode >= 500)
         }
-        return Buffer.from(await response.body.arrayBuffer())
-      })
+        try {
+          return await consume(bodyChunks(response.body, url, site))
+        } finally {
+          // a consumer that gave up early (a file over the limit) leaves the rest unread: drop the connection's body
+          if (!response.body.destroyed) response.body.destroy()
+        }
+      }, retries, sleep))
     },
     async close () {
       // undici refuses to close a dispatcher twice; a failed start closes it before the agent's unwind stops the connector
       closing ??= dispatcher.close()
       await closing
     }
+  }
+}
+
+/** A response body as chunks; a connection cut mid-way is a network error (retryable), as before the first byte. */
+async function * bodyChunks (body: AsyncIterable<Uint8Array>, url: string, site: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk
+  } catch (err) {
+    throw networkError(url, site, err)
   }
 }
 

@@ -19,6 +19,7 @@ import type { ObjectVersion } from '../../../protocol/object.js'
 import type { Store } from '../../../store/types.js'
 import type { Logger } from '../../runtime/logger.js'
 import type { ConnectorContext, ConnectorRows, InstanceConnector, PlacedVersion, RemoteWrite, RemoteWriteResult } from '../connector.js'
+import { createAttachments } from './attachments.js'
 import type { SenaiteClient } from './client.js'
 import { createContainers, type Containers } from './containers.js'
 import { checkLayout, detectLayout, type SiteLayout } from './layouts.js'
@@ -90,11 +91,12 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
     mapping = await loadMapping(context.store, join(options.dataDir, 'senaite-journal.ndjson'))
     containers = createContainers({ client: site.client, mapping, layout: site.layout, portalPath })
     const awaiting = await loadAwaitingPatches(context.store, context.log)
-    writer = createWriter({ client: site.client, mapping, containers, layout: site.layout, store: context.store, username: instance.username, log: context.log, awaiting })
+    const attachments = createAttachments({ client: site.client, store: context.store, blobs: context.blobs, maxFileBytes: instance.maxFileBytes, log: context.log })
+    writer = createWriter({ client: site.client, mapping, containers, layout: site.layout, store: context.store, username: instance.username, log: context.log, awaiting, attachments })
     // before the first poll: an object a create cut short made is the mesh object's, not a new one of this site
     await writer.creator.recoverAll()
     const dexterity = (type: string): boolean => isDexterity(type, site.layout)
-    poller = createPoller({ client: site.client, mapping, store: context.store, context, types: PORTAL_TYPES, pageSize: instance.pageSize, log: context.log, writer, dexterity, pendingCreate: writer.creator.pendingIn })
+    poller = createPoller({ client: site.client, mapping, store: context.store, context, types: PORTAL_TYPES, pageSize: instance.pageSize, log: context.log, writer, dexterity, pendingCreate: writer.creator.pendingIn, attachments })
     await poller.detect()
   }
 

@@ -1,6 +1,13 @@
 /**
  * Translation between SENAITE items and mesh objects (pure).
  *
+ * Files: a file field (`{download, filename, content_type}`) reads as the
+ * blob reference `{blob, size, name, mediaType}` the caller resolved for
+ * its download URL (attachments.ts; the async pass before this one); an
+ * unresolved one reads as `{filename, content_type, data?}` with the bytes
+ * inline, as labmesh read files before blobs. Writing passes both shapes
+ * through.
+ *
  * Reading (item → mesh): references in any of SENAITE's shapes — AT dicts
  * `{uid, url, api_url}` (empty single ref `{}`), lists of them, Dexterity UID
  * strings, record fields whose keys end in `_uid` — become mesh uids and are
@@ -19,6 +26,7 @@
  */
 import { canonicalJson } from '../../../protocol/canonical.js'
 import { createHash } from 'node:crypto'
+import type { BlobRef } from '../../../protocol/blob-ref.js'
 import type { ObjectVersion } from '../../../protocol/object.js'
 import { atName } from './field-names.js'
 import { isSenaiteUid } from './portal-types.js'
@@ -67,6 +75,8 @@ export interface ItemTranslation {
   readonly meshUidOf: (senaiteUid: string) => string | undefined
   /** whether items of this type are Dexterity here (their fields then take AT names) */
   readonly dexterity?: (type: string) => boolean
+  /** download URL → the blob the file is (attachments.ts `resolve`); a file not in it reads the old way, inline */
+  readonly files?: ReadonlyMap<string, BlobRef>
 }
 
 export interface ReadResult {
@@ -93,6 +103,8 @@ export function itemToData (item: Record<string, unknown>, t: ItemTranslation): 
         return null // a reference to something outside what we replicate
       }
       if ('download' in value && 'filename' in value) {
+        const ref = typeof value.download === 'string' ? t.files?.get(value.download) : undefined
+        if (ref !== undefined) return { ...ref }
         return { filename: value.filename ?? null, content_type: value.content_type ?? null, ...(typeof value.data === 'string' ? { data: value.data } : {}) }
       }
       const out: Record<string, unknown> = {}
@@ -172,7 +184,8 @@ export function versionToFields (version: ObjectVersion, t: WriteTranslation, pr
     }
     if (Array.isArray(value)) return value.map(translate).filter((v) => v !== undefined)
     if (isPlainObject(value)) {
-      if ('filename' in value && 'data' in value) return value // file upload: {filename, content_type, data (base64)}
+      if ('filename' in value && 'data' in value) return value // file upload: {filename, content_type, data (base64)}, as objects written before blobs hold it
+      if (Object.prototype.hasOwnProperty.call(value, 'blob')) return value // a file as a blob reference: attachments.ts reads it for the site
       const out: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(value)) out[k] = translate(v)
       return out

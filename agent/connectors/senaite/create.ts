@@ -46,8 +46,8 @@ export interface CreateDeps {
   readonly username: string
   /** the AT name of a field an item of this type shows */
   readonly fieldName: (type: string, key: string) => string
-  /** the content hash of an item as the poller would compute it */
-  readonly hashOf: (item: Record<string, unknown>) => string
+  /** the content hash of an item as the poller would compute it (`rows`: the apply's transaction, for what it remembers) */
+  readonly hashOf: (item: Record<string, unknown>, rows: ConnectorRows | undefined) => Promise<string>
   /** note a SENAITE uid a create made or adopted (batch-log.ts), as soon as it is known */
   readonly touch: (uid: string) => void
   readonly sleep?: (ms: number) => Promise<void>
@@ -104,7 +104,7 @@ export function createCreator (deps: CreateDeps): Creator {
         try {
           // hashed as the poller reads it: it is the mesh object's, not a new object of this site, and no edit
           const whole = await readItem(client, found.uid as string)
-          await remember(meshUid, whole, rows, deps.hashOf(whole))
+          await remember(meshUid, whole, rows, await deps.hashOf(whole, rows))
           log.warn({ uid: meshUid, type: attempt.type, senaiteUid: found.uid, path: found.path, others: more.map((m) => m.path) }, `SENAITE: adopted the ${attempt.type} an earlier create attempt left at ${String(found.path)}${more.length > 0 ? ` (more like it, to remove by hand: ${more.map((m) => String(m.path)).join(', ')})` : ''}`)
           return whole
         } finally {

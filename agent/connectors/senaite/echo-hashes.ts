@@ -14,6 +14,8 @@ import type { ObjectVersion } from '../../../protocol/object.js'
 import type { ConnectorRows, RemoteWrite, RemoteWriteResult } from '../connector.js'
 import type { Logger } from '../../runtime/logger.js'
 import type { SenaiteClient } from './client.js'
+import type { BlobRef } from '../../../protocol/blob-ref.js'
+import { sameFile, type Attachments } from './attachments.js'
 import { canonicalJson, contentHash, itemToData } from './convert.js'
 import { HASH_SPACE, siteUidOf, type Mapping } from './mapping.js'
 import { resourceOf } from './portal-types.js'
@@ -28,11 +30,13 @@ export interface EchoHashDeps {
   readonly log: Logger
   /** whether items of a type are Dexterity in this site (read under AT names) */
   readonly dexterity: (type: string) => boolean
+  /** the site's files as blobs: a file this batch wrote is known by the blob it was given (no download) */
+  readonly attachments: Pick<Attachments, 'resolve'>
 }
 
 export interface EchoHashes {
-  /** the fields a write of this batch sent for `meshUid` (what the read-back must show) */
-  sent (meshUid: string, keys: string[]): void
+  /** the fields a write of this batch sent for `meshUid` (what the read-back must show), and the blobs its file fields were given */
+  sent (meshUid: string, keys: string[], files?: ReadonlyMap<string, BlobRef>): void
   /** after a batch: the hashes of the objects it wrote and of their parents, as the site shows them now */
   afterBatch (writes: readonly RemoteWrite[], results: readonly RemoteWriteResult[], rows: ConnectorRows | undefined): Promise<void>
 }
@@ -41,11 +45,19 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
   const { client, mapping } = deps
   /** per written object, the fields this batch sent; cleared with every batch */
   const sentKeys = new Map<string, string[]>()
-  const translation = { meshUidOf: (uid: string): string | undefined => mapping.mesh(uid), dexterity: deps.dexterity }
+  const sentFiles = new Map<string, ReadonlyMap<string, BlobRef>>()
+  const meshUidOf = (uid: string): string | undefined => mapping.mesh(uid)
 
-  function refresh (mesh: string, item: Record<string, unknown>, version: ObjectVersion | undefined, rows: ConnectorRows | undefined): void {
+  async function refresh (mesh: string, item: Record<string, unknown>, version: ObjectVersion | undefined, rows: ConnectorRows | undefined): Promise<void> {
     const type = typeof item.portal_type === 'string' ? item.portal_type : ''
-    const read = itemToData(item, translation)
+    let files
+    try {
+      files = await deps.attachments.resolve(item, { hints: sentFiles.get(mesh), rows: rows ?? null }) ?? undefined
+    } catch (err) {
+      deps.log.debug({ uid: mesh, err: (err as Error).message }, 'could not read the files of an object after a write: its hash is left to the poller')
+      return
+    }
+    const read = itemToData(item, { meshUidOf, dexterity: deps.dexterity, files })
     // someone edited the object between our write and this read: leave it to the poller
     if (version !== undefined && !showsWhatWeWrote(read.data, version, sentKeys.get(mesh) ?? [])) return
     const hash = contentHash(read, type)
@@ -77,8 +89,9 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
   }
 
   return {
-    sent (meshUid, keys) {
+    sent (meshUid, keys, files) {
       sentKeys.set(meshUid, keys)
+      if (files !== undefined && files.size > 0) sentFiles.set(meshUid, files)
     },
 
     async afterBatch (writes, results, rows) {
@@ -98,8 +111,9 @@ export function createEchoHashes (deps: EchoHashDeps): EchoHashes {
         meshOf.set(local, mesh)
         byType.set(type, [...(byType.get(type) ?? []), local])
       }
-      for (const [local, item] of await readBack(byType)) refresh(meshOf.get(local)!, item, written.get(meshOf.get(local)!), rows)
+      for (const [local, item] of await readBack(byType)) await refresh(meshOf.get(local)!, item, written.get(meshOf.get(local)!), rows)
       sentKeys.clear()
+      sentFiles.clear()
     }
   }
 }
@@ -125,6 +139,7 @@ function showsWhatWeWrote (read: Record<string, unknown>, version: ObjectVersion
     if (!(key in read)) continue // a field this site does not show or keep
     const shown = read[key]
     if (empty(value) && empty(shown)) continue
+    if (sameFile(value, shown)) continue
     // a number written is read back as the site formats it ("10" for 10)
     if (typeof value !== 'object' && typeof shown !== 'object' && String(value) === String(shown)) continue
     if (canonicalJson(value) !== canonicalJson(shown)) return false

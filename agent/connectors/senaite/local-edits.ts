@@ -16,6 +16,8 @@ export interface LocalEdits {
   record (change: LocalChange, hash: string, rows: readonly ConnectorRow[], precondition: () => boolean): Promise<RecordOutcome>
   /** whether this content of the object was refused already (skipped until it changes) */
   refused (meshUid: string, hash: string): boolean
+  /** skip this content of the object from now on (a file refused: `hash` names the version, e.g. by its date) */
+  skip (meshUid: string, hash: string): void
 }
 
 export function createLocalEdits (context: ConnectorContext, log: Logger): LocalEdits {
@@ -37,6 +39,7 @@ export function createLocalEdits (context: ConnectorContext, log: Logger): Local
       }
     },
 
-    refused: (meshUid, hash) => tooLarge.get(meshUid) === hash
+    refused: (meshUid, hash) => tooLarge.get(meshUid) === hash,
+    skip: (meshUid, hash) => { tooLarge.set(meshUid, hash) }
   }
 }

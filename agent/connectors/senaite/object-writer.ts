@@ -20,6 +20,8 @@ import type { ConnectorError } from '../../errors.js'
 import type { Logger } from '../../runtime/logger.js'
 import type { BatchLog } from './batch-log.js'
 import type { SenaiteClient } from './client.js'
+import type { BlobRef } from '../../../protocol/blob-ref.js'
+import { isBlobRef, type Attachments } from './attachments.js'
 import { versionToFields } from './convert.js'
 import type { CreateContext, Creator } from './create.js'
 import { missingDependencies } from './dependencies.js'
@@ -44,6 +46,8 @@ export interface ObjectWriterDeps {
   readonly batch: Pick<BatchLog, 'touch'>
   readonly echoes: Pick<EchoHashes, 'sent'>
   readonly creator: Creator
+  /** blob references → files as the JSON API takes them */
+  readonly attachments: Pick<Attachments, 'materialize'>
 }
 
 /** one version's result; `deferred` when some reference could not be set yet */
@@ -103,14 +107,16 @@ export function createObjectWriter (deps: ObjectWriterDeps): ObjectWriter {
     const version = w.next
     const payload = versionToFields(version, { localUidOf }, existing !== undefined ? w.previous : undefined)
     const dexterity = isDexterity(version.type, layout)
-    const shaped = sitePayload(version.type, payload.fields, dexterity)
+    // a file the site holds already (the previous version's blob) is not sent again: an edit of an attachment's other fields costs no upload
+    const toSend = existing !== undefined && w.previous !== undefined && !w.previous.deleted ? withoutUnchangedFiles(payload.fields, w.previous.data) : payload.fields
+    const shaped = sitePayload(version.type, await deps.attachments.materialize(version.type, toSend), dexterity)
     const uncleared = [...payload.uncleared, ...shaped.uncleared]
     if (uncleared.length > 0) {
       deps.log.warn({ uid: version.uid, type: version.type, id: version.id, fields: uncleared }, 'fields emptied on another site cannot be emptied here: SENAITE\'s JSON API cannot clear a single reference (nor a Dexterity one); clear them in SENAITE by hand')
     }
     // what the read-back after the batch must show (a Dexterity site never shows its multi-valued references)
     const unreadable = dexterity ? unreadableOnDexterity(version.type) : []
-    deps.echoes.sent(version.uid, Object.keys(payload.fields).filter((k) => !unreadable.includes(k)))
+    deps.echoes.sent(version.uid, Object.keys(toSend).filter((k) => !unreadable.includes(k)), filesOf(toSend))
     if (existing === undefined) {
       const made = await create(version, shaped, payload.fields, payload.reviewState, rows, ctx)
       await sendRest(made.item.uid as string, shaped)
@@ -152,4 +158,25 @@ export function createObjectWriter (deps: ObjectWriterDeps): ObjectWriter {
       }
     }
   }
+}
+
+/** `fields` less the files (blob references) that are the same blob in `previous` */
+function withoutUnchangedFiles (fields: Readonly<Record<string, unknown>>, previous: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(fields)) {
+    const before = previous[key]
+    if (isBlobRef(value) && isBlobRef(before) && before.blob === value.blob) continue
+    out[key] = value
+  }
+  return out
+}
+
+/**
+ * The file fields sent as blob references: the read-back knows them by these blobs. A file not sent
+ * (held already) gets no hint: the site's copy is read as it is, since someone may have replaced it there.
+ */
+function filesOf (fields: Readonly<Record<string, unknown>>): Map<string, BlobRef> {
+  const out = new Map<string, BlobRef>()
+  for (const [key, value] of Object.entries(fields)) if (isBlobRef(value)) out.set(key, value)
+  return out
 }

@@ -13,7 +13,10 @@
  * item is recorded. Only when the writer cannot say what it touched is the
  * whole poll deferred.
  */
+import type { BlobRef } from '../../../protocol/blob-ref.js'
 import type { ConnectorRow } from '../connector.js'
+import type { Logger } from '../../runtime/logger.js'
+import { SiteFileRefused, withInlineFilesAsShown, type Attachments } from './attachments.js'
 import type { Store } from '../../../store/types.js'
 import type { WriteAccount } from './batch-log.js'
 import type { SenaiteClient } from './client.js'
@@ -38,6 +41,9 @@ export interface PollRunDeps {
   readonly dexterity: (type: string) => boolean
   /** whether a create may have made an object not mapped yet in this container (create.ts): such objects are left alone */
   readonly pendingCreate: (containerPath: string) => boolean
+  /** the site's files as blobs */
+  readonly attachments: Pick<Attachments, 'resolve'>
+  readonly log: Logger
 }
 
 /** What the poll knows of a changed item once it has read it whole. */
@@ -140,7 +146,11 @@ export class PollRun {
     this.#seen.add(senaiteUid) // created since pass 1
     const known = mapping.mesh(senaiteUid)
     const meshUid = known ?? senaiteUid
-    const read = itemToData(item, { meshUidOf: this.#meshUidOf, dexterity: this.#deps.dexterity })
+    // an item a write of ours touched is not worth a download: unless its files are known, it waits for the next poll
+    const files = await this.#files(type, item, meshUid, modified, !maybeOurs)
+    if (files === 'refused') return
+    if (files === undefined) { this.heldBack.add(type); return }
+    const read = itemToData(item, { meshUidOf: this.#meshUidOf, dexterity: this.#deps.dexterity, files })
     const hash = contentHash(read, type)
     // unchanged, or the echo of our own write — touched or not, nothing to record nor to hold back
     if (mapping.hash(meshUid) === hash) return
@@ -153,6 +163,24 @@ export class PollRun {
   }
 
   /**
+   * The item's files as blobs (attachments.ts), downloaded unless known (or `download` is false:
+   * undefined); 'refused' when a file is (over instance.maxFileBytes, or not readable by the account):
+   * the edit is skipped, logged once per version of the object, and the rest of the poll goes on.
+   */
+  async #files (type: string, item: Record<string, unknown>, meshUid: string, modified: string | undefined, download: boolean): Promise<ReadonlyMap<string, BlobRef> | 'refused' | undefined> {
+    try {
+      return await this.#deps.attachments.resolve(item, { download })
+    } catch (err) {
+      if (!(err instanceof SiteFileRefused)) throw err
+      const key = `files@${modified ?? ''}`
+      if (this.#deps.edits.refused(meshUid, key)) return 'refused'
+      this.#deps.edits.skip(meshUid, key)
+      this.#deps.log.warn({ uid: meshUid, type, id: item.id, err: err.message }, `SENAITE ${type} ${String(item.id)} was not recorded: ${err.message}`)
+      return 'refused'
+    }
+  }
+
+  /**
    * Whether the store's current version of the object is what the site
    * shows (a content hash taken under older rules, or lost): then there is
    * no edit to record — the hash is brought up to date instead.
@@ -160,7 +188,8 @@ export class PollRun {
   async #holdsAlready (meshUid: string, read: ReadResult, hash: string): Promise<boolean> {
     const current = await this.#deps.store.getObject(meshUid)
     if (current === undefined || current.deleted) return false
-    const same = canonicalJson([current.parent, [...current.refs].sort(), current.data]) === canonicalJson([read.parent, read.refs, read.data])
+    // a file stored inline (before blobs) that is the blob the site shows is the same content
+    const same = canonicalJson([current.parent, [...current.refs].sort(), withInlineFilesAsShown(current.data, read.data)]) === canonicalJson([read.parent, read.refs, read.data])
     if (!same) return false
     await this.#deps.store.write((tx) => { tx.putAux(HASH_SPACE, meshUid, hash) })
     this.#deps.mapping.setHash(meshUid, hash)

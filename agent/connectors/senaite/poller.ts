@@ -26,6 +26,7 @@ import type { ConnectorContext } from '../connector.js'
 import type { Logger } from '../../runtime/logger.js'
 import type { Store } from '../../../store/types.js'
 import type { WriteAccount } from './batch-log.js'
+import type { Attachments } from './attachments.js'
 import type { SenaiteClient } from './client.js'
 import { detectMode, type DetectionMode } from './detection.js'
 import { createLocalEdits } from './local-edits.js'
@@ -50,6 +51,8 @@ export interface PollerDeps {
   readonly dexterity: (type: string) => boolean
   /** whether a create of ours may have made an unmapped object in this container */
   readonly pendingCreate: (containerPath: string) => boolean
+  /** the site's files as blobs (attachments.ts) */
+  readonly attachments: Pick<Attachments, 'resolve'>
   readonly now?: () => number
 }
 

@@ -7,8 +7,12 @@
 import type { Listing, SenaiteClient } from './client.js'
 import { resourceOf } from './portal-types.js'
 
-/** The flags the poller reads with: hashes must be computed on the same view. */
-export const READ_FLAGS = { complete: 'yes', workflow: 'yes', filedata: 'yes' } as const
+/**
+ * The flags the poller reads with: hashes must be computed on the same view.
+ * Files come without their bytes (`filedata=no`): a listing page never
+ * carries base64 files; attachments.ts streams each from its download URL.
+ */
+export const READ_FLAGS = { complete: 'yes', workflow: 'yes', filedata: 'no' } as const
 
 /** The JSON API's answer to a listing, a search, a create or an update. */
 export type { Listing } from './client.js'

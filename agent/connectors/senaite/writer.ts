@@ -19,6 +19,7 @@ import type { ConnectorRows, RemoteWrite, RemoteWriteResult } from '../connector
 import type { Logger } from '../../runtime/logger.js'
 import { writeLevels } from '../../rules/write-order.js'
 import { createBatchLog, type WriteAccount } from './batch-log.js'
+import type { Attachments } from './attachments.js'
 import type { SenaiteClient } from './client.js'
 import type { Containers } from './containers.js'
 import { contentHash, itemToData } from './convert.js'
@@ -43,6 +44,8 @@ export interface WriterDeps {
   readonly log: Logger
   /** versions still waiting for reference targets, as persisted (PATCH_SPACE) by an earlier run */
   readonly awaiting?: ReadonlyArray<readonly [string, AwaitingPatch]>
+  /** the site's files as blobs, both ways (attachments.ts) */
+  readonly attachments: Attachments
 }
 
 export interface Writer extends WriteAccount {
@@ -56,7 +59,7 @@ export function createWriter (deps: WriterDeps): Writer {
   const { client, mapping, log, layout } = deps
   const batch = createBatchLog()
   const dexterity = (type: string): boolean => isDexterity(type, layout)
-  const echoes = createEchoHashes({ client, mapping, log, dexterity, store: deps.store })
+  const echoes = createEchoHashes({ client, mapping, log, dexterity, store: deps.store, attachments: deps.attachments })
   const creator = createCreator({
     client,
     mapping,
@@ -65,10 +68,10 @@ export function createWriter (deps: WriterDeps): Writer {
     log,
     username: deps.username,
     fieldName: (type, key) => dexterity(type) ? atName(type, key) : key,
-    hashOf: (item) => contentHash(itemToData(item, { meshUidOf: (uid) => mapping.mesh(uid), dexterity }), String(item.portal_type ?? '')),
+    hashOf: async (item, rows) => contentHash(itemToData(item, { meshUidOf: (uid) => mapping.mesh(uid), dexterity, files: await deps.attachments.resolve(item, { rows: rows ?? null }) ?? undefined }), String(item.portal_type ?? '')),
     touch: (uid) => { batch.touch(uid) }
   })
-  const objects = createObjectWriter({ client, mapping, store: deps.store, layout, log, batch, echoes, creator })
+  const objects = createObjectWriter({ client, mapping, store: deps.store, layout, log, batch, echoes, creator, attachments: deps.attachments })
   const patches = createReferencePatches({ mapping, writeObject: objects.write, awaiting: deps.awaiting })
 
   async function writeBatch (writes: readonly RemoteWrite[], rows: ConnectorRows | undefined): Promise<RemoteWriteResult[]> {
