@@ -79,6 +79,8 @@ function serveDeps (deps: ReplicatorDeps, rt: PeerRuntime, peer: MeshPeer, peerL
       if (rt.positionAt(position, pending, deps.store.info().head)) peerChanged(deps, peer.name)
     },
     onHello: (hello) => learnBinding(deps, rt, hello.domain),
-    readFeed
+    readFeed,
+    push: deps.push !== false,
+    onPushed: () => { rt.pushedOut++ }
   }
 }
