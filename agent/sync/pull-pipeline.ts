@@ -22,7 +22,7 @@
  * one says where, `from`); one that does not fails the session, so no
  * position is ever skipped or applied twice.
  */
-import { MAX_UNAPPLIED_BATCHES } from '../../protocol/constants.js'
+import { DEFAULT_BATCH_OBJECTS, MAX_UNAPPLIED_BATCHES } from '../../protocol/constants.js'
 import { ProtocolError } from '../../protocol/errors.js'
 import type { BatchMessage, HelloMessage, PullMessage } from '../../protocol/messages.js'
 import type { WireObject } from '../../protocol/object.js'
@@ -61,12 +61,12 @@ export interface PipelineSession {
   remoteHead (): number
   /** end the session with this error (a pipelined request could not be sent) */
   fail (err: Error): void
-  /** a pushed answer (its last frame) is applied (the session acknowledges them) */
-  pushApplied? (lastSeq: number): void
+  /** `answers` pushed answers (up to their last frame) are applied (the session acknowledges them) */
+  pushApplied? (lastSeq: number, answers: number): void
 }
 
 /** A batch whose transaction is prepared but maybe not yet committed. */
-interface Applying { batch: BatchMessage, from: number, applying: Promise<ApplyStats>, started: number }
+interface Applying { batch: BatchMessage, from: number, applying: Promise<ApplyStats>, started: number, answers: number }
 
 export class PullPipeline {
   readonly #deps: PullPipelineDeps
@@ -149,7 +149,7 @@ export class PullPipeline {
             break
           }
         }
-        const batch = await this.#inbox.next()
+        const { batch, answers } = this.#mergePushed(await this.#inbox.next())
         if (batch.last && batch.more && this.#deferredRequest === undefined && !this.#requestedAfter(batch)) {
           this.#deferredRequest = batch.lastSeq
         }
@@ -166,11 +166,11 @@ export class PullPipeline {
         this.#applyMs += this.#deps.now() - started
         // (a pending batch is never the pull's last: that one is settled at once, below)
         const previous = pending
-        pending = { batch, from, applying, started }
+        pending = { batch, from, applying, started, answers }
         if (previous !== undefined) await this.#settle(previous)
         if (batch.last && !batch.more) {
           pending = undefined
-          if (await this.#settle({ batch, from, applying, started })) {
+          if (await this.#settle({ batch, from, applying, started, answers })) {
             caughtUp = true
             break
           }
@@ -190,7 +190,7 @@ export class PullPipeline {
   }
 
   /** Wait for a batch's commit and count it as applied; true when it was the pull's last. */
-  async #settle ({ batch, from, applying, started }: Applying): Promise<boolean> {
+  async #settle ({ batch, from, applying, started, answers }: Applying): Promise<boolean> {
     const progress = this.#deps.progress
     const waitFrom = this.#deps.now()
     const stats = await applying
@@ -200,7 +200,7 @@ export class PullPipeline {
     progress.batch(batch.changes.length, batch.remaining, batch.more, batch.lastSeq, this.#headAtReceipt.get(batch) ?? batch.lastSeq)
     const pushed = batch.from !== undefined
     this.#deps.onBatchApplied?.(stats, { from, lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started, pushed })
-    if (pushed && batch.last) this.#session.pushApplied?.(batch.lastSeq)
+    if (pushed && batch.last) this.#session.pushApplied?.(batch.lastSeq, answers)
     if (this.#deferredRequest !== undefined && this.#inbox.length < MAX_UNAPPLIED_BATCHES) {
       const from = this.#deferredRequest
       this.#deferredRequest = undefined
@@ -212,6 +212,40 @@ export class PullPipeline {
       this.#deps.log.info({ peer: this.#deps.peerName }, formatProgress(progress.snapshot()))
     }
     return batch.last && !batch.more
+  }
+
+  /**
+   * A pushed answer, with the pushed answers queued right behind it that
+   * continue it exactly, as one batch: one transaction instead of one per
+   * commit when pushes arrive faster than they are applied (a burst). The
+   * merged batch is what a pull from its start would have been answered
+   * with: an object changed by several of them keeps only its latest entry
+   * (the server's feed keeps only that one too), and nothing is skipped —
+   * each part starts where the one before ended. At most DEFAULT_BATCH_OBJECTS objects.
+   */
+  #mergePushed (first: BatchMessage): { batch: BatchMessage, answers: number } {
+    if (first.from === undefined || !first.last) return { batch: first, answers: 1 }
+    const parts = [first]
+    let size = first.changes.length
+    for (let next = this.#inbox.peek(); next !== undefined; next = this.#inbox.peek()) {
+      if (next.from !== parts.at(-1)!.lastSeq || !next.last || size + next.changes.length > DEFAULT_BATCH_OBJECTS) break
+      parts.push(this.#inbox.take()!)
+      size += next.changes.length
+    }
+    if (parts.length === 1) return { batch: first, answers: 1 }
+    const last = parts.at(-1)!
+    const latest = new Map<string, WireObject>()
+    const dataTexts = new Map<object, string>()
+    for (const part of parts) {
+      for (const change of part.changes) {
+        latest.delete(change.uid) // re-inserted: the map keeps feed order by latest entry
+        latest.set(change.uid, change)
+      }
+      for (const [data, text] of part.dataTexts ?? []) dataTexts.set(data, text)
+    }
+    const batch: BatchMessage = { ...last, from: first.from, changes: [...latest.values()], dataTexts }
+    this.#headAtReceipt.set(batch, this.#headAtReceipt.get(last) ?? last.lastSeq)
+    return { batch, answers: parts.length }
   }
 
   #requestedAfter (batch: BatchMessage): boolean {

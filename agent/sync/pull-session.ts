@@ -109,7 +109,7 @@ export class PullSession {
       apply: (changes, next, onPrepared, dataTexts) => deps.apply(this, changes, next, onPrepared, dataTexts),
       remoteHead: () => this.#remoteHead,
       fail: (err) => this.#fail(err),
-      pushApplied: (lastSeq) => this.#pushApplied(lastSeq)
+      pushApplied: (lastSeq, answers) => this.#pushApplied(lastSeq, answers)
     })
   }
 
@@ -311,9 +311,10 @@ export class PullSession {
     this.#wake?.()
   }
 
-  /** A pushed answer is applied: acknowledge after every half credit, so the server never waits on a full one. */
-  #pushApplied (lastSeq: number): void {
-    if (!this.#armed || ++this.#appliedSinceAck < PUSH_CREDIT / 2) return
+  /** Pushed answers are applied: acknowledge after every half credit, so the server never waits on a full one. */
+  #pushApplied (lastSeq: number, answers: number): void {
+    this.#appliedSinceAck += answers
+    if (!this.#armed || this.#appliedSinceAck < PUSH_CREDIT / 2) return
     this.#appliedSinceAck = 0
     this.#credit.ack(lastSeq)
     this.#framed.send({ type: 'ack', v: this.#framed.version, seq: lastSeq }).catch((err: unknown) => this.#fail(err as Error))
