@@ -39,6 +39,8 @@ export interface BulkHeader {
   readonly last: boolean
   readonly more: boolean
   readonly remaining: number
+  /** pushed batches: the feed position the batch follows (messages.ts BatchMessage.from) */
+  readonly from?: number
 }
 
 /**
@@ -71,7 +73,7 @@ export function bulkBatchText (header: BulkHeader, objects: readonly string[]): 
     sizes[2 * i] = parts[2 * i]!.length
     sizes[2 * i + 1] = parts[2 * i + 1]!.length
   }
-  const head = `{"type":"batch","v":${PROTOCOL_VERSION_2},"id":${header.id},"lastSeq":${header.lastSeq},"last":${header.last},"more":${header.more},"remaining":${header.remaining},"sizes":[${sizes.join(',')}]}`
+  const head = `{"type":"batch","v":${PROTOCOL_VERSION_2},"id":${header.id},"lastSeq":${header.lastSeq},"last":${header.last},"more":${header.more},"remaining":${header.remaining}${header.from !== undefined ? `,"from":${header.from}` : ''},"sizes":[${sizes.join(',')}]}`
   return `${BULK_MARK}${head}\n${parts.join('')}`
 }
 

@@ -53,6 +53,24 @@ export const MAX_PULL_WINDOW = 100_000
 /** batches received but not yet applied before the puller stops asking */
 export const MAX_UNAPPLIED_BATCHES = 8
 
+/**
+ * Push (version 2, negotiated in the hello as the capability PUSH_CAPABILITY):
+ * a server sends a live, caught-up puller the batch of each commit instead of
+ * a notify it would answer with a pull. The puller grants credit in its pull
+ * (`push`): push answers it may receive and not yet have acknowledged
+ * (`ack`). It acknowledges after applying half its credit, so a slow puller
+ * holds at most PUSH_CREDIT unapplied answers, as pulls hold
+ * MAX_UNAPPLIED_BATCHES.
+ */
+export const PUSH_CAPABILITY = 'push'
+export const PUSH_CREDIT = MAX_UNAPPLIED_BATCHES
+export const MAX_PUSH_CREDIT = 64
+/** request id of pushed batches (pull ids start at 1) */
+export const PUSH_ID = 0
+/** capabilities one hello may name, and their length */
+export const MAX_CAPABILITIES = 16
+export const MAX_CAPABILITY_LENGTH = 32
+
 /** uids per `get` request */
 export const MAX_GET_UIDS = 1000
 /** entries in one version vector */

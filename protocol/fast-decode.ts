@@ -20,7 +20,7 @@
 import {
   HASH_TEXT_LENGTH, MAX_AUDIT_PATH_LENGTH, MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH,
   MAX_GET_UIDS, MAX_ID_LENGTH, MAX_PEER_ID_LENGTH, MAX_REFS, MAX_SEQ, MAX_SIGN_GROUP, MAX_TYPE_LENGTH, MAX_UID_LENGTH,
-  MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, SIGNATURE_TEXT_LENGTH
+  MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, PROTOCOL_VERSION_2, SIGNATURE_TEXT_LENGTH
 } from './constants.js'
 import { BASE64URL_RE, type BatchMessage, type ObjectsMessage } from './messages.js'
 import type { ObjectVersion, VersionSignature, WireObject } from './object.js'
@@ -164,11 +164,14 @@ function wireObjects (list: unknown, max: number): WireObject[] | undefined {
 
 /** A valid `batch` message, or undefined (then zod decides). */
 export function fastBatch (m: Rec, version: number = PROTOCOL_VERSION): BatchMessage | undefined {
-  const { type, v, id, lastSeq, last, more, remaining } = m
+  const { type, v, id, lastSeq, last, more, remaining, from } = m
   if (type !== 'batch' || v !== version || !isRequestId(id) || !isSeq(lastSeq) || typeof last !== 'boolean' || typeof more !== 'boolean' || !isSeq(remaining)) return undefined
+  // `from` (pushed batches) is a field of version 2 only; elsewhere it is stripped, as zod does
+  const pushed = version === PROTOCOL_VERSION_2 && hasOwn.call(m, 'from')
+  if (pushed && !isSeq(from)) return undefined
   const changes = wireObjects(m.changes, MAX_BATCH_OBJECTS)
   if (changes === undefined) return undefined
-  return { type, v, id, changes, lastSeq, last, more, remaining }
+  return pushed ? { type, v, id, changes, lastSeq, last, more, remaining, from: from as number } : { type, v, id, changes, lastSeq, last, more, remaining }
 }
 
 /** A valid `objects` message, or undefined (then zod decides). */

@@ -11,8 +11,9 @@
 import { z } from 'zod'
 import {
   HASH_TEXT_LENGTH, MAX_AUDIT_PATH_LENGTH, MAX_BATCH_OBJECTS, MAX_CONFLICT_SIBLINGS, MAX_DATA_DEPTH, MAX_DOMAIN_LENGTH,
-  MAX_GET_UIDS, MAX_ID_LENGTH, MAX_PEER_ID_LENGTH, MAX_PULL_WINDOW, MAX_REFS, MAX_SEQ, MAX_SIGN_GROUP, MAX_TYPE_LENGTH,
-  MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, PROTOCOL_VERSION_2, SIGNATURE_TEXT_LENGTH
+  MAX_CAPABILITIES, MAX_CAPABILITY_LENGTH, MAX_GET_UIDS, MAX_ID_LENGTH, MAX_PEER_ID_LENGTH, MAX_PULL_WINDOW, MAX_PUSH_CREDIT,
+  MAX_REFS, MAX_SEQ, MAX_SIGN_GROUP, MAX_TYPE_LENGTH, MAX_UID_LENGTH, MAX_VECTOR_ENTRIES, PROTOCOL_VERSION, PROTOCOL_VERSION_2,
+  SIGNATURE_TEXT_LENGTH
 } from './constants.js'
 import { scanBlobRefs } from './blob-ref.js'
 import { MAX_CODEC_NAME_LENGTH, MAX_OFFERED_CODECS } from './frame-compression.js'
@@ -42,10 +43,24 @@ export interface HelloMessage {
   readonly codecs?: readonly string[]
   /** Version 2, server only: the codec it chose from the client's `codecs`; absent: frames go uncompressed. */
   readonly codec?: string
+  /**
+   * Version 2: optional features the sender speaks (PUSH_CAPABILITY). A
+   * feature is on in a session when both hellos name it; a version-2 peer
+   * that knows none sends none (and strips the unknown key from ours).
+   */
+  readonly caps?: readonly string[]
 }
 
-/** Client → server: send feed entries after `since`, at most `limit` objects. */
-export interface PullMessage { readonly type: 'pull', readonly v: number, readonly id: number, readonly since: number, readonly limit: number }
+/**
+ * Client → server: send feed entries after `since`, at most `limit` objects.
+ * Version 2 with push on: `push` is the credit (push answers not yet
+ * acknowledged) the server may push with once this pull's answer ends at its
+ * head; any new pull takes the previous credit back.
+ */
+export interface PullMessage { readonly type: 'pull', readonly v: number, readonly id: number, readonly since: number, readonly limit: number, readonly push?: number }
+
+/** Client → server (version 2, push on): pushed batches up to `seq` are applied; their credit is free again. */
+export interface AckMessage { readonly type: 'ack', readonly v: number, readonly seq: number }
 
 /** Client → server: send these objects by uid (dependencies, recovery). */
 export interface GetMessage { readonly type: 'get', readonly v: number, readonly id: number, readonly uids: readonly string[] }
@@ -64,6 +79,12 @@ export interface BatchMessage {
   readonly last: boolean
   readonly more: boolean
   readonly remaining: number
+  /**
+   * Version 2, pushed batches only (id PUSH_ID): the feed position the batch
+   * follows. The puller takes it only when `from` is exactly what it last
+   * received; anything else is dropped and it pulls instead.
+   */
+  readonly from?: number
   /**
    * Version 2 only, set by the bulk-frame decoder (never sent as a field):
    * each change's `data` object → the JSON text it was parsed from, so the
@@ -91,7 +112,7 @@ export interface NotifyMessage { readonly type: 'notify', readonly v: number, re
 /** Either way: the sender is closing the session because of `code`. */
 export interface ErrorMessage { readonly type: 'error', readonly v: number, readonly code: string, readonly message: string }
 
-export type ClientMessage = HelloMessage | PullMessage | GetMessage | ErrorMessage
+export type ClientMessage = HelloMessage | PullMessage | GetMessage | AckMessage | ErrorMessage
 export type ServerMessage = HelloMessage | BatchMessage | ObjectsMessage | NotifyMessage | ErrorMessage
 export type Message = ClientMessage | ServerMessage
 
@@ -173,34 +194,42 @@ export const wireObjectSchema: z.ZodType<WireObject> = z.object({
   conflicts: z.array(z.object(versionFields)).max(MAX_CONFLICT_SIBLINGS).optional()
 })
 
-/** The message schemas of one protocol version: they differ only in the `v` every message must carry. */
+/**
+ * The message schemas of one protocol version: they differ in the `v` every
+ * message must carry, and version 2 adds push (hello `caps`, pull `push`,
+ * batch `from`, `ack`; unknown keys are stripped, so version 1 ignores them).
+ */
 function schemasFor (version: number): { client: z.ZodType<ClientMessage>, server: z.ZodType<ServerMessage> } {
   const v = z.literal(version)
-  const helloFields = { type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() }
-  const codecName = z.string().min(1).max(MAX_CODEC_NAME_LENGTH)
-  // version 2 negotiates frame compression in the hello (frame-compression.ts); version 1 does not know these fields
-  const clientHello = version === PROTOCOL_VERSION_2 ? z.object({ ...helloFields, codecs: z.array(codecName).max(MAX_OFFERED_CODECS).optional() }) : z.object(helloFields)
-  const serverHello = version === PROTOCOL_VERSION_2 ? z.object({ ...helloFields, codec: codecName.optional() }) : z.object(helloFields)
+  const helloBase = z.object({ type: z.literal('hello'), v, domain, head: seq, count, epoch: z.string().min(1).max(64), serves: z.string().max(64).optional() })
+  const pullBase = z.object({ type: z.literal('pull'), v, id: requestId, since: seq, limit: z.number().int().min(1).max(MAX_PULL_WINDOW) })
+  const batchBase = z.object({
+    type: z.literal('batch'), v, id: requestId, changes: z.array(wireObjectSchema).max(MAX_BATCH_OBJECTS),
+    lastSeq: seq, last: z.boolean(), more: z.boolean(), remaining: count
+  })
   const errorSchema = z.object({ type: z.literal('error'), v, code: z.string().max(64), message: z.string().max(4096) })
   const getSchema = z.object({ type: z.literal('get'), v, id: requestId, uids: z.array(uid).min(1).max(MAX_GET_UIDS) })
   const objectsSchema = z.object({ type: z.literal('objects'), v, id: requestId, objects: z.array(wireObjectSchema).max(MAX_GET_UIDS), missing: z.array(uid).max(MAX_GET_UIDS), last: z.boolean() })
-  const client = z.discriminatedUnion('type', [
-    clientHello,
-    z.object({ type: z.literal('pull'), v, id: requestId, since: seq, limit: z.number().int().min(1).max(MAX_PULL_WINDOW) }),
-    getSchema,
-    errorSchema
-  ])
-  const server = z.discriminatedUnion('type', [
-    serverHello,
-    z.object({
-      type: z.literal('batch'), v, id: requestId, changes: z.array(wireObjectSchema).max(MAX_BATCH_OBJECTS),
-      lastSeq: seq, last: z.boolean(), more: z.boolean(), remaining: count
-    }),
-    objectsSchema,
-    z.object({ type: z.literal('notify'), v, head: seq }),
-    errorSchema
-  ])
-  return { client, server }
+  const notifySchema = z.object({ type: z.literal('notify'), v, head: seq })
+  if (version !== PROTOCOL_VERSION_2) {
+    return {
+      client: z.discriminatedUnion('type', [helloBase, pullBase, getSchema, errorSchema]),
+      server: z.discriminatedUnion('type', [helloBase, batchBase, objectsSchema, notifySchema, errorSchema])
+    }
+  }
+  // version 2 negotiates optional features (push) and frame compression (frame-compression.ts) in the hello
+  const hello = helloBase.extend({ caps: z.array(z.string().min(1).max(MAX_CAPABILITY_LENGTH)).max(MAX_CAPABILITIES).optional() })
+  const codecName = z.string().min(1).max(MAX_CODEC_NAME_LENGTH)
+  return {
+    client: z.discriminatedUnion('type', [
+      hello.extend({ codecs: z.array(codecName).max(MAX_OFFERED_CODECS).optional() }),
+      pullBase.extend({ push: z.number().int().min(1).max(MAX_PUSH_CREDIT).optional() }),
+      getSchema,
+      z.object({ type: z.literal('ack'), v, seq }),
+      errorSchema
+    ]),
+    server: z.discriminatedUnion('type', [hello.extend({ codec: codecName.optional() }), batchBase.extend({ from: seq.optional() }), objectsSchema, notifySchema, errorSchema])
+  }
 }
 
 const v1 = schemasFor(PROTOCOL_VERSION)

@@ -64,6 +64,11 @@ export interface AgentDeps {
    * key: tests restrict an agent to version 1 to stand for an older agent.
    */
   readonly protocolVersions?: readonly number[]
+  /**
+   * Push in protocol 2 (default on). Not a config key: tests turn it off to
+   * stand for a version-2 agent that does not speak it.
+   */
+  readonly syncPush?: boolean
   /** more classic-level options for the store (benchmarks measuring cache and file settings); not a config key */
   readonly leveldb?: Readonly<Record<string, unknown>>
 }
@@ -192,7 +197,7 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provena
     onTransfer: (peer, transfer, state) => bus.emit({ type: 'blob', peer, state, transfer, text: formatTransfer(transfer) })
   })
   parts.blobs = blobs
-  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, provenance: provenance.checker, blobs: blobs.access, events: replicatorEvents(bus, deps.events) })
+  const replicator = createReplicator({ config, store, mesh, connector: watchInstanceWrites(connector, parts.echoGuard), log: log.child({ component: 'replicator' }), now, provenance: provenance.checker, blobs: blobs.access, events: replicatorEvents(bus, deps.events), ...(deps.syncPush === false ? { push: false } : {}) })
   parts.replicator = replicator
   parts.verifier = createVerifier({
     store,

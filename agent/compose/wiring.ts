@@ -18,10 +18,12 @@ import type { EventBus } from '../observe/events.js'
 import type { Logger } from '../runtime/logger.js'
 import type { ApplyStats } from '../apply/apply-remote.js'
 import type { Replicator, ReplicatorEvents } from '../sync/replicator.js'
+import type { AppliedBatch } from '../sync/pull-pipeline.js'
 
 /** Callbacks a caller of createAgent may pass (the bench, tests), called beside the bus events. */
 export interface AgentEventHooks {
-  onBatchApplied?: (peer: string, stats: ApplyStats, batch: { remaining: number, more: boolean, durationMs: number }) => void
+  /** `batch`: the feed positions (from, lastSeq] it covered, and whether it was pushed */
+  onBatchApplied?: (peer: string, stats: ApplyStats, batch: AppliedBatch) => void
   onPeerChange?: (peer: string) => void
   onCommit?: (head: number) => void
   onReadOnlyRevert?: (uid: string, peer: string) => void

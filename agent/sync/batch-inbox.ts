@@ -37,6 +37,16 @@ export class BatchInbox {
     }
   }
 
+  /** The queued batch next in line, if any (not taken). */
+  peek (): BatchMessage | undefined {
+    return this.#queue[0]
+  }
+
+  /** Take the queued batch next in line, if any (never waits). */
+  take (): BatchMessage | undefined {
+    return this.#queue.shift()
+  }
+
   /** The next batch: a queued one at once, else the next to arrive (within REQUEST_TIMEOUT_MS). */
   async next (): Promise<BatchMessage> {
     const queued = this.#queue.shift()

@@ -81,6 +81,8 @@ function serveDeps (deps: ReplicatorDeps, rt: PeerRuntime, peer: MeshPeer, peerL
     },
     onHello: (hello) => learnBinding(deps, rt, hello.domain),
     codecs: acceptedCodecs(deps.config.sync.compression),
-    readFeed
+    readFeed,
+    push: deps.push !== false,
+    onPushed: () => { rt.pushedOut++ }
   }
 }

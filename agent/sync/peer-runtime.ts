@@ -33,6 +33,9 @@ export class PeerRuntime {
   badSignatures = 0
   /** versions from this peer accepted without a signature since start */
   unsigned = 0
+  /** batches this peer pushed to us, applied; batches we pushed to it (since start) */
+  pushedIn = 0
+  pushedOut = 0
   /** objects pulled from this peer before the current pull session (the checkpoint's count) */
   pulledBase = 0
   /** objects pulled in the current pull session */
@@ -60,6 +63,8 @@ export class PeerRuntime {
   carryFrom (old: PeerRuntime): void {
     this.served = old.served
     this.skipped = old.skipped
+    this.pushedIn = old.pushedIn
+    this.pushedOut = old.pushedOut
     this.lastContact = old.lastContact
     this.address = old.address
     this.lastError = old.lastError

@@ -44,6 +44,10 @@ export interface PeerStatus {
   readonly badSignatures: number
   /** versions from this peer accepted without a signature (older stores or agents), since this agent started */
   readonly unsigned: number
+  /** batches this peer pushed to us that we applied (protocol 2 push: no notify and pull), since this agent started */
+  readonly pushedIn: number
+  /** batches we pushed to this peer, since this agent started */
+  readonly pushedOut: number
   /** the remote's feed head as last heard (hello, notify, batch); the checkpoint's seq before the first hello */
   readonly remoteHead: number
   /** last seq of the remote's feed applied here */
@@ -95,6 +99,8 @@ export function peerStatusOf (rt: PeerRuntime, store: Store, mesh: Mesh, conflic
     skipped: rt.skipped,
     badSignatures: rt.badSignatures,
     unsigned: rt.unsigned,
+    pushedIn: rt.pushedIn,
+    pushedOut: rt.pushedOut,
     remoteHead: progress.remoteHead ?? progress.appliedSeq,
     appliedSeq: progress.appliedSeq,
     lagIn,

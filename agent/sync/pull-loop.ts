@@ -49,8 +49,10 @@ function livePullSession (deps: ReplicatorDeps, rt: PeerRuntime, stream: Stream,
     log: peerLog,
     apply: async (s, changes, next, onPrepared, dataTexts) => await applyRemoteBatch(applyContextFor(deps, rt, s), changes, next, onPrepared, dataTexts),
     onActivity: () => { rt.lastContact = deps.now() },
+    ...(deps.push === false ? { push: false } : {}),
     onBatchApplied: (stats, batch) => {
       rt.pulledSession += stats.received
+      if (batch.pushed) rt.pushedIn++
       rt.unsigned += stats.unsigned
       deps.events?.onBatchApplied?.(name, stats, batch)
       deps.events?.onProgress?.(name, rt.progress.snapshot())

@@ -14,8 +14,16 @@
  * Invariants: at most one batch is prepared and not yet counted; the pull's
  * last batch is counted at once; a pull that ends (caught up or failed)
  * leaves no commit running behind it.
+ *
+ * Pushed batches (version 2, pull-session.ts decides which to take) queue in
+ * the same inbox and are applied by `drain`, the same loop without the
+ * request: same apply, same checkpoint transaction, same counting. Each
+ * batch handed to apply must start where the one before it ended (a pushed
+ * one says where, `from`); one that does not fails the session, so no
+ * position is ever skipped or applied twice.
  */
-import { MAX_UNAPPLIED_BATCHES } from '../../protocol/constants.js'
+import { DEFAULT_BATCH_OBJECTS, MAX_UNAPPLIED_BATCHES } from '../../protocol/constants.js'
+import { ProtocolError } from '../../protocol/errors.js'
 import type { BatchMessage, HelloMessage, PullMessage } from '../../protocol/messages.js'
 import type { WireObject } from '../../protocol/object.js'
 import type { ApplyStats } from '../apply/apply-remote.js'
@@ -31,11 +39,14 @@ export interface PullPipelineDeps {
   readonly progress: PullProgress
   readonly log: Logger
   readonly now: () => number
-  readonly onBatchApplied?: (stats: ApplyStats, batch: { lastSeq: number, remaining: number, more: boolean, durationMs: number }) => void
+  readonly onBatchApplied?: (stats: ApplyStats, batch: AppliedBatch) => void
   readonly onPullFinished?: (pulled: number, durationMs: number, caughtUp: boolean) => void
   /** how often to log progress during a long pull */
   readonly progressLogMs?: number
 }
+
+/** A batch as counted: the feed positions (from, lastSeq] it covered, and whether it was pushed. */
+export interface AppliedBatch { from: number, lastSeq: number, remaining: number, more: boolean, durationMs: number, pushed: boolean }
 
 /** What a pull needs from its session. */
 export interface PipelineSession {
@@ -50,10 +61,12 @@ export interface PipelineSession {
   remoteHead (): number
   /** end the session with this error (a pipelined request could not be sent) */
   fail (err: Error): void
+  /** `answers` pushed answers (up to their last frame) are applied (the session acknowledges them) */
+  pushApplied? (lastSeq: number, answers: number): void
 }
 
 /** A batch whose transaction is prepared but maybe not yet committed. */
-interface Applying { batch: BatchMessage, applying: Promise<ApplyStats>, started: number }
+interface Applying { batch: BatchMessage, from: number, applying: Promise<ApplyStats>, started: number, answers: number }
 
 export class PullPipeline {
   readonly #deps: PullPipelineDeps
@@ -63,6 +76,8 @@ export class PullPipeline {
   #appliedSeq = 0
   #lastRequestedFrom = -1
   #deferredRequest: number | undefined
+  /** where the last batch handed to apply ended: the next must start there */
+  #queuedTo = 0
   /** the remote's head as we knew it when each batch arrived: its `remaining` is exact up to there */
   readonly #headAtReceipt = new WeakMap<BatchMessage, number>()
   // the current pull: where it stands, when progress was last logged, time spent applying (tuning)
@@ -76,8 +91,10 @@ export class PullPipeline {
     this.#inbox = new BatchInbox(deps.peerName, deps.now)
   }
 
-  /** a pull is running (a batch is welcome) */
-  get active (): boolean { return this.#active }
+  /** a pull is running or batches wait to be applied (a batch is welcome) */
+  get active (): boolean { return this.#active || this.#inbox.length > 0 }
+  /** batches received and not yet taken (pushed ones wait here for `drain`) */
+  get queued (): number { return this.#inbox.length }
   /** last seq of the remote's feed applied here */
   get appliedSeq (): number { return this.#appliedSeq }
 
@@ -104,11 +121,16 @@ export class PullPipeline {
   /**
    * Pull after `since` until caught up. Returns the last seq applied and
    * whether the remote announced more meanwhile (then pull again).
+   * `pushed`: apply the pushed batches queued (and what follows them) without
+   * asking first.
    */
-  async pull (since: number, remote: HelloMessage): Promise<{ since: number, behind: boolean }> {
+  async pull (since: number, remote: HelloMessage, pushed = false): Promise<{ since: number, behind: boolean }> {
     const progress = this.#deps.progress
+    // a pull must not start behind queued pushed batches: its answer would repeat them
+    if (!pushed && this.#inbox.length > 0) throw new Error('PullPipeline.pull with batches queued: drain them first')
     progress.begin(since === 0)
     this.#active = true
+    this.#queuedTo = since
     this.#applyMs = 0
     this.#inbox.waitMs = 0
     this.#since = since
@@ -116,7 +138,7 @@ export class PullPipeline {
     let caughtUp = false
     let pending: Applying | undefined
     try {
-      await this.#requestWindow(since)
+      if (!pushed) await this.#requestWindow(since)
       while (true) {
         // nothing queued to overlap with: finish the pending batch before waiting on the network
         if (pending !== undefined && this.#inbox.length === 0) {
@@ -127,10 +149,13 @@ export class PullPipeline {
             break
           }
         }
-        const batch = await this.#inbox.next()
+        const { batch, answers } = this.#mergePushed(await this.#inbox.next())
         if (batch.last && batch.more && this.#deferredRequest === undefined && !this.#requestedAfter(batch)) {
           this.#deferredRequest = batch.lastSeq
         }
+        const from = this.#queuedTo
+        if (batch.from !== undefined && batch.from !== from) throw new ProtocolError(`peer ${this.#deps.peerName} pushed a batch after seq ${batch.from}, but this pull is at ${from}`)
+        this.#queuedTo = batch.lastSeq
         const started = this.#deps.now()
         let prepared!: () => void
         const queued = new Promise<void>((resolve) => { prepared = resolve })
@@ -141,11 +166,11 @@ export class PullPipeline {
         this.#applyMs += this.#deps.now() - started
         // (a pending batch is never the pull's last: that one is settled at once, below)
         const previous = pending
-        pending = { batch, applying, started }
+        pending = { batch, from, applying, started, answers }
         if (previous !== undefined) await this.#settle(previous)
         if (batch.last && !batch.more) {
           pending = undefined
-          if (await this.#settle({ batch, applying, started })) {
+          if (await this.#settle({ batch, from, applying, started, answers })) {
             caughtUp = true
             break
           }
@@ -165,7 +190,7 @@ export class PullPipeline {
   }
 
   /** Wait for a batch's commit and count it as applied; true when it was the pull's last. */
-  async #settle ({ batch, applying, started }: Applying): Promise<boolean> {
+  async #settle ({ batch, from, applying, started, answers }: Applying): Promise<boolean> {
     const progress = this.#deps.progress
     const waitFrom = this.#deps.now()
     const stats = await applying
@@ -173,7 +198,9 @@ export class PullPipeline {
     this.#appliedSeq = batch.lastSeq
     this.#since = batch.lastSeq
     progress.batch(batch.changes.length, batch.remaining, batch.more, batch.lastSeq, this.#headAtReceipt.get(batch) ?? batch.lastSeq)
-    this.#deps.onBatchApplied?.(stats, { lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started })
+    const pushed = batch.from !== undefined
+    this.#deps.onBatchApplied?.(stats, { from, lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started, pushed })
+    if (pushed && batch.last) this.#session.pushApplied?.(batch.lastSeq, answers)
     if (this.#deferredRequest !== undefined && this.#inbox.length < MAX_UNAPPLIED_BATCHES) {
       const from = this.#deferredRequest
       this.#deferredRequest = undefined
@@ -185,6 +212,40 @@ export class PullPipeline {
       this.#deps.log.info({ peer: this.#deps.peerName }, formatProgress(progress.snapshot()))
     }
     return batch.last && !batch.more
+  }
+
+  /**
+   * A pushed answer, with the pushed answers queued right behind it that
+   * continue it exactly, as one batch: one transaction instead of one per
+   * commit when pushes arrive faster than they are applied (a burst). The
+   * merged batch is what a pull from its start would have been answered
+   * with: an object changed by several of them keeps only its latest entry
+   * (the server's feed keeps only that one too), and nothing is skipped —
+   * each part starts where the one before ended. At most DEFAULT_BATCH_OBJECTS objects.
+   */
+  #mergePushed (first: BatchMessage): { batch: BatchMessage, answers: number } {
+    if (first.from === undefined || !first.last) return { batch: first, answers: 1 }
+    const parts = [first]
+    let size = first.changes.length
+    for (let next = this.#inbox.peek(); next !== undefined; next = this.#inbox.peek()) {
+      if (next.from !== parts.at(-1)!.lastSeq || !next.last || size + next.changes.length > DEFAULT_BATCH_OBJECTS) break
+      parts.push(this.#inbox.take()!)
+      size += next.changes.length
+    }
+    if (parts.length === 1) return { batch: first, answers: 1 }
+    const last = parts.at(-1)!
+    const latest = new Map<string, WireObject>()
+    const dataTexts = new Map<object, string>()
+    for (const part of parts) {
+      for (const change of part.changes) {
+        latest.delete(change.uid) // re-inserted: the map keeps feed order by latest entry
+        latest.set(change.uid, change)
+      }
+      for (const [data, text] of part.dataTexts ?? []) dataTexts.set(data, text)
+    }
+    const batch: BatchMessage = { ...last, from: first.from, changes: [...latest.values()], dataTexts }
+    this.#headAtReceipt.set(batch, this.#headAtReceipt.get(last) ?? last.lastSeq)
+    return { batch, answers: parts.length }
   }
 
   #requestedAfter (batch: BatchMessage): boolean {

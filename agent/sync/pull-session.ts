@@ -12,13 +12,24 @@
  * PullPipeline, objects fetched by uid are GetRequests. When the session
  * fails, everything waiting on the remote — hello, batch, get answers, syncNow
  * callers — is rejected with its first error.
+ *
+ * Push (version 2, when both hellos name it and we pull live): every pull
+ * grants the server credit; once a pull's answer ends at the server's head
+ * we are armed, and the server sends each new commit's batch itself. We take
+ * a pushed frame only while armed and only when it follows exactly what we
+ * last received (`from`); a frame sent before the server saw our latest pull
+ * arrives while we are not armed and is dropped (that pull's answer covers
+ * it); any other mismatch disarms us and we pull. Sending a pull disarms us
+ * until its answer ends. Pushed batches are applied by the pipeline's same
+ * loop, before any pull starts, and acknowledged (PushCredit) after every
+ * half credit applied. A new session always starts with a pull.
  */
 import type { Stream } from '@libp2p/interface'
-import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION, PROTOCOL_VERSION_2 } from '../../protocol/constants.js'
+import { HELLO_TIMEOUT_MS, PROTOCOL_VERSION, PROTOCOL_VERSION_2, PUSH_CAPABILITY, PUSH_CREDIT, PUSH_ID } from '../../protocol/constants.js'
 import type { CodecName } from '../../protocol/frame-compression.js'
 import { serverDecoderFor } from '../../protocol/session-decoders.js'
 import { versionOfProtocol } from '../../protocol/versions.js'
-import { type HelloMessage, type ServerMessage } from '../../protocol/messages.js'
+import { type BatchMessage, type HelloMessage, type PullMessage, type ServerMessage } from '../../protocol/messages.js'
 import type { WireObject } from '../../protocol/object.js'
 import type { Store } from '../../store/types.js'
 import type { ApplyStats } from '../apply/apply-remote.js'
@@ -27,6 +38,7 @@ import { FramedStream } from './framed-stream.js'
 import { GetRequests, type GetAnswer } from './get-requests.js'
 import { PullPipeline, type PullPipelineDeps } from './pull-pipeline.js'
 import type { ProgressSnapshot } from './progress.js'
+import { PushCredit } from './push-credit.js'
 import type { SessionEnd } from './serve-session.js'
 import { withTimeout, type Waiter } from './waiting.js'
 
@@ -58,6 +70,8 @@ export interface PullSessionDeps extends PullPipelineDeps {
   readonly codecs?: readonly CodecName[]
   /** pull until caught up once, then end the session (dry runs) */
   readonly once?: boolean
+  /** ask for push when live (default true; tests turn it off to stand for a version-2 agent without it) */
+  readonly push?: boolean
 }
 
 export class PullSession {
@@ -75,6 +89,13 @@ export class PullSession {
   #pullWanted = true
   #syncWaiters: Array<Waiter<ProgressSnapshot>> = []
   #resumedFrom = 0
+  // push: on for this session, armed (our last pull's answer ended at the head), what we last received, credit in use
+  #pushOn = false
+  #lastPullId = -1
+  #armed = false
+  #receivedSeq = 0
+  #credit = new PushCredit(PUSH_CREDIT)
+  #appliedSinceAck = 0
 
   constructor (stream: Stream, deps: PullSessionDeps) {
     this.#stream = stream
@@ -85,12 +106,13 @@ export class PullSession {
     const nextRequestId = (): number => this.#nextRequestId++
     this.#gets = new GetRequests({ peerName: deps.peerName, send: (message) => framed.send(message), version, nextRequestId })
     this.#pipeline = new PullPipeline(deps, {
-      send: (message) => framed.send(message),
+      send: (message) => this.#sendPull(message),
       version,
       nextRequestId,
       apply: (changes, next, onPrepared, dataTexts) => deps.apply(this, changes, next, onPrepared, dataTexts),
       remoteHead: () => this.#remoteHead,
-      fail: (err) => this.#fail(err)
+      fail: (err) => this.#fail(err),
+      pushApplied: (lastSeq, answers) => this.#pushApplied(lastSeq, answers)
     })
   }
 
@@ -140,17 +162,24 @@ export class PullSession {
       helloPromise.catch(() => {})
       const info = this.#deps.store.info()
       const codecs = this.#framed.version === PROTOCOL_VERSION_2 && (this.#deps.codecs?.length ?? 0) > 0 ? { codecs: this.#deps.codecs } : {}
-      await this.#framed.send({ type: 'hello', v: this.#framed.version, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, ...codecs })
+      const askPush = this.#framed.version === PROTOCOL_VERSION_2 && this.#deps.live && this.#deps.push !== false && this.#deps.once !== true
+      await this.#framed.send({ type: 'hello', v: this.#framed.version, domain: this.#deps.domain, head: info.head, count: info.objects, epoch: info.epoch, ...codecs, ...(askPush ? { caps: [PUSH_CAPABILITY] } : {}) })
       const hello = await withTimeout(helloPromise, HELLO_TIMEOUT_MS, `peer ${this.#deps.peerName} sent no hello within ${HELLO_TIMEOUT_MS} ms`)
       this.#remote = hello
       this.#remoteHead = hello.head
+      this.#pushOn = askPush && hello.caps?.includes(PUSH_CAPABILITY) === true
       let since = await this.#resumePoint(hello)
       this.#pipeline.resumeAt(since)
       this.#resumedFrom = since
       this.#deps.progress.connected(hello.head, since)
-      this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count, protocol: this.#framed.version, codec: this.#framed.codec ?? 'none' }, 'pull session started')
+      this.#deps.log.info({ remoteDomain: hello.domain, since, remoteHead: hello.head, remoteObjects: hello.count, protocol: this.#framed.version, codec: this.#framed.codec ?? 'none', push: this.#pushOn }, 'pull session started')
       this.#deps.onStarted?.(since, hello)
       while (!signal.aborted && this.#closedError === undefined) {
+        if (this.#pipeline.queued > 0) {
+          // pushed batches first: a pull started behind them would be answered with them again
+          since = (await this.#pipeline.pull(since, hello, true)).since
+          continue
+        }
         if (this.#pullWanted) {
           this.#pullWanted = false
           // only the waiters registered before this pull began are served by it
@@ -206,7 +235,8 @@ export class PullSession {
 
   async #pullUntilCaughtUp (since: number): Promise<number> {
     const end = await this.#pipeline.pull(since, this.#remote!)
-    if (end.behind) this.#pullWanted = true
+    // behind what was pushed to us meanwhile is not behind: those batches are queued
+    if (end.behind && !this.#pushedUpTo(this.#remoteHead)) this.#pullWanted = true
     return end.since
   }
 
@@ -238,9 +268,18 @@ export class PullSession {
         this.#helloWaiter = undefined
         return
       case 'batch':
+        if (message.from !== undefined) {
+          this.#pushed(message)
+          return
+        }
         if (!this.#pipeline.active) throw new ProtocolError('batch received while no pull was asked for')
         if (message.lastSeq > this.#remoteHead) this.#remoteHead = message.lastSeq
         this.#pipeline.received(message, this.#remoteHead)
+        // the answer to our last pull ended at the server's head: it pushes from here (it decided the same)
+        if (this.#pushOn && message.id === this.#lastPullId && message.last && !message.more) {
+          this.#armed = true
+          this.#receivedSeq = message.lastSeq
+        }
         return
       case 'objects':
         this.#gets.answer(message)
@@ -249,7 +288,7 @@ export class PullSession {
         if (message.head > this.#remoteHead) this.#remoteHead = message.head
         this.#deps.progress.heard(message.head)
         this.#deps.onHeadAnnounced?.(message.head)
-        if (this.#deps.live && message.head > this.#pipeline.appliedSeq) {
+        if (this.#deps.live && message.head > this.#pipeline.appliedSeq && !this.#pushedUpTo(message.head)) {
           this.#pullWanted = true
           this.#wake?.()
         }
@@ -257,6 +296,49 @@ export class PullSession {
       case 'error':
         throw new ProtocolError(`peer ${this.#deps.peerName} closed the session: ${message.code}: ${message.message}`)
     }
+  }
+
+  /** Send a pull (the pipeline's): with push on it grants credit, and takes back the last pull's. */
+  async #sendPull (message: PullMessage): Promise<void> {
+    this.#armed = false
+    this.#credit = new PushCredit(PUSH_CREDIT)
+    this.#appliedSinceAck = 0
+    this.#lastPullId = message.id
+    await this.#framed.send(this.#pushOn ? { ...message, push: PUSH_CREDIT } : message)
+  }
+
+  /** A pushed frame: take it if it continues exactly what we received, else drop it (and pull, if we were armed). */
+  #pushed (batch: BatchMessage): void {
+    if (!this.#pushOn || batch.id !== PUSH_ID) throw new ProtocolError(`peer ${this.#deps.peerName} pushed a batch in a session without push`)
+    // sent before the server saw our last pull: that pull's answer carries it
+    if (!this.#armed) return
+    if (batch.from !== this.#receivedSeq) {
+      this.#armed = false
+      this.#deps.log.warn({ from: batch.from, received: this.#receivedSeq }, 'pushed batch does not follow what was received: dropped, pulling instead')
+      this.#pullWanted = true
+      this.#wake?.()
+      return
+    }
+    if (batch.last && !this.#credit.spend(batch.lastSeq)) throw new ProtocolError(`peer ${this.#deps.peerName} pushed past the credit of ${PUSH_CREDIT} unacknowledged answers`)
+    this.#receivedSeq = batch.lastSeq
+    if (batch.lastSeq > this.#remoteHead) this.#remoteHead = batch.lastSeq
+    this.#deps.progress.heard(this.#remoteHead)
+    this.#pipeline.received(batch, this.#remoteHead)
+    this.#wake?.()
+  }
+
+  /** Pushed answers are applied: acknowledge after every half credit, so the server never waits on a full one. */
+  #pushApplied (lastSeq: number, answers: number): void {
+    this.#appliedSinceAck += answers
+    if (!this.#armed || this.#appliedSinceAck < PUSH_CREDIT / 2) return
+    this.#appliedSinceAck = 0
+    this.#credit.ack(lastSeq)
+    this.#framed.send({ type: 'ack', v: this.#framed.version, seq: lastSeq }).catch((err: unknown) => this.#fail(err as Error))
+  }
+
+  /** we are armed and have received pushed batches up to `head` (queued, if not yet applied) */
+  #pushedUpTo (head: number): boolean {
+    return this.#armed && this.#receivedSeq >= head
   }
 
   #fail (err: Error): void {

@@ -16,11 +16,12 @@ import type { Logger } from '../runtime/logger.js'
 import type { Mesh } from '../net/mesh.js'
 import type { PeerRuntime } from './peer-runtime.js'
 import type { ProgressSnapshot } from './progress.js'
+import type { AppliedBatch } from './pull-pipeline.js'
 import type { PullSession, PullSessionDeps } from './pull-session.js'
 import { offeredCodecs } from './compression-policy.js'
 
 export interface ReplicatorEvents {
-  onBatchApplied?: (peer: string, stats: ApplyStats, batch: { remaining: number, more: boolean, durationMs: number }) => void
+  onBatchApplied?: (peer: string, stats: ApplyStats, batch: AppliedBatch) => void
   onPeerChange?: (peer: string) => void
   onProgress?: (peer: string, progress: ProgressSnapshot) => void
   onPullFinished?: (peer: string, pulled: number, durationMs: number, caughtUp: boolean) => void
@@ -39,6 +40,8 @@ export interface ReplicatorDeps {
   /** checks signatures of pulled versions; learns domain ↔ peer ID from hellos */
   readonly provenance: ProvenanceChecker
   readonly events?: ReplicatorEvents
+  /** push in protocol 2 (default on); off stands for a version-2 agent without it (tests) */
+  readonly push?: boolean
 }
 
 /** Something the status view shows for this peer changed. */

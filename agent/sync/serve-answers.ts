@@ -50,20 +50,28 @@ export interface SkippedObject {
   readonly bytes: number
 }
 
+/** What an answer's last frame said: where it ended, and whether the feed had more after it then. */
+export interface AnswerEnd { readonly lastSeq: number, readonly more: boolean }
+
 /**
  * Stream up to `limit` feed entries after the tally's cursor (the pull's
  * `since`) as batch frames; each frame's `remaining` and `more` are the
- * tally's exact count after that frame's `lastSeq`.
+ * tally's exact count after that frame's `lastSeq`. `pushed`: the answer is
+ * a push (no pull asked for it), whose every frame names the position it
+ * follows (`from`), so the puller can check it continues exactly where it is.
  */
 export async function answerPull (
   framed: FramedStream<ClientMessage>,
-  pull: PullMessage,
+  pull: Pick<PullMessage, 'id' | 'since' | 'limit'>,
   deps: ServeAnswerDeps,
   tally: FeedTally,
   peerEpoch: string | undefined,
-  sent: () => void
-): Promise<void> {
+  sent: () => void,
+  pushed = false
+): Promise<AnswerEnd> {
   let rowsSent = 0
+  // the position the next frame follows (pushed frames carry it)
+  let from = pushed ? pull.since : undefined
   while (true) {
     const want = Math.min(deps.batchSize, pull.limit - rowsSent)
     const page = await tally.readPage(want)
@@ -81,8 +89,10 @@ export async function answerPull (
       }
       if (bytes + json.length > BATCH_TARGET_BYTES && parts.length > 0) {
         // frame full: ship what we have, up to the entry before this one
-        const remaining = tally.advance(page.entries[i - 1]!.seq)
-        await framed.sendJson(batchJson(framed.version, pull.id, parts, page.entries[i - 1]!.seq, false, true, remaining))
+        const lastSeq = page.entries[i - 1]!.seq
+        const remaining = tally.advance(lastSeq)
+        await framed.sendJson(batchJson(framed.version, pull.id, parts, lastSeq, false, true, remaining, from))
+        if (from !== undefined) from = lastSeq
         // counted as it goes: a window cut short by a broken session was still partly served
         deps.onServed?.(parts.length)
         sent()
@@ -95,10 +105,11 @@ export async function answerPull (
     // the count is taken right before sending, so `more` and `remaining` agree with it
     const remaining = tally.advance(page.lastSeq)
     const windowDone = remaining === 0 || rowsSent >= pull.limit || page.entries.length === 0
-    await framed.sendJson(batchJson(framed.version, pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining))
+    await framed.sendJson(batchJson(framed.version, pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining, from))
+    if (from !== undefined) from = page.lastSeq
     if (parts.length > 0) deps.onServed?.(parts.length)
     sent()
-    if (windowDone) break
+    if (windowDone) return { lastSeq: page.lastSeq, more: remaining > 0 }
   }
 }
 
@@ -140,9 +151,9 @@ function skipped (deps: ServeAnswerDeps, uid: string, bytes: number): void {
   else deps.log.warn({ uid, bytes }, `object ${uid} takes ${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (stored before that limit was enforced): no frame can carry it, so it is not served; make it smaller with a local edit`)
 }
 
-/** A batch frame's body: a JSON message in version 1, a bulk frame (protocol/bulk-frame.ts) in version 2. */
-function batchJson (version: number, id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number): string {
-  if (version === PROTOCOL_VERSION_2) return bulkBatchText({ id, lastSeq, last, more, remaining }, parts)
+/** A batch frame's body: a JSON message in version 1, a bulk frame (protocol/bulk-frame.ts) in version 2 (the only one that pushes). */
+function batchJson (version: number, id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number, from: number | undefined): string {
+  if (version === PROTOCOL_VERSION_2) return bulkBatchText({ id, lastSeq, last, more, remaining, ...(from !== undefined ? { from } : {}) }, parts)
   return `{"type":"batch","v":${version},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`
 }
 

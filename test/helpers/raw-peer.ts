@@ -20,10 +20,11 @@ export interface RawPeer {
   stop (): Promise<void>
 }
 
-export async function createRawPeer (privateKey: PrivateKey, options: { psk?: Uint8Array } = {}): Promise<RawPeer> {
+/** `listen`: the address to listen on (a peer standing in for an agent takes that agent's address); any free port by default */
+export async function createRawPeer (privateKey: PrivateKey, options: { psk?: Uint8Array, listen?: string } = {}): Promise<RawPeer> {
   const node = await createLibp2p({
     privateKey,
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    addresses: { listen: [options.listen ?? '/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

@@ -31,7 +31,7 @@ const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
 
 const peer = (over: Partial<PeerReport> = {}): PeerReport => ({
   name: 'lab-a', peerId: '12D3KooWPeer', pull: true, connected: true, address: '/ip4/127.0.0.1/tcp/4101', lastContact: 1000, lastError: undefined,
-  pulled: 10, served: 3, skipped: 0, badSignatures: 0, unsigned: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1,
+  pulled: 10, served: 3, skipped: 0, badSignatures: 0, unsigned: 0, pushedIn: 0, pushedOut: 0, remoteHead: 10, appliedSeq: 10, lagIn: 0, lagOut: 2, lag: 0, conflicts: 1, failed: 1, progress: progress(), sessionOpen: true, serving: 1,
   blobs: { transfers: [], fetched: 0, bytesFetched: 0, refused: 0, bytesServed: 0, served: 0 }, ...over
 })
 

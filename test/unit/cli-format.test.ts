@@ -12,7 +12,7 @@ const progress = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   state: 'idle', initial: false, done: 0, remaining: 0, percent: 100, rate: 0, etaSeconds: 0, startedAt: 0, finishedAt: 0, remoteHead: 9, appliedSeq: 9, caughtUp: true, ...over
 })
 const peer = (over: Partial<PeerReport> = {}): PeerReport => ({
-  name: 'master', peerId: 'p', pull: true, connected: true, address: undefined, lastContact: 58_000, lastError: undefined, pulled: 12_345, served: 6, skipped: 0, badSignatures: 0, unsigned: 0,
+  name: 'master', peerId: 'p', pull: true, connected: true, address: undefined, lastContact: 58_000, lastError: undefined, pulled: 12_345, served: 6, skipped: 0, badSignatures: 0, unsigned: 0, pushedIn: 0, pushedOut: 0,
   remoteHead: 9, appliedSeq: 9, lagIn: 0, lagOut: 3, lag: 0, conflicts: 2, failed: 1, progress: progress(), sessionOpen: true, serving: 1,
   blobs: { transfers: [], fetched: 0, bytesFetched: 0, refused: 0, bytesServed: 0, served: 0 }, ...over
 })

@@ -129,6 +129,27 @@ describe('fast bulk-message validator = zod schema', () => {
     for (const c of cases) agree(c)
   })
 
+  it('agrees on a pushed batch\'s `from`: a field of version 2, stripped in version 1', () => {
+    const agreeV2 = (value: Rec): boolean => {
+      const fast = fastServerMessage(value, 2)
+      const zod = decodeServerMessageWithZod(value, 2)
+      if (fast !== undefined) expect(zod.ok && JSON.stringify(zod.message)).toBe(JSON.stringify(fast))
+      expect(decodeServerMessage(value, 2)).toStrictEqual(zod.ok ? { ok: true, message: fast ?? (zod as { message: unknown }).message } : zod)
+      return fast !== undefined
+    }
+    const v2 = (extra: Rec): Rec => batch([base], { v: 2, ...extra })
+    expect(agreeV2(v2({ from: 7 }))).toBe(true)
+    expect((fastServerMessage(v2({ from: 7 }), 2) as { from?: number }).from).toBe(7)
+    expect(agreeV2(v2({}))).toBe(true)
+    for (const from of [-1, 1.5, '7', null, 2 ** 53, undefined]) {
+      expect(agreeV2(v2({ from }))).toBe(false)
+      expect(decodeServerMessage(v2({ from }), 2).ok).toBe(from === undefined)
+    }
+    // version 1 knows no `from`: stripped on both paths
+    expect(agree(batch([base], { from: 7 }))).toBe(true)
+    expect(fastServerMessage(batch([base], { from: 7 }))).not.toHaveProperty('from')
+  })
+
   it('leaves __proto__ keys and non-plain objects to zod', () => {
     const proto = JSON.parse(`{"a":1,"__proto__":{"polluted":true}}`) as Rec
     expect(agree({ ...batch([{ ...base, data: proto }]) })).toBe(false)
