@@ -42,6 +42,15 @@ async function sidesOfX (agent: Agent): Promise<string[]> {
   return o === undefined ? [] : [o, ...o.conflicts].map((v) => String(v.data.side)).sort()
 }
 
+/** wait until `agent` holds two versions of X, asking it to pull from `remote` meanwhile (its redial may be in a backoff wait) */
+async function holdsBoth (agent: Agent, remote: string, name: string): Promise<void> {
+  await waitFor(async () => {
+    if ((await sidesOfX(agent)).length === 2) return true
+    await agent.syncNow(remote)
+    return false
+  }, { what: `${name} holds both versions of X`, timeout: 30_000, interval: 200 })
+}
+
 /** X as /api/conflicts lists it on `agent` (undefined: not listed) */
 async function listedConflict (agent: Agent): Promise<Record<string, unknown> | undefined> {
   const { status, json } = await adminCall<{ items: Array<Record<string, unknown>> }>(agent, 'GET', '/api/conflicts')
@@ -86,14 +95,10 @@ describe('restore: a counter reused by the restored agent is a conflict everywhe
     expect(seen.differences.map((d) => d.uid)).toContain(X.uid)
 
     // C, which only pulls from A, keeps its version and shows the edit as a conflict
-    await waitFor(async () => (await sidesOfX(c)).length === 2, { what: 'C holds both versions of X', timeout: 30_000 })
+    await holdsBoth(c, 'lab-a', 'C')
     const b2 = await mesh.start(bConfig)
-    await waitFor(async () => (await sidesOfX(b2)).length === 2, { what: 'B holds both versions of X', timeout: 30_000 })
-    await waitFor(async () => {
-      if ((await sidesOfX(a2)).length === 2) return true
-      await a2.syncNow('lab-b')
-      return false
-    }, { what: 'A holds both versions of X', timeout: 30_000 })
+    await holdsBoth(b2, 'lab-a', 'B')
+    await holdsBoth(a2, 'lab-b', 'A')
     for (const [name, agent] of [['A', a2], ['B', b2], ['C', c]] as const) {
       expect(await sidesOfX(agent), name).toEqual(['edit', 'lost'])
       const listed = await listedConflict(agent)
