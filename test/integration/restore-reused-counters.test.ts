@@ -13,28 +13,19 @@
  * and once every agent holds both, finds them in sync whatever each keeps
  * as current.
  */
-import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { backupCommand, restoreCommand } from '../../agent/cli/backup.js'
-import type { LoadedConfig } from '../../config/load.js'
 import { compare } from '../../protocol/version-vector.js'
 import { adminCall } from '../helpers/admin.js'
 import { clientDocs } from '../helpers/documents.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
-import { meshConfig, waitFor, type TestNode } from '../helpers/nodes.js'
+import { meshConfig, waitFor } from '../helpers/nodes.js'
+import { newHome } from '../helpers/restore.js'
 
 const quiet = { print: (): void => {}, progress: (): void => {} }
 const X = { uid: 'x', type: 'Client', id: 'X-1' }
-
-/** the config of `node` in a new data directory holding its identity key and admin token (a new machine) */
-async function newHome (node: TestNode, root: string, links: Parameters<typeof meshConfig>[1]): Promise<LoadedConfig> {
-  const dataDir = join(root, `${node.domain}-restored`, 'data')
-  await mkdir(dataDir, { recursive: true })
-  for (const f of ['identity.key', 'admin.token']) await copyFile(join(node.dir, 'data', f), join(dataDir, f))
-  return meshConfig(node, links, { dataDir })
-}
 
 /** what `agent` holds of X: the `side` of its current version and of its siblings, sorted */
 async function sidesOfX (agent: Agent): Promise<string[]> {
