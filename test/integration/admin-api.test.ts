@@ -52,7 +52,7 @@ describe('admin API on a running two-agent mesh', () => {
   it('over real HTTP, keeps an idle connection open far longer than a client does (no "other side closed" for a client busy between requests)', async () => {
     const url = new URL(b.httpUrl!)
     const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/status', headers: { connection: 'keep-alive', ...authHeader(b) } }, (res) => { res.resume(); resolve(res.headers['keep-alive']) })
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/status', headers: { connection: 'keep-alive', ...authHeader(b) } }, (res) => { res.resume(); resolve(res.headers['keep-alive'] as string | undefined) })
       req.on('error', reject)
       req.end()
     })
