@@ -55,7 +55,9 @@ export async function runCli (args: readonly string[], options: { timeout?: numb
 /**
  * How long an agent may take to get ready. `labmesh start` uses about
  * START_CPU_MEASURED_S of CPU to get ready (module loading, LevelDB open with
- * its log replayed after a SIGKILL, libp2p) — but on the 2-core machine
+ * its log replayed after a SIGKILL, libp2p; measured 1.6 s for a store of
+ * 20,000 objects, 1.8 s restarting it after a SIGKILL mid-pull, 3.5–4.3 s of
+ * wall time at load 2) — but on the 2-core machine
  * shared by several engineers' suites (load 25) a process gets a twelfth of
  * a core, and the same start took over 20 s of wall time: the fixed 20 s
  * this helper had failed the crash harness there. So the start is judged by
@@ -63,7 +65,7 @@ export async function runCli (args: readonly string[], options: { timeout?: numb
  * ready line is a start that is broken, not starved. The wall-clock cap only
  * catches a start that hangs without using CPU.
  */
-const START_CPU_MEASURED_S = 1.5
+const START_CPU_MEASURED_S = 1.8
 const START_CPU_BUDGET_S = 10 * START_CPU_MEASURED_S
 const START_WALL_CAP_MS = 120_000
 
