@@ -9,6 +9,21 @@ function v (vector: VersionVector, data: Record<string, unknown> = {}, extra: Pa
 
 const hold = (current: ObjectVersion, ...conflicts: ObjectVersion[]): Holding => ({ current, conflicts })
 
+/** The distinct sets of versions held after `versions` arrive one by one, in every order (each set as sorted JSON of `key`). */
+function finalSets (versions: ObjectVersion[], key: (v: ObjectVersion) => unknown): string[] {
+  const perms = (xs: ObjectVersion[]): ObjectVersion[][] => xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
+  const finals = new Set<string>()
+  for (const order of perms(versions)) {
+    let h: Holding | undefined
+    for (const version of order) {
+      const r = reconcile(h, [version])
+      if (r.changed) h = r.holding
+    }
+    finals.add(JSON.stringify([h!.current, ...h!.conflicts].map(key).sort((p, q) => JSON.stringify(p).localeCompare(JSON.stringify(q)))))
+  }
+  return [...finals]
+}
+
 describe('reconcile (DESIGN: vectors and conflicts)', () => {
   it('applies a version for a uid we do not hold', () => {
     const r = v({ a: 1 })
@@ -96,17 +111,7 @@ describe('reconcile (DESIGN: vectors and conflicts)', () => {
 
   it('ends in the same set of versions whatever the order of arrival', () => {
     const versions = [v({ a: 1 }), v({ a: 2 }), v({ a: 1, b: 1 }), v({ a: 2, c: 1 }), v({ a: 2, b: 1, c: 1 })]
-    const perms = (xs: ObjectVersion[]): ObjectVersion[][] => xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
-    const finals = new Set<string>()
-    for (const order of perms(versions)) {
-      let h: Holding | undefined
-      for (const version of order) {
-        const r = reconcile(h, [version])
-        if (r.changed) h = r.holding
-      }
-      finals.add(JSON.stringify([h!.current, ...h!.conflicts].map((x) => x.vector).sort((p, q) => JSON.stringify(p).localeCompare(JSON.stringify(q)))))
-    }
-    expect([...finals]).toEqual([JSON.stringify([{ a: 2, b: 1, c: 1 }])])
+    expect(finalSets(versions, (x) => x.vector)).toEqual([JSON.stringify([{ a: 2, b: 1, c: 1 }])])
   })
 })
 
@@ -182,17 +187,8 @@ describe('reconcile: equal vectors with other content (a restored agent reused a
 
   it('ends with the same versions whatever the order of arrival', () => {
     const versions = [v({ a: 2, b: 1 }), lost, edit, v({ a: 2, b: 2 })]
-    const perms = (xs: ObjectVersion[]): ObjectVersion[][] => xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
-    const finals = new Set<string>()
-    for (const order of perms(versions)) {
-      let h: Holding | undefined
-      for (const version of order) {
-        const r = reconcile(h, [version])
-        if (r.changed) h = r.holding
-      }
-      finals.add(JSON.stringify([h!.current, ...h!.conflicts].map((x) => [x.vector, x.data]).sort((p, q) => JSON.stringify(p).localeCompare(JSON.stringify(q)))))
-    }
-    expect([...finals]).toHaveLength(1)
-    expect(JSON.parse([...finals][0]!)).toHaveLength(3)
+    const finals = finalSets(versions, (x) => [x.vector, x.data])
+    expect(finals).toHaveLength(1)
+    expect(JSON.parse(finals[0]!)).toHaveLength(3)
   })
 })
