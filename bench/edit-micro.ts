@@ -8,8 +8,12 @@
  * half, best of --rounds, so a change to either path can be judged on a busy
  * machine.
  *
- *   node dist/bench/edit-micro.js [--objects 50000] [--edits 1000] [--batch-size 500] [--rounds 5] [--profile FILE.cpuprofile] [--compare-past]
+ *   node dist/bench/edit-micro.js [--objects 50000] [--edits 1000] [--batch-size 500] [--rounds 5] [--profile FILE.cpuprofile] [--compare-past] [--no-signed] [--history 20]
  *
+ * A signs its versions as an agent does (its key, groups of SIGN_GROUP_MAX)
+ * and B checks them before applying; --no-signed writes unsigned versions
+ * (as a store before signed provenance). --history N sets both stores'
+ * history.versions (0: no history rows and no past versions).
  * --profile writes a CPU profile of the timed rounds alone (not the seeding).
  * --compare-past runs it all four times in this process, on fresh stores,
  * alternating: with no past versions kept (the baseline: the store before
@@ -27,7 +31,7 @@ import { compileInboundRules, inboundRulesHash } from '../agent/rules/inbound.js
 import { toWire } from '../store/stored-wire.js'
 import type { PeerConfig } from '../config/schema.js'
 import { encodeJsonFrame, FrameDecoder } from '../protocol/codec.js'
-import { PROTOCOL_VERSION } from '../protocol/constants.js'
+import { DEFAULT_HISTORY_VERSIONS, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decodeServerMessage } from '../protocol/decode.js'
 import { type BatchMessage } from '../protocol/messages.js'
 import type { ObjectVersion } from '../protocol/object.js'
@@ -40,8 +44,11 @@ import { buildFrames } from './apply-micro.js'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
 import { createTempDir } from './lib/tmp.js'
 import { createProvenanceChecker } from '../agent/apply/provenance.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createVersionSigner, type VersionSigner } from '../protocol/provenance.js'
 
-const DEFAULTS = Object.freeze({ objects: 50_000, edits: 1000, batchSize: 500, rounds: 5, seed: 1, profile: '', comparePast: false })
+const DEFAULTS = Object.freeze({ objects: 50_000, edits: 1000, batchSize: 500, rounds: 5, seed: 1, profile: '', comparePast: false, signed: true, history: DEFAULT_HISTORY_VERSIONS })
 
 type Flags = typeof DEFAULTS
 
@@ -68,18 +75,20 @@ export interface EditRound { readonly writeMs: number, readonly writeCpuMs: numb
 
 async function main (): Promise<void> {
   const flags = parseBenchArgs(process.argv.slice(2), { ...DEFAULTS })
-  if (!flags.comparePast) return await measure(flags, 'labmesh', undefined)
+  const key = flags.signed ? await generateKeyPair('Ed25519') : undefined
+  const signer = key !== undefined ? createVersionSigner('lab-a', peerIdFromPrivateKey(key).toString(), key.raw) : undefined
+  if (!flags.comparePast) return await measure(flags, 'labmesh', undefined, signer)
   // twice each, alternating: the first run in a process pays for warming up the JIT
   for (let i = 0; i < 2; i++) {
-    await measure(flags, 'baseline: no past versions', 0)
-    await measure(flags, 'labmesh (past versions kept)', undefined)
+    await measure(flags, 'baseline: no past versions', 0, signer)
+    await measure(flags, 'labmesh (past versions kept)', undefined, signer)
   }
 }
 
 // one straight run of seeding and rounds (over 80 lines): splitting it would only pass the stores and targets around
-async function measure (flags: Flags, label: string, pastVersions: number | undefined): Promise<void> {
+async function measure (flags: Flags, label: string, pastVersions: number | undefined, signer: VersionSigner | undefined): Promise<void> {
   const tmp = await createTempDir('edit-micro')
-  const stores = pastVersions !== undefined ? { pastVersions } : {}
+  const stores = { historyVersions: flags.history, ...(pastVersions !== undefined ? { pastVersions } : {}) }
   const a = createLevelStore({ location: join(tmp.path, 'a'), domain: 'lab-a', ...stores })
   const b = createLevelStore({ location: join(tmp.path, 'b'), domain: 'lab-b', ...stores })
   await a.open()
@@ -88,6 +97,7 @@ async function measure (flags: Flags, label: string, pastVersions: number | unde
   const rules = compileInboundRules({ domain: 'lab-b', localPrefix: '', prefixSeparator: '-' }, peer)
   const ctx: ApplyContext = { store: b, connector: createEmbeddedConnector(), rules, rulesHash: inboundRulesHash(rules), peerId: 'peer-a', now: Date.now, fetch: async () => { throw new Error('no dependency should be missing') }, provenance: createProvenanceChecker(), blobs: localBlobAccess(createBlobStore(join(tmp.path, 'blobs'))) }
   const decoder = new FrameDecoder()
+  const writer = { store: a, domain: 'lab-a', now: Date.now, rules: [], ...(signer !== undefined ? { signer } : {}) }
   try {
     // both hold the same objects: A by applying them as its own, B by pulling them
     const frames = buildFrames(flags.objects, flags.seed, flags.batchSize)
@@ -98,7 +108,7 @@ async function measure (flags: Flags, label: string, pastVersions: number | unde
     for (const frame of frames) {
       for (const batch of decode(decoder, frame)) {
         await applyRemoteBatch(ctx, batch.changes, { seq: batch.lastSeq, epoch: 'e', servesHash: undefined })
-        await writeDocuments({ store: a, domain: 'lab-a', now: Date.now, rules: [] }, batch.changes.map((c) => toInput(c as ObjectVersion)))
+        await writeDocuments(writer, batch.changes.map((c) => toInput(c as ObjectVersion)))
         for (const c of batch.changes) if (pick(c as ObjectVersion, index++)) targets.push(c.uid)
         seq = batch.lastSeq
       }
@@ -121,7 +131,7 @@ async function measure (flags: Flags, label: string, pastVersions: number | unde
       const inputs = (await a.getObjects(targets)).map((o) => toInput(editObject(o!, rng)))
       const c0 = process.cpuUsage()
       const t0 = performance.now()
-      const written = await writeDocuments({ store: a, domain: 'lab-a', now: Date.now, rules: [] }, inputs)
+      const written = await writeDocuments(writer, inputs)
       const writeMs = performance.now() - t0
       const writeCpuMs = cpuMs(c0)
       const out = []
@@ -132,8 +142,7 @@ async function measure (flags: Flags, label: string, pastVersions: number | unde
         for (const batch of decode(decoder, frame)) await applyRemoteBatch(ctx, batch.changes, { seq: batch.lastSeq, epoch: 'e', servesHash: undefined })
       }
       const applyMs = performance.now() - t1
-      const round = { writeMs: Math.round(writeMs * 10) / 10, writeCpuMs: Math.round(cpuMs(c0) * 10) / 10 - 0 * writeCpuMs, applyMs: Math.round(applyMs * 10) / 10, applyCpuMs: Math.round(cpuMs(c1) * 10) / 10 }
-      rounds.push({ ...round, writeCpuMs: Math.round(writeCpuMs * 10) / 10 })
+      rounds.push({ writeMs: Math.round(writeMs * 10) / 10, writeCpuMs: Math.round(writeCpuMs * 10) / 10, applyMs: Math.round(applyMs * 10) / 10, applyCpuMs: Math.round(cpuMs(c1) * 10) / 10 })
       process.stderr.write(`round ${r + 1}: ${JSON.stringify(rounds.at(-1))}\n`)
     }
     if (session !== undefined) {
@@ -142,7 +151,10 @@ async function measure (flags: Flags, label: string, pastVersions: number | unde
       session.disconnect()
     }
     const best = (key: keyof EditRound): number => Math.min(...rounds.map((x) => x[key]))
-    process.stdout.write(JSON.stringify({ run: label, objects: flags.objects, edits: targets.length, best: { writeMs: best('writeMs'), applyMs: best('applyMs') }, rounds }) + '\n')
+    // the median beside the best: a round's CPU includes LevelDB's compactions, which land in some rounds and not others
+    const median = (key: keyof EditRound): number => { const s = rounds.map((x) => x[key]).sort((x, y) => x - y); return s[(s.length - 1) >> 1]! }
+    const figures = (pick: (key: keyof EditRound) => number): EditRound => ({ writeMs: pick('writeMs'), writeCpuMs: pick('writeCpuMs'), applyMs: pick('applyMs'), applyCpuMs: pick('applyCpuMs') })
+    process.stdout.write(JSON.stringify({ run: label, objects: flags.objects, edits: targets.length, signed: signer !== undefined, history: flags.history, best: figures(best), median: figures(median), rounds }) + '\n')
   } finally {
     await a.close()
     await b.close()

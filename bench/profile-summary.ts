@@ -3,10 +3,13 @@
  * self time by function and by package / source file, so a profile can be
  * read in a terminal and quoted in a commit message.
  *
- *   node dist/bench/profile-summary.js <file.cpuprofile> [--top 30] [--last-ms N]
+ *   node dist/bench/profile-summary.js <file.cpuprofile> [--top 30] [--last-ms N] [--inclusive]
  *
  * --last-ms counts only the profile's final N ms (e.g. the incremental rounds
  * that end a bench run, without the initial sync before them).
+ * --inclusive adds total time by function: its own and its callees' (a
+ * sample counts once per function however deep the recursion), which is what
+ * attributes a feature's cost when its work is spread over small helpers.
  */
 import { readFile } from 'node:fs/promises'
 import { isMainModule, parseBenchArgs } from './lib/args.js'
@@ -31,6 +34,8 @@ export interface ProfileSummary {
   readonly totalMs: number
   readonly byFunction: readonly ProfileLine[]
   readonly byArea: readonly ProfileLine[]
+  /** own + callees' time by function (only with `inclusive`) */
+  readonly inclusive?: readonly ProfileLine[]
 }
 
 /** Where a frame's code lives: a package name, a labmesh source file, or a V8 pseudo-frame. */
@@ -46,7 +51,30 @@ function areaOf (url: string, functionName: string): string {
   return dist !== -1 ? url.slice(dist + '/dist/'.length) : url
 }
 
-export function summariseProfile (profile: CpuProfile, top: number, lastMs = 0): ProfileSummary {
+const keyOf = (node: ProfileNode): string => {
+  const { functionName, url, lineNumber } = node.callFrame
+  return `${functionName || '(anonymous)'} ${areaOf(url, functionName)}${url !== '' ? `:${lineNumber + 1}` : ''}`
+}
+
+/** own + callees' time per function key, from per-node self time */
+function inclusiveTimes (profile: CpuProfile, selfUs: ReadonlyMap<number, number>): Map<string, number> {
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const out = new Map<string, number>()
+  for (const [id, us] of selfUs) {
+    const seen = new Set<string>()
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const key = keyOf(byId.get(at)!)
+      if (seen.has(key)) continue
+      seen.add(key)
+      out.set(key, (out.get(key) ?? 0) + us)
+    }
+  }
+  return out
+}
+
+export function summariseProfile (profile: CpuProfile, top: number, lastMs = 0, inclusive = false): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const selfUs = new Map<number, number>()
   const from = lastMs > 0 ? profile.endTime - lastMs * 1000 : -Infinity
@@ -63,9 +91,8 @@ export function summariseProfile (profile: CpuProfile, top: number, lastMs = 0):
   for (const [id, us] of selfUs) {
     const node = byId.get(id)
     if (node === undefined) continue
-    const { functionName, url, lineNumber } = node.callFrame
-    const where = areaOf(url, functionName)
-    const key = `${functionName || '(anonymous)'} ${where}${url !== '' ? `:${lineNumber + 1}` : ''}`
+    const where = areaOf(node.callFrame.url, node.callFrame.functionName)
+    const key = keyOf(node)
     fn.set(key, (fn.get(key) ?? 0) + us)
     area.set(where, (area.get(where) ?? 0) + us)
     total += us
@@ -73,14 +100,15 @@ export function summariseProfile (profile: CpuProfile, top: number, lastMs = 0):
   const lines = (m: Map<string, number>): ProfileLine[] => [...m.entries()]
     .sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([name, us]) => ({ name, ms: Math.round(us / 1000), percent: Math.round(us / total * 1000) / 10 }))
-  return { totalMs: Math.round(total / 1000), byFunction: lines(fn), byArea: lines(area) }
+  const summary = { totalMs: Math.round(total / 1000), byFunction: lines(fn), byArea: lines(area) }
+  return inclusive ? { ...summary, inclusive: lines(inclusiveTimes(profile, selfUs)) } : summary
 }
 
 if (isMainModule(import.meta.url)) {
   const file = process.argv[2]
   if (file === undefined) throw new Error('usage: profile-summary <file.cpuprofile> [--top N]')
-  const { top, lastMs } = parseBenchArgs(process.argv.slice(3), { top: 30, lastMs: 0 })
-  const s = summariseProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, top, lastMs)
+  const { top, lastMs, inclusive } = parseBenchArgs(process.argv.slice(3), { top: 30, lastMs: 0, inclusive: false })
+  const s = summariseProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, top, lastMs, inclusive)
   const print = (title: string, rows: readonly ProfileLine[]): void => {
     process.stdout.write(`\n${title}\n`)
     for (const r of rows) process.stdout.write(`${String(r.ms).padStart(7)} ms ${String(r.percent).padStart(5)} %  ${r.name}\n`)
@@ -88,4 +116,5 @@ if (isMainModule(import.meta.url)) {
   process.stdout.write(`${file}: ${s.totalMs} ms sampled\n`)
   print('self time by area', s.byArea)
   print('self time by function', s.byFunction)
+  if (s.inclusive !== undefined) print('total time by function (own + callees)', s.inclusive)
 }

@@ -126,6 +126,27 @@ export function auditPath (m: number, leaves: readonly Buffer[]): Buffer[] {
 }
 
 /**
+ * The root and every leaf's audit path (as auditPath gives them) of one
+ * tree, hashing each interior node once: n − 1 hashes for the whole group,
+ * where an auditPath per leaf rebuilds its sibling subtrees (~n hashes per
+ * leaf, ~30 µs per signed version in groups of 32).
+ */
+export function merkleTree (leaves: readonly Buffer[]): { readonly root: Buffer, readonly paths: Buffer[][] } {
+  const paths = leaves.map((): Buffer[] => [])
+  // the root of leaves [lo, hi); each leaf below gets its sibling on the way up, leaf side first
+  const build = (lo: number, hi: number): Buffer => {
+    if (hi - lo === 1) return leaves[lo]!
+    const mid = lo + split(hi - lo)
+    const left = build(lo, mid)
+    const right = build(mid, hi)
+    for (let m = lo; m < mid; m++) paths[m]!.push(right)
+    for (let m = mid; m < hi; m++) paths[m]!.push(left)
+    return nodeHash(left, right)
+  }
+  return { root: build(0, leaves.length), paths }
+}
+
+/**
  * The root an audit path leads to from `leaf` at `index` of `size` leaves
  * (RFC 9162 §2.1.3.2), or undefined when the path does not fit that
  * position. `stop` is asked of every node on the way up: true ends the walk
@@ -178,11 +199,11 @@ export function signVersions (signer: VersionSigner, versions: readonly ObjectVe
   for (let from = 0; from < versions.length; from += SIGN_GROUP_MAX) {
     const group = versions.slice(from, from + SIGN_GROUP_MAX)
     const hashes = contentHashes.slice(from, from + SIGN_GROUP_MAX)
-    const leaves = group.map((v, i) => leafHash(v, hashes[i]!))
-    const sig = signer.sign(groupMessage(signer.domain, merkleRoot(leaves))).toString('base64url')
+    const tree = merkleTree(group.map((v, i) => leafHash(v, hashes[i]!)))
+    const sig = signer.sign(groupMessage(signer.domain, tree.root)).toString('base64url')
     group.forEach((_v, i) => {
       const base = { by: signer.domain, peer: signer.peerId, h: hashes[i]!, sig }
-      out.push(group.length === 1 ? base : { ...base, i, n: group.length, p: Buffer.concat(auditPath(i, leaves)).toString('base64url') })
+      out.push(group.length === 1 ? base : { ...base, i, n: group.length, p: Buffer.concat(tree.paths[i]!).toString('base64url') })
     })
   }
   return out

@@ -112,15 +112,22 @@ export function aggregateText (count: number, hash: string): string {
 /** `,"conflicts":[],"via":` — what follows `at` in a record without siblings (putObject's key order) */
 const PLAIN_TAIL = ',"conflicts":[],"via":'
 
+const SIG_KEY = ',"sig":{'
+
 /**
  * Where the version's canonical text ends in a record's JSON: before the
  * tail, and before the signature when there is one (`sig` follows `at`; the
  * digest hashes what the store holds, never the signature: see
  * protocol/digest.ts). -1 when the text is not as putObject writes it.
+ * `own`: the text is the one putObject has just made of `record`, so the
+ * signature is where it puts it — its key's last occurrence before the tail
+ * (the signature's own members are strings and numbers) — and need not be
+ * serialised again to be found; a text read back from disk is checked.
  */
-function plainEnd (text: string, record: StoredObject): number {
+function plainEnd (text: string, record: StoredObject, own: boolean): number {
   const tail = text.lastIndexOf(PLAIN_TAIL)
   if (record.sig === undefined || tail === -1) return tail
+  if (own) return text.lastIndexOf(SIG_KEY, tail)
   const sigText = `,"sig":${JSON.stringify(record.sig)}`
   return text.endsWith(sigText, tail) ? tail - sigText.length : -1
 }
@@ -136,14 +143,15 @@ function plainEnd (text: string, record: StoredObject): number {
  * `deleted` and `at` after the last), `,"vector":{` only the key (a vector's
  * own values are numbers), and the tail after `at` is fixed (see
  * stored-wire.ts). Other records take the general path (protocol/digest.ts).
+ * `own`: `text` is what putObject has just made of `record` (see plainEnd).
  */
-export function recordDigest (record: StoredObject, text: string | undefined, keys: DigestKeys): RecordDigest {
+export function recordDigest (record: StoredObject, text: string | undefined, keys: DigestKeys, own = false): RecordDigest {
   const type = digestType(record.type, record.id)
   const flag = (type === record.type ? 0 : 2) + (record.deleted ? 1 : 0)
   if (text !== undefined && record.conflicts.length === 0) {
     const idAt = text.indexOf(',"id":')
     const parentAt = idAt === -1 ? -1 : text.indexOf(',"parent":', idAt)
-    const end = plainEnd(text, record)
+    const end = plainEnd(text, record, own)
     const originAt = end === -1 ? -1 : text.lastIndexOf(',"origin":', end)
     const vectorAt = originAt === -1 ? -1 : text.lastIndexOf(',"vector":{', originAt)
     if (parentAt !== -1 && vectorAt > parentAt) {

@@ -519,8 +519,8 @@ class LevelStore implements Store, TxHost {
     return this.#failedPeer.has(uid)
   }
 
-  async getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>> {
-    return await this.#subs.history.getMany(uids as string[]) as Array<HistoryEntry[] | undefined>
+  async getHistoryTexts (uids: readonly string[]): Promise<Array<string | undefined>> {
+    return await this.#subs.history.getMany(uids as string[], { valueEncoding: 'utf8' }) as Array<string | undefined>
   }
 
   async getPastSlots (uid: string): Promise<Map<string, PastVersion>> {
@@ -554,6 +554,10 @@ class LevelStore implements Store, TxHost {
 
   async getTypeRow (key: string): Promise<string | undefined> {
     return await this.#subs.types.get(key) as string | undefined
+  }
+
+  async getTypeRows (keys: readonly string[]): Promise<Array<string | undefined>> {
+    return await this.#subs.types.getMany(keys as string[]) as Array<string | undefined>
   }
 }
 

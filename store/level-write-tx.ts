@@ -11,7 +11,8 @@
  *
  * The digest (verify) rides on the type-index row: putObject writes each
  * record's leaf as that row's value and hands `digest` (digest-tx.ts) the
- * old and the new leaf; the store calls finishDigest() once the
+ * old leaf (the row's value as read with the record, not recomputed) and
+ * the new one; the store calls finishDigest() once the
  * transaction's function has resolved, which adds the groups' aggregate rows.
  */
 import { ObjectTooLargeError } from '../protocol/errors.js'
@@ -21,13 +22,16 @@ import type { DigestAggregate } from '../protocol/digest.js'
 import { groupOfTypeRow, leafHashOf, recordDigest, type DigestKeys } from './digest-rows.js'
 import { DigestWrites } from './digest-tx.js'
 import { blobIndexChange, recordBlobHashes } from './blob-index.js'
-import { blobRefRange, seqKey, auxKey, pastKey } from './keys.js'
-import { appendEntries, entriesForWrite, type HistoryEntry } from './history.js'
+import { blobRefRange, seqKey, auxKey, pastKey, typeKey } from './keys.js'
+import { entriesForWrite, type HistoryEntry } from './history.js'
+import { appendEntriesText } from './history-text.js'
 import { inPastOrder, pastWrite, type PastVersion } from './past-versions.js'
 import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
 
 import type { BatchOp, Sub } from './sublevels.js'
+import { recordText, storeLocalBytes } from './record-text.js'
 export type { BatchOp, Sub } from './sublevels.js'
+export { storeLocalBytes } from './record-text.js'
 
 /** What a transaction needs from its store. */
 export interface TxHost {
@@ -44,7 +48,10 @@ export interface TxHost {
   digestAggregate (group: string): DigestAggregate | undefined
   /** a committed type-index row's value (the record's leaf) */
   getTypeRow (key: string): Promise<string | undefined>
-  getHistoryRows (uids: readonly string[]): Promise<Array<HistoryEntry[] | undefined>>
+  /** committed type-index rows' values, by key */
+  getTypeRows (keys: readonly string[]): Promise<Array<string | undefined>>
+  /** history rows as their stored JSON text (history-text.ts appends to them as text) */
+  getHistoryTexts (uids: readonly string[]): Promise<Array<string | undefined>>
   /** an object's past-version rows by key */
   getPastSlots (uid: string): Promise<Map<string, PastVersion>>
   /** history entries kept per object (0: none written) */
@@ -83,8 +90,14 @@ export class LevelWriteTx implements WriteTx {
   readonly #failedEntries = new Map<string, FailedEntry>()
   /** blob references this tx added (true) or removed (false): hash → uid → referenced */
   readonly #blobRefs = new Map<string, Map<string, boolean>>()
-  /** history rows read or written by this tx (undefined: the object has none) */
-  readonly #historyKnown = new Map<string, readonly HistoryEntry[] | undefined>()
+  /** history rows read or written by this tx, as text (undefined: the object has none) */
+  readonly #historyKnown = new Map<string, string | undefined>()
+  /**
+   * committed type-index rows (leaves) of the records this tx read, by row
+   * key: an update takes its old leaf out of the digest from here instead
+   * of serialising and hashing the old record again
+   */
+  readonly #leavesRead = new Map<string, string | undefined>()
   /** past-version rows written by this tx: uid → key → version */
   readonly #pastWritten = new Map<string, Map<string, PastVersion>>()
   /** the peer whose batch this tx applies (undefined: a local write) */
@@ -137,7 +150,7 @@ export class LevelWriteTx implements WriteTx {
     return base !== undefined ? base.#peekFailedEntry(uid) : NOT_KNOWN
   }
 
-  #peekHistory (uid: string): readonly HistoryEntry[] | undefined | typeof NOT_KNOWN {
+  #peekHistory (uid: string): string | undefined | typeof NOT_KNOWN {
     if (this.#historyKnown.has(uid)) return this.#historyKnown.get(uid)
     const base = this.#liveBase()
     return base !== undefined ? base.#peekHistory(uid) : NOT_KNOWN
@@ -173,7 +186,7 @@ export class LevelWriteTx implements WriteTx {
       const keys = [...unique]
       const found = await this.#store.getObjects(keys)
       for (let i = 0; i < keys.length; i++) this.#known.set(keys[i]!, found[i])
-      await this.#readHistory(keys, found)
+      await Promise.all([this.#readHistory(keys, found), this.#readLeaves(found)])
       // the common case (one read of distinct uids): the answer is `found` itself
       if (keys.length === uids.length) return found
     }
@@ -193,8 +206,37 @@ export class LevelWriteTx implements WriteTx {
       if (found[i] !== undefined || this.#store.isFailed(keys[i]!)) (wanted ??= []).push(keys[i]!)
     }
     if (wanted === undefined) return
-    const rows = await this.#store.getHistoryRows(wanted)
+    const rows = await this.#store.getHistoryTexts(wanted)
     for (let i = 0; i < wanted.length; i++) this.#historyKnown.set(wanted[i]!, rows[i])
+  }
+
+  /** Read the leaves of the records just read (an initial sync reads none: it finds no records). */
+  async #readLeaves (found: ReadonlyArray<StoredObject | undefined>): Promise<void> {
+    let wanted: string[] | undefined
+    for (const record of found) if (record !== undefined) (wanted ??= []).push(typeKey(record.type, record.uid))
+    if (wanted === undefined) return
+    const rows = await this.#store.getTypeRows(wanted)
+    for (let i = 0; i < wanted.length; i++) this.#leavesRead.set(wanted[i]!, rows[i])
+  }
+
+  /**
+   * The leaf `prev` counts with in its group's aggregate: its type-index row
+   * as this tx sees it — its own or an unsettled base's write, else the row
+   * read with the record — which is the leaf putObject computed when it
+   * wrote `prev`. Only a row of no leaf (never expected after the digest's
+   * upgrade) is computed from the record's fields again.
+   */
+  #oldLeaf (prev: StoredObject, keys: DigestKeys): { group: string, hash: string, typeRowKey: string } {
+    const key = typeKey(prev.type, prev.uid)
+    let value: string | undefined
+    // newest first: a tx's own writes, then what it read before them, then its base's
+    for (let tx: LevelWriteTx | undefined = this; tx !== undefined; tx = tx.#liveBase()) {
+      const rows = tx.digest.rows.has(key) ? tx.digest.rows : tx.#leavesRead.has(key) ? tx.#leavesRead : undefined
+      if (rows !== undefined) { value = rows.get(key); break }
+    }
+    const group = value !== undefined ? groupOfTypeRow(key, value, keys) : undefined
+    if (group !== undefined) return { group, hash: leafHashOf(value!), typeRowKey: key }
+    return recordDigest(prev, undefined, keys)
   }
 
   async getPastVersions (uid: string): Promise<readonly PastVersion[]> {
@@ -261,12 +303,11 @@ export class LevelWriteTx implements WriteTx {
     }
     this.nextSeq++
     const keys = this.#store.digestKeys
-    const digest = recordDigest(stored, text, keys)
+    const digest = recordDigest(stored, text, keys, true)
     if (prev !== undefined) {
       this.ops.push({ type: 'del', sublevel: subs.feed, key: seqKey(prev.seq) })
       this.moved.push(prev.seq)
-      // the old record has no text at hand: its leaf is hashed from its fields (an update, not the initial sync's hot path)
-      const old = recordDigest(prev, undefined, keys)
+      const old = this.#oldLeaf(prev, keys)
       this.digest.remove(old.group, old.hash)
       if (prev.type !== stored.type) {
         this.ops.push({ type: 'del', sublevel: subs.types, key: old.typeRowKey })
@@ -354,8 +395,8 @@ export class LevelWriteTx implements WriteTx {
     if (keep === 0 || entries.length === 0) return
     // not read (a uid new here, neither held nor parked): it has no row yet
     const known = this.#peekHistory(uid)
-    const row = appendEntries(known === NOT_KNOWN ? undefined : known, entries, keep)
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.history, key: uid, value: row })
+    const row = appendEntriesText(known === NOT_KNOWN ? undefined : known, entries, keep)
+    this.ops.push({ type: 'put', sublevel: this.#store.subs.history, key: uid, value: row, text: row })
     this.#historyKnown.set(uid, row)
   }
 
@@ -471,31 +512,3 @@ export class LevelWriteTx implements WriteTx {
     this.#auxKnown.set(auxKey(space, key), DELETED)
   }
 }
-
-/**
- * JSON.stringify(stored), given the text of its `data`: the record without
- * `data` is encoded and the data's text put back where the key goes (after
- * `refs`, before `vector`: putObject's key order). Before `vector` come only
- * strings and an array of strings, whose text cannot contain `,"vector":`
- * unescaped, so its first occurrence is the key.
- */
-function recordText (stored: StoredObject, dataText: string): string {
-  const { data: _data, ...rest } = stored // eslint-disable-line @typescript-eslint/no-unused-vars
-  const text = JSON.stringify(rest)
-  const at = text.indexOf(',"vector":')
-  return `${text.slice(0, at)},"data":${dataText}${text.slice(at)}`
-}
-
-/**
- * UTF-8 bytes that the stored record's JSON has and its wire JSON
- * (agent/wire.ts toWire) has not: an empty `conflicts`, `via`, `viaEpoch`,
- * `conflictVia` and `seq` — putObject writes exactly these after `at`.
- */
-export function storeLocalBytes (stored: StoredObject): number {
-  let bytes = stored.conflicts.length === 0 ? EMPTY_CONFLICTS.length : 0
-  bytes += Buffer.byteLength(`,"via":${JSON.stringify(stored.via)}`)
-  if (stored.viaEpoch !== undefined) bytes += Buffer.byteLength(`,"viaEpoch":${JSON.stringify(stored.viaEpoch)}`)
-  if (stored.conflictVia !== undefined) bytes += Buffer.byteLength(`,"conflictVia":${JSON.stringify(stored.conflictVia)}`)
-  return bytes + `,"seq":${stored.seq}`.length
-}
-const EMPTY_CONFLICTS = ',"conflicts":[]'

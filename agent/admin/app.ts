@@ -30,6 +30,7 @@ import { adminRoutes } from './admin-routes.js'
 import { blobRoutes } from './blobs.js'
 import { membershipRoutes } from './membership-routes.js'
 import { verifyRoutes } from './verify-routes.js'
+import { createJobRegistry } from './jobs.js'
 import { backupRoutes } from './backup-route.js'
 import { ConfigError } from '../../config/errors.js'
 import { requireKnownHost } from './host-check.js'
@@ -71,11 +72,12 @@ export function createAdminApp (deps: AdminDeps): Hono {
 
   app.route('/api/blobs', blobRoutes(deps))
   app.route('/api/objects', documentRoutes(deps))
-  app.route('/api', jobRoutes(deps))
+  const jobs = createJobRegistry(deps.now)
+  app.route('/api', jobRoutes(deps, jobs))
   app.route('/api', eventRoutes(deps))
   app.route('/api', adminRoutes(deps))
   app.route('/api', membershipRoutes(deps))
-  app.route('/api', verifyRoutes(deps))
+  app.route('/api', verifyRoutes(deps, jobs))
   app.route('/api', backupRoutes(deps))
   app.route('/', metricsRoute(deps))
   app.route('/', pageRoutes())

@@ -5,11 +5,15 @@
  * repair did and the verify after it; `GET /api/peers/:name/verify` is the
  * peer's verification state (also in /api/status); `POST /api/verify/self`
  * rebuilds our digest from our records and compares it with the stored one.
+ * Both POSTs take `?async=1`: a verify of a large store can outlast an HTTP
+ * client's timeout, so it runs as a job (`GET /api/jobs/:id`, with the
+ * verify's progress while it runs and its report as `result`).
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { readJson } from './body.js'
 import type { AdminDeps } from './deps.js'
+import type { JobRegistry } from './jobs.js'
 
 const verifyBody = z.strictObject({
   repair: z.boolean().optional(),
@@ -19,7 +23,7 @@ const verifyBody = z.strictObject({
 
 const flag = (value: string | undefined): boolean | undefined => value === undefined ? undefined : value === '1' || value === 'true'
 
-export function verifyRoutes (deps: AdminDeps): Hono {
+export function verifyRoutes (deps: AdminDeps, jobs: JobRegistry): Hono {
   const app = new Hono()
 
   app.post('/peers/:name/verify', async (c) => {
@@ -27,16 +31,25 @@ export function verifyRoutes (deps: AdminDeps): Hono {
     const body = c.req.header('content-type')?.includes('json') === true ? await readJson(c, verifyBody) : {}
     const repair = body.repair ?? flag(c.req.query('repair'))
     const quick = body.quick ?? flag(c.req.query('quick'))
-    return c.json(await deps.verify(c.req.param('name'), {
+    const peer = c.req.param('name')
+    const running = deps.verify(peer, {
       ...(repair !== undefined ? { repair } : {}),
       ...(quick !== undefined ? { quick } : {}),
       ...(body.maxDifferences !== undefined ? { maxDifferences: body.maxDifferences } : {})
-    }))
+    })
+    if (flag(c.req.query('async')) !== true) return c.json(await running)
+    const job = await jobs.start('verify', peer, running, (result) => ({ result }))
+    return c.json({ peer, job: job.id, poll: `/api/jobs/${job.id}` }, 202)
   })
 
   app.get('/peers/:name/verify', (c) => c.json(deps.verification(c.req.param('name'))))
 
-  app.post('/verify/self', async (c) => c.json(await deps.verifySelf()))
+  app.post('/verify/self', async (c) => {
+    const running = deps.verifySelf()
+    if (flag(c.req.query('async')) !== true) return c.json(await running)
+    const job = await jobs.start('verify-self', undefined, running, (result) => ({ result }))
+    return c.json({ job: job.id, poll: `/api/jobs/${job.id}` }, 202)
+  })
 
   return app
 }

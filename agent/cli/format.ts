@@ -102,13 +102,25 @@ export interface ConflictView {
   readonly differingFields: readonly string[]
   readonly local: { readonly vector: Record<string, number>, readonly at: number }
   readonly remotes: ReadonlyArray<{ readonly vector: Record<string, number>, readonly origin: string, readonly at: number }>
+  /** the three-way comparison (protocol/merge.ts); absent from agents older than the merge */
+  readonly autoMergeable?: readonly string[]
+  readonly conflicting?: readonly string[]
+  readonly baseKnown?: boolean
+}
+
+/** What `--merge auto` would do with one conflict, in a few words. */
+function mergeOutlook (c: ConflictView): string {
+  if (c.conflicting === undefined || c.autoMergeable === undefined) return '?'
+  const noBase = c.baseKnown === false ? ' (no common ancestor known)' : ''
+  if (c.conflicting.length === 0) return `yes${noBase}`
+  return `pick ${c.conflicting.join(', ')}${noBase}`
 }
 
 export function renderConflicts (items: readonly ConflictView[], total = items.length): string {
   if (items.length === 0) return 'no conflicts'
-  const rows = items.map((c) => [c.uid, c.type, c.id, c.differingFields.join(', '), JSON.stringify(c.local.vector), c.remotes.map((r) => JSON.stringify(r.vector)).join(' ')])
+  const rows = items.map((c) => [c.uid, c.type, c.id, c.differingFields.join(', '), mergeOutlook(c), JSON.stringify(c.local.vector), c.remotes.map((r) => JSON.stringify(r.vector)).join(' ')])
   const more = total > items.length ? `\n\nshowing the first ${items.length} of ${total} conflicts (GET /api/conflicts?after=UID pages through all)` : ''
-  return `${table(['uid', 'type', 'id', 'differs in', 'kept here', 'other side(s)'], rows)}${more}\n\nresolve with: labmesh resolve UID --pick local|remote --config FILE\n  or field by field: labmesh resolve UID --merge auto [--field NAME=local|remote|base] --config FILE`
+  return `${table(['uid', 'type', 'id', 'differs in', 'merge auto', 'kept here', 'other side(s)'], rows)}${more}\n\nresolve with: labmesh resolve UID --pick local|remote --config FILE\n  or field by field: labmesh resolve UID --merge auto [--field NAME=local|remote|base] --config FILE`
 }
 
 /** The echo-loop guard's holds, under the status head: one line each, with what bounces. */

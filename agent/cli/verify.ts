@@ -2,15 +2,15 @@
  * `labmesh verify --peer NAME [--repair] [--quick]` and `labmesh verify
  * --self`: ask the running agent of FILE (its admin API) to compare its
  * digest with a peer's — or with one rebuilt from its own records — and
- * print the result. While it runs, the verify's progress (phase, %, ETA) is
- * drawn on stderr from the peer's verification state. Exit code 0: in sync
+ * print the result. The verify runs as a job of the agent; while it runs,
+ * its progress (phase, %, ETA) is drawn on stderr. Exit code 0: in sync
  * (after the repair, with --repair); 3: differences; 1 and 2 as every
  * command (failure, bad config).
  */
 import type { Command } from 'commander'
 import { loadConfigFile } from '../../config/load.js'
 import type { SelfVerifyReport } from '../verify/report-build.js'
-import type { Difference, VerificationStatus, VerifyProgress, VerifyReport, VerifyResult } from '../verify/report.js'
+import type { Difference, VerifyProgress, VerifyReport, VerifyResult } from '../verify/report.js'
 import { adminClientFor, type AdminClient } from './admin-client.js'
 import { table } from './format.js'
 
@@ -31,33 +31,35 @@ export function addVerifyCommand (program: Command): void {
       const config = await loadConfigFile(opts.config, process.env)
       const client = await adminClientFor(config)
       if (opts.self === true) {
-        const report = await client.post<SelfVerifyReport>('/api/verify/self')
+        const report = await runAsJob<SelfVerifyReport>(client, '/api/verify/self', undefined, () => undefined)
         process.stdout.write(opts.json === true ? `${JSON.stringify(report, null, 2)}\n` : `${renderSelf(report)}\n`)
         if (!report.equal) process.exitCode = DIFFERENCES_EXIT_CODE
         return
       }
-      const result = await withProgress(client, opts.peer!, client.post<VerifyResult>(`/api/peers/${encodeURIComponent(opts.peer!)}/verify`, { repair: opts.repair === true, quick: opts.quick === true }))
+      const peer = opts.peer!
+      const result = await runAsJob<VerifyResult>(client, `/api/peers/${encodeURIComponent(peer)}/verify`, { repair: opts.repair === true, quick: opts.quick === true },
+        (progress) => { process.stderr.write(`${progressLine(peer, progress)}\n`) })
       process.stdout.write(opts.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${renderVerify(result)}\n`)
       if (!(result.after ?? result.report).inSync) process.exitCode = DIFFERENCES_EXIT_CODE
     })
 }
 
-/** Draw the verify's progress while `work` runs (a long check reads every record on both sides). */
-async function withProgress<T> (client: AdminClient, peer: string, work: Promise<T>): Promise<T> {
-  let done = false
-  const poll = (async () => {
-    while (!done) {
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-      if (done) break
-      const state = await client.get<VerificationStatus>(`/api/peers/${encodeURIComponent(peer)}/verify`).catch(() => undefined)
-      if (state?.progress !== undefined && !done) process.stderr.write(`${progressLine(peer, state.progress)}\n`)
-    }
-  })()
-  try {
-    return await work
-  } finally {
-    done = true
-    await poll
+interface VerifyJob { state: 'running' | 'done' | 'failed', progress?: VerifyProgress, result?: unknown, error?: string }
+
+/**
+ * Runs a verify as a job of the agent (`?async=1`, then `GET /api/jobs/:id`
+ * once a second) rather than one long request: a verify of a large store
+ * reads every record on both sides and can outlast an HTTP timeout. Each
+ * poll draws the progress while it runs.
+ */
+async function runAsJob<T> (client: AdminClient, path: string, body: unknown, onProgress: (p: VerifyProgress) => void, pollMs = 1000): Promise<T> {
+  const started = await client.post<{ job: string }>(`${path}?async=1`, body)
+  while (true) {
+    const job = await client.get<VerifyJob>(`/api/jobs/${started.job}`)
+    if (job.state === 'done') return job.result as T
+    if (job.state === 'failed') throw new Error(job.error ?? 'the verify failed')
+    if (job.progress !== undefined) onProgress(job.progress)
+    await new Promise((resolve) => setTimeout(resolve, pollMs))
   }
 }
 

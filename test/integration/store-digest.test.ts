@@ -77,6 +77,24 @@ describe('the store digest', () => {
     })
   })
 
+  it('takes an update\'s old leaf from the transaction chain: written twice in one transaction, read or written by an unsettled one before', async () => {
+    const { store } = temp
+    await store.write(async (tx) => { for (const uid of ['a', 'b', 'c']) await put(tx, version(uid, { 'lab-a': 1 })) })
+    const first = store.write(async (tx) => {
+      await put(tx, version('a', { 'lab-a': 2 }))
+      await put(tx, version('a', { 'lab-a': 3 }, { type: 'Analysis' }))
+      await tx.get('b')
+    })
+    const second = store.write(async (tx) => {
+      await put(tx, version('a', { 'lab-a': 4 }))
+      await put(tx, version('b', { 'lab-a': 2 }))
+      await put(tx, version('c', { 'lab-a': 2 }, { deleted: true, data: {} }))
+    })
+    await Promise.all([first, second])
+    await expectConsistent(store)
+    expect(store.digest.groups().reduce((n, g) => n + g.count, 0)).toBe(3)
+  })
+
   it('hashes a signed version as its unsigned copy: the content the store holds, never the signature', async () => {
     const { store } = temp
     const sig = { by: 'lab-a', peer: '12D3KooWExample', h: 'aGFzaA', sig: 'c2ln', i: 1, n: 2, p: 'cGF0aA' }

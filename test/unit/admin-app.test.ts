@@ -268,6 +268,40 @@ describe('admin app with fake deps', () => {
     expect((await request('POST', '/api/peers/nobody/sync?async=1', { body: {} })).status).toBe(404)
   })
 
+  it('runs a verify as a job with ?async=1: live progress while it runs, the report as its result', async () => {
+    let finish = (): void => {}
+    let state: 'idle' | 'running' = 'idle'
+    const { request, calls } = fakeDeps({
+      verify: async (name, options) => {
+        calls.push(`verify ${name} ${JSON.stringify(options ?? {})}`)
+        state = 'running'
+        await new Promise<void>((resolve) => { finish = resolve })
+        state = 'idle'
+        return { report: { peer: name, inSync: false, differenceCount: 2 } } as unknown as Awaited<ReturnType<AdminDeps['verify']>>
+      },
+      verification: () => state === 'running' ? { state, progress: { phase: 'checking', done: 30, total: 120, percent: 25, etaSeconds: 9 } } : { state }
+    })
+    const started = await request('POST', '/api/peers/lab-a/verify?async=1', { body: { repair: true } })
+    expect(started.status).toBe(202)
+    const { job, poll } = await started.json() as { job: string, poll: string }
+    expect(calls).toContain('verify lab-a {"repair":true}')
+    expect(await (await request('GET', poll)).json()).toMatchObject({ id: job, kind: 'verify', peer: 'lab-a', state: 'running', progress: { phase: 'checking', percent: 25, etaSeconds: 9 } })
+    finish()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await (await request('GET', poll)).json()).toMatchObject({ state: 'done', result: { report: { peer: 'lab-a', inSync: false, differenceCount: 2 } } })
+
+    const self = await request('POST', '/api/verify/self?async=1', { body: {} })
+    expect(self.status).toBe(202)
+    const selfJob = await self.json() as { poll: string }
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await (await request('GET', selfJob.poll)).json()).toMatchObject({ kind: 'verify-self', state: 'done', result: { equal: true } })
+    // without ?async the verify answers when done, as before
+    const direct = request('POST', '/api/peers/lab-a/verify', { body: {} })
+    await new Promise((resolve) => setImmediate(resolve))
+    finish()
+    expect(await (await direct).json()).toMatchObject({ report: { peer: 'lab-a' } })
+  })
+
   it('answers a sync that cannot start with its error, not with a job', async () => {
     const { request } = fakeDeps({ syncNow: async () => { throw new NotFoundError('peer "lab-a" is not connected: try again once it is up') } })
     const response = await request('POST', '/api/peers/lab-a/sync?async=1', { body: {} })

@@ -51,9 +51,26 @@ describe('CLI formatting', () => {
 
   it('lists conflicts with the fields that differ and how to resolve them', () => {
     const text = renderConflicts([{ uid: 'c-7', type: 'Client', id: 'client-7', differingFields: ['data.phone'], local: { vector: { 'lab-b': 2 }, at: 0 }, remotes: [{ vector: { 'lab-a': 2 }, origin: 'lab-a', at: 0 }] }])
-    expect(text).toMatch(/c-7\s+Client\s+client-7\s+data\.phone\s+\{"lab-b":2\}\s+\{"lab-a":2\}/)
+    expect(text).toMatch(/c-7\s+Client\s+client-7\s+data\.phone\s+\?\s+\{"lab-b":2\}\s+\{"lab-a":2\}/)
     expect(text).toContain('labmesh resolve UID --pick local|remote --config FILE')
     expect(renderConflicts([])).toBe('no conflicts')
+  })
+
+  it('says per conflict whether --merge auto resolves it, or which fields need a pick', () => {
+    const base = { type: 'Client', id: 'client-7', differingFields: ['data.phone', 'data.name'], local: { vector: { 'lab-b': 2 }, at: 0 }, remotes: [{ vector: { 'lab-a': 2 }, origin: 'lab-a', at: 0 }] }
+    const text = renderConflicts([
+      { ...base, uid: 'c-auto', autoMergeable: ['data.phone', 'data.name'], conflicting: [], baseKnown: true },
+      { ...base, uid: 'c-pick', autoMergeable: ['data.phone'], conflicting: ['data.name'], baseKnown: true },
+      { ...base, uid: 'c-nobase', autoMergeable: [], conflicting: ['data.phone', 'data.name'], baseKnown: false },
+      { ...base, uid: 'c-old' }
+    ])
+    const line = (uid: string): string => text.split('\n').find((l) => l.includes(uid)) ?? ''
+    expect(line('c-auto')).toMatch(/\byes\b/)
+    expect(line('c-pick')).toContain('pick data.name')
+    expect(line('c-pick')).not.toContain('pick data.phone')
+    expect(line('c-nobase')).toContain('pick data.phone, data.name (no common ancestor known)')
+    expect(line('c-old')).toMatch(/ \? /)
+    expect(text).toContain('merge auto')
     expect(text).not.toContain('showing the first')
     const c = { uid: 'c-7', type: 'Client', id: 'client-7', differingFields: [], local: { vector: { 'lab-b': 2 }, at: 0 }, remotes: [{ vector: { 'lab-a': 2 }, origin: 'lab-a', at: 0 }] }
     expect(renderConflicts([c], 2500)).toContain('showing the first 1 of 2500 conflicts')

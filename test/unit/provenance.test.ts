@@ -9,7 +9,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { canonicalJson, canonicalText, canonicalize, inCanonicalOrder } from '../../protocol/canonical.js'
 import {
-  auditPath, contentHash, createVersionSigner, decodePath, leafHash, merkleRoot, publicKeyOfPeer, rootFromPath,
+  auditPath, contentHash, createVersionSigner, decodePath, leafHash, merkleRoot, merkleTree, publicKeyOfPeer, rootFromPath,
   signVersions, verifyGroupSignature, type VersionSigner
 } from '../../protocol/provenance.js'
 import type { ObjectVersion } from '../../protocol/object.js'
@@ -69,6 +69,15 @@ describe('Merkle audit paths (RFC 9162)', () => {
         if (n > 1) expect(rootFromPath(leaves[m]!, (m + 1) % n, n, path)).not.toEqual(root)
       }
       expect(rootFromPath(leaves[0]!, n, n, auditPath(0, leaves))).toBeUndefined()
+    }
+  })
+
+  it('are built for a whole group at once exactly as one by one (merkleTree, what signVersions uses)', () => {
+    for (let n = 1; n <= 2 * SIGN_GROUP_MAX + 1; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => leafHash(version(i), `h${i}`))
+      const tree = merkleTree(leaves)
+      expect(tree.root).toEqual(merkleRoot(leaves))
+      expect(tree.paths).toEqual(leaves.map((_, m) => auditPath(m, leaves)))
     }
   })
 })
