@@ -128,10 +128,17 @@ export function vectorKey (vector: VersionVector): string {
   return JSON.stringify(Object.entries(vector).filter(([, n]) => n > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
-/** The versions of a holding in canonical order: by vector (concurrent versions have distinct vectors). */
-export function canonicalOrder (versions: readonly ObjectVersion[]): ObjectVersion[] {
-  if (versions.length < 2) return [...versions]
-  return versions.map((v) => ({ v, k: vectorKey(v.vector) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((e) => e.v)
+/**
+ * The versions of a holding in canonical order, each with its text's hash:
+ * by vector, then by that hash. Concurrent versions have distinct vectors;
+ * two versions with ONE vector and other content (a counter reused after a
+ * restore, kept as siblings: protocol/same-version.ts) are ordered by their
+ * hashes, so every holder of both lists them alike whichever it holds as
+ * current.
+ */
+function canonicalOrder (versions: readonly ObjectVersion[]): Array<{ readonly v: ObjectVersion, readonly h: string }> {
+  const keyed = versions.map((v) => ({ v, k: vectorKey(v.vector), h: sha256Hex(versionText(v)) }))
+  return keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.h < b.h ? -1 : a.h > b.h ? 1 : 0))
 }
 
 /**
@@ -141,12 +148,11 @@ export function canonicalOrder (versions: readonly ObjectVersion[]): ObjectVersi
  * between holders: it is shown, not compared).
  */
 export function holdingLeaf (versions: readonly ObjectVersion[]): DigestLeaf {
+  if (versions.length === 1) return { uid: versions[0]!.uid, vectors: [versions[0]!.vector], deleted: versions[0]!.deleted, hash: textHash(versionText(versions[0]!)) }
   const ordered = canonicalOrder(versions)
-  const hash = ordered.length === 1
-    ? textHash(versionText(ordered[0]!))
-    // the hash of the versions' hashes: several versions never hash like one, whose text starts with `{`
-    : sha256Hex(ordered.map((v) => sha256Hex(versionText(v))).join('\n')).slice(0, 32)
-  return { uid: versions[0]!.uid, vectors: ordered.map((v) => v.vector), deleted: versions[0]!.deleted, hash }
+  // the hash of the versions' hashes: several versions never hash like one, whose text starts with `{`
+  const hash = sha256Hex(ordered.map((e) => e.h).join('\n')).slice(0, 32)
+  return { uid: versions[0]!.uid, vectors: ordered.map((e) => e.v.vector), deleted: versions[0]!.deleted, hash }
 }
 
 /** The group a holding counts in: its current version's digest type and origin (what serve rules decide by). */

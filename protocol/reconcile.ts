@@ -8,8 +8,17 @@
  * the set and evicts every held version it descends from. The current version
  * stays current unless an incoming version descends from it (fast-forward);
  * a concurrent one is kept as a sibling, never applied over it.
+ *
+ * Equal vectors are one version only when they say the same (sameVersion:
+ * the signed content hash, or the content of unsigned versions). Two
+ * versions with one vector and different content are two writes that
+ * reused a counter (a restored agent: docs/architecture.md, "Version
+ * counters reused"); neither descends from the other, so both are kept, as
+ * siblings, like concurrent versions. Which of them is current here is the
+ * local one's, as for any conflict.
  */
 import type { ObjectVersion } from './object.js'
+import { sameVersion } from './same-version.js'
 import { compare, isConcurrent } from './version-vector.js'
 
 export interface Holding {
@@ -40,7 +49,8 @@ export function reconcile (local: Holding | undefined, incoming: readonly Object
     if (local === undefined) return { changed: true, holding: { current: version, conflicts: NO_SIBLINGS }, currentReplaced: true, newConflicts: 0 }
     const o = compare(version.vector, local.current.vector)
     if (o === 'newer') return { changed: true, holding: { current: version, conflicts: NO_SIBLINGS }, currentReplaced: true, newConflicts: 0 }
-    if (o === 'equal' || o === 'older') return UNCHANGED
+    if (o === 'older' || (o === 'equal' && sameVersion(version, local.current))) return UNCHANGED
+    // an equal vector with other content falls through: it becomes a sibling
   }
   let held: ObjectVersion[] = local !== undefined ? [local.current, ...local.conflicts] : []
   const before = new Set(held)
@@ -68,10 +78,10 @@ export function reconcile (local: Holding | undefined, incoming: readonly Object
 const NO_SIBLINGS: readonly ObjectVersion[] = Object.freeze([])
 const UNCHANGED: ReconcileResult = Object.freeze({ changed: false })
 
-/** `held` already contains `version` (same or a descendant vector). */
+/** `held` already contains `version`: it is that version, or descends from it. */
 function knownAlready (held: ObjectVersion, version: ObjectVersion): boolean {
   const o = compare(held.vector, version.vector)
-  return o === 'equal' || o === 'newer'
+  return o === 'newer' || (o === 'equal' && sameVersion(held, version))
 }
 
 /**
@@ -94,7 +104,10 @@ function chooseCurrent (localCurrent: ObjectVersion | undefined, held: readonly 
   return best
 }
 
-/** Whether two holdings are concurrent (used by tests and status). */
+/** Whether a holding shows a conflict: a sibling concurrent with the current version, or one with its vector and other content. */
 export function holdsConflict (h: Holding): boolean {
-  return h.conflicts.some((c) => isConcurrent(compare(c.vector, h.current.vector)))
+  return h.conflicts.some((c) => {
+    const o = compare(c.vector, h.current.vector)
+    return isConcurrent(o) || (o === 'equal' && !sameVersion(c, h.current))
+  })
 }

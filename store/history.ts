@@ -14,7 +14,8 @@
  */
 import { changedFields } from '../protocol/changes.js'
 import type { ObjectVersion } from '../protocol/object.js'
-import { compare, type VersionVector } from '../protocol/version-vector.js'
+import { sameVersion } from '../protocol/same-version.js'
+import { compare } from '../protocol/version-vector.js'
 import type { HistoryEntry, HistoryEvent, StoredObject } from './types.js'
 
 export type { HistoryEntry, HistoryEvent, SignatureState } from './types.js'
@@ -30,12 +31,13 @@ export interface WriteContext {
   readonly domain: string
 }
 
-const equalVectors = (a: VersionVector, b: VersionVector): boolean => compare(a, b) === 'equal'
+// one version: its vector and what it says (a restored agent may reuse a vector for other content: protocol/same-version.ts)
+const sameHeld = (a: ObjectVersion, b: ObjectVersion): boolean => compare(a.vector, b.vector) === 'equal' && sameVersion(a, b)
 
 /** The entries a write from `prev` to `next` adds (none when it only changed store-local fields). */
 export function entriesForWrite (prev: StoredObject | undefined, next: StoredObject, context: WriteContext): HistoryEntry[] {
   const held: ObjectVersion[] = prev !== undefined ? [prev, ...prev.conflicts] : []
-  const isNew = (v: ObjectVersion): boolean => !held.some((h) => equalVectors(h.vector, v.vector))
+  const isNew = (v: ObjectVersion): boolean => !held.some((h) => sameHeld(h, v))
   const out: HistoryEntry[] = []
   if (isNew(next)) {
     const local = next.via === null

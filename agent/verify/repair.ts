@@ -12,7 +12,11 @@
  *
  * What a repair from this side cannot mend is listed with the reason: what
  * the peer lacks, a record changed behind the peer's store, and (without a
- * check) the same version holding different content on both sides.
+ * check) the same vector holding different content on both sides. Two
+ * versions with one vector and other content that are both signed are two
+ * writes (a restored agent reused the counter): the apply path keeps the
+ * peer's as a conflict sibling (protocol/same-version.ts), so they are
+ * shown and resolved like any conflict.
  */
 import { holdingLeaf } from '../../protocol/digest.js'
 import type { ObjectVersion, WireObject } from '../../protocol/object.js'
@@ -69,7 +73,7 @@ export async function repair (differences: readonly Difference[], hereProblems: 
   const stats = apply.length > 0 ? await deps.applyFrom(apply) : undefined
   const byUid = new Map(differences.map((d) => [d.uid, d]))
   if (!deps.checked) {
-    for (const o of apply) if (byUid.get(o.uid)?.kind === 'different-data') notRepaired.push({ uid: o.uid, reason: 'the same version holds different content here and there; run verify without --quick to find which side\'s record was changed' })
+    for (const o of apply) if (byUid.get(o.uid)?.kind === 'different-data') notRepaired.push({ uid: o.uid, reason: 'the same vector holds different content here and there: a record changed behind a store (run verify without --quick to find which side\'s), or a restored agent that reused the vector for another write (then the peer\'s version was kept as a conflict sibling: see /api/conflicts)' })
   }
   return {
     requested: wanted.length,

@@ -27,8 +27,23 @@ import { dateFormat, labDocument, startEchoPair } from '../helpers/echo.js'
 const CHROMIUM = '/usr/bin/chromium'
 const OBJECTS = 20_000
 
+/** every test's own nodes: no name is used by two tests (checked below) */
+const NODES = {
+  sync: ['lab-sync-a', 'lab-sync-b'],
+  merge: ['lab-merge-i', 'lab-merge-j'],
+  token: ['lab-token-c', 'lab-token-d'],
+  blob: ['lab-blob-k', 'lab-blob-l'],
+  invite: ['lab-invite-e', 'lab-invite-f'],
+  echo: ['lab-echo-g', 'lab-echo-h']
+} as const
+if (new Set(Object.values(NODES).flat()).size !== Object.values(NODES).flat().length) throw new Error('two browser tests share a node name')
+
 describe('status page in Chromium', () => {
-  const mesh = useTestMesh(['lab-a', 'lab-b', 'lab-c', 'lab-d', 'lab-e', 'lab-f', 'lab-g', 'lab-h', 'lab-i', 'lab-j', 'lab-k', 'lab-l'], { prefix: 'labmesh-browser-', shared: true })
+  // Each test has nodes of its own, named after it, and a fresh set of them
+  // (directories, ports, keys) with its agents stopped after it: no test can
+  // reach, restart or be slowed by another's agents (the 20,000-object pair
+  // of the first would otherwise keep running through every later test).
+  const mesh = useTestMesh(Object.values(NODES).flat(), { prefix: 'labmesh-browser-' })
   let browser: Browser
 
   beforeAll(async () => {
@@ -48,8 +63,8 @@ describe('status page in Chromium', () => {
   }
 
   it('shows peers, a live initial-sync progress bar reaching 100 %, and resolves a conflict with a click', async () => {
-    const A = mesh.node('lab-a')
-    const B = mesh.node('lab-b')
+    const A = mesh.node('lab-sync-a')
+    const B = mesh.node('lab-sync-b')
     const pad = 'Sample received in good condition; stored at 4 °C. '.repeat(12)
     await seedStore(A, (function * () {
       for (let i = 0; i < OBJECTS; i++) yield { uid: `s-${String(i).padStart(6, '0')}`, type: 'AnalysisRequest', id: `W-${String(i).padStart(5, '0')}`, data: { ClientSampleID: `CS-${i}`, Remarks: pad } }
@@ -58,24 +73,24 @@ describe('status page in Chromium', () => {
     // B first, while A is down: the page is open before the pull begins
     const b = await mesh.start(meshConfig(B, [{ node: A, pull: true }], { sync: { batchSize: 250, window: 1000 } }))
     const pageB = await open(b)
-    await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="false"]')
+    await pageB.waitForSelector('[data-testid="peer-lab-sync-a"][data-connected="false"]')
     await pageB.evaluate(() => {
       const seen: number[] = []
       ;(window as unknown as { seen: number[] }).seen = seen
       const record = (): void => {
-        const bar = document.querySelector('[data-testid="progress-lab-a"]') as HTMLProgressElement | null
+        const bar = document.querySelector('[data-testid="progress-lab-sync-a"]') as HTMLProgressElement | null
         if (bar !== null && (seen.length === 0 || seen[seen.length - 1] !== bar.value)) seen.push(bar.value)
       }
       new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true })
     })
 
     let a = await mesh.start(aConfig)
-    await pageB.waitForSelector('[data-testid="peer-lab-a"][data-connected="true"]', { timeout: 30_000 })
+    await pageB.waitForSelector('[data-testid="peer-lab-sync-a"][data-connected="true"]', { timeout: 30_000 })
     // during the pull the row says how far, how many and how long to go
-    await pageB.waitForFunction(() => /^\d+\.\d % · [\d,]+ \/ 20,000 · ETA \d+/.test(document.querySelector('[data-testid="progress-text-lab-a"]')?.textContent ?? ''), undefined, { timeout: 30_000 })
+    await pageB.waitForFunction(() => /^\d+\.\d % · [\d,]+ \/ 20,000 · ETA \d+/.test(document.querySelector('[data-testid="progress-text-lab-sync-a"]')?.textContent ?? ''), undefined, { timeout: 30_000 })
     await mkdir('test-results', { recursive: true })
     await pageB.screenshot({ path: 'test-results/status-page-pulling.png' })
-    await pageB.waitForFunction(() => document.querySelector('[data-testid="progress-text-lab-a"]')?.textContent === 'up to date', undefined, { timeout: 60_000 })
+    await pageB.waitForFunction(() => document.querySelector('[data-testid="progress-text-lab-sync-a"]')?.textContent === 'up to date', undefined, { timeout: 60_000 })
     const seen = await pageB.evaluate(() => (window as unknown as { seen: number[] }).seen)
     expect(seen[seen.length - 1]).toBe(100)
     expect(seen.some((v) => v > 0 && v < 100), `progress values seen: ${seen.join(', ')}`).toBe(true)
@@ -86,7 +101,7 @@ describe('status page in Chromium', () => {
 
     // both sides see each other connected
     const pageA = await open(a)
-    await pageA.waitForSelector('[data-testid="peer-lab-b"][data-connected="true"]')
+    await pageA.waitForSelector('[data-testid="peer-lab-sync-b"][data-connected="true"]')
 
     // a conflict: A goes down, both sides edit the same sample, A comes back
     await a.documents.put({ uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'checked' } })
@@ -95,15 +110,15 @@ describe('status page in Chromium', () => {
     await mesh.stop(a)
     await b.documents.put({ uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab B' } })
     {
-      const store = createLevelStore({ location: join(A.dir, 'data', 'store'), domain: 'lab-a' })
+      const store = createLevelStore({ location: join(A.dir, 'data', 'store'), domain: 'lab-sync-a' })
       await store.open()
-      await writeDocument({ store, domain: 'lab-a', now: Date.now, rules: [] }, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab A' } })
+      await writeDocument({ store, domain: 'lab-sync-a', now: Date.now, rules: [] }, { uid: 's-000042', type: 'AnalysisRequest', id: 'W-00042', data: { ClientSampleID: 'CS-42', Remarks: 'edited at lab A' } })
       await store.close()
     }
     a = await mesh.start(aConfig)
     const card = await pageB.waitForSelector('[data-testid="conflict-s-000042"]', { timeout: 30_000 })
     expect(await card.textContent()).toContain('data.Remarks')
-    // its history, from the conflict card: the versions B saw, lab-a's concurrent one among them
+    // its history, from the conflict card: the versions B saw, lab-sync-a's concurrent one among them
     await pageB.click('[data-testid="history-of-s-000042"]')
     await pageB.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="history-row"]')).some((r) => r.textContent?.includes('conflict') === true), undefined, { timeout: 30_000 })
     // and a failure: a sample whose client exists nowhere is parked on B
@@ -138,7 +153,7 @@ describe('status page in Chromium', () => {
   }, 180_000)
 
   it('merges a conflict field by field: the one-sided change pre-selected, the field changed on both sides picked by the admin', async () => {
-    const [I, J] = [mesh.node('lab-i'), mesh.node('lab-j')]
+    const [I, J] = [mesh.node('lab-merge-i'), mesh.node('lab-merge-j')]
     const iConfig = meshConfig(I, [{ node: J, pull: true }])
     const jConfig = meshConfig(J, [{ node: I, pull: true }])
     let i = await mesh.start(iConfig)
@@ -159,7 +174,7 @@ describe('status page in Chromium', () => {
     const page = await open(i)
     const card = await page.waitForSelector('[data-testid="conflict-s-77"]', { timeout: 30_000 })
     // three columns: base, local, remote; the remarks (changed at J only) come selected on remote's side, the result on no side
-    expect(await card.$$eval('thead th', (ths) => ths.map((th) => th.textContent))).toEqual(['field', 'base {"lab-i":1}', 'local, kept at lab-i {"lab-i":2}', 'remote {"lab-i":1,"lab-j":1}'])
+    expect(await card.$$eval('thead th', (ths) => ths.map((th) => th.textContent))).toEqual(['field', 'base {"lab-merge-i":1}', 'local, kept at lab-merge-i {"lab-merge-i":2}', 'remote {"lab-merge-i":1,"lab-merge-j":1}'])
     const checked = async (path: string, side: string): Promise<boolean> => await page.isChecked(`[data-testid="pick-s-77-${path}-${side}"]`)
     expect(await checked('data.remarks', 'remote')).toBe(true)
     expect(await Promise.all(['base', 'local', 'remote'].map(async (side) => await checked('data.result', side)))).toEqual([false, false, false])
@@ -173,7 +188,7 @@ describe('status page in Chromium', () => {
     await page.screenshot({ path: 'test-results/status-page-merge.png', fullPage: true })
     await page.click('[data-testid="merge-s-77"]')
     await page.waitForSelector('[data-testid="conflict-s-77"]', { state: 'detached', timeout: 30_000 })
-    await waitFor(async () => i.status().conflicts === 0 && j.status().conflicts === 0 && (await j.documents.get('s-77'))?.vector['lab-i'] === 3, { what: 'the merge on both agents', timeout: 30_000 })
+    await waitFor(async () => i.status().conflicts === 0 && j.status().conflicts === 0 && (await j.documents.get('s-77'))?.vector['lab-merge-i'] === 3, { what: 'the merge on both agents', timeout: 30_000 })
     const [onI, onJ] = await Promise.all([i.documents.get('s-77'), j.documents.get('s-77')])
     expect(onI!.data).toEqual({ ...base, result: '5.4', remarks: 'rechecked' })
     expect(onJ!.data).toEqual(onI!.data)
@@ -182,8 +197,8 @@ describe('status page in Chromium', () => {
   })
 
   it('asks for the token once when there is none, and shows status read-only under publicStatus', async () => {
-    const C = mesh.node('lab-c')
-    const D = mesh.node('lab-d')
+    const C = mesh.node('lab-token-c')
+    const D = mesh.node('lab-token-d')
     // D is configured but never started: C shows it as not connected
     const c = await mesh.start(meshConfig(C, [{ node: D, pull: true }]))
     const page = await browser.newPage()
@@ -191,32 +206,32 @@ describe('status page in Chromium', () => {
     await page.waitForSelector('#login:not([hidden])')
     await page.getByLabel('Admin token').fill(agentInternals(c).token)
     await page.getByRole('button', { name: 'Show status' }).click()
-    await page.waitForSelector('[data-testid="peer-lab-d"][data-connected="false"]')
+    await page.waitForSelector('[data-testid="peer-lab-token-d"][data-connected="false"]')
     expect(await page.isHidden('#login')).toBe(true)
-    expect(await page.textContent('[data-testid="progress-text-lab-d"]')).toBe('not reached yet')
+    expect(await page.textContent('[data-testid="progress-text-lab-token-d"]')).toBe('not reached yet')
     // kept for this tab: a reload needs no token
     await page.reload()
-    await page.waitForSelector('[data-testid="peer-lab-d"]')
+    await page.waitForSelector('[data-testid="peer-lab-token-d"]')
     await page.close()
     await mesh.stop(c)
 
     const open = await mesh.start(meshConfig(C, [{ node: D, pull: true }], { http: { listen: `127.0.0.1:${C.httpPort}`, publicStatus: true } }))
     const anonymous = await browser.newPage()
     await anonymous.goto(open.httpUrl!)
-    await anonymous.waitForSelector('[data-testid="peer-lab-d"]')
+    await anonymous.waitForSelector('[data-testid="peer-lab-token-d"]')
     await anonymous.waitForFunction(() => document.getElementById('live')?.textContent === 'live')
     expect(await anonymous.isHidden('#login')).toBe(true)
-    expect(await anonymous.textContent('[data-testid="domain"]')).toBe('lab-c')
+    expect(await anonymous.textContent('[data-testid="domain"]')).toBe('lab-token-c')
     await anonymous.close()
   })
 
   it('shows a file being fetched from a peer with its bytes, percent and ETA, gone once it is here', async () => {
-    const C = mesh.node('lab-k')
-    const D = mesh.node('lab-l')
+    const C = mesh.node('lab-blob-k')
+    const D = mesh.node('lab-blob-l')
     const c = await mesh.start(meshConfig(C, [{ node: D }]))
     const d = await mesh.start(meshConfig(D, [{ node: C, pull: true }]))
     const page = await open(d)
-    await page.waitForSelector('[data-testid="peer-lab-k"][data-connected="true"]', { timeout: 30_000 })
+    await page.waitForSelector('[data-testid="peer-lab-blob-k"][data-connected="true"]', { timeout: 30_000 })
     await page.evaluate(() => {
       const seen: string[] = []
       ;(window as unknown as { blobs: string[] }).blobs = seen
@@ -236,7 +251,7 @@ describe('status page in Chromium', () => {
   })
 
   it('joins two agents with an invite code made on one page and pasted into the other', async () => {
-    const [E, F] = [mesh.node('lab-e'), mesh.node('lab-f')]
+    const [E, F] = [mesh.node('lab-invite-e'), mesh.node('lab-invite-f')]
     const e = await mesh.start(await loadConfigFile(await writeCommentedConfig(E)))
     const f = await mesh.start(await loadConfigFile(await writeCommentedConfig(F)))
     const [pageE, pageF] = await Promise.all([open(e), open(f)])
@@ -253,10 +268,10 @@ describe('status page in Chromium', () => {
     await pageF.locator('#join-pull').check()
     await pageF.getByTestId('join').click()
     await pageF.waitForSelector('[data-testid="join-result"].ok')
-    expect(await pageF.textContent('[data-testid="join-result"]')).toContain('Joined lab-e as peer "lab-e", pulling from it')
+    expect(await pageF.textContent('[data-testid="join-result"]')).toContain('Joined lab-invite-e as peer "lab-invite-e", pulling from it')
     // both pages follow the reload the join made: the new peer appears, connected
-    await pageF.waitForSelector('[data-testid="peer-lab-e"][data-connected="true"]')
-    await pageE.waitForSelector('[data-testid="peer-lab-f"][data-connected="true"]')
+    await pageF.waitForSelector('[data-testid="peer-lab-invite-e"][data-connected="true"]')
+    await pageE.waitForSelector('[data-testid="peer-lab-invite-f"][data-connected="true"]')
     await pageE.waitForSelector('[data-testid^="invite-"] >> text=used')
     await e.documents.put({ uid: 'from-e', type: 'Client', id: 'c-e', data: {} })
     await waitFor(async () => await f.documents.get('from-e'), { what: 'E\'s object on F' })
@@ -276,7 +291,7 @@ describe('status page in Chromium', () => {
     const { a, b } = await startEchoPair(mesh, {
       a: dateFormat('/', fixed),
       b: { ...dateFormat('-', fixed), refuse: (doc) => refusing.on && doc.type === 'Department' ? { code: 'INSTANCE_REFUSED', reason: "Creation of 'Department' in '/senaite/clients' is not allowed", retryable: false } : undefined }
-    }, {}, ['lab-g', 'lab-h'])
+    }, {}, ['lab-echo-g', 'lab-echo-h'])
     a.instance.edit(labDocument('e-1', { date: '2024/01/31' }))
     for (const uid of ['dept-1', 'dept-2']) a.instance.edit(labDocument(uid, { title: uid }, { type: 'Department' }))
     await waitFor(() => a.agent.status().echoHeld + b.agent.status().echoHeld === 1 && b.agent.status().failed === 2, { what: 'a loop held and two departments parked' })

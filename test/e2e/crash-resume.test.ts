@@ -5,6 +5,18 @@ import { waitFor } from '../helpers/nodes.js'
 import { allObjects, seedStore, writeNodeConfig } from '../helpers/processes.js'
 
 const OBJECTS = 20_000
+/**
+ * Measured 11–12 s at load 2 in CI, 30 s at load 2 with another file, 47 s at
+ * load 14, and over the 60 s default at load 17: two agent starts and a
+ * restart (judged by CPU time, test/helpers/processes.ts), pulling 20,000
+ * objects of ~900 bytes twice over, and reading them back from both. Each
+ * wait has its own deadline, which catches a hang and names it; this is the
+ * last resort above them (the default fired first, and its teardown killed
+ * the agents mid-read).
+ */
+const TEST_TIMEOUT_MS = 300_000
+/** B's pull may run at a twelfth of a core on a loaded machine: 12,000 objects take more than waitFor's default 15 s */
+const PULL_WAIT_MS = 90_000
 
 function* samples (count: number): Generator<DocumentInput> {
   const pad = 'lorem ipsum '.repeat(60)
@@ -32,13 +44,13 @@ describe('crash during an initial pull', () => {
     const before = await waitFor(async () => {
       const s = await b.api<{ objects: number }>('GET', '/api/status')
       return s.objects >= killAt ? s.objects : undefined
-    }, { interval: 2, what: `B past ${killAt} objects` })
+    }, { interval: 2, timeout: PULL_WAIT_MS, what: `B past ${killAt} objects` })
     b.proc.kill('SIGKILL')
     await b.exited
     expect(before).toBeLessThan(OBJECTS) // killed in the middle, not after the end
 
     b = await mesh.spawn(bFile, B)
-    await waitFor(async () => (await b.api<{ objects: number }>('GET', '/api/status')).objects === OBJECTS, { timeout: 60_000, what: 'B complete after restart' })
+    await waitFor(async () => (await b.api<{ objects: number }>('GET', '/api/status')).objects === OBJECTS, { timeout: PULL_WAIT_MS, what: 'B complete after restart' })
     const restartedProgress = await waitFor(async () => {
       const p = await b.api<PeerStatusJson>('GET', '/api/peers/lab-a')
       return p.progress.state === 'idle' ? p : undefined
@@ -57,5 +69,5 @@ describe('crash during an initial pull', () => {
     console.log(`killed at ${before} committed objects (target ${killAt}); second run pulled ${restartedProgress.progress.done}; re-pulled ${repulled}`)
     expect(restartedProgress.progress.done).toBeLessThan(OBJECTS - before + 2 * 400 + 1)
     expect((await b.api<PeerStatusJson>('GET', '/api/peers/lab-a')).pulled).toBeGreaterThanOrEqual(OBJECTS)
-  })
+  }, TEST_TIMEOUT_MS)
 })

@@ -13,13 +13,12 @@
  *   does not skip the restored agent's new writes, which reuse those seqs,
  *   and keeps the lost writes it holds.
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Agent } from '../../agent/agent.js'
 import { backupCommand, restoreCommand } from '../../agent/cli/backup.js'
 import { agentInternals } from '../../agent/test-hooks.js'
-import type { LoadedConfig } from '../../config/load.js'
 import { compare } from '../../protocol/version-vector.js'
 import { decodeFrames, STORE_FILE } from '../../store/backup/format.js'
 import { writeBackupDir } from '../../store/backup/write-dir.js'
@@ -27,7 +26,8 @@ import type { StoredObject } from '../../store/types.js'
 import { adminRequest } from '../helpers/admin.js'
 import { clientDocs } from '../helpers/documents.js'
 import { useTestMesh } from '../helpers/lifecycle.js'
-import { meshConfig, waitFor, type TestNode } from '../helpers/nodes.js'
+import { waitFor } from '../helpers/nodes.js'
+import { newHome } from '../helpers/restore.js'
 
 const quiet = { print: (): void => {}, progress: (): void => {} }
 
@@ -40,14 +40,6 @@ async function allObjects (agent: Agent): Promise<Map<string, StoredObject>> {
     if (page.next === null) return out
     after = page.next
   }
-}
-
-/** the config of `node` in a new data directory holding its identity key and admin token (a new machine) */
-async function newHome (node: TestNode, root: string, links: Parameters<typeof meshConfig>[1]): Promise<LoadedConfig> {
-  const dataDir = join(root, `${node.domain}-restored`, 'data')
-  await mkdir(dataDir, { recursive: true })
-  for (const f of ['identity.key', 'admin.token']) await copyFile(join(node.dir, 'data', f), join(dataDir, f))
-  return meshConfig(node, links, { dataDir })
 }
 
 /** the objects a backup directory holds, uid → vector, read from its rows */

@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest'
 import type { ObjectVersion } from '../../protocol/object.js'
 import type { VersionVector } from '../../protocol/version-vector.js'
-import { reconcile, type Holding } from '../../protocol/reconcile.js'
+import { holdsConflict, reconcile, type Holding } from '../../protocol/reconcile.js'
 
 function v (vector: VersionVector, data: Record<string, unknown> = {}, extra: Partial<ObjectVersion> = {}): ObjectVersion {
   return { uid: 'u', type: 'T', id: 'i', parent: null, refs: [], data, vector, origin: 'a', deleted: false, at: 0, ...extra }
 }
 
 const hold = (current: ObjectVersion, ...conflicts: ObjectVersion[]): Holding => ({ current, conflicts })
+
+/** The distinct sets of versions held after `versions` arrive one by one, in every order (each set as sorted JSON of `key`). */
+function finalSets (versions: ObjectVersion[], key: (v: ObjectVersion) => unknown): string[] {
+  const perms = (xs: ObjectVersion[]): ObjectVersion[][] => xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
+  const finals = new Set<string>()
+  for (const order of perms(versions)) {
+    let h: Holding | undefined
+    for (const version of order) {
+      const r = reconcile(h, [version])
+      if (r.changed) h = r.holding
+    }
+    finals.add(JSON.stringify([h!.current, ...h!.conflicts].map(key).sort((p, q) => JSON.stringify(p).localeCompare(JSON.stringify(q)))))
+  }
+  return [...finals]
+}
 
 describe('reconcile (DESIGN: vectors and conflicts)', () => {
   it('applies a version for a uid we do not hold', () => {
@@ -96,16 +111,84 @@ describe('reconcile (DESIGN: vectors and conflicts)', () => {
 
   it('ends in the same set of versions whatever the order of arrival', () => {
     const versions = [v({ a: 1 }), v({ a: 2 }), v({ a: 1, b: 1 }), v({ a: 2, c: 1 }), v({ a: 2, b: 1, c: 1 })]
-    const perms = (xs: ObjectVersion[]): ObjectVersion[][] => xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
-    const finals = new Set<string>()
-    for (const order of perms(versions)) {
-      let h: Holding | undefined
-      for (const version of order) {
-        const r = reconcile(h, [version])
-        if (r.changed) h = r.holding
-      }
-      finals.add(JSON.stringify([h!.current, ...h!.conflicts].map((x) => x.vector).sort((p, q) => JSON.stringify(p).localeCompare(JSON.stringify(q)))))
+    expect(finalSets(versions, (x) => x.vector)).toEqual([JSON.stringify([{ a: 2, b: 1, c: 1 }])])
+  })
+})
+
+describe('reconcile: equal vectors with other content (a restored agent reused a counter)', () => {
+  const V = { a: 3, b: 1 }
+  // the write the restore lost, and the restored agent's edit that reused its vector
+  const lost = v(V, { side: 'lost' }, { at: 100 })
+  const edit = v(V, { side: 'edit' }, { at: 200 })
+
+  it('keeps the other content as a sibling, never replacing the local version', () => {
+    const result = reconcile(hold(lost), [edit])
+    expect(result).toMatchObject({ changed: true, currentReplaced: false, newConflicts: 1 })
+    if (result.changed) {
+      expect(result.holding).toEqual(hold(lost, edit))
+      expect(holdsConflict(result.holding)).toBe(true)
     }
-    expect([...finals]).toEqual([JSON.stringify([{ a: 2, b: 1, c: 1 }])])
+    // and the same the other way round
+    const back = reconcile(hold(edit), [lost])
+    expect(back.changed && back.holding).toEqual(hold(edit, lost))
+  })
+
+  it('a copy of the same version is no conflict, whatever id a prefix rule presents or how its data keys are ordered', () => {
+    const here = v(V, { a: 1, b: 2 }, { at: 100 })
+    expect(reconcile(hold(here), [v(V, { b: 2, a: 1 }, { at: 100, id: 'lab-x-i' })]).changed).toBe(false)
+    expect(holdsConflict(hold(here))).toBe(false)
+  })
+
+  it('a copy of the same signed version is no conflict, whatever its signature group', () => {
+    const sig = { by: 'a', peer: 'p', h: 'H1', sig: 'S1' }
+    const here = v(V, { x: 1 }, { sig })
+    expect(reconcile(hold(here), [v(V, { x: 1 }, { sig: { ...sig, sig: 'S2', i: 1, n: 2, p: 'x' } })]).changed).toBe(false)
+    // another signed content hash under the same vector is another version
+    const other = reconcile(hold(here), [v(V, { x: 2 }, { sig: { ...sig, h: 'H2' } })])
+    expect(other).toMatchObject({ changed: true, newConflicts: 1 })
+  })
+
+  it('a tombstone and an edit with one vector are a conflict', () => {
+    const tomb = v(V, {}, { deleted: true, at: 100 })
+    const result = reconcile(hold(tomb), [v(V, {}, { at: 100 })])
+    expect(result.changed && result.holding.conflicts).toHaveLength(1)
+  })
+
+  it('does not add the sibling twice, from either side\'s current version', () => {
+    expect(reconcile(hold(lost, edit), [edit]).changed).toBe(false)
+    expect(reconcile(hold(lost, edit), [edit, lost]).changed).toBe(false)
+    expect(reconcile(hold(edit, lost), [lost, edit]).changed).toBe(false)
+  })
+
+  it('travels: an agent new to the uid takes both; an agent holding one learns the other', () => {
+    const fresh = reconcile(undefined, [edit, lost])
+    expect(fresh.changed && fresh.holding).toEqual(hold(edit, lost))
+    const holder = reconcile(hold(lost), [edit, lost])
+    expect(holder.changed && holder.holding).toEqual(hold(lost, edit))
+  })
+
+  it('an older version of either is known already', () => {
+    expect(reconcile(hold(lost, edit), [v({ a: 2, b: 1 })]).changed).toBe(false)
+  })
+
+  it('a resolution (pointwise max plus one) replaces both', () => {
+    const resolved = v({ a: 4, b: 1 }, { side: 'merged' })
+    const result = reconcile(hold(lost, edit), [resolved])
+    expect(result.changed && result.holding).toEqual(hold(resolved))
+    expect(result.changed && result.currentReplaced).toBe(true)
+  })
+
+  it('a concurrent third version joins both', () => {
+    const third = v({ a: 2, b: 2 })
+    const result = reconcile(hold(lost, edit), [third])
+    expect(result.changed && result.holding).toEqual(hold(lost, edit, third))
+    expect(result.changed && result.newConflicts).toBe(1)
+  })
+
+  it('ends with the same versions whatever the order of arrival', () => {
+    const versions = [v({ a: 2, b: 1 }), lost, edit, v({ a: 2, b: 2 })]
+    const finals = finalSets(versions, (x) => [x.vector, x.data])
+    expect(finals).toHaveLength(1)
+    expect(JSON.parse(finals[0]!)).toHaveLength(3)
   })
 })
