@@ -4,7 +4,7 @@
  * Ed25519 public key). Pure functions over node:crypto; the caches and the
  * rules about who may sign what are the agent's (agent/apply/provenance.ts).
  *
- * What is signed, per version (docs/architecture.md, "Signed provenance"):
+ * What is signed, per version (docs/architecture/provenance.md):
  *   h    = SHA-256(canonical JSON of [type, id, parent, refs, data])  (canonical.ts)
  *   leaf = SHA-256(0x00 ‖ UTF-8 of JSON ["labmesh/version/1", uid, vector
  *          entries sorted by domain as [domain, counter] pairs, deleted, h,

@@ -12,7 +12,7 @@
  * Equal vectors are one version only when they say the same (sameVersion:
  * the signed content hash, or the content of unsigned versions). Two
  * versions with one vector and different content are two writes that
- * reused a counter (a restored agent: docs/architecture.md, "Version
+ * reused a counter (a restored agent: docs/architecture/backup-restore.md, "Version
  * counters reused"); neither descends from the other, so both are kept, as
  * siblings, like concurrent versions. Which of them is current here is the
  * local one's, as for any conflict.

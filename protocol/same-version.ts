@@ -2,7 +2,7 @@
  * Whether two versions of one uid that carry EQUAL vectors are the same
  * version, or two different writes that reused one counter (a restored
  * agent editing an object whose later version the restore lost:
- * docs/architecture.md, "Backup and restore", "Version counters reused").
+ * docs/architecture/backup-restore.md, "Version counters reused").
  * reconcile keeps two such versions as conflict siblings, so the divergence
  * is shown and resolved like any conflict instead of each agent silently
  * keeping what it had. Pure: no I/O, no clock.

@@ -7,7 +7,7 @@
  * next open), and that the target holds no store (unless it is to be moved
  * aside). The rows go into `<storeDir>.restoring`, checked against the
  * manifest's count and sha-256 as they are read, then the store gets a NEW
- * feed epoch (docs/architecture.md, "Backup and restore": a restored feed
+ * feed epoch (docs/architecture/backup-restore.md: a restored feed
  * may lack writes peers saw, so they must not trust their checkpoints of
  * it), and only then is it renamed into place. A crash at any point leaves
  * either no store or the whole restored one.

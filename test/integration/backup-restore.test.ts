@@ -1,6 +1,6 @@
 /**
  * Backup of a running agent and its restore, with real libp2p and LevelDB
- * (docs/architecture.md, "Backup and restore"):
+ * (docs/architecture/backup-restore.md):
  *
  * - under a steady write load, `labmesh backup` (the CLI's code, through
  *   the agent's HTTP admin API) takes a consistent snapshot while writes go

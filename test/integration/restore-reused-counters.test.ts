@@ -1,6 +1,6 @@
 /**
- * A restored agent reusing a version counter (docs/architecture.md, "Backup
- * and restore", "Version counters reused"), end to end with real agents:
+ * A restored agent reusing a version counter (docs/architecture/backup-restore.md,
+ * "Version counters reused"), end to end with real agents:
  * A, B (A and B pull from each other) and C, which pulls from A only.
  *
  * A is backed up; A then writes X (B and C pull it); A's disk is lost and it
