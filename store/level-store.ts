@@ -1,5 +1,9 @@
 /**
- * The LevelDB store (`level` 10 → classic-level on Node). Layout in keys.ts.
+ * The LevelDB store (`level` 10 → classic-level on Node): the Store object,
+ * its write chain and its recovery from a failed write. Layout in keys.ts;
+ * opening and meta rows in level-open.ts; committed reads in level-reads.ts;
+ * what memory holds of the committed rows in level-memory.ts; one
+ * transaction in level-write-tx.ts.
  *
  * Writes are serialised through one promise chain: a transaction reads what
  * it needs, decides, and its operations are committed as one `batch()` — the
@@ -10,26 +14,28 @@
  * rows before it is queued (finishDigest), and the mirror takes them after
  * the batch committed.
  */
-import { randomBytes } from 'node:crypto'
 import type { Level } from 'level'
-import { StoreClosedError, StoreLockedError, StoreSchemaTooNewError, StoreWriteError } from './errors.js'
-import { META_KEYS, auxKey, blobRefRange, parseSeqKey, seqKey, typeKey, pastRange } from './keys.js'
+import { StoreClosedError, StoreWriteError } from './errors.js'
+import { META_KEYS, auxKey } from './keys.js'
 import type {
   Checkpoint, CommitEvent, FailedEntry, FeedPage, ListPage, Store, StoreDigest, StoreInfo, StoredObject, WriteOptions, WriteTx
 } from './types.js'
-import { lockHolder, openLevel, writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
+import { writeBatch, type LevelStoreOptions, type Sublevels } from './level-db.js'
 import { LevelWriteTx, NOT_KNOWN, type TxHost } from './level-write-tx.js'
-import { nextChunk, scanType, type TypeIndexState } from './type-index.js'
+import { holdsThrough } from './tx-host.js'
+import { nextChunk } from './type-index.js'
 import { AgentError } from '../protocol/errors.js'
 import { DigestKeys } from './digest-rows.js'
-import { DigestMirror } from './digest-mirror.js'
+import { CommittedState } from './level-memory.js'
 import { createDigestView } from './digest-view.js'
 import type { DigestAggregate } from '../protocol/digest.js'
-import { UPGRADE_STEPS, latestSchema, runUpgrades } from './upgrades/index.js'
+import { UPGRADE_STEPS, latestSchema } from './upgrades/index.js'
 import { DEFAULT_HISTORY_VERSIONS } from '../protocol/constants.js'
 import type { HistoryEntry } from './history.js'
 import { inPastOrder, PAST_VERSIONS_KEPT, type PastVersion } from './past-versions.js'
 import { openStoreSnapshot, type StoreSnapshot } from './backup/snapshot.js'
+import { loadMeta, openDatabase } from './level-open.js'
+import { blobReferrerUids, countFeedRows, iterateAuxRows, listConflictRecords, listObjectsPage, pastSlots, readFeedPage } from './level-reads.js'
 
 export { DEFAULT_WRITE_BUFFER_BYTES, type LevelStoreOptions } from './level-db.js'
 
@@ -46,31 +52,20 @@ class LevelStore implements Store, TxHost {
   readonly #listeners = new Set<(event: CommitEvent) => void>()
   #open = false
   #writeChain: Promise<unknown> = Promise.resolve()
-  #epoch = ''
-  #head = 0
-  #objectCount = 0
+  /** what memory holds of the committed rows (counters, indexes, digest aggregates) */
+  readonly #mem = new CommittedState()
   /** the last transaction given a batch to commit; the next one is built on it while it is unsettled */
   #inflight: LevelWriteTx | undefined
-  /** committed checkpoints by peer ID (undefined: known to have none) */
-  readonly #checkpointCache = new Map<string, Checkpoint | undefined>()
-  /** uid → peers whose batches brought its conflict siblings (the `x` index, in memory) */
-  readonly #conflictVia = new Map<string, readonly string[]>()
-  /** uid → the peer its parked version came from (the failed queue's keys, in memory) */
-  readonly #failedPeer = new Map<string, string>()
   /** a write failed: LevelDB's log may end in a torn record (see #recover) */
   #damaged = false
   /** why the store cannot be read right now: its recovery failed and the database is closed */
   #unavailable: StoreWriteError | undefined
   #recoveryQueued = false
-  /** where the type index stands (type-index.ts); cursor undefined: complete */
-  #typeIndex: TypeIndexState = { cursor: undefined }
   /** the type index build running now (finishBulkLoad) */
   #building: Promise<number> | undefined
 
   /** the schema this store is brought to at open: the last upgrade step's */
   readonly #schema: number
-  /** the digest's aggregate rows as committed */
-  readonly #digestMirror = new DigestMirror()
   readonly digestKeys = new DigestKeys()
   readonly digest: StoreDigest
 
@@ -81,85 +76,25 @@ class LevelStore implements Store, TxHost {
     this.digest = createDigestView({
       subs: () => this.#subs,
       snapshot: () => this.#db.snapshot(),
-      mirror: this.#digestMirror,
-      objects: () => this.#objectCount,
+      mirror: this.#mem.digestMirror,
+      objects: () => this.#mem.objectCount,
       assertOpen: () => this.#assertOpen(),
       readBetweenWrites: async (fn) => await this.readBetweenWrites(fn)
     })
   }
 
-  #attach (): void {
-    const { db, subs } = openLevel(this.#options)
-    this.#db = db
-    this.#subs = subs
-  }
-
   async open (): Promise<void> {
     if (this.#open) return
-    // Already open in this very process: refuse before LevelDB does. LevelDB's
-    // refusal closes its own descriptor of LOCK, and POSIX then drops every
-    // fcntl lock this process holds on that file: the store that is open here
-    // would lose its protection against other processes.
-    const holder = await lockHolder(this.#options.location)
-    if (holder === process.pid) throw new StoreLockedError(this.#options.location, { holder })
-    this.#attach()
+    const { db, subs } = await openDatabase(this.#options)
+    this.#db = db
+    this.#subs = subs
     try {
-      await this.#db.open()
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause
-      if (cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(this.#options.location, { cause: err, holder: await lockHolder(this.#options.location) })
-      throw new StoreWriteError(`cannot open the store at ${this.#options.location}: ${(err as Error).message}${cause !== undefined ? ` (${String((cause as Error).message ?? cause.code)})` : ''}: check that the directory exists and is writable (it is <dataDir>/store; dataDir is set in the config)`, { cause: err })
-    }
-    try {
-      await this.#loadMeta()
+      await loadMeta(this.#db, this.#subs, this.#options, this.#schema, this.#mem)
     } catch (err) {
       await this.#db.close().catch(() => {})
       throw err
     }
     this.#open = true
-  }
-
-  async #loadMeta (): Promise<void> {
-    const [epoch, domain, schema, head, objects, typeIndex] = await this.#subs.meta.getMany([
-      META_KEYS.epoch, META_KEYS.domain, META_KEYS.schema, META_KEYS.head, META_KEYS.objects, META_KEYS.typeIndex
-    ]) as [string | undefined, string | undefined, number | undefined, number | undefined, number | undefined, { cursor: string } | undefined]
-    this.#typeIndex = { cursor: typeIndex?.cursor }
-    if (epoch === undefined) {
-      // A new store: a fresh random epoch tells every remote that any
-      // checkpoint it holds for us belongs to a feed that no longer exists.
-      this.#epoch = randomBytes(8).toString('hex')
-      await this.#subs.meta.batch([
-        { type: 'put', key: META_KEYS.epoch, value: this.#epoch },
-        { type: 'put', key: META_KEYS.domain, value: this.#options.domain },
-        { type: 'put', key: META_KEYS.schema, value: this.#schema },
-        { type: 'put', key: META_KEYS.head, value: 0 },
-        { type: 'put', key: META_KEYS.objects, value: 0 }
-      ])
-      await this.#digestMirror.load(this.#subs.digest)
-      return
-    }
-    if (domain !== this.#options.domain) {
-      throw new StoreWriteError(`the store at ${this.#options.location} belongs to domain "${String(domain)}", not "${this.#options.domain}": use that domain in the config, or point dataDir at a new directory`)
-    }
-    // a store without the row predates schema versions: schema 1
-    const stored = schema ?? 1
-    if (stored > this.#schema) throw new StoreSchemaTooNewError(this.#options.location, stored, this.#schema)
-    if (stored < this.#schema) {
-      await runUpgrades({
-        db: this.#db,
-        subs: this.#subs,
-        location: this.#options.location,
-        steps: this.#options.upgradeSteps ?? UPGRADE_STEPS,
-        schema: stored,
-        onProgress: this.#options.onUpgradeProgress
-      })
-    }
-    this.#epoch = epoch
-    this.#head = head ?? 0
-    this.#objectCount = objects ?? 0
-    for await (const [uid, via] of this.#subs.conflicts.iterator()) this.#conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])
-    for await (const [uid, entry] of this.#subs.failed.iterator()) this.#failedPeer.set(uid as string, (entry as FailedEntry).peer)
-    await this.#digestMirror.load(this.#subs.digest)
   }
 
   async close (): Promise<void> {
@@ -171,14 +106,7 @@ class LevelStore implements Store, TxHost {
   }
 
   info (): StoreInfo {
-    return {
-      epoch: this.#epoch,
-      domain: this.#options.domain,
-      head: this.#head,
-      objects: this.#objectCount,
-      conflicts: this.#conflictVia.size,
-      failed: this.#failedPeer.size
-    }
+    return this.#mem.info(this.#options.domain)
   }
 
   async getObject (uid: string): Promise<StoredObject | undefined> {
@@ -188,19 +116,8 @@ class LevelStore implements Store, TxHost {
 
   async holds (uids: readonly string[]): Promise<boolean[]> {
     this.#assertOpen()
-    const out: boolean[] = new Array<boolean>(uids.length).fill(false)
     const last = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
-    const unknown: number[] = []
-    for (let i = 0; i < uids.length; i++) {
-      const known = last !== undefined ? last.peek(uids[i]!) : NOT_KNOWN
-      if (known === NOT_KNOWN) unknown.push(i)
-      else out[i] = known !== undefined
-    }
-    if (unknown.length > 0) {
-      const present = await this.hasObjects(unknown.map((i) => uids[i]!))
-      for (let j = 0; j < unknown.length; j++) out[unknown[j]!] = present[j]!
-    }
-    return out
+    return await holdsThrough(uids, (uid) => last !== undefined ? last.peek(uid) : NOT_KNOWN, async (rest) => await this.hasObjects(rest))
   }
 
   /** which of these uids have a committed record (tombstones count); read as text, since only presence matters */
@@ -217,26 +134,8 @@ class LevelStore implements Store, TxHost {
 
   async listObjects (options: { type?: string, after?: string, limit: number }): Promise<ListPage> {
     this.#assertOpen()
-    const limit = Math.max(1, options.limit)
-    let items: StoredObject[]
-    if (options.type !== undefined && this.#typeIndex.cursor !== undefined) {
-      items = await scanType(this.#subs, options.type, options.after, limit + 1)
-    } else if (options.type !== undefined) {
-      const range = options.after !== undefined
-        ? { gt: typeKey(options.type, options.after) }
-        : { gte: typeKey(options.type, '') }
-      const keys: string[] = await this.#subs.types.keys({ ...range, lt: `${options.type}\x01`, limit: limit + 1 }).all()
-      const uids = keys.map((k) => k.slice(options.type!.length + 1))
-      items = (await this.getObjects(uids)).filter((o): o is StoredObject => o !== undefined)
-    } else {
-      const range = options.after !== undefined ? { gt: options.after } : {}
-      items = await this.#subs.objects.values({ ...range, limit: limit + 1 }).all()
-    }
-    const more = items.length > limit
-    if (more) items = items.slice(0, limit)
-    return { items, next: more ? (items[items.length - 1]?.uid ?? null) : null }
+    return await listObjectsPage(this.#subs, this.#mem.typeIndex.cursor === undefined, async (uids) => await this.getObjects(uids), options)
   }
-
 
   async finishBulkLoad (onProgress?: (done: number, total: number) => void): Promise<number> {
     this.#building ??= this.#buildTypeIndex(onProgress).finally(() => { this.#building = undefined })
@@ -245,10 +144,10 @@ class LevelStore implements Store, TxHost {
 
   async #buildTypeIndex (onProgress?: (done: number, total: number) => void): Promise<number> {
     let done = 0
-    while (this.#open && this.#typeIndex.cursor !== undefined) {
+    while (this.#open && this.#mem.typeIndex.cursor !== undefined) {
       // one chunk between two writes: nothing lands while it reads, and the next write sees the new cursor
       await this.readBetweenWrites(async () => {
-        const cursor = this.#typeIndex.cursor
+        const cursor = this.#mem.typeIndex.cursor
         if (cursor === undefined) return
         const chunk = await nextChunk(this.#subs, cursor, META_KEYS.typeIndex, this.#options.typeIndexChunk)
         try {
@@ -257,48 +156,32 @@ class LevelStore implements Store, TxHost {
           this.#damaged = true
           throw new StoreWriteError(`the store could not write its type index (${(err as Error).message}): it resumes at the next pull; check free disk space and permissions on ${this.#options.location}`, { cause: err })
         }
-        this.#typeIndex = { cursor: chunk.cursor }
+        this.#mem.typeIndex = { cursor: chunk.cursor }
         done += chunk.objects
       })
-      onProgress?.(done, this.#objectCount)
+      onProgress?.(done, this.#mem.objectCount)
     }
     return done
   }
 
   async readFeed (since: number, limit: number): Promise<FeedPage> {
     this.#assertOpen()
-    const rows: Array<[string, string]> = await this.#subs.feed.iterator({ gt: seqKey(since), limit: limit + 1 }).all()
-    const more = rows.length > limit
-    const page = more ? rows.slice(0, limit) : rows
-    // the records' text as stored: a serve session need not parse them
-    const texts: Array<string | undefined> = page.length > 0 ? await this.#subs.objects.getMany(page.map(([, uid]) => uid), { valueEncoding: 'utf8' }) : []
-    const entries = []
-    for (let i = 0; i < page.length; i++) {
-      const json = texts[i]
-      // A row whose object moved on between the two reads is skipped here: the
-      // object reappears at its newer position further along the feed.
-      if (json !== undefined) entries.push({ seq: parseSeqKey((page[i] as [string, string])[0]), json })
-    }
-    const lastRow = page[page.length - 1]
-    return { entries, lastSeq: lastRow !== undefined ? parseSeqKey(lastRow[0]) : since, more }
+    return await readFeedPage(this.#subs, since, limit)
   }
 
   async countFeed (after: number, upTo?: number): Promise<number> {
     this.#assertOpen()
-    const range = upTo !== undefined ? { gt: seqKey(after), lte: seqKey(upTo) } : { gt: seqKey(after) }
-    let n = 0
-    for await (const _ of this.#subs.feed.keys(range)) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
-    return n
+    return await countFeedRows(this.#subs, after, upTo)
   }
 
   async getCheckpoint (peerId: string): Promise<Checkpoint | undefined> {
     this.#assertOpen()
     // Read through a cache: a pull reads the checkpoint in every batch it
     // applies, and only a committed transaction changes it (see write()).
-    if (this.#checkpointCache.has(peerId)) return this.#checkpointCache.get(peerId)
+    if (this.#mem.checkpointCache.has(peerId)) return this.#mem.checkpointCache.get(peerId)
     const checkpoint = await this.#subs.checkpoints.get(peerId) as Checkpoint | undefined
-    if (!this.#checkpointCache.has(peerId)) this.#checkpointCache.set(peerId, checkpoint)
-    return this.#checkpointCache.get(peerId)
+    if (!this.#mem.checkpointCache.has(peerId)) this.#mem.checkpointCache.set(peerId, checkpoint)
+    return this.#mem.checkpointCache.get(peerId)
   }
 
   async listCheckpoints (): Promise<Array<{ peerId: string, checkpoint: Checkpoint }>> {
@@ -309,9 +192,7 @@ class LevelStore implements Store, TxHost {
 
   async listConflicts (options: { limit?: number, after?: string } = {}): Promise<StoredObject[]> {
     this.#assertOpen()
-    const range = options.after !== undefined ? { gt: options.after } : {}
-    const uids: string[] = await this.#subs.conflicts.keys({ ...range, limit: options.limit ?? 1000 }).all()
-    return (await this.getObjects(uids)).filter((o): o is StoredObject => o !== undefined && o.conflicts.length > 0)
+    return await listConflictRecords(this.#subs, async (uids) => await this.getObjects(uids), options)
   }
 
   async getFailed (uid: string): Promise<FailedEntry | undefined> {
@@ -342,29 +223,20 @@ class LevelStore implements Store, TxHost {
 
   async * iterateAux<T = unknown> (space: string): AsyncIterable<[string, T]> {
     this.#assertOpen()
-    const prefix = auxKey(space, '')
-    for await (const [key, value] of this.#subs.aux.iterator({ gte: prefix, lt: `${space}\x01` })) {
-      yield [(key as string).slice(prefix.length), value as T]
-    }
+    yield * iterateAuxRows<T>(this.#subs, space)
   }
 
   async blobReferrers (hash: string, options: { limit?: number, after?: string } = {}): Promise<string[]> {
     this.#assertOpen()
-    const range = blobRefRange(hash)
-    const keys: string[] = await this.#subs.blobRefs.keys({ ...range, ...(options.after !== undefined ? { gt: `${hash}\x00${options.after}` } : {}), limit: options.limit ?? 1000 }).all()
-    return keys.map((k) => k.slice(hash.length + 1))
+    return await blobReferrerUids(this.#subs, hash, options)
   }
 
   failedByPeer (): Map<string, number> {
-    const out = new Map<string, number>()
-    for (const peer of this.#failedPeer.values()) out.set(peer, (out.get(peer) ?? 0) + 1)
-    return out
+    return this.#mem.failedByPeer()
   }
 
   conflictsByPeer (): Map<string, number> {
-    const out = new Map<string, number>()
-    for (const via of this.#conflictVia.values()) for (const peer of via) out.set(peer, (out.get(peer) ?? 0) + 1)
-    return out
+    return this.#mem.conflictsByPeer()
   }
 
   async openSnapshot (): Promise<StoreSnapshot> {
@@ -386,7 +258,7 @@ class LevelStore implements Store, TxHost {
       if (!this.#open) throw new StoreClosedError()
       const base = this.#inflight !== undefined && !this.#inflight.settled ? this.#inflight : undefined
       if (base === undefined && this.#damaged) await this.#recover()
-      const tx = new LevelWriteTx(this, this.#head, base, options.source)
+      const tx = new LevelWriteTx(this, this.#mem.head, base, options.source)
       const result = await fn(tx)
       tx.finishDigest()
       if (tx.ops.length === 0) {
@@ -423,7 +295,7 @@ class LevelStore implements Store, TxHost {
     const head = tx.nextSeq - 1
     // counters as of the base's commit, which has landed by now
     tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.head, value: head })
-    if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.objects, value: this.#objectCount + tx.objectDelta })
+    if (tx.objectDelta !== 0) tx.ops.push({ type: 'put', sublevel: this.#subs.meta, key: META_KEYS.objects, value: this.#mem.objectCount + tx.objectDelta })
     // rows were skipped: the batch says where the index stands (a build may then resume from it)
     try {
       await writeBatch(this.#db, tx.ops)
@@ -431,18 +303,7 @@ class LevelStore implements Store, TxHost {
       this.#damaged = true
       throw new StoreWriteError(`the store could not commit a write (${(err as Error).message}): nothing from it was applied; check free disk space and permissions on ${this.#options.location}`, { cause: err })
     }
-    this.#head = head
-    this.#objectCount += tx.objectDelta
-    this.#digestMirror.apply(tx.digest.values)
-    for (const [uid, via] of tx.conflictChanges) {
-      if (via === undefined) this.#conflictVia.delete(uid)
-      else this.#conflictVia.set(uid, via)
-    }
-    for (const [peerId, checkpoint] of tx.checkpointChanges) this.#checkpointCache.set(peerId, checkpoint)
-    for (const [uid, peer] of tx.failedChanges) {
-      if (peer !== undefined) this.#failedPeer.set(uid, peer)
-      else this.#failedPeer.delete(uid)
-    }
+    this.#mem.applyCommit(tx, head)
     const event: CommitEvent = { head, changed: tx.changed, moved: tx.moved, source: options.source, conflictsAdded: tx.conflictsAdded }
     for (const listener of this.#listeners) listener(event)
   }
@@ -482,10 +343,8 @@ class LevelStore implements Store, TxHost {
       await this.#db.open()
       // sublevels close with their database but do not reopen with it
       await Promise.all(Object.values(this.#subs).map(async (sub) => await sub.open()))
-      this.#conflictVia.clear()
-      this.#failedPeer.clear()
-      this.#checkpointCache.clear()
-      await this.#loadMeta()
+      this.#mem.clearIndexes()
+      await loadMeta(this.#db, this.#subs, this.#options, this.#schema, this.#mem)
     } catch (err) {
       this.#unavailable = new StoreWriteError(`the store at ${this.#options.location} cannot recover from its last failed write yet (${(err as Error).message}): free disk space or restore write permission there; it resumes once it can`, { cause: err })
       throw this.#unavailable
@@ -516,7 +375,7 @@ class LevelStore implements Store, TxHost {
 
   // ---- accessors for the transaction (TxHost, not part of Store) ----
   isFailed (uid: string): boolean {
-    return this.#failedPeer.has(uid)
+    return this.#mem.failedPeer.has(uid)
   }
 
   async getHistoryTexts (uids: readonly string[]): Promise<Array<string | undefined>> {
@@ -524,8 +383,7 @@ class LevelStore implements Store, TxHost {
   }
 
   async getPastSlots (uid: string): Promise<Map<string, PastVersion>> {
-    const rows: Array<[string, PastVersion]> = await this.#subs.past.iterator(pastRange(uid)).all()
-    return new Map(rows)
+    return await pastSlots(this.#subs, uid)
   }
 
   get pastVersions (): number {
@@ -549,7 +407,7 @@ class LevelStore implements Store, TxHost {
   }
 
   digestAggregate (group: string): DigestAggregate | undefined {
-    return this.#digestMirror.get(group)
+    return this.#mem.digestMirror.get(group)
   }
 
   async getTypeRow (key: string): Promise<string | undefined> {

@@ -1,9 +1,15 @@
 /**
- * One write transaction of the LevelDB store (level-store.ts): reads see the
- * store plus this transaction's own writes; every write becomes an operation
- * of the ONE `batch()` the store commits when the transaction's function
- * resolves. Memory-side effects (counters, failed uids, checkpoints) are
- * collected here and applied by the store only after that batch committed.
+ * One write transaction of the LevelDB store (level-store.ts): objects and
+ * the rows derived from them (feed, type index with the digest's leaves,
+ * conflicts, blob references, history, past versions). Reads see the store
+ * plus this transaction's own writes; every write becomes an operation of
+ * the ONE `batch()` the store commits when the transaction's function
+ * resolves — the side rows (checkpoints, failed queue, aux; tx-side-rows.ts,
+ * which this class extends) write into the same `ops`. Memory-side effects
+ * (counters, failed uids, checkpoints) are collected here and applied by the
+ * store only after that batch committed (level-memory.ts). What a
+ * transaction reads of its store: tx-host.ts; the record it puts:
+ * record-text.ts.
  *
  * A transaction may be built on another whose batch is still being written
  * (its `base`): it then reads through the base's writes, down the chain of
@@ -15,61 +21,23 @@
  * the new one; the store calls finishDigest() once the
  * transaction's function has resolved, which adds the groups' aggregate rows.
  */
-import { ObjectTooLargeError } from '../protocol/errors.js'
-import { MAX_OBJECT_BYTES } from '../protocol/constants.js'
-import { utf8BytesOver } from '../protocol/json-size.js'
 import type { DigestAggregate } from '../protocol/digest.js'
 import { groupOfTypeRow, leafHashOf, recordDigest, type DigestKeys } from './digest-rows.js'
 import { DigestWrites } from './digest-tx.js'
 import { blobIndexChange, recordBlobHashes } from './blob-index.js'
-import { blobRefRange, seqKey, auxKey, pastKey, typeKey } from './keys.js'
+import { blobRefRange, seqKey, pastKey, typeKey } from './keys.js'
 import { entriesForWrite, type HistoryEntry } from './history.js'
 import { appendEntriesText } from './history-text.js'
 import { inPastOrder, pastWrite, type PastVersion } from './past-versions.js'
-import type { Checkpoint, FailedEntry, ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
-
-import type { BatchOp, Sub } from './sublevels.js'
-import { recordText, storeLocalBytes } from './record-text.js'
+import type { ObjectWrite, PutLimits, StoredObject, WriteTx } from './types.js'
+import { storedRecord } from './record-text.js'
+import { NOT_KNOWN, holdsThrough, type TxHost } from './tx-host.js'
+import { TxSideRows } from './tx-side-rows.js'
 export type { BatchOp, Sub } from './sublevels.js'
 export { storeLocalBytes } from './record-text.js'
+export { NOT_KNOWN, type TxHost } from './tx-host.js'
 
-/** What a transaction needs from its store. */
-export interface TxHost {
-  isFailed (uid: string): boolean
-  getAux (space: string, key: string): Promise<unknown>
-  getCheckpoint (peerId: string): Promise<Checkpoint | undefined>
-  getFailed (uid: string): Promise<FailedEntry | undefined>
-  readonly subs: { objects: Sub, feed: Sub, types: Sub, checkpoints: Sub, conflicts: Sub, failed: Sub, aux: Sub, history: Sub, blobRefs: Sub, blobOrphans: Sub, past: Sub, digest: Sub }
-  getObjects (uids: readonly string[]): Promise<Array<StoredObject | undefined>>
-  hasObjects (uids: readonly string[]): Promise<boolean[]>
-  /** the digest's group keys and origins as JSON (a cache the store keeps) */
-  readonly digestKeys: DigestKeys
-  /** a group's committed aggregate */
-  digestAggregate (group: string): DigestAggregate | undefined
-  /** a committed type-index row's value (the record's leaf) */
-  getTypeRow (key: string): Promise<string | undefined>
-  /** committed type-index rows' values, by key */
-  getTypeRows (keys: readonly string[]): Promise<Array<string | undefined>>
-  /** history rows as their stored JSON text (history-text.ts appends to them as text) */
-  getHistoryTexts (uids: readonly string[]): Promise<Array<string | undefined>>
-  /** an object's past-version rows by key */
-  getPastSlots (uid: string): Promise<Map<string, PastVersion>>
-  /** history entries kept per object (0: none written) */
-  readonly historyVersions: number
-  /** past versions kept per object (0: none written) */
-  readonly pastVersions: number
-  readonly domain: string
-  now (): number
-}
-
-/** "this transaction and its bases do not know": read the store */
-export const NOT_KNOWN: unique symbol = Symbol('not known')
-const DELETED: unique symbol = Symbol('deleted')
-
-export class LevelWriteTx implements WriteTx {
-  readonly ops: BatchOp[] = []
-  /** checkpoints set by this tx, put into the store's cache after commit */
-  readonly checkpointChanges = new Map<string, Checkpoint>()
+export class LevelWriteTx extends TxSideRows implements WriteTx {
   nextSeq: number
   objectDelta = 0
   /** conflict index changes of this tx: uid → peers, or undefined when the conflict is gone */
@@ -82,12 +50,6 @@ export class LevelWriteTx implements WriteTx {
   readonly digest: DigestWrites
   readonly #store: TxHost
   readonly #known = new Map<string, StoredObject | undefined>()
-  /** failed-queue changes of this tx: uid → peer of the parked version, or undefined when removed */
-  readonly #failedKnown = new Map<string, string | undefined>()
-  /** aux rows written by this tx (DELETED when deleted) */
-  readonly #auxKnown = new Map<string, unknown>()
-  /** failed entries put by this tx */
-  readonly #failedEntries = new Map<string, FailedEntry>()
   /** blob references this tx added (true) or removed (false): hash → uid → referenced */
   readonly #blobRefs = new Map<string, Map<string, boolean>>()
   /** history rows read or written by this tx, as text (undefined: the object has none) */
@@ -111,6 +73,7 @@ export class LevelWriteTx implements WriteTx {
 
   /** `head`: the store's committed head; ignored when built on `base`; `source`: the peer whose batch it applies */
   constructor (store: TxHost, head: number, base?: LevelWriteTx, source?: string) {
+    super(store)
     this.#store = store
     this.#source = source
     this.#base = base !== undefined && !base.settled ? base : undefined
@@ -124,30 +87,15 @@ export class LevelWriteTx implements WriteTx {
     return this.#base
   }
 
+  protected sideBase (): TxSideRows | undefined {
+    return this.#liveBase()
+  }
+
   /** what this tx or an unsettled base knows of `uid` (read or written), else NOT_KNOWN */
   peek (uid: string): StoredObject | undefined | typeof NOT_KNOWN {
     if (this.#known.has(uid)) return this.#known.get(uid)
     const base = this.#liveBase()
     return base !== undefined ? base.peek(uid) : NOT_KNOWN
-  }
-
-  #peekFailed (uid: string): string | undefined | typeof NOT_KNOWN {
-    if (this.#failedKnown.has(uid)) return this.#failedKnown.get(uid)
-    const base = this.#liveBase()
-    return base !== undefined ? base.#peekFailed(uid) : NOT_KNOWN
-  }
-
-  #peekCheckpoint (peerId: string): Checkpoint | typeof NOT_KNOWN {
-    const own = this.checkpointChanges.get(peerId)
-    if (own !== undefined) return own
-    const base = this.#liveBase()
-    return base !== undefined ? base.#peekCheckpoint(peerId) : NOT_KNOWN
-  }
-
-  #peekFailedEntry (uid: string): FailedEntry | undefined | typeof NOT_KNOWN {
-    if (this.#failedKnown.has(uid)) return this.#failedKnown.get(uid) !== undefined ? this.#failedEntries.get(uid) : undefined
-    const base = this.#liveBase()
-    return base !== undefined ? base.#peekFailedEntry(uid) : NOT_KNOWN
   }
 
   #peekHistory (uid: string): string | undefined | typeof NOT_KNOWN {
@@ -161,12 +109,6 @@ export class LevelWriteTx implements WriteTx {
     const base = this.#liveBase()
     if (base !== undefined) base.#overlayPast(uid, into)
     for (const [key, version] of this.#pastWritten.get(uid) ?? []) into.set(key, version)
-  }
-
-  #peekAux (key: string): unknown {
-    if (this.#auxKnown.has(key)) return this.#auxKnown.get(key)
-    const base = this.#liveBase()
-    return base !== undefined ? base.#peekAux(key) : NOT_KNOWN
   }
 
   async get (uid: string): Promise<StoredObject | undefined> {
@@ -250,18 +192,7 @@ export class LevelWriteTx implements WriteTx {
   }
 
   async holds (uids: readonly string[]): Promise<boolean[]> {
-    const out = new Array<boolean>(uids.length).fill(false)
-    const unknown: number[] = []
-    for (let i = 0; i < uids.length; i++) {
-      const known = this.peek(uids[i]!)
-      if (known === NOT_KNOWN) unknown.push(i)
-      else out[i] = known !== undefined
-    }
-    if (unknown.length > 0) {
-      const present = await this.#store.hasObjects(unknown.map((i) => uids[i]!))
-      for (let j = 0; j < unknown.length; j++) out[unknown[j]!] = present[j]!
-    }
-    return out
+    return await holdsThrough(uids, (uid) => this.peek(uid), async (rest) => await this.#store.hasObjects(rest))
   }
 
   putObject (object: ObjectWrite, limits?: PutLimits): StoredObject {
@@ -269,38 +200,8 @@ export class LevelWriteTx implements WriteTx {
     const prev = this.#known.get(object.uid)
     const { subs } = this.#store
     const seq = this.nextSeq
-    // field by field rather than toVersion + spread: one object instead of two
-    // on the hot path; stored key order fixed (agent/wire.ts storedJsonToWire
-    // relies on it)
-    const stored: StoredObject = {
-      uid: object.uid,
-      type: object.type,
-      id: object.id,
-      parent: object.parent,
-      refs: object.refs,
-      data: object.data,
-      vector: object.vector,
-      origin: object.origin,
-      deleted: object.deleted,
-      at: object.at,
-      ...(object.sig !== undefined ? { sig: object.sig } : {}),
-      conflicts: object.conflicts,
-      via: object.via,
-      ...(object.viaEpoch !== undefined ? { viaEpoch: object.viaEpoch } : {}),
-      ...(object.conflictVia !== undefined ? { conflictVia: object.conflictVia } : {}),
-      seq
-    }
-    // encoded here, once: the size check costs nothing more, and writeBatch
-    // puts the text as is (with the data's text when the caller has it already)
-    const text = limits?.dataText !== undefined ? recordText(stored, limits.dataText) : JSON.stringify(stored)
-    const over = utf8BytesOver(text, MAX_OBJECT_BYTES)
-    if (over !== undefined) throw new ObjectTooLargeError(stored.uid, over, MAX_OBJECT_BYTES)
-    if (limits?.maxWireBytes !== undefined) {
-      // the wire JSON is the stored text without its store-local fields: measured from the text already made
-      const local = storeLocalBytes(stored)
-      const wireOver = utf8BytesOver(text, limits.maxWireBytes + local)
-      if (wireOver !== undefined) throw new ObjectTooLargeError(stored.uid, wireOver - local, limits.maxWireBytes)
-    }
+    // built and measured before anything is written: a record too large leaves the tx as it was
+    const { stored, text } = storedRecord(object, seq, limits)
     this.nextSeq++
     const keys = this.#store.digestKeys
     const digest = recordDigest(stored, text, keys, true)
@@ -456,59 +357,5 @@ export class LevelWriteTx implements WriteTx {
       if (tx.digest.rows.has(key)) return tx.digest.rows.get(key)
     }
     return await this.#store.getTypeRow(key)
-  }
-
-  setCheckpoint (peerId: string, checkpoint: Checkpoint): void {
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.checkpoints, key: peerId, value: checkpoint })
-    this.checkpointChanges.set(peerId, checkpoint)
-  }
-
-  putFailed (entry: FailedEntry): void {
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.failed, key: entry.uid, value: entry })
-    this.#failedKnown.set(entry.uid, entry.peer)
-    this.#failedEntries.set(entry.uid, entry)
-  }
-
-  deleteFailed (uid: string): void {
-    if (!this.#failedExists(uid)) return
-    this.ops.push({ type: 'del', sublevel: this.#store.subs.failed, key: uid })
-    this.#failedKnown.set(uid, undefined)
-  }
-
-  #failedExists (uid: string): boolean {
-    const known = this.#peekFailed(uid)
-    return known !== NOT_KNOWN ? known !== undefined : this.#store.isFailed(uid)
-  }
-
-  async getCheckpoint (peerId: string): Promise<Checkpoint | undefined> {
-    const known = this.#peekCheckpoint(peerId)
-    return known !== NOT_KNOWN ? known : await this.#store.getCheckpoint(peerId)
-  }
-
-  async getFailed (uid: string): Promise<FailedEntry | undefined> {
-    const known = this.#peekFailedEntry(uid)
-    return known !== NOT_KNOWN ? known : await this.#store.getFailed(uid)
-  }
-
-  async getAux<T = unknown> (space: string, key: string): Promise<T | undefined> {
-    const known = this.#peekAux(auxKey(space, key))
-    if (known === DELETED) return undefined
-    if (known !== NOT_KNOWN) return known as T
-    return await this.#store.getAux(space, key) as T | undefined
-  }
-
-  /** failed-queue membership changes made by this tx, applied to memory after commit */
-  get failedChanges (): ReadonlyMap<string, string | undefined> {
-    return this.#failedKnown
-  }
-
-  putAux (space: string, key: string, value: unknown): void {
-    this.ops.push({ type: 'put', sublevel: this.#store.subs.aux, key: auxKey(space, key), value })
-    this.#auxKnown.set(auxKey(space, key), value)
-  }
-
-  deleteAux (space: string, key: string): void {
-    this.ops.push({ type: 'del', sublevel: this.#store.subs.aux, key: auxKey(space, key) })
-    this.#auxKnown.set(auxKey(space, key), DELETED)
   }
 }
