@@ -6,8 +6,9 @@
 import type { ProgressSnapshot } from '../sync/progress.js'
 import { formatProgress } from '../sync/progress.js'
 import type { AdminClient } from './admin-client.js'
+import { runAdminJob, type PolledJob } from './admin-job.js'
 
-interface Job { state: 'running' | 'done' | 'failed', progress: ProgressSnapshot | undefined, error: string | undefined, startedAt: number, finishedAt: number | undefined }
+interface Job extends PolledJob<ProgressSnapshot> { startedAt: number, finishedAt: number | undefined }
 
 export interface SyncOutput {
   /** progress drawing (a TTY gets one line rewritten in place) */
@@ -15,13 +16,9 @@ export interface SyncOutput {
 }
 
 export async function syncPeer (client: AdminClient, peer: string, out: SyncOutput, pollMs = 200): Promise<Job> {
-  const started = await client.post<{ job: string }>(`/api/peers/${encodeURIComponent(peer)}/sync?async=1`)
-  while (true) {
-    const job = await client.get<Job>(`/api/jobs/${started.job}`)
+  return await runAdminJob<Job>(client, `/api/peers/${encodeURIComponent(peer)}/sync`, undefined, (job) => {
     if (job.progress !== undefined) out.progress(progressLine(peer, job.progress), job.state !== 'running')
-    if (job.state !== 'running') return job
-    await new Promise((resolve) => setTimeout(resolve, pollMs))
-  }
+  }, pollMs)
 }
 
 export function progressLine (peer: string, p: ProgressSnapshot): string {

@@ -12,6 +12,7 @@ import { loadConfigFile } from '../../config/load.js'
 import type { SelfVerifyReport } from '../verify/report-build.js'
 import type { Difference, VerifyProgress, VerifyReport, VerifyResult } from '../verify/report.js'
 import { adminClientFor, type AdminClient } from './admin-client.js'
+import { runAdminJob, type PolledJob } from './admin-job.js'
 import { table } from './format.js'
 
 /** exit code of a verify that found differences */
@@ -44,23 +45,17 @@ export function addVerifyCommand (program: Command): void {
     })
 }
 
-interface VerifyJob { state: 'running' | 'done' | 'failed', progress?: VerifyProgress, result?: unknown, error?: string }
-
 /**
- * Runs a verify as a job of the agent (`?async=1`, then `GET /api/jobs/:id`
- * once a second) rather than one long request: a verify of a large store
- * reads every record on both sides and can outlast an HTTP timeout. Each
- * poll draws the progress while it runs.
+ * Runs a verify as a job of the agent rather than one long request: a verify
+ * of a large store reads every record on both sides and can outlast an HTTP
+ * timeout. Each poll draws the progress while it runs.
  */
 async function runAsJob<T> (client: AdminClient, path: string, body: unknown, onProgress: (p: VerifyProgress) => void, pollMs = 1000): Promise<T> {
-  const started = await client.post<{ job: string }>(`${path}?async=1`, body)
-  while (true) {
-    const job = await client.get<VerifyJob>(`/api/jobs/${started.job}`)
-    if (job.state === 'done') return job.result as T
-    if (job.state === 'failed') throw new Error(job.error ?? 'the verify failed')
-    if (job.progress !== undefined) onProgress(job.progress)
-    await new Promise((resolve) => setTimeout(resolve, pollMs))
-  }
+  const job = await runAdminJob<PolledJob<VerifyProgress>>(client, path, body, (polled) => {
+    if (polled.state === 'running' && polled.progress !== undefined) onProgress(polled.progress)
+  }, pollMs)
+  if (job.state === 'failed') throw new Error(job.error ?? 'the verify failed')
+  return job.result as T
 }
 
 export function progressLine (peer: string, p: VerifyProgress): string {
