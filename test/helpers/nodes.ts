@@ -5,7 +5,6 @@
  * in-process.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { validateConfig, type LoadedConfig } from '../../config/load.js'
@@ -13,6 +12,7 @@ import type { AgentConfigInput } from '../../config/schema.js'
 import { createAgent, type Agent, type AgentDeps } from '../../agent/agent.js'
 import { createAdminToken, createIdentityKey, peerIdOf } from '../../agent/net/identity.js'
 import { createLogger, silentLogger, type Logger } from '../../agent/runtime/logger.js'
+import { createPortReservations, type PortReservations } from './ports.js'
 
 export interface TestNode {
   readonly domain: string
@@ -33,35 +33,23 @@ export async function removeDir (dir: string): Promise<void> {
 }
 
 /**
- * A port free right now on 127.0.0.1, for configs that must name their ports
- * before anything listens. Ports come from a block below the kernel's
- * ephemeral range (where port-0 binds of other processes land), chosen by pid
- * so that parallel test processes rarely share a block; each is checked free.
+ * A port free right now on 127.0.0.1 and reserved for this process until it
+ * exits (test/helpers/ports.ts), for configs that must name their ports
+ * before anything listens.
  */
 export async function freePort (): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = nextCandidatePort()
-    if (await isFree(port)) return port
+  return await testPorts().take()
+}
+
+// one reservation book per test process, released when the process exits
+let ports: PortReservations | undefined
+function testPorts (): PortReservations {
+  if (ports === undefined) {
+    const book = createPortReservations()
+    process.once('exit', () => book.releaseAll())
+    ports = book
   }
-  throw new Error('no free port found for a test node')
-}
-
-const PORT_BLOCK = 50
-const portState = { block: (process.pid * 7919) % 240, offset: 0 }
-
-function nextCandidatePort (): number {
-  portState.offset++
-  if (portState.offset >= PORT_BLOCK) { portState.offset = 0; portState.block = (portState.block + 1) % 240 }
-  return 20_000 + portState.block * PORT_BLOCK + portState.offset
-}
-
-async function isFree (port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
+  return ports
 }
 
 export async function prepareNode (domain: string, root: string): Promise<TestNode> {
