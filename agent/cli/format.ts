@@ -43,10 +43,18 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
     String(p.conflicts),
     String(p.failed),
     syncState(p),
+    sessionTerms(p),
     ago(p.lastContact, now),
     p.lastError ?? ''
   ])
-  return `${head}\n\n${table(['peer', 'state', 'role', 'lag in', 'lag out', 'pulled', 'served', 'conflicts', 'failed', 'sync', 'last contact', 'last error'], rows)}`
+  return `${head}\n\n${table(['peer', 'state', 'role', 'lag in', 'lag out', 'pulled', 'served', 'conflicts', 'failed', 'sync', 'session', 'last contact', 'last error'], rows)}`
+}
+
+/** The open pull session's terms, e.g. `v2 brotli push`; `-` without one. */
+export function sessionTerms (p: PeerStatus): string {
+  const s = p.session
+  if (s === undefined) return '-'
+  return [`v${s.protocol}`, ...(s.codec !== 'none' ? [s.codec] : []), ...(s.push ? ['push'] : [])].join(' ')
 }
 
 /** The sync column: honest about what is known (see agent/progress.ts). */

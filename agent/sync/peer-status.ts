@@ -7,6 +7,7 @@ import type { Store } from '../../store/types.js'
 import type { Mesh } from '../net/mesh.js'
 import type { PeerRuntime } from './peer-runtime.js'
 import type { ProgressSnapshot } from './progress.js'
+import type { SessionTerms } from './pull-session.js'
 
 /**
  * What the admin API shows for one peer. Lags count objects: a feed entry is
@@ -74,6 +75,8 @@ export interface PeerStatus {
   readonly progress: ProgressSnapshot
   /** a pull session with this remote is open */
   readonly sessionOpen: boolean
+  /** the open pull session's protocol version, frame codec and push, once its hellos are exchanged */
+  readonly session?: SessionTerms | undefined
   /** serve sessions this peer has open with us (it pulls from us) */
   readonly serving: number
 }
@@ -110,6 +113,7 @@ export function peerStatusOf (rt: PeerRuntime, store: Store, mesh: Mesh, conflic
     failed: failedByPeer.get(rt.config.name) ?? 0,
     progress,
     sessionOpen: rt.session !== undefined,
+    session: rt.session?.negotiated,
     serving: rt.serving
   }
 }

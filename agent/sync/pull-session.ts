@@ -42,6 +42,16 @@ import { PushCredit } from './push-credit.js'
 import type { SessionEnd } from './serve-session.js'
 import { withTimeout, type Waiter } from './waiting.js'
 
+/** What a pull session's hellos settled (shown per peer: status `session`). */
+export interface SessionTerms {
+  /** the sync protocol version spoken (1 or 2) */
+  readonly protocol: number
+  /** the frame codec chosen ('none': frames travel uncompressed) */
+  readonly codec: string
+  /** the remote pushes new batches to us without being asked (protocol 2) */
+  readonly push: boolean
+}
+
 export interface PullSessionDeps extends PullPipelineDeps {
   readonly store: Store
   readonly domain: string
@@ -123,6 +133,12 @@ export class PullSession {
   get received (): { readonly bytes: number, readonly frameBytes: number, readonly codec: string } {
     const stats = this.#framed.stats
     return { bytes: stats.bytesIn, frameBytes: stats.rawBytesIn, codec: this.#framed.codec ?? 'none' }
+  }
+
+  /** what the hellos settled, once they have: protocol version, frame codec, and whether the remote pushes */
+  get negotiated (): SessionTerms | undefined {
+    if (this.#remote === undefined) return undefined
+    return { protocol: this.#framed.version, codec: this.#framed.codec ?? 'none', push: this.#pushOn }
   }
 
   /** the remote seq this session started pulling after */

@@ -47,11 +47,14 @@ describe('frame compression negotiated per session', () => {
     })
     await waitFor(() => b.status().objects === docs.length, { what: `B holds A's ${docs.length} objects` })
     expect(await records(b)).toEqual(await records(a))
+    const session = b.peerStatus(domains[0]).session
     await mesh.stop(b)
     const started = bLog.lines.find((l) => l.msg === 'pull session started')!
     const ended = bLog.lines.find((l) => l.msg === 'pull session ended')!
     const served = aLog.lines.find((l) => l.msg === 'serve session: hello')?.codec
     expect(ended.codec).toBe(started.codec)
+    // what the log says is what the peer's status shows
+    expect(session).toMatchObject({ protocol: started.protocol, codec: started.codec })
     await mesh.stop(a)
     return { codec: started.codec, served, protocol: started.protocol, bytesIn: ended.bytesIn as number, frameBytesIn: ended.frameBytesIn as number }
   }

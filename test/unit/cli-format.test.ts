@@ -1,7 +1,7 @@
 /** The CLI's tables and progress bar: what an admin reads in a terminal. */
 import { describe, expect, it } from 'vitest'
 import type { AgentStatusReport } from '../../agent/observe/status.js'
-import { renderConflicts, renderFailedGroup, renderFailedSummary, renderStatus, syncState } from '../../agent/cli/format.js'
+import { renderConflicts, renderFailedGroup, renderFailedSummary, renderStatus, sessionTerms, syncState } from '../../agent/cli/format.js'
 import { FailedGroups } from '../../agent/apply/failed-summary.js'
 import type { FailedEntry } from '../../store/types.js'
 import { progressLine } from '../../agent/cli/sync.js'
@@ -23,7 +23,7 @@ describe('CLI formatting', () => {
       domain: 'lab-b', peerId: '12D3KooWSelf', listen: [], httpUrl: 'http://127.0.0.1:8101', instance: 'embedded', epoch: 'e', objects: 50_000, feedHead: 50_010,
       conflicts: 2, failed: 1, readOnlyReverts: 0, echoHeld: 0, echoLoopsFound: 0, echoLoops: [], startedAt: 0, configFile: '/srv/lab-b/labmesh.yaml', configLoadedAt: 0,
       peers: [
-        peer(),
+        peer({ session: { protocol: 2, codec: 'brotli', push: true } }),
         peer({ name: 'lab-c', pull: false, connected: false, lastContact: undefined, lastError: 'cannot reach peer: dial timed out', progress: progress({ remoteHead: undefined, caughtUp: false, percent: 0 }) }),
         peer({ name: 'lab-d', lagIn: 38_000, progress: progress({ state: 'pulling', done: 12_000, remaining: 38_000, percent: 24, etaSeconds: 7, caughtUp: false }) })
       ]
@@ -33,15 +33,22 @@ describe('CLI formatting', () => {
     expect(text).toContain('config  /srv/lab-b/labmesh.yaml, loaded 1m ago')
     const lines = text.split('\n')
     const header = lines.find((l) => l.startsWith('peer'))!
-    for (const column of ['lag in', 'lag out', 'pulled', 'served', 'conflicts', 'failed', 'sync', 'last contact', 'last error']) expect(header).toContain(column)
-    expect(lines.find((l) => l.startsWith('master'))).toMatch(/^master\s+connected\s+pull\s+0\s+3\s+12,345\s+6\s+2\s+1\s+up to date\s+2s ago$/)
-    expect(lines.find((l) => l.startsWith('lab-c'))).toMatch(/^lab-c\s+down\s+serve\s+.*\s+-\s+never\s+cannot reach peer: dial timed out$/)
+    for (const column of ['lag in', 'lag out', 'pulled', 'served', 'conflicts', 'failed', 'sync', 'session', 'last contact', 'last error']) expect(header).toContain(column)
+    expect(lines.find((l) => l.startsWith('master'))).toMatch(/^master\s+connected\s+pull\s+0\s+3\s+12,345\s+6\s+2\s+1\s+up to date\s+v2 brotli push\s+2s ago$/)
+    expect(lines.find((l) => l.startsWith('lab-c'))).toMatch(/^lab-c\s+down\s+serve\s+.*\s+-\s+-\s+never\s+cannot reach peer: dial timed out$/)
     expect(lines.find((l) => l.startsWith('lab-d'))).toContain('pulled 12,000 / 50,000 (24%), ETA 7 s')
   })
 
   it('says what it knows about a remote that is not caught up', () => {
     expect(syncState(peer({ progress: progress({ caughtUp: false, remaining: 5 }) }))).toBe('5 to pull')
     expect(syncState(peer({ connected: false, progress: progress({ caughtUp: false, remoteHead: undefined }) }))).toBe('not reached yet')
+  })
+
+  it('names the open session\'s protocol, codec and push', () => {
+    expect(sessionTerms(peer({ session: { protocol: 2, codec: 'none', push: true } }))).toBe('v2 push')
+    expect(sessionTerms(peer({ session: { protocol: 1, codec: 'none', push: false } }))).toBe('v1')
+    expect(sessionTerms(peer({ session: { protocol: 2, codec: 'zstd', push: false } }))).toBe('v2 zstd')
+    expect(sessionTerms(peer({ session: undefined }))).toBe('-')
   })
 
   it('draws a progress bar with percentage, ETA and rate', () => {

@@ -142,6 +142,12 @@ function renderBlobs (p) {
     el('span', { class: 'muted' }, blobText(t))))
 }
 
+// the open pull session's terms: protocol version, frame codec, push
+function sessionText (s) {
+  if (!s) return ''
+  return 'v' + s.protocol + (s.codec !== 'none' ? ' · ' + s.codec : '') + (s.push ? ' · push' : '')
+}
+
 function renderPeer (p) {
   const pr = p.progress
   const cells = [el('span', { 'data-testid': 'progress-text-' + p.name }, syncText(p)), ...renderBlobs(p)]
@@ -153,7 +159,7 @@ function renderPeer (p) {
       el('span', { class: 'dot' + (p.connected ? ' up' : ''), 'aria-hidden': 'true' }), el('strong', {}, p.name), ' ',
       el('span', { class: 'state' }, p.connected ? 'connected' : 'not connected'),
       el('div', { class: 'muted' }, (p.address || '').replace(/\/p2p\/.*$/, ''))),
-    el('td', {}, p.pull ? 'pull + serve' : 'serve'),
+    el('td', {}, p.pull ? 'pull + serve' : 'serve', el('div', { class: 'muted', 'data-testid': 'session-' + p.name }, sessionText(p.session))),
     el('td', { class: 'sync' }, ...cells),
     el('td', {}, n(p.lagIn) + ' / ' + n(p.lagOut)),
     el('td', {}, n(p.pulled) + ' / ' + n(p.served)),
