@@ -34,6 +34,7 @@ import type { ConnectorBlobs, ConnectorRows } from '../connector.js'
 import type { Logger } from '../../runtime/logger.js'
 import type { SenaiteClient } from './client.js'
 import { WriteRefusal } from './write-errors.js'
+import { FileBody } from './file-body.js'
 import { ConnectorError } from '../../errors.js'
 
 /** download URL → FileRow: which blob a site's file was, as of the object's `modified` */
@@ -181,11 +182,10 @@ async function fileForSite (deps: Pick<AttachmentDeps, 'blobs' | 'maxFileBytes'>
     // the apply path writes an object only once its blobs are here: this one went since (garbage collection)
     throw new WriteRefusal('SENAITE_BLOB_ABSENT', `${type} ${key}: blob ${ref.blob} is not stored here; retried later`, true)
   }
-  const { stream } = await blobs.read(ref.blob)
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  // payload.ts knows a file by its `filename` key (null: the site names it) and sends `data` as the base64 text
-  return { filename: ref.name ?? null, content_type: ref.mediaType ?? null, data: Buffer.concat(chunks).toString('base64') }
+  // payload.ts knows a file by its `filename` key (null: the site names it); `data` becomes the base64 text
+  // as the request is sent, read from the blob store then (file-body.ts), never held whole
+  const data = new FileBody(ref.size, async () => (await blobs.read(ref.blob)).stream, ref.name ?? ref.blob)
+  return { filename: ref.name ?? null, content_type: ref.mediaType ?? null, data }
 }
 
 /** A reference built from what a site shows: name and media type only when it shows them (limits of protocol/blob-ref.ts). */

@@ -8,10 +8,12 @@
  * are bounded by a concurrency limit; HTTPS trusts `caFile` when given
  * (self-signed LAN sites).
  */
+import { Readable } from 'node:stream'
 import pLimit, { type LimitFunction } from 'p-limit'
 import { Agent, request } from 'undici'
 import { ConnectorError } from '../../errors.js'
 import { answerOf, networkError, SenaiteApiError } from './api-errors.js'
+import { streamedJson, type StreamedJson } from './file-body.js'
 
 export const API_PATH = '/@@API/senaite/v1'
 
@@ -30,8 +32,8 @@ export interface SenaiteClientOptions {
 
 export type Query = Record<string, string | number | boolean | ReadonlyArray<string> | undefined>
 
-/** a request body, encoded */
-interface Body { readonly type: string, readonly text: string }
+/** a request body, encoded: text, or a JSON body with files streamed into it (file-body.ts) */
+type Body = { readonly type: string, readonly text: string } | { readonly type: string, readonly streamed: StreamedJson }
 
 export interface PostOptions {
   /**
@@ -48,6 +50,7 @@ export interface Listing { count?: number, items?: Array<Record<string, unknown>
 export interface SenaiteClient {
   readonly baseUrl: string
   get<T = Record<string, unknown>> (path: string, query?: Query): Promise<T>
+  /** a JSON POST; FileBody values in `body` are sent as their base64 text, streamed from the blob store */
   post<T = Record<string, unknown>> (path: string, body: unknown, options?: PostOptions): Promise<T>
   /** a form-encoded POST (`name:list` values: how a Dexterity reference is set) */
   postForm<T = Record<string, unknown>> (path: string, entries: ReadonlyArray<readonly [string, string]>): Promise<T>
@@ -88,8 +91,13 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
       response = await request(url, {
         method,
         dispatcher,
-        headers: { authorization, accept: 'application/json', ...(body !== undefined ? { 'content-type': body.type } : {}) },
-        ...(body !== undefined ? { body: body.text } : {}),
+        headers: {
+          authorization,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': body.type } : {}),
+          ...(body !== undefined && 'streamed' in body ? { 'content-length': String(body.streamed.length) } : {})
+        },
+        ...(body !== undefined ? { body: 'streamed' in body ? Readable.from(body.streamed.bytes(), { objectMode: false }) : body.text } : {}),
         headersTimeout: timeout,
         bodyTimeout: timeout
       })
@@ -109,7 +117,10 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
       return await call<T>('GET', path, `${baseUrl}/${path}${toQueryString(query)}`)
     },
     async post<T> (path: string, body: unknown, postOptions: PostOptions = {}) {
-      return await call<T>('POST', path, `${baseUrl}/${path}`, { type: 'application/json', text: JSON.stringify(body) }, postOptions.retry ?? true)
+      // files (FileBody values) are streamed into the body, not held in it
+      const streamed = streamedJson(body)
+      const encoded: Body = streamed !== undefined ? { type: 'application/json', streamed } : { type: 'application/json', text: JSON.stringify(body) }
+      return await call<T>('POST', path, `${baseUrl}/${path}`, encoded, postOptions.retry ?? true)
     },
     async postForm<T> (path: string, entries: ReadonlyArray<readonly [string, string]>) {
       const form = new URLSearchParams()

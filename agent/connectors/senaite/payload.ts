@@ -15,6 +15,7 @@
  *   its title, which is how the next attempt finds it (leftovers.ts).
  */
 import { dexterityField } from './field-names.js'
+import { FileBody } from './file-body.js'
 
 export interface SitePayload {
   /** the JSON record of the create or update */
@@ -27,11 +28,13 @@ export interface SitePayload {
   readonly uncleared: readonly string[]
 }
 
-/** A file as the mesh carries it (convert.ts reads files so). */
-interface MeshFile { filename?: unknown, content_type?: unknown, data: string }
+/** A file as the mesh carries it (convert.ts reads files so): base64 text, or a blob's bytes streamed as it (file-body.ts). */
+interface MeshFile { filename?: unknown, content_type?: unknown, data: string | FileBody }
 
 export function isMeshFile (value: unknown): value is MeshFile {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'filename' in value && typeof (value as { data?: unknown }).data === 'string'
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !('filename' in value)) return false
+  const data = (value as { data?: unknown }).data
+  return typeof data === 'string' || data instanceof FileBody
 }
 
 export function sitePayload (type: string, fields: Readonly<Record<string, unknown>>, dexterity: boolean): SitePayload {
