@@ -1,4 +1,5 @@
 /** Plain-text tables and numbers for the CLI. */
+import { formatFileTransfer } from '../connectors/file-transfers.js'
 import type { AgentStatusReport } from '../observe/status.js'
 import type { PeerStatus } from '../sync/replicator.js'
 import { formatProgress } from '../sync/progress.js'
@@ -28,6 +29,7 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
     `http    ${status.httpUrl ?? '-'}`,
     `config  ${status.configFile ?? '(built in code)'}, loaded ${ago(status.configLoadedAt, now)}`,
     ...echoLines(status),
+    ...(status.instanceFiles ?? []).map((t) => `file    ${formatFileTransfer(t)}`),
     ...(status.backup != null ? [`backup  running: ${status.backup.percent}%${status.backup.etaSeconds !== undefined ? `, ETA ${Math.ceil(status.backup.etaSeconds)} s` : ''}`] : [])
   ].join('\n')
   if (status.peers.length === 0) return `${head}\n\nno peers configured`

@@ -105,6 +105,7 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       configFile: live.config.configFile,
       configLoadedAt: live.loadedAt,
       peers: need('replicator', 'replicator').status().map((p) => ({ ...p, blobs: need('blobs', 'blobs').peerStatus(p.name), ...(parts.verifier !== undefined ? { verification: parts.verifier.status(p.name) } : {}) })),
+      instanceFiles: parts.connector?.fileTransfers?.() ?? [],
       backup: backup()
     }
   }

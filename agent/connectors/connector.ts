@@ -5,6 +5,7 @@
  * instance. The SENAITE connector writes remote versions into the site
  * through its JSON API and reports local edits it detects by polling.
  */
+import type { FileTransferStatus } from './file-transfers.js'
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
 import type { BlobStore } from '../../store/blobs/blob-store.js'
 import type { Store, StoredObject } from '../../store/types.js'
@@ -115,4 +116,6 @@ export interface InstanceConnector {
    * the agent's.
    */
   placement? (versions: readonly ObjectVersion[], store: Store): Promise<PlacedVersion[]>
+  /** Optional: files moving between the instance and the agent now (bytes, percent, ETA), for the status. */
+  fileTransfers? (): FileTransferStatus[]
 }

@@ -7,6 +7,7 @@ import type { PeerStatus } from '../sync/replicator.js'
 import type { VerificationStatus } from '../verify/report.js'
 import type { EchoHoldView } from '../apply/echo-holds.js'
 import type { BackupProgress } from '../../store/backup/progress.js'
+import type { FileTransferStatus } from '../connectors/file-transfers.js'
 
 /** held objects listed in the status (GET /api/echo-loops lists them all) */
 export const STATUS_ECHO_LOOPS = 100
@@ -44,6 +45,8 @@ export interface AgentStatusReport {
   /** when the running config was loaded: at start, or by the last reload */
   readonly configLoadedAt: number
   readonly peers: readonly PeerReport[]
+  /** files moving between the instance and the agent now (SENAITE attachments), with percent and ETA */
+  readonly instanceFiles?: readonly FileTransferStatus[]
   /** the backup being taken now (percent, ETA); null (or absent) when none runs */
   readonly backup?: BackupProgress | null
 }

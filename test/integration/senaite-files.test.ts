@@ -6,6 +6,7 @@
  * one the account may not read is refused with a coded error; writing reads
  * the blob back as the JSON API takes it, refusing one over the limit.
  */
+import { createFileTransfers } from '../../agent/connectors/file-transfers.js'
 import { base64Text, FileBody } from '../../agent/connectors/senaite/file-body.js'
 import { join } from 'node:path'
 import { rm } from 'node:fs/promises'
@@ -14,6 +15,7 @@ import { createAttachments, SiteFileRefused } from '../../agent/connectors/senai
 import { createSenaiteClient, type SenaiteClient } from '../../agent/connectors/senaite/client.js'
 import { WriteRefusal } from '../../agent/connectors/senaite/write-errors.js'
 import { silentLogger } from '../../agent/runtime/logger.js'
+import { capturingLogger } from '../helpers/nodes.js'
 import { createBlobStore, type BlobStore } from '../../store/blobs/blob-store.js'
 import { blobPath, seededBytes, sha256Of } from '../helpers/blobs.js'
 import { labPost, startSimulator } from '../helpers/senaite.js'
@@ -27,13 +29,13 @@ describe('SENAITE files through blobs', () => {
   const running: Array<{ stop: () => Promise<void> }> = []
   afterEach(async () => { for (const r of running.splice(0)) await r.stop() })
 
-  async function setup (maxFileBytes = 1024 * 1024): Promise<{ sim: SenaiteSimulator, client: SenaiteClient, blobs: BlobStore, files: ReturnType<typeof createAttachments>, item: () => Promise<Record<string, unknown>>, uid: string }> {
+  async function setup (maxFileBytes = 1024 * 1024, transfers = createFileTransfers(silentLogger())): Promise<{ sim: SenaiteSimulator, client: SenaiteClient, blobs: BlobStore, files: ReturnType<typeof createAttachments>, item: () => Promise<Record<string, unknown>>, uid: string }> {
     const sim = await startSimulator({ layout: '2.6' })
     const client = createSenaiteClient({ url: sim.url(), username: 'labman', password: 'labman', concurrency: 2, retries: 0 })
     running.push({ stop: async () => { await client.close(); await sim.stop() } })
     const blobs = createBlobStore(join(temp.dir, 'blobs'))
     await blobs.open()
-    const files = createAttachments({ client, store: temp.store, blobs, maxFileBytes, log: silentLogger() })
+    const files = createAttachments({ client, store: temp.store, blobs, maxFileBytes, log: silentLogger(), transfers })
     const made = await labPost(sim, `method/create/${sim.site.atPath(`/${sim.site.portalId}/methods`)!.uid}`, { title: 'ICP-OES', MethodDocument: BYTES.toString('base64'), filename: 'sop.pdf', mimetype: 'application/pdf' })
     const uid = (made.items as Array<{ uid: string }>)[0]!.uid
     const item = async (): Promise<Record<string, unknown>> => await client.get(uid, { complete: 'yes', filedata: 'no' })
@@ -67,6 +69,19 @@ describe('SENAITE files through blobs', () => {
     expect(files.downloads).toBe(3)
   })
 
+  it('shows a download\'s progress against the size the site announces, in the log, and forgets it once stored', async () => {
+    // a clock 4 s further on at every look: every chunk is worth a progress line
+    let clock = 0
+    const log = capturingLogger('lab-a')
+    const transfers = createFileTransfers(log.logger, () => (clock += 4000))
+    const { files, item } = await setup(1024 * 1024, transfers)
+    await files.resolve(await item())
+    const lines = log.lines.filter((l) => String(l.msg).startsWith('download sop.pdf from the instance'))
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.at(-1)).toMatchObject({ direction: 'download', file: 'sop.pdf', done: BYTES.length, size: BYTES.length, percent: 100 })
+    expect(transfers.list()).toEqual([])
+  })
+
   it('refuses a file over maxFileBytes, and one the account may not read, with SiteFileRefused; nothing is left in the blob store', async () => {
     const { sim, blobs, files, item } = await setup(100 * 1024)
     const err = await files.resolve(await item()).catch((e: unknown) => e)
@@ -78,7 +93,7 @@ describe('SENAITE files through blobs', () => {
     // a wrong password is anonymous to SENAITE: a download goes to the login form (302)
     const stranger = createSenaiteClient({ url: sim.url(), username: 'labman', password: 'wrong', concurrency: 1, retries: 0 })
     running.push({ stop: async () => { await stranger.close() } })
-    const refused = await createAttachments({ client: stranger, store: temp.store, blobs, maxFileBytes: 1024 * 1024, log: silentLogger() }).resolve(await item()).catch((e: unknown) => e)
+    const refused = await createAttachments({ client: stranger, store: temp.store, blobs, maxFileBytes: 1024 * 1024, log: silentLogger(), transfers: createFileTransfers(silentLogger()) }).resolve(await item()).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(SiteFileRefused)
     expect((refused as Error).message).toContain('login form')
   })
@@ -95,7 +110,7 @@ describe('SENAITE files through blobs', () => {
     let text = ''
     for await (const part of base64Text(await (data as FileBody).open())) text += part
     expect(text).toBe(BYTES.toString('base64'))
-    const small = createAttachments({ client, store: temp.store, blobs, maxFileBytes: 1024, log: silentLogger() })
+    const small = createAttachments({ client, store: temp.store, blobs, maxFileBytes: 1024, log: silentLogger(), transfers: createFileTransfers(silentLogger()) })
     const err = await small.materialize('Method', { MethodDocument: ref }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(WriteRefusal)
     expect(err).toMatchObject({ result: 'SENAITE_FILE_TOO_LARGE', retryable: false })

@@ -5,6 +5,7 @@
  * an odd generation while a batch runs, and the SENAITE uids each batch
  * touched. Real simulator over HTTP, real LevelDB.
  */
+import { createFileTransfers } from '../../agent/connectors/file-transfers.js'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { createAttachments } from '../../agent/connectors/senaite/attachments.js'
@@ -35,7 +36,7 @@ describeLayouts('SENAITE writer', (layout) => {
     const containers = createContainers({ client, mapping, layout, portalPath: '/senaite' })
     const blobs = createBlobStore(join(temp.dir, 'blobs'))
     await blobs.open()
-    const attachments = createAttachments({ client, store: temp.store, blobs, maxFileBytes: 1024 * 1024, log: testLogger('lab-b') })
+    const attachments = createAttachments({ client, store: temp.store, blobs, maxFileBytes: 1024 * 1024, log: testLogger('lab-b'), transfers: createFileTransfers(testLogger('lab-b')) })
     writer = createWriter({ client, mapping, containers, layout, store: temp.store, username: 'labman', log: testLogger('lab-b'), attachments })
   })
   afterEach(async () => {

@@ -83,6 +83,15 @@ describe('CLI formatting', () => {
     expect(renderConflicts([c], 2500)).toContain('showing the first 1 of 2500 conflicts')
   })
 
+  it('shows files moving between the instance and the agent under the status head', () => {
+    const status: AgentStatusReport = {
+      domain: 'lab-b', peerId: 'p', listen: [], httpUrl: undefined, instance: 'senaite', epoch: 'e', objects: 1, feedHead: 1, conflicts: 0, failed: 0, readOnlyReverts: 0,
+      echoHeld: 0, echoLoopsFound: 0, echoLoops: [], startedAt: 0, configFile: undefined, configLoadedAt: 0, peers: [],
+      instanceFiles: [{ direction: 'download', name: 'report.pdf', done: 50 * 1048576, size: 200 * 1048576, percent: 25, rate: 1048576, etaSeconds: 150, startedAt: 0 }]
+    }
+    expect(renderStatus(status, 0).split('\n')).toContain('file    download report.pdf from the instance: 50 MiB / 200 MiB (25%), ETA 150 s')
+  })
+
   it('shows the objects held in an echo loop under the status head, with what bounces', () => {
     const status: AgentStatusReport = {
       domain: 'lab-b', peerId: 'p', listen: [], httpUrl: undefined, instance: 'senaite', epoch: 'e', objects: 1, feedHead: 6, conflicts: 0, failed: 0, readOnlyReverts: 0, startedAt: 0, peers: [], configFile: undefined, configLoadedAt: 0,

@@ -96,7 +96,7 @@ function renderStatus () {
   const s = state.status
   if (!s) return
   $('domain').textContent = s.domain
-  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed' + (s.echoHeld ? ' · ' + s.echoHeld + ' held in an echo loop' : '') + backupText(s.backup) + ' · peer ID ' + s.peerId
+  $('summary').textContent = n(s.objects) + ' objects · feed head ' + n(s.feedHead) + ' · ' + s.conflicts + ' conflict(s) · ' + s.failed + ' failed' + (s.echoHeld ? ' · ' + s.echoHeld + ' held in an echo loop' : '') + backupText(s.backup) + filesText(s.instanceFiles) + ' · peer ID ' + s.peerId
   $('peers').tBodies[0].replaceChildren(...(s.peers.length === 0 ? [el('tr', {}, el('td', { colspan: '9', class: 'muted' }, 'No peers configured.'))] : s.peers.map(renderPeer)))
   $('conflict-count').textContent = String(s.conflicts)
   $('failed-count').textContent = String(s.failed)
@@ -578,6 +578,12 @@ $('history-form').addEventListener('submit', (event) => {
 setInterval(() => { if (state.status) renderStatus() }, 5000) // keeps "last contact" ages current
 state.token = takeToken()
 start()
+
+/** files moving between the instance and the agent: name, percent and ETA (GET /api/status `instanceFiles`) */
+function filesText (files) {
+  if (!files || files.length === 0) return ''
+  return files.map((t) => ' · ' + t.direction + ' ' + t.name + ' ' + (t.percent != null ? Math.floor(t.percent) + '%' : mib(t.done)) + (t.etaSeconds != null ? ', ETA ' + Math.ceil(t.etaSeconds) + ' s' : '')).join('')
+}
 
 /** a backup being taken: percent and ETA (GET /api/status `backup`) */
 function backupText (b) {

@@ -35,6 +35,7 @@ import type { Logger } from '../../runtime/logger.js'
 import type { SenaiteClient } from './client.js'
 import { WriteRefusal } from './write-errors.js'
 import { FileBody } from './file-body.js'
+import type { FileTransfers } from '../file-transfers.js'
 import { ConnectorError } from '../../errors.js'
 
 /** download URL → FileRow: which blob a site's file was, as of the object's `modified` */
@@ -101,6 +102,8 @@ export interface AttachmentDeps {
   /** largest file taken from or written to the site */
   readonly maxFileBytes: number
   readonly log: Logger
+  /** downloads and uploads under way, for the status and the log */
+  readonly transfers: FileTransfers
 }
 
 const NONE: ReadonlyMap<string, BlobRef> = new Map()
@@ -130,7 +133,8 @@ export function createAttachments (deps: AttachmentDeps): Attachments {
     const what = `file ${filename ?? file.download} from SENAITE`
     let put
     try {
-      put = await deps.client.download(file.download, async (body) => await blobs.put(body, { maxBytes: deps.maxFileBytes, what }))
+      const name = filename ?? file.download
+      put = await deps.client.download(file.download, async (body, length) => await blobs.put(deps.transfers.track('download', name, length, body), { maxBytes: deps.maxFileBytes, what }))
     } catch (err) {
       if (err instanceof BlobTooLargeError) throw new SiteFileRefused(`${what} is larger than instance.maxFileBytes (${deps.maxFileBytes} bytes): raise the limit to replicate it`, { cause: err })
       if (err instanceof ConnectorError && !err.retryable) throw new SiteFileRefused(err.message, { cause: err })
@@ -173,7 +177,7 @@ export function createAttachments (deps: AttachmentDeps): Attachments {
 }
 
 /** the file as the JSON API takes it; refused (parked) when over the limit or not here */
-async function fileForSite (deps: Pick<AttachmentDeps, 'blobs' | 'maxFileBytes'>, type: string, key: string, ref: BlobRef): Promise<Record<string, unknown>> {
+async function fileForSite (deps: Pick<AttachmentDeps, 'blobs' | 'maxFileBytes' | 'transfers'>, type: string, key: string, ref: BlobRef): Promise<Record<string, unknown>> {
   const { blobs } = deps
   if (ref.size > deps.maxFileBytes) {
     throw new WriteRefusal('SENAITE_FILE_TOO_LARGE', `${type} ${key}: file ${ref.name ?? ref.blob} has ${ref.size} bytes, more than instance.maxFileBytes (${deps.maxFileBytes}): raise the limit (the JSON API takes a file as base64 inside one JSON body) or keep the file out of SENAITE`, false)
@@ -184,7 +188,8 @@ async function fileForSite (deps: Pick<AttachmentDeps, 'blobs' | 'maxFileBytes'>
   }
   // payload.ts knows a file by its `filename` key (null: the site names it); `data` becomes the base64 text
   // as the request is sent, read from the blob store then (file-body.ts), never held whole
-  const data = new FileBody(ref.size, async () => (await blobs.read(ref.blob)).stream, ref.name ?? ref.blob)
+  const name = ref.name ?? ref.blob
+  const data = new FileBody(ref.size, async () => deps.transfers.track('upload', name, ref.size, (await blobs.read(ref.blob)).stream), name)
   return { filename: ref.name ?? null, content_type: ref.mediaType ?? null, data }
 }
 

@@ -61,7 +61,7 @@ export interface SenaiteClient {
    * backoff; a retry calls `consume` again from the first byte, so it must
    * start over (blobs.put does: a failed put leaves nothing).
    */
-  download<T> (url: string, consume: (body: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T>
+  download<T> (url: string, consume: (body: AsyncIterable<Uint8Array>, length: number | undefined) => Promise<T>): Promise<T>
   /** calls made, for throughput figures */
   readonly calls: number
   /** idempotent */
@@ -127,7 +127,7 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
       for (const [name, value] of entries) form.append(name, value)
       return await call<T>('POST', path, `${baseUrl}/${path}`, { type: 'application/x-www-form-urlencoded', text: form.toString() })
     },
-    async download<T> (url: string, consume: (body: AsyncIterable<Uint8Array>) => Promise<T>) {
+    async download<T> (url: string, consume: (body: AsyncIterable<Uint8Array>, length: number | undefined) => Promise<T>) {
       return await limit(async () => await withRetries(async () => {
         calls++
         const response = await request(url, { method: 'GET', dispatcher, headers: { authorization }, maxRedirections: 0, headersTimeout: timeout, bodyTimeout: timeout } as Parameters<typeof request>[1]).catch((err: unknown) => { throw networkError(url, site, err) })
@@ -136,7 +136,8 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
           throw new SenaiteApiError(url, response.statusCode, response.statusCode === 302 ? 'download redirected to the login form: the sync account may not view this file' : `download failed (HTTP ${response.statusCode})`, response.statusCode >= 500)
         }
         try {
-          return await consume(bodyChunks(response.body, url, site))
+          const length = Number(response.headers['content-length'])
+          return await consume(bodyChunks(response.body, url, site), Number.isSafeInteger(length) && length >= 0 ? length : undefined)
         } finally {
           // a consumer that gave up early (a file over the limit) leaves the rest unread: drop the connection's body
           if (!response.body.destroyed) response.body.destroy()

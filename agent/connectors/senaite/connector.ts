@@ -20,6 +20,7 @@ import type { Store } from '../../../store/types.js'
 import type { Logger } from '../../runtime/logger.js'
 import type { ConnectorContext, ConnectorRows, InstanceConnector, PlacedVersion, RemoteWrite, RemoteWriteResult } from '../connector.js'
 import { createAttachments } from './attachments.js'
+import { createFileTransfers, type FileTransfers } from '../file-transfers.js'
 import type { SenaiteClient } from './client.js'
 import { createContainers, type Containers } from './containers.js'
 import { checkLayout, detectLayout, type SiteLayout } from './layouts.js'
@@ -62,6 +63,7 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
   let poller: Poller | undefined
   let writer: Writer | undefined
   let log: Logger | undefined
+  let transfers: FileTransfers | undefined
   const loop = createPollLoop({
     intervalMs: instance.pollInterval,
     poll: async () => {
@@ -91,7 +93,8 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
     mapping = await loadMapping(context.store, join(options.dataDir, 'senaite-journal.ndjson'))
     containers = createContainers({ client: site.client, mapping, layout: site.layout, portalPath })
     const awaiting = await loadAwaitingPatches(context.store, context.log)
-    const attachments = createAttachments({ client: site.client, store: context.store, blobs: context.blobs, maxFileBytes: instance.maxFileBytes, log: context.log })
+    transfers = createFileTransfers(context.log)
+    const attachments = createAttachments({ client: site.client, store: context.store, blobs: context.blobs, maxFileBytes: instance.maxFileBytes, log: context.log, transfers })
     writer = createWriter({ client: site.client, mapping, containers, layout: site.layout, store: context.store, username: instance.username, log: context.log, awaiting, attachments })
     // before the first poll: an object a create cut short made is the mesh object's, not a new one of this site
     await writer.creator.recoverAll()
@@ -113,6 +116,7 @@ export function createSenaiteConnector (options: SenaiteConnectorOptions): Senai
 
   return {
     kind: 'senaite',
+    fileTransfers: () => transfers?.list() ?? [],
     pollNow: loop.pollNow,
     get stats () {
       return { apiCalls: session?.client.calls ?? 0, written: writer?.written ?? 0, mapped: mapping?.size ?? 0, modes: poller?.modes ?? {}, layout: session?.layout }
