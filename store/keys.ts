@@ -61,7 +61,13 @@ export const META_KEYS = {
   objects: 'objects',
   upgrade: 'upgrade',
   /** { cursor }: the type index is being built after a bulk load (type-index.ts); absent when complete */
-  typeIndex: 'typeIndex'
+  typeIndex: 'typeIndex',
+  /**
+   * the vector entry this agent's local writes raise, `<domain>~<tag>`,
+   * written by a restore (store/backup/restore.ts; schema 9); absent: the
+   * domain (a store never restored)
+   */
+  entry: 'entry'
 } as const
 
 
