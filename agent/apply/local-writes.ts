@@ -38,12 +38,6 @@ import type { MergeContent } from '../../protocol/merge.js'
 export interface LocalWriteDeps {
   readonly store: Store
   readonly domain: string
-  /**
-   * the vector entry local writes raise: the domain, or after a restore the
-   * restore entry `<domain>~<tag>` the restore stored (store info `entry`;
-   * docs/architecture/backup-restore.md). Default: the domain.
-   */
-  readonly entry?: string
   readonly now: () => number
   /** the inbound rules of every remote (read-only enforcement) */
   readonly rules: readonly InboundRules[]
@@ -104,9 +98,15 @@ interface LocalWrite extends Pick<StoredObject, 'conflicts' | 'conflictVia' | 'o
  */
 const LOCAL_LIMITS = Object.freeze({ maxWireBytes: MAX_LOCAL_OBJECT_BYTES })
 
-/** `vector` raised by one on this agent's entry (its domain, or its restore entry) */
+/**
+ * `vector` raised by one on this agent's entry: its domain, or in a restored
+ * store the restore entry `<domain>~<tag>` the restore stored (store info
+ * `entry`; docs/architecture/backup-restore.md). Read from the store, not
+ * given: every writer — the agent, a tool seeding a stopped store — raises
+ * what the store says.
+ */
 function raiseOwn (deps: LocalWriteDeps, vector: VersionVector): VersionVector {
-  return raise(vector, deps.entry ?? deps.domain, deps.domain)
+  return raise(vector, deps.store.info().entry, deps.domain)
 }
 
 /** Sign `writes` as one group and store them, in order (putObject refuses what is too large). */

@@ -212,7 +212,7 @@ function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provena
     }
   })
   // read-only enforcement follows the rules of the peers configured now (a reload changes them)
-  parts.local = { store, domain: config.domain, entry: store.info().entry, now, get rules () { return replicator.inboundRules }, signer: provenance.signer, blobs: blobs.access }
+  parts.local = { store, domain: config.domain, now, get rules () { return replicator.inboundRules }, signer: provenance.signer, blobs: blobs.access }
 }
 
 async function startConnector ({ deps, log, bus, self, need, parts }: StartContext): Promise<void> {

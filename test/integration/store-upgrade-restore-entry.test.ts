@@ -58,7 +58,7 @@ describe('store upgrade: a restored store\'s vector entry', () => {
     await restored.open()
     const { entry } = restored.info()
     expect(entry).toBe(`${DOMAIN}~0a1b2c3d`)
-    const edited = await writeDocument({ store: restored, domain: DOMAIN, entry, now: () => 2, rules: [] }, { uid: 'c-1', type: 'Client', id: 'C-1', data: { n: 2 } })
+    const edited = await writeDocument({ store: restored, domain: DOMAIN, now: () => 2, rules: [] }, { uid: 'c-1', type: 'Client', id: 'C-1', data: { n: 2 } })
     expect(edited.vector).toEqual({ [DOMAIN]: 1, [`${DOMAIN}~0a1b2c3d`]: 1 })
     await restored.close()
 
