@@ -43,7 +43,7 @@ export async function openDatabase (options: LevelStoreOptions): Promise<{ db: L
  * fails half-way leaves what it had set. A new store sets only its epoch.
  */
 export async function loadMeta (db: Level<string, unknown>, subs: Sublevels, options: LevelStoreOptions, schemaWanted: number, into: CommittedState): Promise<void> {
-  const [epoch, domain, schema, head, objects, typeIndex, entry] = await subs.meta.getMany([
+  const [epoch, domain, schema, head, objects, typeIndex, ownEntry] = await subs.meta.getMany([
     META_KEYS.epoch, META_KEYS.domain, META_KEYS.schema, META_KEYS.head, META_KEYS.objects, META_KEYS.typeIndex, META_KEYS.entry
   ]) as [string | undefined, string | undefined, number | undefined, number | undefined, number | undefined, { cursor: string } | undefined, string | undefined]
   into.typeIndex = { cursor: typeIndex?.cursor }
@@ -66,6 +66,9 @@ export async function loadMeta (db: Level<string, unknown>, subs: Sublevels, opt
   if (domain !== options.domain) {
     throw new StoreWriteError(`the store at ${options.location} belongs to domain "${String(domain)}", not "${options.domain}": use that domain in the config, or point dataDir at a new directory`)
   }
+  if (ownEntry !== undefined && domainOfEntry(ownEntry) !== domain) {
+    throw new StoreWriteError(`the store at ${options.location} raises vector entry "${ownEntry}", which is not domain "${domain}"'s: the store is damaged; restore it from a backup`)
+  }
   // a store without the row predates schema versions: schema 1
   const stored = schema ?? 1
   if (stored > schemaWanted) throw new StoreSchemaTooNewError(options.location, stored, schemaWanted)
@@ -79,11 +82,8 @@ export async function loadMeta (db: Level<string, unknown>, subs: Sublevels, opt
       onProgress: options.onUpgradeProgress
     })
   }
-  if (entry !== undefined && domainOfEntry(entry) !== domain) {
-    throw new StoreWriteError(`the store at ${options.location} raises vector entry "${entry}", which is not domain "${domain}"'s: the store is damaged; restore it from a backup`)
-  }
   into.epoch = epoch
-  into.entry = entry
+  into.entry = ownEntry
   into.head = head ?? 0
   into.objectCount = objects ?? 0
   for await (const [uid, via] of subs.conflicts.iterator()) into.conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])

@@ -12,8 +12,8 @@
  * it) and a new vector entry for its local writes, `<domain>~<tag>` (meta
  * `entry`: the writes the restore lost raised the domain's entry past what
  * the snapshot holds, and the restored agent must not raise it to the same
- * counters with other content), and only then is it renamed into place. A crash at any point leaves
- * either no store or the whole restored one.
+ * counters with other content), and only then is it renamed into place. A
+ * crash at any point leaves either no store or the whole restored one.
  */
 import { createReadStream } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
