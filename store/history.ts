@@ -15,7 +15,7 @@
 import { changedFields } from '../protocol/changes.js'
 import type { ObjectVersion } from '../protocol/object.js'
 import { sameVersion } from '../protocol/same-version.js'
-import { compare } from '../protocol/version-vector.js'
+import { compare, domainOfEntry } from '../protocol/version-vector.js'
 import type { HistoryEntry, HistoryEvent, StoredObject } from './types.js'
 
 export type { HistoryEntry, HistoryEvent, SignatureState } from './types.js'
@@ -69,11 +69,14 @@ function currentEvent (prev: StoredObject | undefined, next: StoredObject): Hist
   return prev.conflicts.length > 0 && next.conflicts.length === 0 ? 'resolution' : 'version'
 }
 
-/** The one domain whose vector entry `v` raised over what was held, if exactly one did. */
+/**
+ * The one domain whose vector entry `v` raised over what was held, if exactly
+ * one did (a restore entry `<domain>~<tag>` is its domain's).
+ */
 function raisedEntry (prev: StoredObject | undefined, v: ObjectVersion): string | null {
   const before = prev?.vector ?? {}
   const raised = Object.keys(v.vector).filter((d) => (v.vector[d] ?? 0) > (before[d] ?? 0))
-  return raised.length === 1 ? raised[0]! : null
+  return raised.length === 1 ? domainOfEntry(raised[0]!) : null
 }
 
 type EntryFacts = Pick<HistoryEntry, 'event' | 'origin' | 'appliedAt' | 'via' | 'changed'> & { readonly reason?: string }

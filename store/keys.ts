@@ -18,7 +18,7 @@
  * |          | `senaite:file` + URL | FileRow (JSON)                | aux space of the SENAITE connector: which blob a site's file (download URL) was, as of the object's `modified` (agent/connectors/senaite/attachments.ts; schema 8) |
  * | `h`      | uid                  | HistoryEntry[] (JSON)         | history: the last versions seen of each object, oldest first (store/history.ts; schema 3) |
  * | `p`      | uid + `\x00` + slot  | PastVersion (JSON)            | past versions: recent replaced versions of each object, with data, in a ring of slots: merge bases (store/past-versions.ts; schema 6) |
- * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade` |
+ * | `m`      | name                 | JSON                          | meta: `epoch`, `domain`, `schema`, `head`, `objects`, `upgrade`, `typeIndex`, `entry` (schema 9) |
  * | `v`      | `G` + group JSON     | count and hash (text)         | digest aggregates: per (type, origin), the XOR of its leaves (verify; schema 7) |
  *
  * `schema` is the store's format version (store/upgrades/: one step per
@@ -61,7 +61,13 @@ export const META_KEYS = {
   objects: 'objects',
   upgrade: 'upgrade',
   /** { cursor }: the type index is being built after a bulk load (type-index.ts); absent when complete */
-  typeIndex: 'typeIndex'
+  typeIndex: 'typeIndex',
+  /**
+   * the vector entry this agent's local writes raise, `<domain>~<tag>`,
+   * written by a restore (store/backup/restore.ts; schema 9); absent: the
+   * domain (a store never restored)
+   */
+  entry: 'entry'
 } as const
 
 

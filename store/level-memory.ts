@@ -13,6 +13,8 @@ import type { LevelWriteTx } from './level-write-tx.js'
 
 export class CommittedState {
   epoch = ''
+  /** the meta row `entry` (a restored store's vector entry); undefined: the domain */
+  entry: string | undefined = undefined
   head = 0
   objectCount = 0
   /** committed checkpoints by peer ID (undefined: known to have none) */
@@ -53,6 +55,7 @@ export class CommittedState {
     return {
       epoch: this.epoch,
       domain,
+      entry: this.entry ?? domain,
       head: this.head,
       objects: this.objectCount,
       conflicts: this.conflictVia.size,

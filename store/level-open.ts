@@ -16,6 +16,7 @@ import { lockHolder, openLevel, type LevelStoreOptions } from './level-db.js'
 import type { Sublevels } from './sublevels.js'
 import type { CommittedState } from './level-memory.js'
 import { UPGRADE_STEPS, runUpgrades } from './upgrades/index.js'
+import { domainOfEntry } from '../protocol/version-vector.js'
 
 /** Construct the database (which takes the lock) and open it; a lock held elsewhere is a StoreLockedError. */
 export async function openDatabase (options: LevelStoreOptions): Promise<{ db: Level<string, unknown>, subs: Sublevels }> {
@@ -42,15 +43,16 @@ export async function openDatabase (options: LevelStoreOptions): Promise<{ db: L
  * fails half-way leaves what it had set. A new store sets only its epoch.
  */
 export async function loadMeta (db: Level<string, unknown>, subs: Sublevels, options: LevelStoreOptions, schemaWanted: number, into: CommittedState): Promise<void> {
-  const [epoch, domain, schema, head, objects, typeIndex] = await subs.meta.getMany([
-    META_KEYS.epoch, META_KEYS.domain, META_KEYS.schema, META_KEYS.head, META_KEYS.objects, META_KEYS.typeIndex
-  ]) as [string | undefined, string | undefined, number | undefined, number | undefined, number | undefined, { cursor: string } | undefined]
+  const [epoch, domain, schema, head, objects, typeIndex, ownEntry] = await subs.meta.getMany([
+    META_KEYS.epoch, META_KEYS.domain, META_KEYS.schema, META_KEYS.head, META_KEYS.objects, META_KEYS.typeIndex, META_KEYS.entry
+  ]) as [string | undefined, string | undefined, number | undefined, number | undefined, number | undefined, { cursor: string } | undefined, string | undefined]
   into.typeIndex = { cursor: typeIndex?.cursor }
   if (epoch === undefined) {
     // A new store: a fresh random epoch tells every remote that any
     // checkpoint it holds for us belongs to a feed that no longer exists.
     const fresh = randomBytes(8).toString('hex')
     into.epoch = fresh
+    into.entry = undefined
     await subs.meta.batch([
       { type: 'put', key: META_KEYS.epoch, value: fresh },
       { type: 'put', key: META_KEYS.domain, value: options.domain },
@@ -63,6 +65,9 @@ export async function loadMeta (db: Level<string, unknown>, subs: Sublevels, opt
   }
   if (domain !== options.domain) {
     throw new StoreWriteError(`the store at ${options.location} belongs to domain "${String(domain)}", not "${options.domain}": use that domain in the config, or point dataDir at a new directory`)
+  }
+  if (ownEntry !== undefined && domainOfEntry(ownEntry) !== domain) {
+    throw new StoreWriteError(`the store at ${options.location} raises vector entry "${ownEntry}", which is not domain "${domain}"'s: the store is damaged; restore it from a backup`)
   }
   // a store without the row predates schema versions: schema 1
   const stored = schema ?? 1
@@ -78,6 +83,7 @@ export async function loadMeta (db: Level<string, unknown>, subs: Sublevels, opt
     })
   }
   into.epoch = epoch
+  into.entry = ownEntry
   into.head = head ?? 0
   into.objectCount = objects ?? 0
   for await (const [uid, via] of subs.conflicts.iterator()) into.conflictVia.set(uid as string, Array.isArray(via) ? via as string[] : [])

@@ -95,6 +95,12 @@ export interface FailedEntry {
 export interface StoreInfo {
   readonly epoch: string
   readonly domain: string
+  /**
+   * the vector entry local writes raise: the domain, or in a restored store
+   * its restore entry `<domain>~<tag>` (meta `entry`; protocol/version-vector.ts
+   * restoreEntry)
+   */
+  readonly entry: string
   readonly head: number
   readonly objects: number
   readonly conflicts: number

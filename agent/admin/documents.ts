@@ -11,6 +11,7 @@ import type { StoredObject } from '../../store/types.js'
 import { BadRequestError, NotFoundError } from '../errors.js'
 import { readJson } from './body.js'
 import type { AdminDeps } from './deps.js'
+import { totalEdits } from '../../protocol/version-vector.js'
 
 const UID_RE = /^[A-Za-z0-9._:-]+$/
 const uid = z.string().min(1).max(MAX_UID_LENGTH).regex(UID_RE, { message: 'may contain only letters, digits, ".", "_", ":" and "-"' })
@@ -79,7 +80,7 @@ export function documentRoutes (deps: AdminDeps): Hono {
     const id = checkUid(c.req.param('uid'))
     const body = await readJson(c, documentBody)
     const stored = await deps.documents.put({ uid: id, type: body.type, id: body.id, parent: body.parent ?? null, refs: body.refs ?? [], data: body.data })
-    return c.json(presentObject(stored), stored.vector[stored.origin] === 1 && Object.keys(stored.vector).length === 1 ? 201 : 200)
+    return c.json(presentObject(stored), totalEdits(stored.vector) === 1 ? 201 : 200)
   })
 
   app.delete('/:uid', async (c) => {

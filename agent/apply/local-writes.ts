@@ -23,7 +23,7 @@ import { wireObjectSchema } from '../../protocol/messages.js'
 import { blobRefsOf, type BlobRef } from '../../protocol/blob-ref.js'
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
 import { contentHash, signVersions, type VersionSigner } from '../../protocol/provenance.js'
-import { increment, merge } from '../../protocol/version-vector.js'
+import { merge, raise, type VersionVector } from '../../protocol/version-vector.js'
 import type { PutLimits, Store, StoredObject, WriteTx } from '../../store/types.js'
 import { BadRequestError, BlobMissingError, NotFoundError, RuleViolationError } from '../errors.js'
 import { InvalidObjectError } from '../../protocol/errors.js'
@@ -98,6 +98,17 @@ interface LocalWrite extends Pick<StoredObject, 'conflicts' | 'conflictVia' | 'o
  */
 const LOCAL_LIMITS = Object.freeze({ maxWireBytes: MAX_LOCAL_OBJECT_BYTES })
 
+/**
+ * `vector` raised by one on this agent's entry: its domain, or in a restored
+ * store the restore entry `<domain>~<tag>` the restore stored (store info
+ * `entry`; docs/architecture/backup-restore.md). Read from the store, not
+ * given: every writer — the agent, a tool seeding a stopped store — raises
+ * what the store says.
+ */
+function raiseOwn (deps: LocalWriteDeps, vector: VersionVector): VersionVector {
+  return raise(vector, deps.store.info().entry, deps.domain)
+}
+
 /** Sign `writes` as one group and store them, in order (putObject refuses what is too large). */
 function putLocal (tx: WriteTx, deps: LocalWriteDeps, writes: readonly LocalWrite[]): StoredObject[] {
   const signer = deps.signer
@@ -128,7 +139,7 @@ function localVersion (deps: LocalWriteDeps, input: DocumentInput, previous: Pic
     parent: input.parent ?? null,
     refs: [...(input.refs ?? [])],
     data: input.data,
-    vector: increment(previous?.vector ?? {}, deps.domain),
+    vector: raiseOwn(deps, previous?.vector ?? {}),
     origin: previous?.origin ?? deps.domain,
     deleted: false,
     at: deps.now()
@@ -155,7 +166,7 @@ function tombstone (deps: LocalWriteDeps, tx: WriteTx, previous: StoredObject): 
     parent: previous.parent,
     refs: previous.refs,
     data: {},
-    vector: increment(previous.vector, deps.domain),
+    vector: raiseOwn(deps, previous.vector),
     origin: previous.origin,
     deleted: true,
     at: deps.now()
@@ -187,7 +198,7 @@ export async function resolveConflict (deps: LocalWriteDeps, uid: string, resolu
     const content = await resolvedContent(tx, current, resolution)
     // data given or picked field by field may reference blobs: they must be here
     await assertBlobsHere(deps, uid, content.data)
-    const vector = increment(merge(current.vector, ...current.conflicts.map((c) => c.vector)), deps.domain)
+    const vector = raiseOwn(deps, merge(current.vector, ...current.conflicts.map((c) => c.vector)))
     const version: ObjectVersion = {
       uid,
       type: content.type,

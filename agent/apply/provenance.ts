@@ -8,9 +8,12 @@
  * - its content hashes to the `h` it carries (canonical JSON, recomputed
  *   here: a relay that changed anything the signer signed is caught), and
  *   its audit path leads to a root whose signature verifies under `peer`;
- * - its signer may speak for the version: `by` has an entry in the version's
- *   vector (a version is signed by an agent whose entry it carries: the one
- *   a local write or a resolution increments), and `peer` is the key of
+ * - its signer may speak for the version: `by` (a domain) has a positive
+ *   entry of its own in the version's vector — `by`, or one of its restore
+ *   entries `by~tag` (version-vector.ts restoreEntry) — (a version is signed
+ *   by an agent whose entry it carries: the one a local write or a
+ *   resolution raises; a restored agent raises its restore entry and still
+ *   signs as its domain, with its one key), and `peer` is the key of
  *   domain `by` as far as this agent knows — bindings come from the config
  *   (a peer's name is its domain), from each peer's hello over the
  *   connection Noise authenticated, and from this agent itself. A relay
@@ -30,6 +33,7 @@
 import type { KeyObject } from 'node:crypto'
 import { versionsOf, type ObjectVersion, type VersionSignature, type WireObject } from '../../protocol/object.js'
 import { decodePath, leafHash, matchContentHash, publicKeyOfPeer, rootFromPath, verifyGroupSignature } from '../../protocol/provenance.js'
+import { hasEntryOf, RESTORE_ENTRY_MARK } from '../../protocol/version-vector.js'
 
 /** What a check of some versions found. */
 export interface ProvenanceResult {
@@ -183,7 +187,8 @@ class Checker implements ProvenanceChecker {
 
   /** Why the signer may not speak for `v`, or undefined. */
   #signerProblem (v: ObjectVersion, sig: VersionSignature): string | undefined {
-    if (v.vector[sig.by] === undefined) return `its signer ${sig.by} has no entry in its vector ${JSON.stringify(v.vector)}: an agent signs only versions it made`
+    if (sig.by.includes(RESTORE_ENTRY_MARK)) return `its signer ${sig.by} is not a domain: a version is signed as its signer's domain, also when it raised a restore entry`
+    if (!hasEntryOf(v.vector, sig.by)) return `its signer ${sig.by} has no entry in its vector ${JSON.stringify(v.vector)}: an agent signs only versions it made`
     const bound = this.#peerOfDomain.get(sig.by)
     if (bound !== undefined && bound !== sig.peer) return `it is signed as ${sig.by} by peer ${sig.peer}, but ${sig.by} is peer ${bound}`
     const domain = this.#domainOfPeer.get(sig.peer)

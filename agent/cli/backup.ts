@@ -15,6 +15,8 @@ import { decodeFrames, type BackupManifest } from '../../store/backup/format.js'
 import { backupStoppedStore } from '../../store/backup/offline.js'
 import { formatBackupProgress, throttled, type BackupProgress } from '../../store/backup/progress.js'
 import { checkCompatible, readManifest, restoreBackup } from '../../store/backup/restore.js'
+import { MAX_DOMAIN_LENGTH } from '../../protocol/constants.js'
+import { RESTORE_TAG_LENGTH } from '../../protocol/version-vector.js'
 import { writeBackupDir } from '../../store/backup/write-dir.js'
 import { BackupIncompatibleError } from '../../store/errors.js'
 import { createLevelStore } from '../../store/level-store.js'
@@ -101,5 +103,8 @@ export async function restoreCommand (config: LoadedConfig, options: { from: str
     await store.close()
   }
   options.print(`restored ${describeBackup(options.from, manifest)} into ${config.paths.storeDir}`)
+  options.print(result.entry !== undefined
+    ? `its edits raise the vector entry ${result.entry} from now on, not ${config.domain}: an edit made here before the writes the restore lost have come back is a conflict with them, never a silent loss`
+    : `the domain ${config.domain} is too long for a restore entry (at most ${MAX_DOMAIN_LENGTH - 1 - RESTORE_TAG_LENGTH} characters): its edits raise ${config.domain} as before; let it pull from its remotes before the lab edits on it`)
   options.print(`new feed epoch ${result.epoch} (the backup's was ${manifest.epoch}): peers pull this agent's feed again from its start; it resumes its own pulls from the checkpoints it had. Start it with \`labmesh start --config ${config.configFile ?? 'FILE'}\``)
 }

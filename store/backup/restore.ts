@@ -9,8 +9,11 @@
  * manifest's count and sha-256 as they are read, then the store gets a NEW
  * feed epoch (docs/architecture/backup-restore.md: a restored feed
  * may lack writes peers saw, so they must not trust their checkpoints of
- * it), and only then is it renamed into place. A crash at any point leaves
- * either no store or the whole restored one.
+ * it) and a new vector entry for its local writes, `<domain>~<tag>` (meta
+ * `entry`: the writes the restore lost raised the domain's entry past what
+ * the snapshot holds, and the restored agent must not raise it to the same
+ * counters with other content), and only then is it renamed into place. A
+ * crash at any point leaves either no store or the whole restored one.
  */
 import { createReadStream } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
@@ -22,6 +25,7 @@ import { BackupConflictError, BackupIncompatibleError, BackupInvalidError } from
 import { META_KEYS, SUBLEVELS } from '../keys.js'
 import { BACKUP_FORMAT, MANIFEST_FILE, ROWS_PER_FRAME, STORE_FILE, checkFileName, type BackupManifest } from './format.js'
 import { directoryPart } from './file-parts.js'
+import { restoreEntry } from '../../protocol/version-vector.js'
 import { fileUnits, progressMeter, type BackupProgress } from './progress.js'
 
 export interface RestoreOptions {
@@ -45,6 +49,11 @@ export interface RestoreResult {
   readonly manifest: BackupManifest
   /** the restored store's new feed epoch */
   readonly epoch: string
+  /**
+   * the vector entry the restored agent raises from now on (meta `entry`),
+   * undefined when the domain is too long for one (it then raises its domain)
+   */
+  readonly entry: string | undefined
   /** where a store that was there was moved */
   readonly movedAside: string | undefined
 }
@@ -84,12 +93,15 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
   const meter = progressMeter('restore', manifest.rows + manifest.files.reduce((n, f) => n + fileUnits(f.bytes), 0), options.now)
   const report = (finished = false): void => options.onProgress?.(meter.report(finished))
   const epoch = randomBytes(8).toString('hex')
+  const entry = restoreEntry(manifest.domain, epoch)
   const db = new Level<string, string>(building, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
   try {
     await db.open()
     await copyRows(db, manifest, options.from, meter, report)
     // the new epoch, over the snapshot's: see the module header
     await db.put(`!${SUBLEVELS.meta}!${META_KEYS.epoch}`, JSON.stringify(epoch))
+    // and a vector entry of its own, over any an earlier restore stored: see the module header
+    if (entry !== undefined) await db.put(`!${SUBLEVELS.meta}!${META_KEYS.entry}`, JSON.stringify(entry))
   } finally {
     await db.close()
   }
@@ -97,7 +109,7 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
   await rm(options.storeDir, { recursive: true, force: true }) // empty, or moved aside: see clearTarget
   await rename(building, options.storeDir)
   report(true)
-  return { manifest, epoch, movedAside }
+  return { manifest, epoch, entry, movedAside }
 }
 
 async function clearTarget (options: RestoreOptions): Promise<string | undefined> {

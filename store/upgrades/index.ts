@@ -14,8 +14,9 @@ import { echoHoldsStep } from './step-echo-holds.js'
 import { typeIndexStep } from './step-type-index.js'
 import { pastVersionsStep } from './step-past-versions.js'
 import { senaiteFilesStep } from './step-senaite-files.js'
+import { restoreEntryStep } from './step-restore-entry.js'
 
-export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep, pastVersionsStep, digestStep, senaiteFilesStep]
+export const UPGRADE_STEPS: readonly UpgradeStep[] = [echoHoldsStep, historyStep, blobReferencesStep, typeIndexStep, pastVersionsStep, digestStep, senaiteFilesStep, restoreEntryStep]
 
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = latestSchema(UPGRADE_STEPS)

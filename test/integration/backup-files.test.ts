@@ -58,6 +58,7 @@ describe('backup directories', () => {
     const manifest = await writeBackupDir(decodeFrames(bytes()), { out: join(dir, 'backup'), online: true })
     await writes
     const { head, epoch } = store.info()
+    expect(store.info().entry).toBe(DOMAIN) // never restored: it raises its domain
     await store.close()
     expect(manifest).toMatchObject({ domain: DOMAIN, schema: SCHEMA_VERSION, objects: 500, head: 500, epoch, online: true })
     expect(head).toBe(500 + 5 * 600)
@@ -69,12 +70,24 @@ describe('backup directories', () => {
     try {
       expect(again.info()).toMatchObject({ head: 500, objects: 500, epoch: restored.epoch })
       expect(restored.epoch).not.toBe(epoch)
+      // and a vector entry of its own, which local writes raise instead of the domain's
+      expect(restored.entry).toBe(`${DOMAIN}~${restored.epoch.slice(0, 8)}`)
+      expect(again.info().entry).toBe(restored.entry)
       const page = await again.listObjects({ limit: 1000 })
       expect(page.items.map((o) => o.data)).toEqual(Array.from({ length: 500 }, () => ({ tag: 0 })))
       expect((await again.readFeed(0, 1000)).entries).toHaveLength(500)
     } finally {
       await again.close()
     }
+    expect(manifest.domain).toBe(DOMAIN)
+    // restored again, from a backup of the restored store: a new entry replaces the one it held
+    await backupStoppedStore({ location: join(dir, 'restored'), out: join(dir, 'backup-2'), peerId: 'p', parts: [] })
+    const twice = await restoreBackup({ from: join(dir, 'backup-2'), storeDir: join(dir, 'restored-2'), domain: DOMAIN, codeSchema: SCHEMA_VERSION, fileTargets: {} })
+    expect(twice.entry).not.toBe(restored.entry)
+    const third = createLevelStore({ location: join(dir, 'restored-2'), domain: DOMAIN })
+    await third.open()
+    expect(third.info().entry).toBe(twice.entry)
+    await third.close()
   })
 
   it('restores a backup of an older schema, which the store upgrades at open; refuses a newer one naming both schemas', async () => {
@@ -98,6 +111,8 @@ describe('backup directories', () => {
     await upgraded.open()
     try {
       expect(upgraded.info().objects).toBe(40)
+      // the restore's entry row, written into the older store, is kept by the upgrade
+      expect(upgraded.info().entry).toMatch(/^lab-a~[0-9a-f]{8}$/)
       // the last step (history) ran on the restored rows
       expect(await upgraded.getHistory('u-00000')).toHaveLength(1)
     } finally {

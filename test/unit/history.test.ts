@@ -40,6 +40,8 @@ describe('history entries of a write', () => {
     }])
     expect(entriesForWrite(undefined, rec(v({ 'lab-a': 1, 'lab-c': 1 }, {}, { sig })), ctx)[0]).toMatchObject({ origin: 'lab-c', peerId: 'P', signature: 'valid' })
     expect(entriesForWrite(undefined, rec(v({ 'lab-a': 1, 'lab-c': 1 })), ctx)[0]!.origin).toBeNull()
+    // an unsigned version that raised a restore entry was made by that entry's domain
+    expect(entriesForWrite(rec(v({ 'lab-a': 1 })), rec(v({ 'lab-a': 1, 'lab-c~0a1b2c3d': 1 })), ctx)[0]!.origin).toBe('lab-c')
     // written here: this agent is its origin
     expect(entriesForWrite(undefined, rec(v({ 'lab-a': 1, 'lab-c': 1 }), [], null), ctx)[0]).toMatchObject({ origin: 'lab-b', via: null })
   })

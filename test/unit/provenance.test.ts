@@ -183,6 +183,25 @@ describe('the provenance checker (agent/apply/provenance.ts)', () => {
     expect(checker.keyOf('hub')).toBe(lab.peerId)
   })
 
+  it('lets a signer raise its own restore entries (domain~tag), signing as its domain, and no one else\'s', async () => {
+    const lab = await signer('lab-a')
+    const hub = await signer('hub')
+    const checker = createProvenanceChecker()
+    checker.bind('lab-a', lab.peerId)
+    checker.bind('hub', hub.peerId)
+    // a restored lab-a: its restore entry raised, over an entry of its domain or (new object) with lab-a: 0 for older peers
+    const [edit, created] = signed(lab, [version(1, { vector: { 'lab-a': 4, 'lab-a~0a1b2c3d': 1 } }), version(2, { vector: { 'lab-a~0a1b2c3d': 1, 'lab-a': 0 } })])
+    expect((await checker.check([edit!, created!])).bad.size).toBe(0)
+    // the hub cannot sign for lab-a's restore entry: as itself it has no entry of its own there, as lab-a it is not lab-a's key
+    const [asHub] = signed(hub, [version(3, { vector: { 'lab-a~0a1b2c3d': 2, hub: 0 } })])
+    expect((await checker.check([asHub!])).bad.get('u-3')).toMatch(/signer hub has no entry/)
+    const [asHubByEntry] = signed(createVersionSigner('lab-a~0a1b2c3d', hub.peerId, Buffer.alloc(32)), [version(4, { vector: { 'lab-a~0a1b2c3d': 2 } })])
+    expect((await checker.check([asHubByEntry!])).bad.get('u-4')).toMatch(/is not a domain/)
+    // another domain's restore entry is not the signer's own (lab-a-x~… is lab-a-x's)
+    const [other] = signed(lab, [version(5, { vector: { 'lab-a-x~0a1b2c3d': 1, 'lab-a': 0 } })])
+    expect((await checker.check([other!])).bad.get('u-5')).toMatch(/signer lab-a has no entry/)
+  })
+
   it('accepts unsigned versions, counted, unless signatures are required', async () => {
     expect(await createProvenanceChecker().check([version(1), version(2)])).toMatchObject({ unsigned: 2 })
     expect([...(await createProvenanceChecker({ requireSigned: true }).check([version(1)])).bad.values()][0]).toMatch(/requireSigned/)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ObjectVersion } from '../../protocol/object.js'
-import type { VersionVector } from '../../protocol/version-vector.js'
+import { increment, merge, raise, type VersionVector } from '../../protocol/version-vector.js'
 import { holdsConflict, reconcile, type Holding } from '../../protocol/reconcile.js'
 
 function v (vector: VersionVector, data: Record<string, unknown> = {}, extra: Partial<ObjectVersion> = {}): ObjectVersion {
@@ -190,5 +190,50 @@ describe('reconcile: equal vectors with other content (a restored agent reused a
     const finals = finalSets(versions, (x) => [x.vector, x.data])
     expect(finals).toHaveLength(1)
     expect(JSON.parse(finals[0]!)).toHaveLength(3)
+  })
+})
+
+describe('reconcile: a restored agent raises its restore entry (counters that do not meet exactly)', () => {
+  // the snapshot held X at {a: 3}; the original then wrote lost1 {a: 4} (and lost2 {a: 5}); the restored agent raises a~t
+  const snapshot = { a: 3, b: 1 }
+  const lost1 = v(increment(snapshot, 'a'), { side: 'lost-1' })
+  const lost2 = v(increment(lost1.vector, 'a'), { side: 'lost-2' })
+  const edit1 = v(raise(snapshot, 'a~t', 'a'), { side: 'edit-1' })
+  const edit2 = v(raise(edit1.vector, 'a~t', 'a'), { side: 'edit-2' })
+
+  it('two edits against one lost write: a conflict on either side, never a fast-forward', () => {
+    for (const [local, incoming] of [[lost1, edit2], [edit2, lost1]] as const) {
+      const r = reconcile(hold(local), [incoming])
+      expect(r.changed && r.holding).toEqual(hold(local, incoming))
+      expect(r.changed && holdsConflict(r.holding)).toBe(true)
+    }
+    // the restored agent's first edit, relayed after its second, is known already
+    expect(reconcile(hold(edit2, lost1), [edit1]).changed).toBe(false)
+  })
+
+  it('one edit against two lost writes: a conflict on either side, never replaced', () => {
+    for (const [local, incoming] of [[lost2, edit1], [edit1, lost2]] as const) {
+      const r = reconcile(hold(local), [incoming])
+      expect(r.changed && r.holding).toEqual(hold(local, incoming))
+    }
+    // the first lost write, arriving after the second, is known already
+    expect(reconcile(hold(edit1, lost2), [lost1]).changed).toBe(false)
+  })
+
+  it('ends with the same versions whatever the order of arrival, and the resolution replaces them all', () => {
+    const finals = finalSets([lost1, lost2, edit1, edit2], (x) => x.data)
+    expect(finals).toEqual([JSON.stringify([{ side: 'edit-2' }, { side: 'lost-2' }])])
+    const resolved = v(raise(merge(edit2.vector, lost2.vector), 'a~t', 'a'), { side: 'merged' })
+    const r = reconcile(hold(edit2, lost2), [resolved])
+    expect(r.changed && r.holding).toEqual(hold(resolved))
+  })
+
+  it('a write made after catching up descends from what it was made over: no conflict', () => {
+    const caughtUp = reconcile(hold(v(snapshot)), [lost2])
+    expect(caughtUp.changed && caughtUp.holding).toEqual(hold(lost2))
+    const next = v(raise(lost2.vector, 'a~t', 'a'), { side: 'next' })
+    const onPeer = reconcile(hold(lost2), [next])
+    expect(onPeer.changed && onPeer.holding).toEqual(hold(next))
+    expect(onPeer.changed && holdsConflict(onPeer.holding)).toBe(false)
   })
 })

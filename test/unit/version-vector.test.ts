@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { compare, counterOf, dominatesOrEquals, formatVector, increment, isConcurrent, merge, type Ordering, type VersionVector } from '../../protocol/version-vector.js'
+import {
+  compare, counterOf, domainOfEntry, dominatesOrEquals, formatVector, hasEntryOf, increment, isConcurrent, merge, raise, restoreEntry, type Ordering, type VersionVector
+} from '../../protocol/version-vector.js'
+import { MAX_DOMAIN_LENGTH } from '../../protocol/constants.js'
 
 const cases: Array<[VersionVector, VersionVector, Ordering | 'concurrent']> = [
   [{}, {}, 'equal'],
@@ -92,5 +95,53 @@ describe('version vectors', () => {
         expect(compare(chain[i]!, chain[j]!)).toBe(i === j ? 'equal' : i > j ? 'newer' : 'older')
       }
     }
+  })
+})
+
+describe('restore entries', () => {
+  const epoch = '0a1b2c3d4e5f6071'
+
+  it('are the domain, a ~ and the first 8 hex of the new epoch, while that fits a wire entry', () => {
+    expect(restoreEntry('lab-a', epoch)).toBe('lab-a~0a1b2c3d')
+    const longest = 'd'.repeat(MAX_DOMAIN_LENGTH - 9)
+    expect(restoreEntry(longest, epoch)).toHaveLength(MAX_DOMAIN_LENGTH)
+    expect(restoreEntry(`${longest}x`, epoch)).toBeUndefined()
+    expect(restoreEntry('lab-a', 'abc')).toBeUndefined()
+  })
+
+  it('belong to their domain: domainOfEntry and hasEntryOf (positive counters only)', () => {
+    expect(domainOfEntry('lab-a~0a1b2c3d')).toBe('lab-a')
+    expect(domainOfEntry('lab-a')).toBe('lab-a')
+    expect(hasEntryOf({ 'lab-a': 1 }, 'lab-a')).toBe(true)
+    expect(hasEntryOf({ 'lab-a~0a1b2c3d': 1, 'lab-a': 0 }, 'lab-a')).toBe(true)
+    expect(hasEntryOf({ 'lab-a': 0 }, 'lab-a')).toBe(false)
+    expect(hasEntryOf({ 'lab-a~0a1b2c3d': 0, 'lab-b': 3 }, 'lab-a')).toBe(false)
+    expect(hasEntryOf({ 'lab-ab': 2, 'lab-a-x~0a1b2c3d': 1 }, 'lab-a')).toBe(false)
+  })
+
+  it('raise: a restored agent raises its restore entry, concurrent with anything its domain wrote past the snapshot', () => {
+    const snapshot = { 'lab-a': 3, 'lab-b': 1 }
+    const lost = [increment(snapshot, 'lab-a'), increment(increment(snapshot, 'lab-a'), 'lab-a')]
+    const once = raise(snapshot, 'lab-a~0a1b2c3d', 'lab-a')
+    const twice = raise(once, 'lab-a~0a1b2c3d', 'lab-a')
+    expect(twice).toEqual({ 'lab-a': 3, 'lab-b': 1, 'lab-a~0a1b2c3d': 2 })
+    for (const edit of [once, twice]) for (const l of lost) expect(isConcurrent(compare(edit, l))).toBe(true)
+    expect(compare(twice, once)).toBe('newer')
+    // the resolution: pointwise max, plus one on the restore entry, dominates both sides
+    const resolved = raise(merge(twice, lost[1]!), 'lab-a~0a1b2c3d', 'lab-a')
+    expect(resolved).toEqual({ 'lab-a': 5, 'lab-b': 1, 'lab-a~0a1b2c3d': 3 })
+    expect([compare(resolved, twice), compare(resolved, lost[1]!)]).toEqual(['newer', 'newer'])
+    expect(Object.isFrozen(resolved)).toBe(true)
+  })
+
+  it('raise: a vector without the domain\'s entry gets domain: 0 (older peers\' signer check), which compares as absent and is dropped by the next raise', () => {
+    const created = raise({}, 'lab-a~0a1b2c3d', 'lab-a')
+    expect(created).toEqual({ 'lab-a~0a1b2c3d': 1, 'lab-a': 0 })
+    expect(compare(created, { 'lab-a~0a1b2c3d': 1 })).toBe('equal')
+    expect(formatVector(created)).toBe('lab-a~0a1b2c3d:1')
+    expect(raise(created, 'lab-b', 'lab-b')).toEqual({ 'lab-a~0a1b2c3d': 1, 'lab-b': 1 })
+    expect(raise({ 'lab-b': 2 }, 'lab-a~0a1b2c3d', 'lab-a')).toEqual({ 'lab-b': 2, 'lab-a~0a1b2c3d': 1, 'lab-a': 0 })
+    // never restored: the domain's own entry, exactly as increment
+    expect(raise({ 'lab-b': 2 }, 'lab-a', 'lab-a')).toEqual(increment({ 'lab-b': 2 }, 'lab-a'))
   })
 })
