@@ -26,6 +26,7 @@ export function renderStatus (status: AgentStatusReport, now: number): string {
   const head = [
     `agent   ${status.domain}  (${status.peerId})`,
     `store   ${status.objects.toLocaleString('en-US')} objects, feed head ${status.feedHead}, ${status.conflicts} conflict(s), ${status.failed} failed`,
+    ...(status.entry !== undefined && status.entry !== status.domain ? [`edits   raise ${status.entry} (restored from a backup: concurrent with what the original wrote after it)`] : []),
     `http    ${status.httpUrl ?? '-'}`,
     `config  ${status.configFile ?? '(built in code)'}, loaded ${ago(status.configLoadedAt, now)}`,
     ...echoLines(status),

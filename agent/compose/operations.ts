@@ -93,6 +93,7 @@ export function statusReporter (config: LoadedConfig, self: AgentSelf, parts: Ag
       httpUrl: parts.server?.url,
       instance: config.instance.kind,
       epoch: info.epoch,
+      entry: info.entry,
       objects: info.objects,
       feedHead: info.head,
       conflicts: info.conflicts,

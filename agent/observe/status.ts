@@ -27,6 +27,8 @@ export interface AgentStatusReport {
   readonly httpUrl: string | undefined
   readonly instance: string
   readonly epoch: string
+  /** the vector entry this agent's edits raise: its domain, or after a restore from backup `<domain>~<tag>` */
+  readonly entry?: string
   readonly objects: number
   readonly feedHead: number
   readonly conflicts: number

@@ -116,6 +116,8 @@ describe('restore: the restored agent raises an entry of its own, so what the re
     expect(edit!.vector[restoreEntries(edit!.vector)[0]!]).toBe(editCount)
     expect(isConcurrent(compare(edit!.vector, lost!.vector))).toBe(true)
     expect(edit!.sig?.by).toBe('lab-a')
+    // the status says which entry the agent's edits raise
+    expect(a2.status().entry).toBe(restoreEntries(edit!.vector)[0])
 
     // the verify sees the pair (C may have pulled the edit already: then C holds both and A2 one)
     const seen = (await a2.verify('lab-c', { quick: true })).report

@@ -90,6 +90,10 @@ describe('CLI formatting', () => {
       instanceFiles: [{ direction: 'download', name: 'report.pdf', done: 50 * 1048576, size: 200 * 1048576, percent: 25, rate: 1048576, etaSeconds: 150, startedAt: 0 }]
     }
     expect(renderStatus(status, 0).split('\n')).toContain('file    download report.pdf from the instance: 50 MiB / 200 MiB (25%), ETA 150 s')
+    // a store restored from a backup: its edits raise a restore entry, said under the head
+    expect(renderStatus(status, 0)).not.toContain('edits   ')
+    expect(renderStatus({ ...status, entry: 'lab-b' }, 0)).not.toContain('edits   ')
+    expect(renderStatus({ ...status, entry: 'lab-b~3f9a0c12' }, 0).split('\n')).toContain('edits   raise lab-b~3f9a0c12 (restored from a backup: concurrent with what the original wrote after it)')
   })
 
   it('shows the objects held in an echo loop under the status head, with what bounces', () => {
