@@ -25,8 +25,9 @@
  * objects the decoded message holds as they were parsed.
  */
 import { isAscii, isUtf8 } from 'node:buffer'
-import { utf8Text } from './codec.js'
-import { MAX_BATCH_OBJECTS, PROTOCOL_VERSION_2 } from './constants.js'
+import { allocFrame, utf8Text } from './codec.js'
+import { MAX_BATCH_OBJECTS, MAX_FRAME_BYTES, PROTOCOL_VERSION_2 } from './constants.js'
+import { MessageTooLargeError } from './errors.js'
 import { decodeServerMessage, type DecodeResult } from './decode.js'
 import type { BatchMessage, ServerMessage } from './messages.js'
 
@@ -66,6 +67,33 @@ export function splitWireJson (json: string): { envelope: string, data: string }
 
 /** The body of a bulk frame carrying `objects` (wire JSON texts) under `header`. */
 export function bulkBatchText (header: BulkHeader, objects: readonly string[]): string {
+  const { head, parts } = bulkParts(header, objects)
+  return `${head}${parts.join('')}`
+}
+
+/**
+ * The whole frame (length prefix and body) of bulkBatchText(header,
+ * objects): the same bytes, each part encoded into the frame where it goes,
+ * without the body as one string first (a string over 128 KiB is made in
+ * V8's large-object space, ~4 ms per MiB, then encoded again: bench/README.md,
+ * round four). Throws MessageTooLargeError over `maxFrameBytes`, as
+ * codec.ts encodeJsonFrame does.
+ */
+export function bulkBatchFrame (header: BulkHeader, objects: readonly string[], maxFrameBytes = MAX_FRAME_BYTES): Uint8Array {
+  const { head, parts } = bulkParts(header, objects)
+  let length = Buffer.byteLength(head)
+  for (let i = 0; i < parts.length; i++) length += Buffer.byteLength(parts[i]!)
+  if (length > maxFrameBytes) throw new MessageTooLargeError(length, maxFrameBytes)
+  const { frame, body } = allocFrame(length)
+  const out = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  // the parts are whole JSON texts or cut at ASCII characters: their encodings joined are the body's
+  let at = out.write(head, 0)
+  for (let i = 0; i < parts.length; i++) at += out.write(parts[i]!, at)
+  return frame
+}
+
+/** A bulk frame body's header line (BULK_MARK included) and its parts in order: envelope, data text, envelope, … */
+function bulkParts (header: BulkHeader, objects: readonly string[]): { head: string, parts: string[] } {
   const sizes: number[] = new Array(objects.length * 2)
   const parts: string[] = new Array(objects.length * 2)
   for (let i = 0; i < objects.length; i++) {
@@ -76,7 +104,7 @@ export function bulkBatchText (header: BulkHeader, objects: readonly string[]): 
     sizes[2 * i + 1] = parts[2 * i + 1]!.length
   }
   const head = `{"type":"batch","v":${PROTOCOL_VERSION_2},"id":${header.id},"lastSeq":${header.lastSeq},"last":${header.last},"more":${header.more},"remaining":${header.remaining}${header.from !== undefined ? `,"from":${header.from}` : ''},"sizes":[${sizes.join(',')}]}`
-  return `${BULK_MARK}${head}\n${parts.join('')}`
+  return { head: `${BULK_MARK}${head}\n`, parts }
 }
 
 function refused (error: string): { ok: false, error: string } {

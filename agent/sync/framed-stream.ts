@@ -95,6 +95,11 @@ export class FramedStream<In, Out = Message> {
     return bytes
   }
 
+  /** the largest frame body this stream sends or accepts */
+  get maxFrameBytes (): number {
+    return this.#maxFrameBytes
+  }
+
   /** the protocol version this stream's messages carry as `v` */
   get version (): number {
     return this.#version
@@ -107,7 +112,11 @@ export class FramedStream<In, Out = Message> {
 
   /** Send an already-serialised JSON message. */
   async sendJson (json: string): Promise<void> {
-    const frame = encodeJsonFrame(json, this.#maxFrameBytes)
+    await this.sendEncoded(encodeJsonFrame(json, this.#maxFrameBytes))
+  }
+
+  /** Send a whole frame built elsewhere (protocol 2's bulk frames: bulk-frame.ts bulkBatchFrame), compressed as sendJson would. */
+  async sendEncoded (frame: Uint8Array): Promise<void> {
     this.stats.rawBytesOut += frame.byteLength
     await this.sendFrame(this.#compression !== undefined ? this.#compressed(frame) : frame)
   }

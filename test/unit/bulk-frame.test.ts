@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest'
 import { generateLimsObjects } from '../../agent/demo/lims-data.js'
 import { createRng } from '../../agent/demo/rng.js'
 import { MAX_BATCH_OBJECTS } from '../../protocol/constants.js'
-import { bulkBatchText, decodeBulkBatch, decodeBulkBatchBytes, splitWireJson } from '../../protocol/bulk-frame.js'
-import { utf8Text } from '../../protocol/codec.js'
-import { ProtocolError } from '../../protocol/errors.js'
+import { bulkBatchFrame, bulkBatchText, decodeBulkBatch, decodeBulkBatchBytes, splitWireJson } from '../../protocol/bulk-frame.js'
+import { encodeJsonFrame, utf8Text } from '../../protocol/codec.js'
+import { MessageTooLargeError, ProtocolError } from '../../protocol/errors.js'
 import { decodeServerMessageWithZod } from '../../protocol/decode.js'
 import type { BatchMessage } from '../../protocol/messages.js'
 import { contentHash, matchContentHash } from '../../protocol/provenance.js'
@@ -220,6 +220,20 @@ describe('protocol v2 bulk frames decoded from their bytes', () => {
     cases.push(head([cut, astralId.envelope.length - cut + astralId.data.length]) + astralId.envelope + astralId.data)
     expect(decodeBulkBatch(cases.at(-1)!)).toEqual({ ok: false, error: 'invalid bulk frame: object 0: its envelope is not valid JSON' })
     for (const text of cases) expect(sameFromBytes(utf8(text)), text.slice(0, 120)).toBe(false)
+  })
+
+  it('are built as bytes exactly as the text is encoded (bulkBatchFrame), and refused over the frame cap alike', () => {
+    const lone = JSON.stringify({ ...objects[4], data: { lone: '\ud83d', low: '\ude00 x', both: '😀' } })
+    const sets = [[], [JSON.stringify(objects[0])], wide, objects.map((o) => JSON.stringify({ ...o, sig })), [lone, ...wide, JSON.stringify({ ...objects[5], conflicts: [] })]]
+    for (const texts of sets) {
+      for (const h of [header, { ...header, from: 7 }]) {
+        expect(Buffer.from(bulkBatchFrame(h, texts)).equals(Buffer.from(encodeJsonFrame(bulkBatchText(h, texts))))).toBe(true)
+      }
+    }
+    const body = Buffer.byteLength(bulkBatchText(header, wide))
+    expect(bulkBatchFrame(header, wide, body).byteLength).toBe(encodeJsonFrame(bulkBatchText(header, wide), body).byteLength)
+    expect(() => bulkBatchFrame(header, wide, body - 1)).toThrow(MessageTooLargeError)
+    expect(() => encodeJsonFrame(bulkBatchText(header, wide), body - 1)).toThrow(MessageTooLargeError)
   })
 
   it('agree with the text decoder on 3,000 seeded byte-level mutations, invalid UTF-8 included', () => {
