@@ -110,7 +110,8 @@ export async function round (frames: readonly Uint8Array[], objects: number, wri
     provenance: createProvenanceChecker(),
     blobs: localBlobAccess(createBlobStore(join(tmp.path, 'blobs')))
   }
-  const decoder = new FrameDecoder({ text: true })
+  // bodies as bytes, as a sync session's FramedStream hands them to its decoder (agent/sync/framed-stream.ts `bodies`)
+  const decoder = new FrameDecoder({ parse: (body) => body.subarray() })
   const decode = serverDecoderFor(version)
   let peakHeap = 0
   let decodeMs = 0

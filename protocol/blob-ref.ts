@@ -67,16 +67,18 @@ export function blobRefProblem (ref: Readonly<Record<string, unknown>>): string 
  */
 export function scanBlobRefs (data: unknown): { refs: BlobRef[], problem?: string } {
   const refs: BlobRef[] = []
-  const problem = walk(data, refs, 1)
+  const problem = typeof data === 'object' && data !== null ? walk(data, refs, 1) : undefined
   return problem !== undefined ? { refs, problem } : { refs }
 }
 
-function walk (value: unknown, refs: BlobRef[], depth: number): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
+// descends into objects only: a primitive holds no reference and nests no deeper (no call per primitive: this walks every applied object's data)
+function walk (value: object, refs: BlobRef[], depth: number): string | undefined {
   if (depth > MAX_DATA_DEPTH) return `data may nest at most ${MAX_DATA_DEPTH} levels deep`
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const p = walk(value[i], refs, depth + 1)
+      const child: unknown = value[i]
+      if (typeof child !== 'object' || child === null) continue
+      const p = walk(child, refs, depth + 1)
       if (p !== undefined) return p
     }
     return undefined
@@ -90,13 +92,14 @@ function walk (value: unknown, refs: BlobRef[], depth: number): string | undefin
     return undefined
   }
   for (const key in rec) {
-    const p = walk(rec[key], refs, depth + 1)
+    const child = rec[key]
+    if (typeof child !== 'object' || child === null) continue
+    const p = walk(child, refs, depth + 1)
     if (p !== undefined) return p
   }
   return undefined
 }
 
-/** The blob references of well-formed data (validated at the edge); a malformed one is skipped. */
 export function blobRefsOf (data: unknown): BlobRef[] {
   return scanBlobRefs(data).refs
 }

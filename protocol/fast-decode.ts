@@ -67,30 +67,40 @@ function isVector (value: unknown): value is Record<string, number> {
 }
 
 function isData (value: unknown): value is Rec {
-  if (!isPlain(value)) return false
+  // nestsWithin(value, 1), with the own-key checks folded into its walk of the top level
+  if (!isPlain(value) || hasOwn.call(value, 'blob')) return false
   for (const key in value) {
-    if (!hasOwn.call(value, key) || value[key] === undefined) return false
+    if (!hasOwn.call(value, key)) return false
+    const child = value[key]
+    if (child === undefined) return false
+    if (typeof child === 'object' && child !== null && !nestsWithin(child, 2)) return false
   }
-  return nestsWithin(value, 1)
+  return true
 }
 
 /**
- * Whether `value`, at `depth`, nests no deeper than MAX_DATA_DEPTH (as zod's
- * withinDepth decides) and holds no blob reference. Data with a `blob` key
- * anywhere is left to zod, whose schema checks every reference's shape
- * (protocol/blob-ref.ts): attachments are rare, and one rule in one place
- * cannot drift. Recursive: it gives up at that depth, so the stack stays
- * shallow whatever the input.
+ * Whether object `value`, at `depth`, nests no deeper than MAX_DATA_DEPTH
+ * (as zod's withinDepth decides) and holds no blob reference. Data with a
+ * `blob` key anywhere is left to zod, whose schema checks every reference's
+ * shape (protocol/blob-ref.ts): attachments are rare, and one rule in one
+ * place cannot drift. Recursive: it gives up at that depth, so the stack
+ * stays shallow whatever the input; it descends into objects only
+ * (primitives nest no deeper), without a call per primitive.
  */
-function nestsWithin (value: unknown, depth: number): boolean {
-  if (typeof value !== 'object' || value === null) return true
+function nestsWithin (value: object, depth: number): boolean {
   if (depth > MAX_DATA_DEPTH) return false
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!nestsWithin(value[i], depth + 1)) return false
+    for (let i = 0; i < value.length; i++) {
+      const child: unknown = value[i]
+      if (typeof child === 'object' && child !== null && !nestsWithin(child, depth + 1)) return false
+    }
     return true
   }
   if (hasOwn.call(value, 'blob')) return false
-  for (const key in value) if (!nestsWithin((value as Rec)[key], depth + 1)) return false
+  for (const key in value) {
+    const child = (value as Rec)[key]
+    if (typeof child === 'object' && child !== null && !nestsWithin(child, depth + 1)) return false
+  }
   return true
 }
 

@@ -88,7 +88,8 @@ export function createProvenanceChecker (options: ProvenanceOptions = {}): Prove
 
 /** What one check collects as it goes. */
 interface CheckRun {
-  readonly texts: WeakMap<object, string>
+  /** a Map, not a WeakMap: it lives for one batch, and weak entries cost the garbage collector more */
+  readonly texts: Map<object, string>
   readonly fresh: NewGroup[]
   readonly waiting: Waiting[]
 }
@@ -123,7 +124,7 @@ class Checker implements ProvenanceChecker {
 
   async check (objects: readonly WireObject[], received?: ReadonlyMap<object, string>): Promise<ProvenanceResult> {
     const bad = new Map<string, string>()
-    const run: CheckRun = { texts: new WeakMap(), fresh: [], waiting: [] }
+    const run: CheckRun = { texts: new Map(), fresh: [], waiting: [] }
     let unsigned = 0
     for (const wire of objects) {
       for (const v of versionsOf(wire)) {
@@ -144,10 +145,14 @@ class Checker implements ProvenanceChecker {
         return ok
       })
     }
-    await Promise.all(run.waiting.map(async (w) => {
-      if (await w.group.verdict!) return
+    // one wait per group, not per version (a batch of 500 is ~16 groups): then each version's verdict is known
+    const verdicts = new Map<Group, boolean>()
+    for (const w of run.waiting) if (!verdicts.has(w.group)) verdicts.set(w.group, false)
+    await Promise.all(Array.from(verdicts.keys(), async (group) => { verdicts.set(group, await group.verdict!) }))
+    for (const w of run.waiting) {
+      if (verdicts.get(w.group) === true) continue
       if (!bad.has(w.uid)) bad.set(w.uid, `version signed by ${w.sig.by}: its signature does not verify under peer ${w.sig.peer}`)
-    }))
+    }
     return { bad, unsigned, dataText: (data) => run.texts.get(data) }
   }
 

@@ -16,7 +16,7 @@
  * is refused like any other malformed one.
  */
 import type { Stream } from '@libp2p/interface'
-import { allocFrame, encodeJsonFrame, FrameDecoder, utf8Text } from '../../protocol/codec.js'
+import { allocFrame, encodeJsonFrame, FrameDecoder } from '../../protocol/codec.js'
 import { COMPRESSED_MARK, FrameCompression, type CodecName } from '../../protocol/frame-compression.js'
 import { ProtocolError } from '../../protocol/errors.js'
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/constants.js'
@@ -43,8 +43,12 @@ export interface FramingOptions {
   readonly version?: number
   /** how frames are cut and parsed (default: JSON frames of at most maxFrameBytes) */
   readonly frames?: FrameDecoder
-  /** hand the decode function each frame's body as text, not parsed JSON (sync sessions: session-decoders.ts) */
-  readonly text?: boolean
+  /**
+   * hand the decode function each frame's body as its bytes (decompressed,
+   * not yet checked as UTF-8), not parsed JSON: sync sessions'
+   * decoders (session-decoders.ts) decode bulk frames object by object
+   */
+  readonly bodies?: boolean
 }
 
 export class FramedStream<In, Out = Message> {
@@ -62,8 +66,8 @@ export class FramedStream<In, Out = Message> {
     this.#decode = decode
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES
     this.#version = options.version ?? PROTOCOL_VERSION
-    this.#frames = options.frames ?? (options.text === true
-      ? new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes, parse: (body) => this.#bodyText(body.subarray()) })
+    this.#frames = options.frames ?? (options.bodies === true
+      ? new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes, parse: (body) => this.#body(body.subarray()) })
       : new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes }))
   }
 
@@ -81,14 +85,19 @@ export class FramedStream<In, Out = Message> {
     this.#compression = new FrameCompression(name, this.#maxFrameBytes)
   }
 
-  #bodyText (body: Uint8Array): string {
+  #body (body: Uint8Array): Uint8Array {
     let bytes = body
     if (body[0] === COMPRESSED_MARK) {
       if (this.#compression === undefined) throw new ProtocolError('compressed frame on a session that did not agree on frame compression')
       bytes = this.#compression.decompress(body)
     }
     this.stats.rawBytesIn += bytes.byteLength
-    return utf8Text(bytes)
+    return bytes
+  }
+
+  /** the largest frame body this stream sends or accepts */
+  get maxFrameBytes (): number {
+    return this.#maxFrameBytes
   }
 
   /** the protocol version this stream's messages carry as `v` */
@@ -103,7 +112,11 @@ export class FramedStream<In, Out = Message> {
 
   /** Send an already-serialised JSON message. */
   async sendJson (json: string): Promise<void> {
-    const frame = encodeJsonFrame(json, this.#maxFrameBytes)
+    await this.sendEncoded(encodeJsonFrame(json, this.#maxFrameBytes))
+  }
+
+  /** Send a whole frame built elsewhere (protocol 2's bulk frames: bulk-frame.ts bulkBatchFrame), compressed as sendJson would. */
+  async sendEncoded (frame: Uint8Array): Promise<void> {
     this.stats.rawBytesOut += frame.byteLength
     await this.sendFrame(this.#compression !== undefined ? this.#compressed(frame) : frame)
   }

@@ -112,7 +112,7 @@ export class PullSession {
     this.#deps = deps
     // the version negotiated when the stream was opened (a stream without one: version 1)
     const version = versionOfProtocol(stream.protocol) ?? PROTOCOL_VERSION
-    const framed = this.#framed = new FramedStream<ServerMessage>(stream, serverDecoderFor(version), { version, text: true })
+    const framed = this.#framed = new FramedStream<ServerMessage>(stream, serverDecoderFor(version), { version, bodies: true })
     const nextRequestId = (): number => this.#nextRequestId++
     this.#gets = new GetRequests({ peerName: deps.peerName, send: (message) => framed.send(message), version, nextRequestId })
     this.#pipeline = new PullPipeline(deps, {

@@ -16,7 +16,7 @@
  * FeedTally keeps the count current as commits land), and `more` agrees with it.
  */
 import { BATCH_TARGET_BYTES, MAX_FRAME_BYTES, MAX_GET_UIDS, MAX_OBJECT_BYTES, PROTOCOL_VERSION_2 } from '../../protocol/constants.js'
-import { bulkBatchText } from '../../protocol/bulk-frame.js'
+import { bulkBatchFrame } from '../../protocol/bulk-frame.js'
 import type { ClientMessage, GetMessage, PullMessage } from '../../protocol/messages.js'
 import type { ObjectVersion } from '../../protocol/object.js'
 import type { Store, StoredObject } from '../../store/types.js'
@@ -91,7 +91,7 @@ export async function answerPull (
         // frame full: ship what we have, up to the entry before this one
         const lastSeq = page.entries[i - 1]!.seq
         const remaining = tally.advance(lastSeq)
-        await framed.sendJson(batchJson(framed.version, pull.id, parts, lastSeq, false, true, remaining, from))
+        await sendBatch(framed, pull.id, parts, lastSeq, false, true, remaining, from)
         if (from !== undefined) from = lastSeq
         // counted as it goes: a window cut short by a broken session was still partly served
         deps.onServed?.(parts.length)
@@ -105,7 +105,7 @@ export async function answerPull (
     // the count is taken right before sending, so `more` and `remaining` agree with it
     const remaining = tally.advance(page.lastSeq)
     const windowDone = remaining === 0 || rowsSent >= pull.limit || page.entries.length === 0
-    await framed.sendJson(batchJson(framed.version, pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining, from))
+    await sendBatch(framed, pull.id, parts, page.lastSeq, windowDone, remaining > 0, remaining, from)
     if (from !== undefined) from = page.lastSeq
     if (parts.length > 0) deps.onServed?.(parts.length)
     sent()
@@ -151,10 +151,14 @@ function skipped (deps: ServeAnswerDeps, uid: string, bytes: number): void {
   else deps.log.warn({ uid, bytes }, `object ${uid} takes ${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES}-byte limit for one object (stored before that limit was enforced): no frame can carry it, so it is not served; make it smaller with a local edit`)
 }
 
-/** A batch frame's body: a JSON message in version 1, a bulk frame (protocol/bulk-frame.ts) in version 2 (the only one that pushes). */
-function batchJson (version: number, id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number, from: number | undefined): string {
-  if (version === PROTOCOL_VERSION_2) return bulkBatchText({ id, lastSeq, last, more, remaining, ...(from !== undefined ? { from } : {}) }, parts)
-  return `{"type":"batch","v":${version},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`
+/** A batch frame: a JSON message in version 1, a bulk frame (protocol/bulk-frame.ts) in version 2 (the only one that pushes). */
+async function sendBatch (framed: FramedStream<ClientMessage>, id: number, parts: string[], lastSeq: number, last: boolean, more: boolean, remaining: number, from: number | undefined): Promise<void> {
+  const version = framed.version
+  if (version === PROTOCOL_VERSION_2) {
+    await framed.sendEncoded(bulkBatchFrame({ id, lastSeq, last, more, remaining, ...(from !== undefined ? { from } : {}) }, parts, framed.maxFrameBytes))
+    return
+  }
+  await framed.sendJson(`{"type":"batch","v":${version},"id":${id},"changes":[${parts.join(',')}],"lastSeq":${lastSeq},"last":${last},"more":${more},"remaining":${remaining}}`)
 }
 
 /** Answer a `get` (of either protocol: verify repairs with it too) with objects frames. */

@@ -101,7 +101,7 @@ class ServeSession {
     this.#deps = deps
     // the version negotiated when the stream was opened (a stream without one: version 1)
     const version = versionOfProtocol(stream.protocol) ?? PROTOCOL_VERSION
-    this.#framed = new FramedStream<ClientMessage>(stream, clientDecoderFor(version), { version, text: true })
+    this.#framed = new FramedStream<ClientMessage>(stream, clientDecoderFor(version), { version, bodies: true })
     this.#tally = new FeedTally(deps.store, deps.readFeed)
     this.#knownHead = deps.store.info().head
   }

@@ -149,7 +149,7 @@ describe('push (protocol 2)', () => {
     const m = await mesh.start(meshConfig(M, [{ node: B }]))
     await m.documents.putMany(Array.from({ length: 10 }, (_, i) => doc(`s-${i}`)))
     raw = await createRawPeer(await loadIdentityKey(join(B.dir, 'data', 'identity.key')))
-    const framed = new FramedStream<ServerMessage>(await raw.open(M.addr, M.peerId, PROTOCOL_ID_V2), serverDecoderFor(2), { version: 2, text: true })
+    const framed = new FramedStream<ServerMessage>(await raw.open(M.addr, M.peerId, PROTOCOL_ID_V2), serverDecoderFor(2), { version: 2, bodies: true })
     const messages = framed[Symbol.asyncIterator]()
     const next = async (): Promise<ServerMessage> => {
       const { value, done } = await messages.next()
@@ -220,7 +220,7 @@ describe('push (protocol 2)', () => {
     let serverSide: FramedStream<ClientMessage> | undefined
     const gotPull = (): Promise<ClientMessage> => waitFor(() => pulls.shift(), { what: 'a pull from B' })
     await raw.node.handle(PROTOCOL_ID_V2, async (stream: Stream) => {
-      const framed = new FramedStream<ClientMessage>(stream, clientDecoderFor(2), { version: 2, text: true })
+      const framed = new FramedStream<ClientMessage>(stream, clientDecoderFor(2), { version: 2, bodies: true })
       serverSide = framed
       for await (const message of framed) {
         if (message.type === 'hello') await framed.sendJson(JSON.stringify({ type: 'hello', v: 2, domain: 'lab-m', head: 3, count: 3, epoch: 'raw-m', serves: 'x', caps: [PUSH_CAPABILITY] }))

@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest'
 import { generateLimsObjects } from '../../agent/demo/lims-data.js'
 import { createRng } from '../../agent/demo/rng.js'
 import { MAX_BATCH_OBJECTS } from '../../protocol/constants.js'
-import { bulkBatchText, decodeBulkBatch, splitWireJson } from '../../protocol/bulk-frame.js'
+import { bulkBatchFrame, bulkBatchText, decodeBulkBatch, decodeBulkBatchBytes, splitWireJson } from '../../protocol/bulk-frame.js'
+import { encodeJsonFrame, utf8Text } from '../../protocol/codec.js'
+import { MessageTooLargeError, ProtocolError } from '../../protocol/errors.js'
 import { decodeServerMessageWithZod } from '../../protocol/decode.js'
 import type { BatchMessage } from '../../protocol/messages.js'
 import { contentHash, matchContentHash } from '../../protocol/provenance.js'
@@ -136,6 +138,127 @@ describe('protocol v2 bulk frames', () => {
         expect(decodeServerMessageWithZod(JSON.parse(JSON.stringify(message)), 2).ok).toBe(true)
       }
     }
+  })
+})
+
+/** decodeBulkBatch of the body decoded as text, or the error that decoding threw */
+function viaText (bytes: Uint8Array): unknown {
+  try {
+    return decodeBulkBatch(utf8Text(bytes))
+  } catch (err) {
+    return err
+  }
+}
+
+/** decodeBulkBatchBytes, or the error it threw */
+function viaBytes (bytes: Uint8Array): unknown {
+  try {
+    return decodeBulkBatchBytes(bytes)
+  } catch (err) {
+    return err
+  }
+}
+
+/** Asserts the bytes decoder gives what decoding the body as text first gives: verdict, message, data texts, error text or thrown error. */
+function sameFromBytes (bytes: Uint8Array): boolean {
+  const text = viaText(bytes)
+  const fromBytes = viaBytes(bytes)
+  if (text instanceof Error) {
+    expect(fromBytes).toBeInstanceOf(ProtocolError)
+    expect((fromBytes as Error).message).toBe(text.message)
+    return false
+  }
+  expect(fromBytes).toStrictEqual(text)
+  const a = text as { ok: boolean, message?: BatchMessage }
+  const b = fromBytes as { ok: boolean, message?: BatchMessage }
+  if (a.ok) {
+    // the data texts are keyed by each change's own data object: the same texts, change by change
+    const texts = (m: BatchMessage): unknown[] => m.changes.map((c) => m.dataTexts?.get(c.data))
+    expect(texts(b.message!)).toStrictEqual(texts(a.message!))
+  }
+  return a.ok
+}
+
+describe('protocol v2 bulk frames decoded from their bytes', () => {
+  const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'))
+  // non-ASCII of every UTF-8 length: 2 (µ, é), 3 (€, ℃), 4 (an astral character: a surrogate pair in the text)
+  const wide = objects.slice(0, 6).map((o, i) => JSON.stringify({ ...o, id: i === 2 ? 'id-€' : o.id as string, data: { ...(o.data as Rec), unit: 'µg/L', note: 'é € ℃ 😀', ['k😀' + i]: '\ud83d\ude00' }, ...(i % 2 === 0 ? { sig } : {}) }))
+
+  it('give what decoding the body as text gives: ASCII, non-ASCII and astral frames', () => {
+    const ascii = objects.slice(0, 8).map((o) => JSON.stringify({ ...o, data: { plain: 'ascii only', n: 1 } }))
+    expect(sameFromBytes(utf8(bulkBatchText(header, ascii)))).toBe(true)
+    expect(sameFromBytes(utf8(bulkBatchText(header, wide)))).toBe(true)
+    expect(sameFromBytes(utf8(bulkBatchText(header, [...ascii, ...wide, ...ascii])))).toBe(true)
+    expect(sameFromBytes(utf8(bulkBatchText(header, objects.map((o) => JSON.stringify(o)))))).toBe(true)
+    expect(sameFromBytes(utf8(bulkBatchText(header, [])))).toBe(true)
+    // a sub-array of a larger buffer (frames arrive so): offsets are the view's
+    const body = utf8(bulkBatchText(header, wide))
+    const padded = new Uint8Array(body.length + 7)
+    padded.set(body, 3)
+    expect(viaBytes(padded.subarray(3, 3 + body.length))).toStrictEqual(viaText(body))
+  })
+
+  it('refuse hostile framing as the text decoder does, also sizes that end inside a character', () => {
+    const body = bulkBatchText(header, [wide[0]!]).split('\n')[1]!
+    const head = (sizes: unknown): string => `B{"type":"batch","v":2,"id":1,"lastSeq":1,"last":true,"more":false,"remaining":0,"sizes":${JSON.stringify(sizes)}}\n`
+    const split = splitWireJson(wide[0]!)!
+    const astral = split.data.indexOf('😀')
+    const cases = [
+      'B{"type":"batch"}', 'B{oops\n', 'B[]\n', 'Bé\n', head([1]) + body, head([body.length + 1, 0]) + body,
+      head([split.envelope.length, split.data.length]) + body + ' é',
+      head([split.envelope.length, split.data.length]) + body + '😀',
+      // the data ends inside the surrogate pair of an astral character, and the next envelope starts in it
+      head([split.envelope.length, astral + 1, 3, 0]) + split.envelope + split.data.slice(0, astral + 1) + split.data.slice(astral + 1, astral + 4),
+      head([split.envelope.length, astral + 1]) + split.envelope + split.data,
+      head([split.envelope.length, split.data.length + 1]) + split.envelope + split.data,
+      head([split.envelope.length - 1, split.data.length + 1]) + split.envelope + split.data,
+      head([split.envelope.length, split.data.length, 1, 0]) + split.envelope + split.data + '😀'
+    ]
+    // an envelope cut inside a surrogate pair whose sizes fit the frame exactly: refused for its envelope, not for its sizes
+    const astralId = splitWireJson(JSON.stringify({ ...objects[1], id: 'id-😀' }))!
+    const cut = astralId.envelope.indexOf('😀') + 1
+    cases.push(head([cut, astralId.envelope.length - cut + astralId.data.length]) + astralId.envelope + astralId.data)
+    expect(decodeBulkBatch(cases.at(-1)!)).toEqual({ ok: false, error: 'invalid bulk frame: object 0: its envelope is not valid JSON' })
+    for (const text of cases) expect(sameFromBytes(utf8(text)), text.slice(0, 120)).toBe(false)
+  })
+
+  it('are built as bytes exactly as the text is encoded (bulkBatchFrame), and refused over the frame cap alike', () => {
+    const lone = JSON.stringify({ ...objects[4], data: { lone: '\ud83d', low: '\ude00 x', both: '😀' } })
+    const sets = [[], [JSON.stringify(objects[0])], wide, objects.map((o) => JSON.stringify({ ...o, sig })), [lone, ...wide, JSON.stringify({ ...objects[5], conflicts: [] })]]
+    for (const texts of sets) {
+      for (const h of [header, { ...header, from: 7 }]) {
+        expect(Buffer.from(bulkBatchFrame(h, texts)).equals(Buffer.from(encodeJsonFrame(bulkBatchText(h, texts))))).toBe(true)
+      }
+    }
+    const body = Buffer.byteLength(bulkBatchText(header, wide))
+    expect(bulkBatchFrame(header, wide, body).byteLength).toBe(encodeJsonFrame(bulkBatchText(header, wide), body).byteLength)
+    expect(() => bulkBatchFrame(header, wide, body - 1)).toThrow(MessageTooLargeError)
+    expect(() => encodeJsonFrame(bulkBatchText(header, wide), body - 1)).toThrow(MessageTooLargeError)
+  })
+
+  it('agree with the text decoder on 3,000 seeded byte-level mutations, invalid UTF-8 included', () => {
+    const rng = createRng('bulk-frame-utf8')
+    const frames = [utf8(bulkBatchText(header, wide)), utf8(bulkBatchText(header, objects.slice(0, 4).map((o) => JSON.stringify({ ...o, sig }))))]
+    const bytes = [0x00, 0x0a, 0x22, 0x2c, 0x30, 0x41, 0x5c, 0x7b, 0x7d, 0x7f, 0x80, 0xbf, 0xc0, 0xc2, 0xc3, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff]
+    let accepted = 0
+    let invalidUtf8 = 0
+    for (let n = 0; n < 3000; n++) {
+      let frame = Array.from(rng.pick(frames))
+      for (let e = rng.between(1, 3); e > 0; e--) {
+        const at = rng.int(frame.length)
+        const kind = rng.int(4)
+        if (kind === 0) frame.splice(at, 1)
+        else if (kind === 1) frame[at] = rng.pick(bytes)
+        else if (kind === 2) frame.splice(at, 0, rng.pick(bytes))
+        // a whole character moved or doubled: valid UTF-8 whose sizes no longer fit
+        else frame = [...frame.slice(0, at), ...Buffer.from(rng.pick(['é', '€', '😀', 'x'])), ...frame.slice(at)]
+      }
+      const mutated = Uint8Array.from(frame)
+      if (viaText(mutated) instanceof Error) invalidUtf8++
+      if (sameFromBytes(mutated)) accepted++
+    }
+    expect(invalidUtf8).toBeGreaterThan(300)
+    expect(accepted).toBeGreaterThan(0)
   })
 })
 
