@@ -16,13 +16,13 @@
  * BadRequestError) — checked inside the transaction, where garbage
  * collection cannot remove one between the check and the write.
  */
-import { canonicalize } from '../../protocol/canonical.js'
+import { canonicalize, inCanonicalOrder } from '../../protocol/canonical.js'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { fastWireObject } from '../../protocol/fast-decode.js'
 import { wireObjectSchema } from '../../protocol/messages.js'
 import { blobRefsOf, type BlobRef } from '../../protocol/blob-ref.js'
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
-import { contentHash, signVersions, type VersionSigner } from '../../protocol/provenance.js'
+import { contentHash, contentHashOfText, signVersions, type ContentHash, type VersionSigner } from '../../protocol/provenance.js'
 import { increment, merge } from '../../protocol/version-vector.js'
 import type { PutLimits, Store, StoredObject, WriteTx } from '../../store/types.js'
 import { BadRequestError, BlobMissingError, NotFoundError, RuleViolationError } from '../errors.js'
@@ -87,6 +87,8 @@ export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly Doc
 interface LocalWrite extends Pick<StoredObject, 'conflicts' | 'conflictVia' | 'origin' | 'vector'> {
   readonly version: ObjectVersion
   readonly limits: PutLimits | undefined
+  /** the version's data enumerates its keys in canonical order: JSON.stringify of it is its canonical text */
+  readonly ordered: boolean
 }
 
 /**
@@ -101,7 +103,7 @@ const LOCAL_LIMITS = Object.freeze({ maxWireBytes: MAX_LOCAL_OBJECT_BYTES })
 /** Sign `writes` as one group and store them, in order (putObject refuses what is too large). */
 function putLocal (tx: WriteTx, deps: LocalWriteDeps, writes: readonly LocalWrite[]): StoredObject[] {
   const signer = deps.signer
-  const hashes = signer !== undefined ? writes.map((w) => contentHash(w.version, w.version.id)) : undefined
+  const hashes = signer !== undefined ? writes.map(hashOf) : undefined
   const sigs = signer !== undefined ? signVersions(signer, writes.map((w) => w.version), hashes!.map((h) => h.h)) : undefined
   return writes.map((w, i) => tx.putObject({
     ...w.version,
@@ -112,11 +114,23 @@ function putLocal (tx: WriteTx, deps: LocalWriteDeps, writes: readonly LocalWrit
   }, hashes !== undefined ? { ...w.limits, dataText: hashes[i]!.dataText } : w.limits))
 }
 
-/** `version` as stored: its data in canonical key order (checked first: canonicalize recurses). */
+/** The content hash of a write: its data's text is JSON.stringify's when local() found the data in canonical order. */
+function hashOf (w: LocalWrite): ContentHash {
+  return w.ordered ? contentHashOfText(w.version, w.version.id, JSON.stringify(w.version.data)) : contentHash(w.version, w.version.id)
+}
+
+/**
+ * `version` as stored: its data in canonical key order (checked first:
+ * canonicalize recurses). Data already in that order — an edit of a stored
+ * version keeps its order — is kept as it is rather than copied: the copy
+ * would be the same JSON, and its allocation was a measurable share of a
+ * local write's garbage (bench/README.md, round four).
+ */
 function local (version: ObjectVersion, conflicts: readonly ObjectVersion[], conflictVia: readonly string[] | undefined, limits: PutLimits | undefined): LocalWrite {
   assertReplicable(version, conflicts)
-  const stored = { ...version, data: canonicalize(version.data) }
-  return { version: stored, vector: stored.vector, origin: stored.origin, conflicts, ...(conflictVia !== undefined ? { conflictVia } : {}), limits }
+  const ordered = inCanonicalOrder(version.data)
+  const stored = ordered ? version : { ...version, data: canonicalize(version.data) }
+  return { version: stored, vector: stored.vector, origin: stored.origin, conflicts, ...(conflictVia !== undefined ? { conflictVia } : {}), limits, ordered }
 }
 
 function localVersion (deps: LocalWriteDeps, input: DocumentInput, previous: Pick<StoredObject, 'conflicts' | 'conflictVia' | 'origin' | 'vector' | 'type'> | LocalWrite | undefined): LocalWrite {
