@@ -16,13 +16,13 @@
  * BadRequestError) — checked inside the transaction, where garbage
  * collection cannot remove one between the check and the write.
  */
-import { canonicalize, inCanonicalOrder } from '../../protocol/canonical.js'
+import { canonicalForm, canonicalJson } from '../../protocol/canonical.js'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { fastWireObject } from '../../protocol/fast-decode.js'
 import { wireObjectSchema } from '../../protocol/messages.js'
 import { blobRefsOf, type BlobRef } from '../../protocol/blob-ref.js'
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
-import { contentHash, contentHashOfText, signVersions, type ContentHash, type VersionSigner } from '../../protocol/provenance.js'
+import { contentHashOfText, signVersions, type ContentHash, type VersionSigner } from '../../protocol/provenance.js'
 import { increment, merge } from '../../protocol/version-vector.js'
 import type { PutLimits, Store, StoredObject, WriteTx } from '../../store/types.js'
 import { BadRequestError, BlobMissingError, NotFoundError, RuleViolationError } from '../errors.js'
@@ -87,8 +87,8 @@ export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly Doc
 interface LocalWrite extends Pick<StoredObject, 'conflicts' | 'conflictVia' | 'origin' | 'vector'> {
   readonly version: ObjectVersion
   readonly limits: PutLimits | undefined
-  /** the version's data enumerates its keys in canonical order: JSON.stringify of it is its canonical text */
-  readonly ordered: boolean
+  /** JSON.stringify of the version's data is its canonical text (canonicalForm) */
+  readonly exact: boolean
 }
 
 /**
@@ -114,23 +114,23 @@ function putLocal (tx: WriteTx, deps: LocalWriteDeps, writes: readonly LocalWrit
   }, hashes !== undefined ? { ...w.limits, dataText: hashes[i]!.dataText } : w.limits))
 }
 
-/** The content hash of a write: its data's text is JSON.stringify's when local() found the data in canonical order. */
+/** The content hash of a write, from its data's canonical text (known without walking the data again: canonicalForm). */
 function hashOf (w: LocalWrite): ContentHash {
-  return w.ordered ? contentHashOfText(w.version, w.version.id, JSON.stringify(w.version.data)) : contentHash(w.version, w.version.id)
+  const data = w.version.data
+  return contentHashOfText(w.version, w.version.id, w.exact ? JSON.stringify(data) : canonicalJson(data))
 }
 
 /**
  * `version` as stored: its data in canonical key order (checked first:
- * canonicalize recurses). Data already in that order — an edit of a stored
- * version keeps its order — is kept as it is rather than copied: the copy
- * would be the same JSON, and its allocation was a measurable share of a
- * local write's garbage (bench/README.md, round four).
+ * canonicalize recurses). Objects of the data already in that order — an
+ * edit of a stored version keeps most of its order — are kept, not copied
+ * (protocol/canonical.ts).
  */
 function local (version: ObjectVersion, conflicts: readonly ObjectVersion[], conflictVia: readonly string[] | undefined, limits: PutLimits | undefined): LocalWrite {
   assertReplicable(version, conflicts)
-  const ordered = inCanonicalOrder(version.data)
-  const stored = ordered ? version : { ...version, data: canonicalize(version.data) }
-  return { version: stored, vector: stored.vector, origin: stored.origin, conflicts, ...(conflictVia !== undefined ? { conflictVia } : {}), limits, ordered }
+  const { value: data, exact } = canonicalForm(version.data)
+  const stored = data === version.data ? version : { ...version, data }
+  return { version: stored, vector: stored.vector, origin: stored.origin, conflicts, ...(conflictVia !== undefined ? { conflictVia } : {}), limits, exact }
 }
 
 function localVersion (deps: LocalWriteDeps, input: DocumentInput, previous: Pick<StoredObject, 'conflicts' | 'conflictVia' | 'origin' | 'vector' | 'type'> | LocalWrite | undefined): LocalWrite {

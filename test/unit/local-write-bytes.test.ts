@@ -1,14 +1,14 @@
 /**
- * A local write keeps data that is already in canonical key order as it is
- * instead of copying it (agent/apply/local-writes.ts `local`), and hashes
- * its JSON.stringify text without walking it again. What reaches the disk
- * must be what the copying path writes: the same data given in another key
- * order still takes that path, so two stores written with the same
- * documents, one in canonical order and one shuffled, must hold the same
- * rows byte for byte — records, feed, type index with digest leaves, digest
- * aggregates, history, past versions — signatures included (Ed25519 is
- * deterministic; both use one key and one clock).
- */
+ * A local write keeps the objects of its data that are already in canonical
+ * key order instead of copying them (protocol/canonical.ts canonicalize,
+ * agent/apply/local-writes.ts `local`), and hashes the data's text without
+ * walking it again (canonicalForm). What reaches the disk must be what the
+ * former full copy wrote: the same data given in shuffled key order is
+ * copied object by object, so two stores written with the same documents,
+ * one in canonical order and one shuffled, must hold the same rows byte for
+ * byte — records, feed, type index with digest leaves, digest aggregates,
+ * history, past versions — signatures included (Ed25519 is deterministic;
+ * both use one key and one clock). */
 import { join } from 'node:path'
 import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
