@@ -32,20 +32,66 @@ export function canonicalJson (value: unknown): string {
 }
 
 /**
- * A copy of a JSON value whose objects enumerate their keys in canonical
- * order (arrays and scalars as they are), so that JSON.stringify of it is
- * its canonical text — except under integer-like keys, which no key order
- * can put last.
+ * A JSON value whose objects enumerate their keys in canonical order (arrays
+ * and scalars as they are), so that JSON.stringify of it is its canonical
+ * text — except under integer-like keys, which no key order can put last.
+ * Objects already in that order, and arrays holding nothing to reorder, are
+ * returned as they are, not copied: an edit mostly keeps the order of the
+ * stored version it came from, and copying every object of it was a
+ * measurable share of a local write's allocations (bench/README.md, round
+ * four). The result is the same JSON as a full copy's.
  */
 export function canonicalize<T> (value: T): T {
-  if (Array.isArray(value)) return value.map(canonicalize) as T
-  if (typeof value === 'object' && value !== null) {
-    const rec = value as Rec
-    const out: Rec = {}
-    for (const k of Object.keys(rec).sort()) out[k] = canonicalize(rec[k])
-    return out as T
+  return canonicalIn(value, { exact: true })
+}
+
+/**
+ * `canonicalize(value)`, and whether JSON.stringify of the result is its
+ * canonical text (false only when an object with integer-like keys had to
+ * be reordered): what canonicalText would find by walking the result again.
+ */
+export function canonicalForm<T> (value: T): { readonly value: T, readonly exact: boolean } {
+  const state = { exact: true }
+  return { value: canonicalIn(value, state), exact: state.exact }
+}
+
+/** `exact` turns false when a reordered object enumerates its keys in another order than the sorted one */
+function canonicalIn<T> (value: T, state: { exact: boolean }): T {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      const c = canonicalIn(item, state)
+      if (c !== item) (out ??= value.slice())[i] = c
+    }
+    return (out ?? value) as T
   }
-  return value
+  const rec = value as Rec
+  const keys = Object.keys(rec)
+  if (inOrder(keys)) {
+    let out: Rec | undefined
+    for (const k of keys) {
+      const item = rec[k]
+      const c = canonicalIn(item, state)
+      if (c !== item) (out ??= { ...rec })[k] = c
+    }
+    return (out ?? value) as T
+  }
+  keys.sort()
+  const out: Rec = {}
+  for (const k of keys) out[k] = canonicalIn(rec[k], state)
+  // integer-like keys enumerate first, in numeric order, whatever the insertion order
+  if (state.exact && !inOrder(Object.keys(out))) state.exact = false
+  return out as T
+}
+
+/** strictly ascending, and no `__proto__` (a copy cannot hold it as an own key: such an object takes the copying path) */
+function inOrder (keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] === '__proto__' || (i > 0 && !(keys[i - 1]! < keys[i]!))) return false
+  }
+  return true
 }
 
 /** Whether every object in `value` enumerates its keys in canonical order. */

@@ -25,14 +25,21 @@ function isRecord (value: unknown): value is Rec {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+const hasOwn = Object.prototype.hasOwnProperty
+
+// the keys of `a`, then those of `b` that `a` has not: the union, without
+// building it (an edit's data has dozens of keys, and this runs on every
+// stored version); a key's path is made only when it is reported or descended into
 function diffObjects (a: Rec, b: Rec, prefix: string, out: string[]): void {
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const path = `${prefix}.${key}`
-    const x = a[key]
-    const y = b[key]
-    if (isRecord(x) && isRecord(y)) diffObjects(x, y, path, out)
-    else if (!sameValue(x, y)) out.push(path)
-  }
+  for (const key of Object.keys(a)) diffKey(a, b, key, prefix, out)
+  for (const key of Object.keys(b)) if (!hasOwn.call(a, key)) diffKey(a, b, key, prefix, out)
+}
+
+function diffKey (a: Rec, b: Rec, key: string, prefix: string, out: string[]): void {
+  const x = a[key]
+  const y = b[key]
+  if (isRecord(x) && isRecord(y)) diffObjects(x, y, `${prefix}.${key}`, out)
+  else if (!sameValue(x, y)) out.push(`${prefix}.${key}`)
 }
 
 /** Deep equality of JSON values, key order ignored. */

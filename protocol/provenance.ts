@@ -52,6 +52,11 @@ export function contentHash (v: Content, signedId: string): ContentHash {
   return { h: hashContent(v, signedId, dataText), dataText }
 }
 
+/** The content hash of `v` whose data's canonical text is `dataText` (the caller knows it is: see canonical.ts). */
+export function contentHashOfText (v: Content, signedId: string, dataText: string): ContentHash {
+  return { h: hashContent(v, signedId, dataText), dataText }
+}
+
 function hashContent (v: Content, signedId: string, dataText: string): string {
   // one call on one string: cheaper here than an incremental hash of its parts
   return hash('sha256', `[${JSON.stringify(v.type)},${JSON.stringify(signedId)},${JSON.stringify(v.parent)},${JSON.stringify(v.refs)},${dataText}]`, 'base64url')

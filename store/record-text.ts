@@ -55,7 +55,26 @@ export function storedRecord (object: ObjectWrite, seq: number, limits: PutLimit
  * unescaped, so its first occurrence is the key.
  */
 export function recordText (stored: StoredObject, dataText: string): string {
-  const { data: _data, ...rest } = stored // eslint-disable-line @typescript-eslint/no-unused-vars
+  // the record without `data` as a literal in storedRecord's key order: a
+  // rest-destructuring copy (`{ data, ...rest }`) is V8's slow generic
+  // property copy, and this runs once per stored version on both sides
+  const rest = {
+    uid: stored.uid,
+    type: stored.type,
+    id: stored.id,
+    parent: stored.parent,
+    refs: stored.refs,
+    vector: stored.vector,
+    origin: stored.origin,
+    deleted: stored.deleted,
+    at: stored.at,
+    sig: stored.sig,
+    conflicts: stored.conflicts,
+    via: stored.via,
+    viaEpoch: stored.viaEpoch,
+    conflictVia: stored.conflictVia,
+    seq: stored.seq
+  }
   const text = JSON.stringify(rest)
   const at = text.indexOf(',"vector":')
   return `${text.slice(0, at)},"data":${dataText}${text.slice(at)}`

@@ -16,13 +16,13 @@
  * BadRequestError) — checked inside the transaction, where garbage
  * collection cannot remove one between the check and the write.
  */
-import { canonicalize } from '../../protocol/canonical.js'
+import { canonicalForm, canonicalJson } from '../../protocol/canonical.js'
 import { MAX_LOCAL_OBJECT_BYTES } from '../../protocol/constants.js'
 import { fastWireObject } from '../../protocol/fast-decode.js'
 import { wireObjectSchema } from '../../protocol/messages.js'
 import { blobRefsOf, type BlobRef } from '../../protocol/blob-ref.js'
 import type { ObjectContent, ObjectVersion } from '../../protocol/object.js'
-import { contentHash, signVersions, type VersionSigner } from '../../protocol/provenance.js'
+import { contentHashOfText, signVersions, type ContentHash, type VersionSigner } from '../../protocol/provenance.js'
 import { merge, raise, type VersionVector } from '../../protocol/version-vector.js'
 import type { PutLimits, Store, StoredObject, WriteTx } from '../../store/types.js'
 import { BadRequestError, BlobMissingError, NotFoundError, RuleViolationError } from '../errors.js'
@@ -87,6 +87,8 @@ export async function writeDocuments (deps: LocalWriteDeps, inputs: readonly Doc
 interface LocalWrite extends Pick<StoredObject, 'conflicts' | 'conflictVia' | 'origin' | 'vector'> {
   readonly version: ObjectVersion
   readonly limits: PutLimits | undefined
+  /** JSON.stringify of the version's data is its canonical text (canonicalForm) */
+  readonly exact: boolean
 }
 
 /**
@@ -112,7 +114,7 @@ function raiseOwn (deps: LocalWriteDeps, vector: VersionVector): VersionVector {
 /** Sign `writes` as one group and store them, in order (putObject refuses what is too large). */
 function putLocal (tx: WriteTx, deps: LocalWriteDeps, writes: readonly LocalWrite[]): StoredObject[] {
   const signer = deps.signer
-  const hashes = signer !== undefined ? writes.map((w) => contentHash(w.version, w.version.id)) : undefined
+  const hashes = signer !== undefined ? writes.map(hashOf) : undefined
   const sigs = signer !== undefined ? signVersions(signer, writes.map((w) => w.version), hashes!.map((h) => h.h)) : undefined
   return writes.map((w, i) => tx.putObject({
     ...w.version,
@@ -123,11 +125,23 @@ function putLocal (tx: WriteTx, deps: LocalWriteDeps, writes: readonly LocalWrit
   }, hashes !== undefined ? { ...w.limits, dataText: hashes[i]!.dataText } : w.limits))
 }
 
-/** `version` as stored: its data in canonical key order (checked first: canonicalize recurses). */
+/** The content hash of a write, from its data's canonical text (known without walking the data again: canonicalForm). */
+function hashOf (w: LocalWrite): ContentHash {
+  const data = w.version.data
+  return contentHashOfText(w.version, w.version.id, w.exact ? JSON.stringify(data) : canonicalJson(data))
+}
+
+/**
+ * `version` as stored: its data in canonical key order (checked first:
+ * canonicalize recurses). Objects of the data already in that order — an
+ * edit of a stored version keeps most of its order — are kept, not copied
+ * (protocol/canonical.ts).
+ */
 function local (version: ObjectVersion, conflicts: readonly ObjectVersion[], conflictVia: readonly string[] | undefined, limits: PutLimits | undefined): LocalWrite {
   assertReplicable(version, conflicts)
-  const stored = { ...version, data: canonicalize(version.data) }
-  return { version: stored, vector: stored.vector, origin: stored.origin, conflicts, ...(conflictVia !== undefined ? { conflictVia } : {}), limits }
+  const { value: data, exact } = canonicalForm(version.data)
+  const stored = data === version.data ? version : { ...version, data }
+  return { version: stored, vector: stored.vector, origin: stored.origin, conflicts, ...(conflictVia !== undefined ? { conflictVia } : {}), limits, exact }
 }
 
 function localVersion (deps: LocalWriteDeps, input: DocumentInput, previous: Pick<StoredObject, 'conflicts' | 'conflictVia' | 'origin' | 'vector' | 'type'> | LocalWrite | undefined): LocalWrite {
