@@ -29,7 +29,7 @@ import { runPair, type PairResult } from './scenarios/pair.js'
 import { renderSlowLink, runSlowLink, type SlowLinkResult } from './scenarios/slowlink.js'
 import { renderReport, summarise, type BenchResults } from './summary.js'
 import { renderMeshReport, runMeshBench } from './mesh-run.js'
-import { missingStartSettings } from '../agent/runtime/node-flags.js'
+import { canReplaceProcess, startSettingsToApply } from '../agent/runtime/node-flags.js'
 import type { AgentProcess } from './lib/process.js'
 
 export const RUN_DEFAULTS = Object.freeze({
@@ -255,7 +255,7 @@ async function runSlowLinkBench (flags: RunFlags, { execArgv, env }: AgentProces
  */
 function agentProcess (flags: RunFlags, profileDir: string): AgentProcess {
   const nodeArgs = flags.nodeArgs.split(' ').filter((a) => a !== '')
-  const start = missingStartSettings(nodeArgs, process.env)
+  const start = startSettingsToApply(nodeArgs, process.env, canReplaceProcess())
   createBenchLog('bench')('agent processes start as labmesh start does', { flags: start.flags, env: start.env })
   return {
     execArgv: [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...start.flags, ...nodeArgs],

@@ -7,7 +7,8 @@
  *
  * - Node 22.15+ / 23.11+ (process.execve): this process is replaced by the
  *   new node — same PID, stdio, signals and exit code as if started so.
- * - Older node (20): the new node runs as a child with the same stdio; this
+ * - Older node (20), only when the admin set LABMESH_NODE_FLAGS (node-flags.ts
+ *   says why not by default): the new node runs as a child with the same stdio; this
  *   process forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGUSR2 to it and
  *   ends the way it ended (its exit code, or the same signal). It stays
  *   resident meanwhile: ~7 MiB of its own memory (bench/README.md). A signal
@@ -19,7 +20,7 @@
  */
 import { spawn } from 'node:child_process'
 import { Socket } from 'node:net'
-import { isNothing, missingStartSettings, RELAUNCHED_VAR } from '../runtime/node-flags.js'
+import { canReplaceProcess, isNothing, RELAUNCHED_VAR, startSettingsToApply } from '../runtime/node-flags.js'
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2']
 
@@ -37,12 +38,12 @@ export function isStartCommand (argv: readonly string[]): boolean {
  */
 export function relaunchForAgent (argv: readonly string[]): boolean {
   if (!isStartCommand(argv)) return false
-  const missing = missingStartSettings(process.execArgv, process.env)
+  const missing = startSettingsToApply(process.execArgv, process.env, canReplaceProcess())
   if (isNothing(missing)) return false
   const args = [...process.execArgv, ...missing.flags, ...argv.slice(1)]
   const env = { ...process.env, ...missing.env }
   const execve = (process as unknown as { execve?: Execve }).execve
-  if (typeof execve === 'function' && process.platform !== 'win32') {
+  if (typeof execve === 'function' && canReplaceProcess()) {
     try {
       execve.call(process, process.execPath, [process.execPath, ...args], { ...env, [RELAUNCHED_VAR]: 'exec' })
     } catch {

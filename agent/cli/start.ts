@@ -8,6 +8,7 @@ import { loadConfigFile } from '../../config/load.js'
 import { createAgent } from '../agent.js'
 import { loadAdminToken } from '../net/identity.js'
 import { tuneHeapForAgent } from '../runtime/heap-tuning.js'
+import { isNothing, missingStartSettings, NODE_FLAGS_VAR } from '../runtime/node-flags.js'
 import { createLogger } from '../runtime/logger.js'
 
 /** a repeated SIGTERM / SIGINT this soon after the first is the same request delivered twice */
@@ -19,6 +20,10 @@ export async function runAgent (configFile: string): Promise<void> {
   const logger = createLogger({ level: config.log.level, domain: config.domain })
   // what node runs it with (start-time memory settings: agent/runtime/node-flags.ts, relaunch.ts)
   logger.info({ node: process.version, execArgv: process.execArgv, mallocArenaMax: process.env.MALLOC_ARENA_MAX }, 'starting')
+  const missing = missingStartSettings(process.execArgv, process.env)
+  if (!isNothing(missing)) {
+    logger.info({ flags: missing.flags, env: missing.env }, `node runs without the agent's memory settings (this node cannot replace its process): start it with ${[...Object.entries(missing.env).map(([k, v]) => `${k}=${v}`), ...(missing.flags.length > 0 ? [`NODE_OPTIONS="${missing.flags.join(' ')}"`] : [])].join(' ')}, or set ${NODE_FLAGS_VAR}="${missing.flags.join(' ')}" to have labmesh start a node with them (a second process); ~20 MiB less at a large pull (bench/README.md)`)
+  }
   const agent = createAgent(config, { logger, env: process.env, processMetrics: true })
   // registered before the start: a SIGHUP's default action would end the process
   const onHangUp = (): void => {

@@ -15,6 +15,14 @@
  * arguments or NODE_OPTIONS, or an environment variable already set, is
  * left as given. LABMESH_NODE_FLAGS replaces the flag list ("none": add
  * nothing and start no second node).
+ *
+ * Where node can replace its process (process.execve: Node 22.15+, 23.11+,
+ * 24) this is the default. Node 20 cannot: the new node has to run as a
+ * child of the first, which then is the PID the admin sees but not the one
+ * holding the store, and a SIGKILL reaches the agent only ~1 s later (the
+ * crash and lock tests caught both). So there it is done only when the admin
+ * asks by setting LABMESH_NODE_FLAGS; otherwise the agent logs how to start
+ * node with the settings (NODE_OPTIONS, a unit's Environment=).
  */
 import { ConfigError } from '../../config/errors.js'
 
@@ -52,6 +60,20 @@ export function missingStartSettings (execArgv: readonly string[], env: Readonly
   const flags = wanted.filter((f) => !given.has(flagName(f)))
   const added = Object.entries(AGENT_NODE_ENV).filter(([k]) => env[k] === undefined)
   return { flags, env: Object.fromEntries(added) }
+}
+
+/**
+ * What `labmesh start` adds in this node: the missing settings where the
+ * process can be replaced, or where the admin named the flags; else nothing.
+ */
+export function startSettingsToApply (execArgv: readonly string[], env: Readonly<Record<string, string | undefined>>, canReplaceProcess: boolean): StartSettings {
+  const asked = (env[NODE_FLAGS_VAR] ?? '').trim() !== ''
+  return canReplaceProcess || asked ? missingStartSettings(execArgv, env) : NOTHING
+}
+
+/** node can replace this process with another (execve): Node 22.15+, 23.11+, 24, not on Windows */
+export function canReplaceProcess (): boolean {
+  return typeof (process as unknown as { execve?: unknown }).execve === 'function' && process.platform !== 'win32'
 }
 
 /** true when there is nothing to add */
