@@ -24,7 +24,14 @@
  * asks by setting LABMESH_NODE_FLAGS; otherwise the agent logs how to start
  * node with the settings (NODE_OPTIONS, a unit's Environment=).
  */
-import { ConfigError } from '../../config/errors.js'
+/** LABMESH_NODE_FLAGS holds something that is not a node flag (bin/labmesh.js exits 2, as for a bad config) */
+export class NodeFlagsError extends Error {
+  readonly code = 'NODE_FLAGS_INVALID'
+  constructor (message: string) {
+    super(message)
+    this.name = 'NodeFlagsError'
+  }
+}
 
 /** a 4 MiB semi-space instead of 16 (Node 20; 32 MiB young generation → 8) */
 export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4']
@@ -45,7 +52,7 @@ const NOTHING: StartSettings = { flags: [], env: {} }
 
 /**
  * The settings a node started with `execArgv` and `env` still lacks.
- * Throws ConfigError when LABMESH_NODE_FLAGS holds something that is not a flag.
+ * Throws NodeFlagsError when LABMESH_NODE_FLAGS holds something that is not a flag.
  */
 export function missingStartSettings (execArgv: readonly string[], env: Readonly<Record<string, string | undefined>>): StartSettings {
   if (env[RELAUNCHED_VAR] !== undefined) return NOTHING
@@ -54,7 +61,7 @@ export function missingStartSettings (execArgv: readonly string[], env: Readonly
   const wanted = chosen !== '' ? chosen.split(/\s+/) : AGENT_NODE_FLAGS
   const bad = wanted.filter((f) => !f.startsWith('--'))
   if (bad.length > 0) {
-    throw new ConfigError([{ path: NODE_FLAGS_VAR, message: `"${bad.join(' ')}" is not a node flag`, fix: 'give node flags separated by spaces (e.g. --max-semi-space-size=4), or "none"' }])
+    throw new NodeFlagsError(`${NODE_FLAGS_VAR}: "${bad.join(' ')}" is not a node flag; give node flags separated by spaces (e.g. --max-semi-space-size=4), or "none"`)
   }
   const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName))
   const flags = wanted.filter((f) => !given.has(flagName(f)))

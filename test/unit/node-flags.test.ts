@@ -8,9 +8,8 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { AGENT_NODE_ENV, AGENT_NODE_FLAGS, isNothing, missingStartSettings, startSettingsToApply } from '../../agent/runtime/node-flags.js'
+import { AGENT_NODE_ENV, AGENT_NODE_FLAGS, isNothing, missingStartSettings, NodeFlagsError, startSettingsToApply } from '../../agent/runtime/node-flags.js'
 import { isStartCommand } from '../../agent/cli/relaunch.js'
-import { ConfigError } from '../../config/errors.js'
 
 describe('start-time node settings', () => {
   it('adds the semi-space flag and MALLOC_ARENA_MAX to a plain node', () => {
@@ -29,7 +28,7 @@ describe('start-time node settings', () => {
     expect(missingStartSettings([], { LABMESH_NODE_FLAGS: ' --max-semi-space-size=2  --single-threaded-gc ' }).flags).toEqual(['--max-semi-space-size=2', '--single-threaded-gc'])
     expect(isNothing(missingStartSettings([], { LABMESH_NODE_FLAGS: 'none' }))).toBe(true)
     expect(isNothing(missingStartSettings([], { LABMESH_RELAUNCHED: 'exec' }))).toBe(true)
-    expect(() => missingStartSettings([], { LABMESH_NODE_FLAGS: 'max-semi-space-size=2' })).toThrow(ConfigError)
+    expect(() => missingStartSettings([], { LABMESH_NODE_FLAGS: 'max-semi-space-size=2' })).toThrow(NodeFlagsError)
   })
 
   it('where node cannot replace its process, adds only what the admin named', () => {
