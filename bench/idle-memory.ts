@@ -81,7 +81,7 @@ if (isMainModule(import.meta.url)) {
   await importSteps()
   process.stdout.write('\n| labmesh start, idle | RSS | anon | file | relaunching parent (RSS / anon / file) |\n| --- | ---: | ---: | ---: | --- |\n')
   for (let i = 0; i < flags.agents; i++) {
-    for (const [label, env] of [['start-time settings (default)', { ...process.env }], ['LABMESH_NODE_FLAGS=none', { ...process.env, LABMESH_NODE_FLAGS: 'none' }]] as const) {
+    for (const [label, env] of [['default in this node (Node 20: none unless LABMESH_NODE_FLAGS is set)', { ...process.env }], ['LABMESH_NODE_FLAGS=none', { ...process.env, LABMESH_NODE_FLAGS: 'none' }]] as const) {
       const r = await idleAgent(env, flags.settleMs, flags.port + 2 * i)
       process.stdout.write(`| ${label} | ${r.rss} | ${r.anon} | ${r.file} | ${r.parent !== undefined ? `${r.parent.rss} / ${r.parent.anon} / ${r.parent.file}` : '—'} |\n`)
     }
