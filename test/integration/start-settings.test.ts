@@ -47,6 +47,10 @@ async function start (dir: string, env: Record<string, string>): Promise<Started
     proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('labmesh ready')) res() })
     void exited.then(({ code }) => rej(new Error(`exited ${code} before ready: ${err}`)))
   })
+  // a SIGTERM sent at the very moment of the ready line is sometimes taken by
+  // node's default action (exit by SIGTERM), on main too (1 in ~6 tries by
+  // hand); not what these tests are about, so they stop a settled agent
+  await new Promise((res) => setTimeout(res, 1000))
   return { proc, stderr: () => err, exited }
 }
 
@@ -68,13 +72,13 @@ describe('labmesh start: start-time node settings', () => {
       expect(plain.stderr()).toContain('node runs without the agent\'s memory settings')
     }
     plain.proc.kill('SIGTERM')
-    expect((await plain.exited).code).toBe(0)
+    expect(await plain.exited).toEqual({ code: 0, signal: null })
 
     const off = await start(dir, { LABMESH_NODE_FLAGS: 'none' })
     expect(agentExecArgv(off.stderr())).toEqual([])
     expect(off.stderr()).not.toContain('node runs without')
     off.proc.kill('SIGTERM')
-    expect((await off.exited).code).toBe(0)
+    expect(await off.exited).toEqual({ code: 0, signal: null })
   }, 180_000)
 
   it('asked for, ends as told (SIGTERM: exit 0) and dies with the started process (SIGKILL: the store is free)', async () => {
