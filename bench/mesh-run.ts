@@ -6,6 +6,7 @@
  */
 import { loadavg } from 'node:os'
 import { createBenchLog, machineInfo, type BenchLog, type MachineInfo } from './lib/report.js'
+import type { AgentProcess } from './lib/process.js'
 import { createTempDir } from './lib/tmp.js'
 import { runMesh, type MeshResult } from './scenarios/mesh.js'
 import { renderMeshTable } from './scenarios/mesh-summary.js'
@@ -59,11 +60,11 @@ export function meshTargets (results: readonly MeshResult[]): MeshTarget[] {
  * machine another process can take one meanwhile: that attempt is thrown
  * away and the size runs again on new ports, once.
  */
-async function meshOnce (flags: MeshFlags, labs: number, execArgv: readonly string[], log: BenchLog): Promise<MeshResult> {
+async function meshOnce (flags: MeshFlags, labs: number, agents: AgentProcess, log: BenchLog): Promise<MeshResult> {
   for (let attempt = 1; ; attempt++) {
     const tmp = await createTempDir(`bench-mesh-${labs}`)
     try {
-      const r = await runMesh({ root: tmp.path, labs, edits: flags.meshEdits, latencyEdits: flags.meshLatencyEdits, latencyRate: flags.meshLatencyRate, perProcess: flags.meshPerProcess, execArgv, log: createBenchLog(`mesh-${labs}`) })
+      const r = await runMesh({ root: tmp.path, labs, edits: flags.meshEdits, latencyEdits: flags.meshLatencyEdits, latencyRate: flags.meshLatencyRate, perProcess: flags.meshPerProcess, execArgv: agents.execArgv, env: agents.env, log: createBenchLog(`mesh-${labs}`) })
       log(`mesh of ${labs} labs`, { ...r })
       return r
     } catch (err) {
@@ -76,13 +77,13 @@ async function meshOnce (flags: MeshFlags, labs: number, execArgv: readonly stri
   }
 }
 
-export async function runMeshBench (flags: MeshFlags, execArgv: readonly string[], log: BenchLog = createBenchLog('mesh')): Promise<MeshBenchResults> {
+export async function runMeshBench (flags: MeshFlags, agents: AgentProcess, log: BenchLog = createBenchLog('mesh')): Promise<MeshBenchResults> {
   const startedAt = new Date()
   const loadBefore = loadavg()
   const results: MeshResult[] = []
   for (const labs of meshSizes(flags.mesh)) {
     log(`scenario: mesh of ${labs} labs`, { edits: flags.meshEdits, latencyEdits: flags.meshLatencyEdits, latencyRate: flags.meshLatencyRate, perProcess: flags.meshPerProcess })
-    results.push(await meshOnce(flags, labs, execArgv, log))
+    results.push(await meshOnce(flags, labs, agents, log))
   }
   return {
     date: startedAt.toISOString(),

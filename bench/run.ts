@@ -29,6 +29,8 @@ import { runPair, type PairResult } from './scenarios/pair.js'
 import { renderSlowLink, runSlowLink, type SlowLinkResult } from './scenarios/slowlink.js'
 import { renderReport, summarise, type BenchResults } from './summary.js'
 import { renderMeshReport, runMeshBench } from './mesh-run.js'
+import { canReplaceProcess, startSettingsToApply } from '../agent/runtime/node-flags.js'
+import type { AgentProcess } from './lib/process.js'
 
 export const RUN_DEFAULTS = Object.freeze({
   objects: 50_000,
@@ -119,7 +121,7 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
   if (flags.cpuProf) await mkdir(profileDir, { recursive: true })
   // agent processes inherit the environment: the worker restricts its agent to these versions
   if (flags.protocol !== '') process.env.LABMESH_BENCH_SYNC_VERSIONS = flags.protocol
-  const execArgv = agentExecArgv(flags, profileDir)
+  const { execArgv, env } = agentProcess(flags, profileDir)
 
   const base: { pouchdb?: PouchdbResult, leveldb?: LeveldbFloorResult, libp2p?: Libp2pFloorResult } = {}
   if (baselines.has('leveldb')) {
@@ -141,6 +143,7 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
       root: tmp.path,
       sync,
       execArgv,
+      env,
       seed: { unsigned: flags.unsignedSeed, chunk: flags.seedChunk },
       ...(flags.history >= 0 ? { extraConfig: { history: { versions: flags.history } } } : {})
     })
@@ -216,7 +219,7 @@ export async function runBench (flags: RunFlags, log: BenchLog = createBenchLog(
 }
 
 /** The slow-link scenario on its own (--link): its table is not the pair/baseline report. */
-async function runSlowLinkBench (flags: RunFlags, execArgv: string[]): Promise<{ date: string, machine: Record<string, unknown>, flags: RunFlags, slowlink: SlowLinkResult }> {
+async function runSlowLinkBench (flags: RunFlags, { execArgv, env }: AgentProcess): Promise<{ date: string, machine: Record<string, unknown>, flags: RunFlags, slowlink: SlowLinkResult }> {
   const startedAt = new Date()
   const loadBefore = loadavg()
   if (flags.protocol !== '') process.env.LABMESH_BENCH_SYNC_VERSIONS = flags.protocol
@@ -224,7 +227,7 @@ async function runSlowLinkBench (flags: RunFlags, execArgv: string[]): Promise<{
   const sync: Record<string, number> = {}
   if (flags.batchSize > 0) sync.batchSize = flags.batchSize
   if (flags.window > 0) sync.window = flags.window
-  const cluster = createCluster({ root: tmp.path, sync, execArgv, seed: { unsigned: flags.unsignedSeed, chunk: flags.seedChunk } })
+  const cluster = createCluster({ root: tmp.path, sync, execArgv, env, seed: { unsigned: flags.unsignedSeed, chunk: flags.seedChunk } })
   try {
     const slowlink = await runSlowLink(cluster, {
       objects: flags.objects,
@@ -245,16 +248,26 @@ async function runSlowLinkBench (flags: RunFlags, execArgv: string[]): Promise<{
   }
 }
 
-/** node flags for every agent process (--cpu-prof, --node-args) */
-function agentExecArgv (flags: RunFlags, profileDir: string): string[] {
-  return [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...flags.nodeArgs.split(' ').filter((a) => a !== '')]
+/**
+ * Node flags and environment of every agent process: what `labmesh start`
+ * adds (agent/runtime/node-flags.ts; --node-args, NODE_OPTIONS and
+ * LABMESH_NODE_FLAGS override it as they do there), --cpu-prof, --node-args.
+ */
+function agentProcess (flags: RunFlags, profileDir: string): AgentProcess {
+  const nodeArgs = flags.nodeArgs.split(' ').filter((a) => a !== '')
+  const start = startSettingsToApply(nodeArgs, process.env, canReplaceProcess())
+  createBenchLog('bench')('agent processes start as labmesh start does', { flags: start.flags, env: start.env })
+  return {
+    execArgv: [...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...start.flags, ...nodeArgs],
+    env: { ...process.env, ...start.env }
+  }
 }
 
 if (isMainModule(import.meta.url)) {
   const flags = parseBenchArgs(process.argv.slice(2), { ...RUN_DEFAULTS })
   await mkdir(RESULTS_DIR, { recursive: true })
   if (flags.link !== '') {
-    const results = await runSlowLinkBench(flags, agentExecArgv(flags, join(RESULTS_DIR, 'profiles')))
+    const results = await runSlowLinkBench(flags, agentProcess(flags, join(RESULTS_DIR, 'profiles')))
     const file = join(RESULTS_DIR, flags.out === RUN_DEFAULTS.out ? 'slowlink.json' : flags.out)
     await writeFile(file, JSON.stringify(results, null, 2) + '\n')
     process.stdout.write(renderSlowLink(results.slowlink) + '\n')
@@ -263,7 +276,7 @@ if (isMainModule(import.meta.url)) {
     // the lab mesh runs on its own: its table is not the pair/baseline report
     const profileDir = join(RESULTS_DIR, 'profiles')
     if (flags.cpuProf) await mkdir(profileDir, { recursive: true })
-    const results = await runMeshBench(flags, agentExecArgv(flags, profileDir))
+    const results = await runMeshBench(flags, agentProcess(flags, profileDir))
     const file = join(RESULTS_DIR, flags.out === RUN_DEFAULTS.out ? 'mesh.json' : flags.out)
     await writeFile(file, JSON.stringify(results, null, 2) + '\n')
     process.stdout.write(renderMeshReport(results) + '\n')

@@ -50,7 +50,11 @@ export const BATCH_TARGET_BYTES = 1024 * 1024
 /** objects one `pull` may ask for (a window of several batches) */
 export const DEFAULT_PULL_WINDOW = 4000
 export const MAX_PULL_WINDOW = 100_000
-/** batches received but not yet applied before the puller stops asking */
+/**
+ * batches received but not yet applied before the puller stops asking; the
+ * objects waiting plus those asked for are bounded by the window too
+ * (agent/sync/pull-pipeline.ts)
+ */
 export const MAX_UNAPPLIED_BATCHES = 8
 
 /**

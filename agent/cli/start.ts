@@ -8,12 +8,22 @@ import { loadConfigFile } from '../../config/load.js'
 import { createAgent } from '../agent.js'
 import { loadAdminToken } from '../net/identity.js'
 import { tuneHeapForAgent } from '../runtime/heap-tuning.js'
+import { isNothing, missingStartSettings, NODE_FLAGS_VAR } from '../runtime/node-flags.js'
 import { createLogger } from '../runtime/logger.js'
+
+/** a repeated SIGTERM / SIGINT this soon after the first is the same request delivered twice */
+const REPEAT_SIGNAL_GRACE_MS = 1000
 
 export async function runAgent (configFile: string): Promise<void> {
   const config = await loadConfigFile(configFile, process.env)
   tuneHeapForAgent(process.execArgv, process.env.NODE_OPTIONS)
   const logger = createLogger({ level: config.log.level, domain: config.domain })
+  // what node runs it with (start-time memory settings: agent/runtime/node-flags.ts, relaunch.ts)
+  logger.info({ node: process.version, execArgv: process.execArgv, mallocArenaMax: process.env.MALLOC_ARENA_MAX }, 'starting')
+  const missing = missingStartSettings(process.execArgv, process.env)
+  if (!isNothing(missing)) {
+    logger.info({ flags: missing.flags, env: missing.env }, `node runs without the agent's memory settings (this node cannot replace its process): start it with ${[...Object.entries(missing.env).map(([k, v]) => `${k}=${v}`), ...(missing.flags.length > 0 ? [`NODE_OPTIONS="${missing.flags.join(' ')}"`] : [])].join(' ')}, or set ${NODE_FLAGS_VAR}="${missing.flags.join(' ')}" to have labmesh start a node with them (a second process); ~20 MiB less at a large pull (bench/README.md)`)
+  }
   const agent = createAgent(config, { logger, env: process.env, processMetrics: true })
   // registered before the start: a SIGHUP's default action would end the process
   const onHangUp = (): void => {
@@ -26,18 +36,26 @@ export async function runAgent (configFile: string): Promise<void> {
   const token = await loadAdminToken(config.paths.tokenFile)
   process.stdout.write(`labmesh ready: domain=${config.domain} peerId=${agent.peerId} listen=${agent.listenAddrs().join(',')} http=${agent.httpUrl ?? ''} status=${agent.httpUrl ?? ''}/#token=${token}\n`)
   await new Promise<void>((resolve) => {
-    let stopping = false
-    const shutdown = (signal: string): void => {
-      if (stopping) return
-      stopping = true
+    let stoppingSince: number | undefined
+    const shutdown = (signal: NodeJS.Signals): void => {
+      if (stoppingSince !== undefined) {
+        // The same signal often arrives twice at once: from the terminal or the
+        // service manager and from a relaunching parent (relaunch.ts) — ignore
+        // that; a repeat later means "now": end without waiting for the stop.
+        if (performance.now() - stoppingSince < REPEAT_SIGNAL_GRACE_MS) return
+        logger.warn({ signal }, 'second signal: exiting before the agent has stopped')
+        logger.flush()
+        process.exit(128 + (signal === 'SIGINT' ? 2 : 15))
+      }
+      stoppingSince = performance.now()
       logger.info({ signal }, 'shutting down')
       agent.stop().then(resolve, (err: unknown) => {
         logger.error({ err: (err as Error).message }, 'error during shutdown')
         resolve()
       })
     }
-    process.once('SIGTERM', () => shutdown('SIGTERM'))
-    process.once('SIGINT', () => shutdown('SIGINT'))
+    process.on('SIGTERM', shutdown)
+    process.on('SIGINT', shutdown)
   })
   logger.flush()
   // Everything of ours is closed (store, HTTP, libp2p). libp2p 3's address

@@ -94,7 +94,8 @@ export async function startParts (ctx: StartContext): Promise<void> {
   const secrets = await loadSecrets(ctx)
   await openStore(ctx)
   if (ctx.deps.passive !== true) await openInvites(ctx)
-  buildSessions(ctx, secrets, provenanceOf(ctx, secrets))
+  const connector = ctx.deps.connector ?? await createConnectorFor(ctx.config, ctx.deps.env ?? {})
+  buildSessions(ctx, secrets, provenanceOf(ctx, secrets), connector)
   if (ctx.deps.passive !== true) await startConnector(ctx)
   await startServing(ctx)
 }
@@ -166,11 +167,10 @@ function guestPolicy ({ parts, log, now }: StartContext): GuestPolicy | undefine
   }
 }
 
-function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provenance: { signer: VersionSigner, checker: ProvenanceChecker }): void {
+function buildSessions (ctx: StartContext, { privateKey, psk }: Secrets, provenance: { signer: VersionSigner, checker: ProvenanceChecker }, connector: InstanceConnector): void {
   const { config, deps, log, now, bus, parts, need } = ctx
   const guests = guestPolicy(ctx)
   const store = need('store', 'store')
-  const connector = deps.connector ?? createConnectorFor(config, deps.env ?? {})
   parts.connector = connector
   const mesh = createMesh({
     privateKey,

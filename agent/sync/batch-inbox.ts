@@ -1,8 +1,9 @@
 /**
  * The batches a remote sent for our pull windows, handed out in the order
  * they arrived. A batch that arrives while the pipeline waits goes straight
- * to it; others queue — the pipeline keeps the queue short (it asks for the
- * next window only while fewer than MAX_UNAPPLIED_BATCHES wait here). Once
+ * to it; others queue — the pipeline keeps the queue short (it asks only for
+ * as many objects as fit, with those queued here, in one window: see
+ * pull-pipeline.ts), so it counts the objects queued too. Once
  * the session fails, what is queued is still handed out, then every wait
  * fails with the session's error.
  */
@@ -16,6 +17,7 @@ export class BatchInbox {
   readonly #queue: BatchMessage[] = []
   #waiter: Waiter<BatchMessage> | undefined
   #closedError: Error | undefined
+  #objects = 0
   /** time spent waiting for the remote since the pipeline last zeroed it (tuning) */
   waitMs = 0
 
@@ -26,6 +28,8 @@ export class BatchInbox {
 
   /** batches received and not yet taken */
   get length (): number { return this.#queue.length }
+  /** objects in the batches received and not yet taken */
+  get objects (): number { return this.#objects }
 
   put (batch: BatchMessage): void {
     if (this.#waiter !== undefined) {
@@ -34,6 +38,7 @@ export class BatchInbox {
       w.resolve(batch)
     } else {
       this.#queue.push(batch)
+      this.#objects += batch.changes.length
     }
   }
 
@@ -44,12 +49,12 @@ export class BatchInbox {
 
   /** Take the queued batch next in line, if any (never waits). */
   take (): BatchMessage | undefined {
-    return this.#queue.shift()
+    return this.#counted(this.#queue.shift())
   }
 
   /** The next batch: a queued one at once, else the next to arrive (within REQUEST_TIMEOUT_MS). */
   async next (): Promise<BatchMessage> {
-    const queued = this.#queue.shift()
+    const queued = this.#counted(this.#queue.shift())
     if (queued !== undefined) return queued
     if (this.#closedError !== undefined) throw this.#closedError
     const started = this.#now()
@@ -59,6 +64,11 @@ export class BatchInbox {
     } finally {
       this.waitMs += this.#now() - started
     }
+  }
+
+  #counted (batch: BatchMessage | undefined): BatchMessage | undefined {
+    if (batch !== undefined) this.#objects -= batch.changes.length
+    return batch
   }
 
   /** The session failed with `err` (its first error). */

@@ -2,10 +2,15 @@
  * One pull, from a resume point until caught up, pipelined two ways:
  *
  * - Requests: the next window is asked for as soon as the last batch of the
- *   current one arrives, but only while fewer than MAX_UNAPPLIED_BATCHES wait
- *   to be applied (memory stays bounded however large the remote's feed). A
- *   window that could not be asked for then is deferred, and asked for once a
- *   batch is applied and the queue is short again.
+ *   current one arrives, for as many objects as fit beside those waiting to
+ *   be applied: the objects queued plus the objects asked for never exceed
+ *   the window (`sync.window`, default DEFAULT_PULL_WINDOW), and fewer than
+ *   MAX_UNAPPLIED_BATCHES batches wait. So what a pull holds is at most one
+ *   window of objects received or on their way, plus the batch being applied
+ *   and the one committing, however large the remote's feed (before round
+ *   four: up to 7 waiting batches plus a whole window, ~2× that). A window
+ *   that could not be asked for then (less room than MIN_REQUEST_OBJECTS) is
+ *   deferred, and asked for once batches are applied and there is room.
  * - Commits: a batch's transaction is prepared, and while it commits the next
  *   batch is decoded, checked and reconciled (the store builds that
  *   transaction on this one). A batch counts as applied — progress,
@@ -65,6 +70,13 @@ export interface PipelineSession {
   pushApplied? (lastSeq: number, answers: number): void
 }
 
+/**
+ * A window is asked for once at least this many objects fit (or the whole
+ * window, if smaller): asking for a handful at a time would cost a round
+ * trip each.
+ */
+export const MIN_REQUEST_OBJECTS = DEFAULT_BATCH_OBJECTS
+
 /** A batch whose transaction is prepared but maybe not yet committed. */
 interface Applying { batch: BatchMessage, from: number, applying: Promise<ApplyStats>, started: number, answers: number }
 
@@ -103,14 +115,25 @@ export class PullPipeline {
     this.#appliedSeq = since
   }
 
+  /** objects the next request may ask for: the window less what waits (0: none now) */
+  get room (): number {
+    if (this.#inbox.length >= MAX_UNAPPLIED_BATCHES) return 0
+    const room = this.#deps.window - this.#inbox.objects
+    return room >= Math.min(MIN_REQUEST_OBJECTS, this.#deps.window) ? room : 0
+  }
+
   /** A batch arrived; `remoteHead` is the remote's head counting it. */
   received (batch: BatchMessage, remoteHead: number): void {
     this.#headAtReceipt.set(batch, remoteHead)
-    // pipelining: ask for the next window as soon as this one is fully received
-    if (batch.last && batch.more && this.#inbox.length < MAX_UNAPPLIED_BATCHES && this.#lastRequestedFrom < batch.lastSeq) {
-      void this.#requestWindow(batch.lastSeq).catch((err) => this.#session.fail(err as Error))
-    }
+    // queued first (or handed to the waiting loop): the room left counts it
     this.#inbox.put(batch)
+    // pipelining: ask for the next window as soon as this one is fully received
+    if (batch.last && batch.more && this.#lastRequestedFrom < batch.lastSeq) {
+      const room = this.room
+      if (room > 0) void this.#requestWindow(batch.lastSeq, room).catch((err) => this.#session.fail(err as Error))
+      // no room: asked for as soon as applied batches make some (#settle), not only once the loop reaches this batch
+      else if (this.#active && this.#deferredRequest === undefined) this.#deferredRequest = batch.lastSeq
+    }
   }
 
   /** The session failed with `err` (its first error). */
@@ -138,7 +161,7 @@ export class PullPipeline {
     let caughtUp = false
     let pending: Applying | undefined
     try {
-      if (!pushed) await this.#requestWindow(since)
+      if (!pushed) await this.#requestWindow(since, this.#deps.window)
       while (true) {
         // nothing queued to overlap with: finish the pending batch before waiting on the network
         if (pending !== undefined && this.#inbox.length === 0) {
@@ -201,10 +224,10 @@ export class PullPipeline {
     const pushed = batch.from !== undefined
     this.#deps.onBatchApplied?.(stats, { from, lastSeq: batch.lastSeq, remaining: batch.remaining, more: batch.more, durationMs: this.#deps.now() - started, pushed })
     if (pushed && batch.last) this.#session.pushApplied?.(batch.lastSeq, answers)
-    if (this.#deferredRequest !== undefined && this.#inbox.length < MAX_UNAPPLIED_BATCHES) {
+    if (this.#deferredRequest !== undefined && this.room > 0) {
       const from = this.#deferredRequest
       this.#deferredRequest = undefined
-      await this.#requestWindow(from)
+      await this.#requestWindow(from, this.room)
     }
     const now = this.#deps.now()
     if (now - this.#lastLog >= (this.#deps.progressLogMs ?? 3000) && batch.more) {
@@ -252,9 +275,9 @@ export class PullPipeline {
     return this.#lastRequestedFrom >= batch.lastSeq
   }
 
-  async #requestWindow (since: number): Promise<void> {
+  async #requestWindow (since: number, limit: number): Promise<void> {
     this.#lastRequestedFrom = since
     const id = this.#session.nextRequestId()
-    await this.#session.send({ type: 'pull', v: this.#session.version, id, since, limit: this.#deps.window })
+    await this.#session.send({ type: 'pull', v: this.#session.version, id, since, limit: Math.min(limit, this.#deps.window) })
   }
 }

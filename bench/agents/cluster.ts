@@ -24,6 +24,8 @@ export interface ClusterOptions {
   readonly sync: Readonly<Record<string, number | string>>
   /** extra node flags for agent processes (e.g. --cpu-prof) */
   readonly execArgv: readonly string[]
+  /** environment of agent processes (default: this process's) */
+  readonly env?: NodeJS.ProcessEnv
   /** how stores are seeded: signed with the agent's key (default) or not, objects per transaction */
   readonly seed?: { readonly unsigned: boolean, readonly chunk: number }
   /** more top-level config keys for every agent (e.g. history) */
@@ -113,7 +115,7 @@ export function createCluster (options: ClusterOptions): Cluster {
       },
       launch: async () => {
         if (worker !== undefined) throw new Error(`agent ${domain} already launched`)
-        worker = await spawnWorker({ name: domain, module: WORKER, execArgv: options.execArgv })
+        worker = await spawnWorker({ name: domain, module: WORKER, execArgv: options.execArgv, ...(options.env !== undefined ? { env: options.env } : {}) })
       },
       start: async () => {
         if (configFile === undefined) throw new Error(`agent ${domain} has no config yet`)

@@ -51,6 +51,12 @@ export interface WorkerHandle {
   readonly exited: Promise<WorkerExit>
 }
 
+/** how agent processes are started: node flags and environment (bench/run.ts agentProcess) */
+export interface AgentProcess {
+  readonly execArgv: readonly string[]
+  readonly env: NodeJS.ProcessEnv
+}
+
 export interface SpawnWorkerOptions {
   /** label for log lines and errors */
   readonly name: string

@@ -49,6 +49,8 @@ export interface MeshOptions {
   /** collaborator agents per process */
   readonly perProcess: number
   readonly execArgv: readonly string[]
+  /** environment of agent processes (default: this process's) */
+  readonly env?: NodeJS.ProcessEnv
   readonly log: BenchLog
 }
 
@@ -160,13 +162,13 @@ export async function runMesh (opts: MeshOptions): Promise<MeshResult> {
   const nodes = new Map<string, TestNode>()
   for (const d of [MASTER, ...collabs]) nodes.set(d, await prepareNode(d, opts.root))
   const files = await writeConfigs(nodes, collabs)
-  const groups: Group[] = [{ worker: await spawnWorker({ name: 'mesh-master', module: WORKER, execArgv: opts.execArgv }), domains: [MASTER] }]
+  const groups: Group[] = [{ worker: await spawnWorker({ name: 'mesh-master', module: WORKER, execArgv: opts.execArgv, ...(opts.env !== undefined ? { env: opts.env } : {}) }), domains: [MASTER] }]
   try {
     for (let i = 0; i < collabs.length; i += opts.perProcess) {
       const domains = collabs.slice(i, i + opts.perProcess)
       // --cpu-prof profiles the master and the first collaborators' process only: one of each kind is enough
       const execArgv = i === 0 ? opts.execArgv : opts.execArgv.filter((a) => !a.startsWith('--cpu-prof'))
-      groups.push({ worker: await spawnWorker({ name: `mesh-${domains[0]!}`, module: WORKER, execArgv }), domains })
+      groups.push({ worker: await spawnWorker({ name: `mesh-${domains[0]!}`, module: WORKER, execArgv, ...(opts.env !== undefined ? { env: opts.env } : {}) }), domains })
     }
     const byDomain = new Map(groups.flatMap((g) => g.domains.map((d) => [d, g.worker] as const)))
     const workerOf = (d: string): WorkerHandle => byDomain.get(d)!
