@@ -28,6 +28,17 @@ export class ConnectorError extends AgentError {
   }
 }
 
+/**
+ * The remote ended a sync session: its side of the stream ended (its agent
+ * stopped, or the connection was lost), or it sent an error frame. Not a bad
+ * message: nothing is sent back, and the pull loop opens a new session.
+ */
+export class PeerClosedSessionError extends AgentError {
+  constructor (message: string) {
+    super('PEER_CLOSED', message)
+  }
+}
+
 export class NotStartedError extends AgentError {
   constructor (what: string) {
     super('NOT_STARTED', `${what} is not started`)

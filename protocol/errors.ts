@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'TIMEOUT'
+  | 'PEER_CLOSED'
   | 'BLOB_MISSING'
   | 'BLOB_MISMATCH'
   | 'BLOB_TOO_LARGE'

@@ -107,7 +107,7 @@ function statusFor (err: Error): ContentfulStatusCode {
     case 'RULE_VIOLATION': case 'INVITE_UNKNOWN': case 'BLOB_NOT_SERVED': return 403
     case 'CONFIG_RESTART_REQUIRED': case 'BACKUP_CONFLICT': case 'INVITE_USED': case 'INVITE_REFUSED': case 'BLOB_MISSING': case 'MERGE_CONFLICT': return 409
     case 'INVITE_EXPIRED': return 410
-    case 'INVITE_UNREACHABLE': return 502
+    case 'INVITE_UNREACHABLE': case 'PEER_CLOSED': return 502
     case 'OBJECT_TOO_LARGE': case 'BLOB_TOO_LARGE': return 413
     case 'BLOB_MISMATCH': return 400
     case 'NOT_FOUND': return 404

@@ -9,7 +9,7 @@ import { createAgent } from '../agent.js'
 import { loadAdminToken } from '../net/identity.js'
 import { tuneHeapForAgent } from '../runtime/heap-tuning.js'
 import { isNothing, missingStartSettings, NODE_FLAGS_VAR } from '../runtime/node-flags.js'
-import { createLogger } from '../runtime/logger.js'
+import { createLogger, type Logger } from '../runtime/logger.js'
 
 /** a repeated SIGTERM / SIGINT this soon after the first is the same request delivered twice */
 const REPEAT_SIGNAL_GRACE_MS = 1000
@@ -31,36 +31,58 @@ export async function runAgent (configFile: string): Promise<void> {
     agent.reloadConfig().catch(() => {})
   }
   process.on('SIGHUP', onHangUp)
-  await agent.start()
-  // the agent has just read this file: any problem with it failed the start
-  const token = await loadAdminToken(config.paths.tokenFile)
-  process.stdout.write(`labmesh ready: domain=${config.domain} peerId=${agent.peerId} listen=${agent.listenAddrs().join(',')} http=${agent.httpUrl ?? ''} status=${agent.httpUrl ?? ''}/#token=${token}\n`)
-  await new Promise<void>((resolve) => {
-    let stoppingSince: number | undefined
-    const shutdown = (signal: NodeJS.Signals): void => {
-      if (stoppingSince !== undefined) {
-        // The same signal often arrives twice at once: from the terminal or the
-        // service manager and from a relaunching parent (relaunch.ts) — ignore
-        // that; a repeat later means "now": end without waiting for the stop.
-        if (performance.now() - stoppingSince < REPEAT_SIGNAL_GRACE_MS) return
-        logger.warn({ signal }, 'second signal: exiting before the agent has stopped')
-        logger.flush()
-        process.exit(128 + (signal === 'SIGINT' ? 2 : 15))
-      }
-      stoppingSince = performance.now()
-      logger.info({ signal }, 'shutting down')
-      agent.stop().then(resolve, (err: unknown) => {
-        logger.error({ err: (err as Error).message }, 'error during shutdown')
-        resolve()
-      })
-    }
-    process.on('SIGTERM', shutdown)
-    process.on('SIGINT', shutdown)
+  const starting = agent.start()
+  // SIGTERM / SIGINT handlers are in place before the start, and so before the
+  // ready line: whoever sees the line may stop the agent at once, and without
+  // a handler node's default action would end the process by the signal (exit
+  // 143), skipping the stop. A signal during the start stops the agent once
+  // the start has settled.
+  const stopped = stopOnSignal(logger, async () => {
+    await starting.catch(() => {})
+    await agent.stop()
   })
+  await starting
+  if (!stopped.requested) {
+    // the agent has just read this file: any problem with it failed the start
+    const token = await loadAdminToken(config.paths.tokenFile)
+    process.stdout.write(`labmesh ready: domain=${config.domain} peerId=${agent.peerId} listen=${agent.listenAddrs().join(',')} http=${agent.httpUrl ?? ''} status=${agent.httpUrl ?? ''}/#token=${token}\n`)
+  }
+  await stopped.done
   logger.flush()
   // Everything of ours is closed (store, HTTP, libp2p). libp2p 3's address
   // manager arms a 1 s debounce timer on its own transport:close during
   // stop and never clears it, which kept the process alive 1–2.5 s more;
   // a service manager waiting for the exit should not have to.
   process.exit(process.exitCode ?? 0)
+}
+
+/**
+ * SIGTERM and SIGINT run `stop` (once); `done` resolves when it has. A
+ * repeat of the signal within REPEAT_SIGNAL_GRACE_MS is the same request
+ * delivered twice; a later one exits at once.
+ */
+function stopOnSignal (logger: Logger, stop: () => Promise<void>): { readonly requested: boolean, readonly done: Promise<void> } {
+  let stoppingSince: number | undefined
+  let resolveDone!: () => void
+  const done = new Promise<void>((resolve) => { resolveDone = resolve })
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stoppingSince !== undefined) {
+      // The same signal often arrives twice at once: from the terminal or the
+      // service manager and from a relaunching parent (relaunch.ts) — ignore
+      // that; a repeat later means "now": end without waiting for the stop.
+      if (performance.now() - stoppingSince < REPEAT_SIGNAL_GRACE_MS) return
+      logger.warn({ signal }, 'second signal: exiting before the agent has stopped')
+      logger.flush()
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15))
+    }
+    stoppingSince = performance.now()
+    logger.info({ signal }, 'shutting down')
+    stop().then(resolveDone, (err: unknown) => {
+      logger.error({ err: (err as Error).message }, 'error during shutdown')
+      resolveDone()
+    })
+  }
+  process.on('SIGTERM', shutdown)
+  process.on('SIGINT', shutdown)
+  return { get requested () { return stoppingSince !== undefined }, done }
 }

@@ -30,6 +30,7 @@ import { protocolIdOf, SYNC_VERSIONS, type SyncVersion } from '../../protocol/ve
 import { describeError } from '../../protocol/errors.js'
 import { MAX_VERIFY_STREAMS_PER_PEER, VERIFY_PROTOCOL_ID } from '../../protocol/verify-constants.js'
 import { NotStartedError, PeerNotAllowedError } from '../errors.js'
+import { withDeadline } from '../runtime/deadline.js'
 import { shortPeerId, type Logger } from '../runtime/logger.js'
 import { GuestDoor, type GuestPolicy } from './guests.js'
 import { Upkeeps } from './redial.js'
@@ -142,7 +143,7 @@ export function createMesh (options: MeshOptions): Mesh {
       const id = peerIdFromString(peerId)
       return await door.joining(peerId, async () => {
         await n.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(a)) })
-        return await n.dialProtocol(id, door.protocol, { signal: dialSignal(signal) })
+        return await withDeadline(DIAL_TIMEOUT_MS, 'opening an invite stream', signal, async (bounded) => await n.dialProtocol(id, door.protocol, { signal: bounded }))
       })
     },
 
@@ -159,8 +160,11 @@ export function createMesh (options: MeshOptions): Mesh {
     remoteAddress: addressOf,
 
     async openStream (peerId, signal, protocol) {
-      // sync: multistream-select takes the first of these the peer handles; the stream's `protocol` says which
-      return await running().dialProtocol(peerIdFromString(peerId), protocol ?? syncProtocols, { signal: dialSignal(signal) })
+      const n = running()
+      // sync: multistream-select takes the first of these the peer handles; the stream's `protocol` says which.
+      // Bounded: given a signal, libp2p applies no negotiation timeout of its own.
+      return await withDeadline(DIAL_TIMEOUT_MS, `opening a stream to ${shortPeerId(peerId)}`, signal,
+        async (bounded) => await n.dialProtocol(peerIdFromString(peerId), protocol ?? syncProtocols, { signal: bounded }))
     },
 
     async hangUp (peerId) {
@@ -177,12 +181,6 @@ async function stopNode (node: Libp2p, door: GuestDoor | undefined, log: Logger,
     log.warn({ err: describeError(err) }, 'unhandle failed during stop')
   }
   await node.stop()
-}
-
-/** The caller's signal, bounded by the dial timeout. */
-function dialSignal (signal: AbortSignal | undefined): AbortSignal {
-  const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
-  return signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout
 }
 
 /** After the peer table changed: hang up on removed peers; new and moved ones get their addresses and a fresh upkeep. */

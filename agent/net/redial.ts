@@ -12,6 +12,7 @@ import { DIAL_TIMEOUT_MS } from '../../protocol/constants.js'
 import { describeError } from '../../protocol/errors.js'
 import type { Logger } from '../runtime/logger.js'
 import { Backoff } from '../runtime/backoff.js'
+import { withDeadline } from '../runtime/deadline.js'
 
 export async function keepConnected (node: Libp2p, peer: { readonly name: string, readonly peerId: string }, signal: AbortSignal, log: Logger): Promise<void> {
   const id = peerIdFromString(peer.peerId)
@@ -23,7 +24,7 @@ export async function keepConnected (node: Libp2p, peer: { readonly name: string
       continue
     }
     try {
-      await node.dial(id, { signal: AbortSignal.any([signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)]) })
+      await withDeadline(DIAL_TIMEOUT_MS, `dialling ${peer.name}`, signal, async (bounded) => await node.dial(id, { signal: bounded }))
       backoff.reset()
     } catch (err) {
       if (signal.aborted) return

@@ -49,7 +49,9 @@ export function createInboundServing (deps: ReplicatorDeps): InboundServing {
         .catch((err: unknown): SessionEnd => ({ reason: 'error', error: err as Error })).then((end) => {
           rt.serving--
           if (end.reason === 'error') rt.lastError = describeError(end.error)
-          peerLog.info({ reason: end.reason, served: rt.served }, 'serve session ended')
+          // a session whose stream or connection went away underneath ends here without a warn (nothing was wrong
+          // with a message, and there was no stream left to send an error frame on): the error says what happened
+          peerLog.info({ reason: end.reason, served: rt.served, ...(end.reason === 'error' ? { err: describeError(end.error) } : {}) }, 'serve session ended')
           peerChanged(deps, peer.name)
         })
       running.add(done)

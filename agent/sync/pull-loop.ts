@@ -5,8 +5,17 @@
  * keeps the peer's runtime current (open session, pulled counts, last error)
  * and raises the replicator's events for what its sessions do. It ends when
  * the replicator's signal aborts.
+ *
+ * Every wait of the loop is bounded — opening a stream by DIAL_TIMEOUT_MS
+ * (mesh.ts), the hello by HELLO_TIMEOUT_MS, each batch by REQUEST_TIMEOUT_MS
+ * — so a peer that went away or stalled always ends in a new attempt. A
+ * peer that cannot be reached is logged at debug for each attempt and once
+ * at warn when it stays so (OPEN_FAILURES_TO_WARN attempts in a row), so an
+ * outage does not go unseen at the default level; the next session that
+ * starts says so at info.
  */
 import type { Stream } from '@libp2p/interface'
+import { RECONNECT_MAX_MS } from '../../protocol/constants.js'
 import { describeError } from '../../protocol/errors.js'
 import { applyRemoteBatch } from '../apply/apply-remote.js'
 import { finishBulkLoad } from './bulk-load.js'
@@ -16,20 +25,29 @@ import type { PeerRuntime } from './peer-runtime.js'
 import { PullSession } from './pull-session.js'
 import { applyContextFor, learnBinding, peerChanged, sessionBasics, type ReplicatorDeps } from './replicator-deps.js'
 
+/** failed attempts in a row to open a pull session after which the outage is logged at warn (about 2 s of backoff, plus the attempts) */
+export const OPEN_FAILURES_TO_WARN = 4
+
 export async function pullLoop (deps: ReplicatorDeps, rt: PeerRuntime, signal: AbortSignal): Promise<void> {
   const peerLog = deps.log.child({ peer: rt.config.name, peerId: shortPeerId(rt.config.peerId) })
   const backoff = new Backoff()
+  let failures = 0
   while (!signal.aborted) {
     let stream: Stream
     try {
       stream = await deps.mesh.openStream(rt.config.peerId, signal)
     } catch (err) {
       if (signal.aborted) return
+      failures++
       rt.lastError = `cannot reach peer: ${describeError(err)}`
-      peerLog.debug({ err: describeError(err), retryInMs: backoff.delay }, 'cannot open a pull session')
+      const fields = { err: describeError(err), attempts: failures, retryInMs: backoff.delay }
+      if (failures === OPEN_FAILURES_TO_WARN) peerLog.warn(fields, `cannot open a pull session: the peer stays unreachable; retrying with backoff (at least every ${RECONNECT_MAX_MS / 1000} s)`)
+      else peerLog.debug(fields, 'cannot open a pull session')
       await backoff.wait(signal)
       continue
     }
+    if (failures >= OPEN_FAILURES_TO_WARN) peerLog.info({ attempts: failures }, 'pull session opened again after the peer was unreachable')
+    failures = 0
     const session = livePullSession(deps, rt, stream, peerLog)
     const started = await runSession(deps, rt, session, peerLog, signal)
     if (signal.aborted) return

@@ -34,6 +34,7 @@ import type { WireObject } from '../../protocol/object.js'
 import type { Store } from '../../store/types.js'
 import type { ApplyStats } from '../apply/apply-remote.js'
 import { AgentError, describeError, MessageTooLargeError, ProtocolError, UnsupportedProtocolVersionError } from '../../protocol/errors.js'
+import { PeerClosedSessionError } from '../errors.js'
 import { FramedStream } from './framed-stream.js'
 import { GetRequests, type GetAnswer } from './get-requests.js'
 import { PullPipeline, type PullPipelineDeps } from './pull-pipeline.js'
@@ -215,7 +216,9 @@ export class PullSession {
       if (signal.aborted) return { reason: 'aborted' }
       const error = err as Error
       this.#fail(error)
-      if (error instanceof ProtocolError || error instanceof MessageTooLargeError || error instanceof UnsupportedProtocolVersionError) {
+      if (error instanceof PeerClosedSessionError) {
+        // the remote ended it (or its connection went): nothing to tell it; the pull loop logs the end and reconnects
+      } else if (error instanceof ProtocolError || error instanceof MessageTooLargeError || error instanceof UnsupportedProtocolVersionError) {
         this.#deps.log.warn({ err: describeError(error) }, 'closing pull session: bad message from peer')
         await this.#framed.fail((error as AgentError).code, describeError(error))
       } else if (this.#stream.status === 'open') {
@@ -262,7 +265,7 @@ export class PullSession {
         this.#deps.onActivity?.()
         this.#dispatch(message)
       }
-      this.#fail(new ProtocolError(`peer ${this.#deps.peerName} closed the session`))
+      this.#fail(new PeerClosedSessionError(`peer ${this.#deps.peerName} closed the session (its agent stopped, or the connection was lost): pulling resumes in a new session once it is reachable`))
     } catch (err) {
       this.#fail(err as Error)
     }
@@ -310,7 +313,7 @@ export class PullSession {
         }
         return
       case 'error':
-        throw new ProtocolError(`peer ${this.#deps.peerName} closed the session: ${message.code}: ${message.message}`)
+        throw new PeerClosedSessionError(`peer ${this.#deps.peerName} closed the session: ${message.code}: ${message.message}`)
     }
   }
 

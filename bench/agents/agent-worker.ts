@@ -274,7 +274,10 @@ function createAgentWorker (): { readonly methods: WorkerMethods, readonly shutd
           const i = waiters.indexOf(waiter)
           if (i !== -1) waiters.splice(i, 1)
           const status = running().status()
-          reject(new Error(`store did not reach ${JSON.stringify({ objects, head })} within ${timeoutMs} ms (holds ${status.objects} objects, head ${status.feedHead})`))
+          // slow or stopped: how long ago the store last grew tells the two apart
+          const last = commits.at(-1)
+          const lastCommit = last !== undefined ? `its last commit ${Math.round(wallClockMs() - last.at)} ms ago` : 'no commit yet'
+          reject(new Error(`store did not reach ${JSON.stringify({ objects, head })} within ${timeoutMs} ms (holds ${status.objects} objects, head ${status.feedHead}; ${lastCommit})`))
         }, timeoutMs)
         const waiter = { test, resolve: (m: CommitMark) => { clearTimeout(timer); resolve(m) } }
         waiters.push(waiter)

@@ -95,7 +95,9 @@ export async function runPair (cluster: Cluster, opts: PairOptions): Promise<Pai
   opts.log('A seeded', { seconds: seconds(seeded.ms), editTargets: seeded.editTargets.length })
   await a.launch()
   await a.start()
-  const timeoutMs = Math.max(120_000, opts.objects * 2)
+  // as long as the other scenarios' (300 s): at load ~16 a 50,000-object run took 83 s, and one that also lost
+  // its connection mid-pull (and resumed) was 2,000 objects short at the 120 s this used to allow
+  const timeoutMs = Math.max(300_000, opts.objects * 6)
 
   const runs: InitialRun[] = []
   const initialRuns = opts.initial ? opts.runs : 1

@@ -82,8 +82,8 @@ async function cpuSeconds (pid: number | undefined): Promise<number | undefined>
   }
 }
 
-export async function spawnAgent (configFile: string, options: { token: string, timeout?: number, nodeArgs?: readonly string[], user?: { uid: number, gid: number } }): Promise<AgentProcess> {
-  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.user ?? {}) })
+export async function spawnAgent (configFile: string, options: { token: string, timeout?: number, nodeArgs?: readonly string[], user?: { uid: number, gid: number }, env?: NodeJS.ProcessEnv }): Promise<AgentProcess> {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.user ?? {}), ...(options.env !== undefined ? { env: options.env } : {}) })
   const stderr: string[] = []
   proc.stderr!.on('data', (d: Buffer) => { stderr.push(d.toString()) })
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((res) => proc.on('exit', (code, signal) => res({ code, signal })))
