@@ -3,6 +3,7 @@
  * (bytes, percent, rate, ETA) and counts since this agent started. Shown in
  * /api/status (`peers[].blobs`), the status page and the logs.
  */
+import { formatMiB } from '../runtime/mib.js'
 
 export interface BlobTransferStatus {
   readonly hash: string
@@ -39,7 +40,6 @@ export interface BlobPeerStatus {
 
 /** "blob report.pdf (sha256:0a1b…): 120 MiB / 500 MiB (24%), ETA 7 s" */
 export function formatTransfer (t: BlobTransferStatus): string {
-  const mib = (n: number): string => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MiB`
   const eta = t.etaSeconds !== undefined ? `, ETA ${Math.ceil(t.etaSeconds)} s` : ''
-  return `blob ${t.name !== undefined ? `${t.name} (${t.hash.slice(0, 15)}…)` : t.hash.slice(0, 23) + '…'}: ${mib(t.done)} / ${mib(t.size)} (${Math.floor(t.percent)}%)${eta}`
+  return `blob ${t.name !== undefined ? `${t.name} (${t.hash.slice(0, 15)}…)` : t.hash.slice(0, 23) + '…'}: ${formatMiB(t.done)} / ${formatMiB(t.size)} (${Math.floor(t.percent)}%)${eta}`
 }

@@ -7,6 +7,7 @@
  * site's speed; without this the agent looked idle meanwhile.
  */
 import type { Logger } from '../runtime/logger.js'
+import { formatMiB } from '../runtime/mib.js'
 
 export interface FileTransferStatus {
   readonly direction: 'download' | 'upload'
@@ -74,9 +75,8 @@ export function createFileTransfers (log: Logger, now: () => number = Date.now):
 
 /** "download report.pdf from the instance: 120 MiB / 500 MiB (24%), ETA 7 s" */
 export function formatFileTransfer (t: FileTransferStatus): string {
-  const mib = (n: number): string => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MiB`
   const where = t.direction === 'download' ? 'from the instance' : 'into the instance'
-  const amount = t.size !== undefined ? `${mib(t.done)} / ${mib(t.size)} (${Math.floor(t.percent ?? 0)}%)` : `${mib(t.done)} so far`
+  const amount = t.size !== undefined ? `${formatMiB(t.done)} / ${formatMiB(t.size)} (${Math.floor(t.percent ?? 0)}%)` : `${formatMiB(t.done)} so far`
   const eta = t.etaSeconds !== undefined ? `, ETA ${Math.ceil(t.etaSeconds)} s` : ''
   return `${t.direction} ${t.name} ${where}: ${amount}${eta}`
 }

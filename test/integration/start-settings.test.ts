@@ -47,10 +47,6 @@ async function start (dir: string, env: Record<string, string>): Promise<Started
     proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('labmesh ready')) res() })
     void exited.then(({ code }) => rej(new Error(`exited ${code} before ready: ${err}`)))
   })
-  // a SIGTERM sent at the very moment of the ready line is sometimes taken by
-  // node's default action (exit by SIGTERM), on main too (1 in ~6 tries by
-  // hand); not what these tests are about, so they stop a settled agent
-  await new Promise((res) => setTimeout(res, 1000))
   return { proc, stderr: () => err, exited }
 }
 

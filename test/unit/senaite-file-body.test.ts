@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { base64Text, FileBody, streamedJson } from '../../agent/connectors/senaite/file-body.js'
+import { base64Text, FileBody, jsonBody, type StreamedJson } from '../../agent/connectors/senaite/file-body.js'
 import { ConnectorError } from '../../agent/errors.js'
 
 async function * chunked (bytes: Buffer, sizes: readonly number[]): AsyncGenerator<Uint8Array> {
@@ -45,7 +45,7 @@ describe('SENAITE file bodies', () => {
     const b = randomBytes(2)
     const body = { title: 'Résumé "x"\n', AttachmentFile: file(a, [65_536, 3, 1000]), filename: 'a.pdf', more: [{ data: file(b) }], note: null }
     const expected = JSON.stringify({ ...body, AttachmentFile: a.toString('base64'), more: [{ data: b.toString('base64') }] })
-    const streamed = streamedJson(body)!
+    const streamed = jsonBody(body) as StreamedJson
     const bytes = await sent(streamed)
     expect(bytes.toString('utf8')).toBe(expected)
     expect(streamed.length).toBe(Buffer.byteLength(expected))
@@ -54,15 +54,16 @@ describe('SENAITE file bodies', () => {
   })
 
   it('leaves a body without files to JSON.stringify, and data shaped like a mark alone', async () => {
-    expect(streamedJson({ a: 1, b: ['\u0000x:0\u0000'] })).toBeUndefined()
+    // no file: the JSON text itself
+    expect(jsonBody({ a: 1, b: ['\u0000x:0\u0000'] })).toBe(JSON.stringify({ a: 1, b: ['\u0000x:0\u0000'] }))
     const lookalike = '\u00000:0\u0000 and \\u0000'
-    const streamed = streamedJson({ text: lookalike, file: file(Buffer.from('hi')) })!
+    const streamed = jsonBody({ text: lookalike, file: file(Buffer.from('hi')) }) as StreamedJson
     expect((await sent(streamed)).toString()).toBe(JSON.stringify({ text: lookalike, file: Buffer.from('hi').toString('base64') }))
   })
 
   it('fails as a retryable connector error when the blob is not the size its reference says', async () => {
     const short = new FileBody(10, async () => chunked(randomBytes(7), [7]), 'short.bin')
-    const err = await sent(streamedJson({ f: short })!).catch((e: unknown) => e)
+    const err = await sent(jsonBody({ f: short }) as StreamedJson).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ConnectorError)
     expect((err as ConnectorError).retryable).toBe(true)
     expect((err as Error).message).toContain('short.bin')

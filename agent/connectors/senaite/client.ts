@@ -13,7 +13,7 @@ import pLimit, { type LimitFunction } from 'p-limit'
 import { Agent, request } from 'undici'
 import { ConnectorError } from '../../errors.js'
 import { answerOf, networkError, SenaiteApiError } from './api-errors.js'
-import { streamedJson, type StreamedJson } from './file-body.js'
+import { jsonBody, type StreamedJson } from './file-body.js'
 
 export const API_PATH = '/@@API/senaite/v1'
 
@@ -118,8 +118,8 @@ export function createSenaiteClient (options: SenaiteClientOptions): SenaiteClie
     },
     async post<T> (path: string, body: unknown, postOptions: PostOptions = {}) {
       // files (FileBody values) are streamed into the body, not held in it
-      const streamed = streamedJson(body)
-      const encoded: Body = streamed !== undefined ? { type: 'application/json', streamed } : { type: 'application/json', text: JSON.stringify(body) }
+      const json = jsonBody(body)
+      const encoded: Body = typeof json === 'string' ? { type: 'application/json', text: json } : { type: 'application/json', streamed: json }
       return await call<T>('POST', path, `${baseUrl}/${path}`, encoded, postOptions.retry ?? true)
     },
     async postForm<T> (path: string, entries: ReadonlyArray<readonly [string, string]>) {

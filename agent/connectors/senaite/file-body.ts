@@ -49,13 +49,14 @@ export interface StreamedJson {
 
 /**
  * `value` as JSON with each FileBody in it as its base64 text (a JSON
- * string); undefined when it holds none (send JSON.stringify's text then).
+ * string): streamed when it holds one, else simply its text (serialised
+ * once either way).
  */
-export function streamedJson (value: unknown): StreamedJson | undefined {
+export function jsonBody (value: unknown): StreamedJson | string {
   const files: FileBody[] = []
   const nonce = randomUUID()
   const text = JSON.stringify(value, (_key, v: unknown) => v instanceof FileBody ? `\u0000${nonce}:${files.push(v) - 1}\u0000` : v)
-  if (files.length === 0) return undefined
+  if (files.length === 0) return text
   // JSON.stringify writes each mark as "\u0000<nonce>:<n>\u0000" (NUL escaped): split the text at them
   const pieces = text.split(new RegExp(`\\\\u0000${nonce}:(\\d+)\\\\u0000`))
   const parts: Array<string | FileBody> = pieces.map((piece, i) => i % 2 === 0 ? piece : files[Number(piece)]!)
